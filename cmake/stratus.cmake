@@ -1,0 +1,60 @@
+# Build helpers in the Abseil manner. Every target gets the project's warnings
+# (errors) and include root, so headers are included as "common/status.h".
+#
+#   stratus_cc_library(NAME n SRCS ... HDRS ... DEPS ... [PRIVATE_DEPS ...])
+#   stratus_cc_binary(NAME n SRCS ... DEPS ...)
+#   stratus_cc_test(NAME n SRCS ... DEPS ... [LABELS ...] [TIMEOUT s])
+#
+# Tests link GTest::gmock_main unless they bring their own main.
+
+set(STRATUS_COPTS -Wall -Wextra -Werror -Wno-unused-parameter)
+
+function(_stratus_common_target name)
+  target_compile_options(${name} PRIVATE ${STRATUS_COPTS})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+endfunction()
+
+function(stratus_cc_library)
+  cmake_parse_arguments(A "" "NAME" "SRCS;HDRS;DEPS;PRIVATE_DEPS" ${ARGN})
+  if(A_SRCS)
+    add_library(${A_NAME} STATIC ${A_SRCS} ${A_HDRS})
+    _stratus_common_target(${A_NAME})
+    target_link_libraries(${A_NAME} PUBLIC ${A_DEPS} PRIVATE ${A_PRIVATE_DEPS})
+  else()
+    add_library(${A_NAME} INTERFACE ${A_HDRS})
+    target_include_directories(${A_NAME} INTERFACE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+    target_link_libraries(${A_NAME} INTERFACE ${A_DEPS})
+  endif()
+endfunction()
+
+function(stratus_cc_binary)
+  cmake_parse_arguments(A "" "NAME;OUTPUT_NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${A_NAME} ${A_SRCS})
+  _stratus_common_target(${A_NAME})
+  target_link_libraries(${A_NAME} PRIVATE ${A_DEPS})
+  if(A_OUTPUT_NAME)
+    set_target_properties(${A_NAME} PROPERTIES OUTPUT_NAME ${A_OUTPUT_NAME})
+  endif()
+  set_target_properties(${A_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)
+endfunction()
+
+function(stratus_cc_test)
+  cmake_parse_arguments(A "NO_MAIN" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${A_NAME} ${A_SRCS})
+  _stratus_common_target(${A_NAME})
+  if(A_NO_MAIN)
+    target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gmock)
+  else()
+    target_link_libraries(${A_NAME} PRIVATE ${A_DEPS} GTest::gmock_main)
+  endif()
+  set_target_properties(${A_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+  add_test(NAME ${A_NAME} COMMAND ${A_NAME})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 300)
+  endif()
+  set_tests_properties(${A_NAME} PROPERTIES TIMEOUT ${A_TIMEOUT}
+    ENVIRONMENT "STRATUS_BINARY_DIR=${PROJECT_BINARY_DIR};STRATUS_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  if(A_LABELS)
+    set_tests_properties(${A_NAME} PROPERTIES LABELS "${A_LABELS}")
+  endif()
+endfunction()

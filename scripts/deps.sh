@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every system package Stratus builds, tests and runs with (Debian 12).
+# Idempotent: packages already present are not touched, so a rerun takes a second.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+  # libraries
+  libtorch-dev libopenblas0-pthread          # LibTorch; OpenBLAS replaces the reference BLAS (8x)
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libpqxx-dev libcivetweb-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
+  libgtest-dev libgmock-dev
+  # runtime and test peers
+  postgresql ffmpeg prometheus nodejs npm
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "deps: all ${#PACKAGES[@]} packages present"
+fi
+# The Debian postgresql package starts a cluster on 5432 where systemd runs; Stratus runs its
+# own clusters on ports of its choosing, so that one is neither needed nor in the way.
