@@ -232,6 +232,10 @@ enum class Activation { kSoftmax, kSigmoid, kNone };
 
 absl::StatusOr<Activation> ParseActivation(const DecoderContext& c, const std::string& key,
                                            const std::string& def) {
+  // `softmax_applied: true` (the model already returns probabilities) means no activation.
+  auto applied = ParamBool(c, "softmax_applied", false);
+  if (!applied.ok()) return applied.status();
+  if (*applied) return Activation::kNone;
   auto s = ParamString(c, key, def);
   if (!s.ok()) return s.status();
   if (*s == "softmax") return Activation::kSoftmax;
