@@ -248,6 +248,27 @@ TEST(ProtoTest, IngestDefaultsAndEvents) {
   EXPECT_EQ(e.boxes_size(), e.labels_size());
 }
 
+TEST(ProtoTest, ErrorInfoTravelsInRpcStatus) {
+  ErrorInfo info;
+  info.set_reason("InvalidImageFormatException");
+  (*info.mutable_metadata())["field"] = "image";
+  RpcStatus status;
+  status.set_code(3);
+  status.set_message("image is truncated");
+  ASSERT_TRUE(status.add_details()->PackFrom(info));
+  EXPECT_EQ(status.details(0).type_url(),
+            "type.googleapis.com/stratus.v1.ErrorInfo");
+
+  RpcStatus got = RoundTrip(status);
+  ASSERT_EQ(got.details_size(), 1);
+  ErrorInfo out;
+  ASSERT_TRUE(got.details(0).UnpackTo(&out));
+  EXPECT_EQ(out.reason(), "InvalidImageFormatException");
+  EXPECT_EQ(out.metadata().at("field"), "image");
+  // A different message type does not unpack as ErrorInfo.
+  EXPECT_FALSE(got.details(0).Is<RpcStatus>());
+}
+
 TEST(ProtoTest, ServicesHaveTheAgreedMethods) {
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   auto service = [&](const char* name) {
