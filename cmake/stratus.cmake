@@ -7,7 +7,7 @@
 #
 # Tests link GTest::gmock_main unless they bring their own main.
 
-set(STRATUS_COPTS -Wall -Wextra -Werror -Wno-unused-parameter)
+set(STRATUS_COPTS -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers)
 
 function(_stratus_common_target name)
   target_compile_options(${name} PRIVATE ${STRATUS_COPTS})

@@ -1,0 +1,96 @@
+#include "common/flags.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace stratus {
+namespace {
+
+std::vector<char*> Argv(std::vector<std::string>& args) {
+  std::vector<char*> out;
+  for (auto& a : args) out.push_back(a.data());
+  return out;
+}
+
+TEST(FlagSetTest, EnvironmentThenFlagsOverride) {
+  setenv("STRATUS_TEST_PORT", "7000", 1);
+  setenv("STRATUS_TEST_NAME", "from-env", 1);
+  int port = 1;
+  std::string name = "default";
+  bool verbose = false;
+  FlagSet flags("prog", "test");
+  flags.Int("port", "STRATUS_TEST_PORT", &port, "port");
+  flags.String("name", "STRATUS_TEST_NAME", &name, "name");
+  flags.Bool("verbose", "", &verbose, "verbose");
+  std::vector<std::string> args = {"prog", "--port=8000", "pos1", "--verbose", "pos2"};
+  auto argv = Argv(args);
+  ASSERT_TRUE(flags.Parse(argv.size(), argv.data()).ok());
+  EXPECT_EQ(port, 8000);
+  EXPECT_EQ(name, "from-env");
+  EXPECT_TRUE(verbose);
+  EXPECT_THAT(flags.positional(), testing::ElementsAre("pos1", "pos2"));
+  unsetenv("STRATUS_TEST_PORT");
+  unsetenv("STRATUS_TEST_NAME");
+}
+
+TEST(FlagSetTest, SeparateValueAndNegatedBool) {
+  int n = 0;
+  bool b = true;
+  FlagSet flags("prog", "test");
+  flags.Int("n", "", &n, "n");
+  flags.Bool("color", "", &b, "color");
+  std::vector<std::string> args = {"prog", "--n", "42", "--no-color"};
+  auto argv = Argv(args);
+  ASSERT_TRUE(flags.Parse(argv.size(), argv.data()).ok());
+  EXPECT_EQ(n, 42);
+  EXPECT_FALSE(b);
+}
+
+TEST(FlagSetTest, ErrorsNameTheFlag) {
+  int n = 0;
+  FlagSet flags("prog", "test");
+  flags.Int("n", "", &n, "n");
+  std::vector<std::string> bad = {"prog", "--n=abc"};
+  auto argv = Argv(bad);
+  auto s = flags.Parse(argv.size(), argv.data());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), testing::HasSubstr("abc"));
+
+  FlagSet flags2("prog", "test");
+  flags2.Int("n", "", &n, "n");
+  std::vector<std::string> unknown = {"prog", "--bogus=1"};
+  auto argv2 = Argv(unknown);
+  auto s2 = flags2.Parse(argv2.size(), argv2.data());
+  EXPECT_THAT(std::string(s2.message()), testing::HasSubstr("--bogus"));
+
+  FlagSet flags3("prog", "test");
+  flags3.Int("n", "", &n, "n");
+  std::vector<std::string> missing = {"prog", "--n"};
+  auto argv3 = Argv(missing);
+  EXPECT_FALSE(flags3.Parse(argv3.size(), argv3.data()).ok());
+}
+
+TEST(FlagSetTest, ListsFromEnvironmentAreReplacedByFlags) {
+  setenv("STRATUS_TEST_LIST", "a,b", 1);
+  std::vector<std::string> list;
+  FlagSet flags("prog", "test");
+  flags.StringList("item", "STRATUS_TEST_LIST", &list, "items");
+  std::vector<std::string> none = {"prog"};
+  auto argv = Argv(none);
+  ASSERT_TRUE(flags.Parse(argv.size(), argv.data()).ok());
+  EXPECT_THAT(list, testing::ElementsAre("a", "b"));
+
+  std::vector<std::string> list2;
+  FlagSet flags2("prog", "test");
+  flags2.StringList("item", "STRATUS_TEST_LIST", &list2, "items");
+  std::vector<std::string> args = {"prog", "--item=x", "--item", "y"};
+  auto argv2 = Argv(args);
+  ASSERT_TRUE(flags2.Parse(argv2.size(), argv2.data()).ok());
+  EXPECT_THAT(list2, testing::ElementsAre("x", "y"));
+  unsetenv("STRATUS_TEST_LIST");
+}
+
+}  // namespace
+}  // namespace stratus

@@ -1,0 +1,68 @@
+#include "common/service_flags.h"
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace stratus {
+
+void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_database,
+                                FlagSet& flags, CommonServiceFlags* out) {
+  out->host.service_name = defaults.name;
+  out->host.grpc_port = defaults.grpc_port;
+  out->host.http_port = defaults.http_port;
+  flags.Int("grpc-port", "STRATUS_GRPC_PORT", &out->host.grpc_port, "gRPC port (0: any free)");
+  flags.Int("http-port", "STRATUS_HTTP_PORT", &out->host.http_port,
+            "HTTP port for /metrics, /healthz, /readyz (0: any free, -1: none)");
+  flags.String("listen", "STRATUS_LISTEN", &out->host.grpc_address,
+               "address to listen on, gRPC and HTTP");
+  if (uses_database) {
+    flags.String("database-url", "STRATUS_DATABASE_URL", &out->database_url,
+                 "PostgreSQL URL, e.g. postgresql://user@host:5432/stratus");
+  }
+  flags.Int("drain-ms", "STRATUS_DRAIN_MS", &out->drain_ms,
+            "on SIGTERM, how long in-flight RPCs may take to finish");
+  flags.String("log-level", "STRATUS_LOG_LEVEL", &out->log_level, "debug|info|warning|error");
+  flags.String("log-format", "STRATUS_LOG_FORMAT", &out->log_format, "text|json");
+}
+
+absl::Status ApplyCommonServiceFlags(CommonServiceFlags* flags) {
+  if (flags->log_level == "debug") {
+    SetLogLevel(LogLevel::kDebug);
+  } else if (flags->log_level == "info") {
+    SetLogLevel(LogLevel::kInfo);
+  } else if (flags->log_level == "warning") {
+    SetLogLevel(LogLevel::kWarning);
+  } else if (flags->log_level == "error") {
+    SetLogLevel(LogLevel::kError);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("log-level: unknown level '", flags->log_level,
+                                                   "' (debug|info|warning|error)"));
+  }
+  if (flags->log_format != "text" && flags->log_format != "json") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("log-format: unknown format '", flags->log_format, "' (text|json)"));
+  }
+  SetLogJson(flags->log_format == "json");
+  flags->host.http_address = flags->host.grpc_address;
+  flags->host.drain_deadline = std::chrono::milliseconds(flags->drain_ms);
+  return absl::OkStatus();
+}
+
+bool ParseFlagsOrExit(FlagSet& flags, int argc, char** argv, int* exit_code) {
+  absl::Status s = flags.Parse(argc, argv);
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    *exit_code = 0;
+    return false;
+  }
+  if (!s.ok()) {
+    std::cerr << "error: " << s.message() << "\n\n" << flags.Usage();
+    *exit_code = 2;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace stratus

@@ -1,0 +1,50 @@
+// The flags every service binary shares, registered by its main.cc:
+//   --grpc-port ($STRATUS_GRPC_PORT), --http-port ($STRATUS_HTTP_PORT), --listen ($STRATUS_LISTEN),
+//   --database-url ($STRATUS_DATABASE_URL), --drain-ms, --log-level, --log-format.
+// Default ports (also used by `stratus up` and every client command):
+//   gRPC ingest 50051, detector 50052, recognition 50053, mask 50054, sentiment 50055;
+//   HTTP 8081..8085 in the same order.
+#ifndef STRATUS_COMMON_SERVICE_FLAGS_H_
+#define STRATUS_COMMON_SERVICE_FLAGS_H_
+
+#include <string>
+
+#include "common/flags.h"
+#include "common/service_host.h"
+
+namespace stratus {
+
+struct ServiceDefaults {
+  const char* name;
+  int grpc_port;
+  int http_port;
+};
+
+inline constexpr ServiceDefaults kIngestDefaults{"ingest", 50051, 8081};
+inline constexpr ServiceDefaults kDetectorDefaults{"detector", 50052, 8082};
+inline constexpr ServiceDefaults kRecognitionDefaults{"recognition", 50053, 8083};
+inline constexpr ServiceDefaults kMaskDefaults{"mask", 50054, 8084};
+inline constexpr ServiceDefaults kSentimentDefaults{"sentiment", 50055, 8085};
+
+struct CommonServiceFlags {
+  ServiceHost::Options host;
+  std::string database_url;  // "" when the service needs no database
+  int drain_ms = 10000;
+  std::string log_level = "info";  // debug | info | warning | error
+  std::string log_format = "text"; // text | json
+};
+
+// Sets defaults from `defaults` and registers the flags on `flags`.
+void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_database,
+                                FlagSet& flags, CommonServiceFlags* out);
+
+// After FlagSet::Parse: applies log settings and copies drain_ms into host options.
+absl::Status ApplyCommonServiceFlags(CommonServiceFlags* flags);
+
+// Parses the flags, printing usage on --help (exit 0) or a clear error on bad input (exit 2).
+// Returns false when main should return `*exit_code`.
+bool ParseFlagsOrExit(FlagSet& flags, int argc, char** argv, int* exit_code);
+
+}  // namespace stratus
+
+#endif  // STRATUS_COMMON_SERVICE_FLAGS_H_

@@ -1,0 +1,103 @@
+// The bootstrap every Stratus service runs on: a gRPC server and an HTTP server side by side.
+//
+// gRPC: the service's own handlers, grpc.health.v1 and server reflection, a max message size,
+// and an interceptor that counts and times every RPC by method and status code.
+// Health: the health service reports readiness under "" and the service's full names (SERVING
+// once every readiness check passes; checks are re-run every `readiness_interval`, so a lost
+// database turns the service NOT_SERVING and back) and liveness under "liveness" (SERVING while
+// the process runs and is not draining).
+// HTTP: /metrics (Prometheus text format 0.0.4), /healthz (liveness), /readyz (readiness, 503
+// with the failing checks), plus any handlers the service adds (e.g. the AWS JSON endpoint).
+// Shutdown: on SIGTERM or SIGINT (after InstallSignalHandlers()) or Shutdown(), readiness turns
+// NOT_SERVING, in-flight RPCs get up to `drain_deadline` to finish, then both servers stop.
+//
+// Thread safety: AddService/AddReadinessCheck/http() before Start(); Shutdown() from any thread.
+#ifndef STRATUS_COMMON_SERVICE_HOST_H_
+#define STRATUS_COMMON_SERVICE_HOST_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/http_server.h"
+#include "common/metrics.h"
+
+namespace stratus {
+
+class ServiceHost {
+ public:
+  struct Options {
+    std::string service_name;             // short name, e.g. "detector"; a metric label
+    std::string grpc_address = "0.0.0.0";
+    int grpc_port = 0;                    // 0: any free port (see grpc_port())
+    std::string http_address = "0.0.0.0";
+    int http_port = 0;                    // 0: any free port; -1: no HTTP server
+    int max_message_bytes = 16 << 20;     // both directions; images travel as bytes
+    std::chrono::milliseconds drain_deadline{10000};
+    std::chrono::milliseconds readiness_interval{1000};
+    int http_threads = 8;
+    size_t http_max_body_bytes = 8 << 20;
+  };
+
+  static absl::StatusOr<std::unique_ptr<ServiceHost>> Create(const Options& options);
+  ~ServiceHost();
+
+  metrics::Registry& metrics() { return registry_; }
+  // For extra HTTP routes; valid when http_port >= 0.
+  HttpServer* http() { return http_.get(); }
+
+  // `service` is not owned and must outlive the host. `full_name` (e.g.
+  // "stratus.v1.DetectorService") also gets a health status.
+  void AddService(grpc::Service* service, const std::string& full_name);
+  // A readiness condition, e.g. "database reachable" or "models loaded". Must be cheap and
+  // thread-safe; it runs on the host's health thread.
+  void AddReadinessCheck(const std::string& name, std::function<absl::Status()> check);
+
+  absl::Status Start();
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_ ? http_->port() : -1; }
+
+  // Blocks until Shutdown() has completed.
+  void Wait();
+  void Shutdown();
+
+  // Readiness as last evaluated: OK or the first failing check's error.
+  absl::Status readiness() const;
+
+  // Routes SIGTERM and SIGINT of this process to Shutdown() of `host` (the last one installed).
+  static void InstallSignalHandlers(ServiceHost* host);
+
+ private:
+  explicit ServiceHost(const Options& options) : options_(options) {}
+  void HealthLoop();
+  void EvaluateReadiness();
+
+  Options options_;
+  metrics::Registry registry_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::vector<std::pair<std::string, std::function<absl::Status()>>> checks_;
+  int grpc_port_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool shutting_down_ = false;
+  bool shut_down_ = false;
+  absl::Status readiness_ = absl::UnavailableError("starting");
+  std::thread health_thread_;
+  std::thread signal_thread_;
+};
+
+}  // namespace stratus
+
+#endif  // STRATUS_COMMON_SERVICE_HOST_H_

@@ -1,0 +1,135 @@
+#include "common/service_host.h"
+
+#include <grpcpp/grpcpp.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include "common/http_client.h"
+#include "common/subprocess.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace stratus {
+namespace {
+
+using grpc::health::v1::Health;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+HealthCheckResponse::ServingStatus Check(int port, const std::string& service) {
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = Health::NewStub(channel);
+  HealthCheckRequest req;
+  req.set_service(service);
+  HealthCheckResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto s = stub->Check(&ctx, req, &resp);
+  if (!s.ok()) return HealthCheckResponse::UNKNOWN;
+  return resp.status();
+}
+
+template <typename F>
+bool Eventually(F f, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return f();
+}
+
+class ServiceHostTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    ServiceHost::Options options;
+    options.service_name = "test";
+    options.grpc_address = "127.0.0.1";
+    options.http_address = "127.0.0.1";
+    options.readiness_interval = std::chrono::milliseconds(50);
+    options.drain_deadline = std::chrono::milliseconds(500);
+    auto host = ServiceHost::Create(options);
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = std::move(*host);
+    host_->AddReadinessCheck("dependency", [this]() -> absl::Status {
+      return ready_.load() ? absl::OkStatus() : absl::UnavailableError("dependency down");
+    });
+    ASSERT_TRUE(host_->Start().ok());
+  }
+
+  std::atomic<bool> ready_{true};
+  std::unique_ptr<ServiceHost> host_;
+};
+
+TEST_F(ServiceHostTest, ReadinessFollowsChecksWhileLivenessStaysUp) {
+  int port = host_->grpc_port();
+  ASSERT_GT(port, 0);
+  EXPECT_TRUE(Eventually([&] { return Check(port, "") == HealthCheckResponse::SERVING; }));
+  EXPECT_EQ(Check(port, "liveness"), HealthCheckResponse::SERVING);
+
+  ready_ = false;
+  EXPECT_TRUE(Eventually([&] { return Check(port, "") == HealthCheckResponse::NOT_SERVING; }));
+  EXPECT_EQ(Check(port, "liveness"), HealthCheckResponse::SERVING);
+  auto readyz = HttpFetch("GET", "http://127.0.0.1:" + std::to_string(host_->http_port()) + "/readyz");
+  ASSERT_TRUE(readyz.ok());
+  EXPECT_EQ(readyz->status, 503);
+  EXPECT_THAT(readyz->body, testing::HasSubstr("dependency down"));
+
+  ready_ = true;
+  EXPECT_TRUE(Eventually([&] { return Check(port, "") == HealthCheckResponse::SERVING; }));
+  auto healthz = HttpFetch("GET", "http://127.0.0.1:" + std::to_string(host_->http_port()) + "/healthz");
+  ASSERT_TRUE(healthz.ok());
+  EXPECT_EQ(healthz->status, 200);
+}
+
+TEST_F(ServiceHostTest, MetricsCountRpcsAndPassPromtool) {
+  int port = host_->grpc_port();
+  ASSERT_TRUE(Eventually([&] { return Check(port, "") == HealthCheckResponse::SERVING; }));
+  auto metrics =
+      HttpFetch("GET", "http://127.0.0.1:" + std::to_string(host_->http_port()) + "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_THAT(metrics->headers["content-type"], testing::HasSubstr("version=0.0.4"));
+  EXPECT_THAT(metrics->body,
+              testing::HasSubstr("stratus_rpc_requests_total{code=\"ok\",method=\"Check\",service=\"test\"}"));
+  EXPECT_THAT(metrics->body, testing::HasSubstr("stratus_rpc_duration_seconds_bucket{"));
+
+  if (access("/usr/bin/promtool", X_OK) != 0) GTEST_FAIL() << "promtool missing: run make deps";
+  std::string path = std::filesystem::temp_directory_path() / "stratus-metrics.txt";
+  std::ofstream(path) << metrics->body;
+  std::string out;
+  auto code = RunCommand({.argv = {"sh", "-c", "promtool check metrics < " + path}}, &out);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << out;
+}
+
+TEST_F(ServiceHostTest, UnknownHttpPathIs404) {
+  auto r = HttpFetch("GET", "http://127.0.0.1:" + std::to_string(host_->http_port()) + "/nope");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST_F(ServiceHostTest, ShutdownStopsServingAndReturnsFromWait) {
+  int port = host_->grpc_port();
+  ASSERT_TRUE(Eventually([&] { return Check(port, "") == HealthCheckResponse::SERVING; }));
+  std::thread waiter([&] { host_->Wait(); });
+  host_->Shutdown();
+  waiter.join();
+  EXPECT_NE(Check(port, ""), HealthCheckResponse::SERVING);
+}
+
+TEST(ServiceHostCreateTest, RejectsBadOptions) {
+  ServiceHost::Options options;
+  EXPECT_FALSE(ServiceHost::Create(options).ok());  // no name
+  options.service_name = "x";
+  options.grpc_port = 70000;
+  EXPECT_FALSE(ServiceHost::Create(options).ok());
+}
+
+}  // namespace
+}  // namespace stratus
