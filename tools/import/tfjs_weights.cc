@@ -1,0 +1,144 @@
+#include "tools/import/tfjs_weights.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace stratus::import {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path.string()));
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return data;
+}
+
+int BytesPerElement(const std::string& dtype) {
+  if (dtype == "float32" || dtype == "int32") return 4;
+  if (dtype == "uint16" || dtype == "float16") return 2;
+  if (dtype == "uint8" || dtype == "bool") return 1;
+  return 0;
+}
+
+template <typename T>
+T LoadLe(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));  // x86/ARM little-endian, as TF.js writes
+  return v;
+}
+
+}  // namespace
+
+int64_t TfjsTensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = (h >> 15) & 1;
+  const int exp = (h >> 10) & 0x1f;
+  const uint32_t mant = h & 0x3ff;
+  float v;
+  if (exp == 0) {
+    v = std::ldexp(static_cast<float>(mant), -24);
+  } else if (exp == 31) {
+    v = mant ? std::nanf("") : INFINITY;
+  } else {
+    v = std::ldexp(static_cast<float>(mant | 0x400), exp - 25);
+  }
+  return sign ? -v : v;
+}
+
+absl::StatusOr<TfjsWeightMap> LoadTfjsWeights(const std::filesystem::path& manifest_path) {
+  auto text = ReadFile(manifest_path);
+  if (!text.ok()) return text.status();
+  nlohmann::json manifest = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (manifest.is_discarded() || !manifest.is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(manifest_path.string(), ": not a JSON array of weight groups"));
+  }
+  const std::filesystem::path dir = manifest_path.parent_path();
+  TfjsWeightMap out;
+  for (const auto& group : manifest) {
+    if (!group.contains("paths") || !group.contains("weights")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(manifest_path.string(), ": weight group without paths/weights"));
+    }
+    // A group's shards are one byte stream cut into files.
+    std::string blob;
+    for (const auto& p : group["paths"]) {
+      auto shard = ReadFile(dir / p.get<std::string>());
+      if (!shard.ok()) return shard.status();
+      blob += *shard;
+    }
+    size_t offset = 0;
+    for (const auto& w : group["weights"]) {
+      TfjsTensor t;
+      try {
+        t.name = w.at("name").get<std::string>();
+        t.dtype = w.at("dtype").get<std::string>();
+        t.shape = w.at("shape").get<std::vector<int64_t>>();
+      } catch (const nlohmann::json::exception& e) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(manifest_path.string(), ": bad weight entry: ", e.what()));
+      }
+      const int64_t n = t.numel();
+      double scale = 1.0, min = 0.0;
+      t.stored_as = t.dtype;
+      if (w.contains("quantization") && !w["quantization"].is_null()) {
+        const auto& q = w["quantization"];
+        t.stored_as = q.value("dtype", "");
+        if (t.stored_as != "float16") {
+          if (!q.contains("scale") || !q.contains("min")) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(t.name, ": quantization without scale/min"));
+          }
+          scale = q["scale"].get<double>();
+          min = q["min"].get<double>();
+        }
+      }
+      const int bpe = BytesPerElement(t.stored_as);
+      if (bpe == 0 || (t.dtype != "float32" && t.dtype != "int32")) {
+        return absl::InvalidArgumentError(absl::StrCat(t.name, ": unsupported dtype ", t.dtype,
+                                                       " stored as ", t.stored_as));
+      }
+      const size_t bytes = static_cast<size_t>(n) * bpe;
+      if (offset + bytes > blob.size()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            t.name, ": shard data too short (need ", offset + bytes, " bytes, have ", blob.size(),
+            ")"));
+      }
+      const char* p = blob.data() + offset;
+      t.values.resize(n);
+      const bool is_int = t.dtype == "int32";
+      for (int64_t i = 0; i < n; ++i) {
+        double v;
+        if (t.stored_as == "uint8") {
+          v = static_cast<uint8_t>(p[i]) * scale + min;
+        } else if (t.stored_as == "uint16") {
+          v = LoadLe<uint16_t>(p + 2 * i) * scale + min;
+        } else if (t.stored_as == "float16") {
+          v = HalfToFloat(LoadLe<uint16_t>(p + 2 * i));
+        } else if (t.stored_as == "int32") {
+          v = LoadLe<int32_t>(p + 4 * i);
+        } else {
+          v = LoadLe<float>(p + 4 * i);
+        }
+        if (is_int) v = std::round(v);
+        t.values[i] = static_cast<float>(v);
+      }
+      offset += bytes;
+      out[t.name] = std::move(t);
+    }
+  }
+  return out;
+}
+
+}  // namespace stratus::import
