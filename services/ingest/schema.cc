@@ -1,0 +1,32 @@
+#include "services/ingest/schema.h"
+
+namespace stratus::ingest {
+
+const std::vector<Migration>& Migrations() {
+  static const auto* kMigrations = new std::vector<Migration>{
+      {1, "streams, leases and events",
+       R"sql(
+CREATE TABLE ingest_streams (
+  name        text PRIMARY KEY,
+  config      jsonb NOT NULL,           -- stratus.v1.StreamConfig as JSON
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  -- The replica running the stream and until when its lease holds.
+  owner       text,
+  lease_until timestamptz
+);
+CREATE TABLE ingest_events (
+  id          bigserial PRIMARY KEY,
+  event_uid   text UNIQUE NOT NULL,     -- idempotency key: spooled events are replayed safely
+  stream      text NOT NULL,
+  type        text NOT NULL,
+  at          timestamptz NOT NULL,
+  payload     jsonb NOT NULL
+);
+CREATE INDEX ingest_events_stream_at ON ingest_events (stream, at);
+CREATE INDEX ingest_events_type_at ON ingest_events (type, at);
+)sql"},
+  };
+  return *kMigrations;
+}
+
+}  // namespace stratus::ingest
