@@ -1,0 +1,433 @@
+// The only translation unit of the runtime library that includes LibTorch.
+#include "runtime/model.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <utility>
+
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+#include <torch/cuda.h>
+#include <torch/script.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "runtime/preprocess.h"
+
+namespace stratus::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+std::string TorchMessage(const c10::Error& e) { return e.what_without_backtrace(); }
+
+// ---- FLOP counting ----------------------------------------------------------------------------
+// A thread-local RecordFunction observer on the warm-up forward: for the outermost convolution
+// or matrix product in each call chain (aten::conv2d calls aten::convolution calls
+// aten::_convolution...), FLOPs = 2 x output elements x reduction length. Element-wise ops,
+// pooling and normalisation are not counted (they are memory-bound and small), so achieved
+// GFLOP/s is a lower bound of the work done.
+struct FlopContext : at::ObserverContext {
+  int64_t reduction = 0;  // multiply-adds per output element
+  bool outermost = false;
+};
+thread_local int tls_flop_depth = 0;
+thread_local double tls_flops = 0;
+
+bool IsCountedOp(std::string_view n) {
+  return n == "aten::conv1d" || n == "aten::conv2d" || n == "aten::conv3d" ||
+         n == "aten::convolution" || n == "aten::_convolution" ||
+         n == "aten::mkldnn_convolution" ||
+         n == "aten::linear" || n == "aten::addmm" || n == "aten::mm" || n == "aten::bmm" ||
+         n == "aten::matmul" || n == "aten::baddbmm";
+}
+
+std::unique_ptr<at::ObserverContext> FlopStart(const at::RecordFunction& fn) {
+  const std::string_view n = fn.name();
+  if (!IsCountedOp(n)) return nullptr;
+  auto ctx = std::make_unique<FlopContext>();
+  ctx->outermost = tls_flop_depth == 0;
+  ++tls_flop_depth;
+  if (!ctx->outermost) return ctx;
+  const auto inputs = fn.inputs();
+  auto tensor = [&](size_t i) -> const at::Tensor* {
+    return i < inputs.size() && inputs[i].isTensor() ? &inputs[i].toTensor() : nullptr;
+  };
+  if (n.find("conv") != std::string_view::npos) {
+    // (input, weight, ...): weight [Cout, Cin/groups, k...]. Transposed convolutions
+    // (aten::convolution with transposed=true) are rare in these models and counted as direct.
+    if (const at::Tensor* w = tensor(1); w != nullptr && w->dim() >= 3) {
+      int64_t r = w->size(1);
+      for (int64_t d = 2; d < w->dim(); ++d) r *= w->size(d);
+      ctx->reduction = r;
+    }
+  } else if (n == "aten::linear") {
+    if (const at::Tensor* w = tensor(1); w != nullptr && w->dim() == 2) ctx->reduction = w->size(1);
+  } else if (n == "aten::addmm" || n == "aten::baddbmm") {
+    if (const at::Tensor* a = tensor(1); a != nullptr && a->dim() >= 2) {
+      ctx->reduction = a->size(-1);
+    }
+  } else {  // mm, bmm, matmul
+    if (const at::Tensor* a = tensor(0); a != nullptr && a->dim() >= 1) {
+      ctx->reduction = a->size(-1);
+    }
+  }
+  return ctx;
+}
+
+void FlopEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
+  auto* ctx = static_cast<FlopContext*>(base);
+  if (ctx == nullptr) return;
+  --tls_flop_depth;
+  if (!ctx->outermost || ctx->reduction <= 0) return;
+  const auto& outputs = fn.outputs();
+  if (!outputs.empty() && outputs[0].isTensor()) {
+    tls_flops += 2.0 * static_cast<double>(outputs[0].toTensor().numel()) *
+                 static_cast<double>(ctx->reduction);
+  }
+}
+
+// ---- outputs ----------------------------------------------------------------------------------
+absl::Status Flatten(const c10::IValue& v, std::vector<OutputTensor>& out) {
+  if (v.isTensor()) {
+    at::Tensor t = v.toTensor().to(at::kCPU, at::kFloat).contiguous();
+    OutputTensor o;
+    o.shape.assign(t.sizes().begin(), t.sizes().end());
+    o.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    out.push_back(std::move(o));
+    return absl::OkStatus();
+  }
+  if (v.isTuple()) {
+    for (const c10::IValue& e : v.toTupleRef().elements()) {
+      if (absl::Status s = Flatten(e, out); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  if (v.isList()) {
+    for (const c10::IValue& e : v.toListRef()) {
+      if (absl::Status s = Flatten(e, out); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  if (v.isGenericDict()) {
+    for (const auto& e : v.toGenericDict()) {
+      if (absl::Status s = Flatten(e.value(), out); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("the model returned a ", v.tagKind(),
+                                                 ", expected tensors (or tuples/lists of them)"));
+}
+
+absl::StatusOr<torch::Device> ParseDevice(const std::string& name, const std::string& spec) {
+  if (spec == "cpu") return torch::Device(torch::kCPU);
+  if (spec == "auto") {
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  }
+  if (absl::StartsWith(spec, "cuda")) {
+    int index = 0;
+    if (spec != "cuda" && (!absl::StartsWith(spec, "cuda:") ||
+                           !absl::SimpleAtoi(spec.substr(5), &index) || index < 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model '", name, "': bad device '", spec, "' (auto, cpu, cuda:N)"));
+    }
+    if (!torch::cuda::is_available()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model '", name, "': device ", spec, " requested but CUDA is not available"));
+    }
+    if (static_cast<size_t>(index) >= torch::cuda::device_count()) {
+      return absl::InvalidArgumentError(absl::StrCat("model '", name, "': device ", spec,
+                                                     " does not exist (",
+                                                     torch::cuda::device_count(), " devices)"));
+    }
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("model '", name, "': bad device '", spec, "' (auto, cpu, cuda:N)"));
+}
+
+}  // namespace
+
+struct Model::Impl {
+  ModelConfig config;
+  std::unique_ptr<Decoder> decoder;
+  // Forward is reentrant; torch::jit::Module::forward is not const-qualified.
+  mutable torch::jit::Module module;
+  torch::Device device = torch::kCPU;
+  bool channels_last = false;
+  int max_batch_size = 32;
+  double load_ms = 0;
+  double flops_per_image = 0;
+
+  // Builds the input tensor for `images` (preprocessed straight into its storage).
+  absl::StatusOr<at::Tensor> MakeInput(absl::Span<const cv::Mat> images,
+                                       std::vector<InputGeometry>* geometry) const {
+    const InputSpec& in = config.input;
+    const int64_t b = static_cast<int64_t>(images.size());
+    at::Tensor x;
+    float* data;
+    if (channels_last) {
+      x = at::empty({b, in.height, in.width, 3}, at::kFloat);
+    } else {
+      x = at::empty({b, 3, in.height, in.width}, at::kFloat);
+    }
+    data = x.data_ptr<float>();
+    const size_t per = static_cast<size_t>(3) * in.height * in.width;
+    if (geometry) geometry->resize(images.size());
+    for (size_t i = 0; i < images.size(); ++i) {
+      absl::Status s = PreprocessImage(images[i], in, channels_last ? Layout::kNHWC : Layout::kNCHW,
+                                       data + i * per, geometry ? &(*geometry)[i] : nullptr);
+      if (!s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("model '", config.name, "': image ", i, ": ", s.message()));
+      }
+    }
+    // NHWC storage seen as NCHW: exactly the channels_last memory format.
+    if (channels_last) x = x.permute({0, 3, 1, 2});
+    if (device.type() != at::kCPU) x = x.to(device, /*non_blocking=*/false);
+    return x;
+  }
+
+  absl::StatusOr<std::vector<OutputTensor>> ForwardChunk(absl::Span<const cv::Mat> images,
+                                                         std::vector<InputGeometry>* geometry) const {
+    try {
+      c10::InferenceMode guard;
+      auto x = MakeInput(images, geometry);
+      if (!x.ok()) return x.status();
+      c10::IValue out = module.forward({*x});
+      std::vector<OutputTensor> outputs;
+      if (absl::Status s = Flatten(out, outputs); !s.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("model '", config.name, "': ", s.message()));
+      }
+      return outputs;
+    } catch (const c10::Error& e) {
+      return absl::InternalError(
+          absl::StrCat("model '", config.name, "': forward failed: ", TorchMessage(e)));
+    } catch (const std::exception& e) {
+      return absl::InternalError(
+          absl::StrCat("model '", config.name, "': forward failed: ", e.what()));
+    }
+  }
+};
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+const std::string& Model::name() const { return impl_->config.name; }
+const ModelConfig& Model::config() const { return impl_->config; }
+std::string Model::device() const { return impl_->device.str(); }
+std::string Model::layout() const { return impl_->channels_last ? "channels_last" : "nchw"; }
+int Model::max_batch_size() const { return impl_->max_batch_size; }
+double Model::load_ms() const { return impl_->load_ms; }
+double Model::flops_per_image() const { return impl_->flops_per_image; }
+const Decoder& Model::decoder() const { return *impl_->decoder; }
+
+absl::StatusOr<std::vector<OutputTensor>> Model::Forward(
+    absl::Span<const cv::Mat> images, std::vector<InputGeometry>* geometry) const {
+  if (images.empty()) return std::vector<OutputTensor>{};
+  if (static_cast<int>(images.size()) <= impl_->max_batch_size) {
+    return impl_->ForwardChunk(images, geometry);
+  }
+  // Split, then concatenate along the batch.
+  std::vector<OutputTensor> all;
+  if (geometry) geometry->clear();
+  for (size_t start = 0; start < images.size(); start += impl_->max_batch_size) {
+    const size_t n = std::min(images.size() - start, static_cast<size_t>(impl_->max_batch_size));
+    std::vector<InputGeometry> g;
+    auto part = impl_->ForwardChunk(images.subspan(start, n), &g);
+    if (!part.ok()) return part.status();
+    if (geometry) geometry->insert(geometry->end(), g.begin(), g.end());
+    if (all.empty()) {
+      all = std::move(*part);
+      continue;
+    }
+    if (part->size() != all.size()) return absl::InternalError("inconsistent model outputs");
+    for (size_t k = 0; k < all.size(); ++k) {
+      if (all[k].shape.empty()) return absl::InternalError("scalar model output");
+      all[k].shape[0] += (*part)[k].shape.at(0);
+      all[k].data.insert(all[k].data.end(), (*part)[k].data.begin(), (*part)[k].data.end());
+    }
+  }
+  return all;
+}
+
+absl::StatusOr<std::vector<Prediction>> Model::Run(absl::Span<const cv::Mat> images,
+                                                   const DecodeOptions& options) const {
+  if (images.empty()) return std::vector<Prediction>{};
+  std::vector<InputGeometry> geometry;
+  auto outputs = Forward(images, &geometry);
+  if (!outputs.ok()) return outputs.status();
+  return impl_->decoder->Decode(*outputs, geometry, options);
+}
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
+                                                   const RuntimeOptions& options) {
+  const auto t0 = Clock::now();
+  auto config = LoadModelConfig(dir);
+  if (!config.ok()) return config.status();
+  const std::string& name = config->name;
+  auto impl = std::make_unique<Impl>();
+  impl->config = *config;
+
+  // Decoder first: a config naming an unknown decoder fails before the expensive load.
+  DecoderContext dc;
+  dc.model_name = name;
+  dc.type = config->decoder_type;
+  try {
+    dc.params = YAML::Load(config->decoder_yaml);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("model '", name, "': decoder: ", e.what()));
+  }
+  dc.labels = config->labels;
+  dc.input_width = config->input.width;
+  dc.input_height = config->input.height;
+  auto decoder = CreateDecoder(dc);
+  if (!decoder.ok()) return decoder.status();
+  impl->decoder = std::move(*decoder);
+
+  auto device = ParseDevice(name, options.device);
+  if (!device.ok()) return device.status();
+  impl->device = *device;
+  if (options.num_threads > 0 && at::get_num_threads() != options.num_threads) {
+    at::set_num_threads(options.num_threads);
+  }
+
+  const fs::path weights = fs::path(dir) / "model.pt";
+  std::error_code ec;
+  if (!fs::exists(weights, ec)) {
+    return absl::NotFoundError(absl::StrCat("model '", name, "': no model.pt in ", dir));
+  }
+  try {
+    impl->module = torch::jit::load(weights.string(), impl->device);
+    impl->module.eval();
+  } catch (const c10::Error& e) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model '", name, "': model.pt does not load as TorchScript: ", TorchMessage(e)));
+  } catch (const std::exception& e) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "model '", name, "': model.pt does not load as TorchScript: ", e.what()));
+  }
+  if (config->task == "text_classification") {
+    return absl::UnimplementedError(absl::StrCat(
+        "model '", name, "': text models are not served by the image runtime"));
+  }
+
+  // Warm-up input: a mid-grey image of the input size (any content exercises the same ops).
+  const cv::Mat grey(config->input.height, config->input.width, CV_8UC3, cv::Scalar(128, 128, 128));
+  std::vector<cv::Mat> batch1 = {grey};
+
+  // The first forward checks the outputs against the decoder and counts FLOPs.
+  {
+    impl->channels_last = false;
+    at::CallbackHandle handle = at::addThreadLocalCallback(
+        at::RecordFunctionCallback(FlopStart, FlopEnd).needsInputs(true).needsOutputs(true));
+    tls_flops = 0;
+    tls_flop_depth = 0;
+    auto out = impl->ForwardChunk(batch1, nullptr);
+    at::removeCallback(handle);
+    impl->flops_per_image = tls_flops;
+    if (!out.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("warm-up: ", out.status().message()));
+    }
+    if (absl::Status s = impl->decoder->CheckOutputs(*out, 1); !s.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(s.message(), " (warm-up batch of 1)"));
+    }
+  }
+
+  // Layout candidates: the module as loaded (NCHW), and a copy with 4-D weights in
+  // channels_last fed channels_last input (oneDNN's fast path on CPUs). Each is frozen (weights
+  // become constants, conv+bn folded) when options.freeze.
+  const torch::jit::Module base = impl->module;
+  auto prepare = [&](bool cl) -> torch::jit::Module {
+    torch::jit::Module m = base;
+    if (cl) {
+      m = base.clone();
+      torch::NoGradGuard no_grad;
+      for (at::Tensor p : m.parameters()) {
+        if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+      }
+    }
+    if (options.freeze) {
+      try {
+        m = torch::jit::freeze(m);
+      } catch (const c10::Error& e) {
+        SLOG(WARNING) << "freeze failed, running unfrozen" << Kv("model", name)
+                      << Kv("error", TorchMessage(e));
+      }
+    }
+    return m;
+  };
+  auto time_layout = [&](bool cl) -> absl::StatusOr<double> {
+    try {
+      impl->module = prepare(cl);
+    } catch (const c10::Error& e) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("model '", name, "': preparing the module: ", TorchMessage(e)));
+    }
+    impl->channels_last = cl;
+    double best = 1e30;
+    for (int i = 0; i < std::max(1, options.warmup_runs); ++i) {
+      const auto t = Clock::now();
+      auto out = impl->ForwardChunk(batch1, nullptr);
+      if (!out.ok()) return absl::FailedPreconditionError(absl::StrCat(
+          "warm-up (", cl ? "channels_last" : "nchw", "): ", out.status().message()));
+      best = std::min(best, MsSince(t));
+    }
+    return best;
+  };
+  std::string layout = options.layout;
+  if (impl->device.type() != at::kCPU && layout == "auto") layout = "nchw";
+  if (layout == "auto") {
+    auto cl = time_layout(true);
+    if (!cl.ok()) return cl.status();
+    auto nchw = time_layout(false);
+    if (!nchw.ok()) return nchw.status();
+    if (*cl < *nchw) {
+      auto again = time_layout(true);
+      if (!again.ok()) return again.status();
+    }
+    SLOG(INFO) << "layout chosen" << Kv("model", name) << Kv("nchw_ms", *nchw)
+               << Kv("channels_last_ms", *cl)
+               << Kv("layout", impl->channels_last ? "channels_last" : "nchw");
+  } else if (layout == "channels_last" || layout == "nchw") {
+    auto t = time_layout(layout == "channels_last");
+    if (!t.ok()) return t.status();
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model '", name, "': bad layout '", options.layout,
+                     "' (auto, nchw, channels_last)"));
+  }
+
+  // Batch of 2: a model with a batch size baked in is limited to 1 rather than failed.
+  impl->max_batch_size = std::max(1, options.max_batch_size);
+  if (impl->max_batch_size > 1) {
+    std::vector<cv::Mat> batch2 = {grey, grey};
+    auto out = impl->ForwardChunk(batch2, nullptr);
+    absl::Status s = out.ok() ? impl->decoder->CheckOutputs(*out, 2) : out.status();
+    if (!s.ok()) {
+      SLOG(WARNING) << "model does not take batches, running one image per forward"
+                    << Kv("model", name) << Kv("error", s.message());
+      impl->max_batch_size = 1;
+    }
+  }
+  impl->load_ms = MsSince(t0);
+  SLOG(INFO) << "model ready" << Kv("model", name) << Kv("version", config->version)
+             << Kv("device", impl->device.str())
+             << Kv("layout", impl->channels_last ? "channels_last" : "nchw")
+             << Kv("gflops_per_image", impl->flops_per_image / 1e9) << Kv("ms", impl->load_ms);
+  return std::unique_ptr<Model>(new Model(std::move(impl)));
+}
+
+}  // namespace stratus::runtime

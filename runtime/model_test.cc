@@ -1,0 +1,259 @@
+// Loads tiny TorchScript models built here (torch::jit::Module::define) through the runtime and
+// the repository, and checks preprocessing, decoding and the error paths end to end.
+#include "runtime/model.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/script.h>
+
+#include "runtime/model_repository.h"
+
+namespace stratus::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+class ModelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("stratus_model_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path Folder(const std::string& name, const std::string& config) {
+    fs::path f = dir_ / name;
+    fs::create_directories(f);
+    std::ofstream(f / "config.yaml") << config;
+    return f;
+  }
+
+  // SSD-like: a conv (so layouts and FLOPs matter) and constant boxes/scores per image.
+  void SaveSsd(const fs::path& f) {
+    torch::jit::Module m("TinySsd");
+    m.register_parameter("w", torch::ones({4, 3, 3, 3}), false);
+    m.register_buffer("boxes", torch::tensor({0.1f, 0.2f, 0.3f, 0.4f,      //
+                                              0.11f, 0.21f, 0.31f, 0.41f,  //
+                                              0.5f, 0.5f, 0.9f, 0.9f})
+                                   .reshape({3, 4}));
+    m.register_buffer("scores", torch::tensor({0.9f, 0.8f, 0.3f}));
+    m.define(R"(
+def forward(self, x):
+    y = torch.conv2d(x, self.w)
+    z = y.mean() * 0.0
+    b = x.size(0)
+    boxes = self.boxes.unsqueeze(0).expand(b, -1, -1) + z
+    scores = self.scores.unsqueeze(0).expand(b, -1) + z
+    return (boxes, scores)
+)");
+    m.save((f / "model.pt").string());
+  }
+
+  // Classifier whose logits are the per-channel means of the input: checks colour order and
+  // normalisation through the whole path.
+  void SaveMeans(const fs::path& f, int extra_outputs = 0) {
+    torch::jit::Module m("Means");
+    m.register_buffer("pad", torch::zeros({1, extra_outputs}));
+    m.define(R"(
+def forward(self, x):
+    m = x.mean([2, 3])
+    return torch.cat([m, self.pad.expand(x.size(0), -1)], 1)
+)");
+    m.save((f / "model.pt").string());
+  }
+
+  fs::path dir_;
+};
+
+constexpr char kSsdConfig[] = R"(
+name: faces
+version: "test-1"
+task: face_detection
+input: {width: 64, height: 64, resize: pad_bottom_right, interpolation: tf_bilinear,
+        color: rgb, mean: 127.5, std: 127.5}
+decoder: {type: ssd, iou_threshold: 0.5}
+labels: [face]
+)";
+
+std::string MeansConfig(const std::string& name, const std::string& color,
+                        const std::string& labels = "[r, g, b]") {
+  return "name: " + name + "\ntask: image_classification\n" +
+         "input: {width: 8, height: 8, resize: stretch, color: " + color +
+         ", mean: [0, 0, 0], std: [1, 1, 1]}\ndecoder: {type: classifier, activation: none}\n" +
+         "labels: " + labels + "\n";
+}
+
+TEST_F(ModelTest, SsdThroughTheRuntimeUndoesPadding) {
+  const fs::path f = Folder("faces", kSsdConfig);
+  SaveSsd(f);
+  RuntimeOptions o;
+  o.device = "cpu";
+  auto model = Model::Load(f.string(), o);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ((*model)->name(), "faces");
+  EXPECT_EQ((*model)->device(), "cpu");
+  // 4 output channels x 62x62 positions x 27 multiply-adds x 2.
+  EXPECT_DOUBLE_EQ((*model)->flops_per_image(), 2.0 * 4 * 62 * 62 * 27);
+  // A 200x100 image: padded to 200x200 at the bottom, so box y fractions double.
+  cv::Mat img(100, 200, CV_8UC3, cv::Scalar(10, 20, 30));
+  auto p = (*model)->Run({img, img});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_THAT(*p, SizeIs(2));
+  ASSERT_THAT((*p)[1].detections, SizeIs(1));  // NMS removed the overlap, 0.3 < 0.5
+  const Detection& d = (*p)[1].detections[0];
+  EXPECT_EQ(d.label, "face");
+  EXPECT_NEAR(d.confidence, 0.9, 1e-6);
+  EXPECT_NEAR(d.box.left, 0.2, 1e-5);
+  EXPECT_NEAR(d.box.top, 0.2, 1e-5);
+  EXPECT_NEAR(d.box.width, 0.2, 1e-5);
+  EXPECT_NEAR(d.box.height, 0.4, 1e-5);
+  DecodeOptions low;
+  low.min_confidence = 0.2f;
+  p = (*model)->Run({img}, low);
+  ASSERT_TRUE(p.ok());
+  EXPECT_THAT((*p)[0].detections, SizeIs(2));
+}
+
+TEST_F(ModelTest, ColourOrderNormalisationAndLayouts) {
+  for (const std::string layout : {"nchw", "channels_last", "auto"}) {
+    for (const std::string color : {"rgb", "bgr"}) {
+      const std::string name = "means_" + color;
+      const fs::path f = Folder(name, MeansConfig(name, color));
+      SaveMeans(f);
+      RuntimeOptions o;
+      o.layout = layout;
+      auto model = Model::Load(f.string(), o);
+      ASSERT_TRUE(model.ok()) << model.status();
+      cv::Mat img(5, 7, CV_8UC3, cv::Scalar(10, 20, 30));  // R=10 G=20 B=30 (RGB Mat)
+      auto p = (*model)->Run({img});
+      ASSERT_TRUE(p.ok()) << p.status();
+      const std::vector<float>& v = (*p)[0].probabilities;
+      ASSERT_THAT(v, SizeIs(3));
+      EXPECT_NEAR(v[0], color == "rgb" ? 10 : 30, 1e-4) << layout;
+      EXPECT_NEAR(v[2], color == "rgb" ? 30 : 10, 1e-4) << layout;
+    }
+  }
+}
+
+TEST_F(ModelTest, BatchesAreSplitAndConcurrentCallsAgree) {
+  const fs::path f = Folder("means", MeansConfig("means", "rgb"));
+  SaveMeans(f);
+  RuntimeOptions o;
+  o.max_batch_size = 3;
+  auto model = Model::Load(f.string(), o);
+  ASSERT_TRUE(model.ok()) << model.status();
+  std::vector<cv::Mat> imgs;
+  for (int i = 0; i < 8; ++i) imgs.emplace_back(4, 4, CV_8UC3, cv::Scalar(i, 0, 0));
+  auto p = (*model)->Run(imgs);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_THAT(*p, SizeIs(8));
+  for (int i = 0; i < 8; ++i) EXPECT_NEAR((*p)[i].probabilities[0], i, 1e-4);
+
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      cv::Mat img(4, 4, CV_8UC3, cv::Scalar(t * 10, 0, 0));
+      for (int k = 0; k < 20; ++k) {
+        auto r = (*model)->Run({img});
+        if (!r.ok() || std::fabs((*r)[0].probabilities[0] - t * 10) > 1e-3) ++bad;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+TEST_F(ModelTest, BadImagesAreInvalidArgument) {
+  const fs::path f = Folder("means", MeansConfig("means", "rgb"));
+  SaveMeans(f);
+  auto model = Model::Load(f.string(), RuntimeOptions{});
+  ASSERT_TRUE(model.ok());
+  auto p = (*model)->Run({cv::Mat()});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  p = (*model)->Run({cv::Mat(4, 4, CV_8UC1, cv::Scalar(0))});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(p.status().message(), HasSubstr("image 0"));
+}
+
+TEST_F(ModelTest, LoadErrorsNameTheModelAndTheProblem) {
+  // Output shape the decoder does not expect: 4 logits for 3 labels.
+  fs::path f = Folder("wide", MeansConfig("wide", "rgb"));
+  SaveMeans(f, 1);
+  auto m = Model::Load(f.string(), RuntimeOptions{});
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(m.status().message(), HasSubstr("model 'wide'"));
+  EXPECT_THAT(m.status().message(), HasSubstr("[1,4]"));
+  // model.pt that is not TorchScript.
+  f = Folder("garbage", MeansConfig("garbage", "rgb"));
+  std::ofstream(f / "model.pt") << "not a zip";
+  m = Model::Load(f.string(), RuntimeOptions{});
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(m.status().message(), HasSubstr("model 'garbage': model.pt does not load"));
+  // Missing model.pt.
+  f = Folder("empty", MeansConfig("empty", "rgb"));
+  m = Model::Load(f.string(), RuntimeOptions{});
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kNotFound);
+  // Unknown decoder.
+  f = Folder("odd", "name: odd\ntask: face_detection\ninput: {width: 8, height: 8}\n"
+                    "decoder: {type: frobnicate}\n");
+  SaveMeans(f);
+  m = Model::Load(f.string(), RuntimeOptions{});
+  EXPECT_THAT(m.status().message(), HasSubstr("unknown decoder type 'frobnicate'"));
+  // CUDA asked for on a machine without it (or a bad device string).
+  f = Folder("means", MeansConfig("means", "rgb"));
+  SaveMeans(f);
+  RuntimeOptions o;
+  o.device = "cuda:7";
+  m = Model::Load(f.string(), o);
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  o.device = "tpu";
+  EXPECT_THAT(Model::Load(f.string(), o).status().message(), HasSubstr("bad device 'tpu'"));
+}
+
+TEST_F(ModelTest, RepositoryServesGoodModelsBesideBrokenOnes) {
+  SaveSsd(Folder("faces", kSsdConfig));
+  std::ofstream(Folder("broken", MeansConfig("broken", "rgb")) / "model.pt") << "junk";
+  Folder("noconfig", "");
+  fs::remove(dir_ / "noconfig" / "config.yaml");
+  SaveMeans(Folder("misnamed", MeansConfig("other", "rgb")));
+  fs::create_directories(dir_ / ".tmp-import");  // importers' temporaries are skipped
+
+  auto repo = ModelRepository::Load(dir_.string(), RuntimeOptions{});
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  const std::vector<ModelInfo> list = (*repo)->List();
+  ASSERT_THAT(list, SizeIs(4));
+  EXPECT_EQ(list[0].name, "broken");
+  EXPECT_EQ(list[0].state, ModelState::kFailed);
+  EXPECT_THAT(list[0].error, HasSubstr("model.pt does not load"));
+  EXPECT_EQ(list[1].name, "faces");
+  EXPECT_EQ(list[1].state, ModelState::kReady);
+  EXPECT_EQ(list[1].version, "test-1");
+  EXPECT_THAT(list[2].error, HasSubstr("does not match the folder name 'misnamed'"));
+  EXPECT_THAT(list[3].error, HasSubstr("no config.yaml"));
+  EXPECT_FALSE((*repo)->AllReady());
+
+  auto faces = (*repo)->Get("faces");
+  ASSERT_TRUE(faces.ok());
+  cv::Mat img(64, 64, CV_8UC3, cv::Scalar(0, 0, 0));
+  auto p = (*faces)->Run({img});
+  ASSERT_TRUE(p.ok());
+  EXPECT_THAT((*p)[0].detections, SizeIs(1));
+  EXPECT_EQ((*repo)->Get("broken").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*repo)->Get("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ModelRepository::Load((dir_ / "nope").string(), RuntimeOptions{}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace stratus::runtime
