@@ -1,0 +1,258 @@
+// stratus up: the whole platform on one machine, on embedded defaults.
+//
+// Starts PostgreSQL (an embedded cluster in <data-dir>/postgres unless STRATUS_DATABASE_URL
+// names a server), then the five services on their default ports, prints one line per service
+// (`<service> grpc=<host:port> http=<host:port>`), waits until every one reports SERVING and
+// prints `ready`. It then supervises: a service that exits is restarted with backoff, and so is
+// the embedded PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and then PostgreSQL.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/commands.h"
+#include "common/embedded_postgres.h"
+#include "common/flags.h"
+#include "common/health_client.h"
+#include "common/http_client.h"
+#include "common/logging.h"
+#include "common/service_flags.h"
+#include "common/subprocess.h"
+
+namespace stratus::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct ServiceProcess {
+  ServiceDefaults defaults;
+  int grpc_port = 0;
+  int http_port = 0;
+  std::unique_ptr<Subprocess> process;
+  int restarts = 0;
+  std::chrono::steady_clock::time_point next_start{};
+  bool ready = false;
+};
+
+std::string SelfDir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "." : exe.parent_path().string();
+}
+
+// Waits for SIGINT/SIGTERM (blocked in this thread) for up to `timeout`. True when one came.
+bool WaitForSignal(std::chrono::milliseconds timeout) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  timespec ts{static_cast<time_t>(timeout.count() / 1000),
+              static_cast<long>((timeout.count() % 1000) * 1000000)};
+  return sigtimedwait(&set, nullptr, &ts) > 0;
+}
+
+}  // namespace
+
+int RunUpCommand(int argc, char** argv) {
+  FlagSet flags("stratus up",
+                "Runs PostgreSQL and the five Stratus services on this machine until Ctrl-C.");
+  std::string data_dir = "var";
+  std::string database_url;
+  std::string listen = "127.0.0.1";
+  std::string bin_dir = SelfDir();
+  std::string model_dir;
+  std::string access_key_id, secret_access_key;
+  bool demo = false;
+  int ready_timeout_s = 900;
+  std::vector<std::string> only;
+  flags.String("data-dir", "STRATUS_DATA_DIR", &data_dir,
+               "folder for the embedded PostgreSQL, logs, credentials and spools");
+  flags.String("database-url", "STRATUS_DATABASE_URL", &database_url,
+               "use this PostgreSQL instead of an embedded one");
+  flags.String("listen", "", &listen, "address the services listen on");
+  flags.String("bin-dir", "", &bin_dir, "where the stratus-<service> binaries are");
+  flags.String("model-dir", "STRATUS_MODEL_DIR", &model_dir, "the model repository");
+  flags.String("access-key-id", "STRATUS_AWS_ACCESS_KEY_ID", &access_key_id,
+               "access key for the AWS-compatible endpoints (generated when empty)");
+  flags.String("secret-access-key", "STRATUS_AWS_SECRET_ACCESS_KEY", &secret_access_key,
+               "secret for --access-key-id");
+  flags.Bool("demo", "", &demo, "add the sample video as a stream once ready");
+  flags.Int("ready-timeout", "", &ready_timeout_s, "seconds to wait for every service to be ready");
+  flags.StringList("service", "", &only, "run only these services (repeatable)");
+  auto parsed = flags.Parse(argc, argv);
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return 0;
+  }
+  if (!parsed.ok()) {
+    std::cerr << "error: " << parsed.message() << "\n\n" << flags.Usage();
+    return 2;
+  }
+
+  // Signals are taken synchronously by this thread; children start with them unblocked.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  std::error_code ec;
+  fs::create_directories(fs::path(data_dir) / "logs", ec);
+  if (ec) {
+    std::cerr << "error: cannot create " << data_dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  data_dir = fs::absolute(data_dir).lexically_normal().string();
+  const std::string log_dir = data_dir + "/logs";
+
+  std::unique_ptr<EmbeddedPostgres> postgres;
+  if (database_url.empty()) {
+    std::cerr << "starting PostgreSQL in " << data_dir << "/postgres\n";
+    auto pg = EmbeddedPostgres::Start({.data_dir = data_dir + "/postgres",
+                                       .log_file = log_dir + "/postgres.log"});
+    if (!pg.ok()) {
+      std::cerr << "error: PostgreSQL: " << pg.status().message() << "\n";
+      return 1;
+    }
+    postgres = std::move(*pg);
+    database_url = postgres->url();
+  }
+  std::cout << "postgres url=" << database_url << std::endl;
+
+  std::vector<ServiceProcess> services;
+  for (const auto& d : {kIngestDefaults, kDetectorDefaults, kRecognitionDefaults, kMaskDefaults,
+                        kSentimentDefaults}) {
+    if (!only.empty() && std::find(only.begin(), only.end(), d.name) == only.end()) continue;
+    services.push_back({d, d.grpc_port, d.http_port});
+  }
+  auto addr = [&](int port) { return absl::StrCat(listen, ":", port); };
+  std::map<std::string, std::string> env = {
+      {"STRATUS_DATABASE_URL", database_url},
+      {"STRATUS_LISTEN", listen},
+      {"STRATUS_DETECTOR_ADDR", addr(kDetectorDefaults.grpc_port)},
+      {"STRATUS_RECOGNITION_ADDR", addr(kRecognitionDefaults.grpc_port)},
+      {"STRATUS_MASK_ADDR", addr(kMaskDefaults.grpc_port)},
+      {"STRATUS_SENTIMENT_ADDR", addr(kSentimentDefaults.grpc_port)},
+      {"STRATUS_SPOOL_DIR", data_dir + "/spool"},
+  };
+  if (!model_dir.empty()) env["STRATUS_MODEL_DIR"] = model_dir;
+  if (!access_key_id.empty()) {
+    env["STRATUS_AWS_ACCESS_KEY_ID"] = access_key_id;
+    env["STRATUS_AWS_SECRET_ACCESS_KEY"] = secret_access_key;
+  }
+
+  auto start = [&](ServiceProcess& s) -> absl::Status {
+    auto e = env;
+    e["STRATUS_GRPC_PORT"] = std::to_string(s.grpc_port);
+    e["STRATUS_HTTP_PORT"] = std::to_string(s.http_port);
+    auto p = Subprocess::Spawn({.argv = {bin_dir + "/stratus-" + s.defaults.name},
+                                .env = e,
+                                .log_file = log_dir + "/" + s.defaults.name + ".log"});
+    if (!p.ok()) return p.status();
+    s.process = std::move(*p);
+    s.ready = false;
+    return absl::OkStatus();
+  };
+
+  auto stop_all = [&] {
+    std::cerr << "stopping services\n";
+    for (auto it = services.rbegin(); it != services.rend(); ++it) {
+      if (it->process) it->process->Signal(SIGTERM);
+    }
+    for (auto it = services.rbegin(); it != services.rend(); ++it) {
+      if (it->process) it->process->Stop(std::chrono::seconds(15));
+    }
+    if (postgres) {
+      std::cerr << "stopping PostgreSQL\n";
+      (void)postgres->Stop();
+    }
+  };
+
+  for (auto& s : services) {
+    if (auto st = start(s); !st.ok()) {
+      std::cerr << "error: " << s.defaults.name << ": " << st.message() << "\n";
+      stop_all();
+      return 1;
+    }
+    std::cout << s.defaults.name << " grpc=" << addr(s.grpc_port) << " http=" << addr(s.http_port)
+              << std::endl;
+  }
+  std::cerr << "logs in " << log_dir << "\n";
+
+  // Wait for readiness, reporting who is still not ready every 10 seconds.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ready_timeout_s);
+  auto next_report = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    std::vector<std::string> waiting;
+    for (auto& s : services) {
+      if (!s.ready) {
+        auto h = CheckHealth(addr(s.grpc_port), "", std::chrono::milliseconds(500));
+        s.ready = h.ok() && *h == ServingStatus::kServing;
+      }
+      if (!s.process->Running()) {
+        std::cerr << "error: " << s.defaults.name << " exited with code "
+                  << s.process->exit_code().value_or(-1) << "; see " << log_dir << "/"
+                  << s.defaults.name << ".log\n";
+        stop_all();
+        return 1;
+      }
+      if (!s.ready) waiting.push_back(s.defaults.name);
+    }
+    if (waiting.empty()) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::cerr << "error: not ready after " << ready_timeout_s
+                << " s: " << absl::StrJoin(waiting, ", ") << "\n";
+      stop_all();
+      return 1;
+    }
+    if (std::chrono::steady_clock::now() > next_report) {
+      for (auto& s : services) {
+        if (s.ready) continue;
+        auto r = HttpFetch("GET", absl::StrCat("http://", addr(s.http_port), "/readyz"), {}, "",
+                           std::chrono::seconds(1));
+        std::cerr << "waiting for " << s.defaults.name << ": "
+                  << (r.ok() ? r->body : std::string(r.status().message()));
+        if (!r.ok() || r->body.empty() || r->body.back() != '\n') std::cerr << "\n";
+      }
+      next_report = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    }
+    if (WaitForSignal(std::chrono::milliseconds(500))) {
+      stop_all();
+      return 130;
+    }
+  }
+  std::cout << "ready" << std::endl;
+
+  // Supervise until a signal.
+  for (;;) {
+    if (WaitForSignal(std::chrono::milliseconds(1000))) break;
+    if (postgres && !postgres->running()) {
+      std::cerr << "PostgreSQL stopped; restarting it\n";
+      if (auto s = postgres->Restart(); !s.ok()) std::cerr << "error: " << s.message() << "\n";
+    }
+    auto now = std::chrono::steady_clock::now();
+    for (auto& s : services) {
+      if (s.process && s.process->Running()) continue;
+      if (s.process) {
+        std::cerr << s.defaults.name << " exited with code " << s.process->exit_code().value_or(-1)
+                  << "; restarting (see " << log_dir << "/" << s.defaults.name << ".log)\n";
+        s.process.reset();
+        s.restarts++;
+        s.next_start = now + std::chrono::seconds(std::min(30, 1 << std::min(s.restarts, 5)));
+      }
+      if (now >= s.next_start) {
+        if (auto st = start(s); !st.ok()) std::cerr << "error: " << st.message() << "\n";
+      }
+    }
+  }
+  stop_all();
+  return 0;
+}
+
+}  // namespace stratus::cli
