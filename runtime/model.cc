@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -94,6 +96,44 @@ void FlopEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
   if (!outputs.empty() && outputs[0].isTensor()) {
     tls_flops += 2.0 * static_cast<double>(outputs[0].toTensor().numel()) *
                  static_cast<double>(ctx->reduction);
+  }
+}
+
+// ---- op profile -------------------------------------------------------------------------------
+struct OpStat {
+  int64_t count = 0;
+  double ms = 0;
+  int64_t nchw_outputs = 0;  // 4-D outputs not in channels_last
+};
+struct ProfileContext : at::ObserverContext {
+  Clock::time_point start;
+  bool outermost = false;
+};
+thread_local int tls_prof_depth = 0;
+thread_local std::map<std::string, OpStat>* tls_prof = nullptr;
+
+std::unique_ptr<at::ObserverContext> ProfStart(const at::RecordFunction& fn) {
+  auto ctx = std::make_unique<ProfileContext>();
+  ctx->outermost = tls_prof_depth == 0;
+  ++tls_prof_depth;
+  ctx->start = Clock::now();
+  return ctx;
+}
+
+void ProfEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
+  auto* ctx = static_cast<ProfileContext*>(base);
+  if (ctx == nullptr) return;
+  --tls_prof_depth;
+  if (!ctx->outermost || tls_prof == nullptr) return;
+  OpStat& s = (*tls_prof)[fn.name()];
+  ++s.count;
+  s.ms += MsSince(ctx->start);
+  const auto& outputs = fn.outputs();
+  if (!outputs.empty() && outputs[0].isTensor()) {
+    const at::Tensor& t = outputs[0].toTensor();
+    if (t.dim() == 4 && t.size(1) > 1 && !t.is_contiguous(at::MemoryFormat::ChannelsLast)) {
+      ++s.nchw_outputs;
+    }
   }
 }
 
@@ -262,6 +302,47 @@ absl::StatusOr<std::vector<OutputTensor>> Model::Forward(
   return all;
 }
 
+absl::StatusOr<std::string> Model::ProfileOps(int batch, int runs) const {
+  const InputSpec& in = impl_->config.input;
+  const cv::Mat grey(in.height, in.width, CV_8UC3, cv::Scalar(128, 128, 128));
+  std::vector<cv::Mat> images(static_cast<size_t>(std::max(1, batch)), grey);
+  std::map<std::string, OpStat> stats;
+  tls_prof = &stats;
+  tls_prof_depth = 0;
+  at::CallbackHandle handle = at::addThreadLocalCallback(
+      at::RecordFunctionCallback(ProfStart, ProfEnd)
+          .needsOutputs(true)
+          .scopes({at::RecordScope::FUNCTION}));
+  double total = 0;
+  for (int r = 0; r < std::max(1, runs); ++r) {
+    const auto t0 = Clock::now();
+    auto out = impl_->ForwardChunk(images, nullptr);
+    total += MsSince(t0);
+    if (!out.ok()) {
+      at::removeCallback(handle);
+      tls_prof = nullptr;
+      return out.status();
+    }
+  }
+  at::removeCallback(handle);
+  tls_prof = nullptr;
+  std::vector<std::pair<std::string, OpStat>> rows(stats.begin(), stats.end());
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+  std::ostringstream os;
+  os << "model " << name() << " layout " << layout() << " batch " << batch << ": "
+     << total / std::max(1, runs) << " ms per forward (profiled)\n";
+  os << "  op                                   calls   ms/forward  nchw-outputs\n";
+  for (const auto& [op, s] : rows) {
+    char line[160];
+    std::snprintf(line, sizeof(line), "  %-36s %6lld %11.3f %12lld\n", op.c_str(),
+                  static_cast<long long>(s.count / std::max(1, runs)), s.ms / std::max(1, runs),
+                  static_cast<long long>(s.nchw_outputs / std::max(1, runs)));
+    os << line;
+  }
+  return os.str();
+}
+
 absl::StatusOr<std::vector<Prediction>> Model::Run(absl::Span<const cv::Mat> images,
                                                    const DecodeOptions& options) const {
   if (images.empty()) return std::vector<Prediction>{};
@@ -331,7 +412,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
   {
     impl->channels_last = false;
     at::CallbackHandle handle = at::addThreadLocalCallback(
-        at::RecordFunctionCallback(FlopStart, FlopEnd).needsInputs(true).needsOutputs(true));
+        at::RecordFunctionCallback(FlopStart, FlopEnd)
+            .needsInputs(true)
+            .needsOutputs(true)
+            .scopes({at::RecordScope::FUNCTION}));
     tls_flops = 0;
     tls_flop_depth = 0;
     auto out = impl->ForwardChunk(batch1, nullptr);

@@ -79,6 +79,11 @@ class Model {
   absl::StatusOr<std::vector<OutputTensor>> Forward(absl::Span<const cv::Mat> images,
                                                     std::vector<InputGeometry>* geometry) const;
 
+  // Diagnostics for benchmarks: runs `runs` forwards on a batch of `batch` dummy images with an
+  // observer and returns a table of the top-level ops (count, total ms, how many 4-D outputs
+  // were not channels_last when the model runs channels_last), slowest first.
+  absl::StatusOr<std::string> ProfileOps(int batch, int runs) const;
+
   // The decoder (for callers that run Forward() themselves).
   const Decoder& decoder() const;
 

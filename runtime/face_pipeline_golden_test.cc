@@ -1,0 +1,179 @@
+// The face pipeline on the imported face-api models against the JavaScript reference's outputs
+// (../shared/golden/faceapi/sampleN.{png,json}): same faces, boxes IoU >= 0.95, landmarks within
+// 1 px, descriptor cosine >= 0.999, age within 1 year, gender and expression probabilities
+// within 0.01.
+//
+// Needs the imported models in $STRATUS_MODEL_DIR (default ~/.cache/stratus/models; `make test`
+// imports them first). Without them the tests skip, unless STRATUS_REQUIRE_MODELS=1 (CI), where
+// they fail.
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "runtime/face_pipeline.h"
+#include "runtime/model_repository.h"
+
+namespace stratus::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Env(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+fs::path ModelDir() {
+  return Env("STRATUS_MODEL_DIR", Env("HOME", "/root") + "/.cache/stratus/models");
+}
+
+fs::path GoldenDir() {
+  const std::string src = Env("STRATUS_SOURCE_DIR", ".");
+  return Env("STRATUS_GOLDEN_DIR", (fs::path(src) / ".." / "shared" / "golden").string());
+}
+
+bool RequireModels() { return Env("STRATUS_REQUIRE_MODELS", "0") == "1"; }
+
+const char* const kFaceModels[] = {"faces", "face_landmarks68", "face_descriptor",
+                                   "face_age_gender", "face_expression"};
+
+double IoU(const PixelRect& a, const PixelRect& b) {
+  const double ix = std::max(0.0, std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x));
+  const double iy = std::max(0.0, std::min(a.y + a.height, b.y + b.height) - std::max(a.y, b.y));
+  const double inter = ix * iy;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+class FacePipelineGoldenTest : public ::testing::TestWithParam<int> {
+ protected:
+  static void SetUpTestSuite() {
+    for (const char* m : kFaceModels) {
+      if (!fs::exists(ModelDir() / m / "model.pt")) {
+        missing_ = "model " + std::string(m) + " not in " + ModelDir().string();
+        return;
+      }
+    }
+    RuntimeOptions o;
+    auto repo = ModelRepository::Load(
+        ModelDir().string(), std::vector<std::string>(std::begin(kFaceModels), std::end(kFaceModels)),
+        o);
+    if (!repo.ok()) {
+      load_error_ = std::string(repo.status().message());
+      return;
+    }
+    repo_ = std::move(*repo);
+    auto p = FacePipeline::Create(*repo_, FacePipeline::Options{});
+    if (!p.ok()) {
+      load_error_ = std::string(p.status().message());
+      return;
+    }
+    pipeline_ = std::move(*p);
+  }
+  static void TearDownTestSuite() {
+    pipeline_.reset();
+    repo_.reset();
+  }
+
+  static std::string missing_;
+  static std::string load_error_;
+  static std::unique_ptr<ModelRepository> repo_;
+  static std::unique_ptr<FacePipeline> pipeline_;
+};
+
+std::string FacePipelineGoldenTest::missing_;
+std::string FacePipelineGoldenTest::load_error_;
+std::unique_ptr<ModelRepository> FacePipelineGoldenTest::repo_;
+std::unique_ptr<FacePipeline> FacePipelineGoldenTest::pipeline_;
+
+TEST_P(FacePipelineGoldenTest, MatchesFaceApi) {
+  if (!missing_.empty()) {
+    if (RequireModels()) FAIL() << "STRATUS_REQUIRE_MODELS=1 but " << missing_;
+    GTEST_SKIP() << missing_ << " (run `make models`)";
+  }
+  ASSERT_TRUE(load_error_.empty()) << load_error_;
+  const std::string name = "sample" + std::to_string(GetParam());
+  const fs::path png = GoldenDir() / "faceapi" / (name + ".png");
+  const fs::path json_path = GoldenDir() / "faceapi" / (name + ".json");
+  if (!fs::exists(png)) {
+    if (RequireModels()) FAIL() << "golden file missing: " << png;
+    GTEST_SKIP() << "golden file missing: " << png;
+  }
+  cv::Mat bgr = cv::imread(png.string(), cv::IMREAD_COLOR);
+  ASSERT_FALSE(bgr.empty()) << png;
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  nlohmann::json golden;
+  std::ifstream(json_path) >> golden;
+  ASSERT_EQ(rgb.cols, golden["width"].get<int>());
+  ASSERT_EQ(rgb.rows, golden["height"].get<int>());
+
+  auto result = pipeline_->Analyze({rgb}, AnalyzeOptions{});
+  ASSERT_TRUE(result.ok()) << result.status();
+  const std::vector<Face>& faces = (*result)[0];
+  const auto& ref = golden["ssdMobilenetv1"];
+  ASSERT_EQ(faces.size(), ref.size()) << name << ": number of faces";
+
+  std::vector<bool> used(faces.size(), false);
+  for (size_t g = 0; g < ref.size(); ++g) {
+    const auto& r = ref[g];
+    const auto& rb = r["detection"]["box"];
+    const PixelRect gbox{rb["x"].get<double>(), rb["y"].get<double>(), rb["width"].get<double>(),
+                         rb["height"].get<double>()};
+    // The face with the best IoU.
+    size_t best = faces.size();
+    double best_iou = -1;
+    for (size_t f = 0; f < faces.size(); ++f) {
+      const double iou = IoU(faces[f].box_pixels, gbox);
+      if (!used[f] && iou > best_iou) {
+        best_iou = iou;
+        best = f;
+      }
+    }
+    ASSERT_LT(best, faces.size());
+    used[best] = true;
+    const Face& f = faces[best];
+    SCOPED_TRACE(name + " face " + std::to_string(g));
+    EXPECT_GE(best_iou, 0.95);
+    EXPECT_NEAR(f.score, r["detection"]["score"].get<double>(), 0.01);
+
+    const auto& pos = r["landmarks"]["positions"];
+    ASSERT_EQ(f.landmarks.size(), pos.size());
+    double max_px = 0;
+    for (size_t i = 0; i < pos.size(); ++i) {
+      max_px = std::max(max_px, std::hypot(f.landmarks[i].x - pos[i][0].get<double>(),
+                                           f.landmarks[i].y - pos[i][1].get<double>()));
+    }
+    EXPECT_LE(max_px, 1.0) << "largest landmark deviation in pixels";
+
+    const auto& gd = r["descriptor"];
+    ASSERT_EQ(f.descriptor.size(), gd.size());
+    double dot = 0, na = 0, nb = 0;
+    for (size_t i = 0; i < gd.size(); ++i) {
+      const double a = f.descriptor[i], b = gd[i].get<double>();
+      dot += a * b;
+      na += a * a;
+      nb += b * b;
+    }
+    EXPECT_GE(dot / std::sqrt(na * nb), 0.999) << "descriptor cosine";
+
+    EXPECT_NEAR(f.age, r["age"].get<double>(), 1.0);
+    EXPECT_EQ(f.gender, r["gender"].get<std::string>());
+    EXPECT_NEAR(f.gender_probability, r["genderProbability"].get<double>(), 0.01);
+    ASSERT_EQ(f.expressions.size(), 7u);
+    for (const auto& [label, p] : f.expressions) {
+      EXPECT_NEAR(p, r["expressions"][label].get<double>(), 0.01) << label;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Samples, FacePipelineGoldenTest, ::testing::Values(1, 2, 3, 4, 5, 6));
+
+}  // namespace
+}  // namespace stratus::runtime
