@@ -41,7 +41,7 @@ TEST(FaceApiConfigTest, EveryModelHasTheContractKeys) {
     ASSERT_TRUE(text.ok());
     YAML::Node c = YAML::Load(*text);
     EXPECT_EQ(c["name"].as<std::string>(), name);
-    EXPECT_EQ(c["version"].as<std::string>(), "faceapi-1.7.15+imp.1");
+    EXPECT_EQ(c["version"].as<std::string>(), std::string("faceapi-1.7.15+") + kImporterVersion);
     EXPECT_THAT(c["source"].as<std::string>(),
                 ::testing::StartsWith("npm:@vladmandic/face-api@1.7.15:model/"));
     for (const char* k : {"width", "height", "resize", "interpolation", "color", "mean", "std"}) {
