@@ -1,40 +1,91 @@
 #include "services/ingest/ingest_service.h"
 
-#include <string>
+#include <google/protobuf/util/time_util.h>
+
+#include <thread>
+
+#include "common/status.h"
 
 namespace stratus::ingest {
 namespace {
 
-grpc::Status Unimplemented(const std::string& rpc) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      rpc + " is not implemented yet: it arrives with issue 7 (stream ingest)");
+using google::protobuf::util::TimeUtil;
+
+int64_t Ms(const google::protobuf::Timestamp& t) {
+  return (t.seconds() == 0 && t.nanos() == 0) ? 0 : TimeUtil::TimestampToMilliseconds(t);
 }
 
 }  // namespace
 
-grpc::Status IngestServiceImpl::AddStream(grpc::ServerContext* context, const v1::AddStreamRequest* request,
-                      v1::AddStreamResponse* response) {
-  return Unimplemented("AddStream");
+grpc::Status IngestServiceImpl::AddStream(grpc::ServerContext*, const v1::AddStreamRequest* request,
+                                          v1::AddStreamResponse* response) {
+  auto status = ingest_->AddStream(request->config(), request->replace());
+  if (!status.ok()) return ToGrpcStatus(status.status());
+  *response->mutable_status() = std::move(*status);
+  return grpc::Status::OK;
 }
 
-grpc::Status IngestServiceImpl::RemoveStream(grpc::ServerContext* context, const v1::RemoveStreamRequest* request,
-                      v1::RemoveStreamResponse* response) {
-  return Unimplemented("RemoveStream");
+grpc::Status IngestServiceImpl::RemoveStream(grpc::ServerContext*,
+                                             const v1::RemoveStreamRequest* request,
+                                             v1::RemoveStreamResponse*) {
+  if (request->name().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "name is empty");
+  }
+  return ToGrpcStatus(ingest_->RemoveStream(request->name()));
 }
 
-grpc::Status IngestServiceImpl::ListStreams(grpc::ServerContext* context, const v1::ListStreamsRequest* request,
-                      v1::ListStreamsResponse* response) {
-  return Unimplemented("ListStreams");
+grpc::Status IngestServiceImpl::ListStreams(grpc::ServerContext*, const v1::ListStreamsRequest*,
+                                            v1::ListStreamsResponse* response) {
+  auto streams = ingest_->ListStreams();
+  if (!streams.ok()) return ToGrpcStatus(streams.status());
+  for (auto& s : *streams) *response->add_streams() = std::move(s);
+  return grpc::Status::OK;
 }
 
-grpc::Status IngestServiceImpl::ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
-                      v1::ListEventsResponse* response) {
-  return Unimplemented("ListEvents");
+grpc::Status IngestServiceImpl::ListEvents(grpc::ServerContext*, const v1::ListEventsRequest* request,
+                                           v1::ListEventsResponse* response) {
+  if (request->page_size() < 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "page_size must not be negative");
+  }
+  EventStore::Filter filter;
+  filter.stream = request->stream();
+  for (int t : request->types()) filter.types.push_back(static_cast<v1::Event::Type>(t));
+  filter.start_unix_ms = Ms(request->start());
+  filter.end_unix_ms = Ms(request->end());
+  auto page = ingest_->events()->List(filter, request->page_size(), request->page_token(),
+                                      request->newest_first());
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (auto& e : page->first) *response->add_events() = std::move(e);
+  response->set_next_page_token(page->second);
+  return grpc::Status::OK;
 }
 
-grpc::Status IngestServiceImpl::WatchEvents(grpc::ServerContext* context, const v1::WatchEventsRequest* request,
-                      grpc::ServerWriter<v1::Event>* writer) {
-  return Unimplemented("WatchEvents");
+grpc::Status IngestServiceImpl::WatchEvents(grpc::ServerContext* context,
+                                            const v1::WatchEventsRequest* request,
+                                            grpc::ServerWriter<v1::Event>* writer) {
+  EventStore::Filter filter;
+  filter.streams.assign(request->streams().begin(), request->streams().end());
+  for (int t : request->types()) filter.types.push_back(static_cast<v1::Event::Type>(t));
+  int64_t cursor = request->after_id();
+  if (cursor <= 0) {
+    auto last = ingest_->events()->LastId();
+    if (!last.ok()) return ToGrpcStatus(last.status());
+    cursor = *last;
+  }
+  // Polling the table (rather than this replica's memory) delivers every replica's events, and
+  // spooled events once they reach the database, in id order.
+  while (!context->IsCancelled()) {
+    auto events = ingest_->events()->After(cursor, filter, 200);
+    if (events.ok()) {
+      for (const auto& e : *events) {
+        if (!writer->Write(e)) return grpc::Status::OK;
+        cursor = e.id();
+      }
+      if (events->size() == 200) continue;
+    }
+    std::this_thread::sleep_for(watch_poll_);
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace stratus::ingest

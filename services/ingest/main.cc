@@ -1,17 +1,44 @@
-// stratus-ingest: Pulls live video, analyses frames and publishes events.
+// stratus-ingest: pulls live video, analyses frames and publishes events.
+#include <unistd.h>
+
+#include <filesystem>
 #include <iostream>
 
-#include "common/logging.h"
 #include "common/db.h"
-#include "services/ingest/schema.h"
+#include "common/logging.h"
 #include "common/service_flags.h"
 #include "common/service_host.h"
+#include "services/ingest/ingest.h"
 #include "services/ingest/ingest_service.h"
+#include "services/ingest/schema.h"
 
 int main(int argc, char** argv) {
-  stratus::FlagSet flags("stratus-ingest", "Pulls live video, analyses frames and publishes events.");
+  stratus::FlagSet flags("stratus-ingest",
+                         "Pulls live video, analyses frames and publishes events.");
   stratus::CommonServiceFlags common;
   stratus::RegisterCommonServiceFlags(stratus::kIngestDefaults, true, flags, &common);
+  char host[256] = "replica";
+  gethostname(host, sizeof(host) - 1);
+  std::string replica = host;
+  int lease_seconds = 10;
+  std::string spool_dir = "var/spool";
+  std::string snapshot_dir;
+  std::string detector = "localhost:50052", mask = "localhost:50054",
+              recognition = "localhost:50053";
+  int max_in_flight = 2;
+  flags.String("replica-id", "STRATUS_REPLICA_ID", &replica,
+               "this replica's name; unique among replicas and stable across restarts");
+  flags.Int("lease-seconds", "STRATUS_LEASE_SECONDS", &lease_seconds,
+            "stream lease: a dead replica's streams move within this time");
+  flags.String("spool-dir", "STRATUS_SPOOL_DIR", &spool_dir,
+               "events wait here while PostgreSQL is unreachable (a folder per replica)");
+  flags.String("snapshot-dir", "STRATUS_SNAPSHOT_DIR", &snapshot_dir,
+               "JPEG snapshots of events (default: <spool-dir>/../snapshots)");
+  flags.String("detector", "STRATUS_DETECTOR_ADDR", &detector, "detector gRPC address");
+  flags.String("mask", "STRATUS_MASK_ADDR", &mask, "mask gRPC address");
+  flags.String("recognition", "STRATUS_RECOGNITION_ADDR", &recognition,
+               "recognition gRPC address");
+  flags.Int("max-in-flight", "", &max_in_flight, "detector requests outstanding per stream");
   int exit_code = 0;
   if (!stratus::ParseFlagsOrExit(flags, argc, argv, &exit_code)) return exit_code;
   if (auto s = stratus::ApplyCommonServiceFlags(&common); !s.ok()) {
@@ -22,25 +49,46 @@ int main(int argc, char** argv) {
     std::cerr << "error: --database-url (or STRATUS_DATABASE_URL) is required\n";
     return 2;
   }
-  auto db = stratus::Database::Create({.url = common.database_url});
+  auto db = stratus::Database::Create({.url = common.database_url, .pool_size = 8});
   if (!db.ok()) {
     std::cerr << "error: " << db.status().message() << "\n";
     return 2;
   }
-  auto host = stratus::ServiceHost::Create(common.host);
-  if (!host.ok()) {
-    std::cerr << "error: " << host.status().message() << "\n";
+  auto host_or = stratus::ServiceHost::Create(common.host);
+  if (!host_or.ok()) {
+    std::cerr << "error: " << host_or.status().message() << "\n";
     return 2;
   }
-  stratus::ingest::IngestServiceImpl service;
-  (*host)->AddService(&service, "stratus.v1.IngestService");
-  (*host)->AddReadinessCheck("database", stratus::DatabaseReadinessCheck(db->get(), "ingest",
-                                                                    stratus::ingest::Migrations()));
-  if (auto s = (*host)->Start(); !s.ok()) {
+  auto& service_host = *host_or;
+  if (snapshot_dir.empty()) {
+    snapshot_dir = (std::filesystem::path(spool_dir) / ".." / "snapshots").lexically_normal();
+  }
+  stratus::ingest::Ingest::Options options;
+  options.replica_id = replica;
+  options.lease = std::chrono::seconds(lease_seconds);
+  options.spool_dir = (std::filesystem::path(spool_dir) / replica).string();
+  options.snapshot_dir = snapshot_dir;
+  options.detector_address = detector;
+  options.mask_address = mask;
+  options.recognition_address = recognition;
+  options.worker.max_in_flight = max_in_flight;
+  auto ingest = stratus::ingest::Ingest::Create(db->get(), &service_host->metrics(), options);
+  if (!ingest.ok()) {
+    std::cerr << "error: " << ingest.status().message() << "\n";
+    return 2;
+  }
+  stratus::ingest::IngestServiceImpl service(ingest->get());
+  service_host->AddService(&service, "stratus.v1.IngestService");
+  service_host->AddReadinessCheck(
+      "database", stratus::DatabaseReadinessCheck(db->get(), "ingest",
+                                                  stratus::ingest::Migrations()));
+  if (auto s = service_host->Start(); !s.ok()) {
     SLOG(ERROR) << "cannot start" << stratus::Kv("error", s.message());
     return 1;
   }
-  stratus::ServiceHost::InstallSignalHandlers(host->get());
-  (*host)->Wait();
+  (*ingest)->Start();
+  stratus::ServiceHost::InstallSignalHandlers(service_host.get());
+  service_host->Wait();
+  (*ingest)->Stop();
   return 0;
 }

@@ -12,7 +12,13 @@ CREATE TABLE ingest_streams (
   created_at  timestamptz NOT NULL DEFAULT now(),
   -- The replica running the stream and until when its lease holds.
   owner       text,
-  lease_until timestamptz
+  lease_until timestamptz,
+  status      jsonb                     -- stratus.v1.StreamStatus as last published by the owner
+);
+-- Replicas announce themselves on every lease round; the live ones share the streams.
+CREATE TABLE ingest_replicas (
+  replica     text PRIMARY KEY,
+  seen        timestamptz NOT NULL
 );
 CREATE TABLE ingest_events (
   id          bigserial PRIMARY KEY,

@@ -1,0 +1,258 @@
+#include "services/ingest/ingest.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <filesystem>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace stratus::ingest {
+
+absl::Status ValidateStreamConfig(const v1::StreamConfig& c) {
+  static const std::regex kName("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$");
+  if (!std::regex_match(c.name(), kName)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "name '", c.name(), "' must be 1-64 characters of letters, digits, '.', '_' or '-'"));
+  }
+  const std::string& uri = c.uri();
+  if (uri.empty()) return absl::InvalidArgumentError("uri is empty");
+  auto scheme_end = uri.find("://");
+  if (scheme_end != std::string::npos) {
+    std::string scheme = uri.substr(0, scheme_end);
+    static const std::set<std::string> kSchemes = {"rtsp", "rtsps", "http", "https", "file",
+                                                   "rtmp", "udp", "tcp"};
+    if (!kSchemes.count(scheme)) {
+      return absl::InvalidArgumentError(absl::StrCat("uri scheme '", scheme,
+                                                     "' is not supported (rtsp, http(s), file)"));
+    }
+    if (scheme == "file" && !std::filesystem::exists(uri.substr(7))) {
+      return absl::InvalidArgumentError(absl::StrCat("no such file: ", uri.substr(7)));
+    }
+  } else if (!std::filesystem::exists(uri)) {
+    return absl::InvalidArgumentError(absl::StrCat("no such file: ", uri));
+  }
+  if (c.sample_fps() < 0 || c.sample_fps() > 60) {
+    return absl::InvalidArgumentError("sample_fps must be between 0 and 60");
+  }
+  if (c.sample_every_n_frames() < 0) {
+    return absl::InvalidArgumentError("sample_every_n_frames must not be negative");
+  }
+  if (c.min_confidence() < 0 || c.min_confidence() > 1) {
+    return absl::InvalidArgumentError("min_confidence must be between 0 and 1");
+  }
+  for (int a : c.analyses()) {
+    if (a == v1::StreamConfig::ANALYSIS_UNSPECIFIED) {
+      return absl::InvalidArgumentError("analyses holds ANALYSIS_UNSPECIFIED");
+    }
+    if (a == v1::StreamConfig::FACE_SEARCH && c.collection_id().empty()) {
+      return absl::InvalidArgumentError("FACE_SEARCH needs collection_id");
+    }
+  }
+  return absl::OkStatus();
+}
+
+Ingest::Ingest(Database* db, metrics::Registry* registry, Options options)
+    : db_(db),
+      registry_(registry),
+      options_(std::move(options)),
+      leases_(db, {options_.replica_id, options_.lease}) {
+  streams_gauge_ = &metrics::BuildGauge()
+                        .Name("stratus_ingest_streams")
+                        .Help("Streams this replica runs.")
+                        .Register(*registry)
+                        .Add({});
+}
+
+absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Registry* registry,
+                                                       const Options& options) {
+  if (options.replica_id.empty()) return absl::InvalidArgumentError("replica_id is empty");
+  if (options.lease.count() < 1) return absl::InvalidArgumentError("lease must be >= 1 s");
+  auto ingest = std::unique_ptr<Ingest>(new Ingest(db, registry, options));
+  auto events = EventStore::Create(db, {.spool_dir = options.spool_dir});
+  if (!events.ok()) return events.status();
+  ingest->events_ = std::move(*events);
+  ingest->deps_.events = ingest->events_.get();
+  ingest->deps_.detector =
+      grpc::CreateChannel(options.detector_address, grpc::InsecureChannelCredentials());
+  if (!options.mask_address.empty()) {
+    ingest->deps_.mask = grpc::CreateChannel(options.mask_address, grpc::InsecureChannelCredentials());
+  }
+  if (!options.recognition_address.empty()) {
+    ingest->deps_.recognition =
+        grpc::CreateChannel(options.recognition_address, grpc::InsecureChannelCredentials());
+  }
+  ingest->deps_.metrics = registry;
+  ingest->deps_.replica = options.replica_id;
+  ingest->deps_.snapshot_dir = options.snapshot_dir;
+  return ingest;
+}
+
+Ingest::~Ingest() { Stop(); }
+
+void Ingest::Start() {
+  loop_ = std::thread([this] { Loop(); });
+}
+
+void Ingest::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (loop_.joinable()) loop_.join();
+  std::map<std::string, std::unique_ptr<StreamWorker>> workers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers.swap(workers_);
+  }
+  for (auto& [name, w] : workers) w->Stop();
+  if (auto s = leases_.ReleaseAll(); !s.ok()) {
+    SLOG(WARNING) << "could not give leases back; they expire by themselves"
+                  << Kv("error", s.message());
+  }
+}
+
+void Ingest::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    if (auto s = Reconcile(); !s.ok()) {
+      SLOG(WARNING) << "lease round failed; streams keep running" << Kv("error", s.message());
+    }
+    lock.lock();
+    cv_.wait_for(lock, options_.lease / 3, [this] { return stop_ || kick_; });
+    kick_ = false;
+  }
+}
+
+absl::Status Ingest::Reconcile() {
+  std::lock_guard<std::mutex> reconcile_lock(reconcile_mu_);
+  auto held = leases_.Tick();
+  if (!held.ok()) return held.status();
+  std::vector<std::unique_ptr<StreamWorker>> to_stop;
+  std::vector<StreamWorker*> to_start;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return absl::OkStatus();
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      auto h = held->find(it->first);
+      if (h == held->end() ||
+          h->second.SerializeAsString() != it->second->config().SerializeAsString()) {
+        SLOG(INFO) << "stream released" << Kv("stream", it->first);
+        to_stop.push_back(std::move(it->second));
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& [name, config] : *held) {
+      if (workers_.count(name)) continue;
+      SLOG(INFO) << "stream taken" << Kv("stream", name) << Kv("replica", options_.replica_id);
+      auto w = std::make_unique<StreamWorker>(config, deps_, options_.worker);
+      to_start.push_back(w.get());
+      workers_[name] = std::move(w);
+    }
+    streams_gauge_->Set(static_cast<double>(workers_.size()));
+  }
+  for (auto& w : to_stop) w->Stop();
+  for (auto* w : to_start) w->Start();
+  std::map<std::string, v1::StreamStatus> statuses;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, w] : workers_) statuses[name] = w->status();
+  }
+  return leases_.PublishStatus(statuses);
+}
+
+std::vector<std::string> Ingest::RunningStreams() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, w] : workers_) names.push_back(name);
+  return names;
+}
+
+absl::StatusOr<v1::StreamStatus> Ingest::AddStream(const v1::StreamConfig& config, bool replace) {
+  if (auto s = ValidateStreamConfig(config); !s.ok()) return s;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(config, &json);
+  absl::Status s = db_->Transact([&](pqxx::work& tx) -> absl::Status {
+    if (replace) {
+      tx.exec_params(
+          "INSERT INTO ingest_streams (name, config) VALUES ($1, $2::jsonb) "
+          "ON CONFLICT (name) DO UPDATE SET config = EXCLUDED.config, status = NULL",
+          config.name(), json);
+      return absl::OkStatus();
+    }
+    auto r = tx.exec_params(
+        "INSERT INTO ingest_streams (name, config) VALUES ($1, $2::jsonb) "
+        "ON CONFLICT (name) DO NOTHING RETURNING name",
+        config.name(), json);
+    if (r.empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("stream '", config.name(), "' exists; set replace to change it"));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    kick_ = true;
+  }
+  cv_.notify_all();
+  v1::StreamStatus status;
+  *status.mutable_config() = config;
+  status.set_state(v1::StreamStatus::PENDING);
+  return status;
+}
+
+absl::Status Ingest::RemoveStream(const std::string& name) {
+  absl::Status s = db_->Transact([&](pqxx::work& tx) -> absl::Status {
+    auto r = tx.exec_params("DELETE FROM ingest_streams WHERE name = $1 RETURNING name", name);
+    if (r.empty()) return absl::NotFoundError(absl::StrCat("no stream named '", name, "'"));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    kick_ = true;
+  }
+  cv_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::StreamStatus>> Ingest::ListStreams() {
+  using Result = std::vector<v1::StreamStatus>;
+  auto stored = db_->Query<Result>([&](pqxx::work& tx) -> absl::StatusOr<Result> {
+    Result out;
+    auto rows = tx.exec(
+        "SELECT name, config::text, status::text, owner, lease_until > now() "
+        "FROM ingest_streams ORDER BY name");
+    for (const auto& row : rows) {
+      v1::StreamStatus st;
+      if (!row[2].is_null()) {
+        (void)google::protobuf::util::JsonStringToMessage(row[2].as<std::string>(), &st);
+      }
+      v1::StreamConfig config;
+      (void)google::protobuf::util::JsonStringToMessage(row[1].as<std::string>(), &config);
+      *st.mutable_config() = config;
+      bool live = !row[4].is_null() && row[4].as<bool>();
+      st.set_owner(row[3].is_null() || !live ? "" : row[3].as<std::string>());
+      if (st.owner().empty()) st.set_state(v1::StreamStatus::PENDING);
+      out.push_back(std::move(st));
+    }
+    return out;
+  });
+  if (!stored.ok()) return stored;
+  // This replica's own streams: fresher than what it last published.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& st : *stored) {
+    auto it = workers_.find(st.config().name());
+    if (it != workers_.end()) st = it->second->status();
+  }
+  return stored;
+}
+
+}  // namespace stratus::ingest

@@ -1,0 +1,88 @@
+// The ingest core: streams (configs in PostgreSQL), their assignment to this replica through
+// leases, one StreamWorker per stream held, and the event store. No gRPC server code here; the
+// adapter is ingest_service.h.
+//
+// A background loop runs a lease round every lease/3 (and at once after AddStream/RemoveStream),
+// starts workers for streams newly held, stops those lost or removed, restarts those whose
+// config changed, and publishes the statuses of its streams for ListStreams on any replica.
+// Thread-safe.
+#ifndef STRATUS_SERVICES_INGEST_INGEST_H_
+#define STRATUS_SERVICES_INGEST_INGEST_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db.h"
+#include "common/metrics.h"
+#include "services/ingest/event_store.h"
+#include "services/ingest/leases.h"
+#include "services/ingest/stream_worker.h"
+
+namespace stratus::ingest {
+
+class Ingest {
+ public:
+  struct Options {
+    std::string replica_id;                 // required, unique per replica, stable over restarts
+    std::chrono::seconds lease{10};
+    std::string spool_dir;                  // required: this replica's event spool
+    std::string snapshot_dir;               // "" = no JPEG snapshots
+    std::string detector_address = "localhost:50052";
+    std::string mask_address = "localhost:50054";
+    std::string recognition_address = "localhost:50053";
+    WorkerOptions worker;
+  };
+
+  // `db` and `registry` are not owned.
+  static absl::StatusOr<std::unique_ptr<Ingest>> Create(Database* db, metrics::Registry* registry,
+                                                        const Options& options);
+  ~Ingest();
+
+  void Start();
+  // Stops every worker and gives the leases back.
+  void Stop();
+
+  absl::StatusOr<v1::StreamStatus> AddStream(const v1::StreamConfig& config, bool replace);
+  absl::Status RemoveStream(const std::string& name);
+  absl::StatusOr<std::vector<v1::StreamStatus>> ListStreams();
+
+  EventStore* events() { return events_.get(); }
+  // Runs one lease round and reconciles workers now (tests; the loop does it by itself).
+  absl::Status Reconcile();
+  std::vector<std::string> RunningStreams();
+
+ private:
+  Ingest(Database* db, metrics::Registry* registry, Options options);
+  void Loop();
+
+  Database* db_;
+  metrics::Registry* registry_;
+  Options options_;
+  LeaseManager leases_;
+  std::unique_ptr<EventStore> events_;
+  WorkerDeps deps_;
+
+  std::mutex mu_;  // guards workers_ and the loop state
+  std::map<std::string, std::unique_ptr<StreamWorker>> workers_;
+  std::mutex reconcile_mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool kick_ = false;
+  std::thread loop_;
+  metrics::Gauge* streams_gauge_;
+};
+
+// Checks a stream config: name, URI scheme, rates and analyses. INVALID_ARGUMENT naming the field.
+absl::Status ValidateStreamConfig(const v1::StreamConfig& config);
+
+}  // namespace stratus::ingest
+
+#endif  // STRATUS_SERVICES_INGEST_INGEST_H_

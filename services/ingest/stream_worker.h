@@ -1,0 +1,115 @@
+// Runs one video stream: decode, sample, gate, analyse, track, and emit events.
+//
+// Two threads per stream. The capture thread opens the source through OpenCV's FFmpeg backend
+// (RTSP over TCP or UDP, HTTP MJPEG/MPEG-TS/HLS, files paced to their frame rate), grabs every
+// frame but decodes only the sampled ones (every Nth frame or N per second), optionally skips
+// frames without motion, and queues them as JPEG. The queue holds at most `max_queued` frames:
+// when the detector is slower than the source, the oldest unsent frame is dropped (counted), so
+// memory never grows. When the source fails or ends, it reconnects with exponential backoff and
+// jitter (1 s doubling to 30 s, +-20%).
+// The analysis thread sends queued frames to the detector over one DetectStream call with at
+// most `max_in_flight` requests outstanding, tracks people (and faces, and classes of interest)
+// with an IoU tracker, asks the mask and recognition services about new face tracks when the
+// stream asks for it, and records events. When the detector is down it keeps retrying with
+// backoff and reports it as the stream's last error; analysis resumes by itself.
+//
+// Thread-safe: status() may be called from any thread.
+#ifndef STRATUS_SERVICES_INGEST_STREAM_WORKER_H_
+#define STRATUS_SERVICES_INGEST_STREAM_WORKER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/metrics.h"
+#include "services/ingest/event_store.h"
+#include "services/ingest/tracker.h"
+#include "stratus/v1/detector.grpc.pb.h"
+#include "stratus/v1/ingest.pb.h"
+#include "stratus/v1/mask.grpc.pb.h"
+#include "stratus/v1/recognition.grpc.pb.h"
+
+namespace stratus::ingest {
+
+struct WorkerDeps {
+  EventStore* events = nullptr;                        // required
+  std::shared_ptr<grpc::Channel> detector;             // required
+  std::shared_ptr<grpc::Channel> mask;                 // for MASKS
+  std::shared_ptr<grpc::Channel> recognition;          // for FACE_SEARCH
+  metrics::Registry* metrics = nullptr;                // required
+  std::string replica;
+  std::string snapshot_dir;                            // "" = no snapshots
+};
+
+struct WorkerOptions {
+  int max_queued = 2;        // decoded frames waiting for the detector
+  int max_in_flight = 2;     // detector requests outstanding
+  double default_fps = 5;    // sampling when the config sets neither rate
+  int jpeg_quality = 85;
+  double motion_threshold = 2.0;  // mean absolute difference (0..255) on a 64x36 thumbnail
+  std::chrono::milliseconds max_backoff{30000};
+  Tracker::Options person_tracking;
+};
+
+class StreamWorker {
+ public:
+  StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptions options);
+  ~StreamWorker();  // stops and joins
+
+  void Start();
+  void Stop();
+  v1::StreamStatus status() const;
+  const v1::StreamConfig& config() const { return config_; }
+
+ private:
+  struct Frame {
+    int64_t sequence = 0;
+    Clock::time_point captured;
+    std::string jpeg;
+  };
+
+  void CaptureLoop();
+  void AnalysisLoop();
+  bool RunDetectorSession();
+  void HandleResults(const Frame& frame, const v1::DetectResponse* objects,
+                     const v1::DetectResponse* faces);
+  void Emit(v1::Event event, const Frame& frame, bool snapshot);
+  void SetState(v1::StreamStatus::State state, const std::string& error);
+  bool SleepUnlessStopped(std::chrono::milliseconds d);
+  std::chrono::milliseconds Backoff(int attempt);
+  bool Wants(v1::StreamConfig::Analysis a) const;
+
+  const v1::StreamConfig config_;
+  const WorkerDeps deps_;
+  const WorkerOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::deque<Frame> queue_;
+  v1::StreamStatus status_;
+  double fps_in_ = 0, fps_analysed_ = 0;
+  Clock::time_point last_in_{}, last_analysed_{};
+
+  Tracker people_;
+  Tracker faces_;
+  std::thread capture_thread_;
+  std::thread analysis_thread_;
+  grpc::ClientContext* session_ = nullptr;  // the live DetectStream call, to cancel on Stop
+
+  metrics::Counter* frames_in_;
+  metrics::Counter* frames_analysed_;
+  metrics::Counter* frames_dropped_;
+  metrics::Family<metrics::Counter>* events_total_;
+  metrics::Histogram* event_latency_;
+};
+
+}  // namespace stratus::ingest
+
+#endif  // STRATUS_SERVICES_INGEST_STREAM_WORKER_H_
