@@ -412,4 +412,42 @@ TEST_F(FaceApiExactnessTest, ExpressionsMatchReference) {
   std::cout << "expressions: worst |prob diff| " << worst << "\n";
 }
 
+// Batching must not change any image's result, in either memory format: a batch of three
+// NCHW-contiguous inputs against each image alone in channels_last.
+TEST_F(FaceApiExactnessTest, BatchedOutputsMatchSingleImages) {
+  const std::pair<const char*, int> kModels[] = {{"faces", 512},
+                                                 {"face_landmarks68", 112},
+                                                 {"face_descriptor", 150},
+                                                 {"face_age_gender", 112},
+                                                 {"face_expression", 112}};
+  torch::manual_seed(7);
+  for (const auto& [name, size] : kModels) {
+    SCOPED_TRACE(name);
+    LOAD_OR_SKIP(name, model);
+    torch::Tensor x = torch::rand({3, 3, size, size}) * 2 - 1;
+    auto flatten = [](const c10::IValue& v) {
+      std::vector<torch::Tensor> out;
+      if (v.isTuple()) {
+        for (const auto& e : v.toTuple()->elements()) out.push_back(e.toTensor());
+      } else {
+        out.push_back(v.toTensor());
+      }
+      return out;
+    };
+    std::vector<torch::Tensor> batched = flatten(model.forward({x.contiguous()}));
+    for (int64_t b = 0; b < 3; ++b) {
+      torch::Tensor xb = x.narrow(0, b, 1).contiguous(at::MemoryFormat::ChannelsLast);
+      std::vector<torch::Tensor> single = flatten(model.forward({xb}));
+      ASSERT_EQ(single.size(), batched.size());
+      for (size_t i = 0; i < single.size(); ++i) {
+        ASSERT_EQ(batched[i].size(0), 3);
+        ASSERT_EQ(single[i].size(0), 1);
+        const double diff =
+            (batched[i].narrow(0, b, 1) - single[i]).abs().max().item<double>();
+        EXPECT_LE(diff, 1e-4) << "output " << i << " item " << b;
+      }
+    }
+  }
+}
+
 }  // namespace
