@@ -1,0 +1,129 @@
+#include "common/aws/aws_error.h"
+
+#include <optional>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace stratus::aws {
+namespace {
+
+// The payload holds "<http status> <exception name>".
+constexpr char kPayloadUrl[] = "type.stratus.dev/aws-error";
+
+absl::StatusCode DeriveCode(int http_status, absl::string_view type) {
+  if (http_status == 503) return absl::StatusCode::kUnavailable;
+  if (http_status >= 500) {
+    if (absl::StrContains(type, "Throttling")) return absl::StatusCode::kUnavailable;
+    return absl::StatusCode::kInternal;
+  }
+  if (absl::StrContains(type, "NotFound")) return absl::StatusCode::kNotFound;
+  if (absl::StrContains(type, "AlreadyExists") || absl::StrContains(type, "InUse")) {
+    return absl::StatusCode::kAlreadyExists;
+  }
+  if (absl::StrContains(type, "Throttling") || absl::StrContains(type, "TooManyRequests") ||
+      absl::StrContains(type, "ThroughputExceeded") ||
+      (absl::StrContains(type, "LimitExceeded") && !absl::StrContains(type, "SizeLimit"))) {
+    return absl::StatusCode::kResourceExhausted;
+  }
+  if (absl::StrContains(type, "AccessDenied")) return absl::StatusCode::kPermissionDenied;
+  if (absl::StrContains(type, "Signature") || absl::StrContains(type, "UnrecognizedClient") ||
+      absl::StrContains(type, "AuthenticationToken")) {
+    return absl::StatusCode::kUnauthenticated;
+  }
+  return absl::StatusCode::kInvalidArgument;
+}
+
+struct Payload {
+  int http_status;
+  std::string type;
+};
+
+std::optional<Payload> GetPayload(const absl::Status& status) {
+  absl::optional<absl::Cord> cord = status.GetPayload(kPayloadUrl);
+  if (!cord) return std::nullopt;
+  std::string text(*cord);
+  size_t space = text.find(' ');
+  if (space == std::string::npos) return std::nullopt;
+  Payload p;
+  if (!absl::SimpleAtoi(text.substr(0, space), &p.http_status)) return std::nullopt;
+  p.type = text.substr(space + 1);
+  return p;
+}
+
+}  // namespace
+
+absl::Status AwsError(int http_status, absl::string_view type, absl::string_view message) {
+  return AwsError(DeriveCode(http_status, type), http_status, type, message);
+}
+
+absl::Status AwsError(absl::StatusCode code, int http_status, absl::string_view type,
+                      absl::string_view message) {
+  if (code == absl::StatusCode::kOk) code = absl::StatusCode::kUnknown;
+  absl::Status status(code, message);
+  status.SetPayload(kPayloadUrl, absl::Cord(absl::StrCat(http_status, " ", type)));
+  return status;
+}
+
+AwsErrorDefaults RekognitionErrorDefaults() {
+  using C = absl::StatusCode;
+  AwsErrorDefaults d;
+  d.by_code = {
+      {C::kInvalidArgument, {400, "InvalidParameterException"}},
+      {C::kFailedPrecondition, {400, "InvalidParameterException"}},
+      {C::kOutOfRange, {400, "InvalidParameterException"}},
+      {C::kUnimplemented, {400, "InvalidParameterException"}},
+      {C::kNotFound, {400, "ResourceNotFoundException"}},
+      {C::kAlreadyExists, {400, "ResourceAlreadyExistsException"}},
+      {C::kPermissionDenied, {400, "AccessDeniedException"}},
+      {C::kUnauthenticated, {400, "AccessDeniedException"}},
+      {C::kResourceExhausted, {400, "ProvisionedThroughputExceededException"}},
+      {C::kUnavailable, {500, "ThrottlingException"}},
+      {C::kDeadlineExceeded, {500, "ThrottlingException"}},
+      {C::kAborted, {500, "ThrottlingException"}},
+  };
+  d.fallback = {500, "InternalServerError"};
+  return d;
+}
+
+AwsErrorDefaults ComprehendErrorDefaults() {
+  using C = absl::StatusCode;
+  AwsErrorDefaults d;
+  d.by_code = {
+      {C::kInvalidArgument, {400, "InvalidRequestException"}},
+      {C::kFailedPrecondition, {400, "InvalidRequestException"}},
+      {C::kOutOfRange, {400, "InvalidRequestException"}},
+      {C::kUnimplemented, {400, "InvalidRequestException"}},
+      {C::kNotFound, {400, "ResourceNotFoundException"}},
+      {C::kAlreadyExists, {400, "ResourceInUseException"}},
+      {C::kPermissionDenied, {400, "AccessDeniedException"}},
+      {C::kUnauthenticated, {400, "AccessDeniedException"}},
+      {C::kResourceExhausted, {400, "TooManyRequestsException"}},
+  };
+  d.fallback = {500, "InternalServerException"};
+  return d;
+}
+
+AwsErrorInfo ToAwsError(const absl::Status& status, const AwsErrorDefaults& defaults) {
+  AwsErrorInfo info;
+  info.message = std::string(status.message());
+  if (std::optional<Payload> p = GetPayload(status)) {
+    info.http_status = p->http_status;
+    info.type = std::move(p->type);
+    return info;
+  }
+  auto it = defaults.by_code.find(status.code());
+  const AwsErrorDefaults::Entry& e = it == defaults.by_code.end() ? defaults.fallback : it->second;
+  info.http_status = e.http_status;
+  info.type = e.type;
+  return info;
+}
+
+bool IsAwsError(const absl::Status& status, absl::string_view type) {
+  std::optional<Payload> p = GetPayload(status);
+  return p && p->type == type;
+}
+
+}  // namespace stratus::aws

@@ -1,0 +1,279 @@
+#include "common/aws/json_protocol.h"
+
+#include <sys/random.h>
+
+#include <array>
+#include <cerrno>
+#include <exception>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/logging.h"
+
+namespace stratus::aws {
+namespace {
+
+constexpr char kBase64Alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// JSON text for a response; invalid UTF-8 in strings is replaced rather than thrown on.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool AcceptedContentType(absl::string_view content_type) {
+  absl::string_view media = content_type.substr(0, content_type.find(';'));
+  std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(media));
+  return lower == "application/x-amz-json-1.1" || lower == "application/x-amz-json-1.0";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AwsJsonEndpoint>> AwsJsonEndpoint::Create(const Options& options) {
+  if (options.require_signature && options.credentials == nullptr) {
+    return absl::InvalidArgumentError(
+        "AwsJsonEndpoint: require_signature needs a CredentialsStore");
+  }
+  return std::unique_ptr<AwsJsonEndpoint>(new AwsJsonEndpoint(options));
+}
+
+AwsJsonEndpoint::AwsJsonEndpoint(const Options& options) : options_(options) {
+  if (options_.require_signature) verifier_.emplace(options_.credentials, options_.sigv4);
+  if (options_.metrics != nullptr) {
+    requests_ = &metrics::BuildCounter()
+                     .Name("stratus_aws_requests_total")
+                     .Help("AWS JSON protocol requests by X-Amz-Target and outcome (ok or the "
+                           "AWS exception name).")
+                     .Register(*options_.metrics);
+    latency_ = &metrics::BuildHistogram()
+                    .Name("stratus_aws_request_duration_seconds")
+                    .Help("AWS JSON protocol request latency by X-Amz-Target.")
+                    .Register(*options_.metrics);
+  }
+}
+
+void AwsJsonEndpoint::Register(const std::string& target, Handler handler) {
+  handlers_[target] = std::move(handler);
+}
+
+void AwsJsonEndpoint::Install(HttpServer* server, const std::string& path) {
+  server->Handle(path, [this](const HttpRequest& r) { return Handle(r); });
+}
+
+void AwsJsonEndpoint::Count(const std::string& target_label, const std::string& code,
+                            std::chrono::steady_clock::time_point start) const {
+  if (requests_ == nullptr) return;
+  requests_->Add({{"target", target_label}, {"code", code}}).Increment();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  latency_->Add({{"target", target_label}}, metrics::Histogram::LatencyBuckets()).Observe(seconds);
+}
+
+HttpResponse AwsJsonEndpoint::Error(const AwsErrorInfo& error, const std::string& target_label,
+                                    std::chrono::steady_clock::time_point start) const {
+  HttpResponse r;
+  r.status = error.http_status;
+  r.content_type = kAmzJson11;
+  r.body = Dump(nlohmann::json{{"__type", error.type}, {"message", error.message}});
+  r.headers.emplace_back("x-amzn-ErrorType", error.type);
+  Count(target_label, error.type, start);
+  return r;
+}
+
+HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
+  auto start = std::chrono::steady_clock::now();
+  std::string request_id = NewUuidV4();
+  std::string target = request.Header("x-amz-target");
+  auto handler = handlers_.find(target);
+  // Only registered targets become label values: the label set stays bounded.
+  std::string target_label = handler == handlers_.end() ? "unknown" : target;
+
+  HttpResponse response = [&]() -> HttpResponse {
+    if (request.method != "POST") {
+      HttpResponse r = Error({405, "UnknownOperationException",
+                              absl::StrCat("method ", request.method,
+                                           " not allowed; the AWS JSON protocol uses POST")},
+                             target_label, start);
+      r.headers.emplace_back("Allow", "POST");
+      return r;
+    }
+    if (verifier_) {
+      absl::StatusOr<SigV4Identity> id = verifier_->Verify(request);
+      if (!id.ok()) return Error(ToAwsError(id.status(), options_.errors), target_label, start);
+    }
+    if (handler == handlers_.end()) {
+      return Error({400, "UnknownOperationException",
+                    target.empty() ? "missing X-Amz-Target header"
+                                   : absl::StrCat("unknown operation: ", target)},
+                   target_label, start);
+    }
+    if (!AcceptedContentType(request.Header("content-type"))) {
+      return Error({400, "SerializationException",
+                    absl::StrCat("Content-Type must be ", kAmzJson11, ", got '",
+                                 request.Header("content-type"), "'")},
+                   target_label, start);
+    }
+    nlohmann::json body;
+    if (absl::StripAsciiWhitespace(request.body).empty()) {
+      body = nlohmann::json::object();
+    } else {
+      body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+      if (body.is_discarded()) {
+        return Error({400, "SerializationException", "request body is not valid JSON"},
+                     target_label, start);
+      }
+      if (!body.is_object()) {
+        return Error({400, "SerializationException", "request body must be a JSON object"},
+                     target_label, start);
+      }
+    }
+    absl::StatusOr<nlohmann::json> result;
+    try {
+      result = handler->second(body);
+    } catch (const std::exception& e) {
+      SLOG(ERROR) << "aws handler threw" << Kv("target", target) << Kv("error", e.what())
+                  << Kv("request_id", request_id);
+      result = absl::InternalError("internal error");
+    }
+    if (!result.ok()) {
+      AwsErrorInfo info = ToAwsError(result.status(), options_.errors);
+      if (info.http_status >= 500) {
+        SLOG(ERROR) << "aws handler failed" << Kv("target", target)
+                    << Kv("error", result.status().ToString()) << Kv("request_id", request_id);
+      }
+      return Error(info, target_label, start);
+    }
+    HttpResponse r;
+    r.status = 200;
+    r.content_type = kAmzJson11;
+    r.body = result->is_null() ? "{}" : Dump(*result);
+    Count(target_label, "ok", start);
+    return r;
+  }();
+  response.headers.emplace_back("x-amzn-RequestId", request_id);
+  // The SDKs correct their clock skew from this header after a "Signature expired" answer.
+  response.headers.emplace_back("Date", HttpDate(absl::Now()));
+  return response;
+}
+
+absl::StatusOr<HttpResult> AwsJsonCall(const AwsJsonClientOptions& options,
+                                       const std::string& target, const nlohmann::json& request) {
+  std::string endpoint = options.endpoint;
+  while (absl::EndsWith(endpoint, "/")) endpoint.pop_back();
+  if (!absl::StartsWith(endpoint, "http://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("endpoint must be http://host:port, got ", options.endpoint));
+  }
+  std::string hostport = endpoint.substr(7);
+  if (hostport.empty() || hostport.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("endpoint must be http://host:port without a path, got ", options.endpoint));
+  }
+  std::string body = Dump(request);
+  std::map<std::string, std::string> headers = {
+      {"host", hostport}, {"content-type", kAmzJson11}, {"x-amz-target", target}};
+  if (absl::Status s = SignRequest(options.signing, "POST", "/", "", body, &headers); !s.ok()) {
+    return s;
+  }
+  headers.erase("host");  // HttpFetch sends Host itself, with the same value
+  return HttpFetch("POST", endpoint + "/", headers, body, options.timeout);
+}
+
+std::string Base64Encode(absl::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    uint32_t v = (static_cast<unsigned char>(bytes[i]) << 16) |
+                 (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                 static_cast<unsigned char>(bytes[i + 2]);
+    out.push_back(kBase64Alphabet[v >> 18]);
+    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
+    out.push_back(kBase64Alphabet[(v >> 6) & 63]);
+    out.push_back(kBase64Alphabet[v & 63]);
+  }
+  size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    uint32_t v = static_cast<unsigned char>(bytes[i]) << 16;
+    if (rest == 2) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    out.push_back(kBase64Alphabet[v >> 18]);
+    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? kBase64Alphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> Base64Decode(absl::string_view text) {
+  static const auto* table = [] {
+    auto* t = new std::array<int8_t, 256>;
+    t->fill(-1);
+    for (int i = 0; i < 64; ++i) (*t)[static_cast<unsigned char>(kBase64Alphabet[i])] = i;
+    return t;
+  }();
+  if (text.size() % 4 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid base64: length ", text.size(), " is not a multiple of 4"));
+  }
+  size_t pad = 0;
+  if (!text.empty() && text.back() == '=') pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    bool last = i + 4 == text.size();
+    int v[4];
+    for (int k = 0; k < 4; ++k) {
+      char c = text[i + k];
+      if (last && k >= 4 - static_cast<int>(pad)) {
+        v[k] = 0;
+        continue;
+      }
+      v[k] = (*table)[static_cast<unsigned char>(c)];
+      if (v[k] < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "invalid base64: unexpected character at offset ", i + k));
+      }
+    }
+    uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    out.push_back(static_cast<char>(n >> 16));
+    if (!(last && pad == 2)) out.push_back(static_cast<char>((n >> 8) & 0xff));
+    if (!(last && pad >= 1)) out.push_back(static_cast<char>(n & 0xff));
+    if (last && pad == 2 && (v[1] & 15) != 0) {
+      return absl::InvalidArgumentError("invalid base64: non-zero padding bits");
+    }
+    if (last && pad == 1 && (v[2] & 3) != 0) {
+      return absl::InvalidArgumentError("invalid base64: non-zero padding bits");
+    }
+  }
+  return out;
+}
+
+std::string NewUuidV4() {
+  unsigned char b[16];
+  size_t got = 0;
+  while (got < sizeof(b)) {
+    ssize_t r = getrandom(b + got, sizeof(b) - got, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      // No kernel randomness: fall back to a time-derived value rather than failing a request
+      // (request ids only need to be unique enough for log correlation).
+      uint64_t t = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+      for (size_t i = got; i < sizeof(b); ++i) b[i] = static_cast<unsigned char>(t >> (8 * (i % 8)));
+      break;
+    }
+    got += static_cast<size_t>(r);
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
+  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  std::string hex = HexEncode(absl::string_view(reinterpret_cast<const char*>(b), sizeof(b)));
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                      hex.substr(16, 4), "-", hex.substr(20));
+}
+
+std::string HttpDate(absl::Time t) {
+  return absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", t, absl::UTCTimeZone());
+}
+
+}  // namespace stratus::aws

@@ -1,0 +1,345 @@
+#include "common/aws/json_protocol.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/http_client.h"
+
+namespace stratus::aws {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+constexpr char kAkid[] = "AKIATESTTESTTESTTEST";
+constexpr char kSecret[] = "0123456789012345678901234567890123456789";
+
+// An endpoint on a real HttpServer (port 0) with Rekognition-like handlers, shared by the
+// suite (stopping a civetweb server takes about 2 s).
+class EndpointTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    store_ = new CredentialsStore;
+    registry_ = new metrics::Registry;
+    ASSERT_TRUE(store_->Add({kAkid, kSecret, ""}).ok());
+    AwsJsonEndpoint::Options o;
+    o.credentials = store_;
+    o.sigv4.service = "rekognition";
+    o.metrics = registry_;
+    auto ep = AwsJsonEndpoint::Create(o);
+    ASSERT_TRUE(ep.ok()) << ep.status();
+    endpoint_ = ep->release();
+    endpoint_->Register("RekognitionService.ListCollections",
+                        [](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
+                          return nlohmann::json{{"CollectionIds", {"a", "b"}},
+                                                {"Echo", req}};
+                        });
+    endpoint_->Register("RekognitionService.DescribeCollection",
+                        [](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
+                          return absl::NotFoundError(absl::StrCat(
+                              "The collection id: ", req.value("CollectionId", ""),
+                              " does not exist"));
+                        });
+    endpoint_->Register("RekognitionService.DetectFaces",
+                        [](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
+                          auto bytes = Base64Decode(req["Image"].value("Bytes", ""));
+                          if (!bytes.ok()) {
+                            return AwsError(400, "InvalidImageFormatException",
+                                            "Request has invalid image format");
+                          }
+                          return nlohmann::json{{"Size", bytes->size()}};
+                        });
+    endpoint_->Register("RekognitionService.Throw",
+                        [](const nlohmann::json&) -> absl::StatusOr<nlohmann::json> {
+                          throw std::runtime_error("boom");
+                        });
+    HttpServer::Options ho;
+    ho.address = "127.0.0.1";
+    auto server = HttpServer::Create(ho);
+    ASSERT_TRUE(server.ok());
+    server_ = server->release();
+    endpoint_->Install(server_);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete endpoint_;
+    delete registry_;
+    delete store_;
+  }
+  void SetUp() override {
+    client_.endpoint = absl::StrCat("http://127.0.0.1:", server_->port());
+    client_.signing.credentials = {kAkid, kSecret, ""};
+    client_.signing.service = "rekognition";
+  }
+  static double Count(const std::string& target, const std::string& code) {
+    return registry_->Register<metrics::Counter>("stratus_aws_requests_total", "",
+                                                 metrics::MetricType::kCounter)
+        .Add({{"target", target}, {"code", code}})
+        .Value();
+  }
+
+  HttpResult Call(const std::string& target, const nlohmann::json& req) {
+    auto r = AwsJsonCall(client_, target, req);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : HttpResult{};
+  }
+  static nlohmann::json Body(const HttpResult& r) { return nlohmann::json::parse(r.body); }
+  static void ExpectError(const HttpResult& r, int status, const std::string& type) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.headers.count("x-amzn-requestid"), 1u);
+    EXPECT_EQ(r.headers.count("date"), 1u);
+    auto ct = r.headers.find("content-type");
+    ASSERT_NE(ct, r.headers.end());
+    EXPECT_EQ(ct->second, "application/x-amz-json-1.1");
+    auto et = r.headers.find("x-amzn-errortype");
+    ASSERT_NE(et, r.headers.end());
+    EXPECT_EQ(et->second, type);
+    nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_EQ(j.value("__type", ""), type) << r.body;
+    EXPECT_TRUE(j.contains("message") && j["message"].is_string()) << r.body;
+  }
+  std::string Url() const { return client_.endpoint + "/"; }
+
+  static inline CredentialsStore* store_ = nullptr;
+  static inline metrics::Registry* registry_ = nullptr;
+  static inline AwsJsonEndpoint* endpoint_ = nullptr;
+  static inline HttpServer* server_ = nullptr;
+  AwsJsonClientOptions client_;
+};
+
+TEST_F(EndpointTest, Success) {
+  double before = Count("RekognitionService.ListCollections", "ok");
+  HttpResult r = Call("RekognitionService.ListCollections", {{"MaxResults", 3}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["content-type"], "application/x-amz-json-1.1");
+  EXPECT_THAT(r.headers["x-amzn-requestid"],
+              MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  nlohmann::json j = Body(r);
+  EXPECT_EQ(j["CollectionIds"], nlohmann::json({"a", "b"}));
+  EXPECT_EQ(j["Echo"]["MaxResults"], 3);
+  EXPECT_EQ(Count("RekognitionService.ListCollections", "ok"), before + 1);
+  EXPECT_THAT(registry_->Serialize(),
+              HasSubstr("stratus_aws_requests_total{code=\"ok\",target=\"RekognitionService."
+                        "ListCollections\"}"));
+}
+
+TEST_F(EndpointTest, UnknownTarget) {
+  double before = Count("unknown", "UnknownOperationException");
+  ExpectError(Call("RekognitionService.NoSuchThing", nlohmann::json::object()), 400,
+              "UnknownOperationException");
+  EXPECT_EQ(Count("unknown", "UnknownOperationException"), before + 1);
+}
+
+TEST_F(EndpointTest, MalformedJsonAndNonObject) {
+  // Signed by hand so the body can be anything.
+  for (std::string body : {std::string("{\"MaxResults\": "), std::string("[1,2]")}) {
+    std::map<std::string, std::string> h = {
+        {"host", client_.endpoint.substr(7)},
+        {"content-type", kAmzJson11},
+        {"x-amz-target", "RekognitionService.ListCollections"}};
+    ASSERT_TRUE(SignRequest(client_.signing, "POST", "/", "", body, &h).ok());
+    h.erase("host");
+    auto r = HttpFetch("POST", Url(), h, body);
+    ASSERT_TRUE(r.ok());
+    ExpectError(*r, 400, "SerializationException");
+  }
+}
+
+TEST_F(EndpointTest, WrongContentType) {
+  std::string body = "{}";
+  std::map<std::string, std::string> h = {{"host", client_.endpoint.substr(7)},
+                                          {"content-type", "text/plain"},
+                                          {"x-amz-target", "RekognitionService.ListCollections"}};
+  ASSERT_TRUE(SignRequest(client_.signing, "POST", "/", "", body, &h).ok());
+  h.erase("host");
+  auto r = HttpFetch("POST", Url(), h, body);
+  ASSERT_TRUE(r.ok());
+  ExpectError(*r, 400, "SerializationException");
+}
+
+TEST_F(EndpointTest, BadSignatureUnknownKeyAndUnsigned) {
+  AwsJsonClientOptions wrong = client_;
+  wrong.signing.credentials.secret_access_key = "not-the-secret";
+  HttpResult r = Call("RekognitionService.ListCollections", nlohmann::json::object());
+  ASSERT_EQ(r.status, 200);
+  auto bad = AwsJsonCall(wrong, "RekognitionService.ListCollections", nlohmann::json::object());
+  ASSERT_TRUE(bad.ok());
+  ExpectError(*bad, 403, "InvalidSignatureException");
+  EXPECT_THAT(Body(*bad)["message"].get<std::string>(),
+              HasSubstr("The request signature we calculated does not match"));
+
+  AwsJsonClientOptions unknown = client_;
+  unknown.signing.credentials.access_key_id = "AKIANOBODY";
+  auto u = AwsJsonCall(unknown, "RekognitionService.ListCollections", nlohmann::json::object());
+  ASSERT_TRUE(u.ok());
+  ExpectError(*u, 400, "UnrecognizedClientException");
+
+  auto none = HttpFetch("POST", Url(),
+                        {{"content-type", kAmzJson11},
+                         {"x-amz-target", "RekognitionService.ListCollections"}},
+                        "{}");
+  ASSERT_TRUE(none.ok());
+  ExpectError(*none, 400, "MissingAuthenticationTokenException");
+
+  AwsJsonClientOptions stale = client_;
+  stale.signing.time = absl::Now() - absl::Minutes(20);
+  auto s = AwsJsonCall(stale, "RekognitionService.ListCollections", nlohmann::json::object());
+  ASSERT_TRUE(s.ok());
+  ExpectError(*s, 400, "InvalidSignatureException");
+  EXPECT_THAT(Body(*s)["message"].get<std::string>(), HasSubstr("Signature expired"));
+
+  AwsJsonClientOptions other_service = client_;
+  other_service.signing.service = "comprehend";
+  auto o = AwsJsonCall(other_service, "RekognitionService.ListCollections",
+                       nlohmann::json::object());
+  ASSERT_TRUE(o.ok());
+  ExpectError(*o, 403, "InvalidSignatureException");
+}
+
+TEST_F(EndpointTest, MethodNotAllowed) {
+  auto r = HttpFetch("GET", Url());
+  ASSERT_TRUE(r.ok());
+  ExpectError(*r, 405, "UnknownOperationException");
+}
+
+TEST_F(EndpointTest, HandlerErrorsMapToAwsShapes) {
+  HttpResult nf = Call("RekognitionService.DescribeCollection", {{"CollectionId", "x"}});
+  ExpectError(nf, 400, "ResourceNotFoundException");
+  EXPECT_EQ(Body(nf)["message"], "The collection id: x does not exist");
+
+  ExpectError(Call("RekognitionService.DetectFaces", {{"Image", {{"Bytes", "not base64!"}}}}),
+              400, "InvalidImageFormatException");
+  HttpResult ok = Call("RekognitionService.DetectFaces", {{"Image", {{"Bytes", "aGVsbG8="}}}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Body(ok)["Size"], 5);
+
+  HttpResult boom = Call("RekognitionService.Throw", nlohmann::json::object());
+  ExpectError(boom, 500, "InternalServerError");
+  EXPECT_THAT(boom.body, ::testing::Not(HasSubstr("boom")));  // no internals leak
+}
+
+TEST_F(EndpointTest, EmptyBodyIsAnEmptyObject) {
+  std::map<std::string, std::string> h = {{"host", client_.endpoint.substr(7)},
+                                          {"content-type", kAmzJson11},
+                                          {"x-amz-target", "RekognitionService.ListCollections"}};
+  ASSERT_TRUE(SignRequest(client_.signing, "POST", "/", "", "", &h).ok());
+  h.erase("host");
+  auto r = HttpFetch("POST", Url(), h, "");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200) << r->body;
+}
+
+TEST(AwsJsonEndpointOptions, SignatureNeedsCredentials) {
+  AwsJsonEndpoint::Options o;
+  EXPECT_FALSE(AwsJsonEndpoint::Create(o).ok());
+  o.require_signature = false;
+  auto ep = AwsJsonEndpoint::Create(o);
+  ASSERT_TRUE(ep.ok());
+  (*ep)->Register("X.Y", [](const nlohmann::json&) -> absl::StatusOr<nlohmann::json> {
+    return absl::InvalidArgumentError("bad");
+  });
+  HttpRequest r;
+  r.method = "POST";
+  r.path = "/";
+  r.headers = {{"x-amz-target", "X.Y"}, {"content-type", "application/x-amz-json-1.1"}};
+  r.body = "{}";
+  HttpResponse resp = (*ep)->Handle(r);
+  EXPECT_EQ(resp.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(resp.body)["__type"], "InvalidParameterException");
+}
+
+TEST(AwsErrors, DefaultsAndExplicit) {
+  auto rek = RekognitionErrorDefaults();
+  auto com = ComprehendErrorDefaults();
+  struct Case {
+    absl::Status status;
+    int rek_status;
+    const char* rek_type;
+    int com_status;
+    const char* com_type;
+  };
+  for (const Case& c : std::vector<Case>{
+           {absl::InvalidArgumentError("m"), 400, "InvalidParameterException", 400,
+            "InvalidRequestException"},
+           {absl::NotFoundError("m"), 400, "ResourceNotFoundException", 400,
+            "ResourceNotFoundException"},
+           {absl::AlreadyExistsError("m"), 400, "ResourceAlreadyExistsException", 400,
+            "ResourceInUseException"},
+           {absl::ResourceExhaustedError("m"), 400, "ProvisionedThroughputExceededException", 400,
+            "TooManyRequestsException"},
+           {absl::UnavailableError("m"), 500, "ThrottlingException", 500,
+            "InternalServerException"},
+           {absl::InternalError("m"), 500, "InternalServerError", 500, "InternalServerException"},
+           {absl::PermissionDeniedError("m"), 400, "AccessDeniedException", 400,
+            "AccessDeniedException"},
+       }) {
+    AwsErrorInfo r = ToAwsError(c.status, rek);
+    EXPECT_EQ(r.http_status, c.rek_status) << c.status;
+    EXPECT_EQ(r.type, c.rek_type) << c.status;
+    EXPECT_EQ(r.message, "m");
+    AwsErrorInfo m = ToAwsError(c.status, com);
+    EXPECT_EQ(m.http_status, c.com_status) << c.status;
+    EXPECT_EQ(m.type, c.com_type) << c.status;
+  }
+  absl::Status e = AwsError(400, "TextSizeLimitExceededException", "too long");
+  EXPECT_EQ(e.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsAwsError(e, "TextSizeLimitExceededException"));
+  AwsErrorInfo i = ToAwsError(e, rek);
+  EXPECT_EQ(i.type, "TextSizeLimitExceededException");
+  EXPECT_EQ(i.http_status, 400);
+  EXPECT_EQ(i.message, "too long");
+  EXPECT_EQ(AwsError(400, "ResourceNotFoundException", "").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(AwsError(400, "ResourceAlreadyExistsException", "").code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(AwsError(400, "ThrottlingException", "").code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(AwsError(400, "BatchSizeLimitExceededException", "").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AwsError(400, "AccessDeniedException", "").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(AwsError(500, "InternalServerError", "").code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(AwsError(503, "ServiceUnavailableException", "").code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(AwsError(absl::StatusCode::kOutOfRange, 400, "X", "").code(),
+            absl::StatusCode::kOutOfRange);
+}
+
+TEST(Base64, RoundTripAndStrictness) {
+  for (std::string s : {std::string(""), std::string("f"), std::string("fo"), std::string("foo"),
+                        std::string("foob"), std::string("fooba"), std::string("foobar"),
+                        std::string("\x00\xff\x10\x80", 4)}) {
+    auto d = Base64Decode(Base64Encode(s));
+    ASSERT_TRUE(d.ok()) << s;
+    EXPECT_EQ(*d, s);
+  }
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  for (const char* bad : {"Zg", "Zg=", "Z===", "Zg==Zg==", "Zm9v YmFy", "Zm9v\nYmFy", "Zh==",
+                          "Zm9=", "Zm$v", "=Zm9", "Zm=v", "Zm9vYmFy===="}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(Base64Decode(bad).status())) << bad;
+  }
+}
+
+TEST(Uuid, FormatAndUniqueness) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string u = NewUuidV4();
+    EXPECT_THAT(u, MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                "[0-9a-f]{12}"));
+    seen.insert(u);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(HttpDate, Format) {
+  EXPECT_EQ(HttpDate(absl::FromUnixSeconds(1440938160)), "Sun, 30 Aug 2015 12:36:00 GMT");
+}
+
+}  // namespace
+}  // namespace stratus::aws
