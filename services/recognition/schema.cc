@@ -2,26 +2,38 @@
 
 namespace stratus::recognition {
 
+// Notes on the layout:
+// * `seq` is the face's key in the in-memory FAISS index (an int64 id), stable for the life of
+//   the row; face_id is the public UUID.
+// * Embeddings are 128 little-endian float32 (512 bytes); PostgreSQL is the source of truth and
+//   replicas rebuild their indexes from it.
+// * Changes are announced on the channel `stratus_recognition` (see face_store.h) in the
+//   transaction that makes them, so replicas learn them at commit.
 const std::vector<Migration>& Migrations() {
   static const auto* kMigrations = new std::vector<Migration>{
       {1, "collections and faces",
        R"sql(
 CREATE TABLE recognition_collections (
   collection_id      text PRIMARY KEY,
+  generation         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
   face_model_version text NOT NULL,
+  tags               jsonb NOT NULL DEFAULT '{}'::jsonb,
   created_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE recognition_faces (
-  face_id            uuid PRIMARY KEY,
+  seq                bigserial PRIMARY KEY,
+  face_id            uuid NOT NULL UNIQUE,
   collection_id      text NOT NULL REFERENCES recognition_collections ON DELETE CASCADE,
   image_id           uuid NOT NULL,
-  external_image_id  text,
+  external_image_id  text NOT NULL DEFAULT '',
   confidence         real NOT NULL,
   box_left real NOT NULL, box_top real NOT NULL, box_width real NOT NULL, box_height real NOT NULL,
-  embedding          bytea NOT NULL,     -- 128 little-endian float32
+  model_version      text NOT NULL,
+  embedding          bytea NOT NULL CHECK (length(embedding) = 512),
   created_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX recognition_faces_collection ON recognition_faces (collection_id, face_id);
+CREATE INDEX recognition_faces_collection_seq ON recognition_faces (collection_id, seq);
 )sql"},
   };
   return *kMigrations;

@@ -1,0 +1,663 @@
+#include "services/recognition/face_store.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/logging.h"
+#include "common/status.h"
+
+namespace stratus::recognition {
+namespace {
+
+constexpr size_t kDescriptorBytes = kDescriptorDim * sizeof(float);
+constexpr int kSeqsPerNotification = 500;  // ~6 KB, under PostgreSQL's 8000-byte payload limit
+constexpr char kFaceColumns[] =
+    "seq, face_id::text, image_id::text, external_image_id, confidence, box_left, box_top, "
+    "box_width, box_height, model_version";
+
+bool IsUuid(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string HexBytea(const std::vector<float>& v) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + v.size() * sizeof(float) * 2);
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+  for (size_t i = 0; i < v.size() * sizeof(float); ++i) {
+    out.push_back(kHex[p[i] >> 4]);
+    out.push_back(kHex[p[i] & 15]);
+  }
+  return out;
+}
+
+// "{a,b,c}": a PostgreSQL array literal of values that need no quoting (uuids, integers).
+template <typename C>
+std::string ArrayLiteral(const C& values) {
+  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
+}
+
+v1::Face FaceFromRow(const pqxx::row& r, int64_t* seq) {
+  v1::Face f;
+  if (seq != nullptr) *seq = r[0].as<int64_t>();
+  f.set_face_id(r[1].c_str());
+  f.set_image_id(r[2].c_str());
+  f.set_external_image_id(r[3].c_str());
+  f.set_confidence(r[4].as<float>());
+  f.mutable_bounding_box()->set_left(r[5].as<float>());
+  f.mutable_bounding_box()->set_top(r[6].as<float>());
+  f.mutable_bounding_box()->set_width(r[7].as<float>());
+  f.mutable_bounding_box()->set_height(r[8].as<float>());
+  f.set_index_faces_model_version(r[9].c_str());
+  return f;
+}
+
+absl::Status Notify(pqxx::work& tx, const std::string& payload) {
+  tx.exec_params("SELECT pg_notify($1, $2)", kNotifyChannel, payload);
+  return absl::OkStatus();
+}
+
+// Sends `prefix` + seqs in chunks that fit a notification.
+absl::Status NotifySeqs(pqxx::work& tx, const std::string& prefix,
+                        const std::vector<int64_t>& seqs) {
+  for (size_t i = 0; i < seqs.size(); i += kSeqsPerNotification) {
+    const size_t end = std::min(seqs.size(), i + kSeqsPerNotification);
+    STRATUS_RETURN_IF_ERROR(Notify(
+        tx, absl::StrCat(prefix, absl::StrJoin(seqs.begin() + i, seqs.begin() + end, ","))));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotFoundCollection(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("The collection id: ", id, " does not exist"));
+}
+
+CollectionInfo CollectionFromRow(const pqxx::row& r) {
+  CollectionInfo c;
+  c.collection_id = r[0].c_str();
+  c.face_model_version = r[1].c_str();
+  c.generation = r[2].as<int64_t>();
+  c.created = absl::FromUnixMicros(static_cast<int64_t>(r[3].as<double>() * 1e6));
+  return c;
+}
+
+constexpr char kCollectionColumns[] =
+    "collection_id, face_model_version, generation, extract(epoch from created_at)::float8";
+
+}  // namespace
+
+class NotificationReceiver : public pqxx::notification_receiver {
+ public:
+  NotificationReceiver(pqxx::connection_base& c, FaceStore* store)
+      : pqxx::notification_receiver(c, kNotifyChannel), store_(store) {}
+  void operator()(const std::string& payload, int) override { store_->HandleNotification(payload); }
+
+ private:
+  FaceStore* store_;
+};
+
+absl::StatusOr<std::unique_ptr<FaceStore>> FaceStore::Create(const Options& options) {
+  if (options.db == nullptr) return absl::InvalidArgumentError("FaceStore needs a database");
+  if (options.index.dimension != kDescriptorDim) {
+    return absl::InvalidArgumentError("FaceStore stores 128-d descriptors");
+  }
+  auto store = std::unique_ptr<FaceStore>(new FaceStore(options));
+  if (store->options_.listen_url.empty()) store->options_.listen_url = options.db->url();
+  return store;
+}
+
+FaceStore::~FaceStore() {
+  stop_ = true;
+  if (listener_.joinable()) listener_.join();
+}
+
+absl::Status FaceStore::Start() {
+  if (!options_.listen) {
+    STRATUS_RETURN_IF_ERROR(ReloadAll());
+    synced_ = true;
+    return absl::OkStatus();
+  }
+  listener_ = std::thread([this] { ListenLoop(); });
+  return absl::OkStatus();
+}
+
+absl::Status FaceStore::WaitUntilSynced(absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!synced_) {
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError("face index not loaded from the database yet");
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return absl::OkStatus();
+}
+
+void FaceStore::ListenLoop() {
+  std::string url = options_.listen_url;
+  url += url.find("://") != std::string::npos
+             ? (url.find('?') == std::string::npos ? "?connect_timeout=3" : "&connect_timeout=3")
+             : " connect_timeout=3";
+  while (!stop_) {
+    absl::Status failure;
+    try {
+      pqxx::connection conn(url);
+      NotificationReceiver receiver(conn, this);  // LISTEN before loading: nothing is missed
+      failure = ReloadAll();
+      if (failure.ok()) {
+        if (!synced_) {
+          SLOG(INFO) << "face collections loaded";
+        }
+        synced_ = true;
+        resync_ = false;
+        while (!stop_ && !resync_) conn.await_notification(0, 200000);
+        if (resync_) failure = absl::UnavailableError("a change could not be applied");
+      }
+    } catch (const std::exception& e) {
+      failure = Database::StatusFromException(e);
+    }
+    if (stop_) break;
+    SLOG(WARNING) << "recognition listener: resyncing after a failure"
+                  << Kv("error", failure.message());
+    for (auto waited = std::chrono::milliseconds(0); waited < options_.reconnect_delay && !stop_;
+         waited += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+absl::Status FaceStore::ReloadAll() {
+  auto rows = options_.db->Query<std::vector<std::pair<std::string, int64_t>>>(
+      [](pqxx::work& tx) -> absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> {
+        std::vector<std::pair<std::string, int64_t>> out;
+        for (const auto& r : tx.exec("SELECT collection_id, generation FROM recognition_collections")) {
+          out.emplace_back(r[0].c_str(), r[1].as<int64_t>());
+        }
+        return out;
+      });
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, std::shared_ptr<Collection>> loaded;
+  for (const auto& [id, generation] : *rows) {
+    auto c = LoadCollection(id, generation);
+    if (!c.ok()) return c.status();
+    loaded[id] = *c;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  collections_ = std::move(loaded);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<FaceStore::Collection>> FaceStore::LoadCollection(
+    const std::string& collection_id, int64_t generation) {
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+  int64_t last = 0;
+  for (;;) {
+    size_t got = 0;
+    absl::Status s = options_.db->Transact([&](pqxx::work& tx) -> absl::Status {
+      auto r = tx.exec_params(
+          "SELECT seq, embedding FROM recognition_faces WHERE collection_id = $1 AND seq > $2 "
+          "ORDER BY seq LIMIT $3",
+          collection_id, last, options_.load_batch);
+      got = r.size();
+      for (const auto& row : r) {
+        pqxx::binarystring bytes(row[1]);
+        if (bytes.size() != kDescriptorBytes) continue;
+        last = row[0].as<int64_t>();
+        ids.push_back(last);
+        const size_t at = vectors.size();
+        vectors.resize(at + kDescriptorDim);
+        std::memcpy(vectors.data() + at, bytes.data(), kDescriptorBytes);
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    if (got < static_cast<size_t>(options_.load_batch)) break;
+  }
+  auto c = std::make_shared<Collection>();
+  c->generation = generation;
+  c->index = std::make_unique<VectorIndex>(options_.index);
+  c->index->Build(ids, vectors);
+  if (ids.size() > 100000) malloc_trim(0);  // hand the load buffers back
+  return c;
+}
+
+std::shared_ptr<FaceStore::Collection> FaceStore::Find(const std::string& collection_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = collections_.find(collection_id);
+  return it == collections_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<FaceStore::Collection> FaceStore::Ensure(const std::string& collection_id,
+                                                         int64_t generation) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = collections_[collection_id];
+  if (slot != nullptr && slot->generation > generation) return nullptr;  // stale change
+  if (slot == nullptr || slot->generation < generation) {
+    slot = std::make_shared<Collection>();
+    slot->generation = generation;
+    slot->index = std::make_unique<VectorIndex>(options_.index);
+  }
+  return slot;
+}
+
+void FaceStore::Forget(const std::string& collection_id, int64_t generation) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = collections_.find(collection_id);
+  if (it != collections_.end() && it->second->generation <= generation) collections_.erase(it);
+}
+
+absl::StatusOr<std::shared_ptr<FaceStore::Collection>> FaceStore::GetCollection(
+    const std::string& collection_id) {
+  if (auto c = Find(collection_id)) return c;
+  auto generation = options_.db->Query<int64_t>([&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+    auto r = tx.exec_params(
+        "SELECT generation FROM recognition_collections WHERE collection_id = $1", collection_id);
+    if (r.empty()) return NotFoundCollection(collection_id);
+    return r[0][0].as<int64_t>();
+  });
+  if (!generation.ok()) return generation.status();
+  auto loaded = LoadCollection(collection_id, *generation);
+  if (!loaded.ok()) return loaded.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = collections_[collection_id];
+  if (slot == nullptr || slot->generation < (*loaded)->generation) slot = *loaded;
+  return slot;
+}
+
+void FaceStore::HandleNotification(const std::string& payload) {
+  std::vector<std::string> parts = absl::StrSplit(payload, absl::MaxSplits(' ', 3));
+  auto seqs_of = [](const std::string& text) {
+    std::vector<int64_t> seqs;
+    for (absl::string_view s : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+      int64_t v;
+      if (absl::SimpleAtoi(s, &v)) seqs.push_back(v);
+    }
+    return seqs;
+  };
+  int64_t generation = 0;
+  if (parts.size() >= 3 && (parts[0] == "C" || parts[0] == "D" || parts[0] == "R") &&
+      absl::SimpleAtoi(parts[1], &generation)) {
+    if (parts[0] == "C") {
+      Ensure(parts[2], generation);
+    } else if (parts[0] == "D") {
+      Forget(parts[2], generation);
+    } else if (parts.size() == 4) {
+      auto c = Find(parts[2]);
+      if (c != nullptr && c->generation == generation) c->index->Remove(seqs_of(parts[3]));
+    }
+    return;
+  }
+  if (parts.size() == 2 && parts[0] == "A") {
+    absl::Status s = AddBySeq(seqs_of(parts[1]));
+    if (!s.ok()) {
+      // The listener connection may be fine while the pool is not; the faces would be missing
+      // until the next resync, so ask the listen loop for one.
+      SLOG(WARNING) << "recognition listener: cannot read added faces" << Kv("error", s.message());
+      resync_ = true;
+    }
+    return;
+  }
+  SLOG(WARNING) << "recognition listener: unknown notification" << Kv("payload", payload);
+}
+
+absl::Status FaceStore::AddBySeq(const std::vector<int64_t>& seqs) {
+  if (seqs.empty()) return absl::OkStatus();
+  struct Rows {
+    std::string collection;
+    int64_t generation;
+    std::vector<int64_t> ids;
+    std::vector<float> vectors;
+  };
+  auto rows = options_.db->Query<std::vector<Rows>>([&](pqxx::work& tx)
+                                                        -> absl::StatusOr<std::vector<Rows>> {
+    auto r = tx.exec_params(
+        "SELECT f.collection_id, c.generation, f.seq, f.embedding FROM recognition_faces f "
+        "JOIN recognition_collections c USING (collection_id) WHERE f.seq = ANY($1::bigint[]) "
+        "ORDER BY f.collection_id",
+        ArrayLiteral(seqs));
+    std::vector<Rows> out;
+    for (const auto& row : r) {
+      pqxx::binarystring bytes(row[3]);
+      if (bytes.size() != kDescriptorBytes) continue;
+      if (out.empty() || out.back().collection != row[0].c_str()) {
+        out.push_back({row[0].c_str(), row[1].as<int64_t>(), {}, {}});
+      }
+      out.back().ids.push_back(row[2].as<int64_t>());
+      const size_t at = out.back().vectors.size();
+      out.back().vectors.resize(at + kDescriptorDim);
+      std::memcpy(out.back().vectors.data() + at, bytes.data(), kDescriptorBytes);
+    }
+    return out;
+  });
+  if (!rows.ok()) return rows.status();
+  for (const Rows& r : *rows) {
+    if (auto c = Ensure(r.collection, r.generation)) c->index->Add(r.ids, r.vectors);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CollectionInfo> FaceStore::CreateCollection(
+    const std::string& collection_id, const std::string& face_model_version,
+    const std::map<std::string, std::string>& tags) {
+  nlohmann::json tag_json = nlohmann::json::object();
+  for (const auto& [k, v] : tags) tag_json[k] = v;
+  auto info = options_.db->Query<CollectionInfo>([&](pqxx::work& tx)
+                                                     -> absl::StatusOr<CollectionInfo> {
+    auto r = tx.exec_params(
+        absl::StrCat("INSERT INTO recognition_collections (collection_id, face_model_version, "
+                     "tags) VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING RETURNING ",
+                     kCollectionColumns),
+        collection_id, face_model_version, tag_json.dump());
+    if (r.empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("The collection id: ", collection_id, " already exists"));
+    }
+    CollectionInfo c = CollectionFromRow(r[0]);
+    STRATUS_RETURN_IF_ERROR(Notify(tx, absl::StrCat("C ", c.generation, " ", collection_id)));
+    return c;
+  });
+  if (info.ok()) Ensure(collection_id, info->generation);
+  return info;
+}
+
+absl::Status FaceStore::DeleteCollection(const std::string& collection_id) {
+  auto generation = options_.db->Query<int64_t>([&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+    auto r = tx.exec_params(
+        "DELETE FROM recognition_collections WHERE collection_id = $1 RETURNING generation",
+        collection_id);
+    if (r.empty()) return NotFoundCollection(collection_id);
+    const int64_t g = r[0][0].as<int64_t>();
+    STRATUS_RETURN_IF_ERROR(Notify(tx, absl::StrCat("D ", g, " ", collection_id)));
+    return g;
+  });
+  if (!generation.ok()) return generation.status();
+  Forget(collection_id, *generation);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CollectionInfo>> FaceStore::ListCollections(
+    const std::string& start_after, int max, bool* more) {
+  return options_.db->Query<std::vector<CollectionInfo>>(
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<CollectionInfo>> {
+        auto r = tx.exec_params(
+            absl::StrCat("SELECT ", kCollectionColumns,
+                         " FROM recognition_collections WHERE collection_id COLLATE \"C\" > $1 "
+                         "ORDER BY collection_id COLLATE \"C\" LIMIT $2"),
+            start_after, max + 1);
+        std::vector<CollectionInfo> out;
+        for (const auto& row : r) out.push_back(CollectionFromRow(row));
+        *more = static_cast<int>(out.size()) > max;
+        if (*more) out.pop_back();
+        return out;
+      });
+}
+
+absl::StatusOr<CollectionInfo> FaceStore::DescribeCollection(const std::string& collection_id) {
+  return options_.db->Query<CollectionInfo>([&](pqxx::work& tx) -> absl::StatusOr<CollectionInfo> {
+    auto r = tx.exec_params(absl::StrCat("SELECT ", kCollectionColumns,
+                                         " FROM recognition_collections WHERE collection_id = $1"),
+                            collection_id);
+    if (r.empty()) return NotFoundCollection(collection_id);
+    CollectionInfo c = CollectionFromRow(r[0]);
+    c.face_count = tx.exec_params1("SELECT count(*) FROM recognition_faces WHERE collection_id = $1",
+                                   collection_id)[0]
+                       .as<int64_t>();
+    return c;
+  });
+}
+
+absl::StatusOr<std::vector<v1::Face>> FaceStore::AddFaces(const std::string& collection_id,
+                                                          const std::vector<NewFace>& faces,
+                                                          const std::string& external_image_id,
+                                                          const std::string& model_version) {
+  for (const NewFace& f : faces) {
+    if (f.descriptor.size() != kDescriptorDim) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a face descriptor has ", f.descriptor.size(), " values, not 128"));
+    }
+  }
+  int64_t generation = 0;
+  std::vector<int64_t> seqs;
+  auto stored = options_.db->Query<std::vector<v1::Face>>([&](pqxx::work& tx)
+                                                              -> absl::StatusOr<std::vector<v1::Face>> {
+    auto c = tx.exec_params(
+        "SELECT generation FROM recognition_collections WHERE collection_id = $1 FOR SHARE",
+        collection_id);
+    if (c.empty()) return NotFoundCollection(collection_id);
+    generation = c[0][0].as<int64_t>();
+    std::vector<v1::Face> out;
+    if (faces.empty()) return out;
+    auto existing = Find(collection_id);
+    int64_t count = existing != nullptr && existing->generation == generation
+                        ? existing->index->size()
+                        : tx.exec_params1("SELECT count(*) FROM recognition_faces WHERE "
+                                          "collection_id = $1",
+                                          collection_id)[0]
+                              .as<int64_t>();
+    if (count + static_cast<int64_t>(faces.size()) > options_.max_faces_per_collection) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("collection ", collection_id, " would exceed ",
+                       options_.max_faces_per_collection, " faces"));
+    }
+    const std::string image_id = tx.exec("SELECT gen_random_uuid()::text")[0][0].c_str();
+    // One multi-row INSERT; face ids are chosen here so rows can be matched to inputs.
+    auto uuids = tx.exec_params("SELECT gen_random_uuid()::text FROM generate_series(1, $1)",
+                                static_cast<int>(faces.size()));
+    std::vector<std::string> params = {collection_id, image_id, external_image_id, model_version};
+    std::string sql =
+        "INSERT INTO recognition_faces (face_id, collection_id, image_id, external_image_id, "
+        "confidence, box_left, box_top, box_width, box_height, model_version, embedding) VALUES ";
+    absl::flat_hash_map<std::string, size_t> index_of;
+    for (size_t i = 0; i < faces.size(); ++i) {
+      const NewFace& f = faces[i];
+      const std::string face_id = uuids[i][0].c_str();
+      index_of[face_id] = i;
+      const size_t p = params.size();
+      params.push_back(face_id);
+      params.push_back(absl::StrCat(f.confidence));
+      params.push_back(absl::StrCat(f.box.left()));
+      params.push_back(absl::StrCat(f.box.top()));
+      params.push_back(absl::StrCat(f.box.width()));
+      params.push_back(absl::StrCat(f.box.height()));
+      params.push_back(HexBytea(f.descriptor));
+      absl::StrAppend(&sql, i == 0 ? "" : ",", "($", p + 1, "::uuid, $1, $2::uuid, $3, $", p + 2,
+                      "::real, $", p + 3, "::real, $", p + 4, "::real, $", p + 5, "::real, $",
+                      p + 6, "::real, $4, $", p + 7, "::bytea)");
+    }
+    absl::StrAppend(&sql, " RETURNING ", kFaceColumns);
+    auto r = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+    out.resize(faces.size());
+    seqs.resize(faces.size());
+    for (const auto& row : r) {
+      int64_t seq = 0;
+      v1::Face face = FaceFromRow(row, &seq);
+      const size_t i = index_of.at(face.face_id());
+      seqs[i] = seq;
+      out[i] = std::move(face);
+    }
+    STRATUS_RETURN_IF_ERROR(NotifySeqs(tx, "A ", seqs));
+    return out;
+  });
+  if (!stored.ok()) return stored.status();
+  if (!faces.empty()) {
+    if (auto c = Ensure(collection_id, generation)) {
+      std::vector<float> vectors;
+      vectors.reserve(faces.size() * kDescriptorDim);
+      for (const NewFace& f : faces) vectors.insert(vectors.end(), f.descriptor.begin(), f.descriptor.end());
+      c->index->Add(seqs, vectors);
+    }
+  }
+  return stored;
+}
+
+absl::StatusOr<std::vector<v1::Face>> FaceStore::ListFaces(const std::string& collection_id,
+                                                           const std::string& start_after, int max,
+                                                           const std::vector<std::string>& only,
+                                                           bool* more) {
+  std::vector<std::string> wanted;
+  for (const std::string& id : only) {
+    if (IsUuid(id)) wanted.push_back(id);
+  }
+  return options_.db->Query<std::vector<v1::Face>>([&](pqxx::work& tx)
+                                                       -> absl::StatusOr<std::vector<v1::Face>> {
+    if (tx.exec_params("SELECT 1 FROM recognition_collections WHERE collection_id = $1",
+                       collection_id)
+            .empty()) {
+      return NotFoundCollection(collection_id);
+    }
+    std::vector<v1::Face> out;
+    *more = false;
+    if (!only.empty() && wanted.empty()) return out;
+    const std::string after =
+        start_after.empty() ? "00000000-0000-0000-0000-000000000000" : start_after;
+    std::string sql = absl::StrCat("SELECT ", kFaceColumns,
+                                   " FROM recognition_faces WHERE collection_id = $1 AND "
+                                   "face_id > $2::uuid");
+    pqxx::result r;
+    if (wanted.empty()) {
+      r = tx.exec_params(absl::StrCat(sql, " ORDER BY face_id LIMIT $3"), collection_id, after,
+                         max + 1);
+    } else {
+      r = tx.exec_params(absl::StrCat(sql, " AND face_id = ANY($4::uuid[]) ORDER BY face_id LIMIT $3"),
+                         collection_id, after, max + 1, ArrayLiteral(wanted));
+    }
+    for (const auto& row : r) out.push_back(FaceFromRow(row, nullptr));
+    *more = static_cast<int>(out.size()) > max;
+    if (*more) out.pop_back();
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<std::string>> FaceStore::DeleteFaces(
+    const std::string& collection_id, const std::vector<std::string>& face_ids) {
+  std::vector<std::string> wanted;
+  for (const std::string& id : face_ids) {
+    if (IsUuid(id)) wanted.push_back(id);
+  }
+  int64_t generation = 0;
+  std::vector<int64_t> seqs;
+  auto deleted = options_.db->Query<std::vector<std::string>>(
+      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {
+        auto c = tx.exec_params(
+            "SELECT generation FROM recognition_collections WHERE collection_id = $1 FOR SHARE",
+            collection_id);
+        if (c.empty()) return NotFoundCollection(collection_id);
+        generation = c[0][0].as<int64_t>();
+        std::vector<std::string> out;
+        if (wanted.empty()) return out;
+        auto r = tx.exec_params(
+            "DELETE FROM recognition_faces WHERE collection_id = $1 AND face_id = ANY($2::uuid[]) "
+            "RETURNING seq, face_id::text",
+            collection_id, ArrayLiteral(wanted));
+        for (const auto& row : r) {
+          seqs.push_back(row[0].as<int64_t>());
+          out.push_back(row[1].c_str());
+        }
+        STRATUS_RETURN_IF_ERROR(
+            NotifySeqs(tx, absl::StrCat("R ", generation, " ", collection_id, " "), seqs));
+        return out;
+      });
+  if (!deleted.ok()) return deleted.status();
+  if (auto c = Find(collection_id); c != nullptr && c->generation == generation) {
+    c->index->Remove(seqs);
+  }
+  return deleted;
+}
+
+absl::StatusOr<std::vector<float>> FaceStore::GetDescriptor(const std::string& collection_id,
+                                                            const std::string& face_id) {
+  return options_.db->Query<std::vector<float>>([&](pqxx::work& tx)
+                                                    -> absl::StatusOr<std::vector<float>> {
+    if (tx.exec_params("SELECT 1 FROM recognition_collections WHERE collection_id = $1",
+                       collection_id)
+            .empty()) {
+      return NotFoundCollection(collection_id);
+    }
+    pqxx::result r;
+    if (IsUuid(face_id)) {
+      r = tx.exec_params(
+          "SELECT embedding FROM recognition_faces WHERE collection_id = $1 AND face_id = $2::uuid",
+          collection_id, face_id);
+    }
+    if (r.empty()) {
+      return absl::NotFoundError(absl::StrCat("The face id: ", face_id,
+                                              " does not exist in collection ", collection_id));
+    }
+    pqxx::binarystring bytes(r[0][0]);
+    if (bytes.size() != kDescriptorBytes) return absl::DataLossError("stored descriptor is damaged");
+    std::vector<float> v(kDescriptorDim);
+    std::memcpy(v.data(), bytes.data(), kDescriptorBytes);
+    return v;
+  });
+}
+
+absl::StatusOr<std::vector<FaceMatchResult>> FaceStore::Search(const std::string& collection_id,
+                                                               const std::vector<float>& descriptor,
+                                                               int max_faces, float max_distance,
+                                                               const std::string& exclude_face_id) {
+  if (descriptor.size() != kDescriptorDim) {
+    return absl::InvalidArgumentError("a face descriptor has 128 values");
+  }
+  auto collection = GetCollection(collection_id);
+  if (!collection.ok()) return collection.status();
+  const int k = max_faces + (exclude_face_id.empty() ? 0 : 1);
+  std::vector<Neighbor> hits = (*collection)->index->Search(descriptor, k, max_distance);
+  std::vector<FaceMatchResult> out;
+  if (hits.empty()) return out;
+  std::vector<int64_t> seqs;
+  for (const Neighbor& n : hits) seqs.push_back(n.id);
+  auto faces = options_.db->Query<absl::flat_hash_map<int64_t, v1::Face>>(
+      [&](pqxx::work& tx) -> absl::StatusOr<absl::flat_hash_map<int64_t, v1::Face>> {
+        absl::flat_hash_map<int64_t, v1::Face> by_seq;
+        auto r = tx.exec_params(
+            absl::StrCat("SELECT ", kFaceColumns,
+                         " FROM recognition_faces WHERE seq = ANY($1::bigint[]) AND "
+                         "collection_id = $2"),
+            ArrayLiteral(seqs), collection_id);
+        for (const auto& row : r) {
+          int64_t seq = 0;
+          v1::Face f = FaceFromRow(row, &seq);
+          by_seq.emplace(seq, std::move(f));
+        }
+        return by_seq;
+      });
+  if (!faces.ok()) return faces.status();
+  for (const Neighbor& n : hits) {
+    auto it = faces->find(n.id);
+    if (it == faces->end()) continue;  // deleted since the index saw it
+    if (it->second.face_id() == exclude_face_id) continue;
+    if (static_cast<int>(out.size()) >= max_faces) break;
+    out.push_back({std::move(it->second), n.distance});
+  }
+  return out;
+}
+
+int64_t FaceStore::IndexedFaces(const std::string& collection_id) const {
+  auto c = Find(collection_id);
+  return c == nullptr ? -1 : c->index->size();
+}
+
+std::string FaceStore::IndexDescription(const std::string& collection_id) const {
+  auto c = Find(collection_id);
+  return c == nullptr ? "" : c->index->Description();
+}
+
+}  // namespace stratus::recognition

@@ -1,0 +1,230 @@
+#include "services/recognition/face_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/embedded_postgres.h"
+#include "services/recognition/schema.h"
+#include "services/recognition/testing/fake_analyzers.h"
+
+namespace stratus::recognition {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+using testing::DescriptorAtDistance;
+using testing::RandomDescriptor;
+
+class FaceStoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(std::filesystem::temp_directory_path() /
+                           ("stratus-recognition-store-" + std::to_string(getpid())));
+    auto pg = EmbeddedPostgres::Start({.data_dir = *dir_ + "/pg"});
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    pg_ = pg->release();
+  }
+  static void TearDownTestSuite() {
+    delete pg_;
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+  void SetUp() override {
+    auto db = Database::Create({.url = pg_->url(), .pool_size = 4});
+    ASSERT_TRUE(db.ok());
+    db_ = std::move(*db);
+    ASSERT_TRUE(db_->Migrate("recognition", Migrations()).ok());
+    ASSERT_TRUE(db_->Transact([](pqxx::work& tx) {
+                      tx.exec("DELETE FROM recognition_collections");
+                      return absl::OkStatus();
+                    }).ok());
+  }
+  std::unique_ptr<FaceStore> NewStore(Database* db = nullptr) {
+    FaceStore::Options o;
+    o.db = db ? db : db_.get();
+    o.reconnect_delay = std::chrono::milliseconds(100);
+    auto store = FaceStore::Create(o);
+    EXPECT_TRUE(store.ok());
+    EXPECT_TRUE((*store)->Start().ok());
+    EXPECT_TRUE((*store)->WaitUntilSynced(absl::Seconds(20)).ok());
+    return std::move(*store);
+  }
+  static NewFace Face(const std::vector<float>& d, float left = 0.1f) {
+    NewFace f;
+    f.box.set_left(left);
+    f.box.set_top(0.2f);
+    f.box.set_width(0.3f);
+    f.box.set_height(0.4f);
+    f.confidence = 99.5f;
+    f.descriptor = d;
+    return f;
+  }
+
+  static EmbeddedPostgres* pg_;
+  static std::string* dir_;
+  std::unique_ptr<Database> db_;
+};
+EmbeddedPostgres* FaceStoreTest::pg_ = nullptr;
+std::string* FaceStoreTest::dir_ = nullptr;
+
+TEST_F(FaceStoreTest, CollectionsCreateListDescribeDelete) {
+  auto store = NewStore();
+  auto a = store->CreateCollection("alpha", "stratus-face-1", {{"team", "x"}});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_GT(a->generation, 0);
+  EXPECT_EQ(store->CreateCollection("alpha", "v", {}).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  for (const char* id : {"beta", "gamma", "Delta"}) ASSERT_TRUE(store->CreateCollection(id, "v", {}).ok());
+  bool more = false;
+  auto page = store->ListCollections("", 2, &more);
+  ASSERT_TRUE(page.ok());
+  ASSERT_THAT(*page, SizeIs(2));
+  EXPECT_EQ((*page)[0].collection_id, "Delta");  // byte order: upper case first
+  EXPECT_EQ((*page)[1].collection_id, "alpha");
+  EXPECT_TRUE(more);
+  page = store->ListCollections((*page)[1].collection_id, 2, &more);
+  ASSERT_THAT(*page, SizeIs(2));
+  EXPECT_EQ((*page)[1].collection_id, "gamma");
+  EXPECT_FALSE(more);
+
+  auto described = store->DescribeCollection("alpha");
+  ASSERT_TRUE(described.ok());
+  EXPECT_EQ(described->face_count, 0);
+  EXPECT_EQ(described->face_model_version, "stratus-face-1");
+  EXPECT_LT(absl::Now() - described->created, absl::Minutes(1));
+  EXPECT_EQ(store->DescribeCollection("nope").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store->DeleteCollection("alpha").ok());
+  EXPECT_EQ(store->DeleteCollection("alpha").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store->IndexedFaces("alpha"), -1);
+}
+
+TEST_F(FaceStoreTest, IndexSearchListDelete) {
+  auto store = NewStore();
+  ASSERT_TRUE(store->CreateCollection("people", "v1", {}).ok());
+  const auto alice = RandomDescriptor(1), bob = RandomDescriptor(2);
+  auto added = store->AddFaces("people", {Face(alice), Face(bob, 0.5f)}, "group.jpg", "v1");
+  ASSERT_TRUE(added.ok()) << added.status();
+  ASSERT_THAT(*added, SizeIs(2));
+  EXPECT_EQ((*added)[0].image_id(), (*added)[1].image_id());
+  EXPECT_NE((*added)[0].face_id(), (*added)[1].face_id());
+  EXPECT_EQ((*added)[1].external_image_id(), "group.jpg");
+  EXPECT_FLOAT_EQ((*added)[1].bounding_box().left(), 0.5f);
+  EXPECT_EQ(store->AddFaces("nope", {Face(alice)}, "", "v1").status().code(),
+            absl::StatusCode::kNotFound);
+
+  // Alice again, 0.3 away: found, nearest first, with its distance.
+  auto hits = store->Search("people", DescriptorAtDistance(alice, 0.3f, 9), 10, 0.6f);
+  ASSERT_TRUE(hits.ok()) << hits.status();
+  ASSERT_THAT(*hits, SizeIs(1));
+  EXPECT_EQ((*hits)[0].face.face_id(), (*added)[0].face_id());
+  EXPECT_NEAR((*hits)[0].distance, 0.3f, 1e-4);
+  // A stranger: nothing within 0.6.
+  hits = store->Search("people", RandomDescriptor(3), 10, 0.6f);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_THAT(*hits, IsEmpty());
+  EXPECT_EQ(store->Search("nope", alice, 10, 0.6f).status().code(), absl::StatusCode::kNotFound);
+  // Excluding the face itself (SearchFaces).
+  hits = store->Search("people", alice, 10, 0.6f, (*added)[0].face_id());
+  ASSERT_TRUE(hits.ok());
+  EXPECT_THAT(*hits, IsEmpty());
+
+  auto d = store->GetDescriptor("people", (*added)[1].face_id());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, bob);
+  EXPECT_EQ(store->GetDescriptor("people", "not-a-uuid").status().code(),
+            absl::StatusCode::kNotFound);
+
+  // 5 more faces; list 3 per page in face_id order.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store->AddFaces("people", {Face(RandomDescriptor(10 + i))}, "", "v1").ok());
+  }
+  std::vector<std::string> listed;
+  std::string after;
+  bool more = true;
+  int pages = 0;
+  while (more) {
+    auto page = store->ListFaces("people", after, 3, {}, &more);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& f : *page) listed.push_back(f.face_id());
+    after = listed.back();
+    ++pages;
+  }
+  EXPECT_EQ(pages, 3);
+  ASSERT_THAT(listed, SizeIs(7));
+  EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));
+  auto only = store->ListFaces("people", "", 10, {(*added)[1].face_id(), "bad"}, &more);
+  ASSERT_TRUE(only.ok());
+  ASSERT_THAT(*only, SizeIs(1));
+  EXPECT_EQ((*only)[0].face_id(), (*added)[1].face_id());
+
+  auto deleted = store->DeleteFaces("people", {(*added)[0].face_id(), "0b0e7c1e-0000-4000-8000-000000000000"});
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_THAT(*deleted, ElementsAre((*added)[0].face_id()));
+  hits = store->Search("people", alice, 10, 0.6f);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_THAT(*hits, IsEmpty());
+  EXPECT_EQ(store->DescribeCollection("people")->face_count, 6);
+  EXPECT_EQ(store->IndexedFaces("people"), 6);
+}
+
+TEST_F(FaceStoreTest, ReplicasStayInStepAndRestartsReload) {
+  auto db2 = Database::Create({.url = pg_->url(), .pool_size = 2});
+  ASSERT_TRUE(db2.ok());
+  auto a = NewStore();
+  auto b = NewStore(db2->get());
+  ASSERT_TRUE(a->CreateCollection("shared", "v1", {}).ok());
+  const auto carol = RandomDescriptor(42);
+  auto added = a->AddFaces("shared", {Face(carol)}, "carol", "v1");
+  ASSERT_TRUE(added.ok());
+  // B learns it through NOTIFY (and would load the collection on demand anyway).
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (b->IndexedFaces("shared") != 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(b->IndexedFaces("shared"), 1);
+  auto hits = b->Search("shared", DescriptorAtDistance(carol, 0.2f, 1), 5, 0.6f);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_THAT(*hits, SizeIs(1));
+  EXPECT_EQ((*hits)[0].face.face_id(), (*added)[0].face_id());
+
+  // A deletion on B reaches A.
+  ASSERT_TRUE(b->DeleteFaces("shared", {(*added)[0].face_id()}).ok());
+  while (a->IndexedFaces("shared") != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(a->IndexedFaces("shared"), 0);
+
+  // Delete and re-create on A: B ends with the new, empty generation plus the new face.
+  ASSERT_TRUE(a->AddFaces("shared", {Face(RandomDescriptor(43))}, "", "v1").ok());
+  ASSERT_TRUE(a->DeleteCollection("shared").ok());
+  ASSERT_TRUE(a->CreateCollection("shared", "v1", {}).ok());
+  ASSERT_TRUE(a->AddFaces("shared", {Face(carol)}, "", "v1").ok());
+  absl::SleepFor(absl::Milliseconds(300));
+  while (b->IndexedFaces("shared") != 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(b->IndexedFaces("shared"), 1);
+  EXPECT_EQ(a->IndexedFaces("shared"), 1);
+
+  // A fresh replica loads everything from PostgreSQL.
+  b.reset();
+  auto c = NewStore(db2->get());
+  EXPECT_EQ(c->IndexedFaces("shared"), 1);
+  hits = c->Search("shared", carol, 5, 0.6f);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_THAT(*hits, SizeIs(1));
+}
+
+TEST_F(FaceStoreTest, ListenerResyncsAfterDatabaseRestart) {
+  auto a = NewStore();
+  ASSERT_TRUE(a->CreateCollection("resync", "v1", {}).ok());
+  ASSERT_TRUE(pg_->Restart().ok());
+  // A second writer adds a face while A's listener reconnects; A must end up with it.
+  auto db2 = Database::Create({.url = pg_->url(), .pool_size = 1});
+  auto b = NewStore(db2->get());
+  ASSERT_TRUE(b->AddFaces("resync", {Face(RandomDescriptor(5))}, "", "v1").ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (a->IndexedFaces("resync") != 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(a->IndexedFaces("resync"), 1);
+}
+
+}  // namespace
+}  // namespace stratus::recognition

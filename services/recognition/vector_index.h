@@ -1,0 +1,115 @@
+// In-memory nearest-neighbour index of face descriptors for one collection (FAISS).
+//
+// Small collections use an exact flat L2 index. From `ivf_threshold` vectors on, the index is
+// rebuilt as an inverted file with float16 codes (IVF + SQfp16): nlist ~ sqrt(N) lists, `nprobe`
+// of them scanned per query. float16 codes keep distances within ~1e-4 of the exact ones, so
+// thresholds keep their meaning without a re-ranking step, at 256 bytes per face plus an 8-byte
+// id (about 270 MB per million faces; the exact float32 descriptors stay in PostgreSQL).
+// The IVF index is retrained (more lists) when the collection grows `retrain_growth` times past
+// the size it was trained at; that rebuild runs in a background thread on a snapshot while the
+// live index keeps serving, and the writes made meanwhile are replayed onto the new index before
+// it replaces the old one.
+//
+// Ids are caller-chosen int64 (the face's `seq` in PostgreSQL). Add() skips ids already present
+// and Remove() ignores absent ones, so replaying a change twice is harmless.
+// Thread-safe: searches run concurrently; writes are exclusive.
+#ifndef STRATUS_SERVICES_RECOGNITION_VECTOR_INDEX_H_
+#define STRATUS_SERVICES_RECOGNITION_VECTOR_INDEX_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/types/span.h"
+
+namespace faiss {
+struct Index;
+}
+
+namespace stratus::recognition {
+
+inline constexpr int kDescriptorDim = 128;
+
+struct Neighbor {
+  int64_t id;
+  float distance;  // Euclidean (not squared)
+};
+
+class VectorIndex {
+ public:
+  struct Options {
+    int dimension = kDescriptorDim;
+    // Exact flat search below this many vectors; IVF+SQfp16 from it on.
+    int64_t ivf_threshold = 50000;
+    // Retrain the IVF index when it holds this many times the vectors it was trained with.
+    double retrain_growth = 4.0;
+    // Lists scanned per query: max(min_nprobe, nlist * nprobe_fraction).
+    int min_nprobe = 24;
+    double nprobe_fraction = 1.0 / 24;
+    // Build IVF indexes in a background thread (false: inline in the Add() that crosses the
+    // threshold; deterministic, for tests and benchmarks).
+    bool background_build = true;
+  };
+
+  explicit VectorIndex(const Options& options);
+  ~VectorIndex();  // waits for a background build
+  VectorIndex(const VectorIndex&) = delete;
+  VectorIndex& operator=(const VectorIndex&) = delete;
+
+  // Replaces the contents with `ids` / `vectors` (ids.size() x dimension floats), choosing the
+  // index type for that size and training inline. For start-up loading.
+  void Build(absl::Span<const int64_t> ids, absl::Span<const float> vectors);
+
+  // Adds vectors whose ids are not present yet. `vectors` holds ids.size() x dimension floats.
+  void Add(absl::Span<const int64_t> ids, absl::Span<const float> vectors);
+  void Remove(absl::Span<const int64_t> ids);
+
+  // Up to `k` nearest vectors with distance <= max_distance, nearest first.
+  std::vector<Neighbor> Search(absl::Span<const float> query, int k, float max_distance) const;
+
+  int64_t size() const;
+  bool Contains(int64_t id) const;
+  // "flat" or "ivf<nlist>,sqfp16,nprobe<n>".
+  std::string Description() const;
+  // Blocks until no background build is running (tests, benchmarks).
+  void WaitForBuild();
+
+ private:
+  struct Op {
+    bool add;
+    std::vector<int64_t> ids;
+    std::vector<float> vectors;
+  };
+  // Builds a new index for these vectors (flat or IVF by size). No lock needed.
+  std::unique_ptr<faiss::Index> MakeIndex(absl::Span<const int64_t> ids,
+                                          absl::Span<const float> vectors, int* nlist) const;
+  void AddLocked(faiss::Index* index, absl::flat_hash_set<int64_t>* present,
+                 absl::Span<const int64_t> ids, absl::Span<const float> vectors);
+  void RemoveLocked(faiss::Index* index, absl::flat_hash_set<int64_t>* present,
+                    absl::Span<const int64_t> ids);
+  void MaybeStartBuildLocked();
+  void BackgroundBuild();
+  // Copies every (id, vector) of the current index.
+  void SnapshotLocked(std::vector<int64_t>* ids, std::vector<float>* vectors) const;
+
+  const Options options_;
+  mutable std::shared_mutex mu_;
+  std::unique_ptr<faiss::Index> index_;
+  absl::flat_hash_set<int64_t> present_;
+  int nlist_ = 0;              // 0: flat
+  int64_t trained_size_ = 0;   // vectors the IVF index was trained with
+  bool building_ = false;      // a background build is running; writes are logged in pending_
+  std::vector<Op> pending_;
+  std::mutex build_mu_;        // guards build_thread_
+  std::thread build_thread_;
+};
+
+}  // namespace stratus::recognition
+
+#endif  // STRATUS_SERVICES_RECOGNITION_VECTOR_INDEX_H_

@@ -1,0 +1,131 @@
+#include "services/recognition/vector_index.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <thread>
+
+namespace stratus::recognition {
+namespace {
+
+// Identities as random centres; each face is its identity's centre plus noise, like dlib
+// descriptors (same person ~0.4 apart, different people ~1 apart).
+std::vector<float> Faces(int n, int identities, uint64_t seed, std::vector<int>* identity_of) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> centre(0, 0.06f), noise(0, 0.02f);
+  std::vector<float> centres(identities * kDescriptorDim);
+  for (float& x : centres) x = centre(rng);
+  std::vector<float> out(n * kDescriptorDim);
+  for (int i = 0; i < n; ++i) {
+    const int id = i % identities;
+    if (identity_of) identity_of->push_back(id);
+    for (int d = 0; d < kDescriptorDim; ++d) {
+      out[i * kDescriptorDim + d] = centres[id * kDescriptorDim + d] + noise(rng);
+    }
+  }
+  return out;
+}
+
+std::vector<int64_t> Ids(int n, int64_t first = 1) {
+  std::vector<int64_t> ids(n);
+  for (int i = 0; i < n; ++i) ids[i] = first + i;
+  return ids;
+}
+
+TEST(VectorIndexTest, FlatSearchIsExactAndThresholded) {
+  VectorIndex index({});
+  std::vector<float> a(kDescriptorDim, 0.0f), b(kDescriptorDim, 0.0f), c(kDescriptorDim, 0.0f);
+  b[0] = 0.5f;
+  c[0] = 0.9f;
+  std::vector<float> all;
+  for (auto* v : {&a, &b, &c}) all.insert(all.end(), v->begin(), v->end());
+  index.Add(Ids(3), all);
+  EXPECT_EQ(index.size(), 3);
+  auto hits = index.Search(a, 10, 0.6f);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].id, 1);
+  EXPECT_NEAR(hits[0].distance, 0.0f, 1e-6);
+  EXPECT_EQ(hits[1].id, 2);
+  EXPECT_NEAR(hits[1].distance, 0.5f, 1e-5);
+  EXPECT_EQ(index.Search(a, 1, 10.0f).size(), 1u);
+
+  // Adding an id twice is a no-op; removing twice too.
+  index.Add(Ids(1), a);
+  EXPECT_EQ(index.size(), 3);
+  const int64_t two = 2;
+  index.Remove({&two, 1});
+  index.Remove({&two, 1});
+  EXPECT_EQ(index.size(), 2);
+  EXPECT_FALSE(index.Contains(2));
+  hits = index.Search(a, 10, 10.0f);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[1].id, 3);
+  EXPECT_EQ(index.Description(), "flat");
+}
+
+TEST(VectorIndexTest, EmptyIndexFindsNothing) {
+  VectorIndex index({});
+  std::vector<float> q(kDescriptorDim, 0.1f);
+  EXPECT_TRUE(index.Search(q, 5, 10.0f).empty());
+}
+
+TEST(VectorIndexTest, BecomesIvfAndKeepsFindingSamePerson) {
+  VectorIndex::Options options;
+  options.ivf_threshold = 4000;
+  options.background_build = false;
+  VectorIndex index(options);
+  std::vector<int> identity;
+  const int n = 6000, identities = 2000;
+  auto faces = Faces(n, identities, 1, &identity);
+  for (int start = 0; start < n; start += 500) {
+    index.Add(absl::MakeConstSpan(Ids(500, start + 1)),
+              absl::MakeConstSpan(faces).subspan(start * kDescriptorDim, 500 * kDescriptorDim));
+  }
+  EXPECT_EQ(index.size(), n);
+  EXPECT_THAT(index.Description(), testing::StartsWith("ivf"));
+  // Every face finds the two other faces of its identity, within 0.6.
+  int found = 0, expected = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto hits = index.Search(absl::MakeConstSpan(faces).subspan(i * kDescriptorDim, kDescriptorDim),
+                             100, 0.6f);
+    for (const auto& h : hits) {
+      EXPECT_EQ(identity[h.id - 1], identity[i]) << "distance " << h.distance;
+      ++found;
+    }
+    expected += 3;
+  }
+  EXPECT_GE(found, expected * 0.98);
+  // Removal works on the IVF index too.
+  const int64_t first = 1;
+  index.Remove({&first, 1});
+  auto hits = index.Search(absl::MakeConstSpan(faces).subspan(0, kDescriptorDim), 10, 0.01f);
+  EXPECT_TRUE(hits.empty());
+}
+
+TEST(VectorIndexTest, BackgroundRebuildKeepsConcurrentWrites) {
+  VectorIndex::Options options;
+  options.ivf_threshold = 3000;
+  VectorIndex index(options);
+  auto faces = Faces(8000, 8000, 2, nullptr);
+  auto span = absl::MakeConstSpan(faces);
+  index.Add(absl::MakeConstSpan(Ids(3000)), span.subspan(0, 3000 * kDescriptorDim));  // starts a build
+  // Writes during the build: more adds and a removal.
+  for (int start = 3000; start < 8000; start += 250) {
+    index.Add(absl::MakeConstSpan(Ids(250, start + 1)),
+              span.subspan(start * kDescriptorDim, 250 * kDescriptorDim));
+  }
+  const int64_t gone = 5;
+  index.Remove({&gone, 1});
+  index.WaitForBuild();
+  EXPECT_EQ(index.size(), 7999);
+  for (int i : {0, 2999, 3000, 7999}) {
+    auto hits = index.Search(span.subspan(i * kDescriptorDim, kDescriptorDim), 1, 0.01f);
+    ASSERT_EQ(hits.size(), 1u) << i;
+    EXPECT_EQ(hits[0].id, i + 1);
+  }
+  EXPECT_TRUE(index.Search(span.subspan(4 * kDescriptorDim, kDescriptorDim), 1, 0.01f).empty());
+}
+
+}  // namespace
+}  // namespace stratus::recognition
