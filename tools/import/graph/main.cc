@@ -27,12 +27,15 @@ int main(int argc, char** argv) {
   flags.Bool("channels-last", "", &o.channels_last, "store conv weights channels_last");
   flags.Bool("force", "", &o.force, "import even when the stamp matches");
   flags.Bool("write-source", "", &o.write_source, "also write the TorchScript as forward.py");
+  bool print_key = false;
+  flags.Bool("print-stamp-key", "", &print_key,
+             "print the cache key for --integrity/--config/--outputs and exit");
   if (auto s = flags.Parse(argc, argv); !s.ok() || flags.help_requested()) {
     if (!s.ok()) std::cerr << s.message() << "\n";
     std::cerr << flags.Usage();
     return s.ok() ? 0 : 2;
   }
-  if (o.model_json.empty() || o.output_dir.empty() || config_path.empty()) {
+  if ((!print_key && (o.model_json.empty() || o.output_dir.empty())) || config_path.empty()) {
     std::cerr << "--model-json, --out and --config are required\n" << flags.Usage();
     return 2;
   }
@@ -45,6 +48,10 @@ int main(int argc, char** argv) {
   ss << in.rdbuf();
   o.config_yaml = ss.str();
   if (!outputs.empty()) o.outputs = absl::StrSplit(outputs, ',', absl::SkipEmpty());
+  if (print_key) {
+    std::cout << stratus::import_graph::GraphImportKey(o) << "\n";
+    return 0;
+  }
   auto r = stratus::import_graph::RunGraphImport(o);
   if (!r.ok()) {
     std::cerr << "stratus-import-graph: " << r.status() << "\n";
