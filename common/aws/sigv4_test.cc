@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
@@ -382,6 +387,56 @@ TEST_F(SigV4Test, ScopeMustNameTheService) {
   EXPECT_FALSE(SigV4Verifier(&store_, o).Verify(Signed(kSecret, t)).ok());
   o.region = "us-east-1";
   EXPECT_TRUE(SigV4Verifier(&store_, o).Verify(Signed(kSecret, t)).ok());
+}
+
+// Requests signed by the real AWS SDK for JavaScript v3, captured once by
+// tests/e2e/aws-sigv4/capture-fixture.js.
+TEST(SigV4Sdk, VerifiesRequestsSignedByTheAwsSdk) {
+  const char* src = std::getenv("STRATUS_SOURCE_DIR");
+  std::string root = src != nullptr ? src : std::string(__FILE__).substr(
+                                                0, std::string(__FILE__).rfind("/common/aws/"));
+  std::ifstream in(root + "/common/aws/testdata/sdk_signed_requests.json");
+  ASSERT_TRUE(in) << "missing fixture under " << root;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json fixture = nlohmann::json::parse(ss.str());
+  CredentialsStore store;
+  ASSERT_TRUE(store
+                  .Add({fixture["credentials"]["accessKeyId"].get<std::string>(),
+                        fixture["credentials"]["secretAccessKey"].get<std::string>(), ""})
+                  .ok());
+  ASSERT_EQ(fixture["cases"].size(), 2u);
+  for (const auto& c : fixture["cases"]) {
+    const auto& r = c["request"];
+    HttpRequest req;
+    req.method = r["method"];
+    req.path = r["path"];
+    for (const auto& [k, v] : r["headers"].items()) {
+      req.headers[absl::AsciiStrToLower(k)] = v.get<std::string>();
+    }
+    req.body = r["body"];
+    absl::Time signed_at;
+    ASSERT_TRUE(ParseAmzDate(req.Header("x-amz-date"), &signed_at));
+    SigV4Verifier::Options o;
+    o.clock = [signed_at] { return signed_at + absl::Minutes(3); };
+    std::string target = req.Header("x-amz-target");
+    o.service = absl::StartsWith(target, "Rekognition") ? "rekognition" : "comprehend";
+    SigV4Verifier v(&store, o);
+    auto id = v.Verify(req);
+    ASSERT_TRUE(id.ok()) << c["name"] << ": " << id.status();
+    EXPECT_EQ(id->region, "us-east-1");
+
+    HttpRequest tampered = req;
+    tampered.body[tampered.body.size() / 2] ^= 1;
+    EXPECT_TRUE(IsAwsError(v.Verify(tampered).status(), "InvalidSignatureException"));
+    tampered = req;
+    tampered.headers["amz-sdk-request"] = "attempt=2; max=3";
+    EXPECT_TRUE(IsAwsError(v.Verify(tampered).status(), "InvalidSignatureException"));
+    // An unsigned header may change (proxies add them).
+    tampered = req;
+    tampered.headers["x-forwarded-for"] = "10.0.0.1";
+    EXPECT_TRUE(v.Verify(tampered).ok());
+  }
 }
 
 TEST(SigV4Encoding, UriAndQuery) {

@@ -8,8 +8,8 @@
 //   {"Operation": <target>, "Echo": <request>, "CollectionIds": [<target>, <request as text>],
 //    "Sentiment": "NEUTRAL", "SentimentScore": {...}}
 // (the extra fields are ones the Rekognition and Comprehend SDK output shapes keep, so a test
-// sees the echo through the SDK). A request with "Fail": "<Exception>" answers that exception
-// with status 400, to check the SDK's error mapping. The bound port is printed on stdout as
+// sees the echo through the SDK). A request with a top-level string value "fail:<Exception>"
+// (e.g. CollectionId) answers that exception with status 400, to check the SDK's error mapping. The bound port is printed on stdout as
 // `port=N` and written to --port-file when given. Runs until SIGTERM/SIGINT.
 #include <signal.h>
 
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   }
   if (targets.empty()) {
     targets = {"RekognitionService.ListCollections", "RekognitionService.DetectFaces",
-               "RekognitionService.CreateCollection", "Comprehend_20171127.DetectSentiment",
+               "RekognitionService.CreateCollection", "RekognitionService.DescribeCollection", "Comprehend_20171127.DetectSentiment",
                "Comprehend_20171127.BatchDetectSentiment"};
   }
 
@@ -89,8 +89,11 @@ int main(int argc, char** argv) {
   for (const std::string& target : targets) {
     (*endpoint)->Register(target, [target](const nlohmann::json& req)
                                       -> absl::StatusOr<nlohmann::json> {
-      if (req.contains("Fail") && req["Fail"].is_string()) {
-        return aws::AwsError(400, req["Fail"].get<std::string>(), "failure requested by the test");
+      for (const auto& [key, value] : req.items()) {
+        if (value.is_string() && value.get<std::string>().rfind("fail:", 0) == 0) {
+          return aws::AwsError(400, value.get<std::string>().substr(5),
+                               absl::StrCat("failure requested by the test through ", key));
+        }
       }
       std::string text = req.dump();
       return nlohmann::json{
