@@ -5,7 +5,7 @@
 # manifest offline against the Kubernetes, KEDA and Prometheus operator schemas
 # (deploy/validate). Then proves the validator fails on a broken manifest.
 # Caches under $STRATUS_CACHE (~/.cache/stratus): tools/kubectl-layer-<version>/ and
-# node/deploy-validate-<lockfile hash>/. Warm: a few seconds.
+# node/deploy-validate-<lockfile hash>/ (validator-env). Warm: a few seconds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CACHE=${STRATUS_CACHE:-$HOME/.cache/stratus}
@@ -29,18 +29,7 @@ if [ ! -x "$tools/helm" ] || [ ! -x "$tools/kubectl" ]; then
 fi
 helm=$tools/helm
 
-lock_hash=$(sha256sum deploy/validate/package-lock.json | cut -c1-16)
-validator=$CACHE/node/deploy-validate-$lock_hash
-if [ ! -d "$validator/node_modules" ]; then
-  echo "check-deploy: installing the schema validator (npm ci)"
-  mkdir -p "$CACHE/node"
-  tmp=$(mktemp -d "$CACHE/node/.validate.XXXXXX")
-  cp deploy/validate/package.json deploy/validate/package-lock.json "$tmp/"
-  (cd "$tmp" && npm ci --silent --no-audit --no-fund --loglevel=error)
-  rm -rf "$validator" && mv "$tmp" "$validator"
-fi
-# ES modules resolve packages from the script's own folder: run a copy beside node_modules.
-cp deploy/validate/validate.mjs "$validator/validate.mjs"
+. scripts/check-deploy.d/validator-env
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -1,0 +1,137 @@
+// Checks what `docker-compose config` cannot: that the resolved compose file, the Prometheus
+// configuration and the Grafana provisioning fit together.
+//  - every Stratus service has a health check on its own /readyz, and only ingest, recognition
+//    and sentiment get the database URL (pointing at the compose PostgreSQL);
+//  - PostgreSQL keeps its data in a named volume; the CUDA detector sits behind the `gpu`
+//    profile with an NVIDIA GPU reserved;
+//  - Prometheus scrapes every service's HTTP port;
+//  - the Grafana dashboard parses, uses the provisioned datasource, queries only metrics the
+//    services export, and its PromQL is written to RULES_OUT for `promtool check rules`.
+//
+// usage: node compose-check.mjs RESOLVED_COMPOSE.yaml PROMETHEUS.yml GRAFANA_DIR RULES_OUT
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
+
+const [composeFile, promFile, grafanaDir, rulesOut] = process.argv.slice(2);
+if (!rulesOut) {
+  console.error("usage: node compose-check.mjs RESOLVED_COMPOSE.yaml PROMETHEUS.yml GRAFANA_DIR RULES_OUT");
+  process.exit(2);
+}
+const errors = [];
+const compose = parse(readFileSync(composeFile, "utf8"));
+const prom = parse(readFileSync(promFile, "utf8"));
+const services = compose.services ?? {};
+
+const STRATUS = { ingest: 8081, detector: 8082, recognition: 8083, mask: 8084, sentiment: 8085, "detector-gpu": 8082 };
+const NEEDS_DB = new Set(["ingest", "recognition", "sentiment"]);
+
+function env(svc) {
+  const e = svc.environment ?? {};
+  if (Array.isArray(e)) return Object.fromEntries(e.map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+  return e;
+}
+
+for (const [name, port] of Object.entries(STRATUS)) {
+  const svc = services[name];
+  if (!svc) {
+    errors.push(`compose: service ${name} is missing`);
+    continue;
+  }
+  const e = env(svc);
+  if (String(e.STRATUS_HTTP_PORT) !== String(port)) errors.push(`compose: ${name} STRATUS_HTTP_PORT is not ${port}`);
+  const test = [].concat(svc.healthcheck?.test ?? []).join(" ");
+  if (!test.includes(`localhost:${port}/readyz`)) errors.push(`compose: ${name} has no health check on its /readyz (${port})`);
+  const base = name.replace(/-gpu$/, "");
+  if (NEEDS_DB.has(base)) {
+    if (!/^postgresql:\/\/[^@]+@postgres:5432\//.test(e.STRATUS_DATABASE_URL ?? "")) {
+      errors.push(`compose: ${name} has no STRATUS_DATABASE_URL to the compose PostgreSQL`);
+    }
+    if (svc.depends_on?.postgres?.condition !== "service_healthy") {
+      errors.push(`compose: ${name} does not wait for a healthy PostgreSQL`);
+    }
+  } else if (e.STRATUS_DATABASE_URL) {
+    errors.push(`compose: ${name} gets a database URL it does not need`);
+  }
+  if (base !== "ingest" && !(svc.volumes ?? []).some((v) => (v.target ?? String(v).split(":")[1]) === "/models")) {
+    errors.push(`compose: ${name} does not mount the model repository at /models`);
+  }
+  const targets = (prom.scrape_configs ?? []).flatMap((j) => (j.static_configs ?? []).flatMap((s) => s.targets ?? []));
+  if (!targets.includes(`${name}:${port}`)) errors.push(`prometheus: nothing scrapes ${name}:${port}`);
+}
+
+const pg = services.postgres;
+if (!pg) errors.push("compose: service postgres is missing");
+else {
+  // docker-compose 1.x prints short syntax ("pgdata:/var/lib/postgresql/data:rw"), v2 long.
+  const mounts = (pg.volumes ?? []).map((v) => {
+    if (typeof v !== "string") return v;
+    const [source, target] = v.split(":");
+    return { source, target, type: /^[\w.-]+$/.test(source) && !source.startsWith(".") ? "volume" : "bind" };
+  });
+  const data = mounts.find((v) => v.target === "/var/lib/postgresql/data");
+  if (!data || data.type !== "volume" || !(data.source in (compose.volumes ?? {}))) {
+    errors.push("compose: postgres does not keep /var/lib/postgresql/data in a named volume");
+  }
+}
+
+const gpu = services["detector-gpu"];
+if (gpu) {
+  if (!(gpu.profiles ?? []).includes("gpu")) errors.push("compose: detector-gpu is not behind the gpu profile");
+  const devices = gpu.deploy?.resources?.reservations?.devices ?? [];
+  if (!devices.some((d) => d.driver === "nvidia" && (d.capabilities ?? []).includes("gpu"))) {
+    errors.push("compose: detector-gpu reserves no NVIDIA GPU");
+  }
+}
+for (const name of ["prometheus", "grafana"]) if (!services[name]) errors.push(`compose: service ${name} is missing`);
+
+// Grafana: datasource uid, dashboards, metrics.
+const dsDir = join(grafanaDir, "provisioning", "datasources");
+const uids = new Set();
+for (const f of readdirSync(dsDir)) {
+  for (const ds of parse(readFileSync(join(dsDir, f), "utf8")).datasources ?? []) uids.add(ds.uid);
+}
+const KNOWN = [
+  "stratus_rpc_requests_total", "stratus_rpc_duration_seconds_bucket",
+  "stratus_detector_batch_size_bucket", "stratus_detector_batch_size_sum", "stratus_detector_batch_size_count",
+  "stratus_detector_queue_depth", "stratus_detector_inference_seconds_bucket", "process_cpu_seconds_total",
+  "stratus_ingest_frames_total", "stratus_ingest_events_total", "stratus_sentiment_results_total",
+  "DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE",
+];
+const rules = [];
+const dashDir = join(grafanaDir, "dashboards");
+for (const f of readdirSync(dashDir).filter((f) => f.endsWith(".json"))) {
+  let dash;
+  try {
+    dash = JSON.parse(readFileSync(join(dashDir, f), "utf8"));
+  } catch (e) {
+    errors.push(`grafana: ${f}: ${e.message}`);
+    continue;
+  }
+  if (!dash.uid || !dash.title) errors.push(`grafana: ${f}: no uid or title`);
+  const ids = new Set();
+  for (const p of dash.panels ?? []) {
+    if (ids.has(p.id)) errors.push(`grafana: ${f}: panel id ${p.id} twice`);
+    ids.add(p.id);
+    if (p.type === "row") continue;
+    if (!uids.has(p.datasource?.uid)) errors.push(`grafana: ${f}: panel "${p.title}" uses unknown datasource ${p.datasource?.uid}`);
+    if (!(p.targets ?? []).length) errors.push(`grafana: ${f}: panel "${p.title}" has no query`);
+    for (const t of p.targets ?? []) {
+      const metrics = (t.expr.match(/[a-zA-Z_:][a-zA-Z0-9_:]*(?=\s*[{\[)])/g) ?? [])
+        .filter((m) => /^(stratus_|process_|DCGM_)/.test(m));
+      if (!metrics.length) errors.push(`grafana: ${f}: "${p.title}" queries no Stratus metric`);
+      for (const m of metrics) if (!KNOWN.includes(m)) errors.push(`grafana: ${f}: "${p.title}" queries unknown metric ${m}`);
+      // Grafana's variables, replaced by what they expand to, for promtool.
+      const expr = t.expr.replaceAll("$__rate_interval", "1m").replace(/\$(service|stream|topic)/g, ".*");
+      rules.push({ record: `dashboard:${f.replace(/\W/g, "_")}:${p.id}_${t.refId}`, expr });
+    }
+  }
+}
+writeFileSync(rulesOut, stringify({ groups: [{ name: "dashboard-queries", rules }] }));
+
+if (errors.length) {
+  for (const e of errors) console.log(`  ${e}`);
+  console.log(`compose-check: ${errors.length} problem(s)`);
+  process.exit(1);
+}
+console.log(`compose-check: ${Object.keys(services).length} compose services, ${rules.length} dashboard queries consistent`);
