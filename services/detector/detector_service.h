@@ -1,26 +1,74 @@
-// gRPC adapter of the detector service: Object and face detection with LibTorch models.
-// Until issue 3 (model runtime and detector) lands, every RPC answers UNIMPLEMENTED naming what is missing.
+// gRPC adapter of the detector service (proto/stratus/v1/detector.proto). Thin handlers: each
+// RPC validates the request, decodes the image (common/image.h), calls the core
+// (services/detector/detector.h), converts the status and counts the request by method, model
+// and code (stratus_detector_requests_total).
+//
+// DetectStream: a reader thread reads frames, decodes them and queues them to the batcher
+// (at most `max_stream_in_flight` frames of one stream queued or running; beyond that it stops
+// reading, so gRPC flow control pushes back on the sender); the handler thread writes the
+// responses strictly in request order. A frame that fails gets its error in its response and
+// the stream goes on.
+//
+// Images: `bytes` (at most 5 MiB); `uri` only as file:// under `file_root` when one is set
+// (else refused with InvalidS3ObjectException); `s3_object` is refused (no object store).
+//
+// Thread safety: the handlers run concurrently on gRPC's threads; the detector is not owned and
+// must outlive the service.
 #ifndef STRATUS_SERVICES_DETECTOR_DETECTOR_SERVICE_H_
 #define STRATUS_SERVICES_DETECTOR_DETECTOR_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "absl/status/statusor.h"
+#include "common/metrics.h"
+#include "services/detector/detector.h"
 #include "stratus/v1/detector.grpc.pb.h"
 
 namespace stratus::detector {
 
 namespace v1 = ::stratus::v1;
 
+struct DetectorServiceOptions {
+  // Frames of one DetectStream queued or running at once.
+  int max_stream_in_flight = 16;
+  // Image.uri file:// paths must lie under this folder; empty: uri images are refused.
+  std::string file_root;
+  // Request counters go here; not owned. nullptr: none.
+  metrics::Registry* metrics = nullptr;
+};
+
+// Decodes the image of a request to 8-bit RGB, with the error reasons of common.proto
+// (InvalidImageFormatException, ImageTooLargeException, InvalidS3ObjectException) attached as
+// an ErrorInfo payload.
+absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image, const std::string& file_root);
+
 class DetectorServiceImpl final : public v1::DetectorService::Service {
  public:
+  DetectorServiceImpl(Detector* detector, DetectorServiceOptions options);
+
   grpc::Status Detect(grpc::ServerContext* context, const v1::DetectRequest* request,
                       v1::DetectResponse* response) override;
-  grpc::Status DetectStream(grpc::ServerContext* context,
-                      grpc::ServerReaderWriter<v1::DetectResponse, v1::DetectRequest>* stream) override;
+  grpc::Status DetectStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::DetectResponse, v1::DetectRequest>* stream) override;
   grpc::Status AnalyzeFaces(grpc::ServerContext* context, const v1::AnalyzeFacesRequest* request,
-                      v1::AnalyzeFacesResponse* response) override;
+                            v1::AnalyzeFacesResponse* response) override;
   grpc::Status ListModels(grpc::ServerContext* context, const v1::ListModelsRequest* request,
-                      v1::ListModelsResponse* response) override;
+                          v1::ListModelsResponse* response) override;
+
+ private:
+  // Validates and decodes `request` and queues it; errors come back through the future.
+  std::future<absl::StatusOr<DetectOutput>> Submit(const v1::DetectRequest& request,
+                                                   grpc::ServerContext* context);
+  void Count(const char* method, const std::string& model, const absl::Status& status);
+
+  Detector* detector_;
+  DetectorServiceOptions options_;
+  metrics::Family<metrics::Counter>* requests_ = nullptr;
 };
 
 }  // namespace stratus::detector

@@ -1,0 +1,433 @@
+#include "services/detector/detector.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/logging.h"
+#include "runtime/model_config.h"
+
+namespace stratus::detector {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+const std::set<std::string>& ServedTasks() {
+  static const auto* kTasks =
+      new std::set<std::string>{"object_detection", "face_detection", "face_landmarks",
+                                "face_embedding",   "face_age_gender", "face_expression"};
+  return *kTasks;
+}
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+float Area(const runtime::Box& b) { return std::max(0.f, b.width) * std::max(0.f, b.height); }
+
+}  // namespace
+
+const char* ModelStateKindName(ModelStateKind s) {
+  switch (s) {
+    case ModelStateKind::kLoading:
+      return "LOADING";
+    case ModelStateKind::kReady:
+      return "READY";
+    case ModelStateKind::kFailed:
+      return "FAILED";
+  }
+  return "UNKNOWN";
+}
+
+bool IsDetectionTask(const std::string& task) {
+  return task == "object_detection" || task == "face_detection";
+}
+
+Detector::Detector(const DetectorOptions& options)
+    : options_(options), batcher_(options.batcher) {}
+
+Detector::~Detector() {
+  if (load_thread_.joinable()) load_thread_.join();
+  batcher_.Shutdown();
+}
+
+absl::StatusOr<std::unique_ptr<Detector>> Detector::Create(const DetectorOptions& options) {
+  if (options.model_dir.empty()) {
+    return absl::InvalidArgumentError("no model directory given (--model-dir / STRATUS_MODEL_DIR)");
+  }
+  if (auto s = ValidateBatcherOptions(options.batcher); !s.ok()) return s;
+  std::unique_ptr<Detector> d(new Detector(options));
+  // Which folders: the configured list, or every folder with a served task (or an unreadable
+  // config, so its error reaches the operator).
+  std::error_code ec;
+  if (!options.models.empty()) {
+    for (const std::string& name : options.models) {
+      Planned p{name, "", "", ""};
+      if (auto c = runtime::LoadModelConfig((fs::path(options.model_dir) / name).string());
+          c.ok()) {
+        p = Planned{name, c->version, c->task, c->decoder_type};
+      }
+      d->planned_.push_back(std::move(p));
+    }
+  } else if (fs::is_directory(options.model_dir, ec)) {
+    for (const auto& entry : fs::directory_iterator(options.model_dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!entry.is_directory() || name.empty() || name[0] == '.') continue;
+      auto c = runtime::LoadModelConfig(entry.path().string());
+      if (c.ok() && !ServedTasks().count(c->task)) continue;  // mask, sentiment, ...
+      d->planned_.push_back(c.ok() ? Planned{name, c->version, c->task, c->decoder_type}
+                                   : Planned{name, "", "", ""});
+    }
+  }
+  std::sort(d->planned_.begin(), d->planned_.end(),
+            [](const Planned& a, const Planned& b) { return a.name < b.name; });
+  return d;
+}
+
+void Detector::StartLoading() {
+  if (load_thread_.joinable()) return;
+  load_thread_ = std::thread([this] { Load().IgnoreError(); });
+}
+
+absl::Status Detector::Load() {
+  // LoadLocked() sets load_status_ before publishing loaded_.
+  std::call_once(load_once_, [this] { LoadLocked().IgnoreError(); });
+  return load_status_;
+}
+
+absl::Status Detector::LoadLocked() {
+  const auto start = Clock::now();
+  std::vector<std::string> names;
+  for (const Planned& p : planned_) names.push_back(p.name);
+  SLOG(INFO) << "loading models" << Kv("dir", options_.model_dir)
+             << Kv("models", absl::StrJoin(names, ",")) << Kv("device", options_.runtime.device);
+  if (names.empty()) {
+    // Still load through the repository so a missing directory is reported as such.
+    auto repo = runtime::ModelRepository::Load(options_.model_dir, options_.runtime);
+    if (!repo.ok()) {
+      SLOG(ERROR) << "cannot load the model repository" << Kv("error", repo.status().message());
+      load_status_ = repo.status();
+      loaded_.store(true, std::memory_order_release);
+      return load_status_;
+    }
+    repository_ = std::move(*repo);
+  } else {
+    auto repo = runtime::ModelRepository::Load(options_.model_dir, names, options_.runtime);
+    if (!repo.ok()) {
+      SLOG(ERROR) << "cannot load the model repository" << Kv("error", repo.status().message());
+      load_status_ = repo.status();
+      loaded_.store(true, std::memory_order_release);
+      return load_status_;
+    }
+    repository_ = std::move(*repo);
+  }
+  // The repository logs each model's load or failure; here the batch queues and a summary.
+  std::vector<std::string> failed;
+  for (const runtime::ModelInfo& info : repository_->List()) {
+    if (info.state != runtime::ModelState::kReady) {
+      failed.push_back(info.name);
+      continue;
+    }
+    auto model = repository_->Get(info.name);
+    if (!model.ok() || !IsDetectionTask(info.task)) continue;
+    if (auto s = RegisterDetector(*model); !s.ok()) {
+      SLOG(ERROR) << "cannot start the batcher" << Kv("model", info.name)
+                  << Kv("error", s.message());
+    }
+  }
+  runtime::FacePipeline::Options po;
+  po.allow_missing_stages = true;
+  if (auto pipeline = runtime::FacePipeline::Create(*repository_, po); pipeline.ok()) {
+    pipeline_ = std::move(*pipeline);
+  } else {
+    SLOG(WARNING) << "face pipeline unavailable" << Kv("error", pipeline.status().message());
+  }
+  loaded_.store(true, std::memory_order_release);
+  SLOG(INFO) << "models loaded" << Kv("ms", MsSince(start))
+             << Kv("failed", failed.empty() ? "none" : absl::StrJoin(failed, ","))
+             << Kv("readiness", Readiness().ok() ? "ok" : std::string(Readiness().message()));
+  return absl::OkStatus();
+}
+
+absl::Status Detector::RegisterDetector(const runtime::Model* model) {
+  detectors_[model->name()] = model;
+  return batcher_.AddModel(
+      model->name(),
+      [model](std::vector<Item>& batch) { return RunBatch(model, batch); },
+      model->max_batch_size());
+}
+
+// One forward for the whole batch; decoding once with the loosest options of the batch (lowest
+// threshold, no class filter, the largest cap), then each item's own filter. Greedy NMS never
+// lets a lower-scored box suppress a higher one, so filtering afterwards gives each item what a
+// decode with its own options would.
+absl::StatusOr<std::vector<Detector::ItemResult>> Detector::RunBatch(const runtime::Model* model,
+                                                                     std::vector<Item>& batch) {
+  std::vector<cv::Mat> images;
+  images.reserve(batch.size());
+  runtime::DecodeOptions merged;
+  merged.min_confidence = 1.0f;
+  merged.max_results = 1;
+  for (const Item& item : batch) {
+    images.push_back(item.image);
+    merged.min_confidence = std::min(*merged.min_confidence, item.min_confidence);
+    merged.max_results = std::max(*merged.max_results, item.max_results);
+    if (!item.classes.empty()) merged.max_results = 1000;  // class filter runs afterwards
+  }
+  const auto start = Clock::now();
+  std::vector<runtime::InputGeometry> geometry;
+  auto outputs = model->Forward(images, &geometry);
+  if (!outputs.ok()) return outputs.status();
+  const double forward_ms = MsSince(start);
+  auto predictions = model->decoder().Decode(*outputs, geometry, merged);
+  if (!predictions.ok()) return predictions.status();
+  if (predictions->size() != batch.size()) {
+    return absl::InternalError(absl::StrCat("model '", model->name(), "': decoder returned ",
+                                            predictions->size(), " predictions for ",
+                                            batch.size(), " images"));
+  }
+  std::vector<ItemResult> results(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Item& item = batch[i];
+    ItemResult& r = results[i];
+    r.forward_ms = forward_ms;
+    for (runtime::Detection& d : (*predictions)[i].detections) {
+      if (static_cast<int>(r.detections.size()) >= item.max_results) break;
+      if (d.confidence < item.min_confidence) continue;
+      if (!item.classes.empty() &&
+          std::find(item.classes.begin(), item.classes.end(), d.class_id) == item.classes.end()) {
+        continue;
+      }
+      r.detections.push_back(std::move(d));
+    }
+    std::stable_sort(r.detections.begin(), r.detections.end(),
+                     [](const runtime::Detection& a, const runtime::Detection& b) {
+                       return a.confidence > b.confidence;
+                     });
+  }
+  return results;
+}
+
+std::string Detector::KnownModelsText() const {
+  std::vector<std::string> names;
+  if (loaded_.load(std::memory_order_acquire) && repository_) {
+    for (const auto& info : repository_->List()) {
+      if (info.task.empty() || IsDetectionTask(info.task)) names.push_back(info.name);
+    }
+  } else {
+    for (const Planned& p : planned_) {
+      if (p.task.empty() || IsDetectionTask(p.task)) names.push_back(p.name);
+    }
+  }
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+absl::Status Detector::Readiness() const {
+  if (!loaded_.load(std::memory_order_acquire)) {
+    return absl::UnavailableError("models are loading");
+  }
+  if (!load_status_.ok()) return absl::UnavailableError(load_status_.message());
+  std::vector<std::string> problems;
+  for (const std::string& name : options_.require_models) {
+    auto m = repository_->Get(name);
+    if (!m.ok()) problems.push_back(std::string(m.status().message()));
+  }
+  if (!problems.empty()) {
+    return absl::UnavailableError(absl::StrCat("required models not ready: ",
+                                               absl::StrJoin(problems, "; ")));
+  }
+  return absl::OkStatus();
+}
+
+std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
+                                                                const DetectParams& params) {
+  auto fail = [](absl::Status s) {
+    std::promise<absl::StatusOr<DetectOutput>> p;
+    p.set_value(std::move(s));
+    return p.get_future();
+  };
+  const std::string& name = params.model;
+  if (!loaded_.load(std::memory_order_acquire)) {
+    for (const Planned& p : planned_) {
+      if (p.name == name) {
+        return fail(absl::UnavailableError(
+            absl::StrCat("model '", name, "' is still loading; retry shortly")));
+      }
+    }
+    return fail(absl::NotFoundError(absl::StrCat("unknown model '", name,
+                                                 "'; known models: ", KnownModelsText())));
+  }
+  auto it = detectors_.find(name);
+  if (it == detectors_.end()) {
+    if (!repository_) {
+      return fail(absl::UnavailableError(absl::StrCat("no models: ", load_status_.message())));
+    }
+    auto m = repository_->Get(name);
+    if (m.ok()) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          "model '", name, "' is a ", (*m)->config().task,
+          " model, not a detector; detectors: ", KnownModelsText())));
+    }
+    if (m.status().code() == absl::StatusCode::kNotFound) {
+      return fail(absl::NotFoundError(absl::StrCat("unknown model '", name,
+                                                   "'; known models: ", KnownModelsText())));
+    }
+    return fail(absl::UnavailableError(m.status().message()));  // FAILED: carries the reason
+  }
+  const runtime::Model* model = it->second;
+  if (rgb.empty() || rgb.cols <= 0 || rgb.rows <= 0) {
+    return fail(absl::InvalidArgumentError("the image is empty (zero-sized frame)"));
+  }
+  if (rgb.type() != CV_8UC3) {
+    return fail(absl::InvalidArgumentError("the image must be 8-bit RGB"));
+  }
+  if (!(params.min_confidence >= 0 && params.min_confidence <= 1)) {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("min_confidence must be within [0, 1], got ", params.min_confidence)));
+  }
+  if (params.max_results < 1 || params.max_results > 1000) {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("max_results must be within 1..1000, got ", params.max_results)));
+  }
+  Item item;
+  item.min_confidence = params.min_confidence;
+  item.max_results = params.max_results;
+  const std::vector<std::string>& labels = model->config().labels;
+  for (const std::string& c : params.classes) {
+    auto l = std::find(labels.begin(), labels.end(), c);
+    if (l == labels.end()) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("model '", name, "' has no class '", c, "'")));
+    }
+    item.classes.push_back(static_cast<int>(l - labels.begin()));
+  }
+  const int width = rgb.cols, height = rgb.rows;
+  item.image = std::move(rgb);
+  auto future = batcher_.Submit(name, std::move(item), params.deadline);
+  return std::async(std::launch::deferred,
+                    [future = std::move(future), name, version = model->config().version, width,
+                     height]() mutable -> absl::StatusOr<DetectOutput> {
+                      BatchResult<ItemResult> r = future.get();
+                      if (!r.value.ok()) return r.value.status();
+                      DetectOutput out;
+                      out.model = name;
+                      out.version = version;
+                      out.detections = std::move(r.value->detections);
+                      out.image_width = width;
+                      out.image_height = height;
+                      out.inference_ms = r.value->forward_ms;
+                      out.queue_ms = r.info.queue_ms;
+                      out.batch_size = r.info.batch_size;
+                      return out;
+                    });
+}
+
+absl::StatusOr<FaceAnalysisOutput> Detector::AnalyzeFaces(const cv::Mat& rgb,
+                                                          const FaceAnalysisParams& params) {
+  if (!loaded_.load(std::memory_order_acquire)) {
+    return absl::UnavailableError("the face models are still loading; retry shortly");
+  }
+  if (!pipeline_) {
+    auto faces = repository_ ? repository_->Get("faces")
+                             : absl::StatusOr<const runtime::Model*>(
+                                   absl::UnavailableError(load_status_.message()));
+    return absl::UnavailableError(absl::StrCat(
+        "the face pipeline is not available: ",
+        faces.ok() ? "its models did not load" : faces.status().message()));
+  }
+  if (rgb.empty() || rgb.type() != CV_8UC3) {
+    return absl::InvalidArgumentError("the image is empty (zero-sized frame) or not 8-bit RGB");
+  }
+  if (!(params.min_confidence > 0 && params.min_confidence <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("min_confidence must be within (0, 1], got ", params.min_confidence));
+  }
+  if (params.max_faces < 1 || params.max_faces > 100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_faces must be within 1..100, got ", params.max_faces));
+  }
+  runtime::AnalyzeOptions o;
+  o.min_confidence = params.min_confidence;
+  // The largest boxes are wanted, the pipeline keeps the best scores: take all, cut below.
+  o.max_faces = 100;
+  o.landmarks = true;
+  o.descriptor = params.descriptors;
+  o.age_gender = params.attributes;
+  o.expressions = params.attributes;
+  o.quality = true;
+  const auto start = Clock::now();
+  auto result = pipeline_->Analyze({rgb}, o);
+  if (!result.ok()) {
+    if (result.status().code() == absl::StatusCode::kFailedPrecondition) {
+      return absl::UnavailableError(result.status().message());  // a stage's model is missing
+    }
+    return result.status();
+  }
+  FaceAnalysisOutput out;
+  out.inference_ms = MsSince(start);
+  out.image_width = rgb.cols;
+  out.image_height = rgb.rows;
+  if (!result->empty()) out.faces = std::move((*result)[0]);
+  std::stable_sort(out.faces.begin(), out.faces.end(),
+                   [](const runtime::Face& a, const runtime::Face& b) {
+                     return Area(a.box) > Area(b.box);
+                   });
+  if (static_cast<int>(out.faces.size()) > params.max_faces) out.faces.resize(params.max_faces);
+  auto version = [&](const char* model) {
+    auto m = repository_->Get(model);
+    return m.ok() ? (*m)->config().version : std::string();
+  };
+  out.model_versions["detector"] = version("faces");
+  out.model_versions["landmarks"] = version("face_landmarks68");
+  if (params.descriptors) out.model_versions["descriptor"] = version("face_descriptor");
+  if (params.attributes) {
+    out.model_versions["age_gender"] = version("face_age_gender");
+    out.model_versions["expressions"] = version("face_expression");
+  }
+  return out;
+}
+
+std::vector<ModelStatus> Detector::ListModels() const {
+  std::vector<ModelStatus> out;
+  if (!loaded_.load(std::memory_order_acquire) || !repository_) {
+    for (const Planned& p : planned_) {
+      ModelStatus s;
+      s.name = p.name;
+      s.version = p.version;
+      s.task = p.task;
+      s.decoder = p.decoder;
+      if (loaded_.load(std::memory_order_acquire)) {
+        s.state = ModelStateKind::kFailed;
+        s.error = std::string(load_status_.message());
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  for (const runtime::ModelInfo& info : repository_->List()) {
+    ModelStatus s;
+    s.name = info.name;
+    s.version = info.version;
+    s.task = info.task;
+    s.decoder = info.decoder;
+    s.device = info.device;
+    s.error = info.error;
+    s.state = info.state == runtime::ModelState::kReady ? ModelStateKind::kReady
+                                                        : ModelStateKind::kFailed;
+    if (auto m = repository_->Get(info.name); m.ok()) {
+      s.input_width = (*m)->config().input.width;
+      s.input_height = (*m)->config().input.height;
+      s.labels = static_cast<int>((*m)->config().labels.size());
+      s.max_batch_size = batcher_.max_batch_size(info.name);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void Detector::Shutdown() { batcher_.Shutdown(); }
+
+}  // namespace stratus::detector

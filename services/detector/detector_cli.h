@@ -1,0 +1,29 @@
+// The `stratus models` and `stratus detect` commands: gRPC clients of the detector service
+// (no LibTorch). The `stratus` binary calls them with argv starting at the command name.
+//
+//   stratus models [--endpoint HOST:PORT]
+//     One JSON line per model: {"name", "version", "task", "decoder", "device", "state",
+//     "error", "input_size": {"width", "height"}, "labels", "max_batch_size"}.
+//   stratus detect [--model objects|faces|NAME] [--min-confidence P] [--max-results N]
+//                  [--classes a,b] [--endpoint HOST:PORT] IMAGE...
+//     Per image one JSON line {"image": PATH, "model": NAME, "detections": [{"label",
+//     "confidence", "box": {"left", "top", "width", "height"}, "landmarks": [{"x", "y"}...]}]}
+//     with boxes and points as fractions of the image (like Rekognition's BoundingBox). With
+//     --model faces the face pipeline runs (AnalyzeFaces) and each face carries its 68
+//     landmarks; other models run Detect. An image that cannot be read or is refused by the
+//     service gets {"image": PATH, "model": NAME, "error": MESSAGE, "code": CODE} and the
+//     command exits 1 after the other images.
+//
+// The endpoint defaults to $STRATUS_DETECTOR_ADDR, else localhost:50052. Exit status: 0 all
+// good, 1 some image or the RPC failed, 2 bad usage.
+#ifndef STRATUS_SERVICES_DETECTOR_DETECTOR_CLI_H_
+#define STRATUS_SERVICES_DETECTOR_DETECTOR_CLI_H_
+
+namespace stratus::detector {
+
+int RunModelsCommand(int argc, char** argv);
+int RunDetectCommand(int argc, char** argv);
+
+}  // namespace stratus::detector
+
+#endif  // STRATUS_SERVICES_DETECTOR_DETECTOR_CLI_H_
