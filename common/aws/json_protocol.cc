@@ -1,10 +1,17 @@
 #include "common/aws/json_protocol.h"
 
+#include <pthread.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <exception>
+#include <future>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -23,6 +30,35 @@ std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The deepest nesting of objects and arrays in JSON text, strings skipped; stops counting once
+// past `limit`. Requests are checked before parsing: nlohmann's parser is iterative, but copying,
+// comparing and dumping a json value recurse, and civetweb's worker threads have small stacks.
+int JsonDepth(absl::string_view text, int limit) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      max_depth = std::max(max_depth, ++depth);
+      if (max_depth > limit) return max_depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
 bool AcceptedContentType(absl::string_view content_type) {
   absl::string_view media = content_type.substr(0, content_type.find(';'));
   std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(media));
@@ -31,12 +67,102 @@ bool AcceptedContentType(absl::string_view content_type) {
 
 }  // namespace
 
+// Fixed threads with explicit stack sizes (std::thread cannot set one).
+class AwsJsonEndpoint::Pool {
+ public:
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (pthread_t t : threads_) pthread_join(t, nullptr);
+  }
+
+  absl::Status Start(int threads, size_t stack_bytes) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    int rc = pthread_attr_setstacksize(&attr, stack_bytes);
+    for (int i = 0; rc == 0 && i < threads; ++i) {
+      pthread_t t;
+      rc = pthread_create(&t, &attr, &Pool::Main, this);
+      if (rc == 0) threads_.push_back(t);
+    }
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+      return absl::InternalError(
+          absl::StrCat("cannot start AWS handler threads: ", std::strerror(rc)));
+    }
+    return absl::OkStatus();
+  }
+
+  // Runs `fn` on a pool thread and waits for it; rethrows what it throws.
+  void Run(const std::function<void()>& fn) {
+    std::promise<void> done;
+    std::future<void> f = done.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back([&fn, &done] {
+        try {
+          fn();
+          done.set_value();
+        } catch (...) {
+          done.set_exception(std::current_exception());
+        }
+      });
+    }
+    cv_.notify_one();
+    f.get();
+  }
+
+ private:
+  static void* Main(void* self_ptr) {
+    auto* self = static_cast<Pool*>(self_ptr);
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(self->mu_);
+        self->cv_.wait(lock, [self] { return self->stop_ || !self->queue_.empty(); });
+        if (self->queue_.empty()) return nullptr;  // stopping and drained
+        task = std::move(self->queue_.front());
+        self->queue_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stop_ = false;
+  std::vector<pthread_t> threads_;
+};
+
 absl::StatusOr<std::unique_ptr<AwsJsonEndpoint>> AwsJsonEndpoint::Create(const Options& options) {
   if (options.require_signature && options.credentials == nullptr) {
     return absl::InvalidArgumentError(
         "AwsJsonEndpoint: require_signature needs a CredentialsStore");
   }
-  return std::unique_ptr<AwsJsonEndpoint>(new AwsJsonEndpoint(options));
+  if (options.handler_threads < 0) {
+    return absl::InvalidArgumentError("AwsJsonEndpoint: handler_threads must be >= 0");
+  }
+  std::unique_ptr<AwsJsonEndpoint> endpoint(new AwsJsonEndpoint(options));
+  if (options.handler_threads > 0) {
+    endpoint->pool_ = std::make_unique<Pool>();
+    absl::Status s = endpoint->pool_->Start(
+        options.handler_threads, std::max<size_t>(options.handler_stack_bytes, 1 << 20));
+    if (!s.ok()) return s;
+  }
+  return endpoint;
+}
+
+AwsJsonEndpoint::~AwsJsonEndpoint() = default;
+
+HttpResponse AwsJsonEndpoint::HandleOnPool(const HttpRequest& request) const {
+  if (!pool_) return Handle(request);
+  HttpResponse response;
+  pool_->Run([&] { response = Handle(request); });
+  return response;
 }
 
 AwsJsonEndpoint::AwsJsonEndpoint(const Options& options) : options_(options) {
@@ -59,7 +185,7 @@ void AwsJsonEndpoint::Register(const std::string& target, Handler handler) {
 }
 
 void AwsJsonEndpoint::Install(HttpServer* server, const std::string& path) {
-  server->Handle(path, [this](const HttpRequest& r) { return Handle(r); });
+  server->Handle(path, [this](const HttpRequest& r) { return HandleOnPool(r); });
 }
 
 void AwsJsonEndpoint::Count(const std::string& target_label, const std::string& code,
@@ -119,6 +245,12 @@ HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
     if (absl::StripAsciiWhitespace(request.body).empty()) {
       body = nlohmann::json::object();
     } else {
+      if (JsonDepth(request.body, kMaxJsonDepth) > kMaxJsonDepth) {
+        return Error({400, "SerializationException",
+                      absl::StrCat("request JSON is nested deeper than ", kMaxJsonDepth,
+                                   " levels")},
+                     target_label, start);
+      }
       body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
       if (body.is_discarded()) {
         return Error({400, "SerializationException", "request body is not valid JSON"},
@@ -132,6 +264,9 @@ HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
     absl::StatusOr<nlohmann::json> result;
     try {
       result = handler->second(body);
+    } catch (const nlohmann::json::exception& e) {
+      // A handler reading a missing or mistyped member with at()/get<T>(): bad input.
+      result = AwsError(400, "SerializationException", e.what());
     } catch (const std::exception& e) {
       SLOG(ERROR) << "aws handler threw" << Kv("target", target) << Kv("error", e.what())
                   << Kv("request_id", request_id);
@@ -180,6 +315,91 @@ absl::StatusOr<HttpResult> AwsJsonCall(const AwsJsonClientOptions& options,
   headers.erase("host");  // HttpFetch sends Host itself, with the same value
   return HttpFetch("POST", endpoint + "/", headers, body, options.timeout);
 }
+
+namespace internal {
+
+absl::Status MissingMember(const std::string& name) {
+  return absl::InvalidArgumentError(absl::StrCat("1 validation error detected: Value null at '",
+                                                 name, "' failed to satisfy constraint: Member "
+                                                 "must not be null"));
+}
+
+absl::Status NotAnObject(const std::string& name) {
+  return AwsError(400, "SerializationException",
+                  absl::StrCat("expected a structure holding '", name, "'"));
+}
+
+namespace {
+absl::Status WrongType(const std::string& name, const nlohmann::json& value,
+                       absl::string_view expected) {
+  return AwsError(400, "SerializationException",
+                  absl::StrCat("'", name, "' must be ", expected, ", got ", value.type_name()));
+}
+}  // namespace
+
+absl::Status Convert(const nlohmann::json& v, const std::string& name, std::string* out) {
+  if (!v.is_string()) return WrongType(name, v, "a string");
+  *out = v.get<std::string>();
+  return absl::OkStatus();
+}
+
+absl::Status Convert(const nlohmann::json& v, const std::string& name, bool* out) {
+  if (!v.is_boolean()) return WrongType(name, v, "a boolean");
+  *out = v.get<bool>();
+  return absl::OkStatus();
+}
+
+absl::Status Convert(const nlohmann::json& v, const std::string& name, int64_t* out) {
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      return WrongType(name, v, "a 64-bit integer");
+    }
+    *out = static_cast<int64_t>(v.get<uint64_t>());
+    return absl::OkStatus();
+  }
+  if (!v.is_number_integer()) return WrongType(name, v, "an integer");
+  *out = v.get<int64_t>();
+  return absl::OkStatus();
+}
+
+absl::Status Convert(const nlohmann::json& v, const std::string& name, int* out) {
+  int64_t wide = 0;
+  if (absl::Status s = Convert(v, name, &wide); !s.ok()) return s;
+  if (wide < INT32_MIN || wide > INT32_MAX) return WrongType(name, v, "a 32-bit integer");
+  *out = static_cast<int>(wide);
+  return absl::OkStatus();
+}
+
+absl::Status Convert(const nlohmann::json& v, const std::string& name, double* out) {
+  if (!v.is_number()) return WrongType(name, v, "a number");
+  *out = v.get<double>();
+  return absl::OkStatus();
+}
+
+absl::Status Convert(const nlohmann::json& v, const std::string& name, nlohmann::json* out) {
+  *out = v;
+  return absl::OkStatus();
+}
+
+absl::Status Convert(const nlohmann::json& v, const std::string& name,
+                     std::vector<std::string>* out) {
+  if (!v.is_array()) return WrongType(name, v, "a list of strings");
+  out->clear();
+  for (const auto& e : v) {
+    if (!e.is_string()) return WrongType(name, v, "a list of strings");
+    out->push_back(e.get<std::string>());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Convert(const nlohmann::json& v, const std::string& name,
+                     std::vector<nlohmann::json>* out) {
+  if (!v.is_array()) return WrongType(name, v, "a list");
+  out->assign(v.begin(), v.end());
+  return absl::OkStatus();
+}
+
+}  // namespace internal
 
 std::string Base64Encode(absl::string_view bytes) {
   std::string out;

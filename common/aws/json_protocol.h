@@ -22,13 +22,18 @@
 //
 //   endpoint->Register("RekognitionService.DetectFaces",
 //       [&core](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
-//         if (!req.contains("Image")) {
-//           return aws::AwsError(400, "InvalidParameterException", "Image is required");
+//         // Missing -> InvalidParameterException (via `errors`), wrong type -> Serialization...
+//         STRATUS_ASSIGN_OR_RETURN(nlohmann::json image,
+//                                  aws::RequiredMember<nlohmann::json>(req, "Image"));
+//         STRATUS_ASSIGN_OR_RETURN(std::string b64, aws::RequiredMember<std::string>(image, "Bytes"));
+//         auto bytes = aws::Base64Decode(b64);
+//         if (!bytes.ok()) {
+//           return aws::AwsError(400, "InvalidImageFormatException", "Invalid image encoding");
 //         }
-//         STRATUS_ASSIGN_OR_RETURN(std::string bytes,
-//             aws::Base64Decode(req["Image"].value("Bytes", "")));  // INVALID_ARGUMENT if bad
-//         STRATUS_ASSIGN_OR_RETURN(auto faces, core.DetectFaces(bytes));  // plain statuses are
-//         return nlohmann::json{{"FaceDetails", ToJson(faces)}};          // mapped by `errors`
+//         STRATUS_ASSIGN_OR_RETURN(auto attrs, aws::OptionalMember<std::vector<std::string>>(
+//                                                  req, "Attributes", {"DEFAULT"}));
+//         STRATUS_ASSIGN_OR_RETURN(auto faces, core.DetectFaces(*bytes, attrs));  // plain statuses
+//         return nlohmann::json{{"FaceDetails", ToJson(faces)}};  // are mapped by `errors`
 //       });
 //   endpoint->Install(host->http());             // routes "/" ; before host->Start()
 //
@@ -36,20 +41,25 @@
 // handler's error is sent as described in common/aws/aws_error.h: AwsError(...) names the
 // exception; a plain absl::Status is mapped by Options::errors (INVALID_ARGUMENT ->
 // InvalidParameterException 400 for Rekognition, InvalidRequestException for Comprehend, ...).
-// A handler that throws gets the INTERNAL mapping (InternalServerError 500), logged.
+// A handler that throws nlohmann::json::exception (e.g. `req.at("X").get<int>()` on a missing
+// or mistyped member) gets SerializationException 400: that is bad input, not a server fault.
+// Any other exception gets the INTERNAL mapping (InternalServerError 500), logged, with no
+// internals in the message.
 //
 // Checks, in order (each failure is counted under its exception name):
 //   method not POST                          405, `{"__type": "UnknownOperationException"}`
 //   SigV4 (unless Options::require_signature is false; see common/aws/sigv4.h)
 //   X-Amz-Target missing or not registered   UnknownOperationException 400
 //   Content-Type not application/x-amz-json-1.1 (or 1.0)   SerializationException 400
-//   body not a JSON object (empty = {})      SerializationException 400
+//   body not a JSON object (empty = {}), or nested deeper than kMaxJsonDepth
+//                                            SerializationException 400
 //
 // Thread safety: Register()/Install() before serving; Handle() is then safe concurrently.
 #ifndef STRATUS_COMMON_AWS_JSON_PROTOCOL_H_
 #define STRATUS_COMMON_AWS_JSON_PROTOCOL_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -70,6 +80,9 @@
 namespace stratus::aws {
 
 inline constexpr char kAmzJson11[] = "application/x-amz-json-1.1";
+// Request bodies nested deeper than this are refused (SerializationException) before parsing;
+// AWS request shapes are a few levels deep.
+inline constexpr int kMaxJsonDepth = 64;
 
 class AwsJsonEndpoint {
  public:
@@ -88,21 +101,32 @@ class AwsJsonEndpoint {
     // Where to count requests (stratus_aws_requests_total{target,code}) and time them
     // (stratus_aws_request_duration_seconds{target}); null: not counted. Not owned.
     metrics::Registry* metrics = nullptr;
+    // Requests routed by Install() run on this many threads of the endpoint's own, with
+    // `handler_stack_bytes` of stack each: civetweb's worker threads have 100 KiB stacks, too
+    // little for image decoding or inference. 0: run on the HTTP server's threads.
+    int handler_threads = 8;
+    size_t handler_stack_bytes = 8 << 20;
   };
 
-  // INVALID_ARGUMENT when require_signature is set without credentials.
+  // INVALID_ARGUMENT when require_signature is set without credentials; INTERNAL when the
+  // handler threads cannot be started.
   static absl::StatusOr<std::unique_ptr<AwsJsonEndpoint>> Create(const Options& options);
 
   // `target` is the full X-Amz-Target value, e.g. "RekognitionService.DetectFaces" or
   // "Comprehend_20171127.DetectSentiment". A second registration replaces the first.
   void Register(const std::string& target, Handler handler);
 
-  // Routes `path` (AWS uses "/") of `server` to this endpoint. The endpoint must outlive the
-  // server's serving.
+  // Routes `path` (AWS uses "/") of `server` to this endpoint, running requests on the
+  // endpoint's handler threads. The endpoint must outlive the server's serving.
   void Install(HttpServer* server, const std::string& path = "/");
 
-  // The whole request -> response step (what Install() routes to).
+  // The whole request -> response step, on the calling thread.
   HttpResponse Handle(const HttpRequest& request) const;
+  // Handle() on one of the handler threads (the calling thread when handler_threads is 0);
+  // blocks until done. What Install() routes to.
+  HttpResponse HandleOnPool(const HttpRequest& request) const;
+
+  ~AwsJsonEndpoint();
 
  private:
   explicit AwsJsonEndpoint(const Options& options);
@@ -111,7 +135,9 @@ class AwsJsonEndpoint {
   void Count(const std::string& target_label, const std::string& code,
              std::chrono::steady_clock::time_point start) const;
 
+  class Pool;
   Options options_;
+  std::unique_ptr<Pool> pool_;
   std::optional<SigV4Verifier> verifier_;
   std::map<std::string, Handler> handlers_;
   metrics::Family<metrics::Counter>* requests_ = nullptr;
@@ -131,6 +157,20 @@ struct AwsJsonClientOptions {
 absl::StatusOr<HttpResult> AwsJsonCall(const AwsJsonClientOptions& options,
                                        const std::string& target, const nlohmann::json& request);
 
+// ---- Reading request members ----
+//
+// AWS treats a member set to null as absent. A required member that is absent gets
+// INVALID_ARGUMENT with AWS's validation wording ("1 validation error detected: Value null at
+// 'Image' failed to satisfy constraint: Member must not be null"), which the endpoint maps
+// through Options::errors; a member of the wrong JSON type gets SerializationException 400.
+// T is one of: std::string, bool, int, int64_t, double (any number), nlohmann::json (any
+// non-null value), std::vector<std::string>, std::vector<nlohmann::json> (an array).
+template <typename T>
+absl::StatusOr<T> RequiredMember(const nlohmann::json& object, const std::string& name);
+template <typename T>
+absl::StatusOr<T> OptionalMember(const nlohmann::json& object, const std::string& name,
+                                 T default_value);
+
 // ---- Helpers ----
 
 // Standard base64 (RFC 4648, '+' '/', '=' padding), as AWS sends blobs such as Image.Bytes.
@@ -144,6 +184,45 @@ std::string NewUuidV4();
 
 // RFC 7231 date ("Thu, 26 Nov 2026 08:30:00 GMT"), as in the Date header.
 std::string HttpDate(absl::Time t);
+
+namespace internal {
+// OK and sets *out when `value` has the out type's JSON type; SerializationException otherwise.
+absl::Status Convert(const nlohmann::json& value, const std::string& name, std::string* out);
+absl::Status Convert(const nlohmann::json& value, const std::string& name, bool* out);
+absl::Status Convert(const nlohmann::json& value, const std::string& name, int* out);
+absl::Status Convert(const nlohmann::json& value, const std::string& name, int64_t* out);
+absl::Status Convert(const nlohmann::json& value, const std::string& name, double* out);
+absl::Status Convert(const nlohmann::json& value, const std::string& name, nlohmann::json* out);
+absl::Status Convert(const nlohmann::json& value, const std::string& name,
+                     std::vector<std::string>* out);
+absl::Status Convert(const nlohmann::json& value, const std::string& name,
+                     std::vector<nlohmann::json>* out);
+absl::Status MissingMember(const std::string& name);
+absl::Status NotAnObject(const std::string& name);
+}  // namespace internal
+
+template <typename T>
+absl::StatusOr<T> RequiredMember(const nlohmann::json& object, const std::string& name) {
+  if (!object.is_object()) return internal::NotAnObject(name);
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return internal::MissingMember(name);
+  T out;
+  absl::Status s = internal::Convert(*it, name, &out);
+  if (!s.ok()) return s;
+  return out;
+}
+
+template <typename T>
+absl::StatusOr<T> OptionalMember(const nlohmann::json& object, const std::string& name,
+                                 T default_value) {
+  if (!object.is_object()) return internal::NotAnObject(name);
+  auto it = object.find(name);
+  if (it == object.end() || it->is_null()) return default_value;
+  T out;
+  absl::Status s = internal::Convert(*it, name, &out);
+  if (!s.ok()) return s;
+  return out;
+}
 
 }  // namespace stratus::aws
 

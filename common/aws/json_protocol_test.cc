@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/http_client.h"
@@ -51,6 +53,18 @@ class EndpointTest : public ::testing::Test {
                                             "Request has invalid image format");
                           }
                           return nlohmann::json{{"Size", bytes->size()}};
+                        });
+    endpoint_->Register("RekognitionService.SearchFaces",
+                        [](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
+                          // Reads with at()/get<T>() and lets nlohmann throw on bad input.
+                          return nlohmann::json{{"Max", req.at("MaxFaces").get<int>()}};
+                        });
+    endpoint_->Register("RekognitionService.BigStack",
+                        [](const nlohmann::json&) -> absl::StatusOr<nlohmann::json> {
+                          // 1 MiB on the stack: fatal on civetweb's 100 KiB worker stacks.
+                          volatile char buf[1 << 20];
+                          for (size_t i = 0; i < sizeof(buf); i += 4096) buf[i] = 1;
+                          return nlohmann::json{{"Touched", static_cast<int>(buf[4096])}};
                         });
     endpoint_->Register("RekognitionService.Throw",
                         [](const nlohmann::json&) -> absl::StatusOr<nlohmann::json> {
@@ -223,6 +237,61 @@ TEST_F(EndpointTest, HandlerErrorsMapToAwsShapes) {
   EXPECT_THAT(boom.body, ::testing::Not(HasSubstr("boom")));  // no internals leak
 }
 
+TEST_F(EndpointTest, HandlersRunOnThreadsWithRealStacks) {
+  HttpResult r = Call("RekognitionService.BigStack", nlohmann::json::object());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Body(r)["Touched"], 1);
+}
+
+TEST_F(EndpointTest, HandlerJsonExceptionsAreBadInputNotServerFaults) {
+  HttpResult ok = Call("RekognitionService.SearchFaces", {{"MaxFaces", 3}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  ExpectError(Call("RekognitionService.SearchFaces", {{"MaxFaces", "three"}}), 400,
+              "SerializationException");
+  ExpectError(Call("RekognitionService.SearchFaces", nlohmann::json::object()), 400,
+              "SerializationException");
+}
+
+TEST_F(EndpointTest, DeeplyNestedJsonIsRefusedWithoutCrashing) {
+  std::string body = std::string(200000, '[') + std::string(200000, ']');
+  std::map<std::string, std::string> h = {{"host", client_.endpoint.substr(7)},
+                                          {"content-type", kAmzJson11},
+                                          {"x-amz-target", "RekognitionService.ListCollections"}};
+  ASSERT_TRUE(SignRequest(client_.signing, "POST", "/", "", body, &h).ok());
+  h.erase("host");
+  auto r = HttpFetch("POST", Url(), h, body);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ExpectError(*r, 400, "SerializationException");
+  // Up to kMaxJsonDepth levels (brackets inside strings do not count) pass; one more does not.
+  auto nested = [](int levels) {
+    nlohmann::json deep = "[[[{{ not structure }}]]]";
+    for (int i = 0; i < levels - 1; ++i) deep = nlohmann::json{{"a", deep}};
+    return deep;  // the request object adds the last level
+  };
+  EXPECT_EQ(Call("RekognitionService.ListCollections", {{"Deep", nested(kMaxJsonDepth)}}).status,
+            200);
+  ExpectError(Call("RekognitionService.ListCollections", {{"Deep", nested(kMaxJsonDepth + 1)}}),
+              400, "SerializationException");
+}
+
+TEST_F(EndpointTest, ConcurrentCallsFromManyThreads) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto r = AwsJsonCall(client_, "RekognitionService.ListCollections", {{"I", t * 100 + i}});
+        if (r.ok() && r->status == 200 &&
+            nlohmann::json::parse(r->body)["Echo"]["I"] == t * 100 + i) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 200);
+}
+
 TEST_F(EndpointTest, EmptyBodyIsAnEmptyObject) {
   std::map<std::string, std::string> h = {{"host", client_.endpoint.substr(7)},
                                           {"content-type", kAmzJson11},
@@ -307,6 +376,46 @@ TEST(AwsErrors, DefaultsAndExplicit) {
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(AwsError(absl::StatusCode::kOutOfRange, 400, "X", "").code(),
             absl::StatusCode::kOutOfRange);
+}
+
+TEST(Members, RequiredAndOptional) {
+  nlohmann::json j = {{"S", "x"}, {"I", 7}, {"Big", 1ll << 40}, {"D", 0.5}, {"B", true},
+                      {"L", {"a", "b"}}, {"Mixed", {"a", 1}}, {"O", {{"k", 1}}}, {"N", nullptr}};
+  EXPECT_EQ(*RequiredMember<std::string>(j, "S"), "x");
+  EXPECT_EQ(*RequiredMember<int>(j, "I"), 7);
+  EXPECT_EQ(*RequiredMember<int64_t>(j, "Big"), 1ll << 40);
+  EXPECT_EQ(*RequiredMember<double>(j, "D"), 0.5);
+  EXPECT_EQ(*RequiredMember<double>(j, "I"), 7.0);
+  EXPECT_TRUE(*RequiredMember<bool>(j, "B"));
+  EXPECT_EQ(*RequiredMember<std::vector<std::string>>(j, "L"),
+            (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(RequiredMember<std::vector<nlohmann::json>>(j, "Mixed")->size(), 2u);
+  EXPECT_EQ((*RequiredMember<nlohmann::json>(j, "O"))["k"], 1);
+
+  auto missing = RequiredMember<std::string>(j, "Image");
+  EXPECT_TRUE(absl::IsInvalidArgument(missing.status()));
+  EXPECT_EQ(missing.status().message(),
+            "1 validation error detected: Value null at 'Image' failed to satisfy constraint: "
+            "Member must not be null");
+  EXPECT_TRUE(absl::IsInvalidArgument(RequiredMember<std::string>(j, "N").status()));
+  EXPECT_EQ(ToAwsError(missing.status(), RekognitionErrorDefaults()).type,
+            "InvalidParameterException");
+
+  for (absl::Status s : {RequiredMember<std::string>(j, "I").status(),
+                         RequiredMember<int>(j, "S").status(),
+                         RequiredMember<int>(j, "D").status(),
+                         RequiredMember<int>(j, "Big").status(),
+                         RequiredMember<bool>(j, "I").status(),
+                         RequiredMember<std::vector<std::string>>(j, "Mixed").status(),
+                         RequiredMember<std::string>(nlohmann::json::array(), "S").status()}) {
+    EXPECT_TRUE(IsAwsError(s, "SerializationException")) << s;
+  }
+  EXPECT_EQ(*OptionalMember<int>(j, "Absent", 100), 100);
+  EXPECT_EQ(*OptionalMember<int>(j, "N", 100), 100);
+  EXPECT_EQ(*OptionalMember<int>(j, "I", 100), 7);
+  EXPECT_TRUE(IsAwsError(OptionalMember<int>(j, "S", 100).status(), "SerializationException"));
+  EXPECT_EQ(*OptionalMember<std::vector<std::string>>(j, "Attributes", {"DEFAULT"}),
+            (std::vector<std::string>{"DEFAULT"}));
 }
 
 TEST(Base64, RoundTripAndStrictness) {
