@@ -252,6 +252,27 @@ class Converter {
     v.dtype = dtype;
     return v;
   }
+  // True when tensor `name` reaches, through Pad/PadV2/Identity only, a Transpose to NHWC:
+  // the graph itself holds it as NCHW (ONNX-converted models), so forward takes it as is.
+  bool FeedsNhwcTranspose(const std::string& name) const {
+    std::vector<std::string> todo{name};
+    std::set<std::string> seen;
+    while (!todo.empty()) {
+      const std::string t = todo.back();
+      todo.pop_back();
+      if (!seen.insert(t).second) continue;
+      for (const NodeDef& n : g_.nodes) {
+        if (n.inputs.empty() || SplitTensorName(n.inputs[0]).first != t) continue;
+        if (n.op == "Pad" || n.op == "PadV2" || n.op == "Identity") todo.push_back(n.name);
+        if (n.op == "Transpose" && n.inputs.size() == 2) {
+          auto it = g_.consts.find(SplitTensorName(n.inputs[1]).first);
+          if (it != g_.consts.end() && ToInts(it->second) == std::vector<int64_t>{0, 2, 3, 1})
+            return true;
+        }
+      }
+    }
+    return false;
+  }
   int64_t batch() const { return batch_; }
   void set_batch(int64_t b) { batch_ = b; }
   int NextInput() { return next_input_++; }
@@ -546,8 +567,7 @@ absl::Status PlaceholderOp(Converter& c) {
   v.shape = shape;
   v.perm = Identity(shape.size());
   v.dtype = dtype;
-  auto small = [](int64_t d) { return d == 1 || d == 3 || d == 4; };
-  if (c.options().nchw_inputs && shape.size() == 4 && small(shape[3]) && !small(shape[1])) {
+  if (c.options().nchw_inputs && shape.size() == 4 && !c.FeedsNhwcTranspose(n.name)) {
     v.perm = {0, 3, 1, 2};
   }
   if (!shape.empty()) c.set_batch(shape[0]);

@@ -42,8 +42,9 @@ struct ConvertOptions {
   // Output tensors ("Identity", "node:1"), in the order forward returns them. Empty: the
   // signature's outputs sorted by name, or else every non-Const node nobody consumes.
   std::vector<std::string> outputs;
-  // A rank-4 placeholder that looks NHWC (last dim 1, 3 or 4) is taken by forward as NCHW, the
-  // layout the runtime feeds (default true).
+  // Rank-4 placeholders are NHWC in TF graphs: forward takes them as NCHW instead, the layout
+  // the runtime feeds (default true). A placeholder the graph itself transposes to NHWC (an
+  // ONNX-converted graph such as nanodet) is already NCHW and taken as is.
   bool nchw_inputs = true;
   // Store 4-D convolution weights in channels_last memory format (default true: with
   // channels_last activations this is oneDNN's fast path, ~30x on AVX2, see DESIGN.md).
