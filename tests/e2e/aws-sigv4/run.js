@@ -96,9 +96,9 @@ async function main() {
     assert.deepStrictEqual(JSON.parse(out.CollectionIds[1]), { MaxResults: 7 });
   });
 
-  await check('signed DetectFaces with image bytes succeeds', async () => {
+  await check('signed DetectFaces with 4 MiB of image bytes succeeds', async () => {
     const client = new rek.RekognitionClient(base);
-    const bytes = new Uint8Array(200000).map((_, i) => (i * 7919) % 256);
+    const bytes = new Uint8Array(4 << 20).map((_, i) => (i * 7919) % 256);
     const out = await client.send(new rek.DetectFacesCommand({ Image: { Bytes: bytes },
                                                                Attributes: ['ALL'] }));
     assert.strictEqual(out.$metadata.httpStatusCode, 200);
