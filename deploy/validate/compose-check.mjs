@@ -1,7 +1,8 @@
 // Checks what `docker-compose config` cannot: that the resolved compose file, the Prometheus
 // configuration and the Grafana provisioning fit together.
 //  - every Stratus service has a health check on its own /readyz, and only ingest, recognition
-//    and sentiment get the database URL (pointing at the compose PostgreSQL);
+//    and sentiment get the database URL (pointing at the compose PostgreSQL); ingest's spool is
+//    on a volume;
 //  - PostgreSQL keeps its data in a named volume; the CUDA detector sits behind the `gpu`
 //    profile with an NVIDIA GPU reserved;
 //  - Prometheus scrapes every service's HTTP port;
@@ -55,6 +56,14 @@ for (const [name, port] of Object.entries(STRATUS)) {
   }
   if (base !== "ingest" && !(svc.volumes ?? []).some((v) => (v.target ?? String(v).split(":")[1]) === "/models")) {
     errors.push(`compose: ${name} does not mount the model repository at /models`);
+  }
+  if (base === "ingest") {
+    const mounted = (svc.volumes ?? []).map((v) => v.target ?? String(v).split(":")[1]);
+    for (const key of ["STRATUS_SPOOL_DIR", "STRATUS_SNAPSHOT_DIR"]) {
+      if (!e[key] || !mounted.some((m) => e[key].startsWith(`${m}/`))) {
+        errors.push(`compose: ingest ${key} is not on a volume (the root filesystem is read-only)`);
+      }
+    }
   }
   const targets = (prom.scrape_configs ?? []).flatMap((j) => (j.static_configs ?? []).flatMap((s) => s.targets ?? []));
   if (!targets.includes(`${name}:${port}`)) errors.push(`prometheus: nothing scrapes ${name}:${port}`);

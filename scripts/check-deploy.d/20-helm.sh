@@ -34,8 +34,10 @@ helm=$tools/helm
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # Objects the values files refer to but a cluster provides (see the files' comments).
-external=(--external Secret/my-database --external Secret/registry-credentials
-          --external PersistentVolumeClaim/stratus-models --external PersistentVolumeClaim/stratus-data)
+external=(--external Secret/my-database --external Secret/my-aws-keys
+          --external Secret/registry-credentials --external PersistentVolumeClaim/stratus-models
+          --external PersistentVolumeClaim/stratus-data
+          --external PersistentVolumeClaim/stratus-ingest-data)
 rendered=()
 for values in default "$CHART"/ci/*-values.yaml; do
   name=$(basename "$values" .yaml)

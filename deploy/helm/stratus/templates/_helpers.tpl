@@ -53,7 +53,7 @@ url
 {{/*
 What each service needs: the database, the models, and the addresses of other services.
 ingest fans frames to the detector and faces to recognition and mask; recognition calls the
-detector; only ingest, recognition and sentiment keep state in PostgreSQL.
+detector and mask; only ingest, recognition and sentiment keep state in PostgreSQL.
 */}}
 {{- define "stratus.needsDatabase" -}}
 {{- if has . (list "ingest" "recognition" "sentiment") -}}true{{- end -}}
@@ -62,7 +62,7 @@ detector; only ingest, recognition and sentiment keep state in PostgreSQL.
 {{- if has . (list "detector" "recognition" "mask" "sentiment") -}}true{{- end -}}
 {{- end -}}
 {{- define "stratus.callees" -}}
-{{- if eq . "ingest" -}}detector,recognition,mask{{- else if eq . "recognition" -}}detector{{- end -}}
+{{- if eq . "ingest" -}}detector,recognition,mask{{- else if eq . "recognition" -}}detector,mask{{- end -}}
 {{- end -}}
 
 {{/* The model volume: an emptyDir filled from the models image, or an existing claim. */}}
@@ -93,4 +93,9 @@ detector; only ingest, recognition and sentiment keep state in PostgreSQL.
     requests: {cpu: 100m, memory: 64Mi}
     limits: {memory: 256Mi}
 {{- end }}
+{{- end -}}
+
+{{/* The Secret with the keys the AWS JSON endpoints (recognition, sentiment) accept. */}}
+{{- define "stratus.awsSecret" -}}
+{{- default (printf "%s-aws" (include "stratus.fullname" .)) .Values.aws.existingSecret -}}
 {{- end -}}
