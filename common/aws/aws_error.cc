@@ -24,7 +24,7 @@ absl::StatusCode DeriveCode(int http_status, absl::string_view type) {
     return absl::StatusCode::kAlreadyExists;
   }
   if (absl::StrContains(type, "Throttling") || absl::StrContains(type, "TooManyRequests") ||
-      absl::StrContains(type, "ThroughputExceeded") ||
+      absl::StrContains(type, "ThroughputExceeded") || absl::StrContains(type, "QuotaExceeded") ||
       (absl::StrContains(type, "LimitExceeded") && !absl::StrContains(type, "SizeLimit"))) {
     return absl::StatusCode::kResourceExhausted;
   }

@@ -19,9 +19,9 @@
 
 #include <map>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace stratus::aws {
 
@@ -65,9 +65,8 @@ struct AwsErrorDefaults {
 AwsErrorDefaults RekognitionErrorDefaults();
 
 // Comprehend's names (Comprehend API reference):
-//   INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED -> InvalidRequestException 400
-//   NOT_FOUND -> ResourceNotFoundException 400
-//   ALREADY_EXISTS -> ResourceInUseException 400
+//   INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED -> InvalidRequestException
+//   400 NOT_FOUND -> ResourceNotFoundException 400 ALREADY_EXISTS -> ResourceInUseException 400
 //   PERMISSION_DENIED, UNAUTHENTICATED -> AccessDeniedException 400
 //   RESOURCE_EXHAUSTED -> TooManyRequestsException 400
 //   UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, anything else -> InternalServerException 500

@@ -83,8 +83,10 @@ int main() {
     }
   }
   double us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
-  std::printf("signed ListCollections round trip over loopback (sign+connect+verify+handle): "
-              "%.0f us\n", us);
+  std::printf(
+      "signed ListCollections round trip over loopback (sign+connect+verify+handle): "
+      "%.0f us\n",
+      us);
   server->Stop();
   return 0;
 }

@@ -92,8 +92,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
   if (p.has_parent_path() && !std::filesystem::exists(p.parent_path(), ec)) {
     std::filesystem::create_directories(p.parent_path(), ec);
     if (ec) {
-      return absl::PermissionDeniedError(absl::StrCat("cannot create ", p.parent_path().string(),
-                                                      ": ", ec.message()));
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create ", p.parent_path().string(), ": ", ec.message()));
     }
     ::chmod(p.parent_path().c_str(), 0700);
   }
@@ -140,8 +140,7 @@ CredentialsStore::CredentialsStore(const std::vector<AwsCredentials>& creds) {
 
 absl::Status CredentialsStore::Add(const AwsCredentials& creds) {
   if (!ValidKeyId(creds.access_key_id)) {
-    return absl::InvalidArgumentError(
-        "access key id must be 1-128 characters of [A-Za-z0-9]");
+    return absl::InvalidArgumentError("access key id must be 1-128 characters of [A-Za-z0-9]");
   }
   if (creds.secret_access_key.empty()) {
     return absl::InvalidArgumentError("secret access key must not be empty");
@@ -167,8 +166,8 @@ absl::StatusOr<AwsCredentials> GenerateCredentials() {
   AwsCredentials c;
   absl::StatusOr<std::string> id = RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16);
   if (!id.ok()) return id.status();
-  absl::StatusOr<std::string> secret = RandomString(
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
+  absl::StatusOr<std::string> secret =
+      RandomString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 40);
   if (!secret.ok()) return secret.status();
   c.access_key_id = "AKIA" + *id;
   c.secret_access_key = *std::move(secret);
@@ -192,8 +191,9 @@ absl::StatusOr<AwsCredentials> ReadSharedCredentialsFile(const std::string& path
     c.secret_access_key = get("aws_secret_access_key");
     c.session_token = get("aws_session_token");
     if (c.access_key_id.empty() || c.secret_access_key.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "profile [", profile, "] in ", path, " lacks aws_access_key_id or aws_secret_access_key"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("profile [", profile, "] in ", path,
+                       " lacks aws_access_key_id or aws_secret_access_key"));
     }
     return c;
   }
@@ -205,8 +205,8 @@ absl::Status WriteSharedCredentialsFile(const std::string& path, const std::stri
   if (profile.empty() || profile.find_first_of("[]\r\n") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat("invalid profile name: '", profile, "'"));
   }
-  for (const std::string* v : {&creds.access_key_id, &creds.secret_access_key,
-                               &creds.session_token}) {
+  for (const std::string* v :
+       {&creds.access_key_id, &creds.secret_access_key, &creds.session_token}) {
     if (v->find_first_of("\r\n") != std::string::npos) {
       return absl::InvalidArgumentError("credentials must not contain line breaks");
     }

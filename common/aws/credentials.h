@@ -63,9 +63,8 @@ absl::StatusOr<AwsCredentials> GenerateCredentials();
 // `aws_access_key_id`, `aws_secret_access_key`, optional `aws_session_token`; `#`/`;`
 // comments; key names case-insensitive). NOT_FOUND when the file or the profile is missing,
 // INVALID_ARGUMENT when the profile lacks a key or secret.
-absl::StatusOr<AwsCredentials> ReadSharedCredentialsFile(const std::string& path,
-                                                         const std::string& profile =
-                                                             kDefaultProfile);
+absl::StatusOr<AwsCredentials> ReadSharedCredentialsFile(
+    const std::string& path, const std::string& profile = kDefaultProfile);
 
 // Writes `creds` under `[profile]`, keeping the file's other profiles as they were. Atomic
 // (a temporary file in the same folder, fsync, rename) and created with mode 0600 (the final

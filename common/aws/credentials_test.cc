@@ -1,5 +1,7 @@
 #include "common/aws/credentials.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,9 +9,6 @@
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -90,10 +89,11 @@ TEST_F(CredentialsFileTest, WriteThenReadWithMode0600) {
 TEST_F(CredentialsFileTest, KeepsOtherProfilesAndReplacesOwn) {
   std::filesystem::create_directories(dir_);
   std::string path = (dir_ / "credentials").string();
-  std::ofstream(path) << "# my keys\n[default]\naws_access_key_id=AKIADEFAULT\n"
-                         "aws_secret_access_key = dflt\n\n[stratus]\naws_access_key_id = OLD\n"
-                         "aws_secret_access_key = old\n[other]\n"
-                         "AWS_ACCESS_KEY_ID = AKIAOTHER\naws_secret_access_key=oth ; not a comment\n";
+  std::ofstream(path)
+      << "# my keys\n[default]\naws_access_key_id=AKIADEFAULT\n"
+         "aws_secret_access_key = dflt\n\n[stratus]\naws_access_key_id = OLD\n"
+         "aws_secret_access_key = old\n[other]\n"
+         "AWS_ACCESS_KEY_ID = AKIAOTHER\naws_secret_access_key=oth ; not a comment\n";
   ::chmod(path.c_str(), 0644);
   ASSERT_TRUE(WriteSharedCredentialsFile(path, "stratus", {"AKIANEW", "new", "tok"}).ok());
   std::string text = Slurp(path);

@@ -149,8 +149,8 @@ absl::StatusOr<std::unique_ptr<AwsJsonEndpoint>> AwsJsonEndpoint::Create(const O
   std::unique_ptr<AwsJsonEndpoint> endpoint(new AwsJsonEndpoint(options));
   if (options.handler_threads > 0) {
     endpoint->pool_ = std::make_unique<Pool>();
-    absl::Status s = endpoint->pool_->Start(
-        options.handler_threads, std::max<size_t>(options.handler_stack_bytes, 1 << 20));
+    absl::Status s = endpoint->pool_->Start(options.handler_threads,
+                                            std::max<size_t>(options.handler_stack_bytes, 1 << 20));
     if (!s.ok()) return s;
   }
   return endpoint;
@@ -170,8 +170,9 @@ AwsJsonEndpoint::AwsJsonEndpoint(const Options& options) : options_(options) {
   if (options_.metrics != nullptr) {
     requests_ = &metrics::BuildCounter()
                      .Name("stratus_aws_requests_total")
-                     .Help("AWS JSON protocol requests by X-Amz-Target and outcome (ok or the "
-                           "AWS exception name).")
+                     .Help(
+                         "AWS JSON protocol requests by X-Amz-Target and outcome (ok or the "
+                         "AWS exception name).")
                      .Register(*options_.metrics);
     latency_ = &metrics::BuildHistogram()
                     .Name("stratus_aws_request_duration_seconds")
@@ -192,8 +193,7 @@ void AwsJsonEndpoint::Count(const std::string& target_label, const std::string& 
                             std::chrono::steady_clock::time_point start) const {
   if (requests_ == nullptr) return;
   requests_->Add({{"target", target_label}, {"code", code}}).Increment();
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   latency_->Add({{"target", target_label}}, metrics::Histogram::LatencyBuckets()).Observe(seconds);
 }
 
@@ -246,10 +246,10 @@ HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
       body = nlohmann::json::object();
     } else {
       if (JsonDepth(request.body, kMaxJsonDepth) > kMaxJsonDepth) {
-        return Error({400, "SerializationException",
-                      absl::StrCat("request JSON is nested deeper than ", kMaxJsonDepth,
-                                   " levels")},
-                     target_label, start);
+        return Error(
+            {400, "SerializationException",
+             absl::StrCat("request JSON is nested deeper than ", kMaxJsonDepth, " levels")},
+            target_label, start);
       }
       body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
       if (body.is_discarded()) {
@@ -320,7 +320,8 @@ namespace internal {
 
 absl::Status MissingMember(const std::string& name) {
   return absl::InvalidArgumentError(absl::StrCat("1 validation error detected: Value null at '",
-                                                 name, "' failed to satisfy constraint: Member "
+                                                 name,
+                                                 "' failed to satisfy constraint: Member "
                                                  "must not be null"));
 }
 
@@ -434,11 +435,12 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text) {
     return t;
   }();
   if (text.size() % 4 != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid base64: length ", text.size(), " is not a multiple of 4"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid base64: length ", text.size(), " is not a multiple of 4"));
   }
   size_t pad = 0;
-  if (!text.empty() && text.back() == '=') pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
+  if (!text.empty() && text.back() == '=')
+    pad = (text.size() >= 2 && text[text.size() - 2] == '=') ? 2 : 1;
   std::string out;
   out.reserve(text.size() / 4 * 3);
   for (size_t i = 0; i < text.size(); i += 4) {
@@ -452,8 +454,8 @@ absl::StatusOr<std::string> Base64Decode(absl::string_view text) {
       }
       v[k] = (*table)[static_cast<unsigned char>(c)];
       if (v[k] < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "invalid base64: unexpected character at offset ", i + k));
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid base64: unexpected character at offset ", i + k));
       }
     }
     uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
@@ -480,7 +482,8 @@ std::string NewUuidV4() {
       // No kernel randomness: fall back to a time-derived value rather than failing a request
       // (request ids only need to be unique enough for log correlation).
       uint64_t t = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
-      for (size_t i = got; i < sizeof(b); ++i) b[i] = static_cast<unsigned char>(t >> (8 * (i % 8)));
+      for (size_t i = got; i < sizeof(b); ++i)
+        b[i] = static_cast<unsigned char>(t >> (8 * (i % 8)));
       break;
     }
     got += static_cast<size_t>(r);

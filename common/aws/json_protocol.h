@@ -22,22 +22,26 @@
 //
 //   endpoint->Register("RekognitionService.DetectFaces",
 //       [&core](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
-//         // Missing -> InvalidParameterException (via `errors`), wrong type -> Serialization...
+//         // Missing -> InvalidParameterException (via `errors`); wrong type ->
+//         // SerializationException.
 //         STRATUS_ASSIGN_OR_RETURN(nlohmann::json image,
 //                                  aws::RequiredMember<nlohmann::json>(req, "Image"));
-//         STRATUS_ASSIGN_OR_RETURN(std::string b64, aws::RequiredMember<std::string>(image, "Bytes"));
-//         auto bytes = aws::Base64Decode(b64);
+//         STRATUS_ASSIGN_OR_RETURN(std::string b64,
+//                                  aws::RequiredMember<std::string>(image, "Bytes"));
+//         absl::StatusOr<std::string> bytes = aws::Base64Decode(b64);
 //         if (!bytes.ok()) {
 //           return aws::AwsError(400, "InvalidImageFormatException", "Invalid image encoding");
 //         }
 //         STRATUS_ASSIGN_OR_RETURN(auto attrs, aws::OptionalMember<std::vector<std::string>>(
 //                                                  req, "Attributes", {"DEFAULT"}));
-//         STRATUS_ASSIGN_OR_RETURN(auto faces, core.DetectFaces(*bytes, attrs));  // plain statuses
-//         return nlohmann::json{{"FaceDetails", ToJson(faces)}};  // are mapped by `errors`
+//         // Plain statuses from the core are mapped by `errors`.
+//         STRATUS_ASSIGN_OR_RETURN(auto faces, core.DetectFaces(*bytes, attrs));
+//         return nlohmann::json{{"FaceDetails", ToJson(faces)}};
 //       });
 //   endpoint->Install(host->http());             // routes "/" ; before host->Start()
 //
-// Handlers run on the HTTP server's worker threads, concurrently, and must be thread-safe. A
+// Handlers run on the endpoint's own threads (Options::handler_threads, 8 MiB stacks; civetweb's
+// workers have only 100 KiB), concurrently, and must be thread-safe. A
 // handler's error is sent as described in common/aws/aws_error.h: AwsError(...) names the
 // exception; a plain absl::Status is mapped by Options::errors (INVALID_ARGUMENT ->
 // InvalidParameterException 400 for Rekognition, InvalidRequestException for Comprehend, ...).
@@ -63,13 +67,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/aws/aws_error.h"
 #include "common/aws/credentials.h"
 #include "common/aws/sigv4.h"

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/http_client.h"
+#include "common/status.h"
 
 namespace stratus::aws {
 namespace {
@@ -36,15 +37,14 @@ class EndpointTest : public ::testing::Test {
     endpoint_ = ep->release();
     endpoint_->Register("RekognitionService.ListCollections",
                         [](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
-                          return nlohmann::json{{"CollectionIds", {"a", "b"}},
-                                                {"Echo", req}};
+                          return nlohmann::json{{"CollectionIds", {"a", "b"}}, {"Echo", req}};
                         });
-    endpoint_->Register("RekognitionService.DescribeCollection",
-                        [](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
-                          return absl::NotFoundError(absl::StrCat(
-                              "The collection id: ", req.value("CollectionId", ""),
-                              " does not exist"));
-                        });
+    endpoint_->Register(
+        "RekognitionService.DescribeCollection",
+        [](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
+          return absl::NotFoundError(absl::StrCat(
+              "The collection id: ", req.value("CollectionId", ""), " does not exist"));
+        });
     endpoint_->Register("RekognitionService.DetectFaces",
                         [](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
                           auto bytes = Base64Decode(req["Image"].value("Bytes", ""));
@@ -90,8 +90,9 @@ class EndpointTest : public ::testing::Test {
     client_.signing.service = "rekognition";
   }
   static double Count(const std::string& target, const std::string& code) {
-    return registry_->Register<metrics::Counter>("stratus_aws_requests_total", "",
-                                                 metrics::MetricType::kCounter)
+    return registry_
+        ->Register<metrics::Counter>("stratus_aws_requests_total", "",
+                                     metrics::MetricType::kCounter)
         .Add({{"target", target}, {"code", code}})
         .Value();
   }
@@ -152,10 +153,9 @@ TEST_F(EndpointTest, UnknownTarget) {
 TEST_F(EndpointTest, MalformedJsonAndNonObject) {
   // Signed by hand so the body can be anything.
   for (std::string body : {std::string("{\"MaxResults\": "), std::string("[1,2]")}) {
-    std::map<std::string, std::string> h = {
-        {"host", client_.endpoint.substr(7)},
-        {"content-type", kAmzJson11},
-        {"x-amz-target", "RekognitionService.ListCollections"}};
+    std::map<std::string, std::string> h = {{"host", client_.endpoint.substr(7)},
+                                            {"content-type", kAmzJson11},
+                                            {"x-amz-target", "RekognitionService.ListCollections"}};
     ASSERT_TRUE(SignRequest(client_.signing, "POST", "/", "", body, &h).ok());
     h.erase("host");
     auto r = HttpFetch("POST", Url(), h, body);
@@ -193,10 +193,9 @@ TEST_F(EndpointTest, BadSignatureUnknownKeyAndUnsigned) {
   ASSERT_TRUE(u.ok());
   ExpectError(*u, 400, "UnrecognizedClientException");
 
-  auto none = HttpFetch("POST", Url(),
-                        {{"content-type", kAmzJson11},
-                         {"x-amz-target", "RekognitionService.ListCollections"}},
-                        "{}");
+  auto none = HttpFetch(
+      "POST", Url(),
+      {{"content-type", kAmzJson11}, {"x-amz-target", "RekognitionService.ListCollections"}}, "{}");
   ASSERT_TRUE(none.ok());
   ExpectError(*none, 400, "MissingAuthenticationTokenException");
 
@@ -209,8 +208,8 @@ TEST_F(EndpointTest, BadSignatureUnknownKeyAndUnsigned) {
 
   AwsJsonClientOptions other_service = client_;
   other_service.signing.service = "comprehend";
-  auto o = AwsJsonCall(other_service, "RekognitionService.ListCollections",
-                       nlohmann::json::object());
+  auto o =
+      AwsJsonCall(other_service, "RekognitionService.ListCollections", nlohmann::json::object());
   ASSERT_TRUE(o.ok());
   ExpectError(*o, 403, "InvalidSignatureException");
 }
@@ -226,8 +225,8 @@ TEST_F(EndpointTest, HandlerErrorsMapToAwsShapes) {
   ExpectError(nf, 400, "ResourceNotFoundException");
   EXPECT_EQ(Body(nf)["message"], "The collection id: x does not exist");
 
-  ExpectError(Call("RekognitionService.DetectFaces", {{"Image", {{"Bytes", "not base64!"}}}}),
-              400, "InvalidImageFormatException");
+  ExpectError(Call("RekognitionService.DetectFaces", {{"Image", {{"Bytes", "not base64!"}}}}), 400,
+              "InvalidImageFormatException");
   HttpResult ok = Call("RekognitionService.DetectFaces", {{"Image", {{"Bytes", "aGVsbG8="}}}});
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(Body(ok)["Size"], 5);
@@ -365,12 +364,10 @@ TEST(AwsErrors, DefaultsAndExplicit) {
   EXPECT_EQ(AwsError(400, "ResourceNotFoundException", "").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(AwsError(400, "ResourceAlreadyExistsException", "").code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(AwsError(400, "ThrottlingException", "").code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(AwsError(400, "ThrottlingException", "").code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(AwsError(400, "BatchSizeLimitExceededException", "").code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(AwsError(400, "AccessDeniedException", "").code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(AwsError(400, "AccessDeniedException", "").code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(AwsError(500, "InternalServerError", "").code(), absl::StatusCode::kInternal);
   EXPECT_EQ(AwsError(503, "ServiceUnavailableException", "").code(),
             absl::StatusCode::kUnavailable);
@@ -378,9 +375,67 @@ TEST(AwsErrors, DefaultsAndExplicit) {
             absl::StatusCode::kOutOfRange);
 }
 
+// The usage example at the top of json_protocol.h, compiled and run (with a fake core).
+struct FakeCore {
+  absl::StatusOr<std::vector<std::string>> DetectFaces(const std::string& bytes,
+                                                       const std::vector<std::string>& attrs) {
+    if (bytes.empty()) return absl::InvalidArgumentError("empty image");
+    return std::vector<std::string>{absl::StrCat(bytes.size(), " bytes, ", attrs[0])};
+  }
+};
+nlohmann::json ToJson(const std::vector<std::string>& faces) { return faces; }
+
+absl::StatusOr<HttpResponse> UsageExample(const std::string& body) {
+  namespace aws = stratus::aws;
+  FakeCore core;
+  aws::AwsJsonEndpoint::Options opts;
+  opts.require_signature = false;
+  opts.errors = aws::RekognitionErrorDefaults();
+  STRATUS_ASSIGN_OR_RETURN(auto endpoint, aws::AwsJsonEndpoint::Create(opts));
+  endpoint->Register(
+      "RekognitionService.DetectFaces",
+      [&core](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
+        STRATUS_ASSIGN_OR_RETURN(nlohmann::json image,
+                                 aws::RequiredMember<nlohmann::json>(req, "Image"));
+        STRATUS_ASSIGN_OR_RETURN(std::string b64, aws::RequiredMember<std::string>(image, "Bytes"));
+        absl::StatusOr<std::string> bytes = aws::Base64Decode(b64);
+        if (!bytes.ok()) {
+          return aws::AwsError(400, "InvalidImageFormatException", "Invalid image encoding");
+        }
+        STRATUS_ASSIGN_OR_RETURN(auto attrs, aws::OptionalMember<std::vector<std::string>>(
+                                                 req, "Attributes", {"DEFAULT"}));
+        STRATUS_ASSIGN_OR_RETURN(auto faces, core.DetectFaces(*bytes, attrs));
+        return nlohmann::json{{"FaceDetails", ToJson(faces)}};
+      });
+  HttpRequest r;
+  r.method = "POST";
+  r.path = "/";
+  r.headers = {{"x-amz-target", "RekognitionService.DetectFaces"},
+               {"content-type", "application/x-amz-json-1.1"}};
+  r.body = body;
+  return endpoint->HandleOnPool(r);
+}
+
+TEST(UsageExample, BehavesAsDocumented) {
+  auto ok = UsageExample(R"({"Image":{"Bytes":"aGVsbG8="}})");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(ok->body)["FaceDetails"][0], "5 bytes, DEFAULT");
+  auto type = [](const absl::StatusOr<HttpResponse>& r) {
+    return nlohmann::json::parse(r->body).value("__type", "");
+  };
+  EXPECT_EQ(type(UsageExample(R"({})")), "InvalidParameterException");
+  EXPECT_EQ(type(UsageExample(R"({"Image":{"Bytes":5}})")), "SerializationException");
+  EXPECT_EQ(type(UsageExample(R"({"Image":{"Bytes":"@@"}})")), "InvalidImageFormatException");
+  EXPECT_EQ(type(UsageExample(R"({"Image":{"Bytes":""}})")), "InvalidParameterException");
+  EXPECT_EQ(type(UsageExample(R"({"Image":{"Bytes":"aGVsbG8="},"Attributes":"ALL"})")),
+            "SerializationException");
+}
+
 TEST(Members, RequiredAndOptional) {
-  nlohmann::json j = {{"S", "x"}, {"I", 7}, {"Big", 1ll << 40}, {"D", 0.5}, {"B", true},
-                      {"L", {"a", "b"}}, {"Mixed", {"a", 1}}, {"O", {{"k", 1}}}, {"N", nullptr}};
+  nlohmann::json j = {{"S", "x"},          {"I", 7},          {"Big", 1ll << 40},
+                      {"D", 0.5},          {"B", true},       {"L", {"a", "b"}},
+                      {"Mixed", {"a", 1}}, {"O", {{"k", 1}}}, {"N", nullptr}};
   EXPECT_EQ(*RequiredMember<std::string>(j, "S"), "x");
   EXPECT_EQ(*RequiredMember<int>(j, "I"), 7);
   EXPECT_EQ(*RequiredMember<int64_t>(j, "Big"), 1ll << 40);
@@ -401,13 +456,12 @@ TEST(Members, RequiredAndOptional) {
   EXPECT_EQ(ToAwsError(missing.status(), RekognitionErrorDefaults()).type,
             "InvalidParameterException");
 
-  for (absl::Status s : {RequiredMember<std::string>(j, "I").status(),
-                         RequiredMember<int>(j, "S").status(),
-                         RequiredMember<int>(j, "D").status(),
-                         RequiredMember<int>(j, "Big").status(),
-                         RequiredMember<bool>(j, "I").status(),
-                         RequiredMember<std::vector<std::string>>(j, "Mixed").status(),
-                         RequiredMember<std::string>(nlohmann::json::array(), "S").status()}) {
+  for (absl::Status s :
+       {RequiredMember<std::string>(j, "I").status(), RequiredMember<int>(j, "S").status(),
+        RequiredMember<int>(j, "D").status(), RequiredMember<int>(j, "Big").status(),
+        RequiredMember<bool>(j, "I").status(),
+        RequiredMember<std::vector<std::string>>(j, "Mixed").status(),
+        RequiredMember<std::string>(nlohmann::json::array(), "S").status()}) {
     EXPECT_TRUE(IsAwsError(s, "SerializationException")) << s;
   }
   EXPECT_EQ(*OptionalMember<int>(j, "Absent", 100), 100);
@@ -429,8 +483,8 @@ TEST(Base64, RoundTripAndStrictness) {
   EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
   EXPECT_EQ(Base64Encode("fo"), "Zm8=");
   EXPECT_EQ(Base64Encode("f"), "Zg==");
-  for (const char* bad : {"Zg", "Zg=", "Z===", "Zg==Zg==", "Zm9v YmFy", "Zm9v\nYmFy", "Zh==",
-                          "Zm9=", "Zm$v", "=Zm9", "Zm=v", "Zm9vYmFy===="}) {
+  for (const char* bad : {"Zg", "Zg=", "Z===", "Zg==Zg==", "Zm9v YmFy", "Zm9v\nYmFy",
+                          "Zh==", "Zm9=", "Zm$v", "=Zm9", "Zm=v", "Zm9vYmFy===="}) {
     EXPECT_TRUE(absl::IsInvalidArgument(Base64Decode(bad).status())) << bad;
   }
 }

@@ -53,17 +53,18 @@ absl::StatusOr<AuthorizationParts> ParseAuthorization(absl::string_view header) 
   absl::string_view value = absl::StripAsciiWhitespace(header);
   if (!absl::ConsumePrefix(&value, kSigV4Algorithm) ||
       (!value.empty() && !absl::ascii_isspace(static_cast<unsigned char>(value[0])))) {
-    return Incomplete(absl::StrCat("Unsupported AWS 'algorithm': '",
-                                   header.substr(0, header.find(' ')), "'"));
+    return Incomplete(
+        absl::StrCat("Unsupported AWS 'algorithm': '", header.substr(0, header.find(' ')), "'"));
   }
   std::map<std::string, std::string> params;
   for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
     part = absl::StripAsciiWhitespace(part);
     size_t eq = part.find('=');
     if (eq == absl::string_view::npos) {
-      return Incomplete(absl::StrCat("Authorization header requires each component to be of the "
-                                     "form key=value, got '", part, "'. Authorization=",
-                                     header));
+      return Incomplete(
+          absl::StrCat("Authorization header requires each component to be of the "
+                       "form key=value, got '",
+                       part, "'. Authorization=", header));
     }
     params[std::string(part.substr(0, eq))] = std::string(part.substr(eq + 1));
   }
@@ -87,7 +88,8 @@ absl::StatusOr<AuthorizationParts> ParseAuthorization(absl::string_view header) 
   if (cred[4] != "aws4_request") {
     return AwsError(403, "InvalidSignatureException",
                     absl::StrCat("Credential should be scoped with a valid terminator: "
-                                 "'aws4_request', not '", cred[4], "'."));
+                                 "'aws4_request', not '",
+                                 cred[4], "'."));
   }
   p.access_key_id = cred[0];
   p.date = cred[1];
@@ -248,8 +250,8 @@ std::string CanonicalRequest(const CanonicalRequestInput& in) {
                                  CanonicalQueryString(in.raw_query), "\n");
   for (const std::string& name : in.signed_headers) {
     auto it = in.headers.find(name);
-    absl::StrAppend(&out, name, ":",
-                    CanonicalHeaderValue(it == in.headers.end() ? "" : it->second), "\n");
+    absl::StrAppend(&out, name, ":", CanonicalHeaderValue(it == in.headers.end() ? "" : it->second),
+                    "\n");
   }
   absl::StrAppend(&out, "\n", absl::StrJoin(in.signed_headers, ";"), "\n", in.payload_hash);
   return out;
@@ -303,8 +305,7 @@ absl::Status SignRequest(const SigningParams& params, absl::string_view method,
   for (const auto& [k, v] : lower) in.signed_headers.push_back(k);  // std::map: sorted
   in.payload_hash = payload_hash;
   std::string date = amz_date.substr(0, 8);
-  std::string scope =
-      absl::StrCat(date, "/", params.region, "/", params.service, "/aws4_request");
+  std::string scope = absl::StrCat(date, "/", params.region, "/", params.service, "/aws4_request");
   std::string sts = StringToSign(amz_date, scope, CanonicalRequest(in));
   std::string key =
       DeriveSigningKey(params.credentials.secret_access_key, date, params.region, params.service);
@@ -325,10 +326,9 @@ absl::Status SignRequest(const SigningParams& params, absl::string_view method,
     (*headers)["X-Amz-Security-Token"] = params.credentials.session_token;
   }
   if (params.add_content_sha256) (*headers)["x-amz-content-sha256"] = payload_hash;
-  (*headers)["Authorization"] =
-      absl::StrCat(kSigV4Algorithm, " Credential=", params.credentials.access_key_id, "/", scope,
-                   ", SignedHeaders=", absl::StrJoin(in.signed_headers, ";"),
-                   ", Signature=", signature);
+  (*headers)["Authorization"] = absl::StrCat(
+      kSigV4Algorithm, " Credential=", params.credentials.access_key_id, "/", scope,
+      ", SignedHeaders=", absl::StrJoin(in.signed_headers, ";"), ", Signature=", signature);
   return absl::OkStatus();
 }
 
@@ -350,11 +350,14 @@ absl::StatusOr<SigV4Identity> SigV4Verifier::Verify(const HttpRequest& request) 
   if (amz_date.empty()) {
     return Incomplete(
         "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
-        "Authorization=" + authorization);
+        "Authorization=" +
+        authorization);
   }
   if (!ParseAmzDate(amz_date, &signed_at)) {
-    return Incomplete(absl::StrCat("X-Amz-Date must be in the ISO8601 basic format "
-                                   "YYYYMMDD'T'HHMMSS'Z', got '", amz_date, "'"));
+    return Incomplete(
+        absl::StrCat("X-Amz-Date must be in the ISO8601 basic format "
+                     "YYYYMMDD'T'HHMMSS'Z', got '",
+                     amz_date, "'"));
   }
   if (std::find(p.signed_headers.begin(), p.signed_headers.end(), "host") ==
       p.signed_headers.end()) {
@@ -376,39 +379,44 @@ absl::StatusOr<SigV4Identity> SigV4Verifier::Verify(const HttpRequest& request) 
   if (p.date != amz_date.substr(0, 8)) {
     return AwsError(403, "InvalidSignatureException",
                     absl::StrCat("Date in Credential scope does not match YYYYMMDD from ISO-8601 "
-                                 "version of date from HTTP: '", p.date, "' != '",
-                                 amz_date.substr(0, 8), "', from 'X-Amz-Date'."));
+                                 "version of date from HTTP: '",
+                                 p.date, "' != '", amz_date.substr(0, 8), "', from 'X-Amz-Date'."));
   }
   if (!options_.service.empty() && p.service != options_.service) {
-    return AwsError(403, "InvalidSignatureException",
-                    absl::StrCat("Credential should be scoped to correct service: '",
-                                 options_.service, "'. "));
+    return AwsError(
+        403, "InvalidSignatureException",
+        absl::StrCat("Credential should be scoped to correct service: '", options_.service, "'. "));
   }
   if (!options_.region.empty() && p.region != options_.region) {
-    return AwsError(403, "InvalidSignatureException",
-                    absl::StrCat("Credential should be scoped to a valid region, not '",
-                                 p.region, "'. "));
+    return AwsError(
+        403, "InvalidSignatureException",
+        absl::StrCat("Credential should be scoped to a valid region, not '", p.region, "'. "));
   }
 
   absl::Time now = options_.clock ? options_.clock() : absl::Now();
   absl::Duration skew = options_.max_clock_skew;
   std::string skew_text = absl::StrCat(absl::ToInt64Minutes(skew), " min.");
   if (signed_at < now - skew) {
-    return AwsError(400, "InvalidSignatureException",
-                    absl::StrCat("Signature expired: ", amz_date, " is now earlier than ",
-                                 FormatAmzDate(now - skew), " (", FormatAmzDate(now), " - ",
-                                 skew_text, ")"));
+    return AwsError(
+        400, "InvalidSignatureException",
+        absl::StrCat("Signature expired: ", amz_date, " is now earlier than ",
+                     FormatAmzDate(now - skew), " (", FormatAmzDate(now), " - ", skew_text, ")"));
   }
   if (signed_at > now + skew) {
-    return AwsError(400, "InvalidSignatureException",
-                    absl::StrCat("Signature not yet current: ", amz_date,
-                                 " is still later than ", FormatAmzDate(now + skew), " (",
-                                 FormatAmzDate(now), " + ", skew_text, ")"));
+    return AwsError(
+        400, "InvalidSignatureException",
+        absl::StrCat("Signature not yet current: ", amz_date, " is still later than ",
+                     FormatAmzDate(now + skew), " (", FormatAmzDate(now), " + ", skew_text, ")"));
   }
 
   std::string payload_hash = Sha256Hex(request.body);
   if (std::string declared = request.Header("x-amz-content-sha256"); !declared.empty()) {
-    if (declared == "UNSIGNED-PAYLOAD" && options_.allow_unsigned_payload) {
+    if (declared == "UNSIGNED-PAYLOAD") {
+      if (!options_.allow_unsigned_payload) {
+        return AwsError(400, "InvalidSignatureException",
+                        "x-amz-content-sha256: UNSIGNED-PAYLOAD is not accepted here; sign the "
+                        "request body.");
+      }
       payload_hash = declared;
     } else if (absl::AsciiStrToLower(declared) != payload_hash) {
       return AwsError(400, "InvalidSignatureException",

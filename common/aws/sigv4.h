@@ -40,10 +40,10 @@
 #include <functional>
 #include <map>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/aws/credentials.h"
 #include "common/http_server.h"
@@ -103,7 +103,7 @@ std::string DeriveSigningKey(absl::string_view secret, absl::string_view date,
 struct SigningParams {
   AwsCredentials credentials;  // session_token, when set, is sent as X-Amz-Security-Token
   std::string region = "us-east-1";
-  std::string service;         // e.g. "rekognition", "comprehend"
+  std::string service;                     // e.g. "rekognition", "comprehend"
   absl::Time time = absl::InfinitePast();  // InfinitePast: absl::Now()
   bool add_content_sha256 = false;         // also send and sign x-amz-content-sha256
 };

@@ -46,8 +46,9 @@ class SigV4Test : public ::testing::Test {
  protected:
   SigV4Test() {
     EXPECT_TRUE(store_.Add({kAkid, kSecret, ""}).ok());
-    EXPECT_TRUE(store_.Add({"AKIDSESSION", kSecret,
-                            "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"})
+    EXPECT_TRUE(store_
+                    .Add({"AKIDSESSION", kSecret,
+                          "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"})
                     .ok());
   }
   SigV4Verifier Verifier(absl::Time now = SuiteTime()) {
@@ -85,9 +86,9 @@ TEST_F(SigV4Test, GetVanillaCanonicalRequestAndStringToSign) {
   EXPECT_EQ(sts,
             "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
             "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63");
-  EXPECT_EQ(HexEncode(HmacSha256(DeriveSigningKey(kSecret, "20150830", "us-east-1", "service"),
-                                 sts)),
-            "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+  EXPECT_EQ(
+      HexEncode(HmacSha256(DeriveSigningKey(kSecret, "20150830", "us-east-1", "service"), sts)),
+      "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
 }
 
 struct SuiteCase {
@@ -104,39 +105,88 @@ struct SuiteCase {
 // Requests and signatures from the AWS SigV4 test suite (header-signed-request.txt of each).
 std::vector<SuiteCase> SuiteCases() {
   return {
-      {"get-vanilla", "GET", "/", "", {}, "host;x-amz-date",
+      {"get-vanilla",
+       "GET",
+       "/",
+       "",
+       {},
+       "host;x-amz-date",
        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"},
-      {"get-vanilla-query-order-key-case", "GET", "/", "Param2=value2&Param1=value1", {},
-       "host;x-amz-date", "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"},
-      {"get-vanilla-query-unreserved", "GET", "/",
+      {"get-vanilla-query-order-key-case",
+       "GET",
+       "/",
+       "Param2=value2&Param1=value1",
+       {},
+       "host;x-amz-date",
+       "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"},
+      {"get-vanilla-query-unreserved",
+       "GET",
+       "/",
        "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz="
        "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
-       {}, "host;x-amz-date", "9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197"},
-      {"get-vanilla-utf8-query", "GET", "/", "\xe1\x88\xb4=bar", {}, "host;x-amz-date",
+       {},
+       "host;x-amz-date",
+       "9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197"},
+      {"get-vanilla-utf8-query",
+       "GET",
+       "/",
+       "\xe1\x88\xb4=bar",
+       {},
+       "host;x-amz-date",
        "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04"},
-      {"get-unreserved", "GET",
-       "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "", {},
-       "host;x-amz-date", "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f"},
-      {"get-utf8", "GET", "/\xe1\x88\xb4", "", {}, "host;x-amz-date",
+      {"get-unreserved",
+       "GET",
+       "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+       "",
+       {},
+       "host;x-amz-date",
+       "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f"},
+      {"get-utf8",
+       "GET",
+       "/\xe1\x88\xb4",
+       "",
+       {},
+       "host;x-amz-date",
        "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85"},
-      {"get-space-unnormalized", "GET", "/example space/", "",
-       {{"x-amz-content-sha256", kEmptySha256}}, "host;x-amz-date",
+      {"get-space-unnormalized",
+       "GET",
+       "/example space/",
+       "",
+       {{"x-amz-content-sha256", kEmptySha256}},
+       "host;x-amz-date",
        "652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741"},
-      {"get-header-value-trim", "GET", "/", "",
+      {"get-header-value-trim",
+       "GET",
+       "/",
+       "",
        {{"My-Header1", " value1"}, {"My-Header2", " \"a   b   c\""}},
        "host;my-header1;my-header2;x-amz-date",
        "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736"},
-      {"post-vanilla", "POST", "/", "", {}, "host;x-amz-date",
+      {"post-vanilla",
+       "POST",
+       "/",
+       "",
+       {},
+       "host;x-amz-date",
        "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"},
-      {"post-vanilla-query", "POST", "/", "Param1=value1", {}, "host;x-amz-date",
+      {"post-vanilla-query",
+       "POST",
+       "/",
+       "Param1=value1",
+       {},
+       "host;x-amz-date",
        "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11"},
-      {"post-x-www-form-urlencoded", "POST", "/", "",
+      {"post-x-www-form-urlencoded",
+       "POST",
+       "/",
+       "",
        {{"Content-Type", "application/x-www-form-urlencoded"},
         {"Content-Length", "13"},
         {"x-amz-content-sha256",
          "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e"}},
        "content-length;content-type;host;x-amz-content-sha256;x-amz-date",
-       "d3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b", "Param1=value1"},
+       "d3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b",
+       "Param1=value1"},
   };
 }
 
@@ -194,9 +244,9 @@ TEST_F(SigV4Test, SignerReproducesTheSuite) {
   std::map<std::string, std::string> h = {{"Host", "example.amazonaws.com"}};
   ASSERT_TRUE(SignRequest(p, "GET", "/", "", "", &h).ok());
   EXPECT_EQ(h["X-Amz-Date"], "20150830T123600Z");
-  EXPECT_EQ(h["Authorization"],
-            Authz("host;x-amz-date",
-                  "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"));
+  EXPECT_EQ(
+      h["Authorization"],
+      Authz("host;x-amz-date", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"));
 
   std::map<std::string, std::string> post = {{"Host", "example.amazonaws.com"},
                                              {"Content-Type", "application/x-www-form-urlencoded"},
@@ -210,8 +260,7 @@ TEST_F(SigV4Test, SignerReproducesTheSuite) {
 
 // Signs with our signer and returns the request as the server would see it.
 HttpRequest Signed(const std::string& secret, absl::Time t, std::string body = "{}",
-                   std::map<std::string, std::string> extra = {},
-                   const std::string& akid = kAkid) {
+                   std::map<std::string, std::string> extra = {}, const std::string& akid = kAkid) {
   SigningParams p;
   p.credentials = {akid, secret, ""};
   p.service = "rekognition";
@@ -301,6 +350,16 @@ TEST_F(SigV4Test, ContentSha256MustMatchTheBody) {
   auto st = Verifier(t).Verify(r).status();
   EXPECT_TRUE(IsAwsError(st, "InvalidSignatureException")) << st;
   EXPECT_THAT(std::string(st.message()), HasSubstr("x-amz-content-sha256"));
+
+  // UNSIGNED-PAYLOAD leaves the body unsigned: refused unless allowed.
+  std::map<std::string, std::string> u = {{"host", "h"},
+                                          {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}};
+  p.add_content_sha256 = false;
+  ASSERT_TRUE(SignRequest(p, "POST", "/", "", "{}", &u).ok());
+  HttpRequest unsigned_req = Req("POST", "/", "", u, "{\"any\":1}");
+  st = Verifier(t).Verify(unsigned_req).status();
+  EXPECT_TRUE(IsAwsError(st, "InvalidSignatureException")) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("UNSIGNED-PAYLOAD"));
 }
 
 TEST_F(SigV4Test, HeaderValuesAreCanonicalised) {
@@ -348,8 +407,9 @@ TEST_F(SigV4Test, MalformedAuthorization) {
   EXPECT_TRUE(IsAwsError(st, "MissingAuthenticationTokenException")) << st;
 
   for (const char* bad :
-       {"AWS4-HMAC-SHA256", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/x/"
-                            "aws4_request, SignedHeaders=host",
+       {"AWS4-HMAC-SHA256",
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/x/"
+        "aws4_request, SignedHeaders=host",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE, SignedHeaders=host, Signature=00",
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/2015/us-east-1/x/aws4_request, "
         "SignedHeaders=host, Signature=00",
@@ -393,8 +453,9 @@ TEST_F(SigV4Test, ScopeMustNameTheService) {
 // tests/e2e/aws-sigv4/capture-fixture.js.
 TEST(SigV4Sdk, VerifiesRequestsSignedByTheAwsSdk) {
   const char* src = std::getenv("STRATUS_SOURCE_DIR");
-  std::string root = src != nullptr ? src : std::string(__FILE__).substr(
-                                                0, std::string(__FILE__).rfind("/common/aws/"));
+  std::string root =
+      src != nullptr ? src
+                     : std::string(__FILE__).substr(0, std::string(__FILE__).rfind("/common/aws/"));
   std::ifstream in(root + "/common/aws/testdata/sdk_signed_requests.json");
   ASSERT_TRUE(in) << "missing fixture under " << root;
   std::stringstream ss;

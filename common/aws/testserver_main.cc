@@ -9,8 +9,9 @@
 //    "Sentiment": "NEUTRAL", "SentimentScore": {...}}
 // (the extra fields are ones the Rekognition and Comprehend SDK output shapes keep, so a test
 // sees the echo through the SDK). A request with a top-level string value "fail:<Exception>"
-// (e.g. CollectionId) answers that exception with status 400, to check the SDK's error mapping. The bound port is printed on stdout as
-// `port=N` and written to --port-file when given. Runs until SIGTERM/SIGINT.
+// (e.g. CollectionId) answers that exception with status 400, to check the SDK's error mapping. The
+// bound port is printed on stdout as `port=N` and written to --port-file when given. Runs until
+// SIGTERM/SIGINT.
 #include <signal.h>
 
 #include <atomic>
@@ -55,9 +56,9 @@ int main(int argc, char** argv) {
     return s.ok() ? 0 : 2;
   }
   if (targets.empty()) {
-    targets = {"RekognitionService.ListCollections", "RekognitionService.DetectFaces",
-               "RekognitionService.CreateCollection", "RekognitionService.DescribeCollection", "Comprehend_20171127.DetectSentiment",
-               "Comprehend_20171127.BatchDetectSentiment"};
+    targets = {"RekognitionService.ListCollections",  "RekognitionService.DetectFaces",
+               "RekognitionService.CreateCollection", "RekognitionService.DescribeCollection",
+               "Comprehend_20171127.DetectSentiment", "Comprehend_20171127.BatchDetectSentiment"};
   }
 
   aws::CredentialSources sources;
@@ -81,29 +82,30 @@ int main(int argc, char** argv) {
   opts.credentials = &store;
   opts.sigv4.service = service;
   opts.metrics = &registry;
-  absl::StatusOr<std::unique_ptr<aws::AwsJsonEndpoint>> endpoint = aws::AwsJsonEndpoint::Create(opts);
+  absl::StatusOr<std::unique_ptr<aws::AwsJsonEndpoint>> endpoint =
+      aws::AwsJsonEndpoint::Create(opts);
   if (!endpoint.ok()) {
     std::fprintf(stderr, "%s\n", endpoint.status().ToString().c_str());
     return 2;
   }
   for (const std::string& target : targets) {
-    (*endpoint)->Register(target, [target](const nlohmann::json& req)
-                                      -> absl::StatusOr<nlohmann::json> {
-      for (const auto& [key, value] : req.items()) {
-        if (value.is_string() && value.get<std::string>().rfind("fail:", 0) == 0) {
-          return aws::AwsError(400, value.get<std::string>().substr(5),
-                               absl::StrCat("failure requested by the test through ", key));
-        }
-      }
-      std::string text = req.dump();
-      return nlohmann::json{
-          {"Operation", target},
-          {"Echo", req},
-          {"CollectionIds", {target, text}},
-          {"Sentiment", "NEUTRAL"},
-          {"SentimentScore", {{"Positive", 0.0}, {"Negative", 0.0}, {"Neutral", 1.0},
-                              {"Mixed", 0.0}}}};
-    });
+    (*endpoint)->Register(
+        target, [target](const nlohmann::json& req) -> absl::StatusOr<nlohmann::json> {
+          for (const auto& [key, value] : req.items()) {
+            if (value.is_string() && value.get<std::string>().rfind("fail:", 0) == 0) {
+              return aws::AwsError(400, value.get<std::string>().substr(5),
+                                   absl::StrCat("failure requested by the test through ", key));
+            }
+          }
+          std::string text = req.dump();
+          return nlohmann::json{
+              {"Operation", target},
+              {"Echo", req},
+              {"CollectionIds", {target, text}},
+              {"Sentiment", "NEUTRAL"},
+              {"SentimentScore",
+               {{"Positive", 0.0}, {"Negative", 0.0}, {"Neutral", 1.0}, {"Mixed", 0.0}}}};
+        });
   }
 
   HttpServer::Options http_opts;
