@@ -94,7 +94,8 @@ absl::Status WriteFile(const fs::path& path, const std::string& data) {
 }
 
 // Replaces `dest` by the complete folder `tmp` (two renames: a folder cannot be renamed over a
-// non-empty one). A reader sees the old model, briefly nothing, then the new one.
+// non-empty one). A reader sees the old model, briefly nothing, then the new one; a concurrent
+// importer that installed the same stamp first wins.
 absl::Status MoveIntoPlace(const fs::path& tmp, const fs::path& dest) {
   std::error_code ec;
   fs::path old;
@@ -105,9 +106,34 @@ absl::Status MoveIntoPlace(const fs::path& tmp, const fs::path& dest) {
     if (ec) return absl::InternalError(absl::StrCat("rename ", dest.string(), ": ", ec.message()));
   }
   fs::rename(tmp, dest, ec);
-  if (ec) return absl::InternalError(absl::StrCat("rename ", tmp.string(), ": ", ec.message()));
+  if (ec) {
+    // Another importer put its (identical) model there between our two renames: keep it.
+    std::error_code ec2;
+    const auto ours = ReadSmallFile(tmp / ".stamp");
+    const auto theirs = ReadSmallFile(dest / ".stamp");
+    if (ours.ok() && theirs.ok() && *ours == *theirs) {
+      fs::remove_all(tmp, ec2);
+      if (!old.empty()) fs::remove_all(old, ec2);
+      return absl::OkStatus();
+    }
+    return absl::InternalError(absl::StrCat("rename ", tmp.string(), ": ", ec.message()));
+  }
   if (!old.empty()) fs::remove_all(old, ec);
   return absl::OkStatus();
+}
+
+// Removes `.tmp-*-PID` / `.old-*-PID` folders left by importers that died (PID gone).
+void RemoveLeftovers(const fs::path& model_dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(model_dir, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(".tmp-", 0) != 0 && n.rfind(".old-", 0) != 0) continue;
+    const std::string pid = n.substr(n.find_last_of('-') + 1);
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (fs::exists(fs::path("/proc") / pid, ec)) continue;
+    SLOG(INFO) << "removing leftover of an interrupted import" << Kv("path", e.path().string());
+    fs::remove_all(e.path(), ec);
+  }
 }
 
 absl::Status ImportOne(const ModelSpec& m, const FaceApiImportOptions& options,
@@ -221,6 +247,7 @@ absl::StatusOr<FaceApiImportResult> ImportFaceApi(const FaceApiImportOptions& op
     return absl::InternalError(
         absl::StrCat("mkdir ", options.model_dir.string(), ": ", ec.message()));
   }
+  RemoveLeftovers(options.model_dir);
   const std::string key = StampKey(options.integrity, kImporterVersion);
   FaceApiImportResult result;
   for (const ModelSpec* m : todo) {

@@ -7,7 +7,7 @@
 // final place and renamed into place, so a reader never sees a half-written model.
 //
 // Thread-compatible; two importers running at once on the same repository each write complete
-// folders (the last rename wins). Errors: FAILED_PRECONDITION when the tarball's integrity does
+// folders, and one of them installs each model. Errors: FAILED_PRECONDITION when the tarball's integrity does
 // not match, NOT_FOUND for missing weights files, INTERNAL for I/O and LibTorch failures.
 #ifndef STRATUS_TOOLS_IMPORT_FACEAPI_IMPORT_H_
 #define STRATUS_TOOLS_IMPORT_FACEAPI_IMPORT_H_

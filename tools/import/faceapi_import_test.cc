@@ -101,6 +101,19 @@ TEST_F(ImportCacheTest, RebuildsOnStaleStampAndKeepsTheOldModelOnFailure) {
   }
 }
 
+TEST_F(ImportCacheTest, RemovesLeftoversOfDeadImportersOnly) {
+  std::ofstream(root_ / "models/faces/.stamp") << StampKey(kFaceApiIntegrity, kImporterVersion)
+                                                << "\n";
+  const std::string live = std::to_string(getpid());
+  fs::create_directories(root_ / "models/.tmp-faces-999999999");  // no such process
+  fs::create_directories(root_ / "models/.old-faces-999999998");
+  fs::create_directories(root_ / ("models/.tmp-faces-" + live));
+  ASSERT_TRUE(ImportFaceApi(options_).ok());
+  EXPECT_FALSE(fs::exists(root_ / "models/.tmp-faces-999999999"));
+  EXPECT_FALSE(fs::exists(root_ / "models/.old-faces-999999998"));
+  EXPECT_TRUE(fs::exists(root_ / ("models/.tmp-faces-" + live)));
+}
+
 TEST_F(ImportCacheTest, RejectsATarballThatDoesNotMatchThePin) {
   std::ofstream(root_ / "pkg.tgz") << "not the package";
   options_.tarball = root_ / "pkg.tgz";
