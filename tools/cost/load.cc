@@ -16,6 +16,14 @@ constexpr absl::string_view kDurationSum = "stratus_rpc_duration_seconds_sum";
 constexpr absl::string_view kDurationCount = "stratus_rpc_duration_seconds_count";
 constexpr absl::string_view kCpu = "process_cpu_seconds_total";
 
+// Calls every service answers for its plumbing, not its users: gRPC health checks (probes, load
+// balancers) and server reflection. Counting them would show load where there is none.
+bool IsPlumbing(const Series& s) {
+  auto it = s.labels.find("method");
+  if (it == s.labels.end()) return false;
+  return it->second == "Check" || it->second == "Watch" || it->second == "ServerReflectionInfo";
+}
+
 // Value of a counter at time t by the sample at or before t (counters are step functions
 // between scrapes); nullopt before the first sample.
 std::optional<double> ValueAt(const std::vector<Sample>& s, double t) {
@@ -68,7 +76,7 @@ absl::StatusOr<std::map<std::string, ServiceLoad>> ExtractLoads(const std::vecto
   std::map<std::string, Group> groups;
   for (const Series& s : series) {
     std::string service = ServiceOfSeries(s, assigned);
-    if (service.empty()) continue;
+    if (service.empty() || IsPlumbing(s)) continue;
     Group& g = groups[service];
     if (s.name == kRequests) g.requests.push_back(&s);
     if (s.name == kDurationSum) g.dur_sum.push_back(&s);

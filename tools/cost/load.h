@@ -8,6 +8,8 @@
 // A series belongs to a service by, in this order: the service the caller assigned to the whole
 // input (one recording file per service), the Prometheus `job` label, the `service` label. Names
 // are normalised: "stratus-detector", "stratus.v1.DetectorService" and "detector" are the same.
+// Health checks and server reflection (methods Check, Watch, ServerReflectionInfo) are not load
+// and are left out: probes would otherwise keep every service busy.
 #ifndef STRATUS_TOOLS_COST_LOAD_H_
 #define STRATUS_TOOLS_COST_LOAD_H_
 
