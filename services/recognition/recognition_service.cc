@@ -1,80 +1,136 @@
 #include "services/recognition/recognition_service.h"
 
-#include <string>
+#include "common/aws/aws_error.h"
+#include "common/status.h"
+#include "stratus/v1/common.pb.h"
 
 namespace stratus::recognition {
-namespace {
 
-grpc::Status Unimplemented(const std::string& rpc) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      rpc + " is not implemented yet: it arrives with issue 4 (recognition)");
+grpc::Status ToGrpcWithReason(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  const aws::AwsErrorInfo info = aws::ToAwsError(status, aws::RekognitionErrorDefaults());
+  v1::ErrorInfo error;
+  error.set_reason(info.type);
+  v1::RpcStatus details;
+  details.set_code(static_cast<int>(status.code()));
+  details.set_message(std::string(status.message()));
+  details.add_details()->PackFrom(error);
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      details.SerializeAsString());
 }
 
-}  // namespace
-
-grpc::Status RecognitionServiceImpl::DetectFaces(grpc::ServerContext* context, const v1::DetectFacesRequest* request,
-                      v1::DetectFacesResponse* response) {
-  return Unimplemented("DetectFaces");
+std::string ReasonOf(const grpc::Status& status) {
+  v1::RpcStatus details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return "";
+  for (const auto& any : details.details()) {
+    v1::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
 }
 
-grpc::Status RecognitionServiceImpl::CompareFaces(grpc::ServerContext* context, const v1::CompareFacesRequest* request,
-                      v1::CompareFacesResponse* response) {
-  return Unimplemented("CompareFaces");
+grpc::Status RecognitionServiceImpl::DetectFaces(grpc::ServerContext*, const v1::DetectFacesRequest* request,
+                                         v1::DetectFacesResponse* response) {
+  auto result = recognizer_->DetectFaces(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::CreateCollection(grpc::ServerContext* context, const v1::CreateCollectionRequest* request,
-                      v1::CreateCollectionResponse* response) {
-  return Unimplemented("CreateCollection");
+grpc::Status RecognitionServiceImpl::CompareFaces(grpc::ServerContext*, const v1::CompareFacesRequest* request,
+                                         v1::CompareFacesResponse* response) {
+  auto result = recognizer_->CompareFaces(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::DeleteCollection(grpc::ServerContext* context, const v1::DeleteCollectionRequest* request,
-                      v1::DeleteCollectionResponse* response) {
-  return Unimplemented("DeleteCollection");
+grpc::Status RecognitionServiceImpl::CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
+                                         v1::CreateCollectionResponse* response) {
+  auto result = recognizer_->CreateCollection(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::ListCollections(grpc::ServerContext* context, const v1::ListCollectionsRequest* request,
-                      v1::ListCollectionsResponse* response) {
-  return Unimplemented("ListCollections");
+grpc::Status RecognitionServiceImpl::DeleteCollection(grpc::ServerContext*, const v1::DeleteCollectionRequest* request,
+                                         v1::DeleteCollectionResponse* response) {
+  auto result = recognizer_->DeleteCollection(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::DescribeCollection(grpc::ServerContext* context, const v1::DescribeCollectionRequest* request,
-                      v1::DescribeCollectionResponse* response) {
-  return Unimplemented("DescribeCollection");
+grpc::Status RecognitionServiceImpl::ListCollections(grpc::ServerContext*, const v1::ListCollectionsRequest* request,
+                                         v1::ListCollectionsResponse* response) {
+  auto result = recognizer_->ListCollections(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::IndexFaces(grpc::ServerContext* context, const v1::IndexFacesRequest* request,
-                      v1::IndexFacesResponse* response) {
-  return Unimplemented("IndexFaces");
+grpc::Status RecognitionServiceImpl::DescribeCollection(grpc::ServerContext*, const v1::DescribeCollectionRequest* request,
+                                         v1::DescribeCollectionResponse* response) {
+  auto result = recognizer_->DescribeCollection(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::ListFaces(grpc::ServerContext* context, const v1::ListFacesRequest* request,
-                      v1::ListFacesResponse* response) {
-  return Unimplemented("ListFaces");
+grpc::Status RecognitionServiceImpl::IndexFaces(grpc::ServerContext*, const v1::IndexFacesRequest* request,
+                                         v1::IndexFacesResponse* response) {
+  auto result = recognizer_->IndexFaces(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::DeleteFaces(grpc::ServerContext* context, const v1::DeleteFacesRequest* request,
-                      v1::DeleteFacesResponse* response) {
-  return Unimplemented("DeleteFaces");
+grpc::Status RecognitionServiceImpl::ListFaces(grpc::ServerContext*, const v1::ListFacesRequest* request,
+                                         v1::ListFacesResponse* response) {
+  auto result = recognizer_->ListFaces(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::SearchFaces(grpc::ServerContext* context, const v1::SearchFacesRequest* request,
-                      v1::SearchFacesResponse* response) {
-  return Unimplemented("SearchFaces");
+grpc::Status RecognitionServiceImpl::DeleteFaces(grpc::ServerContext*, const v1::DeleteFacesRequest* request,
+                                         v1::DeleteFacesResponse* response) {
+  auto result = recognizer_->DeleteFaces(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::SearchFacesByImage(grpc::ServerContext* context, const v1::SearchFacesByImageRequest* request,
-                      v1::SearchFacesByImageResponse* response) {
-  return Unimplemented("SearchFacesByImage");
+grpc::Status RecognitionServiceImpl::SearchFaces(grpc::ServerContext*, const v1::SearchFacesRequest* request,
+                                         v1::SearchFacesResponse* response) {
+  auto result = recognizer_->SearchFaces(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::DetectLabels(grpc::ServerContext* context, const v1::DetectLabelsRequest* request,
-                      v1::DetectLabelsResponse* response) {
-  return Unimplemented("DetectLabels");
+grpc::Status RecognitionServiceImpl::SearchFacesByImage(grpc::ServerContext*, const v1::SearchFacesByImageRequest* request,
+                                         v1::SearchFacesByImageResponse* response) {
+  auto result = recognizer_->SearchFacesByImage(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status RecognitionServiceImpl::DetectProtectiveEquipment(grpc::ServerContext* context, const v1::DetectProtectiveEquipmentRequest* request,
-                      v1::DetectProtectiveEquipmentResponse* response) {
-  return Unimplemented("DetectProtectiveEquipment");
+grpc::Status RecognitionServiceImpl::DetectLabels(grpc::ServerContext*, const v1::DetectLabelsRequest* request,
+                                         v1::DetectLabelsResponse* response) {
+  auto result = recognizer_->DetectLabels(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status RecognitionServiceImpl::DetectProtectiveEquipment(grpc::ServerContext*, const v1::DetectProtectiveEquipmentRequest* request,
+                                         v1::DetectProtectiveEquipmentResponse* response) {
+  auto result = recognizer_->DetectProtectiveEquipment(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
 }  // namespace stratus::recognition

@@ -1,44 +1,65 @@
-// gRPC adapter of the recognition service: The Rekognition-compatible face and label API.
-// Until issue 4 (recognition) lands, every RPC answers UNIMPLEMENTED naming what is missing.
+// gRPC adapter of the recognition service: each RPC calls the Recognizer (rekognition.h) and
+// converts its status once. Errors carry a stratus.v1.ErrorInfo in grpc-status-details-bin
+// whose `reason` is the AWS exception name (common.proto), e.g. "InvalidImageFormatException".
+// The ServiceHost interceptor counts and times every RPC. Thread-safe.
 #ifndef STRATUS_SERVICES_RECOGNITION_RECOGNITION_SERVICE_H_
 #define STRATUS_SERVICES_RECOGNITION_RECOGNITION_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/status/status.h"
+#include "services/recognition/rekognition.h"
 #include "stratus/v1/recognition.grpc.pb.h"
 
 namespace stratus::recognition {
 
 namespace v1 = ::stratus::v1;
 
+// absl status -> grpc status with an ErrorInfo detail naming the AWS exception.
+grpc::Status ToGrpcWithReason(const absl::Status& status);
+// The ErrorInfo reason of a grpc status from this service ("" when none).
+std::string ReasonOf(const grpc::Status& status);
+
 class RecognitionServiceImpl final : public v1::RecognitionService::Service {
  public:
+  // `recognizer` is not owned and must outlive the service.
+  explicit RecognitionServiceImpl(Recognizer* recognizer) : recognizer_(recognizer) {}
+
   grpc::Status DetectFaces(grpc::ServerContext* context, const v1::DetectFacesRequest* request,
-                      v1::DetectFacesResponse* response) override;
+                           v1::DetectFacesResponse* response) override;
   grpc::Status CompareFaces(grpc::ServerContext* context, const v1::CompareFacesRequest* request,
-                      v1::CompareFacesResponse* response) override;
-  grpc::Status CreateCollection(grpc::ServerContext* context, const v1::CreateCollectionRequest* request,
-                      v1::CreateCollectionResponse* response) override;
-  grpc::Status DeleteCollection(grpc::ServerContext* context, const v1::DeleteCollectionRequest* request,
-                      v1::DeleteCollectionResponse* response) override;
-  grpc::Status ListCollections(grpc::ServerContext* context, const v1::ListCollectionsRequest* request,
-                      v1::ListCollectionsResponse* response) override;
-  grpc::Status DescribeCollection(grpc::ServerContext* context, const v1::DescribeCollectionRequest* request,
-                      v1::DescribeCollectionResponse* response) override;
+                            v1::CompareFacesResponse* response) override;
+  grpc::Status CreateCollection(grpc::ServerContext* context,
+                                const v1::CreateCollectionRequest* request,
+                                v1::CreateCollectionResponse* response) override;
+  grpc::Status DeleteCollection(grpc::ServerContext* context,
+                                const v1::DeleteCollectionRequest* request,
+                                v1::DeleteCollectionResponse* response) override;
+  grpc::Status ListCollections(grpc::ServerContext* context,
+                               const v1::ListCollectionsRequest* request,
+                               v1::ListCollectionsResponse* response) override;
+  grpc::Status DescribeCollection(grpc::ServerContext* context,
+                                  const v1::DescribeCollectionRequest* request,
+                                  v1::DescribeCollectionResponse* response) override;
   grpc::Status IndexFaces(grpc::ServerContext* context, const v1::IndexFacesRequest* request,
-                      v1::IndexFacesResponse* response) override;
+                          v1::IndexFacesResponse* response) override;
   grpc::Status ListFaces(grpc::ServerContext* context, const v1::ListFacesRequest* request,
-                      v1::ListFacesResponse* response) override;
+                         v1::ListFacesResponse* response) override;
   grpc::Status DeleteFaces(grpc::ServerContext* context, const v1::DeleteFacesRequest* request,
-                      v1::DeleteFacesResponse* response) override;
+                           v1::DeleteFacesResponse* response) override;
   grpc::Status SearchFaces(grpc::ServerContext* context, const v1::SearchFacesRequest* request,
-                      v1::SearchFacesResponse* response) override;
-  grpc::Status SearchFacesByImage(grpc::ServerContext* context, const v1::SearchFacesByImageRequest* request,
-                      v1::SearchFacesByImageResponse* response) override;
+                           v1::SearchFacesResponse* response) override;
+  grpc::Status SearchFacesByImage(grpc::ServerContext* context,
+                                  const v1::SearchFacesByImageRequest* request,
+                                  v1::SearchFacesByImageResponse* response) override;
   grpc::Status DetectLabels(grpc::ServerContext* context, const v1::DetectLabelsRequest* request,
-                      v1::DetectLabelsResponse* response) override;
-  grpc::Status DetectProtectiveEquipment(grpc::ServerContext* context, const v1::DetectProtectiveEquipmentRequest* request,
-                      v1::DetectProtectiveEquipmentResponse* response) override;
+                            v1::DetectLabelsResponse* response) override;
+  grpc::Status DetectProtectiveEquipment(grpc::ServerContext* context,
+                                         const v1::DetectProtectiveEquipmentRequest* request,
+                                         v1::DetectProtectiveEquipmentResponse* response) override;
+
+ private:
+  Recognizer* recognizer_;
 };
 
 }  // namespace stratus::recognition

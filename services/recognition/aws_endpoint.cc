@@ -1,0 +1,110 @@
+#include "services/recognition/aws_endpoint.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace stratus::recognition {
+namespace {
+
+namespace v1 = ::stratus::v1;
+using nlohmann::json;
+
+absl::Status CheckImages(const json& body) {
+  for (const char* field : {"Image", "SourceImage", "TargetImage"}) {
+    if (!body.contains(field)) continue;
+    const json& image = body[field];
+    if (!image.is_object()) return absl::InvalidArgumentError(absl::StrCat(field, " must be an object"));
+    if (image.contains("Uri")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".Uri is not part of the AWS API: send ", field, ".Bytes"));
+    }
+    if (image.contains("Bytes")) {
+      if (!image["Bytes"].is_string()) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ".Bytes must be base64 text"));
+      }
+      auto decoded = aws::Base64Decode(image["Bytes"].get_ref<const std::string&>());
+      if (!decoded.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".Bytes is not valid base64: ", decoded.status().message()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Leaves out what AWS does not write: empty strings and unset enums.
+void Clean(json& j) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end();) {
+      if (it->is_string() && (it->get_ref<const std::string&>().empty() ||
+                              absl::EndsWith(it->get_ref<const std::string&>(), "_UNSPECIFIED"))) {
+        it = j.erase(it);
+      } else {
+        Clean(*it);
+        ++it;
+      }
+    }
+  } else if (j.is_array()) {
+    for (auto& e : j) Clean(e);
+  }
+}
+
+template <typename Req, typename Resp>
+void Add(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer, const std::string& operation,
+         absl::StatusOr<Resp> (Recognizer::*method)(const Req&),
+         void (*fix)(const Resp&, json&) = nullptr) {
+  endpoint->Register(
+      absl::StrCat("RekognitionService.", operation),
+      [=](const json& body) -> absl::StatusOr<json> {
+        STRATUS_RETURN_IF_ERROR(CheckImages(body));
+        Req request;
+        google::protobuf::util::JsonParseOptions parse;
+        parse.ignore_unknown_fields = true;
+        auto parsed = google::protobuf::util::JsonStringToMessage(body.dump(), &request, parse);
+        if (!parsed.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "the request does not have the shape of ", operation, ": ", parsed.ToString()));
+        }
+        auto response = (recognizer->*method)(request);
+        if (!response.ok()) return response.status();
+        std::string text;
+        google::protobuf::util::JsonPrintOptions print;
+        print.always_print_primitive_fields = true;
+        auto printed = google::protobuf::util::MessageToJsonString(*response, &text, print);
+        if (!printed.ok()) return absl::InternalError(printed.ToString());
+        json out = json::parse(text);
+        Clean(out);
+        if (fix != nullptr) fix(*response, out);
+        return out;
+      });
+}
+
+void FixDescribe(const v1::DescribeCollectionResponse& r, json& j) {
+  j["FaceCount"] = r.face_count();
+  j["UserCount"] = r.user_count();
+  j["CreationTimestamp"] =
+      double(r.creation_timestamp().seconds()) + r.creation_timestamp().nanos() / 1e9;
+}
+
+}  // namespace
+
+void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer) {
+  Add(endpoint, recognizer, "DetectFaces", &Recognizer::DetectFaces);
+  Add(endpoint, recognizer, "CompareFaces", &Recognizer::CompareFaces);
+  Add(endpoint, recognizer, "CreateCollection", &Recognizer::CreateCollection);
+  Add(endpoint, recognizer, "DeleteCollection", &Recognizer::DeleteCollection);
+  Add(endpoint, recognizer, "ListCollections", &Recognizer::ListCollections);
+  Add(endpoint, recognizer, "DescribeCollection", &Recognizer::DescribeCollection, &FixDescribe);
+  Add(endpoint, recognizer, "IndexFaces", &Recognizer::IndexFaces);
+  Add(endpoint, recognizer, "ListFaces", &Recognizer::ListFaces);
+  Add(endpoint, recognizer, "DeleteFaces", &Recognizer::DeleteFaces);
+  Add(endpoint, recognizer, "SearchFaces", &Recognizer::SearchFaces);
+  Add(endpoint, recognizer, "SearchFacesByImage", &Recognizer::SearchFacesByImage);
+  Add(endpoint, recognizer, "DetectLabels", &Recognizer::DetectLabels);
+  Add(endpoint, recognizer, "DetectProtectiveEquipment", &Recognizer::DetectProtectiveEquipment);
+}
+
+}  // namespace stratus::recognition
