@@ -19,10 +19,17 @@ owner() {  # the package owning a file, trying the merged-/usr spellings of its 
   return 1
 }
 
+status=0
+# A library ldd cannot find is an error, except the NVIDIA driver's, which the host provides.
+missing=$(for bin in "$@"; do ldd "$bin"; done | awk '/=> not found/ {print $1}' |
+          grep -v -E '^lib(cuda|nvidia-[a-z-]+)\.so' || true)
+if [ -n "$missing" ]; then
+  echo "runtime-packages: not found: $missing" >&2
+  status=1
+fi
 libs=$(for bin in "$@"; do
   ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'
 done | sort -u)
-status=0
 pkgs=()
 for lib in $libs; do
   for prefix in "${skip[@]}"; do
