@@ -1,5 +1,7 @@
 #include "tools/cost/cost_model.h"
 
+#include <cstdlib>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/cost/load.h"
@@ -127,6 +129,23 @@ TEST(PriceService, WorkFallsBackToLatencyAndErrorsWithoutEither) {
   EXPECT_FALSE(PriceService(l, Prices()).ok());
   l.service = "unknown";
   EXPECT_EQ(PriceService(l, Prices()).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(PriceService, AFleetOfCamerasPutsTheDetectorOnAGpu) {
+  // With the shipped AWS prices: 60 frames/s at 0.15 CPU-s each is 9 vCPUs busy. A g4dn.xlarge
+  // (4 vCPUs + a T4 worth 12) carries it for less than the 16-vCPU c7i.4xlarge it would
+  // otherwise take.
+  const char* root = std::getenv("STRATUS_SOURCE_DIR");
+  absl::StatusOr<PriceFile> p =
+      LoadPriceFile(std::string(root ? root : ".") + "/deploy/prices/aws-2026.yaml");
+  ASSERT_TRUE(p.ok()) << p.status();
+  ServiceLoad l = Steady(60, 10, 0.15);
+  l.service = "detector";
+  absl::StatusOr<ServiceCost> c = PriceService(l, *p);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cheapest, Placement::kDedicatedVm);
+  EXPECT_EQ(Get(*c, Placement::kDedicatedVm).detail, "1x g4dn.xlarge reserved-1y");
+  EXPECT_THAT(Get(*c, Placement::kDedicatedVm).monthly, DoubleNear(0.331 * 730, 1e-6));
 }
 
 TEST(ParsePriceFile, NamesWhatIsWrong) {
