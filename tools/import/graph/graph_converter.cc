@@ -1344,6 +1344,57 @@ absl::Status DepthToSpaceOp(Converter& c) {
   return absl::OkStatus();
 }
 
+absl::Status TopKOp(Converter& c) {
+  Value& x = c.In(0);
+  GI_ASSIGN(std::vector<int64_t> k, c.ConstInts(1));
+  GI_ASSIGN(bool sorted, AttrBool(c.node(), "sorted", true));
+  if (k.size() != 1) return c.Error("k must be a scalar");
+  const std::string xv = c.InPerm(x, Identity(x.rank()));
+  const std::string pair = c.NewVar();
+  c.Emit(absl::StrCat(pair, " = torch.topk(", xv, ", ", k[0], ", -1, True, ",
+                      sorted ? "True" : "False", ")"));
+  std::vector<int64_t> shape = x.shape;
+  shape.back() = k[0];
+  Value values = c.NewTensor(shape, Identity(shape.size()), x.dtype);
+  c.Emit(absl::StrCat(values.var, " = ", pair, "[0]"));
+  Value indices = c.NewTensor(shape, Identity(shape.size()), at::kLong);
+  c.Emit(absl::StrCat(indices.var, " = ", pair, "[1]"));
+  c.SetOut(0, values);
+  c.SetOut(1, indices);
+  return absl::OkStatus();
+}
+
+absl::Status GatherOp(Converter& c) {
+  Value& params = c.In(0);
+  Value& indices = c.In(1);
+  int64_t axis = 0;
+  if (c.num_inputs() > 2) {
+    GI_ASSIGN(std::vector<int64_t> a, c.ConstInts(2));
+    axis = NormAxis(a.at(0), params.rank());
+  }
+  GI_ASSIGN(int64_t batch_dims, AttrInt(c.node(), "batch_dims", 0));
+  if (batch_dims != 0) return c.Error("batch_dims is not supported");
+  const std::string pv = c.InPerm(params, Identity(params.rank()));
+  std::string iv;
+  if (indices.is_const) {
+    iv = c.AddBuffer(indices.constant.to(at::kLong).reshape({-1}).contiguous());
+  } else {
+    iv = c.NewVar();
+    c.Emit(absl::StrCat(iv, " = ", c.InPerm(indices, Identity(indices.rank())),
+                        ".reshape([-1]).long()"));
+  }
+  std::vector<int64_t> shape(params.shape.begin(), params.shape.begin() + axis);
+  for (int64_t d : indices.shape) shape.push_back(d);
+  for (size_t i = static_cast<size_t>(axis) + 1; i < params.rank(); ++i)
+    shape.push_back(params.shape[i]);
+  const std::string sel = c.NewVar();
+  c.Emit(absl::StrCat(sel, " = torch.index_select(", pv, ", ", axis, ", ", iv, ")"));
+  Value out = c.NewTensor(shape, Identity(shape.size()), params.dtype);
+  c.Emit(absl::StrCat(out.var, " = ", sel, ".reshape(", Ints(shape), ")"));
+  c.SetOut(0, out);
+  return absl::OkStatus();
+}
+
 const std::map<std::string, OpFn>& OpTable() {
   static const auto* table = new std::map<std::string, OpFn>{
       {"Placeholder", PlaceholderOp},
@@ -1430,6 +1481,8 @@ const std::map<std::string, OpFn>& OpTable() {
       {"Pack", PackOp},
       {"StridedSlice", StridedSliceOp},
       {"DepthToSpace", DepthToSpaceOp},
+      {"TopKV2", TopKOp},
+      {"GatherV2", GatherOp},
   };
   return *table;
 }

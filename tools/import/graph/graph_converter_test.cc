@@ -332,6 +332,27 @@ TEST(GraphConverterTest, MatMulAndConstantFolding) {
   EXPECT_TRUE(at::allclose(y, ref, 1e-5, 1e-5));
 }
 
+TEST(GraphConverterTest, TopKAndGatherLikeCenternetPostprocessing) {
+  // scores [1, 6] -> top 2 indices -> gather rows of a [6, 2] table (params from the input).
+  GraphBuilder b;
+  b.Placeholder("x", {1, 6});
+  b.Const("k", at::tensor(2));
+  b.Const("shape", at::tensor({6, 1}));
+  b.Const("axis", at::tensor(0));
+  b.Op("topk", "TopKV2", {"x", "k"}, {{"sorted", json{{"b", true}}}});
+  b.Op("table", "Reshape", {"x", "shape"});
+  b.Op("rows", "GatherV2", {"table", "topk:1", "axis"});
+  ConvertedModel m = Convert(b, {"rows", "topk"});
+  at::Tensor x = at::tensor({0.1f, 0.9f, 0.3f, 0.7f, 0.2f, 0.0f}).reshape({1, 6});
+  c10::InferenceMode guard;
+  auto outs = m.module.forward({x}).toTuple()->elements();
+  at::Tensor rows = outs[0].toTensor(), values = outs[1].toTensor();
+  ASSERT_EQ(rows.sizes().vec(), (std::vector<int64_t>{1, 2, 1}));
+  EXPECT_FLOAT_EQ(rows[0][0][0].item<float>(), 0.9f);
+  EXPECT_FLOAT_EQ(rows[0][1][0].item<float>(), 0.7f);
+  EXPECT_FLOAT_EQ(values[0][1].item<float>(), 0.7f);
+}
+
 TEST(GraphConverterTest, UnsupportedOpsAreListed) {
   GraphBuilder b;
   b.Placeholder("x", {1, 4});
