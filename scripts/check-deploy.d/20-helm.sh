@@ -32,6 +32,9 @@ helm=$tools/helm
 
 . scripts/check-deploy.d/validator-env
 
+cmp -s deploy/grafana/dashboards/stratus.json "$CHART/dashboards/stratus.json" || {
+  echo "check-deploy: $CHART/dashboards/stratus.json differs from deploy/grafana/dashboards/stratus.json"
+  echo "  (copy the latter over the former)"; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 # Objects the values files refer to but a cluster provides (see the files' comments).
