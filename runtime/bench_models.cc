@@ -3,7 +3,7 @@
 //
 //   stratus-bench-models [--model-dir DIR] [--models a,b] [--batches 1,8] [--runs N]
 //                        [--threads N] [--layout auto|nchw|channels_last] [--no-freeze]
-//                        [--profile]
+//                        [--optimize] [--profile] [--verbose]
 //                        [--image PNG] [--reference timings-wasm.json]
 //
 // Per model and batch size: ms per image (median over --runs timed calls of Model::Run:
@@ -12,6 +12,8 @@
 // machine's FP32 peak estimated as cores x clock x 32 FLOP/cycle (two 8-wide FMA pipes, AVX2 or
 // AMD's double-pumped AVX-512). Then the face pipeline (detect, landmarks, descriptor, age/gender,
 // expressions) on a 3-face photo, median ms against the reference's pipeline_ssd_all.
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +31,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "common/logging.h"
 #include "runtime/face_pipeline.h"
 #include "runtime/model.h"
 #include "runtime/model_repository.h"
@@ -52,6 +55,7 @@ struct Args {
   std::string layout = "auto";
   bool profile = false;
   bool freeze = true;
+  bool optimize = false;
   std::string image;
   std::string reference;
 };
@@ -60,6 +64,14 @@ double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n == 0 ? 0 : (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+}
+
+// CPU time of the whole process (all threads), ms: on a shared machine the wall time includes
+// waiting for cores other processes hold; CPU time is the work this process did.
+double CpuMs() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 double Ms(Clock::time_point t0) {
@@ -93,7 +105,8 @@ const std::map<std::string, std::string> kReferenceKey = {
 int Usage() {
   std::fprintf(stderr,
                "usage: stratus-bench-models [--model-dir DIR] [--models a,b] [--batches 1,8]\n"
-               "  [--runs N] [--threads N] [--layout auto|nchw|channels_last] [--no-freeze] [--profile]\n"
+               "  [--runs N] [--threads N] [--layout auto|nchw|channels_last] [--no-freeze]\n"
+               "  [--optimize] [--profile] [--verbose]\n"
                "  [--image PNG] [--reference timings-wasm.json]\n");
   return 2;
 }
@@ -129,8 +142,12 @@ int main(int argc, char** argv) {
       if (!absl::SimpleAtoi(val(), &a.threads) || a.threads < 0) return Usage();
     } else if (k == "--layout") {
       a.layout = val();
+    } else if (k == "--optimize") {
+      a.optimize = true;
     } else if (k == "--no-freeze") {
       a.freeze = false;
+    } else if (k == "--verbose") {
+      stratus::SetLogLevel(stratus::LogLevel::kDebug);
     } else if (k == "--profile") {
       a.profile = true;
     } else if (k == "--image") {
@@ -147,6 +164,7 @@ int main(int argc, char** argv) {
   options.num_threads = a.threads;
   options.layout = a.layout;
   options.freeze = a.freeze;
+  options.optimize_for_inference = a.optimize;
   auto repo = ModelRepository::Load(a.model_dir, a.models, options);
   if (!repo.ok()) {
     std::fprintf(stderr, "%s\n", std::string(repo.status().message()).c_str());
@@ -157,8 +175,8 @@ int main(int argc, char** argv) {
   const double peak = PeakGflops(a.threads);
   std::printf("model repository %s; threads %d; FP32 peak estimate %.0f GFLOP/s\n",
               a.model_dir.c_str(), a.threads, peak);
-  std::printf("%-18s %-13s %5s %10s %9s %9s %7s %10s %8s\n", "model", "layout", "batch",
-              "ms/image", "images/s", "GFLOP/s", "%peak", "ref ms", "speedup");
+  std::printf("%-18s %-13s %5s %10s %9s %9s %7s %10s %10s %8s\n", "model", "layout", "batch",
+              "ms/image", "images/s", "GFLOP/s", "%peak", "cpu-ms/img", "ref ms", "speedup");
 
   for (const auto& info : (*repo)->List()) {
     if (info.state != ModelState::kReady) {
@@ -178,11 +196,13 @@ int main(int argc, char** argv) {
     for (int b : a.batches) {
       std::vector<cv::Mat> batch(static_cast<size_t>(b), img);
       for (int w = 0; w < 2; ++w) (void)model->Run(batch);
-      std::vector<double> t;
+      std::vector<double> t, cpu;
       for (int r = 0; r < a.runs; ++r) {
         const auto t0 = Clock::now();
+        const double c0 = CpuMs();
         auto p = model->Run(batch);
         t.push_back(Ms(t0));
+        cpu.push_back(CpuMs() - c0);
         if (!p.ok()) {
           std::printf("%-18s error: %s\n", info.name.c_str(), std::string(p.status().message()).c_str());
           break;
@@ -196,9 +216,9 @@ int main(int argc, char** argv) {
                                                    ref["forward_only"].contains(it->second)) {
         ref_ms = ref["forward_only"][it->second]["median_ms"].get<double>();
       }
-      std::printf("%-18s %-13s %5d %10.2f %9.1f %9.1f %6.1f%% %10s %8s\n", info.name.c_str(),
-                  model->layout().c_str(), b, per_image, 1000.0 / per_image, gflops,
-                  100.0 * gflops / peak, ref_ms > 0 ? std::to_string(ref_ms).substr(0, 6).c_str() : "-",
+      std::printf("%-18s %-13s %5d %10.2f %9.1f %9.1f %6.1f%% %10.2f %10s %8s\n",
+                  info.name.c_str(), model->layout().c_str(), b, per_image, 1000.0 / per_image,
+                  gflops, 100.0 * gflops / peak, Median(cpu) / b, ref_ms > 0 ? std::to_string(ref_ms).substr(0, 6).c_str() : "-",
                   ref_ms > 0 ? (std::to_string(ref_ms / per_image).substr(0, 5) + "x").c_str() : "-");
     }
   }
@@ -225,11 +245,13 @@ int main(int argc, char** argv) {
     }
     faces = (*r)[0].size();
   }
-  std::vector<double> t;
+  std::vector<double> t, cpu;
   for (int r = 0; r < a.runs; ++r) {
     const auto t0 = Clock::now();
+    const double c0 = CpuMs();
     (void)(*pipeline)->Analyze({rgb}, AnalyzeOptions{});
     t.push_back(Ms(t0));
+    cpu.push_back(CpuMs() - c0);
   }
   double ref_ms = 0;
   std::string sample = a.image.substr(a.image.find_last_of('/') + 1);
@@ -237,9 +259,16 @@ int main(int argc, char** argv) {
   if (ref.contains("timings") && ref["timings"].contains(sample)) {
     ref_ms = ref["timings"][sample]["pipeline_ssd_all"]["median_ms"].get<double>();
   }
-  std::printf("face pipeline %s (%dx%d, %zu faces): median %.1f ms, min %.1f ms; reference %.1f ms;"
-              " speedup %.1fx\n",
+  std::printf("face pipeline %s (%dx%d, %zu faces): median %.1f ms, min %.1f ms, cpu %.1f ms;"
+              " reference %.1f ms; speedup %.1fx (median)\n",
               sample.c_str(), rgb.cols, rgb.rows, faces, Median(t),
-              *std::min_element(t.begin(), t.end()), ref_ms, ref_ms > 0 ? ref_ms / Median(t) : 0);
+              *std::min_element(t.begin(), t.end()), Median(cpu), ref_ms,
+              ref_ms > 0 ? ref_ms / Median(t) : 0);
+  std::printf("load average while running: %s", [] {
+    std::ifstream l("/proc/loadavg");
+    std::string s;
+    std::getline(l, s);
+    return s + "\n";
+  }().c_str());
   return 0;
 }

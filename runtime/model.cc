@@ -6,13 +6,16 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <torch/cuda.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
 #include "absl/strings/match.h"
@@ -40,11 +43,11 @@ std::string TorchMessage(const c10::Error& e) { return e.what_without_backtrace(
 // pooling and normalisation are not counted (they are memory-bound and small), so achieved
 // GFLOP/s is a lower bound of the work done.
 struct FlopContext : at::ObserverContext {
-  int64_t reduction = 0;  // multiply-adds per output element
   bool outermost = false;
 };
 thread_local int tls_flop_depth = 0;
 thread_local double tls_flops = 0;
+thread_local std::map<std::string, double>* tls_flops_by_op = nullptr;
 
 bool IsCountedOp(std::string_view n) {
   return n == "aten::conv1d" || n == "aten::conv2d" || n == "aten::conv3d" ||
@@ -54,6 +57,60 @@ bool IsCountedOp(std::string_view n) {
          n == "aten::matmul" || n == "aten::baddbmm";
 }
 
+// Output elements x reduction length, from the inputs alone (the outputs an observer sees are
+// not reliable under every executor).
+double ConvFlops(c10::ArrayRef<const c10::IValue> in) {
+  if (in.size() < 6 || !in[0].isTensor() || !in[1].isTensor()) return 0;
+  const at::Tensor& x = in[0].toTensor();
+  const at::Tensor& w = in[1].toTensor();
+  const int64_t spatial = w.dim() - 2;
+  if (spatial < 1 || x.dim() != w.dim()) return 0;
+  auto list = [&](size_t i, int64_t d) -> int64_t {
+    if (!in[i].isIntList()) return -1;
+    const auto v = in[i].toIntVector();
+    if (v.empty()) return -1;
+    return v.size() == 1 ? v[0] : v.at(static_cast<size_t>(d));
+  };
+  double out = static_cast<double>(x.size(0)) * static_cast<double>(w.size(0));
+  double reduction = static_cast<double>(w.size(1));
+  for (int64_t d = 0; d < spatial; ++d) {
+    const int64_t k = w.size(2 + d);
+    const int64_t n = x.size(2 + d);
+    int64_t stride = list(3, d), pad = list(4, d), dil = list(5, d);
+    if (stride <= 0) stride = 1;
+    if (dil <= 0) dil = 1;
+    int64_t o;
+    if (pad < 0) {  // padding="same" (stride 1) or "valid"
+      const bool same = in[4].isString() && in[4].toStringRef() == "same";
+      o = same ? n : (n - dil * (k - 1) - 1) / stride + 1;
+    } else {
+      o = (n + 2 * pad - dil * (k - 1) - 1) / stride + 1;
+    }
+    out *= static_cast<double>(std::max<int64_t>(0, o));
+    reduction *= static_cast<double>(k);
+  }
+  return 2.0 * out * reduction;
+}
+
+double MatmulFlops(std::string_view n, c10::ArrayRef<const c10::IValue> in) {
+  auto t = [&](size_t i) -> const at::Tensor* {
+    return i < in.size() && in[i].isTensor() ? &in[i].toTensor() : nullptr;
+  };
+  if (n == "aten::linear") {
+    const at::Tensor *x = t(0), *w = t(1);
+    if (!x || !w || w->dim() != 2) return 0;
+    return 2.0 * static_cast<double>(x->numel() / std::max<int64_t>(1, x->size(-1))) *
+           static_cast<double>(w->size(0)) * static_cast<double>(w->size(1));
+  }
+  const size_t first = (n == "aten::addmm" || n == "aten::baddbmm") ? 1 : 0;
+  const at::Tensor *a = t(first), *b = t(first + 1);
+  if (!a || !b || a->dim() < 1 || b->dim() < 1) return 0;
+  const double k = static_cast<double>(a->size(-1));
+  const double rows = static_cast<double>(a->numel()) / std::max(1.0, k);
+  const double cols = b->dim() >= 2 ? static_cast<double>(b->size(-1)) : 1.0;
+  return 2.0 * rows * k * cols;
+}
+
 std::unique_ptr<at::ObserverContext> FlopStart(const at::RecordFunction& fn) {
   const std::string_view n = fn.name();
   if (!IsCountedOp(n)) return nullptr;
@@ -61,42 +118,15 @@ std::unique_ptr<at::ObserverContext> FlopStart(const at::RecordFunction& fn) {
   ctx->outermost = tls_flop_depth == 0;
   ++tls_flop_depth;
   if (!ctx->outermost) return ctx;
-  const auto inputs = fn.inputs();
-  auto tensor = [&](size_t i) -> const at::Tensor* {
-    return i < inputs.size() && inputs[i].isTensor() ? &inputs[i].toTensor() : nullptr;
-  };
-  if (n.find("conv") != std::string_view::npos) {
-    // (input, weight, ...): weight [Cout, Cin/groups, k...]. Transposed convolutions
-    // (aten::convolution with transposed=true) are rare in these models and counted as direct.
-    if (const at::Tensor* w = tensor(1); w != nullptr && w->dim() >= 3) {
-      int64_t r = w->size(1);
-      for (int64_t d = 2; d < w->dim(); ++d) r *= w->size(d);
-      ctx->reduction = r;
-    }
-  } else if (n == "aten::linear") {
-    if (const at::Tensor* w = tensor(1); w != nullptr && w->dim() == 2) ctx->reduction = w->size(1);
-  } else if (n == "aten::addmm" || n == "aten::baddbmm") {
-    if (const at::Tensor* a = tensor(1); a != nullptr && a->dim() >= 2) {
-      ctx->reduction = a->size(-1);
-    }
-  } else {  // mm, bmm, matmul
-    if (const at::Tensor* a = tensor(0); a != nullptr && a->dim() >= 1) {
-      ctx->reduction = a->size(-1);
-    }
-  }
+  const double f = n.find("conv") != std::string_view::npos ? ConvFlops(fn.inputs())
+                                                             : MatmulFlops(n, fn.inputs());
+  tls_flops += f;
+  if (tls_flops_by_op) (*tls_flops_by_op)[std::string(n)] += f;
   return ctx;
 }
 
 void FlopEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
-  auto* ctx = static_cast<FlopContext*>(base);
-  if (ctx == nullptr) return;
-  --tls_flop_depth;
-  if (!ctx->outermost || ctx->reduction <= 0) return;
-  const auto& outputs = fn.outputs();
-  if (!outputs.empty() && outputs[0].isTensor()) {
-    tls_flops += 2.0 * static_cast<double>(outputs[0].toTensor().numel()) *
-                 static_cast<double>(ctx->reduction);
-  }
+  if (base != nullptr) --tls_flop_depth;
 }
 
 // ---- op profile -------------------------------------------------------------------------------
@@ -108,6 +138,7 @@ struct OpStat {
 struct ProfileContext : at::ObserverContext {
   Clock::time_point start;
   bool outermost = false;
+  std::string key;
 };
 thread_local int tls_prof_depth = 0;
 thread_local std::map<std::string, OpStat>* tls_prof = nullptr;
@@ -116,6 +147,21 @@ std::unique_ptr<at::ObserverContext> ProfStart(const at::RecordFunction& fn) {
   auto ctx = std::make_unique<ProfileContext>();
   ctx->outermost = tls_prof_depth == 0;
   ++tls_prof_depth;
+  ctx->key = fn.name();
+  if (ctx->outermost && ctx->key == "aten::conv2d") {
+    // Split convolutions by kind: depthwise / 1x1 / kxk, and their input size.
+    const auto inputs = fn.inputs();
+    if (inputs.size() >= 2 && inputs[0].isTensor() && inputs[1].isTensor()) {
+      const at::Tensor& x = inputs[0].toTensor();
+      const at::Tensor& w = inputs[1].toTensor();
+      if (x.dim() == 4 && w.dim() == 4) {
+        const bool dw = w.size(1) == 1 && x.size(1) > 1;
+        ctx->key += dw ? " dw" : (w.size(2) == 1 && w.size(3) == 1 ? " 1x1" : " kxk");
+        ctx->key += " " + std::to_string(x.size(1)) + "x" + std::to_string(x.size(2)) + "x" +
+                    std::to_string(x.size(3));
+      }
+    }
+  }
   ctx->start = Clock::now();
   return ctx;
 }
@@ -125,7 +171,7 @@ void ProfEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
   if (ctx == nullptr) return;
   --tls_prof_depth;
   if (!ctx->outermost || tls_prof == nullptr) return;
-  OpStat& s = (*tls_prof)[fn.name()];
+  OpStat& s = (*tls_prof)[ctx->key];
   ++s.count;
   s.ms += MsSince(ctx->start);
   const auto& outputs = fn.outputs();
@@ -311,6 +357,7 @@ absl::StatusOr<std::string> Model::ProfileOps(int batch, int runs) const {
   tls_prof_depth = 0;
   at::CallbackHandle handle = at::addThreadLocalCallback(
       at::RecordFunctionCallback(ProfStart, ProfEnd)
+          .needsInputs(true)
           .needsOutputs(true)
           .scopes({at::RecordScope::FUNCTION}));
   double total = 0;
@@ -380,9 +427,19 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
   auto device = ParseDevice(name, options.device);
   if (!device.ok()) return device.status();
   impl->device = *device;
-  if (options.num_threads > 0 && at::get_num_threads() != options.num_threads) {
-    at::set_num_threads(options.num_threads);
-  }
+  // The profiling executor re-specialises a graph whenever the batch size changes (and falls
+  // back to an unoptimised path meanwhile), which makes latency jump between calls of different
+  // sizes. Frozen graphs are already optimised: the legacy executor caches one plan per input
+  // shape. Process-wide, set once.
+  static std::once_flag executor_once;
+  std::call_once(executor_once, [] {
+    torch::jit::getProfilingMode() = false;
+    torch::jit::getExecutorMode() = false;
+  });
+  const int threads = options.num_threads > 0
+                          ? options.num_threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (at::get_num_threads() != threads) at::set_num_threads(threads);
 
   const fs::path weights = fs::path(dir) / "model.pt";
   std::error_code ec;
@@ -408,25 +465,35 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
   const cv::Mat grey(config->input.height, config->input.width, CV_8UC3, cv::Scalar(128, 128, 128));
   std::vector<cv::Mat> batch1 = {grey};
 
-  // The first forward checks the outputs against the decoder and counts FLOPs.
+  // The first forward checks the outputs against the decoder; the second counts FLOPs (the
+  // first also runs the executor's graph passes, whose constant folding would be counted).
   {
     impl->channels_last = false;
+    auto first = impl->ForwardChunk(batch1, nullptr);
+    if (!first.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("warm-up: ", first.status().message()));
+    }
+    if (absl::Status s = impl->decoder->CheckOutputs(*first, 1); !s.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(s.message(), " (warm-up batch of 1)"));
+    }
     at::CallbackHandle handle = at::addThreadLocalCallback(
         at::RecordFunctionCallback(FlopStart, FlopEnd)
             .needsInputs(true)
-            .needsOutputs(true)
             .scopes({at::RecordScope::FUNCTION}));
     tls_flops = 0;
+    std::map<std::string, double> by_op;
+    tls_flops_by_op = &by_op;
     tls_flop_depth = 0;
     auto out = impl->ForwardChunk(batch1, nullptr);
     at::removeCallback(handle);
     impl->flops_per_image = tls_flops;
+    tls_flops_by_op = nullptr;
+    for (const auto& [op, f] : by_op) {
+      SLOG(DEBUG) << "flops" << Kv("model", name) << Kv("op", op) << Kv("gflop", f / 1e9);
+    }
     if (!out.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("warm-up: ", out.status().message()));
-    }
-    if (absl::Status s = impl->decoder->CheckOutputs(*out, 1); !s.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(s.message(), " (warm-up batch of 1)"));
     }
   }
 
@@ -443,11 +510,12 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
         if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
       }
     }
-    if (options.freeze) {
+    if (options.freeze || options.optimize_for_inference) {
       try {
         m = torch::jit::freeze(m);
+        if (options.optimize_for_inference) m = torch::jit::optimize_for_inference(m);
       } catch (const c10::Error& e) {
-        SLOG(WARNING) << "freeze failed, running unfrozen" << Kv("model", name)
+        SLOG(WARNING) << "freeze/optimize failed, running unfrozen" << Kv("model", name)
                       << Kv("error", TorchMessage(e));
       }
     }

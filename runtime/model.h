@@ -33,8 +33,9 @@ struct RuntimeOptions {
   // "auto" (first CUDA device when LibTorch sees one, else CPU), "cpu", or "cuda:N". Asking for
   // CUDA on a machine (or a LibTorch build) without it fails the load.
   std::string device = "auto";
-  // LibTorch intra-op threads for the whole process (at::set_num_threads). 0: leave LibTorch's
-  // default (one per core). The last Load() wins: set it the same for every model.
+  // LibTorch intra-op threads for the whole process (at::set_num_threads). 0: one per core
+  // (std::thread::hardware_concurrency; LibTorch's own default is 1 on these machines). The last
+  // Load() wins: set it the same for every model.
   int num_threads = 0;
   // Memory layout of the input and of 4-D weights on the CPU. "auto": time both on the warm-up
   // batch and keep the faster (channels_last is ~30x faster for oneDNN convs on AVX2 CPUs, but
@@ -42,6 +43,8 @@ struct RuntimeOptions {
   std::string layout = "auto";
   // Freeze the module (weights become constants, conv+bn folded) before running.
   bool freeze = true;
+  // Also run torch.jit.optimize_for_inference (oneDNN blocked-layout subgraphs for convs).
+  bool optimize_for_inference = false;
   // Forward runs on the warm-up batch per layout candidate (timings take the best).
   int warmup_runs = 2;
   // Largest batch one forward gets; larger Run() calls are split. A model whose forward fails

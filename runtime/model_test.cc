@@ -12,6 +12,7 @@
 #include <torch/script.h>
 
 #include "runtime/model_repository.h"
+#include "runtime/object_detector.h"
 
 namespace stratus::runtime {
 namespace {
@@ -253,6 +254,55 @@ TEST_F(ModelTest, RepositoryServesGoodModelsBesideBrokenOnes) {
   EXPECT_EQ((*repo)->Get("nope").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ModelRepository::Load((dir_ / "nope").string(), RuntimeOptions{}).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+
+TEST_F(ModelTest, ObjectDetectorOnAYoloV8ExportWithLetterbox) {
+  // [B, 4+2, N=2]: box 0 (cx 50, cy 50, 20x10) cat 0.1 / dog 0.9; box 1 low scores.
+  const fs::path f = Folder("objects", R"(
+name: objects
+task: object_detection
+input: {width: 100, height: 100, resize: letterbox, color: rgb, mean: 0, std: 255}
+decoder: {type: yolo, layout: v8}
+labels: [cat, dog]
+)");
+  torch::jit::Module m("TinyYolo");
+  m.register_buffer("out", torch::tensor({50.f, 10.f, 50.f, 30.f, 20.f, 4.f, 10.f, 4.f,  //
+                                          0.1f, 0.2f, 0.9f, 0.1f})
+                               .reshape({1, 6, 2}));
+  m.define(R"(
+def forward(self, x):
+    return self.out.expand(x.size(0), -1, -1) + x.mean() * 0.0
+)");
+  m.save((f / "model.pt").string());
+  auto repo = ModelRepository::Load(dir_.string(), RuntimeOptions{});
+  ASSERT_TRUE(repo.ok());
+  auto det = ObjectDetector::Create(**repo, "objects");
+  ASSERT_TRUE(det.ok()) << det.status();
+  // 200x100 letterboxed into 100x100: scale 0.5, 25 px bands above and below.
+  cv::Mat img(100, 200, CV_8UC3, cv::Scalar(1, 2, 3));
+  auto d = (*det)->Detect({img}, DetectOptions{});
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_THAT((*d)[0], SizeIs(1));
+  EXPECT_EQ((*d)[0][0].label, "dog");
+  EXPECT_NEAR((*d)[0][0].box.left, 0.4, 1e-5);
+  EXPECT_NEAR((*d)[0][0].box.top, 0.4, 1e-5);    // (45 - 25) / 0.5 / 100
+  EXPECT_NEAR((*d)[0][0].box.width, 0.2, 1e-5);
+  EXPECT_NEAR((*d)[0][0].box.height, 0.2, 1e-5);
+  DetectOptions only_cats;
+  only_cats.classes = {"cat"};
+  d = (*det)->Detect({img}, only_cats);
+  ASSERT_TRUE(d.ok());
+  EXPECT_THAT((*d)[0], SizeIs(0));
+  DetectOptions bad;
+  bad.classes = {"zebra"};
+  EXPECT_EQ((*det)->Detect({img}, bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = DetectOptions{};
+  bad.min_confidence = 1.5f;
+  EXPECT_EQ((*det)->Detect({img}, bad).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*det)->Detect({cv::Mat()}, DetectOptions{}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ObjectDetector::Create(**repo, "nope").status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
