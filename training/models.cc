@@ -31,6 +31,18 @@ torch::jit::Module BuildNgramBag(const ModelSpec& spec, const NgramBagInfo& info
   emb[0].zero_();
   m.register_parameter("emb", emb.requires_grad_(true), false);
   m.register_buffer("lex", info.lexicon.to(torch::kFloat32).contiguous());
+  // Direct path from the lexicon channel to the logits, past the hidden layer and its dropout:
+  // a lexicon word the training data never showed still moves the prediction.
+  // Starts as a lexicon classifier: positive valence votes for the positive class, negative
+  // valence for the negative one (when the job names them, as a MIXED output does).
+  torch::Tensor w3 = torch::zeros({c, 2});
+  if (info.mixed_positive >= 0 && info.mixed_negative >= 0) {
+    w3[info.mixed_positive][0] = 2.0;
+    w3[info.mixed_positive][1] = -2.0;
+    w3[info.mixed_negative][0] = -2.0;
+    w3[info.mixed_negative][1] = 2.0;
+  }
+  m.register_parameter("w3", w3.requires_grad_(true), false);
   const bool hidden = spec.hidden > 0;
   if (hidden) {
     m.register_parameter("w1", KaimingWeight({spec.hidden, in}, in).requires_grad_(true), false);
@@ -67,12 +79,12 @@ def head(self, sums: Tensor, counts: Tensor) -> Tensor:
   if (hidden) {
     src << absl::StrFormat(R"(    h = torch.relu(torch.linear(x, self.w1, self.b1))
     h = torch.dropout(h, %f, self.training)
-    return torch.linear(h, self.w2, self.b2)
+    return torch.linear(h, self.w2, self.b2) + torch.matmul(lxn, self.w3.t())
 )",
                            spec.dropout);
   } else {
     src << absl::StrFormat(R"(    x = torch.dropout(x, %f, self.training)
-    return torch.linear(x, self.w2, self.b2)
+    return torch.linear(x, self.w2, self.b2) + torch.matmul(lxn, self.w3.t())
 )",
                            spec.dropout);
   }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Trains the default mask classifier (jobs/mask.yaml, issue 5) into $STRATUS_MODEL_DIR/mask
+# unless the model there was trained from the same job file by the same trainer version
+# (training/VERSION). First builds the three-class set with stratus-prepare-masks (the
+# mask_worn_incorrectly class is synthesised, see training/MASK.md) under $STRATUS_CACHE/data.
+set -euo pipefail
+BUILD_DIR=${1:-build}
+: "${STRATUS_MODEL_DIR:?}"
+cd "$(dirname "$0")/../.."
+JOB=jobs/mask.yaml
+OUT="$STRATUS_MODEL_DIR/mask"
+KEY=$(cat "$JOB" training/VERSION | sha256sum | cut -c1-16)
+if [ -f "$OUT/model.pt" ] && [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$KEY" ]; then
+  echo "mask: trained model present ($KEY)"
+  exit 0
+fi
+for t in stratus_train_bin stratus_prepare_masks; do
+  cmake --build "$BUILD_DIR" --target "$t"
+done
+CACHE=${STRATUS_CACHE:-$HOME/.cache/stratus}
+DATA=${STRATUS_DATA:-../shared/data}
+"$BUILD_DIR/bin/stratus-prepare-masks" --data "$DATA/masks" --out "$CACHE/data/masks3"
+echo "mask: training $JOB (key $KEY)"
+STRATUS_CACHE="$CACHE" "$BUILD_DIR/bin/stratus-train" "$JOB" --no-progress \
+  --set "output.dir=$OUT" \
+  --set "checkpoint.dir=$CACHE/checkpoints/mask-$KEY"
+echo "$KEY" > "$OUT/stamp"
+rm -rf "$CACHE/checkpoints/mask-$KEY"
