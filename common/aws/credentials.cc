@@ -1,14 +1,17 @@
 #include "common/aws/credentials.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -86,7 +89,7 @@ std::vector<Section> ParseIni(const std::string& text) {
   return sections;
 }
 
-absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
+absl::Status EnsureParentDir(const std::string& path) {
   std::filesystem::path p(path);
   std::error_code ec;
   if (p.has_parent_path() && !std::filesystem::exists(p.parent_path(), ec)) {
@@ -97,7 +100,40 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
     }
     ::chmod(p.parent_path().c_str(), 0700);
   }
-  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
+  return absl::OkStatus();
+}
+
+// An exclusive advisory lock on "<path>.lock" (flock), so that services started together
+// (`stratus up`) agree on one generated key pair instead of overwriting each other's.
+class FileLock {
+ public:
+  static absl::StatusOr<std::unique_ptr<FileLock>> Acquire(const std::string& path) {
+    if (absl::Status s = EnsureParentDir(path); !s.ok()) return s;
+    std::string lock_path = path + ".lock";
+    int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot open ", lock_path, ": ", std::strerror(errno)));
+    }
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return absl::InternalError(absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(err)));
+    }
+    return std::unique_ptr<FileLock>(new FileLock(fd));
+  }
+  ~FileLock() { ::close(fd_); }  // releases the lock
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  if (absl::Status s = EnsureParentDir(path); !s.ok()) return s;
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = absl::StrCat(path, ".tmp.", ::getpid(), ".", counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     return absl::PermissionDeniedError(
@@ -200,8 +236,11 @@ absl::StatusOr<AwsCredentials> ReadSharedCredentialsFile(const std::string& path
   return absl::NotFoundError(absl::StrCat("no profile [", profile, "] in ", path));
 }
 
-absl::Status WriteSharedCredentialsFile(const std::string& path, const std::string& profile,
-                                        const AwsCredentials& creds) {
+namespace {
+
+// WriteSharedCredentialsFile without taking the lock (the caller holds it).
+absl::Status WriteSharedCredentialsFileLocked(const std::string& path, const std::string& profile,
+                                              const AwsCredentials& creds) {
   if (profile.empty() || profile.find_first_of("[]\r\n") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat("invalid profile name: '", profile, "'"));
   }
@@ -236,6 +275,15 @@ absl::Status WriteSharedCredentialsFile(const std::string& path, const std::stri
   return WriteFileAtomically(path, out);
 }
 
+}  // namespace
+
+absl::Status WriteSharedCredentialsFile(const std::string& path, const std::string& profile,
+                                        const AwsCredentials& creds) {
+  absl::StatusOr<std::unique_ptr<FileLock>> lock = FileLock::Acquire(path);
+  if (!lock.ok()) return lock.status();
+  return WriteSharedCredentialsFileLocked(path, profile, creds);
+}
+
 absl::StatusOr<AwsCredentials> LoadCredentials(const CredentialSources& sources) {
   if (!sources.access_key_id.empty() || !sources.secret_access_key.empty()) {
     if (sources.access_key_id.empty() || sources.secret_access_key.empty()) {
@@ -261,10 +309,16 @@ absl::StatusOr<AwsCredentials> LoadCredentials(const CredentialSources& sources)
   absl::StatusOr<AwsCredentials> read =
       ReadSharedCredentialsFile(sources.shared_credentials_file, sources.profile);
   if (read.ok() || !absl::IsNotFound(read.status()) || !sources.create_if_missing) return read;
+  // Generate under the lock, after reading again: another process may have just written it.
+  absl::StatusOr<std::unique_ptr<FileLock>> lock =
+      FileLock::Acquire(sources.shared_credentials_file);
+  if (!lock.ok()) return lock.status();
+  read = ReadSharedCredentialsFile(sources.shared_credentials_file, sources.profile);
+  if (read.ok() || !absl::IsNotFound(read.status())) return read;
   absl::StatusOr<AwsCredentials> fresh = GenerateCredentials();
   if (!fresh.ok()) return fresh.status();
-  if (absl::Status s =
-          WriteSharedCredentialsFile(sources.shared_credentials_file, sources.profile, *fresh);
+  if (absl::Status s = WriteSharedCredentialsFileLocked(sources.shared_credentials_file,
+                                                        sources.profile, *fresh);
       !s.ok()) {
     return s;
   }

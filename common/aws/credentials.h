@@ -69,6 +69,8 @@ absl::StatusOr<AwsCredentials> ReadSharedCredentialsFile(
 // Writes `creds` under `[profile]`, keeping the file's other profiles as they were. Atomic
 // (a temporary file in the same folder, fsync, rename) and created with mode 0600 (the final
 // file is 0600 whatever it was before). Creates the parent folder if missing (mode 0700).
+// Serialised with other writers and with LoadCredentials' generation through an flock on
+// "<path>.lock" (left in place, mode 0600).
 absl::Status WriteSharedCredentialsFile(const std::string& path, const std::string& profile,
                                         const AwsCredentials& creds);
 
@@ -89,8 +91,11 @@ struct CredentialSources {
   bool write_explicit_keys = false;
 };
 
-// Resolves `sources` as documented there. NOT_FOUND when nothing is configured and
-// create_if_missing is false; file errors as ReadSharedCredentialsFile/WriteSharedCredentialsFile.
+// Resolves `sources` as documented there. Processes that start together with the same file and
+// create_if_missing (e.g. recognition and sentiment under `stratus up`) all get the same
+// generated pair: generation happens under the file's lock, after reading it again. NOT_FOUND when
+// nothing is configured and create_if_missing is false; file errors as
+// ReadSharedCredentialsFile/WriteSharedCredentialsFile.
 absl::StatusOr<AwsCredentials> LoadCredentials(const CredentialSources& sources);
 
 }  // namespace stratus::aws

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -77,13 +78,12 @@ TEST_F(CredentialsFileTest, WriteThenReadWithMode0600) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->access_key_id, c.access_key_id);
   EXPECT_EQ(back->secret_access_key, c.secret_access_key);
-  // No temporary files left behind.
-  int files = 0;
+  // No temporary files left behind: the file and its lock only.
+  std::set<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(dir_ / "sub")) {
-    (void)e;
-    ++files;
+    names.insert(e.path().filename().string());
   }
-  EXPECT_EQ(files, 1);
+  EXPECT_EQ(names, (std::set<std::string>{"credentials", "credentials.lock"}));
 }
 
 TEST_F(CredentialsFileTest, KeepsOtherProfilesAndReplacesOwn) {
@@ -155,6 +155,25 @@ TEST_F(CredentialsFileTest, LoadCredentialsPrecedenceAndFirstStart) {
 
   src.secret_access_key = "";
   EXPECT_TRUE(absl::IsInvalidArgument(LoadCredentials(src).status()));
+}
+
+TEST_F(CredentialsFileTest, ConcurrentFirstStartsAgreeOnOneKeyPair) {
+  // Separate open file descriptions, so flock contends between threads as between processes.
+  std::string path = (dir_ / "var" / "credentials").string();
+  CredentialSources src;
+  src.shared_credentials_file = path;
+  src.create_if_missing = true;
+  std::vector<std::string> ids(16);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    threads.emplace_back([&, i] {
+      absl::StatusOr<AwsCredentials> c = LoadCredentials(src);
+      ids[i] = c.ok() ? c->access_key_id : c.status().ToString();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const std::string& id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_EQ(ReadSharedCredentialsFile(path)->access_key_id, ids[0]);
 }
 
 }  // namespace
