@@ -26,7 +26,7 @@ inline constexpr char kFaceApiVersion[] = "1.7.15";
 inline constexpr char kFaceApiIntegrity[] =
     "sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDXFnvrdHTXDw==";
 // Bump when the generated modules or configs change: it invalidates every cached import.
-inline constexpr char kImporterVersion[] = "imp.2";
+inline constexpr char kImporterVersion[] = "imp.3";
 
 struct FaceApiImportOptions {
   // Root of the extracted npm package (the folder holding package.json and model/). Required.
