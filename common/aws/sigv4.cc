@@ -363,6 +363,14 @@ absl::StatusOr<SigV4Identity> SigV4Verifier::Verify(const HttpRequest& request) 
       p.signed_headers.end()) {
     return Incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   }
+  for (const std::string& name : options_.signed_when_present) {
+    if (request.headers.count(name) > 0 &&
+        std::find(p.signed_headers.begin(), p.signed_headers.end(), name) ==
+            p.signed_headers.end()) {
+      return Incomplete(
+          absl::StrCat("'", name, "' must be a 'SignedHeader' in the AWS Authorization."));
+    }
+  }
 
   std::optional<AwsCredentials> creds =
       credentials_ ? credentials_->Find(p.access_key_id) : std::nullopt;

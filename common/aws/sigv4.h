@@ -19,7 +19,8 @@
 // Verification errors are AwsError statuses (common/aws/aws_error.h) with the exception names
 // and HTTP statuses the AWS SDKs expect:
 //   no Authorization header                     MissingAuthenticationTokenException 400
-//   malformed Authorization / X-Amz-Date        IncompleteSignatureException 400
+//   malformed Authorization / X-Amz-Date,       IncompleteSignatureException 400
+//   host or a present x-amz-target not signed
 //   unknown access key, wrong session token     UnrecognizedClientException 400
 //   date more than max_clock_skew off           InvalidSignatureException 400 ("Signature
 //                                               expired: ..." / "Signature not yet current: ...")
@@ -138,6 +139,10 @@ class SigV4Verifier {
     // Accept x-amz-content-sha256: UNSIGNED-PAYLOAD (body not covered by the signature). Off:
     // for the JSON protocol the body is the request, so it must be signed.
     bool allow_unsigned_payload = false;
+    // Lower-cased headers that must be signed when the request has them (host always must).
+    // X-Amz-Target: otherwise a signed DescribeCollection could be replayed, within the clock
+    // window, as a DeleteCollection with the same body. Every AWS SDK signs it.
+    std::vector<std::string> signed_when_present = {"x-amz-target"};
     // Clock, injectable for tests; null means absl::Now.
     std::function<absl::Time()> clock;
   };

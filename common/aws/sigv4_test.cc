@@ -434,6 +434,23 @@ TEST_F(SigV4Test, MalformedAuthorization) {
   EXPECT_THAT(std::string(st.message()), HasSubstr("Date in Credential scope does not match"));
 }
 
+TEST_F(SigV4Test, TargetMustBeSignedWhenPresent) {
+  absl::Time t = SuiteTime();
+  SigningParams p;
+  p.credentials = {kAkid, kSecret, ""};
+  p.service = "rekognition";
+  p.time = t;
+  std::map<std::string, std::string> h = {{"host", "h"}};
+  ASSERT_TRUE(SignRequest(p, "POST", "/", "", "{}", &h).ok());
+  HttpRequest r = Req("POST", "/", "", h, "{}");
+  EXPECT_TRUE(Verifier(t).Verify(r).ok());
+  // The same signature with a target added afterwards: a replay under another operation.
+  r.headers["x-amz-target"] = "RekognitionService.DeleteCollection";
+  auto st = Verifier(t).Verify(r).status();
+  EXPECT_TRUE(IsAwsError(st, "IncompleteSignatureException")) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("'x-amz-target' must be a 'SignedHeader'"));
+}
+
 TEST_F(SigV4Test, ScopeMustNameTheService) {
   absl::Time t = SuiteTime();
   SigV4Verifier::Options o;
