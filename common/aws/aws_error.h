@@ -58,8 +58,9 @@ struct AwsErrorDefaults {
 //   PERMISSION_DENIED, UNAUTHENTICATED -> AccessDeniedException 400
 //   RESOURCE_EXHAUSTED -> ProvisionedThroughputExceededException 400 (request rate over a limit)
 //   UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED -> ThrottlingException 500 ("Amazon Rekognition is
-//     temporarily unable to process the request"; Rekognition documents it as a 500, and the
-//     SDKs retry it)
+//     temporarily unable to process the request"; the service model makes it a server fault,
+//     the others here client faults: checked in @aws-sdk/client-rekognition 3.1142; the SDKs
+//     retry both throttling names)
 //   UNIMPLEMENTED -> InvalidParameterException 400 (e.g. a feature not configured here)
 //   INTERNAL, UNKNOWN, DATA_LOSS, anything else -> InternalServerError 500
 AwsErrorDefaults RekognitionErrorDefaults();
