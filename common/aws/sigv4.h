@@ -18,7 +18,8 @@
 //
 // Verification errors are AwsError statuses (common/aws/aws_error.h) with the exception names
 // and HTTP statuses the AWS SDKs expect:
-//   no Authorization header                     MissingAuthenticationTokenException 400
+//   no Authorization header                     MissingAuthenticationTokenException 403
+//   (statuses as in AWS's "Common Errors" tables; the SDKs go by the exception name)
 //   malformed Authorization / X-Amz-Date,       IncompleteSignatureException 400
 //   host or a present x-amz-target not signed
 //   unknown access key, wrong session token     UnrecognizedClientException 400
