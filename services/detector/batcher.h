@@ -60,6 +60,11 @@ struct BatcherOptions {
   // Items waiting per model (not counting the batch running) beyond which Submit() fails with
   // RESOURCE_EXHAUSTED.
   int max_queue_size = 256;
+  // Do not make a lone item wait for company that has not been coming: after a wait that
+  // ended with a batch of one, the next lone item runs at once; as soon as the worker finds
+  // more than one item queued, waiting resumes. A single sequential caller then pays no delay,
+  // while concurrent callers still fill batches. false: always wait (Triton's behaviour).
+  bool skip_delay_when_idle = true;
   // Where the metrics go; not owned, must outlive the batcher. nullptr: no metrics.
   metrics::Registry* metrics = nullptr;
 };
@@ -202,6 +207,7 @@ class Batcher {
     std::condition_variable cv;
     std::deque<Pending> pending;
     bool stop = false;
+    bool wait_for_company = true;  // see BatcherOptions::skip_delay_when_idle
     std::thread worker;
   };
 
@@ -221,14 +227,21 @@ class Batcher {
       {
         std::unique_lock<std::mutex> lock(q->mu);
         q->cv.wait(lock, [q] { return q->stop || !q->pending.empty(); });
+        bool waited_alone = false;
         if (!q->stop) {
-          // The delay bound runs from the arrival of the oldest item: an item that already
-          // waited while the previous batch ran does not wait again.
-          const Clock::time_point until = q->pending.front().enqueued + options_.max_queue_delay;
-          q->cv.wait_until(lock, until, [q] {
-            return q->stop || static_cast<int>(q->pending.size()) >= q->max_batch;
-          });
+          if (q->pending.size() > 1) q->wait_for_company = true;
+          if (q->wait_for_company || !options_.skip_delay_when_idle) {
+            // The delay bound runs from the arrival of the oldest item: an item that already
+            // waited while the previous batch ran does not wait again.
+            const Clock::time_point until =
+                q->pending.front().enqueued + options_.max_queue_delay;
+            q->cv.wait_until(lock, until, [q] {
+              return q->stop || static_cast<int>(q->pending.size()) >= q->max_batch;
+            });
+            waited_alone = q->pending.size() == 1;
+          }
         }
+        if (waited_alone && q->max_batch > 1) q->wait_for_company = false;
         if (q->stop) {
           std::deque<Pending> rest = std::move(q->pending);
           q->pending.clear();

@@ -65,8 +65,10 @@ struct Recorder {
   }
 };
 
-BatcherOptions Opts(int max_batch, std::chrono::microseconds delay, int queue = 256) {
+BatcherOptions Opts(int max_batch, std::chrono::microseconds delay, int queue = 256,
+                    bool skip_delay_when_idle = false) {
   BatcherOptions o;
+  o.skip_delay_when_idle = skip_delay_when_idle;
   o.max_batch_size = max_batch;
   o.max_queue_delay = delay;
   o.max_queue_size = queue;
@@ -139,6 +141,46 @@ TEST(BatcherTest, ALoneItemWaitsAtMostTheDelay) {
   const auto start0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(b0.Submit("m", 1).get().value.ok());
   EXPECT_LT(std::chrono::steady_clock::now() - start0, 50ms);
+}
+
+TEST(BatcherTest, ALoneSequentialCallerStopsWaitingAndConcurrentCallersStillBatch) {
+  Recorder rec;
+  IntBatcher b(Opts(4, 100ms, 256, /*skip_delay_when_idle=*/true));
+  ASSERT_TRUE(b.AddModel("m", rec.Fn()).ok());
+  // The first lone item waits the delay in vain...
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(b.Submit("m", 1).get().value.ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 95ms);
+  // ... so the next lone ones run at once.
+  start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(b.Submit("m", i).get().value.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 90ms);
+  // Items found queued together turn waiting back on.
+  Gate gate;
+  std::vector<std::vector<int>> batches;
+  std::atomic<int> calls{0};
+  IntBatcher b2(Opts(4, 100ms, 256, /*skip_delay_when_idle=*/true));
+  ASSERT_TRUE(b2.AddModel("m", [&](std::vector<int>& batch) -> absl::StatusOr<std::vector<int>> {
+                  batches.push_back(batch);  // only the worker thread writes
+                  calls++;
+                  if (batch[0] == 100) gate.Wait();
+                  return batch;
+                }).ok());
+  ASSERT_TRUE(b2.Submit("m", 1).get().value.ok());  // waits in vain: waiting off
+  auto busy = b2.Submit("m", 100);                  // runs at once and holds the worker
+  for (int i = 0; i < 5000 && calls.load() < 2; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(calls.load(), 2);
+  auto two = b2.Submit("m", 2);
+  auto three = b2.Submit("m", 3);
+  gate.Open();
+  ASSERT_TRUE(busy.get().value.ok());
+  ASSERT_TRUE(two.get().value.ok());
+  ASSERT_TRUE(three.get().value.ok());
+  start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(b2.Submit("m", 4).get().value.ok());  // waiting is on again
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 95ms);
+  EXPECT_THAT(batches, ElementsAre(ElementsAre(1), ElementsAre(100), ElementsAre(2, 3),
+                                   ElementsAre(4)));
 }
 
 TEST(BatcherTest, EightConcurrentCallersAreBatchedTogether) {

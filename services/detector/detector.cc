@@ -1,5 +1,7 @@
 #include "services/detector/detector.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -40,6 +42,13 @@ const char* ModelStateKindName(ModelStateKind s) {
       return "FAILED";
   }
   return "UNKNOWN";
+}
+
+void TuneAllocatorForImages() {
+  // Buffers up to 32 MiB (glibc's ceiling for this setting) come from the heap instead of
+  // mmap/munmap, and the heap is trimmed only beyond 512 MiB of free memory at the top.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
 }
 
 bool IsDetectionTask(const std::string& task) {
@@ -142,6 +151,8 @@ absl::Status Detector::LoadLocked() {
   po.allow_missing_stages = true;
   if (auto pipeline = runtime::FacePipeline::Create(*repository_, po); pipeline.ok()) {
     pipeline_ = std::move(*pipeline);
+  } else if (repository_->Get("faces").status().code() == absl::StatusCode::kNotFound) {
+    SLOG(INFO) << "face pipeline off: no 'faces' model loaded";
   } else {
     SLOG(WARNING) << "face pipeline unavailable" << Kv("error", pipeline.status().message());
   }

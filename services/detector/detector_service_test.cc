@@ -457,14 +457,20 @@ TEST(DetectorRealModelsTest, FindsPeopleInThePhotos) {
     req.set_model("objects");
     req.mutable_image()->set_bytes(ReadAll(photo));
     req.add_classes("person");
+    // NanoDet-m's scores are low (human's default threshold is 0.2; its best score on the
+    // golden sample is 0.57): ask for its own threshold, not the API's default 0.5.
+    req.set_min_confidence(0.2f);
     v1::DetectResponse resp;
     grpc::ClientContext ctx;
     grpc::Status s = server->stub->Detect(&ctx, req, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
+    std::cout << photo.filename() << ":";
+    for (const auto& d : resp.detections()) std::cout << " " << d.label() << " " << d.confidence();
+    std::cout << "\n";
     ASSERT_GE(resp.detections_size(), 1) << "no person found";
     for (const auto& d : resp.detections()) {
       EXPECT_EQ(d.label(), "person");
-      EXPECT_GE(d.confidence(), 0.5f);
+      EXPECT_GE(d.confidence(), 0.2f);
       EXPECT_GT(d.box().width(), 0);
       EXPECT_LE(d.box().left() + d.box().width(), 1.0001f);
     }

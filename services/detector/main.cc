@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << s.message() << "\n";
     return 2;
   }
+  stratus::detector::TuneAllocatorForImages();
   auto host = stratus::ServiceHost::Create(common.host);
   if (!host.ok()) {
     std::cerr << "error: " << host.status().message() << "\n";
