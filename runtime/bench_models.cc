@@ -246,13 +246,23 @@ int main(int argc, char** argv) {
     faces = (*r)[0].size();
   }
   std::vector<double> t, cpu;
+  std::vector<double> st[5];
   for (int r = 0; r < a.runs; ++r) {
     const auto t0 = Clock::now();
     const double c0 = CpuMs();
-    (void)(*pipeline)->Analyze({rgb}, AnalyzeOptions{});
+    stratus::runtime::FaceStageTimes times;
+    (void)(*pipeline)->Analyze({rgb}, AnalyzeOptions{}, &times);
     t.push_back(Ms(t0));
     cpu.push_back(CpuMs() - c0);
+    st[0].push_back(times.detect_ms);
+    st[1].push_back(times.landmarks_ms);
+    st[2].push_back(times.descriptor_ms);
+    st[3].push_back(times.age_gender_ms);
+    st[4].push_back(times.expressions_ms);
   }
+  std::printf("face pipeline stages (median ms): detect %.1f, landmarks %.1f, descriptor %.1f, "
+              "age/gender %.1f, expressions %.1f\n",
+              Median(st[0]), Median(st[1]), Median(st[2]), Median(st[3]), Median(st[4]));
   double ref_ms = 0;
   std::string sample = a.image.substr(a.image.find_last_of('/') + 1);
   sample = sample.substr(0, sample.find('.'));

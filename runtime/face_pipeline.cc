@@ -1,6 +1,7 @@
 #include "runtime/face_pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -157,7 +158,18 @@ absl::StatusOr<std::unique_ptr<FacePipeline>> FacePipeline::Create(const ModelRe
 }
 
 absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
-    absl::Span<const cv::Mat> images, const AnalyzeOptions& options) const {
+    absl::Span<const cv::Mat> images, const AnalyzeOptions& options,
+    FaceStageTimes* times) const {
+  FaceStageTimes local;
+  FaceStageTimes& t = times ? *times : local;
+  t = FaceStageTimes{};
+  auto clock = std::chrono::steady_clock::now();
+  auto lap = [&clock]() {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - clock).count();
+    clock = now;
+    return ms;
+  };
   for (size_t i = 0; i < images.size(); ++i) {
     if (images[i].empty() || images[i].type() != CV_8UC3) {
       return absl::InvalidArgumentError(
@@ -184,6 +196,7 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
   dopt.max_results = options.max_faces;
   auto detections = detector_->Run(images, dopt);
   if (!detections.ok()) return detections.status();
+  t.detect_ms = lap();
 
   // Every face of every image, with where it came from.
   struct Ref {
@@ -211,6 +224,7 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
       crops.push_back(images[i](crop));
     }
   }
+  t.faces = static_cast<int>(refs.size());
   if (!need_landmarks || refs.empty()) return result;
 
   // 2. Landmarks on the detection crops.
@@ -253,6 +267,7 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
     ac.push_back(aligned_crops[k]);
     dc.push_back(dlib_crops[k]);
   }
+  t.landmarks_ms = lap();
 
   // 3. Descriptor, age/gender and expressions on the aligned crops.
   if (options.descriptor) {
@@ -261,6 +276,7 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
     for (size_t j = 0; j < idx.size(); ++j) {
       result[refs[idx[j]].image][refs[idx[j]].face].descriptor = std::move((*p)[j].embedding);
     }
+    t.descriptor_ms = lap();
   }
   if (options.age_gender) {
     auto p = RunCrops(age_gender_, ac);
@@ -276,6 +292,7 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
         f.gender_probability = *best;
       }
     }
+    t.age_gender_ms = lap();
   }
   if (options.expressions) {
     auto p = RunCrops(expressions_, ac);
@@ -288,6 +305,7 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
         f.expressions.emplace_back(LabelFor(labels, static_cast<int>(c)), probs[c]);
       }
     }
+    t.expressions_ms = lap();
   }
   return result;
 }

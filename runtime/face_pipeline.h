@@ -90,6 +90,16 @@ struct AnalyzeOptions {
   bool quality = true;
 };
 
+// Wall time of each stage of one Analyze() call (for metrics and benchmarks).
+struct FaceStageTimes {
+  double detect_ms = 0;
+  double landmarks_ms = 0;
+  double descriptor_ms = 0;
+  double age_gender_ms = 0;
+  double expressions_ms = 0;
+  int faces = 0;
+};
+
 class FacePipeline {
  public:
   struct Options {
@@ -109,8 +119,10 @@ class FacePipeline {
 
   // Per image (8-bit RGB), the faces found, by decreasing score. InvalidArgument for an empty or
   // non-RGB image; FailedPrecondition if a requested stage has no model.
+  // `times`, when given, receives the time spent in each stage.
   absl::StatusOr<std::vector<std::vector<Face>>> Analyze(absl::Span<const cv::Mat> rgb_images,
-                                                         const AnalyzeOptions& options) const;
+                                                         const AnalyzeOptions& options,
+                                                         FaceStageTimes* times = nullptr) const;
 
  private:
   FacePipeline() = default;

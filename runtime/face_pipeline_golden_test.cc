@@ -121,6 +121,7 @@ TEST_P(FacePipelineGoldenTest, MatchesFaceApi) {
   ASSERT_EQ(faces.size(), ref.size()) << name << ": number of faces";
 
   std::vector<bool> used(faces.size(), false);
+  double worst_px = 0, worst_cos = 1, worst_age = 0, worst_prob = 0, worst_iou = 1;
   for (size_t g = 0; g < ref.size(); ++g) {
     const auto& r = ref[g];
     const auto& rb = r["detection"]["box"];
@@ -151,6 +152,8 @@ TEST_P(FacePipelineGoldenTest, MatchesFaceApi) {
                                            f.landmarks[i].y - pos[i][1].get<double>()));
     }
     EXPECT_LE(max_px, 1.0) << "largest landmark deviation in pixels";
+    worst_px = std::max(worst_px, max_px);
+    worst_iou = std::min(worst_iou, best_iou);
 
     const auto& gd = r["descriptor"];
     ASSERT_EQ(f.descriptor.size(), gd.size());
@@ -162,6 +165,10 @@ TEST_P(FacePipelineGoldenTest, MatchesFaceApi) {
       nb += b * b;
     }
     EXPECT_GE(dot / std::sqrt(na * nb), 0.999) << "descriptor cosine";
+    worst_cos = std::min(worst_cos, dot / std::sqrt(na * nb));
+    worst_age = std::max(worst_age, std::fabs(f.age - r["age"].get<double>()));
+    worst_prob = std::max(worst_prob, std::fabs(f.gender_probability -
+                                                 r["genderProbability"].get<double>()));
 
     EXPECT_NEAR(f.age, r["age"].get<double>(), 1.0);
     EXPECT_EQ(f.gender, r["gender"].get<std::string>());
@@ -169,8 +176,12 @@ TEST_P(FacePipelineGoldenTest, MatchesFaceApi) {
     ASSERT_EQ(f.expressions.size(), 7u);
     for (const auto& [label, p] : f.expressions) {
       EXPECT_NEAR(p, r["expressions"][label].get<double>(), 0.01) << label;
+      worst_prob = std::max(worst_prob, std::fabs(p - r["expressions"][label].get<double>()));
     }
   }
+  std::printf("%s: %zu faces; worst: box IoU %.4f, landmark %.3f px, descriptor cosine %.6f, "
+              "age %.3f y, probability %.4f\n",
+              name.c_str(), faces.size(), worst_iou, worst_px, worst_cos, worst_age, worst_prob);
 }
 
 INSTANTIATE_TEST_SUITE_P(Samples, FacePipelineGoldenTest, ::testing::Values(1, 2, 3, 4, 5, 6));

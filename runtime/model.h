@@ -39,14 +39,15 @@ struct RuntimeOptions {
   int num_threads = 0;
   // Memory layout of the input and of 4-D weights on the CPU. "auto": time both on the warm-up
   // batch and keep the faster (channels_last is ~30x faster for oneDNN convs on AVX2 CPUs, but
-  // a model with an op that falls back to NCHW can lose); "channels_last"; "nchw".
+  // a model with an op that falls back to NCHW can lose, and 1x1 convolutions gain little);
+  // "channels_last"; "nchw".
   std::string layout = "auto";
   // Freeze the module (weights become constants, conv+bn folded) before running.
   bool freeze = true;
   // Also run torch.jit.optimize_for_inference (oneDNN blocked-layout subgraphs for convs).
   bool optimize_for_inference = false;
-  // Forward runs on the warm-up batch per layout candidate (timings take the best).
-  int warmup_runs = 2;
+  // Forward runs on the warm-up batch per layout candidate (the best process CPU time counts).
+  int warmup_runs = 3;
   // Largest batch one forward gets; larger Run() calls are split. A model whose forward fails
   // at batch 2 during warm-up (a batch of 1 baked in) gets 1.
   int max_batch_size = 32;
