@@ -197,7 +197,7 @@ TEST_F(EndpointTest, BadSignatureUnknownKeyAndUnsigned) {
       "POST", Url(),
       {{"content-type", kAmzJson11}, {"x-amz-target", "RekognitionService.ListCollections"}}, "{}");
   ASSERT_TRUE(none.ok());
-  ExpectError(*none, 403, "MissingAuthenticationTokenException");
+  ExpectError(*none, 400, "MissingAuthenticationTokenException");
 
   AwsJsonClientOptions stale = client_;
   stale.signing.time = absl::Now() - absl::Minutes(20);

@@ -338,7 +338,7 @@ SigV4Verifier::SigV4Verifier(const CredentialsStore* credentials, Options option
 absl::StatusOr<SigV4Identity> SigV4Verifier::Verify(const HttpRequest& request) const {
   std::string authorization = request.Header("authorization");
   if (authorization.empty()) {
-    return AwsError(403, "MissingAuthenticationTokenException",
+    return AwsError(400, "MissingAuthenticationTokenException",
                     "Request is missing Authentication Token");
   }
   absl::StatusOr<AuthorizationParts> parts = ParseAuthorization(authorization);

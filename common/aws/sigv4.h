@@ -18,8 +18,9 @@
 //
 // Verification errors are AwsError statuses (common/aws/aws_error.h) with the exception names
 // and HTTP statuses the AWS SDKs expect:
-//   no Authorization header                     MissingAuthenticationTokenException 403
-//   (statuses as in AWS's "Common Errors" tables; the SDKs go by the exception name)
+//   no Authorization header                     MissingAuthenticationTokenException 400
+//   (400 as JSON-protocol services such as DynamoDB answer it; AWS's Query-protocol "Common
+//   Errors" table says 403. The SDKs go by the exception name, not the status.)
 //   malformed Authorization / X-Amz-Date,       IncompleteSignatureException 400
 //   host or a present x-amz-target not signed
 //   unknown access key, wrong session token     UnrecognizedClientException 400
