@@ -138,7 +138,8 @@ class Converter {
   const NodeDef& node() const { return *node_; }
   const ConvertOptions& options() const { return o_; }
   size_t num_inputs() const { return node_->inputs.size(); }
-  Value& In(size_t i) { return *inputs_[i]; }
+  // Throws std::out_of_range (reported as an error naming the node) when the input is missing.
+  Value& In(size_t i) { return *inputs_.at(i); }
   absl::StatusOr<at::Tensor> ConstIn(size_t i) {
     if (i >= inputs_.size()) return Error("missing input ", i);
     if (!inputs_[i]->is_const) return Error("input ", i, " must be constant");
@@ -312,7 +313,7 @@ absl::StatusOr<std::vector<std::string>> Converter::OutputNames() const {
     for (const auto& n : g_.nodes)
       for (const auto& in : n.inputs) consumed.insert(SplitTensorName(in).first);
     for (const auto& n : g_.nodes)
-      if (n.op != "Const" && n.op != "Placeholder" && !consumed.count(n.name))
+      if (n.op != "Const" && n.op != "Placeholder" && n.op != "NoOp" && !consumed.count(n.name))
         out.push_back(n.name);
   }
   // Natural order: "Identity", "Identity_1", ..., "Identity_10".
@@ -898,6 +899,43 @@ absl::Status ConvOp(Converter& c, bool depthwise) {
   return absl::OkStatus();
 }
 
+// Conv2DBackpropInput (transposed convolution): conv_transpose2d without padding, then the
+// crop that TF's padding of the corresponding forward convolution implies.
+absl::Status ConvTransposeOp(Converter& c) {
+  GI_ASSIGN(SpatialAttrs s, ReadSpatial(c, "strides"));
+  GI_ASSIGN(std::vector<int64_t> sizes, c.ConstInts(0));
+  GI_ASSIGN(at::Tensor f, c.ConstIn(1));
+  Value& x = c.In(2);
+  if (sizes.size() != 4 || f.dim() != 4 || x.rank() != 4) return c.Error("expects rank-4 tensors");
+  const int64_t kh = f.size(0), kw = f.size(1), cout = f.size(2);
+  const int64_t oh = sizes[s.h], ow = sizes[s.w];
+  auto before = [&](int64_t out, int64_t k, int64_t st, int64_t dil, size_t axis) -> int64_t {
+    if (s.padding == "SAME") {
+      const int64_t n = (out + st - 1) / st;
+      return std::max<int64_t>((n - 1) * st + (k - 1) * dil + 1 - out, 0) / 2;
+    }
+    if (s.padding == "EXPLICIT" && s.explicit_pads.size() == 8) return s.explicit_pads[2 * axis];
+    return 0;
+  };
+  const int64_t pt = before(oh, kh, s.strides[0], s.dilations[0], s.h);
+  const int64_t pl = before(ow, kw, s.strides[1], s.dilations[1], s.w);
+  at::Tensor w = f.to(at::kFloat).permute({3, 2, 0, 1});  // [in (x), out, kh, kw]
+  w = c.options().channels_last ? w.contiguous(at::MemoryFormat::ChannelsLast) : w.contiguous();
+  const std::string xv = c.InPerm(x, s.want);
+  const std::string full = c.NewVar();
+  c.Emit(absl::StrCat(full, " = torch.conv_transpose2d(", xv, ", ", c.AddBuffer(w), ", None, ",
+                      Ints(s.strides), ", [0, 0], [0, 0], 1, ", Ints(s.dilations), ")"));
+  Value out;
+  out.var = c.NewVar();
+  out.shape = s.nhwc ? std::vector<int64_t>{x.shape[0], oh, ow, cout}
+                     : std::vector<int64_t>{x.shape[0], cout, oh, ow};
+  out.perm = s.want;
+  c.Emit(absl::StrCat(out.var, " = ", full, "[:, :, ", pt, ":", pt + oh, ", ", pl, ":", pl + ow,
+                      "]"));
+  c.SetOut(0, out);
+  return absl::OkStatus();
+}
+
 absl::Status PoolOp(Converter& c, bool max) {
   const NodeDef& n = c.node();
   GI_ASSIGN(SpatialAttrs s, ReadSpatial(c, "strides"));
@@ -1275,48 +1313,77 @@ absl::Status PackOp(Converter& c) {
   return absl::OkStatus();
 }
 
-absl::Status StridedSliceOp(Converter& c) {
-  const NodeDef& n = c.node();
-  Value& x = c.In(0);
-  GI_ASSIGN(std::vector<int64_t> begin, c.ConstInts(1));
-  GI_ASSIGN(std::vector<int64_t> end, c.ConstInts(2));
-  GI_ASSIGN(std::vector<int64_t> strides, c.ConstInts(3));
+// TF StridedSlice semantics (positive strides, no ellipsis) resolved per output axis.
+struct SliceDim {
+  enum Kind { kNewAxis, kShrink, kRange } kind = kRange;
+  int64_t begin = 0, end = 0, stride = 1;
+};
+
+absl::StatusOr<std::vector<SliceDim>> PlanStridedSlice(
+    const NodeDef& n, const std::vector<int64_t>& in_shape, const std::vector<int64_t>& begin,
+    const std::vector<int64_t>& end, const std::vector<int64_t>& strides,
+    std::vector<int64_t>* out_shape) {
+  auto err = [&](const std::string& m) {
+    return absl::InvalidArgumentError(absl::StrCat("node '", n.name, "' (StridedSlice): ", m));
+  };
   GI_ASSIGN(int64_t bm, AttrInt(n, "begin_mask", 0));
   GI_ASSIGN(int64_t em, AttrInt(n, "end_mask", 0));
   GI_ASSIGN(int64_t ellipsis, AttrInt(n, "ellipsis_mask", 0));
   GI_ASSIGN(int64_t newax, AttrInt(n, "new_axis_mask", 0));
   GI_ASSIGN(int64_t shrink, AttrInt(n, "shrink_axis_mask", 0));
-  if (ellipsis != 0) return c.Error("ellipsis_mask is not supported");
-  std::vector<std::string> idx;
-  std::vector<int64_t> shape;
+  if (ellipsis != 0) return err("ellipsis_mask is not supported");
+  if (end.size() != begin.size() || strides.size() != begin.size()) {
+    return err("begin, end and strides differ in length");
+  }
+  std::vector<SliceDim> plan;
+  out_shape->clear();
   size_t dim = 0;
   for (size_t i = 0; i < begin.size(); ++i) {
+    SliceDim d;
     if (newax & (1 << i)) {
-      idx.push_back("None");
-      shape.push_back(1);
+      d.kind = SliceDim::kNewAxis;
+      plan.push_back(d);
+      out_shape->push_back(1);
       continue;
     }
-    if (dim >= x.rank()) return c.Error("slice has more axes than the input");
-    const int64_t size = x.shape[dim++];
-    const int64_t st = strides[i];
-    if (st <= 0) return c.Error("negative or zero strides are not supported");
-    auto clamp = [&](int64_t v) {
-      if (v < 0) v += size;
-      return std::clamp<int64_t>(v, 0, size);
-    };
+    if (dim >= in_shape.size()) return err("slice has more axes than the input");
+    const int64_t size = in_shape[dim++];
+    d.stride = strides[i];
+    if (d.stride <= 0) return err("negative or zero strides are not supported");
+    auto clamp = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + size : v, 0, size); };
     if (shrink & (1 << i)) {
-      const int64_t b = begin[i] < 0 ? begin[i] + size : begin[i];
-      idx.push_back(std::to_string(b));
+      d.kind = SliceDim::kShrink;
+      d.begin = begin[i] < 0 ? begin[i] + size : begin[i];
+      if (d.begin < 0 || d.begin >= size) return err("shrink index out of range");
+      plan.push_back(d);
       continue;
     }
-    const int64_t b = (bm & (1 << i)) ? 0 : clamp(begin[i]);
-    const int64_t e = (em & (1 << i)) ? size : clamp(end[i]);
-    idx.push_back(absl::StrCat(b, ":", e, ":", st));
-    shape.push_back(std::max<int64_t>(0, (e - b + st - 1) / st));
+    d.begin = (bm & (1 << i)) ? 0 : clamp(begin[i]);
+    d.end = (em & (1 << i)) ? size : clamp(end[i]);
+    d.end = std::max(d.end, d.begin);
+    plan.push_back(d);
+    out_shape->push_back((d.end - d.begin + d.stride - 1) / d.stride);
   }
-  for (; dim < x.rank(); ++dim) {
-    idx.push_back(":");
-    shape.push_back(x.shape[dim]);
+  for (; dim < in_shape.size(); ++dim) {
+    plan.push_back(SliceDim{SliceDim::kRange, 0, in_shape[dim], 1});
+    out_shape->push_back(in_shape[dim]);
+  }
+  return plan;
+}
+
+absl::Status StridedSliceOp(Converter& c) {
+  Value& x = c.In(0);
+  GI_ASSIGN(std::vector<int64_t> begin, c.ConstInts(1));
+  GI_ASSIGN(std::vector<int64_t> end, c.ConstInts(2));
+  GI_ASSIGN(std::vector<int64_t> strides, c.ConstInts(3));
+  std::vector<int64_t> shape;
+  GI_ASSIGN(std::vector<SliceDim> plan,
+            PlanStridedSlice(c.node(), x.shape, begin, end, strides, &shape));
+  std::vector<std::string> idx;
+  for (const SliceDim& d : plan) {
+    if (d.kind == SliceDim::kNewAxis) idx.push_back("None");
+    else if (d.kind == SliceDim::kShrink) idx.push_back(std::to_string(d.begin));
+    else idx.push_back(absl::StrCat(d.begin, ":", d.end, ":", d.stride));
   }
   const std::string xv = c.InPerm(x, Identity(x.rank()));
   Value out = c.NewTensor(shape, Identity(shape.size()), x.dtype);
@@ -1482,6 +1549,8 @@ const std::map<std::string, OpFn>& OpTable() {
       {"StridedSlice", StridedSliceOp},
       {"DepthToSpace", DepthToSpaceOp},
       {"TopKV2", TopKOp},
+      {"Conv2DBackpropInput", ConvTransposeOp},
+      {"NoOp", [](Converter&) { return absl::OkStatus(); }},  // control only: no outputs
       {"GatherV2", GatherOp},
   };
   return *table;
@@ -1588,6 +1657,25 @@ absl::StatusOr<Tensors> FoldGather(const NodeDef&, const Tensors& in) {
   return Tensors{out.reshape(shape)};
 }
 
+absl::StatusOr<Tensors> FoldStridedSlice(const NodeDef& n, const Tensors& in) {
+  at::Tensor t = in.at(0);
+  std::vector<int64_t> shape;
+  auto plan = PlanStridedSlice(n, std::vector<int64_t>(t.sizes().begin(), t.sizes().end()),
+                               ToInts(in.at(1)), ToInts(in.at(2)), ToInts(in.at(3)), &shape);
+  if (!plan.ok()) return plan.status();
+  int64_t dim = 0;
+  for (const SliceDim& d : *plan) {
+    if (d.kind == SliceDim::kNewAxis) {
+      t = t.unsqueeze(dim++);
+    } else if (d.kind == SliceDim::kShrink) {
+      t = t.select(dim, d.begin);
+    } else {
+      t = t.slice(dim++, d.begin, d.end, d.stride);
+    }
+  }
+  return Tensors{t.contiguous()};
+}
+
 absl::StatusOr<Tensors> FoldPad(const NodeDef& n, const Tensors& in) {
   std::vector<int64_t> p = ToInts(in.at(1)), pads;
   for (size_t a = p.size() / 2; a-- > 0;) {
@@ -1637,6 +1725,7 @@ const std::map<std::string, FoldFn>& FoldTable() {
       {"Range", FoldRange},
       {"Shape", FoldShape},
       {"GatherV2", FoldGather},
+      {"StridedSlice", FoldStridedSlice},
       {"Pad", FoldPad},
       {"PadV2", FoldPad},
   };

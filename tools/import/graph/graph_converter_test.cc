@@ -353,6 +353,53 @@ TEST(GraphConverterTest, TopKAndGatherLikeCenternetPostprocessing) {
   EXPECT_FLOAT_EQ(values[0][1].item<float>(), 0.7f);
 }
 
+TEST(GraphConverterTest, TransposedConvolutionSame) {
+  // 3x3 -> 6x6, kernel 3, stride 2, SAME: the forward conv pads 0 before, 1 after.
+  GraphBuilder b;
+  b.Placeholder("x", {1, 3, 3, 2});
+  at::Tensor f = at::randn({3, 3, 4, 2});  // [kh, kw, out, in]
+  b.Const("sizes", at::tensor({1, 6, 6, 4}));
+  b.Const("f", f);
+  b.Op("up", "Conv2DBackpropInput", {"sizes", "f", "x"},
+       {{"strides", Ints({1, 2, 2, 1})}, {"padding", Str("SAME")}});
+  ConvertedModel m = Convert(b, {"up"});
+  at::Tensor x = at::randn({1, 3, 3, 2});
+  // By definition (the input gradient of the SAME conv): out[o * 2 + k - 0] += x[o] * f[k].
+  at::Tensor ref = at::zeros({1, 6, 6, 4});
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t j = 0; j < 3; ++j)
+      for (int64_t u = 0; u < 3; ++u)
+        for (int64_t v = 0; v < 3; ++v) {
+          const int64_t y = i * 2 + u, xx = j * 2 + v;
+          if (y >= 6 || xx >= 6) continue;
+          for (int64_t co = 0; co < 4; ++co)
+            for (int64_t ci = 0; ci < 2; ++ci)
+              ref[0][y][xx][co] += x[0][i][j][ci] * f[u][v][co][ci];
+        }
+  at::Tensor y = RunModel(m, ToNchw(x));
+  EXPECT_TRUE(at::allclose(y, ref, 1e-4, 1e-5)) << (y - ref).abs().max();
+}
+
+TEST(GraphConverterTest, StridedSliceOnComputedShapesIsFolded) {
+  // Shape -> StridedSlice -> Pack -> Reshape, as Keras exports write a reshape.
+  GraphBuilder b;
+  b.Placeholder("x", {1, 2, 2, 3});
+  b.Const("b0", at::tensor({0}));
+  b.Const("b1", at::tensor({1}));
+  b.Const("s1", at::tensor({1}));
+  b.Const("minus1", at::scalar_tensor(-1, at::kLong));
+  b.Const("two", at::scalar_tensor(2, at::kLong));
+  b.Op("shape", "Shape", {"x"});
+  b.Op("batch", "StridedSlice", {"shape", "b0", "b1", "s1"}, {{"shrink_axis_mask", json{{"i", "1"}}}});
+  b.Op("target", "Pack", {"batch", "minus1", "two"}, {{"axis", json{{"i", "0"}}}});
+  b.Op("rs", "Reshape", {"x", "target"});
+  ConvertedModel m = Convert(b, {"rs"});
+  at::Tensor x = at::randn({2, 2, 2, 3});  // batch 2 through a graph built at batch 1
+  at::Tensor y = RunModel(m, ToNchw(x));
+  EXPECT_TRUE(at::allclose(y, x.reshape({2, 6, 2})));
+  EXPECT_EQ(m.folded, 2);  // StridedSlice and Pack (Shape of the input is read statically)
+}
+
 TEST(GraphConverterTest, UnsupportedOpsAreListed) {
   GraphBuilder b;
   b.Placeholder("x", {1, 4});
