@@ -95,7 +95,7 @@ void Ingest::Start() {
   loop_ = std::thread([this] { Loop(); });
 }
 
-void Ingest::Stop() {
+void Ingest::Stop(bool release_leases) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return;
@@ -109,6 +109,7 @@ void Ingest::Stop() {
     workers.swap(workers_);
   }
   for (auto& [name, w] : workers) w->Stop();
+  if (!release_leases) return;
   if (auto s = leases_.ReleaseAll(); !s.ok()) {
     SLOG(WARNING) << "could not give leases back; they expire by themselves"
                   << Kv("error", s.message());

@@ -47,8 +47,9 @@ class Ingest {
   ~Ingest();
 
   void Start();
-  // Stops every worker and gives the leases back.
-  void Stop();
+  // Stops every worker and gives the leases back (unless told not to, as a replica that dies
+  // would not: tests use that to show failover).
+  void Stop(bool release_leases = true);
 
   absl::StatusOr<v1::StreamStatus> AddStream(const v1::StreamConfig& config, bool replace);
   absl::Status RemoveStream(const std::string& name);

@@ -1,0 +1,203 @@
+// The ingest core against a real PostgreSQL and a detector over real gRPC: a stand-in detector
+// that finds the bright square a synthetic video draws (so detections follow the picture), a
+// video file that plays in real time, the tracker, the event store and its spool.
+#include "services/ingest/ingest.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/embedded_postgres.h"
+#include "services/ingest/schema.h"
+#include "services/ingest/testing/square_detector.h"
+
+namespace stratus::ingest {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename F>
+bool Eventually(F f, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return f();
+}
+
+class IngestTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / absl::StrCat("stratus-ingest-", getpid());
+    fs::create_directories(dir_);
+    auto pg = EmbeddedPostgres::Start({.data_dir = (dir_ / "pg").string()});
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    pg_ = std::move(*pg);
+    auto db = Database::Create({.url = pg_->url()});
+    db_ = std::move(*db);
+    ASSERT_TRUE(db_->Migrate("ingest", Migrations()).ok());
+    detector_ = testing_util::StartSquareDetector();
+    ASSERT_NE(detector_, nullptr);
+    video_ = (dir_ / "square.avi").string();
+    // 6 s at 10 fps: a square crosses the frame in the first 3 s, then the room is empty.
+    testing_util::WriteSquareVideo(video_, 60, 10, 30);
+  }
+  void TearDown() override {
+    ingest_.reset();
+    detector_.reset();
+    db_.reset();
+    pg_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  std::unique_ptr<Ingest> MakeIngest(const std::string& replica) {
+    Ingest::Options o;
+    o.replica_id = replica;
+    o.lease = std::chrono::seconds(3);
+    o.spool_dir = (dir_ / "spool" / replica).string();
+    o.snapshot_dir = (dir_ / "snapshots").string();
+    o.detector_address = absl::StrCat("127.0.0.1:", detector_->grpc_port());
+    o.mask_address = "";
+    o.recognition_address = "";
+    o.worker.person_tracking.max_age = std::chrono::milliseconds(800);
+    auto i = Ingest::Create(db_.get(), &registry_, o);
+    EXPECT_TRUE(i.ok()) << i.status();
+    return std::move(*i);
+  }
+  v1::StreamConfig Config(const std::string& name) {
+    v1::StreamConfig c;
+    c.set_name(name);
+    c.set_uri(video_);
+    c.set_sample_fps(10);
+    return c;
+  }
+  std::vector<v1::Event> Events(const std::string& stream) {
+    auto page = ingest_->events()->List({.stream = stream}, 1000, "", false);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->first : std::vector<v1::Event>{};
+  }
+
+  fs::path dir_;
+  std::unique_ptr<EmbeddedPostgres> pg_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<testing_util::SquareDetector> detector_;
+  metrics::Registry registry_;
+  std::string video_;
+  std::unique_ptr<Ingest> ingest_;
+};
+
+TEST_F(IngestTest, OneCrossingIsOneAppearanceAndOneDeparture) {
+  ingest_ = MakeIngest("r1");
+  ingest_->Start();
+  ASSERT_TRUE(ingest_->AddStream(Config("cam1"), false).ok());
+  // Adding it again is refused; replacing is fine.
+  EXPECT_EQ(ingest_->AddStream(Config("cam1"), false).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto ev = Events("cam1");
+        return std::count_if(ev.begin(), ev.end(), [](const v1::Event& e) {
+                 return e.type() == v1::Event::PERSON_LEFT;
+               }) >= 1;
+      },
+      std::chrono::seconds(30)));
+  auto events = Events("cam1");
+  // The file loops after a back-off, so more crossings may follow; the first two events are one
+  // track: appeared, then left.
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[0].type(), v1::Event::PERSON_APPEARED);
+  EXPECT_EQ(events[1].type(), v1::Event::PERSON_LEFT);
+  EXPECT_EQ(events[0].track_id(), events[1].track_id());
+  EXPECT_EQ(events[0].replica(), "r1");
+  ASSERT_EQ(events[0].boxes_size(), 1);
+  EXPECT_GT(events[0].boxes(0).width(), 0.05);
+  ASSERT_FALSE(events[0].snapshot_ref().empty());
+  EXPECT_TRUE(fs::exists(events[0].snapshot_ref().substr(7)));
+
+  auto streams = ingest_->ListStreams();
+  ASSERT_TRUE(streams.ok());
+  ASSERT_EQ(streams->size(), 1u);
+  EXPECT_EQ((*streams)[0].owner(), "r1");
+  EXPECT_GT((*streams)[0].frames_analysed(), 10);
+
+  ASSERT_TRUE(ingest_->RemoveStream("cam1").ok());
+  EXPECT_EQ(ingest_->RemoveStream("cam1").code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(ingest_->Reconcile().ok());
+  EXPECT_TRUE(ingest_->RunningStreams().empty());
+}
+
+TEST_F(IngestTest, EventsAreSpooledWhileDatabaseIsDownAndNoneAreLost) {
+  ingest_ = MakeIngest("r1");
+  auto* store = ingest_->events();
+  auto event = [](int i) {
+    v1::Event e;
+    e.set_stream("cam");
+    e.set_type(v1::Event::PERSON_APPEARED);
+    e.set_track_id(i);
+    e.mutable_time()->set_seconds(1700000000 + i);
+    return e;
+  };
+  ASSERT_TRUE(store->Record(event(0)).ok());
+  pg_->Kill();
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(store->Record(event(i)).ok()) << i;
+  EXPECT_EQ(store->spooled(), 20u);
+  ASSERT_TRUE(pg_->Restart().ok());
+  ASSERT_TRUE(Eventually([&] { return store->spooled() == 0; }, std::chrono::seconds(20)));
+  // New events after recovery go after the spooled ones.
+  ASSERT_TRUE(store->Record(event(21)).ok());
+  auto all = Events("cam");
+  ASSERT_EQ(all.size(), 22u);
+  for (int i = 0; i <= 21; ++i) EXPECT_EQ(all[i].track_id(), i) << "order at " << i;
+  // Replaying the same spool again (a crash between insert and truncate) stores nothing twice.
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(Events("cam").size(), 22u);
+}
+
+TEST_F(IngestTest, StreamsMoveToAnotherReplicaWhenOneDies) {
+  ingest_ = MakeIngest("a");
+  auto b = MakeIngest("b");
+  ASSERT_TRUE(ingest_->AddStream(Config("s1"), false).ok());
+  ASSERT_TRUE(ingest_->AddStream(Config("s2"), false).ok());
+  ASSERT_TRUE(ingest_->Reconcile().ok());
+  ASSERT_TRUE(b->Reconcile().ok());
+  ASSERT_TRUE(ingest_->Reconcile().ok());  // a sees b alive and gives back above its share
+  ASSERT_TRUE(b->Reconcile().ok());
+  EXPECT_EQ(ingest_->RunningStreams().size(), 1u);
+  EXPECT_EQ(b->RunningStreams().size(), 1u);
+  // "a" dies without giving its leases back: b takes over once they expire (3 s).
+  ingest_->Stop(/*release_leases=*/false);
+  ingest_.reset();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        (void)b->Reconcile();
+        return b->RunningStreams().size() == 2;
+      },
+      std::chrono::seconds(15)));
+  ingest_ = std::move(b);
+}
+
+TEST(ValidateStreamConfigTest, RefusesBadConfigs) {
+  v1::StreamConfig c;
+  c.set_name("bad name!");
+  c.set_uri("rtsp://cam/1");
+  EXPECT_EQ(ValidateStreamConfig(c).code(), absl::StatusCode::kInvalidArgument);
+  c.set_name("ok");
+  c.set_uri("gopher://x");
+  EXPECT_THAT(std::string(ValidateStreamConfig(c).message()), testing::HasSubstr("gopher"));
+  c.set_uri("/no/such/file.mp4");
+  EXPECT_FALSE(ValidateStreamConfig(c).ok());
+  c.set_uri("rtsp://cam/1");
+  c.add_analyses(v1::StreamConfig::FACE_SEARCH);
+  EXPECT_THAT(std::string(ValidateStreamConfig(c).message()), testing::HasSubstr("collection_id"));
+  c.set_collection_id("staff");
+  EXPECT_TRUE(ValidateStreamConfig(c).ok());
+}
+
+}  // namespace
+}  // namespace stratus::ingest
