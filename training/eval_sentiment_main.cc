@@ -222,6 +222,7 @@ int main(int argc, char** argv) {
     for (const auto& it : s.items) texts.push_back(it.text);
     const auto probs = model->Predict(texts);
     Score m, v, a;
+    Score m_lex, v_lex, m_nolex;  // binary sets: texts VADER finds sentiment in, and the rest
     for (size_t i = 0; i < s.items.size(); ++i) {
       const int y = s.items[i].label;
       const auto& p = probs[i];
@@ -235,6 +236,12 @@ int main(int argc, char** argv) {
         m.Add(y, mp, mp == y);
         const int vp = Sign(c), ap = Sign(f);
         v.Add(y, vp, vp < 0 ? 0.5 : vp == y);
+        if (vp >= 0) {
+          m_lex.Add(y, mp, mp == y);
+          v_lex.Add(y, vp, vp == y);
+        } else {
+          m_nolex.Add(y, mp, mp == y);
+        }
         a.Add(y, ap, ap < 0 ? 0.5 : ap == y);
       } else {
         const int mp = static_cast<int>(std::max_element(p.begin(), p.begin() + 3) - p.begin());
@@ -248,6 +255,12 @@ int main(int argc, char** argv) {
     std::printf("%-12s %-20s %6d | %.3f / %.3f   | %.3f / %.3f   | %.3f / %.3f\n", s.name.c_str(),
                 s.note.c_str(), m.n, m.accuracy(), m.macro_recall(s.classes), v.accuracy(),
                 v.macro_recall(s.classes), a.accuracy(), a.macro_recall(s.classes));
+    if (s.classes == 2) {
+      std::printf(
+          "%-12s   %5.1f%% with VADER words: model %.3f VADER %.3f; without: model %.3f "
+          "(lexicons 0.5)\n",
+          "", 100.0 * m_lex.n / m.n, m_lex.accuracy(), v_lex.accuracy(), m_nolex.accuracy());
+    }
     report["sets"][s.name] = {
         {"n", m.n},
         {"classes", s.classes},

@@ -35,12 +35,13 @@ torch::jit::Module BuildNgramBag(const ModelSpec& spec, const NgramBagInfo& info
   // a lexicon word the training data never showed still moves the prediction.
   // Starts as a lexicon classifier: positive valence votes for the positive class, negative
   // valence for the negative one (when the job names them, as a MIXED output does).
+  constexpr double kPrior = 4.0;  // logit per unit of squashed valence
   torch::Tensor w3 = torch::zeros({c, 2});
   if (info.mixed_positive >= 0 && info.mixed_negative >= 0) {
-    w3[info.mixed_positive][0] = 2.0;
-    w3[info.mixed_positive][1] = -2.0;
-    w3[info.mixed_negative][0] = -2.0;
-    w3[info.mixed_negative][1] = 2.0;
+    w3[info.mixed_positive][0] = kPrior;
+    w3[info.mixed_positive][1] = -kPrior;
+    w3[info.mixed_negative][0] = -kPrior;
+    w3[info.mixed_negative][1] = kPrior;
   }
   m.register_parameter("w3", w3.requires_grad_(true), false);
   const bool hidden = spec.hidden > 0;
@@ -99,9 +100,10 @@ def forward(self, ids: Tensor, clauses: Tensor) -> Tensor:
     return torch.softmax(self.logits(ids, clauses), 1)
 )";
   } else {
-    // MIXED: strong positive evidence in one clause and strong negative evidence in another.
-    // Strength of a clause for a polarity = max(0, 2 * p - 1) from the clause's own
-    // probabilities; MIXED = max over ordered pairs of distinct clauses of the product.
+    // MIXED: positive evidence in one clause and negative evidence in another. Each clause is
+    // classified on its own by the same head; MIXED = max over ordered pairs (c, c') of
+    // distinct clauses of P(positive | c) * P(negative | c'); the three trained classes share
+    // the rest in their whole-text proportions.
     src << absl::StrFormat(R"(
 def forward(self, ids: Tensor, clauses: Tensor) -> Tensor:
     k = %d
@@ -109,8 +111,8 @@ def forward(self, ids: Tensor, clauses: Tensor) -> Tensor:
     p = torch.softmax(self.head(sums.sum(1), counts.sum(1)), 1)
     pc = torch.softmax(self.head(sums, counts), 2)
     valid = torch.gt(counts.squeeze(2), 0.0).float()
-    sp = torch.clamp(pc.select(2, %d) * 2.0 - 1.0, min=0.0) * valid
-    sn = torch.clamp(pc.select(2, %d) * 2.0 - 1.0, min=0.0) * valid
+    sp = pc.select(2, %d) * valid
+    sn = pc.select(2, %d) * valid
     pair = sp.unsqueeze(2) * sn.unsqueeze(1) * (1.0 - torch.eye(k).unsqueeze(0))
     mixed = pair.flatten(1).max(1)[0].unsqueeze(1)
     return torch.cat([p * (1.0 - mixed), mixed], 1)
