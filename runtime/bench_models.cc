@@ -3,7 +3,7 @@
 //
 //   stratus-bench-models [--model-dir DIR] [--models a,b] [--batches 1,8] [--runs N]
 //                        [--threads N] [--layout auto|nchw|channels_last] [--no-freeze]
-//                        [--optimize] [--profile] [--verbose]
+//                        [--optimize] [--profile] [--verbose] [--omp-default]
 //                        [--image PNG] [--reference timings-wasm.json]
 //
 // Per model and batch size: ms per image (median over --runs timed calls of Model::Run:
@@ -13,6 +13,7 @@
 // AMD's double-pumped AVX-512). Then the face pipeline (detect, landmarks, descriptor, age/gender,
 // expressions) on a 3-face photo, median ms against the reference's pipeline_ssd_all.
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -106,7 +107,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: stratus-bench-models [--model-dir DIR] [--models a,b] [--batches 1,8]\n"
                "  [--runs N] [--threads N] [--layout auto|nchw|channels_last] [--no-freeze]\n"
-               "  [--optimize] [--profile] [--verbose]\n"
+               "  [--optimize] [--profile] [--verbose] [--omp-default]\n"
                "  [--image PNG] [--reference timings-wasm.json]\n");
   return 2;
 }
@@ -114,6 +115,16 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // LibTorch's OpenMP threads spin while they wait for work by default; on a machine shared
+  // with other busy processes a spinning thread holds the core its partner needs, and batch-1
+  // latency grows ~10x. libgomp reads the policy when it loads, before main: set it and re-exec
+  // (unless the caller chose one; --omp-default keeps the library default).
+  bool omp_default = false;
+  for (int i = 1; i < argc; ++i) omp_default |= std::string(argv[i]) == "--omp-default";
+  if (!omp_default && std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure: carry on as is
+  }
   Args a;
   const char* env_dir = std::getenv("STRATUS_MODEL_DIR");
   const char* home = std::getenv("HOME");
@@ -146,6 +157,8 @@ int main(int argc, char** argv) {
       a.optimize = true;
     } else if (k == "--no-freeze") {
       a.freeze = false;
+    } else if (k == "--omp-default") {
+      // handled above
     } else if (k == "--verbose") {
       stratus::SetLogLevel(stratus::LogLevel::kDebug);
     } else if (k == "--profile") {
@@ -173,8 +186,10 @@ int main(int argc, char** argv) {
   nlohmann::json ref;
   if (std::ifstream rf(a.reference); rf) rf >> ref;
   const double peak = PeakGflops(a.threads);
-  std::printf("model repository %s; threads %d; FP32 peak estimate %.0f GFLOP/s\n",
-              a.model_dir.c_str(), a.threads, peak);
+  std::printf("model repository %s; threads %d; OMP_WAIT_POLICY=%s; FP32 peak estimate %.0f "
+              "GFLOP/s\n",
+              a.model_dir.c_str(), a.threads,
+              std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "(default)", peak);
   std::printf("%-18s %-13s %5s %10s %9s %9s %7s %10s %10s %8s\n", "model", "layout", "batch",
               "ms/image", "images/s", "GFLOP/s", "%peak", "cpu-ms/img", "ref ms", "speedup");
 
@@ -186,8 +201,10 @@ int main(int argc, char** argv) {
     const Model* model = *(*repo)->Get(info.name);
     const auto& in = model->config().input;
     if (a.profile) {
-      auto table = model->ProfileOps(1, 3);
-      if (table.ok()) std::printf("%s", table->c_str());
+      for (int b : a.batches) {
+        auto table = model->ProfileOps(b, 3);
+        if (table.ok()) std::printf("%s", table->c_str());
+      }
     }
     // Photo-sized inputs are not needed: a frame of the model's input size is what the
     // forward sees after preprocessing (detectors resize anyway).

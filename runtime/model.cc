@@ -572,16 +572,39 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
                      "' (auto, nchw, channels_last)"));
   }
 
-  // Batch of 2: a model with a batch size baked in is limited to 1 rather than failed.
+  // A batch of up to 4: a model with a batch size baked in is limited to 1 rather than failed,
+  // and a model for which batching does not pay (large activations make big batches
+  // memory-bound: the 512x512 SSD is ~5x slower per image at batch 8 on these CPUs) runs its
+  // images one per forward.
   impl->max_batch_size = std::max(1, options.max_batch_size);
   if (impl->max_batch_size > 1) {
-    std::vector<cv::Mat> batch2 = {grey, grey};
-    auto out = impl->ForwardChunk(batch2, nullptr);
-    absl::Status s = out.ok() ? impl->decoder->CheckOutputs(*out, 2) : out.status();
+    const int probe = std::min(4, impl->max_batch_size);
+    std::vector<cv::Mat> batch(static_cast<size_t>(probe), grey);
+    auto out = impl->ForwardChunk(batch, nullptr);  // also builds the plan for this shape
+    absl::Status s = out.ok() ? impl->decoder->CheckOutputs(*out, probe) : out.status();
     if (!s.ok()) {
       SLOG(WARNING) << "model does not take batches, running one image per forward"
                     << Kv("model", name) << Kv("error", s.message());
       impl->max_batch_size = 1;
+    } else if (impl->device.type() == at::kCPU) {
+      auto single = [&]() {
+        double best = 1e30;
+        for (int i = 0; i < 2; ++i) {
+          const double t = CpuMs();
+          (void)impl->ForwardChunk(batch1, nullptr);
+          best = std::min(best, CpuMs() - t);
+        }
+        return best;
+      }();
+      const double t = CpuMs();
+      (void)impl->ForwardChunk(batch, nullptr);
+      const double per_image = (CpuMs() - t) / probe;
+      if (per_image >= single) {
+        impl->max_batch_size = 1;
+      }
+      SLOG(INFO) << "batching" << Kv("model", name) << Kv("cpu_ms_batch1", single)
+                 << Kv("cpu_ms_per_image_batch" + std::to_string(probe), per_image)
+                 << Kv("max_batch_size", impl->max_batch_size);
     }
   }
   impl->load_ms = MsSince(t0);

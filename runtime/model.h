@@ -49,7 +49,8 @@ struct RuntimeOptions {
   // Forward runs on the warm-up batch per layout candidate (the best process CPU time counts).
   int warmup_runs = 3;
   // Largest batch one forward gets; larger Run() calls are split. A model whose forward fails
-  // at batch 2 during warm-up (a batch of 1 baked in) gets 1.
+  // at batch 4 during warm-up (a batch of 1 baked in), or whose per-image CPU time at batch 4
+  // is not below batch 1 (memory-bound), gets 1.
   int max_batch_size = 32;
 };
 
