@@ -277,6 +277,7 @@ class Converter {
   int64_t batch() const { return batch_; }
   void set_batch(int64_t b) { batch_ = b; }
   int NextInput() { return next_input_++; }
+  void AddFlops(double f) { flops_ += f; }
 
  private:
   absl::Status Convert(const NodeDef& n);
@@ -295,6 +296,7 @@ class Converter {
   int next_input_ = 0;
   int64_t batch_ = 1;
   int folded_ = 0;
+  double flops_ = 0;
   std::map<std::string, int> op_counts_;
 };
 
@@ -437,6 +439,7 @@ absl::StatusOr<ConvertedModel> Converter::Run() {
   }
   result.op_counts = op_counts_;
   result.folded = folded_;
+  result.flops = flops_;
   return result;
 }
 
@@ -875,6 +878,8 @@ absl::Status ConvOp(Converter& c, bool depthwise) {
   const int64_t ow = (w - s.dilations[1] * (kw - 1) - 1) / s.strides[1] + 1;
   std::vector<int64_t> shape = s.nhwc ? std::vector<int64_t>{x.shape[0], oh, ow, cout}
                                       : std::vector<int64_t>{x.shape[0], cout, oh, ow};
+  c.AddFlops(2.0 * static_cast<double>(x.shape[0] * oh * ow * cout) *
+             static_cast<double>(weight.size(1) * kh * kw));
   auto conv = std::make_shared<ConvStmt>();
   conv->out = c.NewVar();
   conv->x = xv;
@@ -921,6 +926,7 @@ absl::Status ConvTransposeOp(Converter& c) {
   const int64_t pl = before(ow, kw, s.strides[1], s.dilations[1], s.w);
   at::Tensor w = f.to(at::kFloat).permute({3, 2, 0, 1});  // [in (x), out, kh, kw]
   w = c.options().channels_last ? w.contiguous(at::MemoryFormat::ChannelsLast) : w.contiguous();
+  c.AddFlops(2.0 * static_cast<double>(Numel(x.shape) * cout * kh * kw));
   const std::string xv = c.InPerm(x, s.want);
   const std::string full = c.NewVar();
   c.Emit(absl::StrCat(full, " = torch.conv_transpose2d(", xv, ", ", c.AddBuffer(w), ", None, ",
@@ -1270,6 +1276,8 @@ absl::Status MatMulOp(Converter& c) {
   std::string act = fi < fused.size() ? fused[fi++] : "";
   Value* alpha = act == "Prelu" && c.num_inputs() > 3 ? &c.In(3) : nullptr;
   Value out = c.NewTensor(shape, Identity(shape.size()), a.dtype);
+  c.AddFlops(2.0 * static_cast<double>(Numel(shape)) *
+             static_cast<double>(ta ? a.shape[a.rank() - 2] : a.shape[a.rank() - 1]));
   std::string y = out.var;
   if (b.is_const && b.rank() == 2) {
     at::Tensor wt = b.constant.to(at::kFloat);

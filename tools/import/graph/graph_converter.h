@@ -61,6 +61,7 @@ struct ConvertedModel {
   std::vector<std::string> outputs;        // tensor names, forward's return order
   std::map<std::string, int> op_counts;    // converted (non-Const) nodes by op type
   int folded = 0;                          // nodes evaluated at import time
+  double flops = 0;  // multiply-adds x 2 of convolutions and matmuls, at the import batch
 };
 
 absl::StatusOr<ConvertedModel> ConvertGraph(const GraphDef& graph, const ConvertOptions& options);

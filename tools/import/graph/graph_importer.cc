@@ -83,6 +83,7 @@ absl::StatusOr<GraphImportReport> RunGraphImport(const GraphImportOptions& o) {
   if (!model.ok()) return model.status();
   report.op_counts = model->op_counts;
   report.folded = model->folded;
+  report.flops = model->flops;
   report.outputs = model->outputs;
 
   std::error_code ec;

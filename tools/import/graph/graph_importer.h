@@ -52,6 +52,7 @@ struct GraphImportReport {
   std::string key;       // the cache key
   std::map<std::string, int> op_counts;  // converted nodes by op type
   int folded = 0;                        // nodes evaluated at import time
+  double flops = 0;  // convolution and matmul FLOPs per image (batch 1)
   std::vector<std::string> outputs;      // forward's outputs, in order
   std::vector<std::string> output_shapes;  // "[1,2704,80]" on the check run (batch 1)
 };

@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
   } else {
     int ops = 0;
     for (const auto& [op, n] : r->op_counts) ops += n;
-    std::cout << o.output_dir << ": imported " << ops << " ops (" << r->folded
-              << " folded), outputs " << absl::StrJoin(r->outputs, ",") << " shapes "
+    std::cout << o.output_dir << ": imported " << ops << " ops (" << r->folded << " folded, "
+              << r->flops / 1e9 << " GFLOP per image), outputs " << absl::StrJoin(r->outputs, ",") << " shapes "
               << absl::StrJoin(r->output_shapes, " ") << "\n";
   }
   return 0;
