@@ -6,6 +6,10 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "services/detector/detector_cli.h"
+#include "services/ingest/ingest_cli.h"
+#include "tools/cost/cost_command.h"
+#include "training/train_command.h"
 
 namespace {
 
@@ -20,6 +24,15 @@ const std::vector<Command>& Commands() {
       {"up", "run PostgreSQL and all services on this machine", stratus::cli::RunUpCommand},
       {"health", "check services' health: stratus health HOST:PORT...",
        stratus::cli::RunHealthCommand},
+      {"models", "list the detector's models", stratus::detector::RunModelsCommand},
+      {"detect", "detect objects or faces: stratus detect [--model faces] IMAGE...",
+       stratus::detector::RunDetectCommand},
+      {"stream", "add, remove and list video streams: stratus stream add|rm|ls",
+       stratus::ingest::RunStreamCommand},
+      {"events", "list or follow stream events: stratus events [--follow] [--stream S]",
+       stratus::ingest::RunEventsCommand},
+      {"train", "run a training job: stratus train JOB.yaml", stratus::training::RunTrainCommand},
+      {"cost", "monthly cost of each placement per service", stratus::cost::RunCostCommand},
   };
   return *kCommands;
 }

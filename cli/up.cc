@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
+#include "common/aws/credentials.h"
 #include "common/embedded_postgres.h"
 #include "common/flags.h"
 #include "common/health_client.h"
@@ -25,6 +26,7 @@
 #include "common/logging.h"
 #include "common/service_flags.h"
 #include "common/subprocess.h"
+#include "stratus/v1/ingest.grpc.pb.h"
 
 namespace stratus::cli {
 namespace fs = std::filesystem;
@@ -67,6 +69,7 @@ int RunUpCommand(int argc, char** argv) {
   std::string listen = "127.0.0.1";
   std::string bin_dir = SelfDir();
   std::string model_dir;
+  std::string demo_video = "../shared/data/video/people-walking.mp4";
   std::string access_key_id, secret_access_key;
   bool demo = false;
   int ready_timeout_s = 900;
@@ -83,6 +86,7 @@ int RunUpCommand(int argc, char** argv) {
   flags.String("secret-access-key", "STRATUS_AWS_SECRET_ACCESS_KEY", &secret_access_key,
                "secret for --access-key-id");
   flags.Bool("demo", "", &demo, "add the sample video as a stream once ready");
+  flags.String("demo-video", "STRATUS_DEMO_VIDEO", &demo_video, "the video --demo plays");
   flags.Int("ready-timeout", "", &ready_timeout_s, "seconds to wait for every service to be ready");
   flags.StringList("service", "", &only, "run only these services (repeatable)");
   auto parsed = flags.Parse(argc, argv);
@@ -142,9 +146,22 @@ int RunUpCommand(int argc, char** argv) {
       {"STRATUS_SPOOL_DIR", data_dir + "/spool"},
   };
   if (!model_dir.empty()) env["STRATUS_MODEL_DIR"] = model_dir;
-  if (!access_key_id.empty()) {
-    env["STRATUS_AWS_ACCESS_KEY_ID"] = access_key_id;
-    env["STRATUS_AWS_SECRET_ACCESS_KEY"] = secret_access_key;
+  // One key pair for the AWS-compatible endpoints (recognition, sentiment): the given one, or
+  // one generated on first start; either way written where the AWS SDKs and CLI read it.
+  const std::string credentials_file = data_dir + "/credentials";
+  {
+    aws::CredentialSources sources;
+    sources.access_key_id = access_key_id;
+    sources.secret_access_key = secret_access_key;
+    sources.shared_credentials_file = credentials_file;
+    sources.create_if_missing = true;
+    sources.write_explicit_keys = true;
+    auto creds = aws::LoadCredentials(sources);
+    if (!creds.ok()) {
+      std::cerr << "error: credentials: " << creds.status().message() << "\n";
+      return 2;
+    }
+    env["STRATUS_AWS_CREDENTIALS_FILE"] = credentials_file;
   }
 
   auto start = [&](ServiceProcess& s) -> absl::Status {
@@ -228,6 +245,30 @@ int RunUpCommand(int argc, char** argv) {
     }
   }
   std::cout << "ready" << std::endl;
+  std::cerr << "AWS SDKs: AWS_SHARED_CREDENTIALS_FILE=" << credentials_file
+            << " AWS_PROFILE=stratus, endpoint http://" << addr(kRecognitionDefaults.http_port)
+            << " (Rekognition) or http://" << addr(kSentimentDefaults.http_port)
+            << " (Comprehend)\n";
+  if (demo) {
+    v1::AddStreamRequest req;
+    req.mutable_config()->set_name("demo");
+    req.mutable_config()->set_uri(fs::absolute(demo_video).lexically_normal().string());
+    req.mutable_config()->set_sample_fps(5);
+    req.set_replace(true);
+    v1::AddStreamResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto stub = v1::IngestService::NewStub(
+        grpc::CreateChannel(addr(kIngestDefaults.grpc_port), grpc::InsecureChannelCredentials()));
+    grpc::Status st = stub->AddStream(&ctx, req, &resp);
+    if (st.ok()) {
+      std::cerr << "demo: streaming " << req.config().uri()
+                << " (video: Intel IoT Devkit sample videos, CC BY 4.0); watch events with\n"
+                << "  " << bin_dir << "/stratus events --follow\n";
+    } else {
+      std::cerr << "demo: could not add the sample stream: " << st.error_message() << "\n";
+    }
+  }
 
   // Supervise until a signal.
   for (;;) {

@@ -13,7 +13,7 @@ PACKAGES=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
   libgtest-dev libgmock-dev
   # runtime and test peers
-  postgresql ffmpeg prometheus
+  postgresql ffmpeg prometheus rtsp-server-perl   # rtsp-server-perl: a real RTSP server for ingest tests
   # deployment checks (scripts/check-deploy.d): compose file validation, helm from an npm zip
   docker-compose unzip
 )

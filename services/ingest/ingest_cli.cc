@@ -1,0 +1,195 @@
+#include "services/ingest/ingest_cli.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <iostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/flags.h"
+#include "stratus/v1/ingest.grpc.pb.h"
+
+namespace stratus::ingest {
+namespace {
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  return out;
+}
+
+std::unique_ptr<v1::IngestService::Stub> Connect(const std::string& endpoint) {
+  return v1::IngestService::NewStub(
+      grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+}
+
+int Fail(const grpc::Status& s) {
+  std::cerr << "error: " << s.error_message() << " (" << s.error_code() << ")\n";
+  return 1;
+}
+
+bool ParseOrUsage(FlagSet& flags, int argc, char** argv, int* code) {
+  auto s = flags.Parse(argc, argv);
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    *code = 0;
+    return false;
+  }
+  if (!s.ok()) {
+    std::cerr << "error: " << s.message() << "\n\n" << flags.Usage();
+    *code = 2;
+    return false;
+  }
+  return true;
+}
+
+int StreamAdd(int argc, char** argv, std::string endpoint) {
+  FlagSet flags("stratus stream add URI --name NAME",
+                "Adds a video stream (RTSP, HTTP(S), file) for analysis.");
+  std::string name, transport = "auto", collection;
+  double fps = 0, min_conf = 0, threshold = 0;
+  int every = 0;
+  bool motion = false, replace = false;
+  std::vector<std::string> analyses, classes;
+  flags.String("endpoint", "STRATUS_INGEST_ADDR", &endpoint, "ingest gRPC address");
+  flags.String("name", "", &name, "stream name (letters, digits, . _ -)");
+  flags.String("transport", "", &transport, "RTSP transport: auto|tcp|udp");
+  flags.Double("fps", "", &fps, "frames analysed per second (default 5)");
+  flags.Int("every", "", &every, "analyse every Nth frame instead of --fps");
+  flags.Bool("motion", "", &motion, "skip frames without motion");
+  flags.StringList("analysis", "", &analyses, "objects|faces|masks|face_search (repeatable)");
+  flags.StringList("class", "", &classes, "classes of interest besides person (repeatable)");
+  flags.Double("min-confidence", "", &min_conf, "0..1 (default 0.5)");
+  flags.String("collection", "", &collection, "collection for face_search");
+  flags.Double("face-match-threshold", "", &threshold, "similarity 0..100 for face_search");
+  flags.Bool("replace", "", &replace, "replace a stream of the same name");
+  int code;
+  if (!ParseOrUsage(flags, argc, argv, &code)) return code;
+  if (flags.positional().size() != 1 || name.empty()) {
+    std::cerr << "error: give one URI and --name\n\n" << flags.Usage();
+    return 2;
+  }
+  v1::AddStreamRequest req;
+  auto* c = req.mutable_config();
+  c->set_name(name);
+  c->set_uri(flags.positional()[0]);
+  std::string t = absl::AsciiStrToUpper(transport);
+  v1::StreamConfig::Transport tv;
+  if (!v1::StreamConfig::Transport_Parse(t, &tv)) {
+    std::cerr << "error: --transport must be auto, tcp or udp\n";
+    return 2;
+  }
+  c->set_transport(tv);
+  c->set_sample_fps(static_cast<float>(fps));
+  c->set_sample_every_n_frames(every);
+  c->set_motion_gating(motion);
+  for (const auto& a : analyses) {
+    v1::StreamConfig::Analysis av;
+    if (!v1::StreamConfig::Analysis_Parse(absl::AsciiStrToUpper(a), &av)) {
+      std::cerr << "error: unknown analysis '" << a << "'\n";
+      return 2;
+    }
+    c->add_analyses(av);
+  }
+  for (const auto& k : classes) c->add_classes(k);
+  c->set_min_confidence(static_cast<float>(min_conf));
+  c->set_collection_id(collection);
+  c->set_face_match_threshold(static_cast<float>(threshold));
+  req.set_replace(replace);
+  v1::AddStreamResponse resp;
+  grpc::ClientContext ctx;
+  auto s = Connect(endpoint)->AddStream(&ctx, req, &resp);
+  if (!s.ok()) return Fail(s);
+  std::cout << Json(resp.status()) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunStreamCommand(int argc, char** argv) {
+  std::string endpoint = "localhost:50051";
+  if (const char* e = std::getenv("STRATUS_INGEST_ADDR")) endpoint = e;
+  std::string sub = argc > 1 ? argv[1] : "";
+  if (sub == "add") return StreamAdd(argc - 1, argv + 1, endpoint);
+  if (sub == "rm" || sub == "ls") {
+    FlagSet flags(sub == "rm" ? "stratus stream rm NAME..." : "stratus stream ls",
+                  sub == "rm" ? "Removes streams." : "Lists streams with their state.");
+    flags.String("endpoint", "STRATUS_INGEST_ADDR", &endpoint, "ingest gRPC address");
+    int code;
+    if (!ParseOrUsage(flags, argc - 1, argv + 1, &code)) return code;
+    auto stub = Connect(endpoint);
+    if (sub == "ls") {
+      v1::ListStreamsResponse resp;
+      grpc::ClientContext ctx;
+      auto s = stub->ListStreams(&ctx, {}, &resp);
+      if (!s.ok()) return Fail(s);
+      for (const auto& st : resp.streams()) std::cout << Json(st) << "\n";
+      return 0;
+    }
+    int rc = 0;
+    for (const auto& name : flags.positional()) {
+      v1::RemoveStreamRequest req;
+      req.set_name(name);
+      v1::RemoveStreamResponse resp;
+      grpc::ClientContext ctx;
+      auto s = stub->RemoveStream(&ctx, req, &resp);
+      if (!s.ok()) rc = Fail(s);
+    }
+    return rc;
+  }
+  std::cerr << "usage: stratus stream add|rm|ls ... (--help for each)\n";
+  return 2;
+}
+
+int RunEventsCommand(int argc, char** argv) {
+  FlagSet flags("stratus events",
+                "Lists stored events (oldest first), or follows new ones with --follow.");
+  std::string endpoint = "localhost:50051", stream;
+  bool follow = false;
+  int limit = 100;
+  std::vector<std::string> types;
+  flags.String("endpoint", "STRATUS_INGEST_ADDR", &endpoint, "ingest gRPC address");
+  flags.String("stream", "", &stream, "only this stream");
+  flags.StringList("type", "", &types, "only these types, e.g. person_appeared (repeatable)");
+  flags.Bool("follow", "", &follow, "keep printing new events until Ctrl-C");
+  flags.Int("limit", "", &limit, "at most this many stored events (newest)");
+  int code;
+  if (!ParseOrUsage(flags, argc, argv, &code)) return code;
+  std::vector<v1::Event::Type> type_values;
+  for (const auto& t : types) {
+    v1::Event::Type v;
+    if (!v1::Event::Type_Parse(absl::AsciiStrToUpper(t), &v)) {
+      std::cerr << "error: unknown event type '" << t << "'\n";
+      return 2;
+    }
+    type_values.push_back(v);
+  }
+  auto stub = Connect(endpoint);
+  if (follow) {
+    v1::WatchEventsRequest req;
+    if (!stream.empty()) req.add_streams(stream);
+    for (auto t : type_values) req.add_types(t);
+    grpc::ClientContext ctx;
+    auto reader = stub->WatchEvents(&ctx, req);
+    v1::Event e;
+    while (reader->Read(&e)) std::cout << Json(e) << std::endl;
+    return Fail(reader->Finish());
+  }
+  v1::ListEventsRequest req;
+  req.set_stream(stream);
+  for (auto t : type_values) req.add_types(t);
+  req.set_page_size(limit);
+  req.set_newest_first(true);
+  v1::ListEventsResponse resp;
+  grpc::ClientContext ctx;
+  auto s = stub->ListEvents(&ctx, req, &resp);
+  if (!s.ok()) return Fail(s);
+  for (int i = resp.events_size() - 1; i >= 0; --i) std::cout << Json(resp.events(i)) << "\n";
+  return 0;
+}
+
+}  // namespace stratus::ingest
