@@ -1,0 +1,216 @@
+#include "services/mask/mask_cli.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "common/flags.h"
+#include "common/image.h"
+#include "common/status.h"
+#include "stratus/v1/mask.grpc.pb.h"
+
+namespace stratus::mask {
+namespace {
+
+namespace v1 = ::stratus::v1;
+using json = nlohmann::ordered_json;
+
+constexpr char kDefaultEndpoint[] = "localhost:50054";
+constexpr size_t kMaxImageBytes = 5 * 1024 * 1024;  // Image.bytes limit of the service
+constexpr int kMaxCropsPerRequest = 100;
+
+double Round(double v, double scale = 1e4) { return std::round(v * scale) / scale; }
+
+std::string CodeName(absl::StatusCode code) {
+  return absl::AsciiStrToUpper(StatusCodeLabel(code));
+}
+
+json Probabilities(const v1::FaceMask& m) {
+  // The three known classes first, in the order of the issue, then any other label.
+  json out = json::object();
+  for (const char* label : {"with_mask", "without_mask", "mask_worn_incorrectly"}) {
+    auto it = m.probabilities().find(label);
+    if (it != m.probabilities().end()) out[label] = Round(it->second);
+  }
+  for (const auto& [label, p] : m.probabilities()) {
+    if (!out.contains(label)) out[label] = Round(p);
+  }
+  return out;
+}
+
+json Box(const v1::BoundingBox& b) {
+  return json{{"left", Round(b.left(), 1e5)},
+              {"top", Round(b.top(), 1e5)},
+              {"width", Round(b.width(), 1e5)},
+              {"height", Round(b.height(), 1e5)}};
+}
+
+struct Client {
+  std::string endpoint;
+  int timeout_ms = 30000;
+  std::unique_ptr<v1::MaskService::Stub> stub;
+
+  grpc::Status Classify(const v1::ClassifyRequest& request, v1::ClassifyResponse* response) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
+    return stub->Classify(&ctx, request, response);
+  }
+};
+
+json ErrorLine(const std::string& path, const std::string& code, const std::string& message) {
+  return json{{"image", path}, {"error", message}, {"code", code}};
+}
+
+}  // namespace
+
+int RunClassifyMaskCommand(int argc, char** argv) {
+  FlagSet flags("stratus classify-mask [flags] IMAGE...",
+                "Finds the faces in JPEG/PNG files and tells whether each wears a mask "
+                "(with_mask, without_mask, mask_worn_incorrectly); one JSON line per image. "
+                "With --crop each image is one face crop.");
+  Client client;
+  const char* env = std::getenv("STRATUS_MASK_ADDR");
+  client.endpoint = env && *env ? env : kDefaultEndpoint;
+  bool crop = false;
+  double min_face_confidence = 0;
+  flags.String("endpoint", "", &client.endpoint,
+               "mask gRPC endpoint HOST:PORT (default $STRATUS_MASK_ADDR or localhost:50054)");
+  flags.Int("timeout-ms", "", &client.timeout_ms, "deadline of each RPC");
+  flags.Bool("crop", "", &crop, "each image is one face crop (no face detection)");
+  flags.Double("min-face-confidence", "", &min_face_confidence,
+               "minimum face detection score in (0, 1] (default 0.5)");
+  absl::Status parsed = flags.Parse(argc, argv);
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return 0;
+  }
+  if (!parsed.ok()) {
+    std::cerr << "error: " << parsed.message() << "\n\n" << flags.Usage();
+    return 2;
+  }
+  if (flags.positional().empty()) {
+    std::cerr << "error: no image given\n\n" << flags.Usage();
+    return 2;
+  }
+  if (min_face_confidence < 0 || min_face_confidence > 1) {
+    std::cerr << "error: --min-face-confidence must be within (0, 1]\n";
+    return 2;
+  }
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(64 << 20);
+  client.stub = v1::MaskService::NewStub(
+      grpc::CreateCustomChannel(client.endpoint, grpc::InsecureChannelCredentials(), args));
+
+  const std::vector<std::string>& paths = flags.positional();
+  bool all_ok = true;
+  if (crop) {
+    // Batches of up to 100 readable crops per request; lines come out in argument order.
+    std::vector<std::optional<json>> lines(paths.size());
+    for (size_t start = 0; start < paths.size(); start += kMaxCropsPerRequest) {
+      const size_t end = std::min(paths.size(), start + kMaxCropsPerRequest);
+      v1::ClassifyRequest request;
+      std::vector<size_t> sent;
+      for (size_t i = start; i < end; ++i) {
+        auto bytes = ReadImageFile(paths[i], kMaxImageBytes);
+        if (!bytes.ok()) {
+          lines[i] = ErrorLine(paths[i], CodeName(bytes.status().code()),
+                               std::string(bytes.status().message()));
+          continue;
+        }
+        request.add_crops()->set_bytes(std::move(*bytes));
+        sent.push_back(i);
+      }
+      if (sent.empty()) continue;
+      v1::ClassifyResponse response;
+      grpc::Status status = client.Classify(request, &response);
+      if (!status.ok() && status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
+          sent.size() > 1) {
+        // One bad crop fails the whole request: retry one by one to say which.
+        for (size_t k = 0; k < sent.size(); ++k) {
+          const size_t i = sent[k];
+          v1::ClassifyRequest one;
+          *one.add_crops() = request.crops(static_cast<int>(k));
+          v1::ClassifyResponse r;
+          grpc::Status s = client.Classify(one, &r);
+          if (!s.ok() || r.results_size() != 1) {
+            lines[i] = ErrorLine(paths[i], CodeName(static_cast<absl::StatusCode>(s.error_code())),
+                                 s.ok() ? "no result" : s.error_message());
+          } else {
+            lines[i] = json{{"image", paths[i]},
+                            {"label", r.results(0).label()},
+                            {"confidence", Round(r.results(0).confidence())},
+                            {"probabilities", Probabilities(r.results(0))}};
+          }
+        }
+        continue;
+      }
+      for (size_t k = 0; k < sent.size(); ++k) {
+        const size_t i = sent[k];
+        if (!status.ok()) {
+          lines[i] = ErrorLine(paths[i], CodeName(static_cast<absl::StatusCode>(status.error_code())),
+                               status.error_message());
+        } else if (static_cast<int>(k) >= response.results_size()) {
+          lines[i] = ErrorLine(paths[i], "INTERNAL", "the service returned too few results");
+        } else {
+          const v1::FaceMask& m = response.results(static_cast<int>(k));
+          lines[i] = json{{"image", paths[i]},
+                          {"label", m.label()},
+                          {"confidence", Round(m.confidence())},
+                          {"probabilities", Probabilities(m)}};
+        }
+      }
+    }
+    for (const auto& line : lines) {
+      if (line->contains("error")) all_ok = false;
+      std::cout << line->dump() << "\n";
+    }
+    std::cout.flush();
+    return all_ok ? 0 : 1;
+  }
+
+  for (const std::string& path : paths) {
+    json line;
+    auto bytes = ReadImageFile(path, kMaxImageBytes);
+    if (!bytes.ok()) {
+      line = ErrorLine(path, CodeName(bytes.status().code()), std::string(bytes.status().message()));
+    } else {
+      v1::ClassifyRequest request;
+      request.mutable_image()->set_bytes(std::move(*bytes));
+      request.set_min_face_confidence(static_cast<float>(min_face_confidence));
+      v1::ClassifyResponse response;
+      grpc::Status status = client.Classify(request, &response);
+      if (!status.ok()) {
+        line = ErrorLine(path, CodeName(static_cast<absl::StatusCode>(status.error_code())),
+                         status.error_message());
+      } else {
+        json faces = json::array();
+        for (const v1::FaceMask& m : response.results()) {
+          faces.push_back(json{{"box", Box(m.box())},
+                               {"face_confidence", Round(m.face_confidence())},
+                               {"label", m.label()},
+                               {"confidence", Round(m.confidence())},
+                               {"probabilities", Probabilities(m)}});
+        }
+        line = json{{"image", path},
+                    {"model_version", response.model_version()},
+                    {"faces", std::move(faces)}};
+      }
+    }
+    if (line.contains("error")) all_ok = false;
+    std::cout << line.dump() << "\n";
+  }
+  std::cout.flush();
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace stratus::mask
