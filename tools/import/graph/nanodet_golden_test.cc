@@ -1,7 +1,7 @@
 // Holds the imported nanodet ($STRATUS_MODEL_DIR/objects, made by `make models`) to the TF.js
-// reference in ../shared/golden/nanodet: same input tensor, all six raw outputs, then the
-// nanodet decoder on those outputs. Without the model the test skips, unless
-// STRATUS_REQUIRE_MODELS=1, when it fails.
+// reference in ../shared/golden/nanodet: same input tensor, all six raw outputs. Without the
+// model those tests skip, unless STRATUS_REQUIRE_MODELS=1, when they fail.
+// The decoder tests run the nanodet decoder on the reference's raw outputs (no model needed).
 #include <torch/script.h>
 
 #include <cmath>
@@ -109,21 +109,47 @@ TEST_F(NanodetGoldenTest, RawOutputsMatchTfjs) {
   }
 }
 
-std::vector<stratus::runtime::OutputTensor> ToOutputs(const std::vector<at::Tensor>& out) {
+// Golden raw outputs of `sample` in forward's order.
+std::vector<stratus::runtime::OutputTensor> GoldenOutputs(const nlohmann::json& golden,
+                                                          const std::string& sample) {
   std::vector<stratus::runtime::OutputTensor> r;
-  for (const auto& t : out) {
+  for (const char* name : kOutputs) {
+    const auto& g = golden["images"][sample]["outputs"][name];
     stratus::runtime::OutputTensor o;
-    o.shape = t.sizes().vec();
-    o.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    o.shape = g["shape"].get<std::vector<int64_t>>();
+    o.data = ReadF32(GoldenDir() / g["file"].get<std::string>());
     r.push_back(std::move(o));
   }
   return r;
 }
 
-// Decoding the imported model's outputs with human's own post-processing reproduces the
-// detections the JavaScript reference reported (labels, scores, boxes).
-TEST_F(NanodetGoldenTest, HumanDecodeMatchesReference) {
-  const YAML::Node config = YAML::LoadFile((ModelDir() / "config.yaml").string());
+class NanodetGoldenDecodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(GoldenDir() / "nanodet.json")) GTEST_SKIP() << "no golden data";
+    std::ifstream in(GoldenDir() / "nanodet.json");
+    golden_ = nlohmann::json::parse(in);
+    const std::string src = Env("STRATUS_SOURCE_DIR", ".");
+    config_ = YAML::LoadFile(src + "/tools/import/graph/presets/objects-nanodet.yaml");
+  }
+  stratus::runtime::InputGeometry Geometry(const std::string& sample) const {
+    const auto& img = golden_["images"][sample];
+    stratus::runtime::InputGeometry g;
+    g.image_width = img["width"].get<int>();
+    g.image_height = img["height"].get<int>();
+    g.input_width = g.input_height = 416;
+    g.scale_x = 416.0 / g.image_width;
+    g.scale_y = 416.0 / g.image_height;
+    return g;
+  }
+  nlohmann::json golden_;
+  YAML::Node config_;
+};
+
+// Decoding the reference's raw outputs with human's own post-processing (box_decode: human)
+// reproduces the detections the JavaScript reference reported (labels, scores, boxes).
+TEST_F(NanodetGoldenDecodeTest, HumanDecodeMatchesReference) {
+  const YAML::Node& config = config_;
   stratus::runtime::DecoderContext c;
   c.model_name = "objects";
   c.type = "nanodet";
@@ -136,13 +162,8 @@ TEST_F(NanodetGoldenTest, HumanDecodeMatchesReference) {
   ASSERT_TRUE(decoder.ok()) << decoder.status();
   for (const std::string sample : {"sample1", "sample2"}) {
     const auto& img = golden_["images"][sample];
-    stratus::runtime::InputGeometry g;
-    g.image_width = img["width"].get<int>();
-    g.image_height = img["height"].get<int>();
-    g.input_width = g.input_height = 416;
-    g.scale_x = 416.0 / g.image_width;
-    g.scale_y = 416.0 / g.image_height;
-    auto outputs = ToOutputs(Run(sample, true));
+    const stratus::runtime::InputGeometry g = Geometry(sample);
+    auto outputs = GoldenOutputs(golden_, sample);
     ASSERT_TRUE((*decoder)->CheckOutputs(outputs, 1).ok());
     auto pred = (*decoder)->Decode(outputs, {g}, {});
     ASSERT_TRUE(pred.ok()) << pred.status();
@@ -165,10 +186,10 @@ TEST_F(NanodetGoldenTest, HumanDecodeMatchesReference) {
   }
 }
 
-// The model's own (GFL) decoding finds the people of the sample photos: every face the
-// face-api reference found in sample1/2 lies inside a person box.
-TEST_F(NanodetGoldenTest, GflDecodeFindsThePeople) {
-  const YAML::Node config = YAML::LoadFile((ModelDir() / "config.yaml").string());
+// The model's own (GFL) decoding, with the shipped config, finds the people of the sample
+// photos: the centre of every face the face-api reference found lies inside a person box.
+TEST_F(NanodetGoldenDecodeTest, GflDecodeFindsThePeople) {
+  const YAML::Node& config = config_;
   stratus::runtime::DecoderContext c;
   c.model_name = "objects";
   c.type = "nanodet";
@@ -179,14 +200,8 @@ TEST_F(NanodetGoldenTest, GflDecodeFindsThePeople) {
   auto decoder = stratus::runtime::CreateDecoder(c);
   ASSERT_TRUE(decoder.ok()) << decoder.status();
   for (const std::string sample : {"sample1", "sample2"}) {
-    const auto& img = golden_["images"][sample];
-    stratus::runtime::InputGeometry g;
-    g.image_width = img["width"].get<int>();
-    g.image_height = img["height"].get<int>();
-    g.input_width = g.input_height = 416;
-    g.scale_x = 416.0 / g.image_width;
-    g.scale_y = 416.0 / g.image_height;
-    auto pred = (*decoder)->Decode(ToOutputs(Run(sample, true)), {g}, {});
+    const stratus::runtime::InputGeometry g = Geometry(sample);
+    auto pred = (*decoder)->Decode(GoldenOutputs(golden_, sample), {g}, {});
     ASSERT_TRUE(pred.ok()) << pred.status();
     std::vector<stratus::runtime::Box> people;
     for (const auto& d : (*pred)[0].detections) {
