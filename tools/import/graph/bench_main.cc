@@ -22,6 +22,7 @@
 int main(int argc, char** argv) {
   std::string model, input = "3,416,416", batches = "1,8";
   int runs = 20, warmup = 3, threads = 0;
+  double gflop = 0;
   stratus::FlagSet flags("stratus-graph-bench", "Times an imported TorchScript model.");
   flags.String("model", "", &model, "model.pt");
   flags.String("input", "", &input, "input shape without the batch, e.g. 3,416,416");
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
   flags.Int("runs", "", &runs, "timed runs per case");
   flags.Int("warmup", "", &warmup, "untimed runs per case");
   flags.Int("threads", "", &threads, "intra-op threads (0: LibTorch default)");
+  flags.Double("gflop", "", &gflop,
+               "GFLOP per image (stratus-import-graph prints it) to report GFLOP/s");
   if (auto s = flags.Parse(argc, argv); !s.ok() || flags.help_requested() || model.empty()) {
     if (!s.ok()) std::cerr << s.message() << "\n";
     std::cerr << flags.Usage();
@@ -63,9 +66,12 @@ int main(int argc, char** argv) {
         }
         std::sort(ms.begin(), ms.end());
         const double med = ms[ms.size() / 2], mn = ms.front();
-        std::printf("batch %ld %-13s median %8.2f ms/batch %7.2f ms/image (min %7.2f) %7.1f images/s\n",
-                    static_cast<long>(batch), cl ? "channels_last" : "nchw", med, med / batch,
-                    mn / batch, 1000.0 * batch / med);
+        std::printf(
+            "batch %ld %-13s median %8.2f ms/batch %7.2f ms/image (min %7.2f) %7.1f images/s",
+            static_cast<long>(batch), cl ? "channels_last" : "nchw", med, med / batch, mn / batch,
+            1000.0 * batch / med);
+        if (gflop > 0) std::printf(" %6.1f GFLOP/s", gflop * batch / (med / 1000.0));
+        std::printf("\n");
       }
     }
   } catch (const c10::Error& e) {
