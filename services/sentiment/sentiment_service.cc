@@ -1,35 +1,127 @@
 #include "services/sentiment/sentiment_service.h"
 
-#include <string>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/aws/aws_error.h"
+#include "stratus/v1/common.pb.h"
 
 namespace stratus::sentiment {
-namespace {
 
-grpc::Status Unimplemented(const std::string& rpc) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      rpc + " is not implemented yet: it arrives with issue 6 (sentiment)");
+grpc::Status ToGrpcWithReason(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  const aws::AwsErrorInfo info = aws::ToAwsError(status, aws::ComprehendErrorDefaults());
+  v1::ErrorInfo error;
+  error.set_reason(info.type);
+  v1::RpcStatus details;
+  details.set_code(static_cast<int>(status.code()));
+  details.set_message(std::string(status.message()));
+  details.add_details()->PackFrom(error);
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      details.SerializeAsString());
 }
 
-}  // namespace
-
-grpc::Status SentimentServiceImpl::DetectSentiment(grpc::ServerContext* context, const v1::DetectSentimentRequest* request,
-                      v1::DetectSentimentResponse* response) {
-  return Unimplemented("DetectSentiment");
+std::string ReasonOf(const grpc::Status& status) {
+  v1::RpcStatus details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return "";
+  for (const auto& any : details.details()) {
+    v1::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
 }
 
-grpc::Status SentimentServiceImpl::BatchDetectSentiment(grpc::ServerContext* context, const v1::BatchDetectSentimentRequest* request,
-                      v1::BatchDetectSentimentResponse* response) {
-  return Unimplemented("BatchDetectSentiment");
+grpc::Status SentimentServiceImpl::DetectSentiment(grpc::ServerContext*,
+                                                   const v1::DetectSentimentRequest* request,
+                                                   v1::DetectSentimentResponse* response) {
+  auto result = analyzer_->DetectSentiment(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status SentimentServiceImpl::Feed(grpc::ServerContext* context,
-                      grpc::ServerReaderWriter<v1::PostSentiment, v1::Post>* stream) {
-  return Unimplemented("Feed");
+grpc::Status SentimentServiceImpl::BatchDetectSentiment(
+    grpc::ServerContext*, const v1::BatchDetectSentimentRequest* request,
+    v1::BatchDetectSentimentResponse* response) {
+  auto result = analyzer_->BatchDetectSentiment(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
-grpc::Status SentimentServiceImpl::GetTrends(grpc::ServerContext* context, const v1::GetTrendsRequest* request,
-                      v1::GetTrendsResponse* response) {
-  return Unimplemented("GetTrends");
+grpc::Status SentimentServiceImpl::GetTrends(grpc::ServerContext*,
+                                             const v1::GetTrendsRequest* request,
+                                             v1::GetTrendsResponse* response) {
+  auto result = analyzer_->GetTrends(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status SentimentServiceImpl::Feed(
+    grpc::ServerContext* context, grpc::ServerReaderWriter<v1::PostSentiment, v1::Post>* stream) {
+  if (absl::Status s = analyzer_->ModelReadiness(); !s.ok()) return ToGrpcWithReason(s);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<v1::Post> queue;
+  bool reading = true;
+  bool stop = false;
+  const size_t max_queue = static_cast<size_t>(feed_batch_) * 4;  // back-pressure on the sender
+  std::thread reader([&] {
+    v1::Post post;
+    while (stream->Read(&post)) {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return queue.size() < max_queue || stop; });
+      if (stop) break;
+      queue.push_back(std::move(post));
+      cv.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    reading = false;
+    cv.notify_all();
+  });
+
+  grpc::Status result = grpc::Status::OK;
+  while (true) {
+    std::vector<v1::Post> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return !queue.empty() || !reading; });
+      if (queue.empty()) break;  // the client finished sending and everything is answered
+      while (!queue.empty() && batch.size() < static_cast<size_t>(feed_batch_)) {
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      cv.notify_all();
+    }
+    absl::StatusOr<std::vector<v1::PostSentiment>> answers =
+        analyzer_->ProcessPosts(std::move(batch));
+    if (!answers.ok()) {
+      result = ToGrpcWithReason(answers.status());
+      break;
+    }
+    bool written = true;
+    for (const v1::PostSentiment& a : *answers) {
+      if (!(written = stream->Write(a))) break;
+    }
+    if (!written) {
+      result = grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+      break;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stop = true;
+    cv.notify_all();
+  }
+  // Unblocks a Read() still waiting for the client when we stop early.
+  if (!result.ok()) context->TryCancel();
+  reader.join();
+  return result;
 }
 
 }  // namespace stratus::sentiment

@@ -1,26 +1,51 @@
-// gRPC adapter of the sentiment service: Sentiment of social-media messages, feeds and trends.
-// Until issue 6 (sentiment) lands, every RPC answers UNIMPLEMENTED naming what is missing.
+// gRPC adapter of the sentiment service (stratus.v1.SentimentService): thin handlers over
+// SentimentAnalyzer. Errors carry the Comprehend exception as an ErrorInfo reason
+// (proto/stratus/v1/common.proto), e.g. "TextSizeLimitExceededException".
+//
+// Feed reads posts on a thread of its own while the handler scores and stores: posts that
+// arrive while one batch is scored form the next batch (up to `feed_batch`), so a fast sender
+// gets batched inference and one transaction per batch, a slow one gets each post answered
+// at once. Answers keep the order of the posts.
 #ifndef STRATUS_SERVICES_SENTIMENT_SENTIMENT_SERVICE_H_
 #define STRATUS_SERVICES_SENTIMENT_SENTIMENT_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <string>
+
+#include "absl/status/status.h"
+#include "services/sentiment/sentiment.h"
 #include "stratus/v1/sentiment.grpc.pb.h"
 
 namespace stratus::sentiment {
 
-namespace v1 = ::stratus::v1;
+// The gRPC status for `status`, with the AWS exception (AwsError payload, or Comprehend's
+// default for the code) attached as ErrorInfo.reason.
+grpc::Status ToGrpcWithReason(const absl::Status& status);
+// ErrorInfo.reason of a status made by ToGrpcWithReason ("" when absent).
+std::string ReasonOf(const grpc::Status& status);
 
 class SentimentServiceImpl final : public v1::SentimentService::Service {
  public:
-  grpc::Status DetectSentiment(grpc::ServerContext* context, const v1::DetectSentimentRequest* request,
-                      v1::DetectSentimentResponse* response) override;
-  grpc::Status BatchDetectSentiment(grpc::ServerContext* context, const v1::BatchDetectSentimentRequest* request,
-                      v1::BatchDetectSentimentResponse* response) override;
+  // `analyzer` is not owned and must outlive the service. `feed_batch`: posts scored together
+  // at most in Feed.
+  explicit SentimentServiceImpl(const SentimentAnalyzer* analyzer, int feed_batch = 32)
+      : analyzer_(analyzer), feed_batch_(feed_batch < 1 ? 1 : feed_batch) {}
+
+  grpc::Status DetectSentiment(grpc::ServerContext* context,
+                               const v1::DetectSentimentRequest* request,
+                               v1::DetectSentimentResponse* response) override;
+  grpc::Status BatchDetectSentiment(grpc::ServerContext* context,
+                                    const v1::BatchDetectSentimentRequest* request,
+                                    v1::BatchDetectSentimentResponse* response) override;
   grpc::Status Feed(grpc::ServerContext* context,
-                      grpc::ServerReaderWriter<v1::PostSentiment, v1::Post>* stream) override;
+                    grpc::ServerReaderWriter<v1::PostSentiment, v1::Post>* stream) override;
   grpc::Status GetTrends(grpc::ServerContext* context, const v1::GetTrendsRequest* request,
-                      v1::GetTrendsResponse* response) override;
+                         v1::GetTrendsResponse* response) override;
+
+ private:
+  const SentimentAnalyzer* analyzer_;
+  int feed_batch_;
 };
 
 }  // namespace stratus::sentiment

@@ -1,0 +1,31 @@
+// Amazon Comprehend's sentiment operations on the shared AWS JSON 1.1 endpoint
+// (common/aws/json_protocol.h: SigV4, error shapes), so that @aws-sdk/client-comprehend and the
+// AWS CLI work unchanged:
+//   Comprehend_20171127.DetectSentiment       {Text, LanguageCode} -> {Sentiment, SentimentScore}
+//   Comprehend_20171127.BatchDetectSentiment  {TextList, LanguageCode} -> {ResultList, ErrorList}
+// LanguageCode may be omitted (Stratus treats it as "en"); a value other than "en" is
+// UnsupportedLanguageException. Other errors as SentimentAnalyzer (sentiment.h), mapped with
+// aws::ComprehendErrorDefaults(); the endpoint must be created with those.
+#ifndef STRATUS_SERVICES_SENTIMENT_COMPREHEND_ENDPOINT_H_
+#define STRATUS_SERVICES_SENTIMENT_COMPREHEND_ENDPOINT_H_
+
+#include <nlohmann/json.hpp>
+
+#include "common/aws/json_protocol.h"
+#include "services/sentiment/sentiment.h"
+
+namespace stratus::sentiment {
+
+inline constexpr char kComprehendTargetPrefix[] = "Comprehend_20171127.";
+
+// Registers the operations above. `analyzer` is not owned and must outlive `endpoint`.
+void RegisterComprehendOperations(aws::AwsJsonEndpoint* endpoint,
+                                  const SentimentAnalyzer* analyzer);
+
+// Comprehend's JSON shape of one result: {"Positive": ..., "Negative": ..., ...}, with each
+// float written in its shortest form (0.25, not 0.25000000372529).
+nlohmann::json ScoreToJson(const v1::SentimentScore& score);
+
+}  // namespace stratus::sentiment
+
+#endif  // STRATUS_SERVICES_SENTIMENT_COMPREHEND_ENDPOINT_H_
