@@ -2,7 +2,7 @@
 // against the JavaScript reference (face-api on TF.js WebAssembly, same kind of machine).
 //
 //   stratus-bench-models [--model-dir DIR] [--models a,b] [--batches 1,8] [--runs N]
-//                        [--threads N] [--layout auto|nchw|channels_last] [--no-freeze]
+//                        [--threads N] [--layout auto|nchw|channels_last] [--no-freeze] [--no-fold]
 //                        [--optimize] [--profile] [--verbose] [--omp-default]
 //                        [--image PNG] [--reference timings-wasm.json]
 //
@@ -57,6 +57,7 @@ struct Args {
   bool profile = false;
   bool freeze = true;
   bool optimize = false;
+  bool fold = true;
   std::string image;
   std::string reference;
 };
@@ -106,7 +107,7 @@ const std::map<std::string, std::string> kReferenceKey = {
 int Usage() {
   std::fprintf(stderr,
                "usage: stratus-bench-models [--model-dir DIR] [--models a,b] [--batches 1,8]\n"
-               "  [--runs N] [--threads N] [--layout auto|nchw|channels_last] [--no-freeze]\n"
+               "  [--runs N] [--threads N] [--layout auto|nchw|channels_last] [--no-freeze] [--no-fold]\n"
                "  [--optimize] [--profile] [--verbose] [--omp-default]\n"
                "  [--image PNG] [--reference timings-wasm.json]\n");
   return 2;
@@ -155,6 +156,8 @@ int main(int argc, char** argv) {
       a.layout = val();
     } else if (k == "--optimize") {
       a.optimize = true;
+    } else if (k == "--no-fold") {
+      a.fold = false;
     } else if (k == "--no-freeze") {
       a.freeze = false;
     } else if (k == "--omp-default") {
@@ -178,6 +181,7 @@ int main(int argc, char** argv) {
   options.layout = a.layout;
   options.freeze = a.freeze;
   options.optimize_for_inference = a.optimize;
+  options.fold_padding = a.fold;
   auto repo = ModelRepository::Load(a.model_dir, a.models, options);
   if (!repo.ok()) {
     std::fprintf(stderr, "%s\n", std::string(repo.status().message()).c_str());

@@ -44,6 +44,10 @@ struct RuntimeOptions {
   std::string layout = "auto";
   // Freeze the module (weights become constants, conv+bn folded) before running.
   bool freeze = true;
+  // With freeze: fold TensorFlow-style "pad after, then stride-2 convolution" into the
+  // convolution (zero-padded kernel, symmetric padding), saving a copy of the activations per
+  // such layer (TF.js-imported models have many).
+  bool fold_padding = true;
   // Also run torch.jit.optimize_for_inference (oneDNN blocked-layout subgraphs for convs).
   bool optimize_for_inference = false;
   // Forward runs on the warm-up batch per layout candidate (the best process CPU time counts).
