@@ -68,6 +68,12 @@ StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptio
                         .Help("From frame capture to the event being recorded.")
                         .Register(*deps_.metrics)
                         .Add({{"stream", name}}, metrics::Histogram::LatencyBuckets());
+  auto& analysis = metrics::BuildHistogram()
+                       .Name("stratus_ingest_analysis_latency_seconds")
+                       .Help("From frame capture to the detector's answer; stream=\"*\" is all.")
+                       .Register(*deps_.metrics);
+  analysis_latency_ = &analysis.Add({{"stream", name}}, metrics::Histogram::LatencyBuckets());
+  analysis_latency_all_ = &analysis.Add({{"stream", "*"}}, metrics::Histogram::LatencyBuckets());
   *status_.mutable_config() = config_;
   status_.set_state(v1::StreamStatus::PENDING);
   status_.set_owner(deps_.replica);
@@ -380,6 +386,9 @@ bool StreamWorker::RunDetectorSession() {
 void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* objects,
                                  const v1::DetectResponse* faces) {
   frames_analysed_->Increment();
+  double latency = std::chrono::duration<double>(Clock::now() - frame.captured).count();
+  analysis_latency_->Observe(latency);
+  analysis_latency_all_->Observe(latency);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto now = Clock::now();
@@ -497,7 +506,7 @@ void StreamWorker::Emit(v1::Event event, const Frame& frame, bool snapshot) {
     if (out) event.set_snapshot_ref("file://" + file.string());
   }
   const std::string type = v1::Event::Type_Name(event.type());
-  absl::Status s = deps_.events->Record(std::move(event));
+  absl::Status s = deps_.events ? deps_.events->Record(std::move(event)) : absl::OkStatus();
   if (!s.ok()) {
     SLOG(ERROR) << "event lost" << Kv("stream", config_.name()) << Kv("error", s.message());
     return;

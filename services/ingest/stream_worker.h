@@ -38,7 +38,7 @@
 namespace stratus::ingest {
 
 struct WorkerDeps {
-  EventStore* events = nullptr;                        // required
+  EventStore* events = nullptr;                        // null: events are only counted
   std::shared_ptr<grpc::Channel> detector;             // required
   std::shared_ptr<grpc::Channel> mask;                 // for MASKS
   std::shared_ptr<grpc::Channel> recognition;          // for FACE_SEARCH
@@ -108,6 +108,8 @@ class StreamWorker {
   metrics::Counter* frames_dropped_;
   metrics::Family<metrics::Counter>* events_total_;
   metrics::Histogram* event_latency_;
+  metrics::Histogram* analysis_latency_;
+  metrics::Histogram* analysis_latency_all_;
 };
 
 }  // namespace stratus::ingest
