@@ -305,5 +305,48 @@ def forward(self, x):
   EXPECT_EQ(ObjectDetector::Create(**repo, "nope").status().code(), absl::StatusCode::kNotFound);
 }
 
+
+TEST_F(ModelTest, FoldedSamePaddingComputesTheSame) {
+  // TF "SAME" stride-2 convolutions as TF.js importers write them: pad after, then convolve.
+  const std::string config =
+      "name: same\ntask: face_embedding\n"
+      "input: {width: 9, height: 8, mean: 100, std: 50}\n"
+      "decoder: {type: embedding}\n";
+  const fs::path f = Folder("same", config);
+  torch::jit::Module m("SamePad");
+  m.register_parameter("w", torch::randn({4, 3, 3, 3}), false);
+  m.register_parameter("dw", torch::randn({4, 1, 3, 3}), false);
+  m.register_parameter("b", torch::randn({4}), false);
+  m.define(R"(
+def forward(self, x):
+    p = torch.constant_pad_nd(x, [0, 1, 0, 0], 0.)
+    y = torch.conv2d(p, self.w, self.b, [2, 2], [0, 0], [1, 1], 1)
+    q = torch.constant_pad_nd(y, [0, 1, 0, 1], 0.)
+    z = torch.conv2d(q, self.dw, None, [2, 2], [0, 0], [1, 1], 4)
+    return z.reshape(x.size(0), -1)
+)");
+  m.save((f / "model.pt").string());
+  cv::Mat img(8, 9, CV_8UC3);
+  cv::randu(img, cv::Scalar::all(0), cv::Scalar::all(255));
+  std::vector<std::vector<float>> results;
+  for (bool fold : {false, true}) {
+    RuntimeOptions o;
+    o.fold_padding = fold;
+    o.layout = "nchw";
+    auto model = Model::Load(f.string(), o);
+    ASSERT_TRUE(model.ok()) << model.status();
+    auto out = (*model)->Forward({img}, nullptr);
+    ASSERT_TRUE(out.ok()) << out.status();
+    results.push_back((*out)[0].data);
+    auto profile = (*model)->ProfileOps(1, 1);
+    ASSERT_TRUE(profile.ok());
+    EXPECT_EQ(profile->find("constant_pad_nd") == std::string::npos, fold) << *profile;
+  }
+  ASSERT_EQ(results[0].size(), results[1].size());
+  for (size_t i = 0; i < results[0].size(); ++i) {
+    EXPECT_NEAR(results[0][i], results[1][i], 1e-4) << i;
+  }
+}
+
 }  // namespace
 }  // namespace stratus::runtime
