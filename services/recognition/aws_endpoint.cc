@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "services/recognition/aws_json.h"
 
 namespace stratus::recognition {
 namespace {
@@ -35,27 +36,9 @@ absl::Status CheckImages(const json& body) {
   return absl::OkStatus();
 }
 
-// Leaves out what AWS does not write: empty strings and unset enums.
-void Clean(json& j) {
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end();) {
-      if (it->is_string() && (it->get_ref<const std::string&>().empty() ||
-                              absl::EndsWith(it->get_ref<const std::string&>(), "_UNSPECIFIED"))) {
-        it = j.erase(it);
-      } else {
-        Clean(*it);
-        ++it;
-      }
-    }
-  } else if (j.is_array()) {
-    for (auto& e : j) Clean(e);
-  }
-}
-
 template <typename Req, typename Resp>
 void Add(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer, const std::string& operation,
-         absl::StatusOr<Resp> (Recognizer::*method)(const Req&),
-         void (*fix)(const Resp&, json&) = nullptr) {
+         absl::StatusOr<Resp> (Recognizer::*method)(const Req&)) {
   endpoint->Register(
       absl::StrCat("RekognitionService.", operation),
       [=](const json& body) -> absl::StatusOr<json> {
@@ -70,23 +53,8 @@ void Add(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer, const std::stri
         }
         auto response = (recognizer->*method)(request);
         if (!response.ok()) return response.status();
-        std::string text;
-        google::protobuf::util::JsonPrintOptions print;
-        print.always_print_primitive_fields = true;
-        auto printed = google::protobuf::util::MessageToJsonString(*response, &text, print);
-        if (!printed.ok()) return absl::InternalError(printed.ToString());
-        json out = json::parse(text);
-        Clean(out);
-        if (fix != nullptr) fix(*response, out);
-        return out;
+        return ToAwsJson(*response);
       });
-}
-
-void FixDescribe(const v1::DescribeCollectionResponse& r, json& j) {
-  j["FaceCount"] = r.face_count();
-  j["UserCount"] = r.user_count();
-  j["CreationTimestamp"] =
-      double(r.creation_timestamp().seconds()) + r.creation_timestamp().nanos() / 1e9;
 }
 
 }  // namespace
@@ -97,7 +65,7 @@ void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* r
   Add(endpoint, recognizer, "CreateCollection", &Recognizer::CreateCollection);
   Add(endpoint, recognizer, "DeleteCollection", &Recognizer::DeleteCollection);
   Add(endpoint, recognizer, "ListCollections", &Recognizer::ListCollections);
-  Add(endpoint, recognizer, "DescribeCollection", &Recognizer::DescribeCollection, &FixDescribe);
+  Add(endpoint, recognizer, "DescribeCollection", &Recognizer::DescribeCollection);
   Add(endpoint, recognizer, "IndexFaces", &Recognizer::IndexFaces);
   Add(endpoint, recognizer, "ListFaces", &Recognizer::ListFaces);
   Add(endpoint, recognizer, "DeleteFaces", &Recognizer::DeleteFaces);

@@ -19,16 +19,6 @@ grpc::Status ToGrpcWithReason(const absl::Status& status) {
                       details.SerializeAsString());
 }
 
-std::string ReasonOf(const grpc::Status& status) {
-  v1::RpcStatus details;
-  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return "";
-  for (const auto& any : details.details()) {
-    v1::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
-}
-
 grpc::Status RecognitionServiceImpl::DetectFaces(grpc::ServerContext*, const v1::DetectFacesRequest* request,
                                          v1::DetectFacesResponse* response) {
   auto result = recognizer_->DetectFaces(*request);

@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+#include "services/recognition/aws_json.h"
 #include "services/recognition/rekognition.h"
 #include "stratus/v1/recognition.grpc.pb.h"
 
@@ -17,8 +18,6 @@ namespace v1 = ::stratus::v1;
 
 // absl status -> grpc status with an ErrorInfo detail naming the AWS exception.
 grpc::Status ToGrpcWithReason(const absl::Status& status);
-// The ErrorInfo reason of a grpc status from this service ("" when none).
-std::string ReasonOf(const grpc::Status& status);
 
 class RecognitionServiceImpl final : public v1::RecognitionService::Service {
  public:

@@ -7,6 +7,8 @@
 #include <faiss/impl/IDSelector.h>
 #include <faiss/invlists/InvertedLists.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -210,6 +212,10 @@ void VectorIndex::BackgroundBuild() {
 
 std::vector<Neighbor> VectorIndex::Search(absl::Span<const float> query, int k,
                                           float max_distance) const {
+  // One query gains nothing from an OpenMP team, and waking one on busy cores costs
+  // milliseconds; the setting is per calling thread (index builds keep their threads).
+  thread_local const bool single = (omp_set_num_threads(1), true);
+  (void)single;
   std::shared_lock<std::shared_mutex> lock(mu_);
   const int64_t n = index_->ntotal;
   k = static_cast<int>(std::min<int64_t>(k, n));
@@ -224,6 +230,12 @@ std::vector<Neighbor> VectorIndex::Search(absl::Span<const float> query, int k,
     out.push_back({labels[i], std::sqrt(std::max(0.0f, distances[i]))});
   }
   return out;
+}
+
+void VectorIndex::SetNprobe(int nprobe) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (nlist_ == 0) return;
+  static_cast<faiss::IndexIVF*>(index_.get())->nprobe = std::clamp(nprobe, 1, nlist_);
 }
 
 int64_t VectorIndex::size() const {

@@ -79,6 +79,9 @@ class VectorIndex {
   std::string Description() const;
   // Blocks until no background build is running (tests, benchmarks).
   void WaitForBuild();
+  // Overrides the lists scanned per query of the current IVF index (no-op when flat); for
+  // benchmarks tuning nprobe. A rebuild goes back to the Options' rule.
+  void SetNprobe(int nprobe);
 
  private:
   struct Op {

@@ -1,0 +1,300 @@
+#include "services/recognition/recognition_cli.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/flags.h"
+#include "common/image.h"
+#include "common/status.h"
+#include "services/recognition/aws_json.h"
+#include "stratus/v1/recognition.grpc.pb.h"
+
+namespace stratus::recognition {
+namespace {
+
+namespace v1 = ::stratus::v1;
+
+const std::set<std::string>& Commands() {
+  static const auto* kCommands = new std::set<std::string>{
+      "detect-faces",      "compare-faces", "create-collection",     "delete-collection",
+      "list-collections",  "index-faces",   "list-faces",            "search-faces-by-image",
+      "detect-labels",     "detect-ppe"};
+  return *kCommands;
+}
+
+struct Client {
+  std::string endpoint;
+  int timeout_ms = 60000;
+  std::unique_ptr<v1::RecognitionService::Stub> stub;
+
+  void Connect() {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(16 << 20);
+    args.SetMaxSendMessageSize(16 << 20);
+    stub = v1::RecognitionService::NewStub(
+        grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));
+  }
+  void Deadline(grpc::ClientContext* ctx) const {
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
+  }
+};
+
+// Prints the response or the error; returns false on error.
+bool Report(const std::string& what, const grpc::Status& status,
+            const google::protobuf::Message& response) {
+  if (!status.ok()) {
+    std::string reason = ReasonOf(status);
+    if (reason.empty()) {
+      reason = absl::AsciiStrToUpper(StatusCodeLabel(static_cast<absl::StatusCode>(status.error_code())));
+    }
+    std::cerr << what << (what.empty() ? "" : ": ") << reason << ": " << status.error_message()
+              << "\n";
+    return false;
+  }
+  auto j = ToAwsJson(response);
+  if (!j.ok()) {
+    std::cerr << what << ": " << j.status().message() << "\n";
+    return false;
+  }
+  std::cout << j->dump() << "\n";
+  return true;
+}
+
+absl::StatusOr<v1::Image> LoadImage(const std::string& path) {
+  auto bytes = ReadImageFile(path, 15 << 20);
+  if (!bytes.ok()) return bytes.status();
+  v1::Image image;
+  image.set_bytes(std::move(*bytes));
+  return image;
+}
+
+// A valid ExternalImageId from a file name: [a-zA-Z0-9_.\-:], at most 255 characters.
+std::string ExternalIdFor(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  for (char& c : name) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
+          c == ':')) {
+      c = '_';
+    }
+  }
+  return name.substr(0, 255);
+}
+
+}  // namespace
+
+bool IsRecognitionCommand(const std::string& sub) { return Commands().contains(sub); }
+
+int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
+  if (!IsRecognitionCommand(sub)) {
+    std::cerr << "stratus: unknown recognition command '" << sub << "'\n";
+    return 2;
+  }
+  FlagSet flags("stratus " + sub,
+                "Rekognition's " + sub + " against the recognition service; one JSON object per "
+                "line in Rekognition's shapes.");
+  Client client;
+  const char* env = std::getenv("STRATUS_RECOGNITION_ADDR");
+  client.endpoint = env && *env ? env : "localhost:50053";
+  flags.String("endpoint", "", &client.endpoint,
+               "recognition gRPC endpoint HOST:PORT (default $STRATUS_RECOGNITION_ADDR or "
+               "localhost:50053)");
+  flags.Int("timeout-ms", "", &client.timeout_ms, "deadline of each RPC");
+  std::string attributes = "DEFAULT", external_id, quality_filter, required = "FACE_COVER";
+  double threshold = -1, min_confidence = -1;
+  int max_faces = 0, max_labels = -1, max_results = 0;
+  if (sub == "detect-faces" || sub == "index-faces") {
+    flags.String("attributes", "", &attributes, "DEFAULT or ALL");
+  }
+  if (sub == "compare-faces") flags.Double("similarity-threshold", "", &threshold, "0-100 (default 80)");
+  if (sub == "search-faces-by-image") flags.Double("threshold", "", &threshold, "FaceMatchThreshold 0-100 (default 80)");
+  if (sub == "index-faces") {
+    flags.String("external-id", "", &external_id, "ExternalImageId (default: the file name)");
+    flags.String("quality-filter", "", &quality_filter, "NONE, AUTO, LOW, MEDIUM or HIGH");
+  }
+  if (sub == "index-faces" || sub == "search-faces-by-image") flags.Int("max-faces", "", &max_faces, "MaxFaces");
+  if (sub == "list-collections" || sub == "list-faces") flags.Int("max-results", "", &max_results, "page size (default 1000)");
+  if (sub == "detect-labels") {
+    flags.Int("max-labels", "", &max_labels, "MaxLabels (default: all)");
+    flags.Double("min-confidence", "", &min_confidence, "MinConfidence 0-100 (default 55)");
+  }
+  if (sub == "detect-ppe") {
+    flags.Double("min-confidence", "", &min_confidence, "summary MinConfidence 0-100 (default 50)");
+    flags.String("required", "", &required, "RequiredEquipmentTypes, one type (FACE_COVER)");
+  }
+  absl::Status parsed = flags.Parse(argc, argv);
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return 0;
+  }
+  const auto& args = flags.positional();
+  auto usage = [&](const std::string& message) {
+    std::cerr << "error: " << message << "\n\n" << flags.Usage();
+    return 2;
+  };
+  if (!parsed.ok()) return usage(std::string(parsed.message()));
+  client.Connect();
+  auto attrs = [&](auto* repeated) {
+    repeated->Add(absl::AsciiStrToUpper(attributes) == "ALL" ? v1::FaceAttribute::ALL
+                                                             : v1::FaceAttribute::DEFAULT);
+  };
+  bool ok = true;
+  // Runs `call` for each image path, printing one line per image.
+  auto per_image = [&](const std::vector<std::string>& paths,
+                       const std::function<grpc::Status(const v1::Image&, grpc::ClientContext*,
+                                                        google::protobuf::Message**)>& call) {
+    for (const auto& path : paths) {
+      auto image = LoadImage(path);
+      if (!image.ok()) {
+        std::cerr << path << ": " << image.status().message() << "\n";
+        ok = false;
+        continue;
+      }
+      grpc::ClientContext ctx;
+      client.Deadline(&ctx);
+      google::protobuf::Message* response = nullptr;
+      grpc::Status s = call(*image, &ctx, &response);
+      std::unique_ptr<google::protobuf::Message> owned(response);
+      ok = Report(path, s, *response) && ok;
+    }
+  };
+
+  if (sub == "detect-faces") {
+    if (args.empty()) return usage("detect-faces needs at least one IMAGE");
+    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+      v1::DetectFacesRequest r;
+      *r.mutable_image() = image;
+      attrs(r.mutable_attributes());
+      auto* resp = new v1::DetectFacesResponse;
+      *out = resp;
+      return client.stub->DetectFaces(ctx, r, resp);
+    });
+  } else if (sub == "compare-faces") {
+    if (args.size() != 2) return usage("compare-faces needs SOURCE and TARGET");
+    auto source = LoadImage(args[0]);
+    auto target = LoadImage(args[1]);
+    if (!source.ok() || !target.ok()) {
+      std::cerr << (source.ok() ? target.status() : source.status()).message() << "\n";
+      return 1;
+    }
+    v1::CompareFacesRequest r;
+    *r.mutable_source_image() = *source;
+    *r.mutable_target_image() = *target;
+    if (threshold >= 0) r.set_similarity_threshold(static_cast<float>(threshold));
+    v1::CompareFacesResponse resp;
+    grpc::ClientContext ctx;
+    client.Deadline(&ctx);
+    ok = Report(args[1], client.stub->CompareFaces(&ctx, r, &resp), resp);
+  } else if (sub == "create-collection" || sub == "delete-collection") {
+    if (args.size() != 1) return usage(sub + " needs one collection ID");
+    grpc::ClientContext ctx;
+    client.Deadline(&ctx);
+    if (sub == "create-collection") {
+      v1::CreateCollectionRequest r;
+      r.set_collection_id(args[0]);
+      v1::CreateCollectionResponse resp;
+      ok = Report(args[0], client.stub->CreateCollection(&ctx, r, &resp), resp);
+    } else {
+      v1::DeleteCollectionRequest r;
+      r.set_collection_id(args[0]);
+      v1::DeleteCollectionResponse resp;
+      ok = Report(args[0], client.stub->DeleteCollection(&ctx, r, &resp), resp);
+    }
+  } else if (sub == "list-collections" || sub == "list-faces") {
+    if (sub == "list-faces" && args.size() != 1) return usage("list-faces needs one COLLECTION");
+    if (sub == "list-collections" && !args.empty()) return usage("list-collections takes no arguments");
+    std::string token;
+    do {  // every page, one line each
+      grpc::ClientContext ctx;
+      client.Deadline(&ctx);
+      if (sub == "list-collections") {
+        v1::ListCollectionsRequest r;
+        r.set_next_token(token);
+        if (max_results > 0) r.set_max_results(max_results);
+        v1::ListCollectionsResponse resp;
+        ok = Report("", client.stub->ListCollections(&ctx, r, &resp), resp);
+        token = resp.next_token();
+      } else {
+        v1::ListFacesRequest r;
+        r.set_collection_id(args[0]);
+        r.set_next_token(token);
+        if (max_results > 0) r.set_max_results(max_results);
+        v1::ListFacesResponse resp;
+        ok = Report(args[0], client.stub->ListFaces(&ctx, r, &resp), resp);
+        token = resp.next_token();
+      }
+    } while (ok && !token.empty());
+  } else if (sub == "index-faces") {
+    if (args.size() < 2) return usage("index-faces needs COLLECTION and at least one IMAGE");
+    v1::QualityFilter::Value filter = v1::QualityFilter::QUALITY_FILTER_UNSPECIFIED;
+    if (!quality_filter.empty() &&
+        !v1::QualityFilter::Value_Parse(absl::AsciiStrToUpper(quality_filter), &filter)) {
+      return usage("--quality-filter is NONE, AUTO, LOW, MEDIUM or HIGH");
+    }
+    std::vector<std::string> paths(args.begin() + 1, args.end());
+    for (const auto& path : paths) {
+      per_image({path}, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+        v1::IndexFacesRequest r;
+        r.set_collection_id(args[0]);
+        *r.mutable_image() = image;
+        r.set_external_image_id(external_id.empty() ? ExternalIdFor(path) : external_id);
+        if (max_faces > 0) r.set_max_faces(max_faces);
+        r.set_quality_filter(filter);
+        attrs(r.mutable_detection_attributes());
+        auto* resp = new v1::IndexFacesResponse;
+        *out = resp;
+        return client.stub->IndexFaces(ctx, r, resp);
+      });
+    }
+  } else if (sub == "search-faces-by-image") {
+    if (args.size() < 2) return usage("search-faces-by-image needs COLLECTION and at least one IMAGE");
+    std::vector<std::string> paths(args.begin() + 1, args.end());
+    per_image(paths, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+      v1::SearchFacesByImageRequest r;
+      r.set_collection_id(args[0]);
+      *r.mutable_image() = image;
+      if (max_faces > 0) r.set_max_faces(max_faces);
+      if (threshold >= 0) r.set_face_match_threshold(static_cast<float>(threshold));
+      auto* resp = new v1::SearchFacesByImageResponse;
+      *out = resp;
+      return client.stub->SearchFacesByImage(ctx, r, resp);
+    });
+  } else if (sub == "detect-labels") {
+    if (args.empty()) return usage("detect-labels needs at least one IMAGE");
+    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+      v1::DetectLabelsRequest r;
+      *r.mutable_image() = image;
+      if (max_labels >= 0) r.set_max_labels(max_labels);
+      if (min_confidence >= 0) r.set_min_confidence(static_cast<float>(min_confidence));
+      auto* resp = new v1::DetectLabelsResponse;
+      *out = resp;
+      return client.stub->DetectLabels(ctx, r, resp);
+    });
+  } else if (sub == "detect-ppe") {
+    if (args.empty()) return usage("detect-ppe needs at least one IMAGE");
+    v1::ProtectiveEquipmentType::Value type;
+    if (!v1::ProtectiveEquipmentType::Value_Parse(absl::AsciiStrToUpper(required), &type)) {
+      return usage("--required is FACE_COVER, HAND_COVER or HEAD_COVER");
+    }
+    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+      v1::DetectProtectiveEquipmentRequest r;
+      *r.mutable_image() = image;
+      auto* s = r.mutable_summarization_attributes();
+      s->set_min_confidence(min_confidence >= 0 ? static_cast<float>(min_confidence) : 50.0f);
+      s->add_required_equipment_types(type);
+      auto* resp = new v1::DetectProtectiveEquipmentResponse;
+      *out = resp;
+      return client.stub->DetectProtectiveEquipment(ctx, r, resp);
+    });
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace stratus::recognition
