@@ -52,7 +52,7 @@ absl::StatusOr<std::vector<TrendRow>> PostStore::Trends(const TrendQuery& query)
       "FROM sentiment_posts WHERE posted_at >= ",
       FromMicros(1), " AND posted_at < ", FromMicros(2),
       " AND ($4::jsonb = '[]'::jsonb OR topic IN (SELECT jsonb_array_elements_text($4::jsonb))) "
-      "GROUP BY 1, 2 ORDER BY 1 COLLATE \"C\", 2");
+      "GROUP BY 1, 2 ORDER BY topic COLLATE \"C\", 2");
   const std::string topics = nlohmann::json(query.topics).dump();
   return db_->Query<std::vector<TrendRow>>(
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<TrendRow>> {
