@@ -199,7 +199,8 @@ int main(int argc, char** argv) {
 
   for (const auto& info : (*repo)->List()) {
     if (info.state != ModelState::kReady) {
-      std::printf("%-18s FAILED: %s\n", info.name.c_str(), info.error.c_str());
+      std::printf("%-18s %s: %s\n", info.name.c_str(), stratus::runtime::ModelStateName(info.state),
+                  info.error.c_str());
       continue;
     }
     const Model* model = *(*repo)->Get(info.name);

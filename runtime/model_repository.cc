@@ -10,7 +10,17 @@ namespace stratus::runtime {
 
 namespace fs = std::filesystem;
 
-const char* ModelStateName(ModelState s) { return s == ModelState::kReady ? "READY" : "FAILED"; }
+const char* ModelStateName(ModelState s) {
+  switch (s) {
+    case ModelState::kReady:
+      return "READY";
+    case ModelState::kSkipped:
+      return "SKIPPED";
+    case ModelState::kFailed:
+      break;
+  }
+  return "FAILED";
+}
 
 ModelRepository::~ModelRepository() = default;
 
@@ -47,10 +57,18 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Load(
     if (!fs::is_directory(folder, ec)) {
       entry.info.error = absl::StrCat("model '", n, "': not found in ", dir);
     } else {
-      if (auto config = LoadModelConfig(folder.string()); config.ok()) {
+      auto config = LoadModelConfig(folder.string());
+      if (config.ok()) {
         entry.info.version = config->version;
         entry.info.task = config->task;
         entry.info.decoder = config->decoder_type;
+      }
+      if (config.ok() && config->task == "text_classification") {
+        entry.info.state = ModelState::kSkipped;
+        entry.info.error = absl::StrCat("model '", n,
+                                        "': a text model, not served by the image runtime");
+        repo->entries_.push_back(std::move(entry));
+        continue;
       }
       auto model = Model::Load(folder.string(), options);
       if (model.ok()) {
@@ -87,8 +105,9 @@ absl::StatusOr<const Model*> ModelRepository::Get(std::string_view name) const {
 }
 
 bool ModelRepository::AllReady() const {
-  return std::all_of(entries_.begin(), entries_.end(),
-                     [](const Entry& e) { return e.model != nullptr; });
+  return std::all_of(entries_.begin(), entries_.end(), [](const Entry& e) {
+    return e.model != nullptr || e.info.state == ModelState::kSkipped;
+  });
 }
 
 }  // namespace stratus::runtime

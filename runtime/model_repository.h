@@ -24,7 +24,9 @@
 
 namespace stratus::runtime {
 
-enum class ModelState { kReady, kFailed };
+// SKIPPED: a model the image runtime does not serve (text_classification: the sentiment
+// service loads those itself); listed so that `stratus models` shows every folder.
+enum class ModelState { kReady, kFailed, kSkipped };
 
 struct ModelInfo {
   std::string name;      // folder name
@@ -38,7 +40,7 @@ struct ModelInfo {
   double load_ms = 0;
 };
 
-const char* ModelStateName(ModelState s);  // "READY", "FAILED"
+const char* ModelStateName(ModelState s);  // "READY", "FAILED", "SKIPPED"
 
 class ModelRepository {
  public:
@@ -59,7 +61,7 @@ class ModelRepository {
   // The READY model `name`; NotFound if there is no such folder, FailedPrecondition (carrying
   // the load error) if it FAILED.
   absl::StatusOr<const Model*> Get(std::string_view name) const;
-  // True when every listed model is READY (readiness for a service).
+  // True when every listed model is READY or SKIPPED (readiness for a service).
   bool AllReady() const;
 
  private:

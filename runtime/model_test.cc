@@ -229,11 +229,13 @@ TEST_F(ModelTest, RepositoryServesGoodModelsBesideBrokenOnes) {
   fs::remove(dir_ / "noconfig" / "config.yaml");
   SaveMeans(Folder("misnamed", MeansConfig("other", "rgb")));
   fs::create_directories(dir_ / ".tmp-import");  // importers' temporaries are skipped
+  Folder("words", "name: words\ntask: text_classification\ninput: {type: token_ids}\n"
+                  "decoder: {type: classifier}\nlabels: [a, b]\n");
 
   auto repo = ModelRepository::Load(dir_.string(), RuntimeOptions{});
   ASSERT_TRUE(repo.ok()) << repo.status();
   const std::vector<ModelInfo> list = (*repo)->List();
-  ASSERT_THAT(list, SizeIs(4));
+  ASSERT_THAT(list, SizeIs(5));
   EXPECT_EQ(list[0].name, "broken");
   EXPECT_EQ(list[0].state, ModelState::kFailed);
   EXPECT_THAT(list[0].error, HasSubstr("model.pt does not load"));
@@ -242,6 +244,8 @@ TEST_F(ModelTest, RepositoryServesGoodModelsBesideBrokenOnes) {
   EXPECT_EQ(list[1].version, "test-1");
   EXPECT_THAT(list[2].error, HasSubstr("does not match the folder name 'misnamed'"));
   EXPECT_THAT(list[3].error, HasSubstr("no config.yaml"));
+  EXPECT_EQ(list[4].state, ModelState::kSkipped);
+  EXPECT_STREQ(ModelStateName(list[4].state), "SKIPPED");
   EXPECT_FALSE((*repo)->AllReady());
 
   auto faces = (*repo)->Get("faces");
