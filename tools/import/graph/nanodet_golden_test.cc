@@ -20,7 +20,10 @@
 
 #include "gtest/gtest.h"
 #include "runtime/decoder.h"
+#include "runtime/model.h"
 #include "runtime/model_config.h"
+#include "runtime/model_repository.h"
+#include "runtime/object_detector.h"
 #include "runtime/preprocess.h"
 
 namespace {
@@ -266,6 +269,64 @@ TEST_F(NanodetGoldenDecodeTest, GflDecodeFindsThePeople) {
     }
     EXPECT_GE(checked, 1) << sample;
     EXPECT_GE(people.size(), static_cast<size_t>(checked)) << sample;
+  }
+}
+
+double IoU(const stratus::runtime::Box& a, const stratus::runtime::Box& b) {
+  const double iw = std::max(0.0, std::min<double>(a.left + a.width, b.left + b.width) -
+                                      std::max<double>(a.left, b.left));
+  const double ih = std::max(0.0, std::min<double>(a.top + a.height, b.top + b.height) -
+                                      std::max<double>(a.top, b.top));
+  const double inter = iw * ih;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+// The whole chain through the runtime (repository load with its freezing and layout choice,
+// preprocessing from the photo, forward, decoder) finds what decoding the reference's own
+// outputs finds: same labels, boxes within IoU 0.95, confidences within 0.01.
+TEST_F(NanodetGoldenTest, RuntimeDetectorMatchesDecodedReference) {
+  stratus::runtime::RuntimeOptions ro;
+  ro.device = "cpu";
+  auto repo = stratus::runtime::ModelRepository::Load(ModelDir().parent_path().string(),
+                                                      {"objects"}, ro);
+  ASSERT_TRUE(repo.ok()) << repo.status();
+  auto detector = stratus::runtime::ObjectDetector::Create(**repo, "objects");
+  ASSERT_TRUE(detector.ok()) << detector.status();
+  const std::string src = Env("STRATUS_SOURCE_DIR", ".");
+  const YAML::Node config = YAML::LoadFile(src + "/tools/import/graph/presets/objects-nanodet.yaml");
+  stratus::runtime::DecoderContext c;
+  c.model_name = "objects";
+  c.type = "nanodet";
+  c.params = config["decoder"];
+  c.labels = config["labels"].as<std::vector<std::string>>();
+  c.input_width = c.input_height = 416;
+  auto decoder = stratus::runtime::CreateDecoder(c);
+  ASSERT_TRUE(decoder.ok()) << decoder.status();
+  for (const std::string sample : {"sample1", "sample2"}) {
+    cv::Mat bgr = cv::imread((GoldenDir().parent_path() / "faceapi" / (sample + ".png")).string(),
+                             cv::IMREAD_COLOR);
+    ASSERT_FALSE(bgr.empty());
+    cv::Mat rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    auto got = (*detector)->Detect({rgb}, {});
+    ASSERT_TRUE(got.ok()) << got.status();
+    const auto& img = golden_["images"][sample];
+    stratus::runtime::InputGeometry g;
+    g.image_width = img["width"].get<int>();
+    g.image_height = img["height"].get<int>();
+    g.input_width = g.input_height = 416;
+    g.scale_x = 416.0 / g.image_width;
+    g.scale_y = 416.0 / g.image_height;
+    auto want = (*decoder)->Decode(GoldenOutputs(golden_, sample), {g}, {});
+    ASSERT_TRUE(want.ok());
+    const auto& w = (*want)[0].detections;
+    const auto& d = (*got)[0];
+    ASSERT_EQ(d.size(), w.size()) << sample;
+    for (size_t i = 0; i < d.size(); ++i) {
+      EXPECT_EQ(d[i].label, w[i].label) << sample << " #" << i;
+      EXPECT_NEAR(d[i].confidence, w[i].confidence, 0.01) << sample << " #" << i;
+      EXPECT_GE(IoU(d[i].box, w[i].box), 0.95) << sample << " #" << i;
+    }
   }
 }
 
