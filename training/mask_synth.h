@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <opencv2/core.hpp>
+#include <vector>
 
 namespace stratus::training {
 
@@ -20,6 +21,14 @@ enum class MaskPlacement { kBelowNose, kOnChin, kCorrect };
 
 // Returns a copy of `face` (BGR, 8-bit, 3 channels) with a mask drawn on it.
 cv::Mat DrawSyntheticMask(const cv::Mat& face, MaskPlacement placement, uint64_t seed);
+
+// The same, placed from the 68 facial landmarks (iBUG order, image pixels) of one face in
+// `image`: the mask's top edge runs across the nose bridge (kCorrect), just under the nose base
+// (kBelowNose) or under the lower lip (kOnChin), its sides and bottom follow the jaw line.
+// `landmarks` must hold 68 points.
+cv::Mat DrawSyntheticMaskOnLandmarks(const cv::Mat& image,
+                                     const std::vector<cv::Point2f>& landmarks,
+                                     MaskPlacement placement, uint64_t seed);
 
 }  // namespace stratus::training
 

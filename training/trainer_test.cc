@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <sstream>
 #include <string>
@@ -218,6 +220,50 @@ TEST_F(TrainerTest, SigtermCheckpointsAndExitsForResume) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
   ASSERT_EQ(Wait(Spawn(job, 0)), 0);
   EXPECT_EQ(Report(job)["resumes"].get<int>(), 1);
+}
+
+TEST_F(TrainerTest, ImageClassifierLearnsShapes) {
+  // Two classes of 48x48 photos-to-be: a filled disc or a filled square, random colours,
+  // positions and sizes on a noisy background.
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> u(0, 255);
+  for (const char* cls : {"disc", "square"}) {
+    fs::create_directories(dir_ + "/images/" + cls);
+    for (int i = 0; i < 150; ++i) {
+      cv::Mat img(48, 48, CV_8UC3);
+      cv::randu(img, cv::Scalar::all(0), cv::Scalar::all(90));
+      const cv::Scalar colour(100 + u(rng) % 156, 100 + u(rng) % 156, 100 + u(rng) % 156);
+      const int r = 10 + u(rng) % 8;
+      const cv::Point c(r + u(rng) % (48 - 2 * r), r + u(rng) % (48 - 2 * r));
+      if (std::string(cls) == "disc") {
+        cv::circle(img, c, r, colour, -1);
+      } else {
+        cv::rectangle(img, {c.x - r, c.y - r}, {c.x + r, c.y + r}, colour, -1);
+      }
+      cv::imwrite(dir_ + "/images/" + cls + "/" + std::to_string(i) + ".png", img);
+    }
+  }
+  std::ostringstream y;
+  y << "name: shapes\ntask: image_classifier\nlabels: [disc, square]\n"
+    << "data:\n  train:\n    - {path: " << dir_ << "/images, format: folders}\n"
+    << "  validation_split: 0.25\n"
+    << "model: {architecture: convnet, width: 8, input_size: 32, dropout: 0.0}\n"
+    << "augmentation: {flip: true, crop_scale_min: 0.9, brightness: 0.1}\n"
+    << "optimiser: {type: adam, lr: 0.01}\nschedule: {type: cosine, warmup_steps: 5}\n"
+    << "epochs: 12\nbatch_size: 16\nseed: 3\nthreads: 1\n"
+    << "checkpoint: {dir: " << dir_ << "/shapes-ckpt}\noutput: {dir: " << dir_ << "/shapes}\n";
+  const std::string path = dir_ + "/shapes.yaml";
+  std::ofstream(path) << y.str();
+  auto job = LoadJob(path);
+  ASSERT_TRUE(job.ok()) << job.status();
+  auto result = RunTraining(*job, TrainerOptions{});
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_GE(result->val_accuracy, 0.85);
+  std::ifstream config(dir_ + "/shapes/config.yaml");
+  std::stringstream cs;
+  cs << config.rdbuf();
+  EXPECT_NE(cs.str().find("task: image_classification"), std::string::npos);
+  EXPECT_NE(cs.str().find("width: 32"), std::string::npos);
 }
 
 }  // namespace

@@ -9,7 +9,13 @@ BUILD_DIR=${1:-build}
 cd "$(dirname "$0")/../.."
 JOB=jobs/mask.yaml
 OUT="$STRATUS_MODEL_DIR/mask"
-KEY=$(cat "$JOB" training/VERSION | sha256sum | cut -c1-16)
+# With the imported face models, the set gets detector crops and landmark-placed masks (a few
+# minutes of face detection on 2 idle cores); without them, crop-geometry placement only.
+FACES=no
+if [ -f "$STRATUS_MODEL_DIR/faces/model.pt" ] && [ -f "$STRATUS_MODEL_DIR/face_landmarks68/model.pt" ]; then
+  FACES=yes
+fi
+KEY=$( (cat "$JOB" training/VERSION; echo "faces=$FACES") | sha256sum | cut -c1-16)
 if [ -f "$OUT/model.pt" ] && [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$KEY" ]; then
   echo "mask: trained model present ($KEY)"
   exit 0
@@ -23,7 +29,9 @@ CACHE=${STRATUS_CACHE:-$HOME/.cache/stratus}
 THREADS=$(nproc)
 if awk '{exit !($1 > 0.7)}' /proc/loadavg; then THREADS=1; fi
 DATA=${STRATUS_DATA:-../shared/data}
-"$BUILD_DIR/bin/stratus-prepare-masks" --data "$DATA/masks" --out "$CACHE/data/masks3"
+PREP_ARGS=()
+if [ "$FACES" = yes ]; then PREP_ARGS=(--faces --models "$STRATUS_MODEL_DIR" --threads "$(nproc)"); fi
+"$BUILD_DIR/bin/stratus-prepare-masks" --data "$DATA/masks" --out "$CACHE/data/masks3" "${PREP_ARGS[@]}"
 echo "mask: training $JOB (key $KEY)"
 STRATUS_CACHE="$CACHE" "$BUILD_DIR/bin/stratus-train" "$JOB" --no-progress --set "threads=$THREADS" \
   --set "output.dir=$OUT" \
