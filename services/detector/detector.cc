@@ -322,6 +322,10 @@ std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
                     [future = std::move(future), name, version = model->config().version, width,
                      height]() mutable -> absl::StatusOr<DetectOutput> {
                       BatchResult<ItemResult> r = future.get();
+                      if (r.value.status().code() == absl::StatusCode::kResourceExhausted) {
+                        // detector.proto: a full queue is UNAVAILABLE (retry elsewhere).
+                        return absl::UnavailableError(r.value.status().message());
+                      }
                       if (!r.value.ok()) return r.value.status();
                       DetectOutput out;
                       out.model = name;

@@ -14,8 +14,8 @@
 //
 // Errors of Detect():
 //   NOT_FOUND         unknown model (the message names the known ones);
-//   UNAVAILABLE       the model is LOADING or FAILED, the queue is full (RESOURCE_EXHAUSTED
-//                     really, see batcher.h) or the detector is shutting down;
+//   UNAVAILABLE       the model is LOADING or FAILED, its batching queue is full (load
+//                     shedding, as detector.proto says) or the detector is shutting down;
 //   INVALID_ARGUMENT  empty image, a class the model does not have, min_confidence outside
 //                     [0, 1], max_results outside 1..1000, a model that is not a detector;
 //   DEADLINE_EXCEEDED the deadline passed while queued.
