@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -179,9 +180,54 @@ TEST_P(FacePipelineGoldenTest, MatchesFaceApi) {
       worst_prob = std::max(worst_prob, std::fabs(p - r["expressions"][label].get<double>()));
     }
   }
-  std::printf("%s: %zu faces; worst: box IoU %.4f, landmark %.3f px, descriptor cosine %.6f, "
-              "age %.3f y, probability %.4f\n",
+  std::printf("%s: %zu faces; worst: box IoU %.6f, landmark %.2e px, descriptor cosine %.8f, "
+              "age %.2e y, probability %.2e\n",
               name.c_str(), faces.size(), worst_iou, worst_px, worst_cos, worst_age, worst_prob);
+}
+
+
+// Concurrent callers (the detector service's batcher and stream handlers) get the same answers
+// as a lone caller.
+TEST_F(FacePipelineGoldenTest, ConcurrentCallsAgree) {
+  if (!missing_.empty()) {
+    if (RequireModels()) FAIL() << "STRATUS_REQUIRE_MODELS=1 but " << missing_;
+    GTEST_SKIP() << missing_;
+  }
+  ASSERT_TRUE(load_error_.empty()) << load_error_;
+  std::vector<cv::Mat> images;
+  for (int s : {1, 2, 3}) {
+    cv::Mat bgr = cv::imread((GoldenDir() / "faceapi" / ("sample" + std::to_string(s) + ".png")).string());
+    if (bgr.empty()) GTEST_SKIP() << "golden images missing";
+    cv::Mat rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    images.push_back(rgb);
+  }
+  // All three in one call (one batch per crop model) as the reference for each.
+  auto together = pipeline_->Analyze(images, AnalyzeOptions{});
+  ASSERT_TRUE(together.ok()) << together.status();
+  std::vector<std::thread> threads;
+  std::vector<absl::StatusOr<std::vector<std::vector<Face>>>> alone(images.size(),
+                                                                     absl::UnknownError(""));
+  for (size_t i = 0; i < images.size(); ++i) {
+    threads.emplace_back([&, i] { alone[i] = pipeline_->Analyze({images[i]}, AnalyzeOptions{}); });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < images.size(); ++i) {
+    ASSERT_TRUE(alone[i].ok()) << alone[i].status();
+    const std::vector<Face>& a = (*alone[i])[0];
+    const std::vector<Face>& b = (*together)[i];
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t f = 0; f < a.size(); ++f) {
+      EXPECT_NEAR(a[f].score, b[f].score, 1e-5);
+      for (size_t k = 0; k < a[f].landmarks.size(); ++k) {
+        EXPECT_NEAR(a[f].landmarks[k].x, b[f].landmarks[k].x, 0.01);
+      }
+      for (size_t k = 0; k < a[f].descriptor.size(); ++k) {
+        EXPECT_NEAR(a[f].descriptor[k], b[f].descriptor[k], 1e-4);
+      }
+      EXPECT_NEAR(a[f].age, b[f].age, 0.01);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Samples, FacePipelineGoldenTest, ::testing::Values(1, 2, 3, 4, 5, 6));
