@@ -3,6 +3,7 @@
 // bad trend requests, and a database that goes away. The keyword classifier stands in for the
 // model so that counts are exact.
 #include <gmock/gmock.h>
+#include <nlohmann/json.hpp>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -10,15 +11,20 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/db.h"
 #include "common/embedded_postgres.h"
 #include "common/service_host.h"
 #include "services/sentiment/schema.h"
+#include "services/sentiment/sentiment_cli.h"
 #include "services/sentiment/sentiment.h"
 #include "services/sentiment/sentiment_service.h"
 #include "services/sentiment/testing/keyword_classifier.h"
@@ -319,6 +325,96 @@ TEST_F(FeedTrendsTest, ModelFailureIsReportedPerPost) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_THAT(out[0].error(), HasSubstr("not scored"));
   EXPECT_EQ(StoredRows(), 0);
+}
+
+// Runs a `stratus` subcommand in-process against this test's service; returns its exit code
+// and sets *out to what it printed on standard output.
+int RunCli(int (*command)(int, char**), std::vector<std::string> args, int port,
+           std::string* out) {
+  args.insert(args.begin() + 1, absl::StrCat("--endpoint=127.0.0.1:", port));
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  std::ostringstream captured;
+  std::streambuf* old = std::cout.rdbuf(captured.rdbuf());
+  const int code = command(static_cast<int>(argv.size()), argv.data());
+  std::cout.rdbuf(old);
+  *out = captured.str();
+  return code;
+}
+
+std::vector<nlohmann::json> JsonLines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    out.push_back(nlohmann::json::parse(std::string(line)));
+  }
+  return out;
+}
+
+TEST_F(FeedTrendsTest, CliSentimentPrintsComprehendsShapeInOrder) {
+  std::string out;
+  EXPECT_EQ(RunCli(RunSentimentCommand, {"sentiment", "I love it", "so sad"}, host_->grpc_port(),
+                   &out), 0);
+  auto lines = JsonLines(out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["Sentiment"], "POSITIVE");
+  EXPECT_EQ(lines[0]["SentimentScore"]["Positive"].get<double>(), 0.85);
+  EXPECT_EQ(lines[1]["Sentiment"], "NEGATIVE");
+
+  // A plain file of 30 lines (two batches), an empty line skipped, an invalid UTF-8 line.
+  const std::string plain = (*dir_ / "texts.txt").string();
+  {
+    std::ofstream f(plain);
+    for (int i = 0; i < 30; ++i) f << (i == 3 ? "" : i == 7 ? "bad \xff" : i % 2 ? "good" : "meh")
+                                  << "\n";
+  }
+  EXPECT_EQ(RunCli(RunSentimentCommand, {"sentiment", "--file", plain}, host_->grpc_port(), &out),
+            1);
+  lines = JsonLines(out);
+  ASSERT_EQ(lines.size(), 29u);
+  EXPECT_EQ(lines[0]["Sentiment"], "NEUTRAL");
+  EXPECT_EQ(lines[1]["Sentiment"], "POSITIVE");
+  EXPECT_EQ(lines[6]["ErrorCode"], "INVALID_REQUEST");  // file line 8 (line 4 was empty)
+  EXPECT_EQ(lines[28]["Sentiment"], "POSITIVE");           // file line 30
+
+  // JSON Lines with a "text" member.
+  const std::string jsonl = (*dir_ / "texts.jsonl").string();
+  std::ofstream(jsonl) << "{\"text\": \"terrible \\ud83d\\ude21\"}\n{\"text\": \"\"}\n{\"x\": 1}\n";
+  EXPECT_EQ(RunCli(RunSentimentCommand, {"sentiment", "--file", jsonl}, host_->grpc_port(), &out),
+            1);
+  lines = JsonLines(out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0]["Sentiment"], "NEGATIVE");
+  EXPECT_EQ(lines[1]["ErrorCode"], "INVALID_REQUEST");
+  EXPECT_EQ(lines[2]["ErrorCode"], "INVALID_REQUEST");
+}
+
+TEST_F(FeedTrendsTest, CliFeedStreamsAFileOfPosts) {
+  const std::string path = (*dir_ / "posts.jsonl").string();
+  {
+    std::ofstream f(path);
+    f << "{\"id\": \"c1\", \"author\": \"@a\", \"time\": \"2026-01-01T00:10:00Z\", "
+         "\"text\": \"love it\", \"hashtags\": [\"Launch\"]}\n";
+    f << "not json\n";
+    f << "{\"id\": 42, \"time\": " << kBase + 700 << ", \"text\": \"hate it\", \"topic\": \"launch\"}\n";
+    f << "{\"id\": \"c3\", \"time\": \"2026-01-01T00:12:00Z\", \"text\": \"\", \"topic\": \"launch\"}\n";
+  }
+  std::string out;
+  EXPECT_EQ(RunCli(RunFeedCommand, {"feed", path}, host_->grpc_port(), &out), 1);
+  auto lines = JsonLines(out);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0]["id"], "c1");
+  EXPECT_EQ(lines[0]["Sentiment"], "POSITIVE");
+  EXPECT_THAT(lines[1]["Error"].get<std::string>(), HasSubstr("line 2"));
+  EXPECT_EQ(lines[2]["id"], "42");
+  EXPECT_EQ(lines[2]["Sentiment"], "NEGATIVE");
+  EXPECT_EQ(lines[3]["id"], "c3");
+  EXPECT_TRUE(lines[3].contains("Error"));
+  auto t = Trends(kBase, kBase + 3600, 3600, {"launch"});
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_EQ(t->buckets_size(), 1);
+  EXPECT_EQ(t->buckets(0).count(), 2);
+  EXPECT_EQ(t->buckets(0).positive_count(), 1);
+  EXPECT_EQ(t->buckets(0).negative_count(), 1);
 }
 
 // Last: stops and restarts the shared cluster.

@@ -1,0 +1,28 @@
+// `stratus sentiment` and `stratus feed`: the sentiment service from the command line, over
+// gRPC (--endpoint, default $STRATUS_SENTIMENT_ADDR or localhost:50055).
+//
+//   stratus sentiment TEXT...            one JSON object per text, in order, in Comprehend's
+//   stratus sentiment --file FILE|-      shape: {"Sentiment": "POSITIVE", "SentimentScore":
+//                                        {"Positive": .., "Negative": .., "Neutral": ..,
+//                                        "Mixed": ..}}; a text that fails prints
+//                                        {"ErrorCode": .., "ErrorMessage": ..} on its line.
+//     FILE holds one text per line (empty lines skipped), or JSON Lines with a "text" member
+//     (decided by the first non-empty line). Texts go 25 to a BatchDetectSentiment call.
+//   stratus feed FILE.jsonl|-            streams posts ({"id", "author", "time" (RFC 3339 or
+//                                        epoch seconds), "text", "topic", "hashtags"}) through
+//                                        Feed; prints one {"id", "Sentiment", "SentimentScore"}
+//                                        or {"id", "Error"} per post, in order.
+// Exit status: 0 when every text/post was scored, 1 when some failed, 2 for usage errors or
+// when the service cannot be reached.
+#ifndef STRATUS_SERVICES_SENTIMENT_SENTIMENT_CLI_H_
+#define STRATUS_SERVICES_SENTIMENT_SENTIMENT_CLI_H_
+
+namespace stratus::sentiment {
+
+// argv starts at the command name ("sentiment", "feed").
+int RunSentimentCommand(int argc, char** argv);
+int RunFeedCommand(int argc, char** argv);
+
+}  // namespace stratus::sentiment
+
+#endif  // STRATUS_SERVICES_SENTIMENT_SENTIMENT_CLI_H_
