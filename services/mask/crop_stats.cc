@@ -5,8 +5,8 @@
 // JSON. The medians are MaskOptions' default crop margins: a crop cut that far around a
 // detector box frames the face as a typical training photo does.
 //
-//   stratus-mask-crop-stats --model-dir ~/.cache/stratus/models \
-//       ../shared/data/masks/with_mask ../shared/data/masks/without_mask
+//   stratus-mask-crop-stats --model-dir ~/.cache/stratus/models
+//       ../shared/data/masks/with_mask ../shared/data/masks/without_mask   (one line)
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>

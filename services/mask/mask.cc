@@ -164,10 +164,12 @@ absl::StatusOr<cv::Rect> MaskClassifier::CropRect(const runtime::Box& box, int w
   const double x2 = (box.left + (1.0 + options_.margin_x) * box.width) * width;
   const double y1 = (box.top - options_.margin_top * box.height) * height;
   const double y2 = (box.top + (1.0 + options_.margin_bottom) * box.height) * height;
-  const int ix1 = static_cast<int>(std::floor(std::clamp(x1, 0.0, double(width))));
-  const int iy1 = static_cast<int>(std::floor(std::clamp(y1, 0.0, double(height))));
-  const int ix2 = static_cast<int>(std::ceil(std::clamp(x2, 0.0, double(width))));
-  const int iy2 = static_cast<int>(std::ceil(std::clamp(y2, 0.0, double(height))));
+  // Edges rounded to the nearest pixel (floor/ceil would grow a crop by a pixel on float noise).
+  auto px = [](double v, int limit) {
+    return static_cast<int>(std::lround(std::clamp(v, 0.0, static_cast<double>(limit))));
+  };
+  const int ix1 = px(x1, width), iy1 = px(y1, height), ix2 = px(x2, width),
+            iy2 = px(y2, height);
   // The face box itself (without margin) must cover part of the image: a box wholly outside
   // is a caller's mistake, not a face to classify from the margin alone.
   const bool face_inside = box.left < 1.0f && box.top < 1.0f && box.left + box.width > 0.0f &&

@@ -87,7 +87,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
   flags.Int("timeout-ms", "", &client.timeout_ms, "deadline of each RPC");
   flags.Bool("crop", "", &crop, "each image is one face crop (no face detection)");
   flags.Double("min-face-confidence", "", &min_face_confidence,
-               "minimum face detection score in (0, 1] (default 0.5)");
+               "minimum face detection score in (0, 1]; 0: the service default, 0.5");
   absl::Status parsed = flags.Parse(argc, argv);
   if (flags.help_requested()) {
     std::cout << flags.Usage();
