@@ -30,24 +30,30 @@
 #include <random>
 #include <sstream>
 
+#ifndef STRATUS_BENCH_INDEX_ONLY
 #include <grpcpp/grpcpp.h>
+#endif
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "common/embedded_postgres.h"
 #include "common/flags.h"
 #include "services/recognition/face_detail.h"
+#include "services/recognition/vector_index.h"
+#ifndef STRATUS_BENCH_INDEX_ONLY
+#include "common/embedded_postgres.h"
 #include "services/recognition/face_store.h"
 #include "services/recognition/rekognition.h"
 #include "services/recognition/schema.h"
 #include "services/recognition/testing/fake_analyzers.h"
-#include "services/recognition/vector_index.h"
 #include "stratus/v1/recognition.grpc.pb.h"
+#endif
 
 namespace {
 
 namespace rec = stratus::recognition;
+#ifndef STRATUS_BENCH_INDEX_ONLY
 namespace v1 = stratus::v1;
+#endif
 using Clock = std::chrono::steady_clock;
 
 double RssMb() {
@@ -140,7 +146,10 @@ void BenchIndex(int64_t n, int queries) {
   for (int64_t i = 0; i < n; ++i) ids[i] = i + 1;
   malloc_trim(0);
   const double before = RssMb();
-  rec::VectorIndex index({});
+  rec::VectorIndex::Options options;
+  options.ivf_float16 = std::getenv("BENCH_FP16") != nullptr;
+  if (const char* np = std::getenv("BENCH_NPROBE_FRACTION")) options.nprobe_fraction = std::atof(np);
+  rec::VectorIndex index(options);
   auto t0 = Clock::now();
   index.Build(ids, d.vectors);
   const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -205,7 +214,7 @@ void BenchIndex(int64_t n, int queries) {
   d.vectors = {};
   malloc_trim(0);
   std::vector<int> nprobes = {0};
-  if (index.Description() != "flat") nprobes = {0, 16, 32, 64, 128};
+  if (index.Description() != "flat") nprobes = {0, 32, 64, 128, 256};
   for (int nprobe : nprobes) {
     if (nprobe > 0) index.SetNprobe(nprobe);
     const std::string label = index.Description() == "flat" ? "exact"
@@ -238,6 +247,7 @@ void BenchIndex(int64_t n, int queries) {
   }
 }
 
+#ifndef STRATUS_BENCH_INDEX_ONLY
 void BenchStore(const std::vector<int64_t>& sizes, int queries, int index_faces) {
   const std::string dir = std::filesystem::temp_directory_path() /
                           ("stratus-bench-recognition-" + std::to_string(getpid()));
@@ -379,6 +389,8 @@ void BenchGrpc(const std::string& address, const std::string& image, const std::
   });
 }
 
+#endif  // STRATUS_BENCH_INDEX_ONLY
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -400,7 +412,9 @@ int main(int argc, char** argv) {
     return s.ok() ? 0 : 2;
   }
   for (int64_t n : Sizes(sizes)) BenchIndex(n, queries);
+#ifndef STRATUS_BENCH_INDEX_ONLY
   if (!store_sizes.empty() || index_faces > 0) BenchStore(Sizes(store_sizes), std::min(queries, 500), index_faces);
   if (!recognition.empty()) BenchGrpc(recognition, image, target, requests);
+#endif
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/invlists/InvertedLists.h>
@@ -44,9 +45,15 @@ std::unique_ptr<faiss::Index> VectorIndex::MakeIndex(absl::Span<const int64_t> i
   // sqrt(N) lists keeps both the coarse search and the list scans short; k-means trains on at
   // most 50 points per list (FAISS wants >= 39), picked with a fixed seed.
   const int lists = std::max<int>(16, static_cast<int>(std::lround(std::sqrt(double(n)))));
-  auto ivf = std::make_unique<faiss::IndexIVFScalarQuantizer>(
-      new faiss::IndexFlatL2(d), d, lists, faiss::ScalarQuantizer::QT_fp16, faiss::METRIC_L2,
-      /*encode_residual=*/true);
+  std::unique_ptr<faiss::IndexIVF> ivf;
+  if (options_.ivf_float16) {
+    ivf = std::make_unique<faiss::IndexIVFScalarQuantizer>(
+        new faiss::IndexFlatL2(d), d, lists, faiss::ScalarQuantizer::QT_fp16, faiss::METRIC_L2,
+        /*encode_residual=*/true);
+  } else {
+    ivf = std::make_unique<faiss::IndexIVFFlat>(new faiss::IndexFlatL2(d), d, lists,
+                                                faiss::METRIC_L2);
+  }
   ivf->own_fields = true;
   ivf->cp.niter = 15;
   const int64_t sample = std::min<int64_t>(n, int64_t{50} * lists);
@@ -70,6 +77,11 @@ std::unique_ptr<faiss::Index> VectorIndex::MakeIndex(absl::Span<const int64_t> i
   ivf->nprobe = std::min<int>(
       lists, std::max<int>(options_.min_nprobe, std::lround(lists * options_.nprobe_fraction)));
   ivf->add_with_ids(n, vectors.data(), ids.data());
+  // The lists grew by doubling; give the slack back (up to half the index otherwise).
+  if (auto* lists_storage = dynamic_cast<faiss::ArrayInvertedLists*>(ivf->invlists)) {
+    for (auto& c : lists_storage->codes) c.shrink_to_fit();
+    for (auto& i : lists_storage->ids) i.shrink_to_fit();
+  }
   *nlist = lists;
   return ivf;
 }
@@ -252,7 +264,8 @@ std::string VectorIndex::Description() const {
   std::shared_lock<std::shared_mutex> lock(mu_);
   if (nlist_ == 0) return "flat";
   auto* ivf = static_cast<const faiss::IndexIVF*>(index_.get());
-  return absl::StrCat("ivf", nlist_, ",sqfp16,nprobe", ivf->nprobe);
+  return absl::StrCat("ivf", nlist_, options_.ivf_float16 ? ",sqfp16" : ",flat", ",nprobe",
+                      ivf->nprobe);
 }
 
 }  // namespace stratus::recognition
