@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "training/job.h"
+#include "training/text/encoder.h"
 
 extern char** environ;
 
@@ -154,6 +155,14 @@ TEST_F(TrainerTest, TinyRunLearnsTheTaskAndWritesTheModelFolder) {
   cs << config.rdbuf();
   EXPECT_NE(cs.str().find("task: text_classification"), std::string::npos);
   EXPECT_NE(cs.str().find("labels: [POSITIVE, NEGATIVE]"), std::string::npos);
+  // The serving side reads the same folder with the torch-free encoder.
+  auto encoder = text::TextEncoder::Load(result->output_dir);
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  EXPECT_GT((*encoder)->options().vocab.size(), 10u);
+  EXPECT_EQ((*encoder)->options().bigram_buckets, 1000);
+  const auto encoded = (*encoder)->Encode("the film was great");
+  EXPECT_EQ(encoded.ids.size(), encoded.clauses.size());
+  EXPECT_GT(encoded.ids[0], 1);  // "the" is in the vocabulary
 
   // Running the finished job again re-exports from the final checkpoint without training.
   auto again = RunTraining(*job, TrainerOptions{});
