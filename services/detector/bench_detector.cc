@@ -297,6 +297,14 @@ int Main(int argc, char** argv) {
       std::cerr << "error: " << b.status().message() << "\n";
       return 1;
     }
+    int cap = 0;
+    for (const ModelStatus& m : (*b)->detector->ListModels()) {
+      if (m.name == model) cap = m.max_batch_size;
+    }
+    if (batched && cap < max_batch) {
+      std::printf("note: the runtime caps '%s' at batch %d (batching did not pay at load)\n",
+                  model.c_str(), cap);
+    }
     Throughput t = RunCallers(**b, request, callers, seconds);
     std::printf(
         "throughput %s (%d callers, %.0f s, max batch %d, delay %.1f ms): %.1f images/s, "

@@ -113,29 +113,21 @@ absl::Status Detector::LoadLocked() {
   for (const Planned& p : planned_) names.push_back(p.name);
   SLOG(INFO) << "loading models" << Kv("dir", options_.model_dir)
              << Kv("models", absl::StrJoin(names, ",")) << Kv("device", options_.runtime.device);
-  if (names.empty()) {
-    // Still load through the repository so a missing directory is reported as such.
-    auto repo = runtime::ModelRepository::Load(options_.model_dir, options_.runtime);
-    if (!repo.ok()) {
-      SLOG(ERROR) << "cannot load the model repository" << Kv("error", repo.status().message());
-      load_status_ = repo.status();
-      loaded_.store(true, std::memory_order_release);
-      return load_status_;
-    }
-    repository_ = std::move(*repo);
-  } else {
-    auto repo = runtime::ModelRepository::Load(options_.model_dir, names, options_.runtime);
-    if (!repo.ok()) {
-      SLOG(ERROR) << "cannot load the model repository" << Kv("error", repo.status().message());
-      load_status_ = repo.status();
-      loaded_.store(true, std::memory_order_release);
-      return load_status_;
-    }
-    repository_ = std::move(*repo);
+  // No detection or face folder found: ask for the required ones, so the repository reports
+  // a missing directory, or each of them as FAILED "not found", and readiness says which.
+  if (names.empty()) names = options_.require_models;
+  auto repo = runtime::ModelRepository::Load(options_.model_dir, names, options_.runtime);
+  if (!repo.ok()) {
+    SLOG(ERROR) << "cannot load the model repository" << Kv("error", repo.status().message());
+    load_status_ = repo.status();
+    loaded_.store(true, std::memory_order_release);
+    return load_status_;
   }
+  repository_ = std::move(*repo);
   // The repository logs each model's load or failure; here the batch queues and a summary.
   std::vector<std::string> failed;
   for (const runtime::ModelInfo& info : repository_->List()) {
+    if (info.state == runtime::ModelState::kSkipped) continue;  // not an image model
     if (info.state != runtime::ModelState::kReady) {
       failed.push_back(info.name);
       continue;
@@ -423,6 +415,7 @@ std::vector<ModelStatus> Detector::ListModels() const {
     return out;
   }
   for (const runtime::ModelInfo& info : repository_->List()) {
+    if (info.state == runtime::ModelState::kSkipped) continue;  // not served here
     ModelStatus s;
     s.name = info.name;
     s.version = info.version;

@@ -355,6 +355,17 @@ TEST_F(DetectorServiceTest, ReadinessWaitsForLoadingAndRequiredModels) {
   const absl::Status ready = server->detector->Readiness();
   EXPECT_EQ(ready.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(ready.message(), HasSubstr("missing"));
+  // A repository without detection models: the required ones are reported by name.
+  const fs::path empty = *dir_ / "empty-repo";
+  fs::create_directories(empty);
+  DetectorOptions none = TinyOptions();
+  none.model_dir = empty.string();
+  auto e = Detector::Create(none);
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE((*e)->Load().ok());
+  EXPECT_THAT((*e)->Readiness().message(), HasSubstr("'objects'"));
+  ASSERT_THAT((*e)->ListModels(), SizeIs(2));
+  EXPECT_EQ((*e)->ListModels()[0].state, ModelStateKind::kFailed);
   // A missing repository is reported, not fatal.
   DetectorOptions gone = TinyOptions();
   gone.model_dir = (*dir_ / "does-not-exist").string();
