@@ -26,8 +26,8 @@ struct NanodetParams {
 struct LevelView {
   int stride = 0;
   int64_t grid_w = 0, grid_h = 0;
-  int cls_output = -1, reg_output = -1;  // output index
-  int64_t cell_offset = 0;               // first cell within the output (concatenated layout)
+  int cls_output = -1, reg_output = -1;    // output index
+  int64_t cell_offset = 0;                 // first cell within the output (concatenated layout)
   int64_t cls_column = 0, reg_column = 0;  // first column of the scores / distribution
   int64_t cls_row = 0, reg_row = 0;        // row length of those outputs
 };
@@ -89,9 +89,8 @@ class NanodetDecoder : public Decoder {
     if (out.size() == 1) {  // [B, sum N, C + 4 * bins]
       const OutputTensor& t = out[0];
       if (t.dim(1) != total || t.dim(2) <= reg_width()) {
-        return Error(absl::StrCat("expects one output [", batch, ",", total, ",C+", reg_width(),
-                                  "]"),
-                     out);
+        return Error(
+            absl::StrCat("expects one output [", batch, ",", total, ",C+", reg_width(), "]"), out);
       }
       for (auto& l : levels) {
         l.cls_output = l.reg_output = 0;
@@ -185,9 +184,8 @@ class NanodetDecoder : public Decoder {
       }
     }
     std::vector<Detection> dets;
-    for (const Candidate& c :
-         NonMaxSuppression(std::move(candidates), p_.iou_threshold, max_results,
-                           p_.class_agnostic)) {
+    for (const Candidate& c : NonMaxSuppression(std::move(candidates), p_.iou_threshold,
+                                                max_results, p_.class_agnostic)) {
       dets.push_back(ToDetection(c, g, c_.labels));
     }
     return dets;

@@ -2,11 +2,11 @@
 // tools/import/graph runs it on the real model's outputs).
 #include "runtime/decoders/nanodet.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "gtest/gtest.h"
 #include "runtime/decoder.h"
@@ -40,8 +40,10 @@ InputGeometry Stretch(int w, int h) {
 // Six outputs, all scores 0.01 and flat distributions.
 std::vector<OutputTensor> Outputs(int batch = 1) {
   std::vector<OutputTensor> out;
-  for (int n : {64, 16, 4}) out.push_back({{batch, n, kClasses}, std::vector<float>(batch * n * kClasses, 0.01f)});
-  for (int n : {64, 16, 4}) out.push_back({{batch, n, 4 * kBins}, std::vector<float>(batch * n * 4 * kBins, 0.f)});
+  for (int n : {64, 16, 4})
+    out.push_back({{batch, n, kClasses}, std::vector<float>(batch * n * kClasses, 0.01f)});
+  for (int n : {64, 16, 4})
+    out.push_back({{batch, n, 4 * kBins}, std::vector<float>(batch * n * 4 * kBins, 0.f)});
   return out;
 }
 
@@ -86,7 +88,7 @@ TEST(NanodetDecoderTest, ExpectationOfASplitDistribution) {
   ASSERT_TRUE(p.ok());
   ASSERT_EQ((*p)[0].detections.size(), 1u);
   // Other sides flat: expectation 5 bins = 160 px, clipped to the input.
-  EXPECT_NEAR((*p)[0].detections[0].box.left, 0.0, 1e-4);  // 16 - 16
+  EXPECT_NEAR((*p)[0].detections[0].box.left, 0.0, 1e-4);   // 16 - 16
   EXPECT_NEAR((*p)[0].detections[0].box.width, 1.0, 1e-4);  // 0 .. min(16 + 160, 64)
   // Top: flat over 11 bins -> 5 bins = 160 px from 16: clipped to 0 as well.
   EXPECT_NEAR((*p)[0].detections[0].box.top, 0.0, 1e-4);

@@ -55,15 +55,15 @@ struct ConvStmt {
   std::vector<int64_t> stride, padding, dilation;
   int64_t groups = 1;
   int64_t channels = 0;
-  at::Tensor bias_value;  // [channels] or undefined
+  at::Tensor bias_value;   // [channels] or undefined
   std::string activation;  // applied after: "" or a format with {} for the conv
 };
 
 struct Value {
   bool is_const = false;
-  at::Tensor constant;            // logical value (TF layout) when is_const
-  std::string var;                // TorchScript variable holding logical.permute(perm)
-  std::vector<int64_t> shape;     // logical static shape
+  at::Tensor constant;         // logical value (TF layout) when is_const
+  std::string var;             // TorchScript variable holding logical.permute(perm)
+  std::vector<int64_t> shape;  // logical static shape
   Perm perm;
   at::ScalarType dtype = at::kFloat;
   // Deferred constant pad in logical axes (empty: none): the tensor is `var` padded so.
@@ -100,8 +100,8 @@ int64_t NormAxis(int64_t axis, size_t rank) {
 
 absl::StatusOr<at::ScalarType> TfType(const std::string& t) {
   if (t == "DT_FLOAT" || t == "DT_HALF" || t == "DT_DOUBLE") return at::kFloat;
-  if (t == "DT_INT32" || t == "DT_INT64" || t == "DT_UINT8" || t == "DT_INT8" ||
-      t == "DT_INT16" || t == "DT_UINT16")
+  if (t == "DT_INT32" || t == "DT_INT64" || t == "DT_UINT8" || t == "DT_INT8" || t == "DT_INT16" ||
+      t == "DT_UINT16")
     return at::kLong;
   if (t == "DT_BOOL") return at::kBool;
   return absl::InvalidArgumentError(absl::StrCat("unsupported dtype ", t));
@@ -109,10 +109,14 @@ absl::StatusOr<at::ScalarType> TfType(const std::string& t) {
 
 std::string TorchDtype(at::ScalarType t) {
   switch (t) {
-    case at::kFloat: return "6";   // torch.float32 as ScalarType int
-    case at::kLong: return "4";    // torch.int64
-    case at::kBool: return "11";   // torch.bool
-    default: return "6";
+    case at::kFloat:
+      return "6";  // torch.float32 as ScalarType int
+    case at::kLong:
+      return "4";  // torch.int64
+    case at::kBool:
+      return "11";  // torch.bool
+    default:
+      return "6";
   }
 }
 
@@ -287,7 +291,7 @@ class Converter {
   const ConvertOptions& o_;
   torch::jit::Module module_{"__torch__.stratus.ImportedGraph"};
   std::unordered_map<std::string, Value> values_;  // "node:k" -> value
-  std::unordered_map<std::string, int> uses_;       // "node:k" -> number of consuming nodes
+  std::unordered_map<std::string, int> uses_;      // "node:k" -> number of consuming nodes
   std::vector<std::string> lines_;
   std::vector<Value*> inputs_;
   const NodeDef* node_ = nullptr;
@@ -299,7 +303,6 @@ class Converter {
   double flops_ = 0;
   std::map<std::string, int> op_counts_;
 };
-
 
 absl::StatusOr<std::vector<std::string>> Converter::OutputNames() const {
   if (!o_.outputs.empty()) return o_.outputs;
@@ -414,19 +417,19 @@ absl::StatusOr<ConvertedModel> Converter::Run() {
   if (rets.size() == 1) {
     absl::StrAppend(&header, ") -> Tensor:\n");
   } else {
-    absl::StrAppend(&header, ") -> Tuple[", absl::StrJoin(std::vector<std::string>(
-                                                 rets.size(), "Tensor"), ", "), "]:\n");
+    absl::StrAppend(&header, ") -> Tuple[",
+                    absl::StrJoin(std::vector<std::string>(rets.size(), "Tensor"), ", "), "]:\n");
   }
   std::string src = header + absl::StrJoin(lines_, "\n") + "\n    return " +
                     (rets.size() == 1 ? rets[0] : "(" + absl::StrJoin(rets, ", ") + ")") + "\n";
   try {
     module_.define(src);
   } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("generated TorchScript does not compile: ",
-                                            e.what_without_backtrace(), "\n", src));
+    return absl::InternalError(absl::StrCat(
+        "generated TorchScript does not compile: ", e.what_without_backtrace(), "\n", src));
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("generated TorchScript does not compile: ", e.what(),
-                                            "\n", src));
+    return absl::InternalError(
+        absl::StrCat("generated TorchScript does not compile: ", e.what(), "\n", src));
   }
   result.module = module_;
   result.source = src;
@@ -495,10 +498,10 @@ absl::Status Converter::Convert(const NodeDef& n) {
   if (!tmp.ok()) return tmp.status();  \
   lhs = std::move(*tmp)
 #define GI_ASSIGN(lhs, expr) GI_ASSIGN_IMPL(GI_CONCAT(gi_or_, __LINE__), lhs, expr)
-#define GI_RETURN_IF_ERROR(expr)       \
-  do {                                 \
-    absl::Status gi_s = (expr);        \
-    if (!gi_s.ok()) return gi_s;       \
+#define GI_RETURN_IF_ERROR(expr) \
+  do {                           \
+    absl::Status gi_s = (expr);  \
+    if (!gi_s.ok()) return gi_s; \
   } while (0)
 
 std::string Format(const std::string& fmt, const std::vector<std::string>& args) {
@@ -553,8 +556,8 @@ absl::Status PlaceholderOp(Converter& c) {
       n.attr["shape"]["shape"].contains("dim")) {
     for (const auto& d : n.attr["shape"]["shape"]["dim"]) {
       int64_t size = -1;
-      if (d.contains("size")) size = std::stoll(d["size"].is_string() ? d["size"].get<std::string>()
-                                                                       : d["size"].dump());
+      if (d.contains("size"))
+        size = std::stoll(d["size"].is_string() ? d["size"].get<std::string>() : d["size"].dump());
       shape.push_back(size);
     }
   }
@@ -600,7 +603,8 @@ OpFn UnaryOp(std::string fmt) {
 absl::Status LeakyReluOp(Converter& c) {
   GI_ASSIGN(double alpha, AttrFloat(c.node(), "alpha", 0.2));
   // TF attrs are float32: print the float32 value.
-  return UnaryOp(absl::StrCat("torch.leaky_relu({}, ", FloatLit(static_cast<float>(alpha)), ")"))(c);
+  return UnaryOp(absl::StrCat("torch.leaky_relu({}, ", FloatLit(static_cast<float>(alpha)), ")"))(
+      c);
 }
 
 absl::Status CastOp(Converter& c) {
@@ -623,18 +627,20 @@ OpFn BinaryOp(std::string fmt, bool infix, bool boolean_result = false) {
     Value& b = c.In(1);
     const std::string op = c.node().op;
     // Bias after a convolution: fold into the convolution.
-    if ((op == "Add" || op == "AddV2" || op == "BiasAdd") && !a.is_const && a.conv &&
-        b.is_const && b.constant.dim() == 1 && b.constant.size(0) == a.conv->channels &&
+    if ((op == "Add" || op == "AddV2" || op == "BiasAdd") && !a.is_const && a.conv && b.is_const &&
+        b.constant.dim() == 1 && b.constant.size(0) == a.conv->channels &&
         a.perm == Perm({0, 3, 1, 2}) && c.SingleUse(c.InputName(0))) {
       auto conv = a.conv;
       at::Tensor bias = b.constant.to(at::kFloat);
       conv->bias_value = conv->bias_value.defined() ? conv->bias_value + bias : bias;
-      if (conv->bias == "None") conv->bias = c.AddBuffer(conv->bias_value.contiguous());
-      else c.SetBuffer(conv->bias, conv->bias_value.contiguous());
+      if (conv->bias == "None")
+        conv->bias = c.AddBuffer(conv->bias_value.contiguous());
+      else
+        c.SetBuffer(conv->bias, conv->bias_value.contiguous());
       c.Replace(conv->line,
                 absl::StrCat(conv->out, " = torch.conv2d(", conv->x, ", ", conv->weight, ", ",
-                             conv->bias, ", ", Ints(conv->stride), ", ", Ints(conv->padding),
-                             ", ", Ints(conv->dilation), ", ", conv->groups, ")"));
+                             conv->bias, ", ", Ints(conv->stride), ", ", Ints(conv->padding), ", ",
+                             Ints(conv->dilation), ", ", conv->groups, ")"));
       Value out = a;
       c.SetOut(0, out);
       return absl::OkStatus();
@@ -642,8 +648,10 @@ OpFn BinaryOp(std::string fmt, bool infix, bool boolean_result = false) {
     // Layout of the result: that of the highest-rank non-constant operand.
     const std::vector<int64_t> shape = BroadcastShape(a.shape, b.shape);
     Perm perm = Identity(shape.size());
-    if (!a.is_const && a.rank() == shape.size()) perm = a.perm;
-    else if (!b.is_const && b.rank() == shape.size()) perm = b.perm;
+    if (!a.is_const && a.rank() == shape.size())
+      perm = a.perm;
+    else if (!b.is_const && b.rank() == shape.size())
+      perm = b.perm;
     std::string av, bv;
     if (a.is_const && a.constant.numel() == 1) {
       Value tmp = a;  // a scalar constant on the left: as a 0-d buffer
@@ -684,11 +692,16 @@ absl::StatusOr<std::string> EmitActivation(Converter& c, const std::string& act,
   const NodeDef& n = c.node();
   std::string expr;
   if (act.empty() || act == "Identity") return y;
-  if (act == "Relu") expr = absl::StrCat("torch.relu(", y, ")");
-  else if (act == "Relu6") expr = absl::StrCat("torch.hardtanh(", y, ", 0.0, 6.0)");
-  else if (act == "Elu") expr = absl::StrCat("torch.elu(", y, ")");
-  else if (act == "Sigmoid") expr = absl::StrCat("torch.sigmoid(", y, ")");
-  else if (act == "Tanh") expr = absl::StrCat("torch.tanh(", y, ")");
+  if (act == "Relu")
+    expr = absl::StrCat("torch.relu(", y, ")");
+  else if (act == "Relu6")
+    expr = absl::StrCat("torch.hardtanh(", y, ", 0.0, 6.0)");
+  else if (act == "Elu")
+    expr = absl::StrCat("torch.elu(", y, ")");
+  else if (act == "Sigmoid")
+    expr = absl::StrCat("torch.sigmoid(", y, ")");
+  else if (act == "Tanh")
+    expr = absl::StrCat("torch.tanh(", y, ")");
   else if (act == "LeakyRelu") {
     GI_ASSIGN(double alpha, AttrFloat(n, "leakyrelu_alpha", 0.2));
     expr = absl::StrCat("torch.leaky_relu(", y, ", ", FloatLit(static_cast<float>(alpha)), ")");
@@ -748,8 +761,8 @@ absl::StatusOr<SpatialAttrs> ReadSpatial(Converter& c, const char* strides_key) 
 // absorb (constant `absorb_value` on the spatial axes only) plus SAME or EXPLICIT padding.
 // Returns the unpadded input in NCHW and sets `pads`; `x` is materialised when its pad cannot
 // be absorbed.
-absl::StatusOr<std::string> WindowInput(Converter& c, Value& x, const SpatialAttrs& s,
-                                        int64_t kh, int64_t kw, double absorb_value,
+absl::StatusOr<std::string> WindowInput(Converter& c, Value& x, const SpatialAttrs& s, int64_t kh,
+                                        int64_t kw, double absorb_value,
                                         std::array<int64_t, 4>* pads, int64_t* in_h,
                                         int64_t* in_w) {
   if (x.rank() != 4) return c.Error("expects a rank-4 input, got rank ", x.rank());
@@ -807,8 +820,8 @@ std::string PadIfAsymmetric(Converter& c, const std::string& xv, std::array<int6
   if (!force && p[0] == p[1] && p[2] == p[3]) return xv;
   if (p[0] == 0 && p[1] == 0 && p[2] == 0 && p[3] == 0) return xv;
   const std::string out = c.NewVar();
-  c.Emit(absl::StrCat(out, " = torch.constant_pad_nd(", xv, ", ",
-                      Ints({p[2], p[3], p[0], p[1]}), ", ", FloatLit(value), ")"));
+  c.Emit(absl::StrCat(out, " = torch.constant_pad_nd(", xv, ", ", Ints({p[2], p[3], p[0], p[1]}),
+                      ", ", FloatLit(value), ")"));
   *pads = {0, 0, 0, 0};
   return out;
 }
@@ -892,9 +905,8 @@ absl::Status ConvOp(Converter& c, bool depthwise) {
   conv->groups = groups;
   conv->channels = cout;
   conv->line = c.Emit(absl::StrCat(conv->out, " = torch.conv2d(", xv, ", ", conv->weight, ", ",
-                                   conv->bias, ", ", Ints(conv->stride), ", ",
-                                   Ints(conv->padding), ", ", Ints(conv->dilation), ", ", groups,
-                                   ")"));
+                                   conv->bias, ", ", Ints(conv->stride), ", ", Ints(conv->padding),
+                                   ", ", Ints(conv->dilation), ", ", groups, ")"));
   Value out;
   out.shape = shape;
   out.perm = s.want;
@@ -936,8 +948,8 @@ absl::Status ConvTransposeOp(Converter& c) {
   out.shape = s.nhwc ? std::vector<int64_t>{x.shape[0], oh, ow, cout}
                      : std::vector<int64_t>{x.shape[0], cout, oh, ow};
   out.perm = s.want;
-  c.Emit(absl::StrCat(out.var, " = ", full, "[:, :, ", pt, ":", pt + oh, ", ", pl, ":", pl + ow,
-                      "]"));
+  c.Emit(
+      absl::StrCat(out.var, " = ", full, "[:, :, ", pt, ":", pt + oh, ", ", pl, ":", pl + ow, "]"));
   c.SetOut(0, out);
   return absl::OkStatus();
 }
@@ -951,8 +963,7 @@ absl::Status PoolOp(Converter& c, bool max) {
   Value& x = c.In(0);
   std::array<int64_t, 4> pads;
   int64_t h, w;
-  GI_ASSIGN(std::string xv,
-            WindowInput(c, x, s, kh, kw, max ? -INFINITY : 0.0, &pads, &h, &w));
+  GI_ASSIGN(std::string xv, WindowInput(c, x, s, kh, kw, max ? -INFINITY : 0.0, &pads, &h, &w));
   const int64_t oh = (h - kh) / s.strides[0] + 1;
   const int64_t ow = (w - kw) / s.strides[1] + 1;
   Value out;
@@ -1045,8 +1056,10 @@ absl::Status ReshapeLike(Converter& c, std::vector<int64_t> shape) {
   Value& x = c.In(0);
   int64_t known = 1, unknown = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] < 0) unknown = static_cast<int64_t>(i);
-    else known *= shape[i];
+    if (shape[i] < 0)
+      unknown = static_cast<int64_t>(i);
+    else
+      known *= shape[i];
   }
   if (unknown >= 0) shape[static_cast<size_t>(unknown)] = known ? Numel(x.shape) / known : 0;
   if (Numel(shape) != Numel(x.shape)) {
@@ -1131,8 +1144,10 @@ absl::Status SplitOp(Converter& c) {
     GI_ASSIGN(sizes, c.ConstInts(1));
     int64_t known = 0, unknown = -1;
     for (size_t i = 0; i < sizes.size(); ++i) {
-      if (sizes[i] < 0) unknown = static_cast<int64_t>(i);
-      else known += sizes[i];
+      if (sizes[i] < 0)
+        unknown = static_cast<int64_t>(i);
+      else
+        known += sizes[i];
     }
     if (unknown >= 0) sizes[static_cast<size_t>(unknown)] = dim - known;
   } else {
@@ -1143,8 +1158,7 @@ absl::Status SplitOp(Converter& c) {
   const std::string xv = c.Materialize(x);
   const int64_t pdim = Inverse(x.perm)[static_cast<size_t>(axis)];
   const std::string list = c.NewVar();
-  c.Emit(absl::StrCat(list, " = torch.split_with_sizes(", xv, ", ", Ints(sizes), ", ", pdim,
-                      ")"));
+  c.Emit(absl::StrCat(list, " = torch.split_with_sizes(", xv, ", ", Ints(sizes), ", ", pdim, ")"));
   for (size_t k = 0; k < sizes.size(); ++k) {
     std::vector<int64_t> shape = x.shape;
     shape[static_cast<size_t>(axis)] = sizes[k];
@@ -1187,8 +1201,8 @@ absl::Status ReduceOp(Converter& c, const std::string& fn) {
       if (renumber[static_cast<size_t>(l)] >= 0) perm.push_back(renumber[static_cast<size_t>(l)]);
   }
   Value out = c.NewTensor(shape, perm, x.dtype);
-  c.Emit(absl::StrCat(out.var, " = ", fn, "(", xv, ", ", Ints(phys), ", ",
-                      keep ? "True" : "False", ")"));
+  c.Emit(absl::StrCat(out.var, " = ", fn, "(", xv, ", ", Ints(phys), ", ", keep ? "True" : "False",
+                      ")"));
   c.SetOut(0, out);
   return absl::OkStatus();
 }
@@ -1240,8 +1254,8 @@ absl::Status ResizeOp(Converter& c, bool bilinear) {
   } else if (align) {
     return c.Error("nearest-neighbour resize with align_corners is not supported");
   } else if (half) {
-    c.Emit(absl::StrCat(out.var, " = torch._upsample_nearest_exact2d(", xv, ", ", s,
-                        ", None, None)"));
+    c.Emit(
+        absl::StrCat(out.var, " = torch._upsample_nearest_exact2d(", xv, ", ", s, ", None, None)"));
   } else {
     c.Emit(absl::StrCat(out.var, " = torch.upsample_nearest2d(", xv, ", ", s, ", None, None)"));
   }
@@ -1327,10 +1341,12 @@ struct SliceDim {
   int64_t begin = 0, end = 0, stride = 1;
 };
 
-absl::StatusOr<std::vector<SliceDim>> PlanStridedSlice(
-    const NodeDef& n, const std::vector<int64_t>& in_shape, const std::vector<int64_t>& begin,
-    const std::vector<int64_t>& end, const std::vector<int64_t>& strides,
-    std::vector<int64_t>* out_shape) {
+absl::StatusOr<std::vector<SliceDim>> PlanStridedSlice(const NodeDef& n,
+                                                       const std::vector<int64_t>& in_shape,
+                                                       const std::vector<int64_t>& begin,
+                                                       const std::vector<int64_t>& end,
+                                                       const std::vector<int64_t>& strides,
+                                                       std::vector<int64_t>* out_shape) {
   auto err = [&](const std::string& m) {
     return absl::InvalidArgumentError(absl::StrCat("node '", n.name, "' (StridedSlice): ", m));
   };
@@ -1389,9 +1405,12 @@ absl::Status StridedSliceOp(Converter& c) {
             PlanStridedSlice(c.node(), x.shape, begin, end, strides, &shape));
   std::vector<std::string> idx;
   for (const SliceDim& d : plan) {
-    if (d.kind == SliceDim::kNewAxis) idx.push_back("None");
-    else if (d.kind == SliceDim::kShrink) idx.push_back(std::to_string(d.begin));
-    else idx.push_back(absl::StrCat(d.begin, ":", d.end, ":", d.stride));
+    if (d.kind == SliceDim::kNewAxis)
+      idx.push_back("None");
+    else if (d.kind == SliceDim::kShrink)
+      idx.push_back(std::to_string(d.begin));
+    else
+      idx.push_back(absl::StrCat(d.begin, ":", d.end, ":", d.stride));
   }
   const std::string xv = c.InPerm(x, Identity(x.rank()));
   Value out = c.NewTensor(shape, Identity(shape.size()), x.dtype);
@@ -1712,14 +1731,14 @@ const std::map<std::string, FoldFn>& FoldTable() {
       {"Mul", Fold2([](const at::Tensor& a, const at::Tensor& b) { return a * b; })},
       {"RealDiv", Fold2(Div)},
       {"Div", Fold2(Div)},
-      {"FloorDiv", Fold2([](const at::Tensor& a, const at::Tensor& b) {
-         return at::div(a, b, "floor");
-       })},
-      {"FloorMod", Fold2([](const at::Tensor& a, const at::Tensor& b) {
-         return at::remainder(a, b);
-       })},
-      {"Maximum", Fold2([](const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); })},
-      {"Minimum", Fold2([](const at::Tensor& a, const at::Tensor& b) { return at::minimum(a, b); })},
+      {"FloorDiv",
+       Fold2([](const at::Tensor& a, const at::Tensor& b) { return at::div(a, b, "floor"); })},
+      {"FloorMod",
+       Fold2([](const at::Tensor& a, const at::Tensor& b) { return at::remainder(a, b); })},
+      {"Maximum",
+       Fold2([](const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); })},
+      {"Minimum",
+       Fold2([](const at::Tensor& a, const at::Tensor& b) { return at::minimum(a, b); })},
       {"Cast", FoldCast},
       {"SparseToDense", FoldSparseToDense},
       {"ConcatV2", FoldConcat},

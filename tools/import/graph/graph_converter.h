@@ -55,12 +55,12 @@ struct ConvertOptions {
 
 struct ConvertedModel {
   torch::jit::Module module;
-  std::string source;                      // the generated TorchScript (forward)
-  std::vector<std::string> inputs;         // placeholder names, forward's argument order
+  std::string source;                              // the generated TorchScript (forward)
+  std::vector<std::string> inputs;                 // placeholder names, forward's argument order
   std::vector<std::vector<int64_t>> input_shapes;  // as forward takes them (NCHW), batch 1
-  std::vector<std::string> outputs;        // tensor names, forward's return order
-  std::map<std::string, int> op_counts;    // converted (non-Const) nodes by op type
-  int folded = 0;                          // nodes evaluated at import time
+  std::vector<std::string> outputs;                // tensor names, forward's return order
+  std::map<std::string, int> op_counts;            // converted (non-Const) nodes by op type
+  int folded = 0;                                  // nodes evaluated at import time
   double flops = 0;  // multiply-adds x 2 of convolutions and matmuls, at the import batch
 };
 

@@ -52,8 +52,8 @@ class GraphBuilder {
     blob_.append(reinterpret_cast<const char*>(c.data_ptr()), c.numel() * 4);
     json shape = json::array();
     for (int64_t d : t.sizes()) shape.push_back(d);
-    weights_.push_back(json{{"name", name}, {"shape", shape},
-                            {"dtype", is_int ? "int32" : "float32"}});
+    weights_.push_back(
+        json{{"name", name}, {"shape", shape}, {"dtype", is_int ? "int32" : "float32"}});
     nodes_.push_back(json{{"name", name}, {"op", "Const"}, {"attr", json::object()}});
   }
   void Op(const std::string& name, const std::string& op, std::vector<std::string> inputs,
@@ -61,10 +61,10 @@ class GraphBuilder {
     nodes_.push_back(json{{"name", name}, {"op", op}, {"input", inputs}, {"attr", attr}});
   }
   json Model() const {
-    return json{{"format", "graph-model"},
-                {"modelTopology", json{{"node", nodes_}}},
-                {"weightsManifest",
-                 json::array({json{{"paths", {"w.bin"}}, {"weights", weights_}}})}};
+    return json{
+        {"format", "graph-model"},
+        {"modelTopology", json{{"node", nodes_}}},
+        {"weightsManifest", json::array({json{{"paths", {"w.bin"}}, {"weights", weights_}}})}};
   }
   GraphDef Build() const {
     auto g = ParseTfjsGraph(Model(), blob_);
@@ -231,7 +231,7 @@ TEST(GraphConverterTest, LayoutTrackingThroughTransposeConcatSplitReshape) {
   b.Op("cat", "ConcatV2", {"t2", "x", "axis1"});  // [1,9,4,4]
   b.Op("split", "SplitV", {"t2", "sizes", "axis1"}, {{"num_split", json{{"i", "2"}}}});
   b.Op("sig", "Sigmoid", {"split:1"});
-  b.Op("rs", "Reshape", {"sig", "shape"});  // [1,4,16]
+  b.Op("rs", "Reshape", {"sig", "shape"});    // [1,4,16]
   b.Op("out", "Transpose", {"rs", "perm3"});  // [1,16,4]
   ConvertedModel m = Convert(b, {"cat", "out"});
   at::Tensor x = at::randn({1, 3, 4, 4});
@@ -240,8 +240,7 @@ TEST(GraphConverterTest, LayoutTrackingThroughTransposeConcatSplitReshape) {
   at::Tensor conv_nhwc = NaiveConv(x.permute({0, 2, 3, 1}).contiguous(), f, 1, false, 1, 1, 1, 1);
   at::Tensor conv_nchw = conv_nhwc.permute({0, 3, 1, 2});
   at::Tensor cat_ref = at::cat({conv_nchw, x}, 1);
-  at::Tensor out_ref =
-      at::sigmoid(conv_nchw.slice(1, 2, 6)).reshape({1, 4, 16}).permute({0, 2, 1});
+  at::Tensor out_ref = at::sigmoid(conv_nchw.slice(1, 2, 6)).reshape({1, 4, 16}).permute({0, 2, 1});
   EXPECT_TRUE(at::allclose(outs[0].toTensor(), cat_ref, 1e-4, 1e-5));
   EXPECT_TRUE(at::allclose(outs[1].toTensor(), out_ref, 1e-4, 1e-5));
   // The only permutes left are those the logical layout demands (the final Transpose and
@@ -252,8 +251,8 @@ TEST(GraphConverterTest, LayoutTrackingThroughTransposeConcatSplitReshape) {
 TEST(GraphConverterTest, PoolingSamePaddingAndCounts) {
   GraphBuilder b;
   b.Placeholder("x", {1, 5, 5, 2});
-  json attrs = {{"strides", Ints({1, 2, 2, 1})}, {"ksize", Ints({1, 2, 2, 1})},
-                {"padding", Str("SAME")}};
+  json attrs = {
+      {"strides", Ints({1, 2, 2, 1})}, {"ksize", Ints({1, 2, 2, 1})}, {"padding", Str("SAME")}};
   b.Op("max", "MaxPool", {"x"}, attrs);
   b.Op("avg", "AvgPool", {"x"}, attrs);
   ConvertedModel m = Convert(b, {"avg", "max"});
@@ -268,8 +267,8 @@ TEST(GraphConverterTest, PoolingSamePaddingAndCounts) {
   EXPECT_NEAR(avg[0][0][2][0].item<float>(), (x[0][0][4][0] + x[0][1][4][0]).item<float>() / 2,
               1e-6);
   EXPECT_NEAR(mx[0][2][2][0].item<float>(), x[0][4][4][0].item<float>(), 1e-6);
-  EXPECT_NEAR(mx[0][0][0][1].item<float>(), x.slice(1, 0, 2).slice(2, 0, 2).select(3, 1).max().item<float>(),
-              1e-6);
+  EXPECT_NEAR(mx[0][0][0][1].item<float>(),
+              x.slice(1, 0, 2).slice(2, 0, 2).select(3, 1).max().item<float>(), 1e-6);
 }
 
 TEST(GraphConverterTest, ResizeBilinearModes) {
@@ -390,7 +389,8 @@ TEST(GraphConverterTest, StridedSliceOnComputedShapesIsFolded) {
   b.Const("minus1", at::scalar_tensor(-1, at::kLong));
   b.Const("two", at::scalar_tensor(2, at::kLong));
   b.Op("shape", "Shape", {"x"});
-  b.Op("batch", "StridedSlice", {"shape", "b0", "b1", "s1"}, {{"shrink_axis_mask", json{{"i", "1"}}}});
+  b.Op("batch", "StridedSlice", {"shape", "b0", "b1", "s1"},
+       {{"shrink_axis_mask", json{{"i", "1"}}}});
   b.Op("target", "Pack", {"batch", "minus1", "two"}, {{"axis", json{{"i", "0"}}}});
   b.Op("rs", "Reshape", {"x", "target"});
   ConvertedModel m = Convert(b, {"rs"});
@@ -418,14 +418,17 @@ TEST(TfjsGraphTest, DequantisesUint8AndFloat16) {
       {"modelTopology", json{{"node", json::array({json{{"name", "q"}, {"op", "Const"}},
                                                    json{{"name", "h"}, {"op", "Const"}}})}}},
       {"weightsManifest",
-       json::array({json{{"paths", {"w.bin"}},
-                         {"weights",
-                          json::array({json{{"name", "q"}, {"shape", {3}}, {"dtype", "float32"},
-                                            {"quantization",
-                                             json{{"dtype", "uint8"}, {"scale", 0.5},
-                                                  {"min", -1.0}}}},
-                                       json{{"name", "h"}, {"shape", {2}}, {"dtype", "float32"},
-                                            {"quantization", json{{"dtype", "float16"}}}}})}}})}};
+       json::array({json{
+           {"paths", {"w.bin"}},
+           {"weights", json::array({json{{"name", "q"},
+                                         {"shape", {3}},
+                                         {"dtype", "float32"},
+                                         {"quantization",
+                                          json{{"dtype", "uint8"}, {"scale", 0.5}, {"min", -1.0}}}},
+                                    json{{"name", "h"},
+                                         {"shape", {2}},
+                                         {"dtype", "float32"},
+                                         {"quantization", json{{"dtype", "float16"}}}}})}}})}};
   std::string blob = {0, 2, static_cast<char>(255)};
   const uint16_t halves[2] = {0x3c00, 0xc200};  // 1.0, -3.0
   blob.append(reinterpret_cast<const char*>(halves), 4);

@@ -88,11 +88,12 @@ absl::StatusOr<GraphImportReport> RunGraphImport(const GraphImportOptions& o) {
 
   std::error_code ec;
   fs::create_directories(out_dir.parent_path(), ec);
-  const fs::path tmp = out_dir.parent_path() /
-                       absl::StrCat(".", out_dir.filename().string(), ".tmp-", getpid());
+  const fs::path tmp =
+      out_dir.parent_path() / absl::StrCat(".", out_dir.filename().string(), ".tmp-", getpid());
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot create ", tmp.string(), ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot create ", tmp.string(), ": ", ec.message()));
   try {
     // Check run: zeros of the placeholders' shapes, batch 1.
     std::vector<c10::IValue> inputs;
@@ -125,16 +126,19 @@ absl::StatusOr<GraphImportReport> RunGraphImport(const GraphImportOptions& o) {
     return s;
   }
   // Swap into place: the old folder (if any) is moved aside first, then removed.
-  const fs::path old = out_dir.parent_path() /
-                       absl::StrCat(".", out_dir.filename().string(), ".old-", getpid());
+  const fs::path old =
+      out_dir.parent_path() / absl::StrCat(".", out_dir.filename().string(), ".old-", getpid());
   fs::remove_all(old, ec);
   if (fs::exists(out_dir)) fs::rename(out_dir, old, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot move ", out_dir.string(), ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot move ", out_dir.string(), ": ", ec.message()));
   fs::rename(tmp, out_dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("cannot rename into ", out_dir.string(), ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(
+        absl::StrCat("cannot rename into ", out_dir.string(), ": ", ec.message()));
   fs::remove_all(old, ec);
-  SLOG(INFO) << "graph model imported" << Kv("model_json", o.model_json)
-             << Kv("out", o.output_dir) << Kv("folded", report.folded)
+  SLOG(INFO) << "graph model imported" << Kv("model_json", o.model_json) << Kv("out", o.output_dir)
+             << Kv("folded", report.folded)
              << Kv("outputs", absl::StrJoin(report.output_shapes, " "));
   return report;
 }

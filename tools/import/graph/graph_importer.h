@@ -36,9 +36,9 @@ namespace stratus::import_graph {
 inline constexpr char kGraphImporterVersion[] = "imp.1";
 
 struct GraphImportOptions {
-  std::string model_json;  // TF.js model.json; shards resolved relative to its folder
-  std::string output_dir;  // the model folder to (re)create, e.g. $STRATUS_MODEL_DIR/objects
-  std::string config_yaml;  // written verbatim as config.yaml; must be a YAML mapping
+  std::string model_json;        // TF.js model.json; shards resolved relative to its folder
+  std::string output_dir;        // the model folder to (re)create, e.g. $STRATUS_MODEL_DIR/objects
+  std::string config_yaml;       // written verbatim as config.yaml; must be a YAML mapping
   std::string source_integrity;  // identifies the source package (npm dist.integrity)
   // Output tensors in forward's return order. Empty: the signature's outputs sorted by name.
   std::vector<std::string> outputs;
@@ -48,12 +48,12 @@ struct GraphImportOptions {
 };
 
 struct GraphImportReport {
-  bool skipped = false;  // the stamp matched; nothing was written
-  std::string key;       // the cache key
-  std::map<std::string, int> op_counts;  // converted nodes by op type
-  int folded = 0;                        // nodes evaluated at import time
-  double flops = 0;  // convolution and matmul FLOPs per image (batch 1)
-  std::vector<std::string> outputs;      // forward's outputs, in order
+  bool skipped = false;                    // the stamp matched; nothing was written
+  std::string key;                         // the cache key
+  std::map<std::string, int> op_counts;    // converted nodes by op type
+  int folded = 0;                          // nodes evaluated at import time
+  double flops = 0;                        // convolution and matmul FLOPs per image (batch 1)
+  std::vector<std::string> outputs;        // forward's outputs, in order
   std::vector<std::string> output_shapes;  // "[1,2704,80]" on the check run (batch 1)
 };
 

@@ -17,8 +17,9 @@ int main(int argc, char** argv) {
   using stratus::import_graph::GraphImportOptions;
   GraphImportOptions o;
   std::string config_path, outputs;
-  stratus::FlagSet flags("stratus-import-graph",
-                         "Imports a TF.js graph model (model.json) into a TorchScript model folder.");
+  stratus::FlagSet flags(
+      "stratus-import-graph",
+      "Imports a TF.js graph model (model.json) into a TorchScript model folder.");
   flags.String("model-json", "", &o.model_json, "TF.js graph model.json (shards beside it)");
   flags.String("out", "", &o.output_dir, "model folder to write, e.g. $STRATUS_MODEL_DIR/objects");
   flags.String("config", "", &config_path, "config.yaml to write beside model.pt");
@@ -63,8 +64,8 @@ int main(int argc, char** argv) {
     int ops = 0;
     for (const auto& [op, n] : r->op_counts) ops += n;
     std::cout << o.output_dir << ": imported " << ops << " ops (" << r->folded << " folded, "
-              << r->flops / 1e9 << " GFLOP per image), outputs " << absl::StrJoin(r->outputs, ",") << " shapes "
-              << absl::StrJoin(r->output_shapes, " ") << "\n";
+              << r->flops / 1e9 << " GFLOP per image), outputs " << absl::StrJoin(r->outputs, ",")
+              << " shapes " << absl::StrJoin(r->output_shapes, " ") << "\n";
   }
   return 0;
 }

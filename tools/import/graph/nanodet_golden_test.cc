@@ -3,20 +3,18 @@
 // model those tests skip, unless STRATUS_REQUIRE_MODELS=1, when they fail.
 // The decoder tests run the nanodet decoder on the reference's raw outputs (no model needed).
 #include <torch/script.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
-#include <string>
-#include <vector>
-
-#include <yaml-cpp/yaml.h>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "runtime/decoder.h"
@@ -88,7 +86,7 @@ class NanodetGoldenTest : public ::testing::Test {
 };
 
 // forward returns Identity, Identity_1, ..., Identity_5 (sorted output names).
-const char* kOutputs[] = {"Identity", "Identity_1", "Identity_2",
+const char* kOutputs[] = {"Identity",   "Identity_1", "Identity_2",
                           "Identity_3", "Identity_4", "Identity_5"};
 
 TEST_F(NanodetGoldenTest, RawOutputsMatchTfjs) {
@@ -261,8 +259,8 @@ TEST_F(NanodetGoldenDecodeTest, GflDecodeFindsThePeople) {
       const double cy = r["y"].get<double>() + r["height"].get<double>() / 2;
       bool inside = false;
       for (const auto& p : people) {
-        inside = inside || (cx > p.left && cx < p.left + p.width && cy > p.top &&
-                            cy < p.top + p.height);
+        inside =
+            inside || (cx > p.left && cx < p.left + p.width && cy > p.top && cy < p.top + p.height);
       }
       EXPECT_TRUE(inside) << sample << ": face at " << cx << "," << cy << " in no person box";
       ++checked;
@@ -273,10 +271,10 @@ TEST_F(NanodetGoldenDecodeTest, GflDecodeFindsThePeople) {
 }
 
 double IoU(const stratus::runtime::Box& a, const stratus::runtime::Box& b) {
-  const double iw = std::max(0.0, std::min<double>(a.left + a.width, b.left + b.width) -
-                                      std::max<double>(a.left, b.left));
-  const double ih = std::max(0.0, std::min<double>(a.top + a.height, b.top + b.height) -
-                                      std::max<double>(a.top, b.top));
+  const double iw = std::max(
+      0.0, std::min<double>(a.left + a.width, b.left + b.width) - std::max<double>(a.left, b.left));
+  const double ih = std::max(
+      0.0, std::min<double>(a.top + a.height, b.top + b.height) - std::max<double>(a.top, b.top));
   const double inter = iw * ih;
   return inter / (a.width * a.height + b.width * b.height - inter);
 }
@@ -287,13 +285,14 @@ double IoU(const stratus::runtime::Box& a, const stratus::runtime::Box& b) {
 TEST_F(NanodetGoldenTest, RuntimeDetectorMatchesDecodedReference) {
   stratus::runtime::RuntimeOptions ro;
   ro.device = "cpu";
-  auto repo = stratus::runtime::ModelRepository::Load(ModelDir().parent_path().string(),
-                                                      {"objects"}, ro);
+  auto repo =
+      stratus::runtime::ModelRepository::Load(ModelDir().parent_path().string(), {"objects"}, ro);
   ASSERT_TRUE(repo.ok()) << repo.status();
   auto detector = stratus::runtime::ObjectDetector::Create(**repo, "objects");
   ASSERT_TRUE(detector.ok()) << detector.status();
   const std::string src = Env("STRATUS_SOURCE_DIR", ".");
-  const YAML::Node config = YAML::LoadFile(src + "/tools/import/graph/presets/objects-nanodet.yaml");
+  const YAML::Node config =
+      YAML::LoadFile(src + "/tools/import/graph/presets/objects-nanodet.yaml");
   stratus::runtime::DecoderContext c;
   c.model_name = "objects";
   c.type = "nanodet";

@@ -39,8 +39,7 @@ absl::StatusOr<int64_t> JsonInt(const json& j) {
   return absl::InvalidArgumentError(absl::StrCat("not an integer: ", j.dump()));
 }
 
-absl::StatusOr<at::Tensor> DecodeWeight(const json& spec, const std::string& blob,
-                                        size_t* offset) {
+absl::StatusOr<at::Tensor> DecodeWeight(const json& spec, const std::string& blob, size_t* offset) {
   const std::string name = spec.value("name", "");
   const std::string dtype = spec.value("dtype", "float32");
   std::vector<int64_t> shape;
@@ -55,9 +54,12 @@ absl::StatusOr<at::Tensor> DecodeWeight(const json& spec, const std::string& blo
     min = q.value("min", 0.0);
   }
   size_t bytes_per = 0;
-  if (stored == "float32" || stored == "int32") bytes_per = 4;
-  else if (stored == "float16" || stored == "uint16") bytes_per = 2;
-  else if (stored == "uint8" || stored == "bool") bytes_per = 1;
+  if (stored == "float32" || stored == "int32")
+    bytes_per = 4;
+  else if (stored == "float16" || stored == "uint16")
+    bytes_per = 2;
+  else if (stored == "uint8" || stored == "bool")
+    bytes_per = 1;
   else {
     return absl::InvalidArgumentError(
         absl::StrCat("weight '", name, "': unsupported storage dtype '", stored, "'"));
@@ -71,27 +73,34 @@ absl::StatusOr<at::Tensor> DecodeWeight(const json& spec, const std::string& blo
   const char* p = blob.data() + *offset;
   *offset += size;
   const bool is_int = dtype == "int32";
-  at::Tensor out = at::empty(shape, is_int ? at::kLong : (dtype == "bool" ? at::kBool : at::kFloat));
+  at::Tensor out =
+      at::empty(shape, is_int ? at::kLong : (dtype == "bool" ? at::kBool : at::kFloat));
   if (dtype == "bool") {
     bool* o = out.data_ptr<bool>();
     for (int64_t i = 0; i < n; ++i) o[i] = p[i] != 0;
     return out;
   }
   auto store = [&](int64_t i, double v) {
-    if (is_int) out.data_ptr<int64_t>()[i] = static_cast<int64_t>(std::llround(v));
-    else out.data_ptr<float>()[i] = static_cast<float>(v);
+    if (is_int)
+      out.data_ptr<int64_t>()[i] = static_cast<int64_t>(std::llround(v));
+    else
+      out.data_ptr<float>()[i] = static_cast<float>(v);
   };
   for (int64_t i = 0; i < n; ++i) {
     if (stored == "float32") {
       float f;
       std::memcpy(&f, p + 4 * i, 4);
-      if (is_int) store(i, f);
-      else out.data_ptr<float>()[i] = f;
+      if (is_int)
+        store(i, f);
+      else
+        out.data_ptr<float>()[i] = f;
     } else if (stored == "int32") {
       int32_t v;
       std::memcpy(&v, p + 4 * i, 4);
-      if (is_int) out.data_ptr<int64_t>()[i] = v;
-      else out.data_ptr<float>()[i] = static_cast<float>(v);
+      if (is_int)
+        out.data_ptr<int64_t>()[i] = v;
+      else
+        out.data_ptr<float>()[i] = static_cast<float>(v);
     } else if (stored == "float16") {
       uint16_t h;
       std::memcpy(&h, p + 2 * i, 2);
