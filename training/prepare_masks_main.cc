@@ -3,7 +3,7 @@
 // the face crops the imported face detector cuts from every photo (training/MASK.md):
 //
 //   stratus-prepare-masks --data DATA/masks --out DIR [--faces [--models DIR] [--threads N]]
-//                         [--seed N]
+//                         [--sample N] [--seed N]
 //
 // DIR/with_mask      every with_mask photo (links) + 1/6 of the unmasked faces with a mask
 //                    drawn correctly over nose and mouth
@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
   std::string data, out, models;
   bool use_faces = false;
   int threads = 2;
+  int sample = 1;  // keep every sample-th photo of each class (experiments)
   uint64_t seed = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -134,6 +135,8 @@ int main(int argc, char** argv) {
       out = argv[++i];
     } else if (i + 1 < argc && a == "--models") {
       models = argv[++i];
+    } else if (i + 1 < argc && a == "--sample") {
+      sample = std::max(1, std::atoi(argv[++i]));
     } else if (i + 1 < argc && a == "--seed") {
       seed = std::stoull(argv[++i]);
     } else {
@@ -144,7 +147,7 @@ int main(int argc, char** argv) {
   if (data.empty() || out.empty()) {
     std::fprintf(stderr,
                  "usage: stratus-prepare-masks --data DATA/masks --out DIR [--models DIR] "
-                 "[--faces [--threads N]] [--seed N]\n");
+                 "[--faces [--threads N]] [--sample N] [--seed N]\n");
     return 2;
   }
   if (models.empty()) {
@@ -175,10 +178,10 @@ int main(int argc, char** argv) {
     bool masked;
   };
   std::vector<Task> tasks;
-  for (const auto& f : stratus::training::ListImages(data + "/with_mask"))
-    tasks.push_back({f, true});
-  for (const auto& f : stratus::training::ListImages(data + "/without_mask")) {
-    tasks.push_back({f, false});
+  for (const bool masked : {true, false}) {
+    const auto files =
+        stratus::training::ListImages(data + (masked ? "/with_mask" : "/without_mask"));
+    for (size_t i = 0; i < files.size(); i += sample) tasks.push_back({files[i], masked});
   }
   auto run = [&](const Task& t) -> bool {
     const std::string name = fs::path(t.file).filename().string();
