@@ -8,6 +8,9 @@
 #include "cli/commands.h"
 #include "services/detector/detector_cli.h"
 #include "services/ingest/ingest_cli.h"
+#include "services/mask/mask_cli.h"
+#include "services/recognition/recognition_cli.h"
+#include "services/sentiment/sentiment_cli.h"
 #include "tools/cost/cost_command.h"
 #include "training/train_command.h"
 
@@ -27,12 +30,38 @@ const std::vector<Command>& Commands() {
       {"models", "list the detector's models", stratus::detector::RunModelsCommand},
       {"detect", "detect objects or faces: stratus detect [--model faces] IMAGE...",
        stratus::detector::RunDetectCommand},
+      {"detect-faces", "faces with landmarks, pose, quality (Rekognition DetectFaces)",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("detect-faces", argc, argv); }},
+      {"compare-faces", "compare-faces SOURCE TARGET (Rekognition CompareFaces)",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("compare-faces", argc, argv); }},
+      {"create-collection", "create a face collection",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("create-collection", argc, argv); }},
+      {"delete-collection", "delete a face collection",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("delete-collection", argc, argv); }},
+      {"list-collections", "list face collections",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("list-collections", argc, argv); }},
+      {"index-faces", "index-faces COLLECTION IMAGE... [--external-id]",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("index-faces", argc, argv); }},
+      {"list-faces", "list the faces of a collection",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("list-faces", argc, argv); }},
+      {"search-faces-by-image", "search-faces-by-image COLLECTION IMAGE...",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("search-faces-by-image", argc, argv); }},
+      {"detect-labels", "COCO objects as Rekognition labels",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("detect-labels", argc, argv); }},
+      {"detect-ppe", "persons and face covers (DetectProtectiveEquipment)",
+       [](int argc, char** argv) { return stratus::recognition::RunRecognitionCommand("detect-ppe", argc, argv); }},
+      {"classify-mask", "with mask / without / worn incorrectly: classify-mask [--crop] IMAGE...",
+       stratus::mask::RunClassifyMaskCommand},
+      {"sentiment", "sentiment of texts: stratus sentiment TEXT... | --file FILE",
+       stratus::sentiment::RunSentimentCommand},
+      {"feed", "stream a JSON Lines file of posts: stratus feed FILE.jsonl",
+       stratus::sentiment::RunFeedCommand},
       {"stream", "add, remove and list video streams: stratus stream add|rm|ls",
        stratus::ingest::RunStreamCommand},
       {"events", "list or follow stream events: stratus events [--follow] [--stream S]",
        stratus::ingest::RunEventsCommand},
       {"train", "run a training job: stratus train JOB.yaml", stratus::training::RunTrainCommand},
-      {"cost", "monthly cost of each placement per service", stratus::cost::RunCostCommand},
+      {"cost", "monthly cost of each placement per service", ::RunCostCommand},
   };
   return *kCommands;
 }
