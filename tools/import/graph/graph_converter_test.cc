@@ -5,9 +5,12 @@
 #include "tools/import/graph/graph_converter.h"
 
 #include <torch/script.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/import/graph/graph_importer.h"
 #include "tools/import/graph/tfjs_graph.h"
 
 namespace stratus::import_graph {
@@ -440,6 +444,61 @@ TEST(TfjsGraphTest, DequantisesUint8AndFloat16) {
   EXPECT_FLOAT_EQ(q[2].item<float>(), 126.5f);
   EXPECT_FLOAT_EQ(g->consts.at("h")[1].item<float>(), -3.f);
   EXPECT_FALSE(ParseTfjsGraph(model, blob.substr(0, 5)).ok());  // short shard
+}
+
+// ImportGraphModel: writes the folder (model.pt that loads, config.yaml, .stamp), skips while
+// the key matches, re-imports when the config changes, and leaves the old folder in place when
+// an import fails.
+TEST(GraphImporterTest, WritesStampsSkipsAndKeepsOldFolderOnFailure) {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::temp_directory_path() / ("graph_importer_test_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "src");
+  auto write_model = [&](const std::string& op) {
+    GraphBuilder b;
+    b.Placeholder("x", {1, 4});
+    b.Op("y", op, {"x"});
+    std::ofstream(dir / "src" / "model.json") << b.Model().dump();
+    std::ofstream(dir / "src" / "w.bin", std::ios::binary) << b.blob_;
+  };
+  write_model("Sigmoid");
+  GraphImportOptions o;
+  o.model_json = (dir / "src" / "model.json").string();
+  o.output_dir = (dir / "models" / "tiny").string();
+  o.config_yaml = "name: tiny\n";
+  o.source_integrity = "sha512-test";
+  auto r = RunGraphImport(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->skipped);
+  EXPECT_EQ(r->output_shapes, std::vector<std::string>{"[1,4]"});
+  for (const char* f : {"model.pt", "config.yaml", ".stamp"}) {
+    EXPECT_TRUE(fs::exists(fs::path(o.output_dir) / f)) << f;
+  }
+  torch::jit::Module m = torch::jit::load((fs::path(o.output_dir) / "model.pt").string());
+  at::Tensor x = at::randn({3, 4});
+  EXPECT_TRUE(at::allclose(m.forward({x}).toTensor(), at::sigmoid(x)));
+
+  r = RunGraphImport(o);  // same key: skipped
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->skipped);
+
+  o.config_yaml = "name: tiny\nversion: \"2\"\n";  // new key: re-imported
+  r = RunGraphImport(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->skipped);
+
+  write_model("NotARealOp");  // fails: the previous folder stays, nothing half-written
+  o.force = true;
+  EXPECT_EQ(ImportGraphModel(o).code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(fs::exists(fs::path(o.output_dir) / "model.pt"));
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir / "models")) entries += e.is_directory() ? 1 : 0;
+  EXPECT_EQ(entries, 1);  // no temporaries left behind
+
+  o.config_yaml = "[not, a, mapping]";
+  EXPECT_EQ(ImportGraphModel(o).code(), absl::StatusCode::kInvalidArgument);
+  fs::remove_all(dir);
 }
 
 }  // namespace
