@@ -9,6 +9,7 @@
 //
 //   stratus-bench-sentiment [--service build/bin/stratus-sentiment] [--model-dir DIR]
 //                           [--data FILE] [--seconds 3] [--requests 2000] [--cold-starts 3]
+#include <grpcpp/grpcpp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,13 +20,11 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -142,7 +141,8 @@ int main(int argc, char** argv) {
   size_t bytes = 0;
   for (const auto& t : texts) bytes += t.size();
   nlohmann::ordered_json report;
-  report["texts"] = {{"file", data}, {"count", texts.size()},
+  report["texts"] = {{"file", data},
+                     {"count", texts.size()},
                      {"mean_bytes", static_cast<double>(bytes) / texts.size()}};
   report["machine"] = {{"cores", std::thread::hardware_concurrency()}};
   {
@@ -153,8 +153,8 @@ int main(int argc, char** argv) {
   }
 
   // 1. The model in this process, one LibTorch thread.
-  auto model = sent::SentimentModel::Load({.model_dir = model_dir + "/sentiment",
-                                           .intra_op_threads = 1});
+  auto model =
+      sent::SentimentModel::Load({.model_dir = model_dir + "/sentiment", .intra_op_threads = 1});
   if (!model.ok()) {
     std::cerr << "error: " << model.status() << "\n";
     return 1;
@@ -164,9 +164,10 @@ int main(int argc, char** argv) {
               static_cast<double>(bytes) / texts.size(), data.c_str());
   for (size_t batch : {size_t{1}, size_t{25}}) {
     Throughput t = ModelThroughput(**model, texts, batch, seconds);
-    std::printf("model, batch %2zu: %8.0f texts/s per core (CPU time), %8.0f texts/s wall, one "
-                "thread\n",
-                batch, t.texts_per_cpu_second, t.texts_per_wall_second);
+    std::printf(
+        "model, batch %2zu: %8.0f texts/s per core (CPU time), %8.0f texts/s wall, one "
+        "thread\n",
+        batch, t.texts_per_cpu_second, t.texts_per_wall_second);
     report[absl::StrCat("model_batch_", batch)] = {
         {"texts_per_core_second", t.texts_per_cpu_second},
         {"texts_per_wall_second", t.texts_per_wall_second}};
@@ -177,8 +178,8 @@ int main(int argc, char** argv) {
   }
 
   // 2. Cold start.
-  const std::string dir = std::filesystem::temp_directory_path() /
-                          absl::StrCat("stratus-bench-sentiment-", getpid());
+  const std::string dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("stratus-bench-sentiment-", getpid());
   std::filesystem::create_directories(dir);
   auto pg = stratus::EmbeddedPostgres::Start({.data_dir = dir + "/pg"});
   if (!pg.ok()) {
@@ -219,13 +220,15 @@ int main(int argc, char** argv) {
     starts.push_back(Seconds(Clock::now() - t0) * 1000);
     start_cpu.push_back(ProcessCpuMs(server->pid()));
   }
-  std::printf("cold start (process start to SERVING, %zu runs): median %.0f ms, min %.0f ms, max "
-              "%.0f ms (health polled every 5 ms)\n",
-              starts.size(), Percentile(starts, 0.5), *std::min_element(starts.begin(), starts.end()),
-              *std::max_element(starts.begin(), starts.end()));
-  std::printf("cold start CPU time of the service until SERVING: median %.0f ms (what it would "
-              "take on an idle core; wall time above includes waiting for a busy CPU)\n",
-              Percentile(start_cpu, 0.5));
+  std::printf(
+      "cold start (process start to SERVING, %zu runs): median %.0f ms, min %.0f ms, max "
+      "%.0f ms (health polled every 5 ms)\n",
+      starts.size(), Percentile(starts, 0.5), *std::min_element(starts.begin(), starts.end()),
+      *std::max_element(starts.begin(), starts.end()));
+  std::printf(
+      "cold start CPU time of the service until SERVING: median %.0f ms (what it would "
+      "take on an idle core; wall time above includes waiting for a busy CPU)\n",
+      Percentile(start_cpu, 0.5));
   report["cold_start_ms"] = {{"median", Percentile(starts, 0.5)},
                              {"cpu_median", Percentile(start_cpu, 0.5)},
                              {"min", *std::min_element(starts.begin(), starts.end())},
@@ -274,9 +277,10 @@ int main(int argc, char** argv) {
     batched += sent::kMaxBatchTexts;
   }
   const double batch_rate = batched / Seconds(Clock::now() - b0);
-  std::printf("BatchDetectSentiment of 25 over gRPC (one client): %.0f texts/s, p50 %.3f ms per "
-              "call\n",
-              batch_rate, Percentile(batch_latencies, 0.5));
+  std::printf(
+      "BatchDetectSentiment of 25 over gRPC (one client): %.0f texts/s, p50 %.3f ms per "
+      "call\n",
+      batch_rate, Percentile(batch_latencies, 0.5));
   report["batch25_grpc"] = {{"texts_per_second", batch_rate},
                             {"p50_ms", Percentile(batch_latencies, 0.5)}};
   server.reset();

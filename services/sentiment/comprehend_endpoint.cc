@@ -32,39 +32,41 @@ json ScoreToJson(const v1::SentimentScore& s) {
 void RegisterComprehendOperations(aws::AwsJsonEndpoint* endpoint,
                                   const SentimentAnalyzer* analyzer) {
   const std::string prefix = kComprehendTargetPrefix;
-  endpoint->Register(prefix + "DetectSentiment", [analyzer](const json& req) -> absl::StatusOr<json> {
-    v1::DetectSentimentRequest request;
-    STRATUS_ASSIGN_OR_RETURN(*request.mutable_text(), aws::RequiredMember<std::string>(req, "Text"));
-    STRATUS_ASSIGN_OR_RETURN(*request.mutable_language_code(),
-                             aws::OptionalMember<std::string>(req, "LanguageCode", "en"));
-    STRATUS_ASSIGN_OR_RETURN(v1::DetectSentimentResponse r, analyzer->DetectSentiment(request));
-    return json{{"Sentiment", SentimentName(r.sentiment())},
-                {"SentimentScore", ScoreToJson(r.sentiment_score())}};
-  });
-  endpoint->Register(prefix + "BatchDetectSentiment",
-                     [analyzer](const json& req) -> absl::StatusOr<json> {
-    v1::BatchDetectSentimentRequest request;
-    STRATUS_ASSIGN_OR_RETURN(std::vector<std::string> texts,
-                             aws::RequiredMember<std::vector<std::string>>(req, "TextList"));
-    for (std::string& t : texts) request.add_text_list(std::move(t));
-    STRATUS_ASSIGN_OR_RETURN(*request.mutable_language_code(),
-                             aws::OptionalMember<std::string>(req, "LanguageCode", "en"));
-    STRATUS_ASSIGN_OR_RETURN(v1::BatchDetectSentimentResponse r,
-                             analyzer->BatchDetectSentiment(request));
-    json results = json::array();
-    for (const auto& item : r.result_list()) {
-      results.push_back(json{{"Index", item.index()},
-                             {"Sentiment", SentimentName(item.sentiment())},
-                             {"SentimentScore", ScoreToJson(item.sentiment_score())}});
-    }
-    json errors = json::array();
-    for (const auto& e : r.error_list()) {
-      errors.push_back(json{{"Index", e.index()},
-                            {"ErrorCode", e.error_code()},
-                            {"ErrorMessage", e.error_message()}});
-    }
-    return json{{"ResultList", std::move(results)}, {"ErrorList", std::move(errors)}};
-  });
+  endpoint->Register(
+      prefix + "DetectSentiment", [analyzer](const json& req) -> absl::StatusOr<json> {
+        v1::DetectSentimentRequest request;
+        STRATUS_ASSIGN_OR_RETURN(*request.mutable_text(),
+                                 aws::RequiredMember<std::string>(req, "Text"));
+        STRATUS_ASSIGN_OR_RETURN(*request.mutable_language_code(),
+                                 aws::OptionalMember<std::string>(req, "LanguageCode", "en"));
+        STRATUS_ASSIGN_OR_RETURN(v1::DetectSentimentResponse r, analyzer->DetectSentiment(request));
+        return json{{"Sentiment", SentimentName(r.sentiment())},
+                    {"SentimentScore", ScoreToJson(r.sentiment_score())}};
+      });
+  endpoint->Register(
+      prefix + "BatchDetectSentiment", [analyzer](const json& req) -> absl::StatusOr<json> {
+        v1::BatchDetectSentimentRequest request;
+        STRATUS_ASSIGN_OR_RETURN(std::vector<std::string> texts,
+                                 aws::RequiredMember<std::vector<std::string>>(req, "TextList"));
+        for (std::string& t : texts) request.add_text_list(std::move(t));
+        STRATUS_ASSIGN_OR_RETURN(*request.mutable_language_code(),
+                                 aws::OptionalMember<std::string>(req, "LanguageCode", "en"));
+        STRATUS_ASSIGN_OR_RETURN(v1::BatchDetectSentimentResponse r,
+                                 analyzer->BatchDetectSentiment(request));
+        json results = json::array();
+        for (const auto& item : r.result_list()) {
+          results.push_back(json{{"Index", item.index()},
+                                 {"Sentiment", SentimentName(item.sentiment())},
+                                 {"SentimentScore", ScoreToJson(item.sentiment_score())}});
+        }
+        json errors = json::array();
+        for (const auto& e : r.error_list()) {
+          errors.push_back(json{{"Index", e.index()},
+                                {"ErrorCode", e.error_code()},
+                                {"ErrorMessage", e.error_message()}});
+        }
+        return json{{"ResultList", std::move(results)}, {"ErrorList", std::move(errors)}};
+      });
 }
 
 }  // namespace stratus::sentiment

@@ -3,7 +3,6 @@
 // bad trend requests, and a database that goes away. The keyword classifier stands in for the
 // model so that counts are exact.
 #include <gmock/gmock.h>
-#include <nlohmann/json.hpp>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -13,8 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,8 +24,8 @@
 #include "common/embedded_postgres.h"
 #include "common/service_host.h"
 #include "services/sentiment/schema.h"
-#include "services/sentiment/sentiment_cli.h"
 #include "services/sentiment/sentiment.h"
+#include "services/sentiment/sentiment_cli.h"
 #include "services/sentiment/sentiment_service.h"
 #include "services/sentiment/testing/keyword_classifier.h"
 
@@ -33,8 +33,8 @@ namespace stratus::sentiment {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using google::protobuf::Timestamp;
+using ::testing::HasSubstr;
 
 constexpr int64_t kBase = 1767225600;  // 2026-01-01T00:00:00Z, a multiple of 3600
 
@@ -64,7 +64,8 @@ class FeedTrendsTest : public ::testing::Test {
     auto pg = EmbeddedPostgres::Start({.data_dir = (*dir_ / "pg").string()});
     ASSERT_TRUE(pg.ok()) << pg.status();
     pg_ = pg->release();
-    auto db = Database::Create({.url = pg_->url(), .pool_size = 4,
+    auto db = Database::Create({.url = pg_->url(),
+                                .pool_size = 4,
                                 .acquire_timeout = std::chrono::milliseconds(2000),
                                 .connect_timeout_seconds = 2});
     ASSERT_TRUE(db.ok()) << db.status();
@@ -83,7 +84,8 @@ class FeedTrendsTest : public ::testing::Test {
     ASSERT_TRUE(db_->Transact([](pqxx::work& tx) {
                      tx.exec("TRUNCATE sentiment_posts");
                      return absl::OkStatus();
-                   }).ok());
+                   })
+                    .ok());
     now_ = kBase + 7200;
     SentimentAnalyzer::Options o;
     o.db = db_;
@@ -95,9 +97,8 @@ class FeedTrendsTest : public ::testing::Test {
     model_ = std::make_shared<testing::KeywordClassifier>();
     analyzer_->SetClassifier(model_);
     service_ = std::make_unique<SentimentServiceImpl>(analyzer_.get(), 8);
-    auto host = ServiceHost::Create({.service_name = "sentiment-test",
-                                     .grpc_address = "127.0.0.1",
-                                     .http_port = -1});
+    auto host = ServiceHost::Create(
+        {.service_name = "sentiment-test", .grpc_address = "127.0.0.1", .http_port = -1});
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = std::move(*host);
     host_->AddService(service_.get(), "stratus.v1.SentimentService");
@@ -173,12 +174,12 @@ Database* FeedTrendsTest::db_ = nullptr;
 TEST_F(FeedTrendsTest, AnswersEveryPostInOrderWithPerPostErrors) {
   std::vector<v1::Post> posts = {
       MakePost("p1", "I love this", kBase + 10, "phones"),
-      MakePost("p2", "", kBase + 20, "phones"),                               // empty text
+      MakePost("p2", "", kBase + 20, "phones"),                                   // empty text
       MakePost("p3", std::string(kMaxTextBytes + 1, 'a'), kBase + 30, "phones"),  // too long
-      MakePost(std::string(kMaxPostFieldBytes + 1, 'i'), "good", kBase + 40),  // id too long
+      MakePost(std::string(kMaxPostFieldBytes + 1, 'i'), "good", kBase + 40),     // id too long
       MakePost("p5", "nul \0 inside", kBase + 50, "phones"),
-      MakePost("", "terrible battery", kBase + 60, "phones"),                  // server-made id
-      MakePost("p7", "awful", kBase + 70, "", {"#BatteryGate", "other"}),     // topic from tag
+      MakePost("", "terrible battery", kBase + 60, "phones"),              // server-made id
+      MakePost("p7", "awful", kBase + 70, "", {"#BatteryGate", "other"}),  // topic from tag
   };
   posts[4].set_text(std::string("nul \0 inside", 12));
   std::vector<v1::PostSentiment> out = Feed(posts);
@@ -280,8 +281,8 @@ TEST_F(FeedTrendsTest, TrendsCountPerTopicAndAlignedWindow) {
   for (const auto& b : all->buckets()) seen.emplace_back(b.topic(), b.count());
   // "b" falls in three hourly windows; "c" was posted exactly at `now`, the exclusive end.
   using Bucket = std::pair<std::string, int64_t>;
-  EXPECT_THAT(seen, ::testing::ElementsAre(Bucket{"a", 3}, Bucket{"b", 1}, Bucket{"b", 1},
-                                           Bucket{"b", 1}));
+  EXPECT_THAT(
+      seen, ::testing::ElementsAre(Bucket{"a", 3}, Bucket{"b", 1}, Bucket{"b", 1}, Bucket{"b", 1}));
   // Topic filter with a topic that has no posts.
   auto some = Trends(kBase - 3600, kBase + 7201, 3600, {"c", "zzz"});
   ASSERT_TRUE(some.ok());
@@ -329,8 +330,7 @@ TEST_F(FeedTrendsTest, ModelFailureIsReportedPerPost) {
 
 // Runs a `stratus` subcommand in-process against this test's service; returns its exit code
 // and sets *out to what it printed on standard output.
-int RunCli(int (*command)(int, char**), std::vector<std::string> args, int port,
-           std::string* out) {
+int RunCli(int (*command)(int, char**), std::vector<std::string> args, int port, std::string* out) {
   args.insert(args.begin() + 1, absl::StrCat("--endpoint=127.0.0.1:", port));
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -352,8 +352,9 @@ std::vector<nlohmann::json> JsonLines(const std::string& text) {
 
 TEST_F(FeedTrendsTest, CliSentimentPrintsComprehendsShapeInOrder) {
   std::string out;
-  EXPECT_EQ(RunCli(RunSentimentCommand, {"sentiment", "I love it", "so sad"}, host_->grpc_port(),
-                   &out), 0);
+  EXPECT_EQ(
+      RunCli(RunSentimentCommand, {"sentiment", "I love it", "so sad"}, host_->grpc_port(), &out),
+      0);
   auto lines = JsonLines(out);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["Sentiment"], "POSITIVE");
@@ -364,8 +365,8 @@ TEST_F(FeedTrendsTest, CliSentimentPrintsComprehendsShapeInOrder) {
   const std::string plain = (*dir_ / "texts.txt").string();
   {
     std::ofstream f(plain);
-    for (int i = 0; i < 30; ++i) f << (i == 3 ? "" : i == 7 ? "bad \xff" : i % 2 ? "good" : "meh")
-                                  << "\n";
+    for (int i = 0; i < 30; ++i)
+      f << (i == 3 ? "" : i == 7 ? "bad \xff" : i % 2 ? "good" : "meh") << "\n";
   }
   EXPECT_EQ(RunCli(RunSentimentCommand, {"sentiment", "--file", plain}, host_->grpc_port(), &out),
             1);
@@ -374,7 +375,7 @@ TEST_F(FeedTrendsTest, CliSentimentPrintsComprehendsShapeInOrder) {
   EXPECT_EQ(lines[0]["Sentiment"], "NEUTRAL");
   EXPECT_EQ(lines[1]["Sentiment"], "POSITIVE");
   EXPECT_EQ(lines[6]["ErrorCode"], "INVALID_REQUEST");  // file line 8 (line 4 was empty)
-  EXPECT_EQ(lines[28]["Sentiment"], "POSITIVE");           // file line 30
+  EXPECT_EQ(lines[28]["Sentiment"], "POSITIVE");        // file line 30
 
   // JSON Lines with a "text" member.
   const std::string jsonl = (*dir_ / "texts.jsonl").string();
@@ -395,8 +396,10 @@ TEST_F(FeedTrendsTest, CliFeedStreamsAFileOfPosts) {
     f << "{\"id\": \"c1\", \"author\": \"@a\", \"time\": \"2026-01-01T00:10:00Z\", "
          "\"text\": \"love it\", \"hashtags\": [\"Launch\"]}\n";
     f << "not json\n";
-    f << "{\"id\": 42, \"time\": " << kBase + 700 << ", \"text\": \"hate it\", \"topic\": \"launch\"}\n";
-    f << "{\"id\": \"c3\", \"time\": \"2026-01-01T00:12:00Z\", \"text\": \"\", \"topic\": \"launch\"}\n";
+    f << "{\"id\": 42, \"time\": " << kBase + 700
+      << ", \"text\": \"hate it\", \"topic\": \"launch\"}\n";
+    f << "{\"id\": \"c3\", \"time\": \"2026-01-01T00:12:00Z\", \"text\": \"\", \"topic\": "
+         "\"launch\"}\n";
   }
   std::string out;
   EXPECT_EQ(RunCli(RunFeedCommand, {"feed", path}, host_->grpc_port(), &out), 1);

@@ -66,8 +66,8 @@ int main(int argc, char** argv) {
             "posts of a Feed stream scored and stored together at most");
   flags.String("access-key-id", "STRATUS_AWS_ACCESS_KEY_ID", &credentials.access_key_id,
                "access key id accepted on the AWS endpoint (with --secret-access-key)");
-  flags.String("secret-access-key", "STRATUS_AWS_SECRET_ACCESS_KEY",
-               &credentials.secret_access_key, "its secret");
+  flags.String("secret-access-key", "STRATUS_AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key,
+               "its secret");
   flags.String("credentials-file", "STRATUS_AWS_CREDENTIALS_FILE",
                &credentials.shared_credentials_file,
                "AWS shared-credentials file (profile 'stratus'); generated when missing");
@@ -80,9 +80,8 @@ int main(int argc, char** argv) {
     return Fail("--database-url (or STRATUS_DATABASE_URL) is required");
   }
   model_options.model_dir = model.empty() ? model_dir + "/sentiment" : model;
-  auto loading = std::async(std::launch::async, [&model_options] {
-    return sent::SentimentModel::Load(model_options);
-  });
+  auto loading = std::async(std::launch::async,
+                            [&model_options] { return sent::SentimentModel::Load(model_options); });
 
   auto db = stratus::Database::Create({.url = common.database_url, .pool_size = 8});
   if (!db.ok()) return Fail(std::string(db.status().message()));
@@ -97,8 +96,8 @@ int main(int argc, char** argv) {
   (*host)->AddService(&service, "stratus.v1.SentimentService");
   const sent::SentimentAnalyzer* core = analyzer->get();
   (*host)->AddReadinessCheck("model", [core] { return core->ModelReadiness(); });
-  (*host)->AddReadinessCheck("database", stratus::DatabaseReadinessCheck(
-                                             db->get(), "sentiment", sent::Migrations()));
+  (*host)->AddReadinessCheck(
+      "database", stratus::DatabaseReadinessCheck(db->get(), "sentiment", sent::Migrations()));
 
   // The AWS JSON 1.1 endpoint (Comprehend), when keys are configured.
   stratus::aws::CredentialsStore keys;

@@ -54,28 +54,26 @@ absl::StatusOr<std::vector<TrendRow>> PostStore::Trends(const TrendQuery& query)
       " AND ($4::jsonb = '[]'::jsonb OR topic IN (SELECT jsonb_array_elements_text($4::jsonb))) "
       "GROUP BY 1, 2 ORDER BY topic COLLATE \"C\", 2");
   const std::string topics = nlohmann::json(query.topics).dump();
-  return db_->Query<std::vector<TrendRow>>(
-      [&](pqxx::work& tx) -> absl::StatusOr<std::vector<TrendRow>> {
-        pqxx::result r = tx.exec_params(kTrends, absl::ToUnixMicros(query.start),
-                                        absl::ToUnixMicros(query.end), query.window_seconds,
-                                        topics);
-        std::vector<TrendRow> rows;
-        rows.reserve(r.size());
-        for (const auto& row : r) {
-          TrendRow t;
-          t.topic = row[0].as<std::string>();
-          t.window_start_unix = row[1].as<int64_t>();
-          t.count = row[2].as<int64_t>();
-          t.positive = row[3].as<int64_t>();
-          t.negative = row[4].as<int64_t>();
-          t.neutral = row[5].as<int64_t>();
-          t.mixed = row[6].as<int64_t>();
-          t.mean = {row[7].as<float>(), row[8].as<float>(), row[9].as<float>(),
-                    row[10].as<float>()};
-          rows.push_back(std::move(t));
-        }
-        return rows;
-      });
+  return db_->Query<std::vector<TrendRow>>([&](pqxx::work& tx)
+                                               -> absl::StatusOr<std::vector<TrendRow>> {
+    pqxx::result r = tx.exec_params(kTrends, absl::ToUnixMicros(query.start),
+                                    absl::ToUnixMicros(query.end), query.window_seconds, topics);
+    std::vector<TrendRow> rows;
+    rows.reserve(r.size());
+    for (const auto& row : r) {
+      TrendRow t;
+      t.topic = row[0].as<std::string>();
+      t.window_start_unix = row[1].as<int64_t>();
+      t.count = row[2].as<int64_t>();
+      t.positive = row[3].as<int64_t>();
+      t.negative = row[4].as<int64_t>();
+      t.neutral = row[5].as<int64_t>();
+      t.mixed = row[6].as<int64_t>();
+      t.mean = {row[7].as<float>(), row[8].as<float>(), row[9].as<float>(), row[10].as<float>()};
+      rows.push_back(std::move(t));
+    }
+    return rows;
+  });
 }
 
 }  // namespace stratus::sentiment

@@ -123,10 +123,11 @@ absl::Status CheckText(std::string_view text, size_t max_bytes) {
 
 absl::Status CheckLanguage(std::string_view language_code) {
   if (language_code.empty() || language_code == "en") return absl::OkStatus();
-  return aws::AwsError(400, "UnsupportedLanguageException",
-                       absl::StrCat("Unsupported language code '",
-                                    IsValidUtf8(language_code) ? std::string(language_code) : "(not UTF-8)",
-                                    "': Stratus scores sentiment of English (\"en\") texts only"));
+  return aws::AwsError(
+      400, "UnsupportedLanguageException",
+      absl::StrCat("Unsupported language code '",
+                   IsValidUtf8(language_code) ? std::string(language_code) : "(not UTF-8)",
+                   "': Stratus scores sentiment of English (\"en\") texts only"));
 }
 
 v1::Sentiment::Value ArgMax(const SentimentScores& s) {
@@ -166,8 +167,9 @@ absl::StatusOr<std::unique_ptr<SentimentAnalyzer>> SentimentAnalyzer::Create(
   if (options.metrics != nullptr) {
     analyzer->results_ = &metrics::BuildCounter()
                               .Name("stratus_sentiment_results_total")
-                              .Help("Texts and posts scored, by topic (\"\" for DetectSentiment "
-                                    "and BatchDetectSentiment) and predicted sentiment.")
+                              .Help(
+                                  "Texts and posts scored, by topic (\"\" for DetectSentiment "
+                                  "and BatchDetectSentiment) and predicted sentiment.")
                               .Register(*options.metrics);
   }
   return analyzer;
@@ -227,10 +229,10 @@ absl::StatusOr<v1::BatchDetectSentimentResponse> SentimentAnalyzer::BatchDetectS
   const int n = request.text_list_size();
   if (n == 0) return InvalidRequest("TextList must hold 1 to 25 texts; it is empty");
   if (n > options_.max_batch_texts) {
-    return aws::AwsError(400, "BatchSizeLimitExceededException",
-                         absl::StrCat("Batch size exceeds limit. Max batch size allowed is ",
-                                      options_.max_batch_texts,
-                                      " while in this request the batch size is ", n));
+    return aws::AwsError(
+        400, "BatchSizeLimitExceededException",
+        absl::StrCat("Batch size exceeds limit. Max batch size allowed is ",
+                     options_.max_batch_texts, " while in this request the batch size is ", n));
   }
   std::shared_ptr<const SentimentClassifier> model = classifier();
   if (!model) return ModelReadiness();
@@ -343,9 +345,9 @@ absl::StatusOr<std::vector<v1::PostSentiment>> SentimentAnalyzer::ProcessPosts(
   for (const StoredPost& r : rows) texts.push_back(r.text);
   absl::StatusOr<std::vector<SentimentScores>> scores = model->Classify(texts);
   if (!scores.ok() || scores->size() != rows.size()) {
-    const std::string message = absl::StrCat(
-        "not scored: ", scores.ok() ? "the model answered a wrong number of scores"
-                                    : scores.status().message());
+    const std::string message =
+        absl::StrCat("not scored: ", scores.ok() ? "the model answered a wrong number of scores"
+                                                 : scores.status().message());
     for (size_t i : row_of) out[i].set_error(message);
     return out;
   }
@@ -406,7 +408,8 @@ absl::StatusOr<v1::GetTrendsResponse> SentimentAnalyzer::GetTrends(
     return InvalidRequest(absl::StrCat("at most ", kMaxTrendTopics, " topics per request"));
   }
   for (const std::string& topic : request.topics()) {
-    if (absl::Status s = CheckStoredField(topic, "topic"); !s.ok()) return InvalidRequest(s.message());
+    if (absl::Status s = CheckStoredField(topic, "topic"); !s.ok())
+      return InvalidRequest(s.message());
     query.topics.push_back(topic);
   }
   absl::StatusOr<std::vector<TrendRow>> rows = store_->Trends(query);

@@ -99,8 +99,7 @@ class SentimentAnalyzer {
   // PostSentiment per post, in order; a post that cannot be scored or stored gets `error`
   // (its sentiment unset) and is not counted. UNAVAILABLE only when no model is loaded,
   // FAILED_PRECONDITION without a database.
-  absl::StatusOr<std::vector<v1::PostSentiment>> ProcessPosts(
-      std::vector<v1::Post> posts) const;
+  absl::StatusOr<std::vector<v1::PostSentiment>> ProcessPosts(std::vector<v1::Post> posts) const;
 
   // INVALID_ARGUMENT for window_seconds in 1..59 or negative, end <= start, more than
   // Options' 10,000 windows, a timestamp out of range; UNAVAILABLE when the database is down.

@@ -10,13 +10,12 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
@@ -247,9 +246,8 @@ FeedEntry ParsePost(const std::string& line, size_t number) {
         const double whole = std::floor(s);
         post.mutable_time()->set_seconds(static_cast<int64_t>(whole));
         post.mutable_time()->set_nanos(static_cast<int32_t>((s - whole) * 1e9));
-      } else if (!t.is_string() ||
-                 !google::protobuf::util::TimeUtil::FromString(t.get<std::string>(),
-                                                               post.mutable_time())) {
+      } else if (!t.is_string() || !google::protobuf::util::TimeUtil::FromString(
+                                       t.get<std::string>(), post.mutable_time())) {
         return fail("\"time\" is neither RFC 3339 nor epoch seconds");
       }
     }
@@ -320,8 +318,9 @@ int RunFeedCommand(int argc, char** argv) {
   writer.join();
   grpc::Status s = stream->Finish();
   if (!s.ok() || broken) {
-    std::cerr << "error: " << endpoint << ": Feed ended: "
-              << (s.ok() ? "fewer answers than posts" : s.error_message()) << "\n";
+    std::cerr << "error: " << endpoint
+              << ": Feed ended: " << (s.ok() ? "fewer answers than posts" : s.error_message())
+              << "\n";
     return 2;
   }
   std::cerr << entries.size() << " posts: " << scored << " scored and stored, " << failed

@@ -3,6 +3,7 @@
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
@@ -10,8 +11,6 @@
 #include <cmath>
 #include <filesystem>
 #include <utility>
-
-#include <yaml-cpp/yaml.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -53,9 +52,9 @@ absl::Status SentimentModel::Impl::ReadConfig(const std::string& dir) {
     for (size_t i = 0; i < labels.size(); ++i) {
       auto it = std::find(kNames.begin(), kNames.end(), labels[i]);
       if (it == kNames.end() || impl->column[it - kNames.begin()] != -1) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ": labels [", absl::StrJoin(labels, ", "),
-            "] are not POSITIVE, NEGATIVE, NEUTRAL and optionally MIXED (each once)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": labels [", absl::StrJoin(labels, ", "),
+                         "] are not POSITIVE, NEGATIVE, NEUTRAL and optionally MIXED (each once)"));
       }
       impl->column[it - kNames.begin()] = static_cast<int>(i);
     }

@@ -25,8 +25,10 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string ModelDir() {
-  if (const char* d = std::getenv("STRATUS_MODEL_DIR"); d && *d) return std::string(d) + "/sentiment";
-  if (const char* c = std::getenv("STRATUS_CACHE"); c && *c) return std::string(c) + "/models/sentiment";
+  if (const char* d = std::getenv("STRATUS_MODEL_DIR"); d && *d)
+    return std::string(d) + "/sentiment";
+  if (const char* c = std::getenv("STRATUS_CACHE"); c && *c)
+    return std::string(c) + "/models/sentiment";
   const char* home = std::getenv("HOME");
   return std::string(home ? home : "/root") + "/.cache/stratus/models/sentiment";
 }
@@ -56,12 +58,12 @@ class SentimentModelTest : public ::testing::Test {
 SentimentModel* SentimentModelTest::model_ = nullptr;
 std::string* SentimentModelTest::load_error_ = nullptr;
 
-#define REQUIRE_MODEL()                                                                  \
-  do {                                                                                   \
-    if (model_ == nullptr) {                                                             \
-      if (RequireModels()) FAIL() << "sentiment model missing: " << *load_error_;       \
-      GTEST_SKIP() << "sentiment model missing (make models): " << *load_error_;        \
-    }                                                                                    \
+#define REQUIRE_MODEL()                                                           \
+  do {                                                                            \
+    if (model_ == nullptr) {                                                      \
+      if (RequireModels()) FAIL() << "sentiment model missing: " << *load_error_; \
+      GTEST_SKIP() << "sentiment model missing (make models): " << *load_error_;  \
+    }                                                                             \
   } while (0)
 
 SentimentScores One(const SentimentModel& m, const std::string& text) {

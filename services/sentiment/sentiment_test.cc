@@ -8,9 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/aws/aws_error.h"
 #include "common/aws/json_protocol.h"
@@ -61,15 +60,15 @@ TEST(Utf8Test, AcceptsWellFormedAndRefusesMalformed) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii"));
   EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));  // é € 😀
-  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf"));                          // U+10FFFF
+  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf"));                           // U+10FFFF
   EXPECT_FALSE(IsValidUtf8("\xff"));
-  EXPECT_FALSE(IsValidUtf8("\x80"));                  // lone continuation byte
-  EXPECT_FALSE(IsValidUtf8("\xc3"));                  // truncated
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));              // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));          // overlong, 3 bytes
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));          // surrogate U+D800
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));      // U+110000
-  EXPECT_FALSE(IsValidUtf8("ok \xe2\x82"));           // truncated at the end
+  EXPECT_FALSE(IsValidUtf8("\x80"));              // lone continuation byte
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));      // overlong, 3 bytes
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // U+110000
+  EXPECT_FALSE(IsValidUtf8("ok \xe2\x82"));       // truncated at the end
 }
 
 TEST_F(SentimentTest, DetectSentimentScoresAndPicksTheArgMax) {
@@ -180,8 +179,10 @@ TEST_F(SentimentTest, CountsResultsByTopicAndSentiment) {
   ASSERT_TRUE(Detect("good").ok());
   ASSERT_TRUE(analyzer_->BatchDetectSentiment(Batch({"great", "awful", ""})).ok());
   const std::string text = registry_.Serialize();
-  EXPECT_THAT(text, HasSubstr("stratus_sentiment_results_total{sentiment=\"positive\",topic=\"\"} 2"));
-  EXPECT_THAT(text, HasSubstr("stratus_sentiment_results_total{sentiment=\"negative\",topic=\"\"} 1"));
+  EXPECT_THAT(text,
+              HasSubstr("stratus_sentiment_results_total{sentiment=\"positive\",topic=\"\"} 2"));
+  EXPECT_THAT(text,
+              HasSubstr("stratus_sentiment_results_total{sentiment=\"negative\",topic=\"\"} 1"));
 }
 
 TEST_F(SentimentTest, GrpcAdapterAttachesTheComprehendReason) {
@@ -265,9 +266,9 @@ TEST_F(ComprehendEndpointTest, ErrorsHaveComprehendTypes) {
 }
 
 TEST_F(ComprehendEndpointTest, BatchAnswersResultAndErrorLists) {
-  HttpResponse r = Call("BatchDetectSentiment",
-                        {{"TextList", {"great", "", "terrible", std::string(5001, 'b')}},
-                         {"LanguageCode", "en"}});
+  HttpResponse r = Call(
+      "BatchDetectSentiment",
+      {{"TextList", {"great", "", "terrible", std::string(5001, 'b')}}, {"LanguageCode", "en"}});
   ASSERT_EQ(r.status, 200) << r.body;
   json b = Body(r);
   ASSERT_EQ(b["ResultList"].size(), 2u);
