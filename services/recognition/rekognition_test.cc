@@ -12,12 +12,14 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 
 #include "common/aws/aws_error.h"
 #include "common/aws/json_protocol.h"
 #include "common/embedded_postgres.h"
 #include "services/recognition/aws_endpoint.h"
 #include "services/recognition/face_detail.h"
+#include "services/recognition/recognition_cli.h"
 #include "services/recognition/recognition_service.h"
 #include "services/recognition/schema.h"
 #include "services/recognition/testing/fake_analyzers.h"
@@ -616,6 +618,56 @@ TEST_F(RekognitionTest, AwsJsonEndpoint) {
   r = call("ListCollections", "{}", false);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(json_of(r)["__type"], "MissingAuthenticationTokenException");
+}
+
+TEST_F(RekognitionTest, CommandLineOverGrpc) {
+  RecognitionServiceImpl service(rec_.get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  const std::string endpoint = absl::StrCat("--endpoint=127.0.0.1:", port);
+  const std::string dir = *dir_ + "/cli";
+  std::filesystem::create_directories(dir);
+  SyntheticFace f;
+  f.descriptor = RandomDescriptor(500);
+  const std::string photo = dir + "/alice photo.png";
+  std::ofstream(photo, std::ios::binary) << Image({MakeFace(f)}, 80);
+  auto run = [&](std::vector<std::string> args, int* code) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    ::testing::internal::CaptureStdout();
+    *code = RunRecognitionCommand(args[0], static_cast<int>(argv.size()), argv.data());
+    return ::testing::internal::GetCapturedStdout();
+  };
+  int code = -1;
+  std::string out = run({"create-collection", endpoint, "cli"}, &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(nlohmann::json::parse(out)["StatusCode"], 200);
+  out = run({"index-faces", endpoint, "cli", photo}, &code);
+  ASSERT_EQ(code, 0) << out;
+  auto indexed = nlohmann::json::parse(out);
+  EXPECT_EQ(indexed["FaceRecords"][0]["Face"]["ExternalImageId"], "alice_photo.png");
+  out = run({"search-faces-by-image", endpoint, "cli", photo, photo}, &code);
+  ASSERT_EQ(code, 0);
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_THAT(lines, SizeIs(2));  // one object per image
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["FaceMatches"][0]["Face"]["FaceId"],
+            indexed["FaceRecords"][0]["Face"]["FaceId"]);
+  out = run({"list-faces", endpoint, "--max-results=1", "cli"}, &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_THAT(std::vector<std::string>(absl::StrSplit(out, '\n', absl::SkipEmpty())), SizeIs(1));
+  out = run({"detect-faces", endpoint, dir + "/missing.jpg"}, &code);
+  EXPECT_EQ(code, 1);
+  out = run({"search-faces-by-image", endpoint, "nope", photo}, &code);
+  EXPECT_EQ(code, 1);  // ResourceNotFoundException on stderr
+  out = run({"compare-faces", endpoint, photo}, &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_TRUE(IsRecognitionCommand("detect-ppe"));
+  EXPECT_FALSE(IsRecognitionCommand("detect"));
+  server->Shutdown();
 }
 
 }  // namespace
