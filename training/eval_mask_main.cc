@@ -1,11 +1,12 @@
 // stratus-eval-mask: runs a trained mask classifier on the faces the imported face detector
 // finds in photos (a check of the model on photos from other sources than its training set).
 //
-//   stratus-eval-mask [--models DIR] [--mask DIR] IMAGE...
+//   stratus-eval-mask [--models DIR] [--mask DIR] [--tight] IMAGE...
 //
 // --models: the model repository holding `faces` (default $STRATUS_MODEL_DIR or
-// ~/.cache/stratus/models); --mask: the classifier folder (default MODELS/mask). Prints one line
-// per face: image, box (pixels), label, probabilities.
+// ~/.cache/stratus/models); --mask: the classifier folder (default MODELS/mask); faces are cut
+// as the mask service cuts them (box grown by its margins), or as detected with --tight. Prints
+// one line per face: image, box (pixels), label, probabilities.
 #include <cstdio>
 #include <cstdlib>
 #include <opencv2/imgcodecs.hpp>
@@ -19,10 +20,13 @@
 
 int main(int argc, char** argv) {
   std::string models, mask;
+  bool tight = false;
   std::vector<std::string> images;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--models" && i + 1 < argc) {
+    if (a == "--tight") {
+      tight = true;
+    } else if (a == "--models" && i + 1 < argc) {
       models = argv[++i];
     } else if (a == "--mask" && i + 1 < argc) {
       mask = argv[++i];
@@ -31,7 +35,8 @@ int main(int argc, char** argv) {
     }
   }
   if (images.empty()) {
-    std::fprintf(stderr, "usage: stratus-eval-mask [--models DIR] [--mask DIR] IMAGE...\n");
+    std::fprintf(stderr,
+                 "usage: stratus-eval-mask [--models DIR] [--mask DIR] [--tight] IMAGE...\n");
     return 2;
   }
   if (models.empty()) {
@@ -76,7 +81,15 @@ int main(int argc, char** argv) {
     std::vector<cv::Mat> crops;
     std::vector<cv::Rect> boxes;
     for (const auto& f : (*faces)[0]) {
-      const cv::Rect r = rt::ClipAtImageBorders(f.box_pixels, rgb.cols, rgb.rows);
+      // Grown by the mask service's margins (services/mask/mask.h) unless --tight.
+      rt::PixelRect g = f.box_pixels;
+      if (!tight) {
+        g.x -= 0.18 * f.box_pixels.width;
+        g.width += 0.36 * f.box_pixels.width;
+        g.y -= 0.15 * f.box_pixels.height;
+        g.height += 0.34 * f.box_pixels.height;
+      }
+      const cv::Rect r = rt::ClipAtImageBorders(g, rgb.cols, rgb.rows);
       if (r.width < 4 || r.height < 4) continue;
       crops.push_back(rgb(r));
       boxes.push_back(r);

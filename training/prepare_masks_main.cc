@@ -12,7 +12,8 @@
 //                    4) or on the chin (1 of 4)
 // plus, with --faces, when the `faces` and `face_landmarks68` models are in the model repository
 // (--models, default $STRATUS_MODEL_DIR), `crop_*.jpg`: the first detected face of each photo as
-// the detector cuts it; masks are then placed from the 68 landmarks instead of the crop's geometry.
+// the mask service cuts it (detector box grown by the service's margins); masks are then placed
+// from the 68 landmarks instead of the crop's geometry.
 // Which face goes where is decided by a hash of its file name, so every machine builds the same
 // set; no face appears in two classes.
 #include <algorithm>
@@ -82,7 +83,14 @@ class FaceFinder {
     if (!faces.ok() || faces->empty() || (*faces)[0].empty()) return std::nullopt;
     const auto& face = (*faces)[0][0];
     FaceFound out;
-    out.box = stratus::runtime::ClipAtImageBorders(face.box_pixels, bgr.cols, bgr.rows);
+    // Grown as the mask service grows detector boxes before classifying them
+    // (services/mask/mask.h: 18% of the width each side, 15% of the height above, 19% below).
+    stratus::runtime::PixelRect grown = face.box_pixels;
+    grown.x -= 0.18 * face.box_pixels.width;
+    grown.width += 0.36 * face.box_pixels.width;
+    grown.y -= 0.15 * face.box_pixels.height;
+    grown.height += 0.34 * face.box_pixels.height;
+    out.box = stratus::runtime::ClipAtImageBorders(grown, bgr.cols, bgr.rows);
     if (out.box.width < 8 || out.box.height < 8) return std::nullopt;
     for (const auto& p : face.landmarks) out.landmarks.emplace_back(p.x, p.y);
     return out;
