@@ -1,12 +1,14 @@
 // The only translation unit of the runtime library that includes LibTorch.
 #include "runtime/model.h"
 
+#include <malloc.h>
 #include <time.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -502,6 +504,13 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
   // back to an unoptimised path meanwhile), which makes latency jump between calls of different
   // sizes. Frozen graphs are already optimised: the legacy executor caches one plan per input
   // shape. Process-wide, set once.
+  if (options.retain_freed_memory) {
+    static std::once_flag malloc_once;
+    std::call_once(malloc_once, [] {
+      mallopt(M_MMAP_MAX, 0);
+      mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+    });
+  }
   static std::once_flag executor_once;
   std::call_once(executor_once, [] {
     torch::jit::getProfilingMode() = false;
