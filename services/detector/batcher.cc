@@ -18,8 +18,9 @@ BatcherMetrics BatcherMetrics::For(metrics::Registry* registry, const std::strin
                       .Add(labels, metrics::Histogram::BatchBuckets());
   m.inference_seconds = &metrics::BuildHistogram()
                              .Name("stratus_detector_inference_seconds")
-                             .Help("Wall time of one batch through the model (forward and "
-                                   "decoding), per model.")
+                             .Help(
+                                 "Wall time of one batch through the model (forward and "
+                                 "decoding), per model.")
                              .Register(*registry)
                              .Add(labels, metrics::Histogram::LatencyBuckets());
   return m;
@@ -27,14 +28,13 @@ BatcherMetrics BatcherMetrics::For(metrics::Registry* registry, const std::strin
 
 absl::Status ValidateBatcherOptions(const BatcherOptions& options) {
   if (options.max_batch_size < 1 || options.max_batch_size > 1024) {
-    return absl::InvalidArgumentError(absl::StrCat("max batch size must be 1..1024, got ",
-                                                   options.max_batch_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("max batch size must be 1..1024, got ", options.max_batch_size));
   }
-  if (options.max_queue_delay.count() < 0 ||
-      options.max_queue_delay > std::chrono::seconds(10)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "max queue delay must be 0..10000 ms, got ", options.max_queue_delay.count() / 1000.0,
-        " ms"));
+  if (options.max_queue_delay.count() < 0 || options.max_queue_delay > std::chrono::seconds(10)) {
+    return absl::InvalidArgumentError(absl::StrCat("max queue delay must be 0..10000 ms, got ",
+                                                   options.max_queue_delay.count() / 1000.0,
+                                                   " ms"));
   }
   if (options.max_queue_size < 1) {
     return absl::InvalidArgumentError(

@@ -115,7 +115,8 @@ class Batcher {
     if (auto s = ValidateBatcherOptions(options_); !s.ok()) return s;
     std::lock_guard<std::mutex> lock(mu_);
     if (shut_down_) return absl::FailedPreconditionError("batcher is shut down");
-    if (queues_.count(model)) return absl::AlreadyExistsError("model '" + model + "' already added");
+    if (queues_.count(model))
+      return absl::AlreadyExistsError("model '" + model + "' already added");
     auto q = std::make_unique<Queue>();
     q->name = model;
     q->fn = std::move(fn);
@@ -164,7 +165,8 @@ class Batcher {
         return future;
       }
       q->pending.push_back(Pending{std::move(item), std::move(promise), Clock::now(), deadline});
-      if (q->metrics.queue_depth) q->metrics.queue_depth->Set(static_cast<double>(q->pending.size()));
+      if (q->metrics.queue_depth)
+        q->metrics.queue_depth->Set(static_cast<double>(q->pending.size()));
     }
     q->cv.notify_one();
     return future;
@@ -233,8 +235,7 @@ class Batcher {
           if (q->wait_for_company || !options_.skip_delay_when_idle) {
             // The delay bound runs from the arrival of the oldest item: an item that already
             // waited while the previous batch ran does not wait again.
-            const Clock::time_point until =
-                q->pending.front().enqueued + options_.max_queue_delay;
+            const Clock::time_point until = q->pending.front().enqueued + options_.max_queue_delay;
             q->cv.wait_until(lock, until, [q] {
               return q->stop || static_cast<int>(q->pending.size()) >= q->max_batch;
             });
@@ -248,8 +249,8 @@ class Batcher {
           if (q->metrics.queue_depth) q->metrics.queue_depth->Set(0);
           lock.unlock();
           for (Pending& p : rest) {
-            Fail(p.promise, absl::UnavailableError(
-                                "the detector is shutting down; the request did not run"));
+            Fail(p.promise,
+                 absl::UnavailableError("the detector is shutting down; the request did not run"));
           }
           return;
         }
@@ -259,16 +260,17 @@ class Batcher {
           q->pending.pop_front();
           if (p.deadline && *p.deadline <= now) {
             BatchResult<Out> r;
-            r.value = absl::DeadlineExceededError(absl::StrCat(
-                "the deadline passed after ", static_cast<int>(Ms(now - p.enqueued)),
-                " ms in the queue of model '", q->name, "'; the request did not run"));
+            r.value = absl::DeadlineExceededError(
+                absl::StrCat("the deadline passed after ", static_cast<int>(Ms(now - p.enqueued)),
+                             " ms in the queue of model '", q->name, "'; the request did not run"));
             r.info.queue_ms = Ms(now - p.enqueued);
             p.promise.set_value(std::move(r));
             continue;
           }
           batch.push_back(std::move(p));
         }
-        if (q->metrics.queue_depth) q->metrics.queue_depth->Set(static_cast<double>(q->pending.size()));
+        if (q->metrics.queue_depth)
+          q->metrics.queue_depth->Set(static_cast<double>(q->pending.size()));
       }
       if (!batch.empty()) RunBatch(q, batch);
     }
@@ -289,9 +291,9 @@ class Batcher {
     }
     const Clock::time_point end = Clock::now();
     if (outputs.ok() && outputs->size() != batch.size()) {
-      outputs = absl::InternalError(absl::StrCat("model '", q->name, "': the batch function returned ",
-                                                 outputs->size(), " results for ", batch.size(),
-                                                 " inputs"));
+      outputs = absl::InternalError(absl::StrCat("model '", q->name,
+                                                 "': the batch function returned ", outputs->size(),
+                                                 " results for ", batch.size(), " inputs"));
     }
     if (q->metrics.batch_size) q->metrics.batch_size->Observe(static_cast<double>(batch.size()));
     if (q->metrics.inference_seconds) {

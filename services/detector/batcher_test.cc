@@ -1,13 +1,13 @@
 #include "services/detector/batcher.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace stratus::detector {
 namespace {
@@ -130,8 +130,8 @@ TEST(BatcherTest, ALoneItemWaitsAtMostTheDelay) {
   const auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(r.value.ok());
   EXPECT_EQ(r.info.batch_size, 1);
-  EXPECT_GE(elapsed, 55ms);   // it did wait for company
-  EXPECT_LT(elapsed, 1000ms); // but not much longer than the bound
+  EXPECT_GE(elapsed, 55ms);    // it did wait for company
+  EXPECT_LT(elapsed, 1000ms);  // but not much longer than the bound
   EXPECT_GE(r.info.queue_ms, 55.0);
 
   // Delay 0: runs at once.
@@ -179,8 +179,8 @@ TEST(BatcherTest, ALoneSequentialCallerStopsWaitingAndConcurrentCallersStillBatc
   start = std::chrono::steady_clock::now();
   ASSERT_TRUE(b2.Submit("m", 4).get().value.ok());  // waiting is on again
   EXPECT_GE(std::chrono::steady_clock::now() - start, 95ms);
-  EXPECT_THAT(batches, ElementsAre(ElementsAre(1), ElementsAre(100), ElementsAre(2, 3),
-                                   ElementsAre(4)));
+  EXPECT_THAT(batches,
+              ElementsAre(ElementsAre(1), ElementsAre(100), ElementsAre(2, 3), ElementsAre(4)));
 }
 
 TEST(BatcherTest, EightConcurrentCallersAreBatchedTogether) {

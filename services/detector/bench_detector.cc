@@ -101,9 +101,8 @@ Throughput RunCallers(Bench& b, const v1::DetectRequest& request, int callers, d
   for (int c = 0; c < callers; ++c) {
     threads.emplace_back([&, c] {
       // One channel per caller, as separate clients would have.
-      auto stub = v1::DetectorService::NewStub(
-          grpc::CreateChannel("127.0.0.1:" + std::to_string(b.host->grpc_port()),
-                              grpc::InsecureChannelCredentials()));
+      auto stub = v1::DetectorService::NewStub(grpc::CreateChannel(
+          "127.0.0.1:" + std::to_string(b.host->grpc_port()), grpc::InsecureChannelCredentials()));
       while (!stop.load()) {
         grpc::ClientContext ctx;
         v1::DetectResponse r;
@@ -278,11 +277,10 @@ int Main(int argc, char** argv) {
         "  in-process gRPC handler (decode + core, no network): p50 %.2f ms\n"
         "  => overhead p50 minus image decode minus output decoding (core - its inference): "
         "%.2f ms\n",
-        model.c_str(), requests, max_batch, max_delay_ms, Percentile(e2e, 50),
-        Percentile(e2e, 99), Percentile(model_ms, 50), Percentile(overhead, 50),
-        Percentile(overhead, 99), Percentile(decode_ms, 50), Percentile(floor_ms, 50),
-        Percentile(floor_ms, 99), Percentile(core_ms, 50), Percentile(core_inference, 50),
-        Percentile(handler_ms, 50),
+        model.c_str(), requests, max_batch, max_delay_ms, Percentile(e2e, 50), Percentile(e2e, 99),
+        Percentile(model_ms, 50), Percentile(overhead, 50), Percentile(overhead, 99),
+        Percentile(decode_ms, 50), Percentile(floor_ms, 50), Percentile(floor_ms, 99),
+        Percentile(core_ms, 50), Percentile(core_inference, 50), Percentile(handler_ms, 50),
         Percentile(overhead, 50) - Percentile(decode_ms, 50) -
             (Percentile(core_ms, 50) - Percentile(core_inference, 50)));
   }
@@ -311,8 +309,8 @@ int Main(int argc, char** argv) {
         "mean batch %.2f, model %.1f ms per image, latency p50 %.1f ms p99 %.1f ms, "
         "errors %d\n",
         batched ? "batched  " : "unbatched", callers, seconds, options.batcher.max_batch_size,
-        batched ? max_delay_ms : 0.0, t.images_per_s, t.mean_batch, t.model_ms_per_image, t.p50_ms, t.p99_ms,
-        t.errors);
+        batched ? max_delay_ms : 0.0, t.images_per_s, t.mean_batch, t.model_ms_per_image, t.p50_ms,
+        t.p99_ms, t.errors);
   }
   if (!tiny_dir.empty()) fs::remove_all(tiny_dir);
   return 0;

@@ -19,7 +19,7 @@ using Clock = std::chrono::steady_clock;
 
 const std::set<std::string>& ServedTasks() {
   static const auto* kTasks =
-      new std::set<std::string>{"object_detection", "face_detection", "face_landmarks",
+      new std::set<std::string>{"object_detection", "face_detection",  "face_landmarks",
                                 "face_embedding",   "face_age_gender", "face_expression"};
   return *kTasks;
 }
@@ -55,8 +55,7 @@ bool IsDetectionTask(const std::string& task) {
   return task == "object_detection" || task == "face_detection";
 }
 
-Detector::Detector(const DetectorOptions& options)
-    : options_(options), batcher_(options.batcher) {}
+Detector::Detector(const DetectorOptions& options) : options_(options), batcher_(options.batcher) {}
 
 Detector::~Detector() {
   if (load_thread_.joinable()) load_thread_.join();
@@ -158,8 +157,7 @@ absl::Status Detector::LoadLocked() {
 absl::Status Detector::RegisterDetector(const runtime::Model* model) {
   detectors_[model->name()] = model;
   return batcher_.AddModel(
-      model->name(),
-      [model](std::vector<Item>& batch) { return RunBatch(model, batch); },
+      model->name(), [model](std::vector<Item>& batch) { return RunBatch(model, batch); },
       model->max_batch_size());
 }
 
@@ -189,8 +187,8 @@ absl::StatusOr<std::vector<Detector::ItemResult>> Detector::RunBatch(const runti
   if (!predictions.ok()) return predictions.status();
   if (predictions->size() != batch.size()) {
     return absl::InternalError(absl::StrCat("model '", model->name(), "': decoder returned ",
-                                            predictions->size(), " predictions for ",
-                                            batch.size(), " images"));
+                                            predictions->size(), " predictions for ", batch.size(),
+                                            " images"));
   }
   std::vector<ItemResult> results(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -239,8 +237,8 @@ absl::Status Detector::Readiness() const {
     if (!m.ok()) problems.push_back(std::string(m.status().message()));
   }
   if (!problems.empty()) {
-    return absl::UnavailableError(absl::StrCat("required models not ready: ",
-                                               absl::StrJoin(problems, "; ")));
+    return absl::UnavailableError(
+        absl::StrCat("required models not ready: ", absl::StrJoin(problems, "; ")));
   }
   return absl::OkStatus();
 }
@@ -260,8 +258,8 @@ std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
             absl::StrCat("model '", name, "' is still loading; retry shortly")));
       }
     }
-    return fail(absl::NotFoundError(absl::StrCat("unknown model '", name,
-                                                 "'; known models: ", KnownModelsText())));
+    return fail(absl::NotFoundError(
+        absl::StrCat("unknown model '", name, "'; known models: ", KnownModelsText())));
   }
   auto it = detectors_.find(name);
   if (it == detectors_.end()) {
@@ -270,13 +268,13 @@ std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
     }
     auto m = repository_->Get(name);
     if (m.ok()) {
-      return fail(absl::InvalidArgumentError(absl::StrCat(
-          "model '", name, "' is a ", (*m)->config().task,
-          " model, not a detector; detectors: ", KnownModelsText())));
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("model '", name, "' is a ", (*m)->config().task,
+                       " model, not a detector; detectors: ", KnownModelsText())));
     }
     if (m.status().code() == absl::StatusCode::kNotFound) {
-      return fail(absl::NotFoundError(absl::StrCat("unknown model '", name,
-                                                   "'; known models: ", KnownModelsText())));
+      return fail(absl::NotFoundError(
+          absl::StrCat("unknown model '", name, "'; known models: ", KnownModelsText())));
     }
     return fail(absl::UnavailableError(m.status().message()));  // FAILED: carries the reason
   }
@@ -302,8 +300,8 @@ std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
   for (const std::string& c : params.classes) {
     auto l = std::find(labels.begin(), labels.end(), c);
     if (l == labels.end()) {
-      return fail(absl::InvalidArgumentError(
-          absl::StrCat("model '", name, "' has no class '", c, "'")));
+      return fail(
+          absl::InvalidArgumentError(absl::StrCat("model '", name, "' has no class '", c, "'")));
     }
     item.classes.push_back(static_cast<int>(l - labels.begin()));
   }
@@ -338,12 +336,13 @@ absl::StatusOr<FaceAnalysisOutput> Detector::AnalyzeFaces(const cv::Mat& rgb,
     return absl::UnavailableError("the face models are still loading; retry shortly");
   }
   if (!pipeline_) {
-    auto faces = repository_ ? repository_->Get("faces")
-                             : absl::StatusOr<const runtime::Model*>(
-                                   absl::UnavailableError(load_status_.message()));
-    return absl::UnavailableError(absl::StrCat(
-        "the face pipeline is not available: ",
-        faces.ok() ? "its models did not load" : faces.status().message()));
+    auto faces =
+        repository_
+            ? repository_->Get("faces")
+            : absl::StatusOr<const runtime::Model*>(absl::UnavailableError(load_status_.message()));
+    return absl::UnavailableError(
+        absl::StrCat("the face pipeline is not available: ",
+                     faces.ok() ? "its models did not load" : faces.status().message()));
   }
   if (rgb.empty() || rgb.type() != CV_8UC3) {
     return absl::InvalidArgumentError("the image is empty (zero-sized frame) or not 8-bit RGB");
@@ -378,10 +377,9 @@ absl::StatusOr<FaceAnalysisOutput> Detector::AnalyzeFaces(const cv::Mat& rgb,
   out.image_width = rgb.cols;
   out.image_height = rgb.rows;
   if (!result->empty()) out.faces = std::move((*result)[0]);
-  std::stable_sort(out.faces.begin(), out.faces.end(),
-                   [](const runtime::Face& a, const runtime::Face& b) {
-                     return Area(a.box) > Area(b.box);
-                   });
+  std::stable_sort(
+      out.faces.begin(), out.faces.end(),
+      [](const runtime::Face& a, const runtime::Face& b) { return Area(a.box) > Area(b.box); });
   if (static_cast<int>(out.faces.size()) > params.max_faces) out.faces.resize(params.max_faces);
   auto version = [&](const char* model) {
     auto m = repository_->Get(model);

@@ -31,12 +31,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -64,9 +63,9 @@ struct DetectorOptions {
 // What Detect() was asked.
 struct DetectParams {
   std::string model = "objects";
-  float min_confidence = 0.5f;          // [0, 1]
-  std::vector<std::string> classes;     // label names; empty: all
-  int max_results = 100;                // 1..1000
+  float min_confidence = 0.5f;                                    // [0, 1]
+  std::vector<std::string> classes;                               // label names; empty: all
+  int max_results = 100;                                          // 1..1000
   std::optional<std::chrono::steady_clock::time_point> deadline;  // while queued
 };
 
@@ -85,7 +84,7 @@ struct FaceAnalysisParams {
   float min_confidence = 0.5f;  // (0, 1]
   int max_faces = 100;          // 1..100, the largest boxes
   bool descriptors = false;
-  bool attributes = false;      // age, gender, expressions
+  bool attributes = false;  // age, gender, expressions
 };
 
 struct FaceAnalysisOutput {

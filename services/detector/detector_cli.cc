@@ -7,10 +7,9 @@
 #include <cmath>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
@@ -162,7 +161,8 @@ int RunDetectCommand(int argc, char** argv) {
   flags.String("model", "", &model, "objects | faces | another detection model's name");
   flags.Double("min-confidence", "", &min_confidence,
                "drop detections below this, in (0, 1] (default 0.5)");
-  flags.Int("max-results", "", &max_results, "at most this many detections per image (default 100)");
+  flags.Int("max-results", "", &max_results,
+            "at most this many detections per image (default 100)");
   flags.String("classes", "", &classes, "comma-separated labels of interest (objects models)");
   int exit_code = 0;
   if (!ParseOrUsage(flags, argc, argv, &exit_code)) return exit_code;

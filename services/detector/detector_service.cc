@@ -1,8 +1,8 @@
 #include "services/detector/detector_service.h"
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -19,8 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kMaxBytesInline = 5 * 1024 * 1024;   // Image.bytes, like Rekognition
-constexpr size_t kMaxBytesByRef = 15 * 1024 * 1024;   // Image.uri
+constexpr size_t kMaxBytesInline = 5 * 1024 * 1024;  // Image.bytes, like Rekognition
+constexpr size_t kMaxBytesByRef = 15 * 1024 * 1024;  // Image.uri
 constexpr char kErrorInfoUrl[] = "type.googleapis.com/stratus.v1.ErrorInfo";
 
 absl::Status WithReason(absl::Status status, const std::string& reason) {
@@ -117,12 +117,13 @@ absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image, const std::st
     case v1::Image::kUri: {
       const std::string& uri = image.uri();
       if (uri.rfind("file://", 0) != 0) {
-        return BadReference(absl::StrCat("image uri '", uri,
-                                         "': only file:// URIs are accepted by the detector"));
+        return BadReference(
+            absl::StrCat("image uri '", uri, "': only file:// URIs are accepted by the detector"));
       }
       if (file_root.empty()) {
-        return BadReference("file:// image URIs are refused: the detector was started without "
-                            "--file-root");
+        return BadReference(
+            "file:// image URIs are refused: the detector was started without "
+            "--file-root");
       }
       std::error_code ec;
       const fs::path path = fs::weakly_canonical(fs::path(uri.substr(7)), ec);
@@ -160,8 +161,9 @@ DetectorServiceImpl::DetectorServiceImpl(Detector* detector, DetectorServiceOpti
   if (options_.metrics) {
     requests_ = &metrics::BuildCounter()
                      .Name("stratus_detector_requests_total")
-                     .Help("Detector requests (stream frames counted one by one) by method, "
-                           "model and status code.")
+                     .Help(
+                         "Detector requests (stream frames counted one by one) by method, "
+                         "model and status code.")
                      .Register(*options_.metrics);
   }
   options_.max_stream_in_flight = std::max(1, options_.max_stream_in_flight);
@@ -185,8 +187,8 @@ std::future<absl::StatusOr<DetectOutput>> DetectorServiceImpl::Submit(
   }
   params.min_confidence = request.min_confidence() == 0 ? 0.5f : request.min_confidence();
   if (request.max_results() < 0 || request.max_results() > 1000) {
-    return Failed(absl::InvalidArgumentError(absl::StrCat(
-        "max_results must be within 0..1000 (0 = 100), got ", request.max_results())));
+    return Failed(absl::InvalidArgumentError(
+        absl::StrCat("max_results must be within 0..1000 (0 = 100), got ", request.max_results())));
   }
   params.max_results = request.max_results() == 0 ? 100 : request.max_results();
   params.classes.assign(request.classes().begin(), request.classes().end());
@@ -304,8 +306,8 @@ grpc::Status DetectorServiceImpl::AnalyzeFaces(grpc::ServerContext* context,
     }
     params.min_confidence = request->min_confidence() == 0 ? 0.5f : request->min_confidence();
     if (request->max_faces() < 0 || request->max_faces() > 100) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "max_faces must be within 0..100 (0 = 100), got ", request->max_faces()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("max_faces must be within 0..100 (0 = 100), got ", request->max_faces()));
     }
     params.max_faces = request->max_faces() == 0 ? 100 : request->max_faces();
     params.descriptors = request->descriptors();
@@ -325,8 +327,7 @@ grpc::Status DetectorServiceImpl::AnalyzeFaces(grpc::ServerContext* context,
       FillBox(f.box, fa->mutable_box());
       fa->set_confidence(f.score);
       for (const runtime::Point& p : f.landmarks) {
-        FillPoint(p.x / static_cast<float>(w), p.y / static_cast<float>(h),
-                  fa->add_landmarks68());
+        FillPoint(p.x / static_cast<float>(w), p.y / static_cast<float>(h), fa->add_landmarks68());
       }
       fa->mutable_pose()->set_roll(f.pose.roll);
       fa->mutable_pose()->set_yaw(f.pose.yaw);

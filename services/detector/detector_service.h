@@ -19,9 +19,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <string>
-
 #include <opencv2/core.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "common/metrics.h"

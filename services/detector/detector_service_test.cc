@@ -3,16 +3,16 @@
 // $STRATUS_MODEL_DIR has them (STRATUS_REQUIRE_MODELS=1 turns their absence into a failure).
 #include "services/detector/detector_service.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <thread>
 
 #include "common/service_host.h"
 #include "services/detector/detector.h"
@@ -381,8 +381,8 @@ TEST_F(DetectorServiceTest, DetectCommandPrintsJsonLinesAndFailsOnNonImages) {
   std::ofstream(img, std::ios::binary) << Png(20, 10, 200);
   std::ofstream(txt) << "hello";
   const std::string endpoint = "--endpoint=" + server_->endpoint();
-  std::vector<std::string> args = {"detect", endpoint, "--min-confidence", "0.5", img.string(),
-                                   txt.string()};
+  std::vector<std::string> args = {"detect", endpoint,     "--min-confidence",
+                                   "0.5",    img.string(), txt.string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   ::testing::internal::CaptureStdout();
@@ -392,7 +392,8 @@ TEST_F(DetectorServiceTest, DetectCommandPrintsJsonLinesAndFailsOnNonImages) {
   const auto nl = out.find('\n');
   ASSERT_NE(nl, std::string::npos);
   const std::string first = out.substr(0, nl), second = out.substr(nl + 1);
-  EXPECT_THAT(first, HasSubstr("{\"image\":\"" + img.string() + "\",\"model\":\"objects\","
+  EXPECT_THAT(first, HasSubstr("{\"image\":\"" + img.string() +
+                               "\",\"model\":\"objects\","
                                "\"detections\":[{\"label\":\"car\",\"confidence\":0.9,"
                                "\"box\":{\"left\":0.5,\"top\":0.5,\"width\":0.4,\"height\":0.3},"
                                "\"landmarks\":[]},{\"label\":\"person\""));
@@ -542,6 +543,21 @@ TEST(DetectorRealModelsTest, FindsFacesWithLandmarksInThePhotos) {
     EXPECT_EQ(fresp.model_versions().count("detector"), 1u);
     EXPECT_EQ(fresp.model_versions().count("landmarks"), 1u);
   }
+  // `stratus detect --model faces` prints the faces with their 68 landmarks.
+  std::vector<std::string> args = {"detect", "--endpoint=" + server->endpoint(), "--model", "faces",
+                                   photos[0].string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(RunDetectCommand(static_cast<int>(argv.size()), argv.data()), 0);
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_THAT(out, HasSubstr("\"model\":\"faces\",\"detections\":[{\"label\":\"face\""));
+  size_t points = 0;
+  for (size_t at = out.find("{\"x\":"); at != std::string::npos; at = out.find("{\"x\":", at + 1)) {
+    ++points;
+  }
+  EXPECT_GE(points, 68u);
+  EXPECT_EQ(points % 68, 0u);
 }
 
 }  // namespace

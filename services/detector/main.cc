@@ -50,8 +50,7 @@ int main(int argc, char** argv) {
   std::string file_root;
   flags.String("model-dir", "STRATUS_MODEL_DIR", &model_dir, "the model repository");
   flags.String("device", "STRATUS_DEVICE", &device, "auto | cpu | cuda:N");
-  flags.Int("threads", "STRATUS_THREADS", &threads,
-            "LibTorch intra-op threads (0: one per core)");
+  flags.Int("threads", "STRATUS_THREADS", &threads, "LibTorch intra-op threads (0: one per core)");
   flags.Int("max-batch", "STRATUS_MAX_BATCH", &max_batch,
             "largest batch the dynamic batcher forms per model (1: no batching)");
   flags.Double("max-delay-ms", "STRATUS_MAX_DELAY_MS", &max_delay_ms,

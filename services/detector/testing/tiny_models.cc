@@ -1,9 +1,9 @@
 #include "services/detector/testing/tiny_models.h"
 
+#include <torch/script.h>
+
 #include <filesystem>
 #include <fstream>
-
-#include <torch/script.h>
 
 namespace stratus::detector::testing {
 namespace {
@@ -61,8 +61,8 @@ absl::Status WriteTinyModels(const std::string& dir) {
       // A cost per forward that does not grow with the batch, so that batching pays and the
       // runtime's load-time check keeps batches for this model (runtime/model.cc).
       m.register_buffer("fixed_cost", torch::full({192, 192}, 0.001));
-      m.register_buffer("boxes", torch::tensor({0.0f, 0.0f, 0.3f, 0.3f,    //
-                                                0.5f, 0.5f, 0.8f, 0.9f,    //
+      m.register_buffer("boxes", torch::tensor({0.0f, 0.0f, 0.3f, 0.3f,  //
+                                                0.5f, 0.5f, 0.8f, 0.9f,  //
                                                 0.0f, 0.6f, 0.2f, 1.0f})
                                      .reshape({3, 4}));
       m.register_buffer("fixed", torch::tensor({0.0f, 0.0f, 0.0f,  //
