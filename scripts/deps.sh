@@ -10,7 +10,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread          # LibTorch; OpenBLAS replaces the reference BLAS (8x)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libpqxx-dev libcivetweb-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
-  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
+  libopencv-dev                              # its CMake config; pulls in the modules we use
   libgtest-dev libgmock-dev
   # runtime and test peers
   postgresql ffmpeg prometheus rtsp-server-perl   # rtsp-server-perl: a real RTSP server for ingest tests
