@@ -8,6 +8,8 @@ export STRATUS_CACHE
 export STRATUS_MODEL_DIR ?= $(STRATUS_CACHE)/models
 export CCACHE_DIR ?= $(STRATUS_CACHE)/ccache
 JOBS           ?= $(shell nproc)
+# Tests and training share the cores: LibTorch's OpenMP threads sleep rather than spin.
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: all packages configure build models deps test run clean format
 
