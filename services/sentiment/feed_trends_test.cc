@@ -328,6 +328,21 @@ TEST_F(FeedTrendsTest, ModelFailureIsReportedPerPost) {
   EXPECT_EQ(StoredRows(), 0);
 }
 
+TEST_F(FeedTrendsTest, InvalidUtf8OverGrpcIsRefused) {
+  // proto3 strings must be UTF-8: the server's protobuf parser refuses the request (gRPC answers
+  // INTERNAL) before the service sees it, so over gRPC a bad text in a batch fails the whole call.
+  // The core's own check (InvalidRequestException, per item in batches) serves the callers that
+  // do not go through protobuf parsing: the CLI checks before sending, and over the AWS endpoint
+  // a body that is not UTF-8 is not JSON (SerializationException).
+  v1::DetectSentimentRequest req;
+  req.set_text("bad \xff text");
+  v1::DetectSentimentResponse resp;
+  grpc::ClientContext ctx;
+  grpc::Status s = stub_->DetectSentiment(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
+  EXPECT_EQ(model_->texts_seen(), 0);
+}
+
 // Runs a `stratus` subcommand in-process against this test's service; returns its exit code
 // and sets *out to what it printed on standard output.
 int RunCli(int (*command)(int, char**), std::vector<std::string> args, int port, std::string* out) {
