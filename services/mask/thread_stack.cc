@@ -1,0 +1,24 @@
+// Thread stacks big enough for LibTorch's static TLS (as services/detector/thread_stack.cc).
+//
+// Every library loaded at start-up keeps its thread-local storage in each thread's stack. With
+// LibTorch linked, that static TLS is ~110 KB (OpenBLAS 60 KB, glog 30 KB, libtorch_cpu 10 KB),
+// and Debian's civetweb (the HTTP server of common/service_host.h) starts its threads with a
+// compiled-in 100 KB stack: pthread_create fails with EINVAL and the service cannot serve
+// /metrics, /healthz or /readyz ("cannot listen for HTTP"). This definition, linked into the
+// executable, interposes pthread_attr_setstacksize for the whole process and raises requests
+// below 1 MiB to 1 MiB (virtual memory; pages are touched only as used), then calls glibc's.
+//
+// Link this file into the binary itself (SRCS of stratus_cc_binary): an object in a static
+// library would not be pulled in, since only shared libraries reference the symbol.
+#include <dlfcn.h>
+#include <pthread.h>
+
+#include <cstddef>
+
+extern "C" int pthread_attr_setstacksize(pthread_attr_t* attr, size_t stacksize) {
+  using Fn = int (*)(pthread_attr_t*, size_t);
+  static const Fn real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "pthread_attr_setstacksize"));
+  constexpr size_t kMinimum = size_t{1} << 20;
+  if (stacksize < kMinimum) stacksize = kMinimum;
+  return real(attr, stacksize);
+}
