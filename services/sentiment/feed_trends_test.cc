@@ -427,12 +427,18 @@ TEST_F(FeedTrendsTest, CliFeedStreamsAFileOfPosts) {
   EXPECT_EQ(lines[2]["Sentiment"], "NEGATIVE");
   EXPECT_EQ(lines[3]["id"], "c3");
   EXPECT_TRUE(lines[3].contains("Error"));
-  auto t = Trends(kBase, kBase + 3600, 3600, {"launch"});
-  ASSERT_TRUE(t.ok()) << t.status();
-  ASSERT_EQ(t->buckets_size(), 1);
-  EXPECT_EQ(t->buckets(0).count(), 2);
-  EXPECT_EQ(t->buckets(0).positive_count(), 1);
-  EXPECT_EQ(t->buckets(0).negative_count(), 1);
+  EXPECT_EQ(RunCli(RunTrendsCommand,
+                   {"trends", "--topic=launch", "--start=2026-01-01T00:00:00Z",
+                    "--end=2026-01-01T01:00:00Z", "--window=600"},
+                   host_->grpc_port(), &out),
+            0);
+  lines = JsonLines(out);
+  ASSERT_EQ(lines.size(), 1u);  // 00:10:00 and 00:11:40 share [00:10, 00:20); c3 failed
+  EXPECT_EQ(lines[0]["topic"], "launch");
+  EXPECT_EQ(lines[0]["window_start"], "2026-01-01T00:10:00Z");
+  EXPECT_EQ(lines[0]["count"], 2);
+  EXPECT_EQ(lines[0]["positive"], 1);
+  EXPECT_EQ(lines[0]["negative"], 1);
 }
 
 // Last: stops and restarts the shared cluster.

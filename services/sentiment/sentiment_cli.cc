@@ -328,4 +328,57 @@ int RunFeedCommand(int argc, char** argv) {
   return failed > 0 ? 1 : 0;
 }
 
+int RunTrendsCommand(int argc, char** argv) {
+  FlagSet flags("stratus trends",
+                "Counts and mean scores of stored posts per topic and time window (GetTrends). "
+                "Prints one JSON object per (topic, window), sorted by topic then window.");
+  std::string endpoint = DefaultEndpoint(), start, end;
+  std::vector<std::string> topics;
+  int window = 3600, timeout_ms = 30000;
+  flags.String("endpoint", "", &endpoint,
+               "sentiment gRPC endpoint HOST:PORT (default $STRATUS_SENTIMENT_ADDR or "
+               "localhost:50055)");
+  flags.StringList("topic", "", &topics, "only this topic (repeatable; default all)");
+  flags.String("start", "", &start, "start of the period, RFC 3339 (default end - 24 h)");
+  flags.String("end", "", &end, "end of the period (exclusive), RFC 3339 (default now)");
+  flags.Int("window", "", &window, "window width in seconds (>= 60)");
+  flags.Int("timeout-ms", "", &timeout_ms, "deadline of the RPC");
+  int code = 0;
+  if (!ParseOrUsage(flags, argc, argv, &code)) return code;
+  v1::GetTrendsRequest request;
+  for (const auto& t : topics) request.add_topics(t);
+  request.set_window_seconds(window);
+  using google::protobuf::util::TimeUtil;
+  if (!start.empty() && !TimeUtil::FromString(start, request.mutable_start())) {
+    std::cerr << "error: --start '" << start << "' is not RFC 3339\n";
+    return 2;
+  }
+  if (!end.empty() && !TimeUtil::FromString(end, request.mutable_end())) {
+    std::cerr << "error: --end '" << end << "' is not RFC 3339\n";
+    return 2;
+  }
+  auto stub = Connect(endpoint);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
+  v1::GetTrendsResponse response;
+  grpc::Status s = stub->GetTrends(&ctx, request, &response);
+  if (!s.ok()) {
+    std::cerr << "error: " << endpoint << ": " << s.error_message() << "\n";
+    return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 2 : 1;
+  }
+  for (const v1::TrendBucket& b : response.buckets()) {
+    json line{{"topic", b.topic()},
+              {"window_start", TimeUtil::ToString(b.window_start())},
+              {"count", b.count()},
+              {"positive", b.positive_count()},
+              {"negative", b.negative_count()},
+              {"neutral", b.neutral_count()},
+              {"mixed", b.mixed_count()},
+              {"mean_score", Score(b.mean_score())}};
+    std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+  }
+  std::cout.flush();
+  return 0;
+}
+
 }  // namespace stratus::sentiment

@@ -22,6 +22,10 @@ namespace stratus::sentiment {
 // argv starts at the command name ("sentiment", "feed").
 int RunSentimentCommand(int argc, char** argv);
 int RunFeedCommand(int argc, char** argv);
+// `stratus trends [--topic T]... [--start RFC3339] [--end RFC3339] [--window SECONDS]`: one JSON
+// object per (topic, window): {"topic", "window_start", "count", "positive", "negative",
+// "neutral", "mixed", "mean_score": {...}}.
+int RunTrendsCommand(int argc, char** argv);
 
 }  // namespace stratus::sentiment
 
