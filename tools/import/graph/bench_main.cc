@@ -4,7 +4,9 @@
 //       --batches 1,8 --runs 20
 //
 // Prints, per batch and input layout (contiguous NCHW, channels_last), the median and minimum
-// milliseconds per batch and per image. Threads: LibTorch's default (one per core) unless
+// milliseconds per batch and per image, and the median process CPU time per image (on a loaded
+// machine the wall time includes waiting; with --threads 1 the CPU time is what an idle core
+// would take). Threads: LibTorch's default (one per core) unless
 // --threads is given.
 #include <ATen/Parallel.h>
 #include <torch/script.h>
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <vector>
 
@@ -57,19 +60,31 @@ int main(int argc, char** argv) {
       for (bool cl : {false, true}) {
         at::Tensor x = at::rand(s);
         if (cl && s.size() == 4) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-        std::vector<double> ms;
+        std::vector<double> ms, cpu;
+        auto cpu_ms = [] {
+          timespec ts;
+          clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+          return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+        };
         for (int i = 0; i < warmup + runs; ++i) {
+          const double c0 = cpu_ms();
           auto t0 = std::chrono::steady_clock::now();
           m.forward({x});
           auto t1 = std::chrono::steady_clock::now();
-          if (i >= warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+          const double c1 = cpu_ms();
+          if (i >= warmup) {
+            ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+            cpu.push_back(c1 - c0);
+          }
         }
         std::sort(ms.begin(), ms.end());
+        std::sort(cpu.begin(), cpu.end());
         const double med = ms[ms.size() / 2], mn = ms.front();
         std::printf(
             "batch %ld %-13s median %8.2f ms/batch %7.2f ms/image (min %7.2f) %7.1f images/s",
             static_cast<long>(batch), cl ? "channels_last" : "nchw", med, med / batch, mn / batch,
             1000.0 * batch / med);
+        std::printf(" cpu %7.2f ms/image", cpu[cpu.size() / 2] / batch);
         if (gflop > 0) std::printf(" %6.1f GFLOP/s", gflop * batch / (med / 1000.0));
         std::printf("\n");
       }
