@@ -56,6 +56,7 @@ const std::vector<Command>& Commands() {
        stratus::sentiment::RunSentimentCommand},
       {"feed", "stream a JSON Lines file of posts: stratus feed FILE.jsonl",
        stratus::sentiment::RunFeedCommand},
+      {"trends", "sentiment per topic and time window", stratus::sentiment::RunTrendsCommand},
       {"stream", "add, remove and list video streams: stratus stream add|rm|ls",
        stratus::ingest::RunStreamCommand},
       {"events", "list or follow stream events: stratus events [--follow] [--stream S]",
