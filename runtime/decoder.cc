@@ -9,9 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/decoders/basic.h"
-#ifdef STRATUS_HAVE_NANODET_DECODER
 #include "runtime/decoders/nanodet.h"
-#endif
 
 namespace stratus::runtime {
 namespace {
@@ -26,9 +24,7 @@ const std::vector<std::pair<std::string, Factory>>& Registry() {
       {"embedding", CreateEmbeddingDecoder},
       {"landmarks68", CreateLandmarks68Decoder},
       {"age_gender", CreateAgeGenderDecoder},
-#ifdef STRATUS_HAVE_NANODET_DECODER
       {"nanodet", CreateNanodetDecoder},
-#endif
   };
   return *registry;
 }
