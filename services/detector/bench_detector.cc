@@ -209,7 +209,7 @@ int Main(int argc, char** argv) {
   // 1. Overhead: sequential calls, the batched configuration (a lone caller does not wait for
   // company: BatcherOptions::skip_delay_when_idle).
   {
-    options.batcher.max_batch_size = max_batch;
+    options.batcher.max_batch_size = max_batch;  // as stratus-detector runs by default
     options.batcher.max_queue_delay =
         std::chrono::microseconds(static_cast<int64_t>(max_delay_ms * 1000));
     auto b = Bench::Start(options);
@@ -288,6 +288,7 @@ int Main(int argc, char** argv) {
   // 2. Throughput with and without dynamic batching.
   for (const bool batched : {false, true}) {
     options.batcher.max_batch_size = batched ? max_batch : 1;
+    options.cpu_max_batch_size = options.batcher.max_batch_size;  // measure batching on CPU too
     options.batcher.max_queue_delay =
         std::chrono::microseconds(batched ? static_cast<int64_t>(max_delay_ms * 1000) : 0);
     auto b = Bench::Start(options);

@@ -156,9 +156,10 @@ absl::Status Detector::LoadLocked() {
 
 absl::Status Detector::RegisterDetector(const runtime::Model* model) {
   detectors_[model->name()] = model;
+  int cap = model->max_batch_size();
+  if (model->device() == "cpu") cap = std::min(cap, std::max(1, options_.cpu_max_batch_size));
   return batcher_.AddModel(
-      model->name(), [model](std::vector<Item>& batch) { return RunBatch(model, batch); },
-      model->max_batch_size());
+      model->name(), [model](std::vector<Item>& batch) { return RunBatch(model, batch); }, cap);
 }
 
 // One forward for the whole batch; decoding once with the loosest options of the batch (lowest

@@ -103,6 +103,7 @@ class DetectorServiceTest : public ::testing::Test {
     o.runtime.num_threads = 1;
     o.runtime.layout = "nchw";
     o.batcher.max_batch_size = 4;
+    o.cpu_max_batch_size = 4;  // batch on the CPU here, to test batching end to end
     o.batcher.max_queue_delay = std::chrono::milliseconds(5);
     return o;
   }

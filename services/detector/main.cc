@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   std::string device = "auto";
   int threads = 0;
   int max_batch = 8;
+  int cpu_max_batch = 1;
   double max_delay_ms = 2.0;
   int max_queue = 256;
   int stream_in_flight = 16;
@@ -53,6 +54,8 @@ int main(int argc, char** argv) {
   flags.Int("threads", "STRATUS_THREADS", &threads, "LibTorch intra-op threads (0: one per core)");
   flags.Int("max-batch", "STRATUS_MAX_BATCH", &max_batch,
             "largest batch the dynamic batcher forms per model (1: no batching)");
+  flags.Int("cpu-max-batch", "STRATUS_CPU_MAX_BATCH", &cpu_max_batch,
+            "largest batch for models on the CPU (1: batching measured slower there)");
   flags.Double("max-delay-ms", "STRATUS_MAX_DELAY_MS", &max_delay_ms,
                "longest the first request of a batch waits for more");
   flags.Int("max-queue", "STRATUS_MAX_QUEUE", &max_queue,
@@ -88,6 +91,7 @@ int main(int argc, char** argv) {
   options.runtime.num_threads = threads;
   options.runtime.layout = layout;
   options.batcher.max_batch_size = max_batch;
+  options.cpu_max_batch_size = cpu_max_batch;
   options.batcher.max_queue_delay =
       std::chrono::microseconds(static_cast<int64_t>(max_delay_ms * 1000.0));
   options.batcher.max_queue_size = max_queue;
