@@ -5,9 +5,9 @@
 'use strict';
 
 const fs = require('fs');
-const { cachedRequire } = require('./npm_cache.js');
+const { cachedRequire } = require('../lib/npm_cache.js');
 
-const sdkRequire = cachedRequire();
+const sdkRequire = cachedRequire(__dirname);
 const rek = sdkRequire('@aws-sdk/client-rekognition');
 const comprehend = sdkRequire('@aws-sdk/client-comprehend');
 

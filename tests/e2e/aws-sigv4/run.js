@@ -13,7 +13,7 @@ const childProcess = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { cachedRequire } = require('./npm_cache.js');
+const { cachedRequire } = require('../lib/npm_cache.js');
 
 const serverBin = process.argv[2];
 if (!serverBin || !fs.existsSync(serverBin)) {
@@ -21,7 +21,7 @@ if (!serverBin || !fs.existsSync(serverBin)) {
   process.exit(2);
 }
 
-const sdkRequire = cachedRequire();
+const sdkRequire = cachedRequire(__dirname);
 const rek = sdkRequire('@aws-sdk/client-rekognition');
 const comprehend = sdkRequire('@aws-sdk/client-comprehend');
 

@@ -9,14 +9,14 @@
 'use strict';
 
 const assert = require('assert');
-const { cachedRequire } = require('./npm_cache.js');
+const { cachedRequire } = require('../lib/npm_cache.js');
 
 const [endpoint] = process.argv.slice(2);
 if (!endpoint) {
   console.error('usage: node run.js ENDPOINT');
   process.exit(2);
 }
-const cmp = cachedRequire()('@aws-sdk/client-comprehend');
+const cmp = cachedRequire(__dirname)('@aws-sdk/client-comprehend');
 
 const client = new cmp.ComprehendClient({ endpoint, region: 'us-east-1', maxAttempts: 1 });
 const send = (Command, input) => client.send(new Command(input));

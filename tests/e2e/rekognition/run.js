@@ -12,14 +12,14 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { cachedRequire } = require('./npm_cache.js');
+const { cachedRequire } = require('../lib/npm_cache.js');
 
 const [endpoint, goldenDir, photosDir] = process.argv.slice(2);
 if (!endpoint || !goldenDir || !photosDir) {
   console.error('usage: node run.js ENDPOINT GOLDEN_DIR PHOTOS_DIR');
   process.exit(2);
 }
-const rek = cachedRequire()('@aws-sdk/client-rekognition');
+const rek = cachedRequire(__dirname)('@aws-sdk/client-rekognition');
 
 const client = new rek.RekognitionClient({ endpoint, region: 'us-east-1', maxAttempts: 1 });
 const send = (Command, input) => client.send(new Command(input));

@@ -1,6 +1,6 @@
-// Installs this folder's package-lock.json into a cache folder keyed by the lockfile's hash
-// ($STRATUS_CACHE/npm/e2e-rekognition-<hash>, default ~/.cache/stratus) and returns a `require`
-// that resolves from it. node_modules never lands in the source tree. Exits the process with
+// Shared by the end-to-end tests: installs a test folder's package-lock.json into a cache folder
+// keyed by the lockfile's hash ($STRATUS_CACHE/npm/e2e-<folder name>-<hash>, default
+// ~/.cache/stratus) and returns a `require` that resolves from it. node_modules never lands in the source tree. Exits the process with
 // status 1 when npm cannot install the packages: a test that needs the real SDK must not pass
 // without it.
 'use strict';
@@ -12,13 +12,13 @@ const os = require('os');
 const path = require('path');
 const { createRequire } = require('module');
 
-function cachedRequire() {
-  const here = __dirname;
+// `here`: the test's folder, holding its package.json and package-lock.json.
+function cachedRequire(here) {
   const pkg = fs.readFileSync(path.join(here, 'package.json'));
   const lock = fs.readFileSync(path.join(here, 'package-lock.json'));
   const hash = crypto.createHash('sha256').update(pkg).update(lock).digest('hex').slice(0, 16);
   const cacheRoot = process.env.STRATUS_CACHE || path.join(os.homedir(), '.cache', 'stratus');
-  const dir = path.join(cacheRoot, 'npm', `e2e-rekognition-${hash}`);
+  const dir = path.join(cacheRoot, 'npm', `e2e-${path.basename(here)}-${hash}`);
   const marker = path.join(dir, '.installed');
   if (!fs.existsSync(marker)) {
     const tmp = `${dir}.tmp-${process.pid}`;
