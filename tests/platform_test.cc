@@ -71,9 +71,6 @@ class PlatformTest : public testing::Test {
                    {"STRATUS_LISTEN", "127.0.0.1"},
                    {"STRATUS_DATABASE_URL", pg_->url()},
                    {"STRATUS_SPOOL_DIR", (dir_ / "spool").string()},
-                   // The detector's and mask's readiness needs models; this test is about the
-                   // platform, so they need none here.
-                   {"STRATUS_REQUIRE_MODELS_READY", "none"},
                    {"STRATUS_DRAIN_MS", "2000"}},
            .log_file = (dir_ / (s.name + ".log")).string()});
       ASSERT_TRUE(p.ok()) << p.status();
@@ -100,7 +97,7 @@ class PlatformTest : public testing::Test {
 TEST_F(PlatformTest, ServicesServeSurviveDatabaseLossAndDrain) {
   for (auto& s : services_) {
     EXPECT_TRUE(Eventually([&] { return Health(s) == ServingStatus::kServing; },
-                           std::chrono::seconds(60)))
+                           std::chrono::seconds(240)))
         << s.name << " never became SERVING; log:\n"
         << Log(s);
     EXPECT_EQ(Health(s, "liveness"), ServingStatus::kServing) << s.name;

@@ -8,8 +8,9 @@
 // executable, interposes pthread_attr_setstacksize for the whole process and raises requests
 // below 1 MiB to 1 MiB (virtual memory; pages are touched only as used), then calls glibc's.
 //
-// Link this file into the binary itself (SRCS of stratus_cc_binary): an object in a static
-// library would not be pulled in, since only shared libraries reference the symbol.
+// It has to be in the executable itself: an object in a static library would not be pulled in,
+// since only shared libraries reference the symbol. cmake/stratus.cmake links this object
+// (target stratus_thread_stack) into every binary and test, so no service can forget it.
 #include <dlfcn.h>
 #include <pthread.h>
 
