@@ -3,17 +3,59 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "stratus/v1/common.pb.h"
 
 namespace stratus {
+namespace {
+
+constexpr char kErrorInfoUrl[] = "type.googleapis.com/stratus.v1.ErrorInfo";
+
+}  // namespace
+
+absl::Status WithReason(absl::Status status, std::string_view reason) {
+  if (status.ok()) return status;
+  v1::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+std::string ErrorReason(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrorInfoUrl);
+  v1::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
+  return info.reason();
+}
+
+std::string ErrorReason(const grpc::Status& status) {
+  v1::RpcStatus details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return "";
+  for (const auto& any : details.details()) {
+    v1::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  std::string reason = ErrorReason(status);
+  if (reason.empty()) return grpc::Status(code, std::string(status.message()));
+  v1::ErrorInfo info;
+  info.set_reason(reason);
+  v1::RpcStatus details;
+  details.set_code(static_cast<int>(status.code()));
+  details.set_message(std::string(status.message()));
+  details.add_details()->PackFrom(info);
+  return grpc::Status(code, std::string(status.message()), details.SerializeAsString());
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  absl::Status s(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  std::string reason = ErrorReason(status);
+  return reason.empty() ? s : WithReason(s, reason);
 }
 
 std::string StatusCodeLabel(absl::StatusCode code) {

@@ -10,8 +10,16 @@
 
 namespace stratus {
 
+// A reason attached with WithReason() travels to the client as a stratus.v1.ErrorInfo inside a
+// stratus.v1.RpcStatus in grpc-status-details-bin (common.proto's convention).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// Attaches a machine-readable reason, e.g. "InvalidImageFormatException", to an error.
+absl::Status WithReason(absl::Status status, std::string_view reason);
+// The reason attached to an error ("" when none), on either side of the wire.
+std::string ErrorReason(const absl::Status& status);
+std::string ErrorReason(const grpc::Status& status);
 
 // The lower-case canonical name of a code ("ok", "invalid_argument", ...), used as a metric label.
 std::string StatusCodeLabel(absl::StatusCode code);

@@ -21,15 +21,6 @@ namespace fs = std::filesystem;
 
 constexpr size_t kMaxBytesInline = 5 * 1024 * 1024;  // Image.bytes, like Rekognition
 constexpr size_t kMaxBytesByRef = 15 * 1024 * 1024;  // Image.uri
-constexpr char kErrorInfoUrl[] = "type.googleapis.com/stratus.v1.ErrorInfo";
-
-absl::Status WithReason(absl::Status status, const std::string& reason) {
-  v1::ErrorInfo info;
-  info.set_reason(reason);
-  status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
-  return status;
-}
-
 absl::Status InvalidImage(absl::string_view message) {
   return WithReason(absl::InvalidArgumentError(message), "InvalidImageFormatException");
 }

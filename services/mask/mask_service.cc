@@ -12,15 +12,6 @@ namespace stratus::mask {
 namespace {
 
 constexpr size_t kMaxBytesInline = 5 * 1024 * 1024;  // Image.bytes, like Rekognition
-constexpr char kErrorInfoUrl[] = "type.googleapis.com/stratus.v1.ErrorInfo";
-
-absl::Status WithReason(absl::Status status, const std::string& reason) {
-  v1::ErrorInfo info;
-  info.set_reason(reason);
-  status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
-  return status;
-}
-
 void FillResult(const FaceMaskResult& r, const std::vector<std::string>& labels,
                 v1::FaceMask* out) {
   out->mutable_box()->set_left(r.face.box.left);
@@ -138,17 +129,7 @@ grpc::Status MaskServiceImpl::Classify(grpc::ServerContext*, const v1::ClassifyR
   const absl::Status status = DoClassify(*request, response);
   if (status.ok()) return grpc::Status::OK;
   response->Clear();
-  // The ErrorInfo payload travels as grpc-status-details-bin (common.proto's convention).
-  auto payload = status.GetPayload(kErrorInfoUrl);
-  if (!payload.has_value()) return ToGrpcStatus(status);
-  v1::ErrorInfo info;
-  info.ParseFromString(std::string(*payload));
-  v1::RpcStatus details;
-  details.set_code(static_cast<int>(status.code()));
-  details.set_message(std::string(status.message()));
-  details.add_details()->PackFrom(info);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
-                      details.SerializeAsString());
+  return ToGrpcStatus(status);
 }
 
 }  // namespace stratus::mask

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/match.h"
+#include "common/status.h"
 #include "stratus/v1/common.pb.h"
 #include "stratus/v1/recognition.pb.h"
 
@@ -46,14 +47,6 @@ absl::StatusOr<json> ToAwsJson(const google::protobuf::Message& message) {
   return out;
 }
 
-std::string ReasonOf(const grpc::Status& status) {
-  stratus::v1::RpcStatus details;
-  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return "";
-  for (const auto& any : details.details()) {
-    stratus::v1::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
-}
+std::string ReasonOf(const grpc::Status& status) { return ErrorReason(status); }
 
 }  // namespace stratus::recognition

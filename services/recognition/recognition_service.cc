@@ -8,15 +8,8 @@ namespace stratus::recognition {
 
 grpc::Status ToGrpcWithReason(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  const aws::AwsErrorInfo info = aws::ToAwsError(status, aws::RekognitionErrorDefaults());
-  v1::ErrorInfo error;
-  error.set_reason(info.type);
-  v1::RpcStatus details;
-  details.set_code(static_cast<int>(status.code()));
-  details.set_message(std::string(status.message()));
-  details.add_details()->PackFrom(error);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
-                      details.SerializeAsString());
+  return ToGrpcStatus(
+      WithReason(status, aws::ToAwsError(status, aws::RekognitionErrorDefaults()).type));
 }
 
 grpc::Status RecognitionServiceImpl::DetectFaces(grpc::ServerContext*, const v1::DetectFacesRequest* request,

@@ -8,32 +8,18 @@
 #include <vector>
 
 #include "common/aws/aws_error.h"
+#include "common/status.h"
 #include "stratus/v1/common.pb.h"
 
 namespace stratus::sentiment {
 
 grpc::Status ToGrpcWithReason(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  const aws::AwsErrorInfo info = aws::ToAwsError(status, aws::ComprehendErrorDefaults());
-  v1::ErrorInfo error;
-  error.set_reason(info.type);
-  v1::RpcStatus details;
-  details.set_code(static_cast<int>(status.code()));
-  details.set_message(std::string(status.message()));
-  details.add_details()->PackFrom(error);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
-                      details.SerializeAsString());
+  return ToGrpcStatus(
+      WithReason(status, aws::ToAwsError(status, aws::ComprehendErrorDefaults()).type));
 }
 
-std::string ReasonOf(const grpc::Status& status) {
-  v1::RpcStatus details;
-  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return "";
-  for (const auto& any : details.details()) {
-    v1::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
-}
+std::string ReasonOf(const grpc::Status& status) { return ErrorReason(status); }
 
 grpc::Status SentimentServiceImpl::DetectSentiment(grpc::ServerContext*,
                                                    const v1::DetectSentimentRequest* request,
