@@ -10,11 +10,14 @@
 #include <fstream>
 
 #include "common/http_client.h"
+#include "common/testing/eventually.h"
 #include "common/subprocess.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace stratus {
 namespace {
+
+using ::stratus::testing_util::Eventually;
 
 using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
@@ -32,16 +35,6 @@ HealthCheckResponse::ServingStatus Check(int port, const std::string& service) {
   auto s = stub->Check(&ctx, req, &resp);
   if (!s.ok()) return HealthCheckResponse::UNKNOWN;
   return resp.status();
-}
-
-template <typename F>
-bool Eventually(F f, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return f();
 }
 
 class ServiceHostTest : public testing::Test {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/eventually.h"
 #include "common/embedded_postgres.h"
 #include "common/health_client.h"
 #include "common/http_client.h"
@@ -17,6 +18,8 @@
 
 namespace stratus {
 namespace {
+
+using ::stratus::testing_util::Eventually;
 
 namespace fs = std::filesystem;
 
@@ -28,16 +31,6 @@ struct Service {
   std::unique_ptr<Subprocess> process;
   std::string grpc() const { return absl::StrCat("127.0.0.1:", grpc_port); }
 };
-
-template <typename F>
-bool Eventually(F f, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return f();
-}
 
 ServingStatus Health(const Service& s, const std::string& name = "") {
   auto r = CheckHealth(s.grpc(), name, std::chrono::seconds(2));

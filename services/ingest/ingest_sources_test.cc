@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/eventually.h"
 #include "common/embedded_postgres.h"
 #include "common/subprocess.h"
 #include "services/ingest/ingest.h"
@@ -18,17 +19,9 @@
 namespace stratus::ingest {
 namespace {
 
-namespace fs = std::filesystem;
+using ::stratus::testing_util::Eventually;
 
-template <typename F>
-bool Eventually(F f, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return f();
-}
+namespace fs = std::filesystem;
 
 class SourcesTest : public testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/eventually.h"
 #include "common/embedded_postgres.h"
 #include "services/ingest/schema.h"
 #include "services/ingest/testing/square_detector.h"
@@ -20,17 +21,9 @@
 namespace stratus::ingest {
 namespace {
 
-namespace fs = std::filesystem;
+using ::stratus::testing_util::Eventually;
 
-template <typename F>
-bool Eventually(F f, std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return f();
-}
+namespace fs = std::filesystem;
 
 class IngestTest : public testing::Test {
  protected:
