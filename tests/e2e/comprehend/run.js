@@ -22,26 +22,7 @@ const client = new cmp.ComprehendClient({ endpoint, region: 'us-east-1', maxAtte
 const send = (Command, input) => client.send(new Command(input));
 const SENTIMENTS = ['POSITIVE', 'NEGATIVE', 'NEUTRAL', 'MIXED'];
 
-let failures = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.name || ''} ${e.message}`);
-  }
-}
-async function expectError(promise, name, messagePart) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.strictEqual(e.name, name, `error ${e.name}: ${e.message}`);
-    if (messagePart) assert.ok(e.message.includes(messagePart), `message: ${e.message}`);
-    return e;
-  }
-  throw new Error(`expected ${name}, the call succeeded`);
-}
+const { check, expectError, finish } = require('../lib/checks.js');
 function checkScore(s) {
   for (const k of ['Positive', 'Negative', 'Neutral', 'Mixed']) {
     assert.strictEqual(typeof s[k], 'number', `${k}: ${s[k]}`);
@@ -143,8 +124,7 @@ async function main() {
     await expectError(unknown.send(new cmp.DetectSentimentCommand({ Text: 'hi', LanguageCode: 'en' })),
                       'UnrecognizedClientException');
   });
-  console.log(failures === 0 ? 'PASS' : `FAIL: ${failures} check(s) failed`);
-  process.exit(failures === 0 ? 0 : 1);
+  finish();
 }
 
 main().catch((e) => {

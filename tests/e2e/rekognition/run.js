@@ -27,26 +27,7 @@ const sample = (n) => fs.readFileSync(path.join(goldenDir, `sample${n}.png`));
 const photo = (name) => fs.readFileSync(path.join(photosDir, name));
 const collection = `e2e-${process.pid}`;
 
-let failures = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}: ${e.name || ''} ${e.message}`);
-  }
-}
-async function expectError(promise, name, messagePart) {
-  try {
-    await promise;
-  } catch (e) {
-    assert.strictEqual(e.name, name, `error ${e.name}: ${e.message}`);
-    if (messagePart) assert.ok(e.message.includes(messagePart), `message: ${e.message}`);
-    return e;
-  }
-  throw new Error(`expected ${name}, the call succeeded`);
-}
+const { check, expectError, finish } = require('../lib/checks.js');
 const area = (b) => b.Width * b.Height;
 
 async function main() {
@@ -200,8 +181,7 @@ async function main() {
     await expectError(send(rek.DescribeCollectionCommand, { CollectionId: collection }),
                       'ResourceNotFoundException');
   });
-  console.log(failures === 0 ? 'PASS' : `FAIL: ${failures} check(s) failed`);
-  process.exit(failures === 0 ? 0 : 1);
+  finish();
 }
 
 main().catch((e) => {
