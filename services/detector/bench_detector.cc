@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/shared_dir.h"
 #include "absl/strings/str_format.h"
 #include "common/flags.h"
 #include "common/image.h"
@@ -147,7 +148,7 @@ int Main(int argc, char** argv) {
     model_dir = std::string(home ? home : "/root") + "/.cache/stratus/models";
   }
   std::string model = "objects";
-  std::string image = "/work/shared/data/photos/two-masked.jpg";
+  std::string image = (SharedDataDir() / "photos" / "two-masked.jpg").string();
   std::string device = "cpu";
   int callers = 8, requests = 200, max_batch = 8, threads = 0;
   double seconds = 10, max_delay_ms = 2;

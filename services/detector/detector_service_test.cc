@@ -1,6 +1,7 @@
 // The detector service over a real gRPC server on a free port (ServiceHost), with tiny
 // TorchScript models written by the test, and with the imported models when
 // $STRATUS_MODEL_DIR has them (STRATUS_REQUIRE_MODELS=1 turns their absence into a failure).
+#include "common/shared_dir.h"
 #include "services/detector/detector_service.h"
 
 #include <gmock/gmock.h>
@@ -422,10 +423,7 @@ std::string ModelDir() {
 
 std::vector<fs::path> Photos() {
   std::vector<fs::path> dirs;
-  if (const char* src = std::getenv("STRATUS_SOURCE_DIR")) {
-    dirs.push_back(fs::path(src) / ".." / "shared" / "data" / "photos");
-  }
-  dirs.push_back("/work/shared/data/photos");
+  dirs.push_back(SharedDataDir() / "photos");
   for (const fs::path& d : dirs) {
     std::error_code ec;
     if (!fs::is_directory(d, ec)) continue;

@@ -21,6 +21,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/shared_dir.h"
 #include "absl/strings/str_format.h"
 #include "common/flags.h"
 #include "common/image.h"
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
   const char* home = std::getenv("HOME");
   std::string model_dir = std::string(home ? home : "/root") + "/.cache/stratus/models";
   std::string model = "mask";
-  std::string crops_dir = "/work/shared/data/masks/with_mask";
+  std::string crops_dir = (stratus::SharedDataDir() / "masks" / "with_mask").string();
   int threads = 0;
   int runs = 200;
   std::string batches = "1,16";

@@ -3,6 +3,7 @@
 // detector over gRPC, an unreachable one), readiness, the `classify-mask` command; and the full
 // path on the photos of ../shared/data/photos with the real detector (`faces`) and the trained
 // mask model when $STRATUS_MODEL_DIR has them (STRATUS_REQUIRE_MODELS=1: their absence fails).
+#include "common/shared_dir.h"
 #include "services/mask/mask_service.h"
 
 #include <gmock/gmock.h>
@@ -460,8 +461,7 @@ bool RequireModels() {
 }
 
 std::string PhotosDir() {
-  if (const char* d = std::getenv("STRATUS_DATA"); d && *d) return std::string(d) + "/photos";
-  return "/work/shared/data/photos";
+  return (SharedDataDir() / "photos").string();
 }
 
 // stratus-mask with an in-process stratus-detector (the real `faces` model) on a free port: the

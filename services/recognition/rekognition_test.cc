@@ -1,6 +1,7 @@
 // Service-level tests: the Recognizer (Rekognition semantics), its gRPC status conversion and
 // its AWS JSON endpoint, on a real embedded PostgreSQL with fake analysis backends (golden
 // face-api outputs for real descriptors, synthetic faces for the rest).
+#include "common/shared_dir.h"
 #include "services/recognition/rekognition.h"
 
 #include <gmock/gmock.h>
@@ -41,7 +42,7 @@ using testing::SyntheticFace;
 
 std::string GoldenDir() {
   const char* env = std::getenv("STRATUS_GOLDEN_DIR");
-  return env ? env : "/work/shared/golden/faceapi";
+  return env ? env : (SharedDir() / "golden" / "faceapi").string();
 }
 
 std::string ReadFile(const std::string& path) {

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/shared_dir.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/embedded_postgres.h"
@@ -110,7 +111,7 @@ Throughput ModelThroughput(const sent::SentimentModel& model, const std::vector<
 
 int main(int argc, char** argv) {
   std::string service, model_dir = DefaultModelDir(),
-                       data = "/work/shared/data/sentiment/tweets_semeval2017/test_text.txt";
+                       data = (stratus::SharedDataDir() / "sentiment/tweets_semeval2017/test_text.txt").string();
   double seconds = 3;
   int requests = 2000, cold_starts = 3;
   service = (std::filesystem::path(argv[0]).parent_path() / "stratus-sentiment").string();

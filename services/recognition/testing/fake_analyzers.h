@@ -4,7 +4,7 @@
 //
 // FakeFaceAnalyzer answers AnalyzeFaces from responses registered for exact image bytes; images
 // it does not know are decoded (so bad images fail like they would on the detector) and have no
-// faces. It also loads the face-api reference outputs (/work/shared/golden/faceapi sampleN.json
+// faces. It also loads the face-api reference outputs (golden/faceapi/sampleN.json in the shared folder
 // with sampleN.png) so tests can run on real descriptors. Thread-safe.
 #ifndef STRATUS_SERVICES_RECOGNITION_TESTING_FAKE_ANALYZERS_H_
 #define STRATUS_SERVICES_RECOGNITION_TESTING_FAKE_ANALYZERS_H_

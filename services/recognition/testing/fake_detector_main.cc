@@ -5,6 +5,7 @@
 // Not a product binary.
 #include <iostream>
 
+#include "common/shared_dir.h"
 #include "common/flags.h"
 #include "common/logging.h"
 #include "common/service_host.h"
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   stratus::ServiceHost::Options host_options;
   host_options.service_name = "fake-detector";
   host_options.http_port = -1;
-  std::string golden = "/work/shared/golden/faceapi";
+  std::string golden = (stratus::SharedDir() / "golden" / "faceapi").string();
   flags.Int("grpc-port", "", &host_options.grpc_port, "gRPC port");
   flags.String("golden-dir", "STRATUS_GOLDEN_DIR", &golden, "folder with sampleN.png/json");
   if (auto s = flags.Parse(argc, argv); !s.ok() || flags.help_requested()) {
