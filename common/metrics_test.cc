@@ -71,5 +71,25 @@ TEST(MetricsTest, ProcessMetricsAreFilledOnScrape) {
   EXPECT_THAT(text, testing::Not(HasSubstr("process_resident_memory_bytes 0\n")));
 }
 
+TEST(MetricsTest, BuildInfoNamesVersionAndRevision) {
+  Registry r;
+  RegisterBuildInfo(r);
+  EXPECT_THAT(r.Serialize(), testing::ContainsRegex(
+                                 "stratus_build_info\\{revision=\"([0-9a-f]+(-dirty)?|unknown)\","
+                                 "version=\"[0-9]+\\.[0-9]+\\.[0-9]+\"\\} 1\n"));
+}
+
+TEST(MetricsTest, RemovedSeriesAreNotExported) {
+  Registry r;
+  auto& family = BuildGauge().Name("fps").Help("h").Register(r);
+  auto& cam1 = family.Add({{"stream", "cam1"}});
+  family.Add({{"stream", "cam2"}}).Set(2);
+  cam1.Set(1);
+  family.Remove(&cam1);
+  std::string text = r.Serialize();
+  EXPECT_THAT(text, testing::Not(HasSubstr("cam1")));
+  EXPECT_THAT(text, HasSubstr("fps{stream=\"cam2\"} 2\n"));
+}
+
 }  // namespace
 }  // namespace stratus::metrics

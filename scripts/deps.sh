@@ -11,6 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libpqxx-dev libcivetweb-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
   libopencv-dev                              # its CMake config; pulls in the modules we use
+  prometheus-cpp-dev grpc-proto              # metrics (core + text format); grpc.health.v1 proto
   libgtest-dev libgmock-dev
   # runtime and test peers
   postgresql ffmpeg prometheus rtsp-server-perl   # rtsp-server-perl: a real RTSP server for ingest tests
@@ -30,8 +31,9 @@ if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Waits for another apt (unattended upgrades, a second checkout) instead of failing on its lock.
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "deps: all ${#PACKAGES[@]} packages present"
 fi

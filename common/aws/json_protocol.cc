@@ -194,7 +194,7 @@ void AwsJsonEndpoint::Count(const std::string& target_label, const std::string& 
   if (requests_ == nullptr) return;
   requests_->Add({{"target", target_label}, {"code", code}}).Increment();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  latency_->Add({{"target", target_label}}, metrics::Histogram::LatencyBuckets()).Observe(seconds);
+  latency_->Add({{"target", target_label}}, metrics::LatencyBuckets()).Observe(seconds);
 }
 
 HttpResponse AwsJsonEndpoint::Error(const AwsErrorInfo& error, const std::string& target_label,

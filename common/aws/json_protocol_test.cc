@@ -90,9 +90,10 @@ class EndpointTest : public ::testing::Test {
     client_.signing.service = "rekognition";
   }
   static double Count(const std::string& target, const std::string& code) {
-    return registry_
-        ->Register<metrics::Counter>("stratus_aws_requests_total", "",
-                                     metrics::MetricType::kCounter)
+    return metrics::BuildCounter()
+        .Name("stratus_aws_requests_total")
+        .Help("")
+        .Register(*registry_)
         .Add({{"target", target}, {"code", code}})
         .Value();
   }

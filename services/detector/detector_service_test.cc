@@ -1,7 +1,7 @@
 // The detector service over a real gRPC server on a free port (ServiceHost), with tiny
 // TorchScript models written by the test, and with the imported models when
 // $STRATUS_MODEL_DIR has them (STRATUS_REQUIRE_MODELS=1 turns their absence into a failure).
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "services/detector/detector_service.h"
 
 #include <gmock/gmock.h>

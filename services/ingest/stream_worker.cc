@@ -67,13 +67,13 @@ StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptio
                         .Name("stratus_ingest_event_latency_seconds")
                         .Help("From frame capture to the event being recorded.")
                         .Register(*deps_.metrics)
-                        .Add({{"stream", name}}, metrics::Histogram::LatencyBuckets());
+                        .Add({{"stream", name}}, metrics::LatencyBuckets());
   auto& analysis = metrics::BuildHistogram()
                        .Name("stratus_ingest_analysis_latency_seconds")
                        .Help("From frame capture to the detector's answer; stream=\"*\" is all.")
                        .Register(*deps_.metrics);
-  analysis_latency_ = &analysis.Add({{"stream", name}}, metrics::Histogram::LatencyBuckets());
-  analysis_latency_all_ = &analysis.Add({{"stream", "*"}}, metrics::Histogram::LatencyBuckets());
+  analysis_latency_ = &analysis.Add({{"stream", name}}, metrics::LatencyBuckets());
+  analysis_latency_all_ = &analysis.Add({{"stream", "*"}}, metrics::LatencyBuckets());
   *status_.mutable_config() = config_;
   status_.set_state(v1::StreamStatus::PENDING);
   status_.set_owner(deps_.replica);

@@ -3,7 +3,7 @@
 // detector over gRPC, an unreachable one), readiness, the `classify-mask` command; and the full
 // path on the photos of ../shared/data/photos with the real detector (`faces`) and the trained
 // mask model when $STRATUS_MODEL_DIR has them (STRATUS_REQUIRE_MODELS=1: their absence fails).
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "services/mask/mask_service.h"
 
 #include <gmock/gmock.h>

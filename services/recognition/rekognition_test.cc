@@ -1,7 +1,7 @@
 // Service-level tests: the Recognizer (Rekognition semantics), its gRPC status conversion and
 // its AWS JSON endpoint, on a real embedded PostgreSQL with fake analysis backends (golden
 // face-api outputs for real descriptors, synthetic faces for the rest).
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "services/recognition/rekognition.h"
 
 #include <gmock/gmock.h>
