@@ -127,7 +127,14 @@ int RunUpCommand(int argc, char** argv) {
     postgres = std::move(*pg);
     database_url = postgres->url();
   }
-  std::cout << "postgres url=" << database_url << std::endl;
+  if (postgres) {
+    // The password stays in its file (mode 0600), out of terminals and logs.
+    std::cout << "postgres url=postgresql://postgres@127.0.0.1:" << postgres->port()
+              << "/stratus password-file=" << data_dir << "/postgres/stratus.password"
+              << std::endl;
+  } else {
+    std::cout << "postgres url=" << database_url << std::endl;
+  }
 
   std::vector<ServiceProcess> services;
   for (const auto& d : {kIngestDefaults, kDetectorDefaults, kRecognitionDefaults, kMaskDefaults,
@@ -149,6 +156,10 @@ int RunUpCommand(int argc, char** argv) {
       {"OMP_WAIT_POLICY", "PASSIVE"},
   };
   if (!model_dir.empty()) env["STRATUS_MODEL_DIR"] = model_dir;
+  // Ingest opens local files only under media roots: the demo's video folder.
+  if (demo) {
+    env["STRATUS_MEDIA_ROOT"] = fs::absolute(demo_video).lexically_normal().parent_path().string();
+  }
   // One key pair for the AWS-compatible endpoints (recognition, sentiment): the given one, or
   // one generated on first start; either way written where the AWS SDKs and CLI read it.
   const std::string credentials_file = data_dir + "/credentials";

@@ -105,6 +105,11 @@ int main(int argc, char** argv) {
     // Events are not stored here (no PostgreSQL): the figures come from the workers and metrics.
     double rss0 = RssMb();
     auto channel = grpc::CreateChannel(detector, grpc::InsecureChannelCredentials());
+    auto sources = stratus::ingest::SourcePolicy::Create({.media_roots = {dir.string()}});
+    if (!sources.ok()) {
+      std::cerr << sources.status().message() << "\n";
+      return 1;
+    }
     for (int i = 0; i < streams; ++i) {
       stratus::v1::StreamConfig c;
       c.set_name(absl::StrCat("bench", i));
@@ -115,6 +120,7 @@ int main(int argc, char** argv) {
       deps.metrics = &registry;
       deps.replica = "bench";
       deps.events = nullptr;
+      deps.sources = sources->get();
       workers.push_back(std::make_unique<stratus::ingest::StreamWorker>(c, deps,
                                                                          stratus::ingest::WorkerOptions{}));
       workers.back()->Start();

@@ -16,23 +16,7 @@ absl::Status ValidateStreamConfig(const v1::StreamConfig& c) {
     return absl::InvalidArgumentError(absl::StrCat(
         "name '", c.name(), "' must be 1-64 characters of letters, digits, '.', '_' or '-'"));
   }
-  const std::string& uri = c.uri();
-  if (uri.empty()) return absl::InvalidArgumentError("uri is empty");
-  auto scheme_end = uri.find("://");
-  if (scheme_end != std::string::npos) {
-    std::string scheme = uri.substr(0, scheme_end);
-    static const std::set<std::string> kSchemes = {"rtsp", "rtsps", "http", "https", "file",
-                                                   "rtmp", "udp", "tcp"};
-    if (!kSchemes.count(scheme)) {
-      return absl::InvalidArgumentError(absl::StrCat("uri scheme '", scheme,
-                                                     "' is not supported (rtsp, http(s), file)"));
-    }
-    if (scheme == "file" && !std::filesystem::exists(uri.substr(7))) {
-      return absl::InvalidArgumentError(absl::StrCat("no such file: ", uri.substr(7)));
-    }
-  } else if (!std::filesystem::exists(uri)) {
-    return absl::InvalidArgumentError(absl::StrCat("no such file: ", uri));
-  }
+  if (auto uri = ParseSourceUri(c.uri()); !uri.ok()) return uri.status();
   if (c.sample_fps() < 0 || c.sample_fps() > 60) {
     return absl::InvalidArgumentError("sample_fps must be between 0 and 60");
   }
@@ -70,6 +54,10 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   if (options.replica_id.empty()) return absl::InvalidArgumentError("replica_id is empty");
   if (options.lease.count() < 1) return absl::InvalidArgumentError("lease must be >= 1 s");
   auto ingest = std::unique_ptr<Ingest>(new Ingest(db, registry, options));
+  auto sources = SourcePolicy::Create(options.sources);
+  if (!sources.ok()) return sources.status();
+  ingest->sources_ = std::move(*sources);
+  ingest->deps_.sources = ingest->sources_.get();
   auto events = EventStore::Create(db, {.spool_dir = options.spool_dir});
   if (!events.ok()) return events.status();
   ingest->events_ = std::move(*events);
@@ -177,6 +165,7 @@ std::vector<std::string> Ingest::RunningStreams() {
 
 absl::StatusOr<v1::StreamStatus> Ingest::AddStream(const v1::StreamConfig& config, bool replace) {
   if (auto s = ValidateStreamConfig(config); !s.ok()) return s;
+  if (auto s = sources_->Check(config.uri()); !s.ok()) return s.status();
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(config, &json);
   absl::Status s = db_->Transact([&](pqxx::work& tx) -> absl::Status {

@@ -7,11 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/testing/eventually.h"
 #include "common/embedded_postgres.h"
@@ -59,6 +61,7 @@ class IngestTest : public testing::Test {
     o.mask_address = "";
     o.recognition_address = "";
     o.worker.person_tracking.max_age = std::chrono::milliseconds(800);
+    o.sources.media_roots = {dir_.string()};
     auto i = Ingest::Create(db_.get(), &registry_, o);
     EXPECT_TRUE(i.ok()) << i.status();
     return std::move(*i);
@@ -183,13 +186,81 @@ TEST(ValidateStreamConfigTest, RefusesBadConfigs) {
   c.set_name("ok");
   c.set_uri("gopher://x");
   EXPECT_THAT(std::string(ValidateStreamConfig(c).message()), testing::HasSubstr("gopher"));
-  c.set_uri("/no/such/file.mp4");
+  c.set_uri("no/absolute/path.mp4");
   EXPECT_FALSE(ValidateStreamConfig(c).ok());
   c.set_uri("rtsp://cam/1");
   c.add_analyses(v1::StreamConfig::FACE_SEARCH);
   EXPECT_THAT(std::string(ValidateStreamConfig(c).message()), testing::HasSubstr("collection_id"));
   c.set_collection_id("staff");
   EXPECT_TRUE(ValidateStreamConfig(c).ok());
+}
+
+// The policy is asked again on every connect: a file link that now points out of the media
+// root is refused when the stream reconnects after the end of the file.
+TEST_F(IngestTest, SourcesAreCheckedAgainOnEveryConnect) {
+  ingest_ = MakeIngest("r1");
+  ingest_->Start();
+  const fs::path link = dir_ / "camera.avi";
+  fs::create_symlink(video_, link);
+  v1::StreamConfig c = Config("relinked");
+  c.set_uri(link.string());
+  ASSERT_TRUE(ingest_->AddStream(c, false).ok());
+  auto state = [&]() -> std::optional<v1::StreamStatus> {
+    auto all = ingest_->ListStreams();
+    if (!all.ok() || all->empty()) return std::nullopt;
+    return all->front();
+  };
+  ASSERT_TRUE(Eventually([&] { return state() && state()->state() == v1::StreamStatus::RUNNING; },
+                         std::chrono::seconds(30)));
+  fs::remove(link);
+  fs::create_symlink("/etc/passwd", link);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto s = state();
+        return s && s->state() == v1::StreamStatus::BACKING_OFF &&
+               absl::StrContains(s->last_error(), "source refused") &&
+               absl::StrContains(s->last_error(), "outside the media roots");
+      },
+      std::chrono::seconds(30)))
+      << (state() ? state()->DebugString() : "no status");
+}
+
+// Sources a caller may not make ingest open: each refused by AddStream with the reason, and
+// none stored.
+TEST_F(IngestTest, AddStreamRefusesForbiddenSources) {
+  ingest_ = MakeIngest("r1");
+  const std::vector<std::string> uris = {
+      "http://169.254.169.254/latest/meta-data/",
+      "http://[::ffff:169.254.169.254]/latest/meta-data/",
+      "http://[fd00:ec2::254]/latest/meta-data/",
+      "file:///etc/passwd",
+      "/etc/shadow",
+      "tcp://127.0.0.1:5432",
+      "udp://127.0.0.1:5000",
+      "rtsp://127.0.0.1:8554/cam",
+      "http://localhost:8081/metrics",
+      "http://2130706433:50051/",
+      "rtsp://10.0.0.1/cam",
+      "http://[::1]:8081/",
+      "concat:" + video_ + "|/etc/passwd",
+      "file://" + (dir_ / ".." / "etc" / "passwd").string(),
+      "/no/such/file.mp4",
+  };
+  for (const std::string& uri : uris) {
+    v1::StreamConfig c = Config("forbidden");
+    c.set_uri(uri);
+    auto r = ingest_->AddStream(c, false);
+    ASSERT_FALSE(r.ok()) << uri;
+    EXPECT_TRUE(r.status().code() == absl::StatusCode::kInvalidArgument ||
+                r.status().code() == absl::StatusCode::kPermissionDenied)
+        << uri << ": " << r.status();
+    EXPECT_FALSE(r.status().message().empty());
+  }
+  auto all = ingest_->ListStreams();
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->empty());
+  // The media root's own file is fine.
+  EXPECT_TRUE(ingest_->AddStream(Config("allowed"), false).ok());
 }
 
 }  // namespace

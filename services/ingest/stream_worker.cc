@@ -154,8 +154,10 @@ void StreamWorker::CaptureLoop() {
       if (stop_) return;
     }
     SetState(v1::StreamStatus::CONNECTING, "");
+    // Asked again on every connect: a name may resolve elsewhere now, a file may have moved.
+    const absl::StatusOr<std::string> target = deps_.sources->Check(uri);
     cv::VideoCapture cap;
-    {
+    if (target.ok()) {
       std::lock_guard<std::mutex> lock(g_open_mu);
       const char* transport = config_.transport() == v1::StreamConfig::UDP   ? "rtsp_transport;udp"
                               : config_.transport() == v1::StreamConfig::TCP ? "rtsp_transport;tcp"
@@ -166,15 +168,16 @@ void StreamWorker::CaptureLoop() {
         unsetenv("OPENCV_FFMPEG_CAPTURE_OPTIONS");
       }
       try {
-        cap.open(IsFile(uri) && uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri,
-                 cv::CAP_FFMPEG,
+        cap.open(*target, cv::CAP_FFMPEG,
                  {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, 10000, cv::CAP_PROP_READ_TIMEOUT_MSEC, 10000});
       } catch (const cv::Exception& e) {
         SLOG(WARNING) << "open failed" << Kv("stream", config_.name()) << Kv("error", e.what());
       }
     }
     std::string error;
-    if (!cap.isOpened()) {
+    if (!target.ok()) {
+      error = absl::StrCat("source refused: ", target.status().message());
+    } else if (!cap.isOpened()) {
       error = absl::StrCat("cannot open ", uri);
     } else {
       attempt = 0;

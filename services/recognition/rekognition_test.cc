@@ -220,6 +220,33 @@ TEST_F(RekognitionTest, BadImagesGetRekognitionErrors) {
   EXPECT_EQ(aws::ToAwsError(s, aws::RekognitionErrorDefaults()).type, "ThrottlingException");
 }
 
+TEST_F(RekognitionTest, ImageUrisOnlyUnderTheFileRoot) {
+  const std::filesystem::path root = std::filesystem::path(*dir_) / "images";
+  const std::filesystem::path sibling = std::filesystem::path(*dir_) / "images-private";
+  std::filesystem::create_directories(root);
+  std::filesystem::create_directories(sibling);
+  const std::string png = Image({}, 11);
+  for (const auto& d : {root, sibling}) std::ofstream(d / "a.png", std::ios::binary) << png;
+  Recognizer::Options o;
+  o.store = store_.get();
+  o.faces = &faces_;
+  o.file_uri_root = root.string();
+  auto rec = Recognizer::Create(o);
+  ASSERT_TRUE(rec.ok());
+  v1::DetectFacesRequest r;
+  r.mutable_image()->set_uri("file://" + (root / "a.png").string());
+  auto ok = (*rec)->DetectFaces(r);
+  EXPECT_TRUE(ok.ok()) << ok.status();
+  // A sibling folder whose name starts with the root's name, reached directly or through "..".
+  for (const std::string& uri : {"file://" + (sibling / "a.png").string(),
+                                 "file://" + (root / ".." / "images-private" / "a.png").string(),
+                                 (sibling / "a.png").string()}) {
+    r.mutable_image()->set_uri(uri);
+    EXPECT_TRUE(aws::IsAwsError((*rec)->DetectFaces(r).status(), "InvalidS3ObjectException"))
+        << uri;
+  }
+}
+
 TEST_F(RekognitionTest, DetectFacesOnGoldenFaces) {
   if (!HaveGolden()) GTEST_SKIP() << "no golden face-api outputs in " << GoldenDir();
   v1::DetectFacesRequest r;
