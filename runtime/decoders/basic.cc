@@ -1,4 +1,3 @@
-#include "common/status_macros.h"
 #include "runtime/decoders/basic.h"
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace stratus::runtime {
 namespace {

@@ -1,7 +1,6 @@
 // The detector service over a real gRPC server on a free port (ServiceHost), with tiny
 // TorchScript models written by the test, and with the imported models when
 // $STRATUS_MODEL_DIR has them (STRATUS_REQUIRE_MODELS=1 turns their absence into a failure).
-#include "common/paths.h"
 #include "services/detector/detector_service.h"
 
 #include <gmock/gmock.h>
@@ -15,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
+#include "common/paths.h"
 #include "common/service_host.h"
 #include "services/detector/detector.h"
 #include "services/detector/detector_cli.h"

@@ -3,7 +3,6 @@
 // detector over gRPC, an unreachable one), readiness, the `classify-mask` command; and the full
 // path on the photos of ../shared/data/photos with the real detector (`faces`) and the trained
 // mask model when $STRATUS_MODEL_DIR has them (STRATUS_REQUIRE_MODELS=1: their absence fails).
-#include "common/paths.h"
 #include "services/mask/mask_service.h"
 
 #include <gmock/gmock.h>
@@ -20,6 +19,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/image.h"
+#include "common/paths.h"
 #include "common/service_host.h"
 #include "services/detector/detector.h"
 #include "services/detector/detector_service.h"

@@ -1,7 +1,6 @@
 // Service-level tests: the Recognizer (Rekognition semantics), its gRPC status conversion and
 // its AWS JSON endpoint, on a real embedded PostgreSQL with fake analysis backends (golden
 // face-api outputs for real descriptors, synthetic faces for the rest).
-#include "common/paths.h"
 #include "services/recognition/rekognition.h"
 
 #include <gmock/gmock.h>
@@ -14,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "common/paths.h"
 
 #include "common/aws/aws_error.h"
 #include "common/aws/json_protocol.h"
