@@ -262,8 +262,8 @@ TEST_F(DetectorServiceTest, UnknownModelIsNotFoundNamingTheKnownOnes) {
   // Names from callers do not become metric series.
   for (int i = 0; i < 5; ++i) Call(Request(Png(8, 8, 10), "made-up-" + std::to_string(i)), &r);
   const std::string metrics = server_->host->metrics().Serialize();
-  EXPECT_THAT(metrics, testing::Not(HasSubstr("yolo-world")));
-  EXPECT_THAT(metrics, testing::Not(HasSubstr("made-up-")));
+  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("yolo-world")));
+  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("made-up-")));
   EXPECT_THAT(metrics, HasSubstr(R"(model="unknown")"));
   // A model that failed to load: UNAVAILABLE with its reason; a non-detector: INVALID_ARGUMENT.
   s = Call(Request(Png(8, 8, 10), "broken"), &r);
