@@ -38,6 +38,8 @@ class Ingest {
     std::string detector_address = "localhost:50052";
     std::string mask_address = "localhost:50054";
     std::string recognition_address = "localhost:50053";
+    std::string mqtt_url;  // "" = no MQTT; else events go there too
+    std::string mqtt_topic_prefix = "stratus";
     WorkerOptions worker;
   };
 
@@ -69,6 +71,7 @@ class Ingest {
   Options options_;
   LeaseManager leases_;
   std::unique_ptr<EventStore> events_;
+  std::unique_ptr<MqttPublisher> mqtt_;
   WorkerDeps deps_;
 
   std::mutex mu_;  // guards workers_ and the loop state
@@ -79,6 +82,9 @@ class Ingest {
   bool kick_ = false;
   std::thread loop_;
   metrics::Gauge* streams_gauge_;
+  metrics::Gauge* spool_gauge_;
+  metrics::Counter* leases_taken_;
+  metrics::Counter* leases_released_;
 };
 
 // Checks a stream config: name, URI scheme, rates and analyses. INVALID_ARGUMENT naming the field.

@@ -29,6 +29,7 @@
 
 #include "common/metrics.h"
 #include "services/ingest/event_store.h"
+#include "services/ingest/mqtt_publisher.h"
 #include "services/ingest/tracker.h"
 #include "stratus/v1/detector.grpc.pb.h"
 #include "stratus/v1/ingest.pb.h"
@@ -45,6 +46,7 @@ struct WorkerDeps {
   metrics::Registry* metrics = nullptr;                // required
   std::string replica;
   std::string snapshot_dir;                            // "" = no snapshots
+  MqttPublisher* mqtt = nullptr;                       // null: no MQTT
 };
 
 struct WorkerOptions {
