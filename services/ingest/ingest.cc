@@ -47,6 +47,18 @@ Ingest::Ingest(Database* db, metrics::Registry* registry, Options options)
                         .Help("Streams this replica runs.")
                         .Register(*registry)
                         .Add({});
+  spool_gauge_ = &metrics::BuildGauge()
+                      .Name("stratus_ingest_spooled_events")
+                      .Help("Events waiting in this replica's disk spool for PostgreSQL.")
+                      .Register(*registry)
+                      .Add({});
+  auto& leases =
+      metrics::BuildCounter()
+          .Name("stratus_ingest_lease_changes_total")
+          .Help("Streams this replica started or stopped running (lease taken, lost, given back).")
+          .Register(*registry);
+  leases_taken_ = &leases.Add({{"change", "taken"}});
+  leases_released_ = &leases.Add({{"change", "released"}});
 }
 
 absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Registry* registry,
@@ -74,6 +86,15 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   ingest->deps_.metrics = registry;
   ingest->deps_.replica = options.replica_id;
   ingest->deps_.snapshot_dir = options.snapshot_dir;
+  if (!options.mqtt_url.empty()) {
+    auto mqtt = MqttPublisher::Create({.url = options.mqtt_url,
+                                       .client_id = "stratus-ingest-" + options.replica_id,
+                                       .topic_prefix = options.mqtt_topic_prefix},
+                                      registry);
+    if (!mqtt.ok()) return mqtt.status();
+    ingest->mqtt_ = std::move(*mqtt);
+    ingest->deps_.mqtt = ingest->mqtt_.get();
+  }
   return ingest;
 }
 
@@ -119,6 +140,7 @@ void Ingest::Loop() {
 
 absl::Status Ingest::Reconcile() {
   std::lock_guard<std::mutex> reconcile_lock(reconcile_mu_);
+  spool_gauge_->Set(static_cast<double>(events_->spooled()));
   auto held = leases_.Tick();
   if (!held.ok()) return held.status();
   std::vector<std::unique_ptr<StreamWorker>> to_stop;
@@ -131,6 +153,7 @@ absl::Status Ingest::Reconcile() {
       if (h == held->end() ||
           h->second.SerializeAsString() != it->second->config().SerializeAsString()) {
         SLOG(INFO) << "stream released" << Kv("stream", it->first);
+        leases_released_->Increment();
         to_stop.push_back(std::move(it->second));
         it = workers_.erase(it);
       } else {
@@ -140,6 +163,7 @@ absl::Status Ingest::Reconcile() {
     for (const auto& [name, config] : *held) {
       if (workers_.count(name)) continue;
       SLOG(INFO) << "stream taken" << Kv("stream", name) << Kv("replica", options_.replica_id);
+      leases_taken_->Increment();
       auto w = std::make_unique<StreamWorker>(config, deps_, options_.worker);
       to_start.push_back(w.get());
       workers_[name] = std::move(w);

@@ -39,6 +39,8 @@ class Ingest {
     std::string detector_address = "localhost:50052";
     std::string mask_address = "localhost:50054";
     std::string recognition_address = "localhost:50053";
+    std::string mqtt_url;  // "" = no MQTT; else events go there too
+    std::string mqtt_topic_prefix = "stratus";
     WorkerOptions worker;
     // Which sources streams may name (services/ingest/source_policy.h): by default network
     // sources outside private and special ranges, and no local files.
@@ -75,6 +77,7 @@ class Ingest {
   LeaseManager leases_;
   std::unique_ptr<EventStore> events_;
   std::unique_ptr<SourcePolicy> sources_;
+  std::unique_ptr<MqttPublisher> mqtt_;
   WorkerDeps deps_;
 
   std::mutex mu_;  // guards workers_ and the loop state
@@ -85,6 +88,9 @@ class Ingest {
   bool kick_ = false;
   std::thread loop_;
   metrics::Gauge* streams_gauge_;
+  metrics::Gauge* spool_gauge_;
+  metrics::Counter* leases_taken_;
+  metrics::Counter* leases_released_;
 };
 
 // Checks a stream config: name, URI syntax and scheme, rates and analyses. INVALID_ARGUMENT

@@ -143,6 +143,8 @@ TEST_F(IngestTest, EventsAreSpooledWhileDatabaseIsDownAndNoneAreLost) {
   pg_->Kill();
   for (int i = 1; i <= 20; ++i) ASSERT_TRUE(store->Record(event(i)).ok()) << i;
   EXPECT_EQ(store->spooled(), 20u);
+  EXPECT_FALSE(ingest_->Reconcile().ok());  // no lease round without PostgreSQL
+  EXPECT_THAT(registry_.Serialize(), testing::HasSubstr("stratus_ingest_spooled_events 20\n"));
   ASSERT_TRUE(pg_->Restart().ok());
   ASSERT_TRUE(Eventually([&] { return store->spooled() == 0; }, std::chrono::seconds(20)));
   // New events after recovery go after the spooled ones.
@@ -176,6 +178,21 @@ TEST_F(IngestTest, StreamsMoveToAnotherReplicaWhenOneDies) {
       },
       std::chrono::seconds(15)));
   ingest_ = std::move(b);
+  // a took both, gave one back to b, then b took the other: four starts, one give-back.
+  EXPECT_THAT(registry_.Serialize(),
+              testing::HasSubstr("stratus_ingest_lease_changes_total{change=\"taken\"} 4\n"));
+  EXPECT_THAT(registry_.Serialize(),
+              testing::HasSubstr("stratus_ingest_lease_changes_total{change=\"released\"} 1\n"));
+}
+
+TEST_F(IngestTest, RefusesABadMqttUrl) {
+  Ingest::Options o;
+  o.replica_id = "r1";
+  o.spool_dir = (dir_ / "spool" / "r1").string();
+  o.mqtt_url = "tcp://broker:1883";
+  auto i = Ingest::Create(db_.get(), &registry_, o);
+  EXPECT_EQ(i.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(i.status().message()), testing::HasSubstr("mqtt://"));
 }
 
 TEST(ValidateStreamConfigTest, RefusesBadConfigs) {

@@ -509,6 +509,7 @@ void StreamWorker::Emit(v1::Event event, const Frame& frame, bool snapshot) {
     if (out) event.set_snapshot_ref("file://" + file.string());
   }
   const std::string type = v1::Event::Type_Name(event.type());
+  if (deps_.mqtt) deps_.mqtt->PublishEvent(event, snapshot ? std::string_view(frame.jpeg) : "");
   absl::Status s = deps_.events ? deps_.events->Record(std::move(event)) : absl::OkStatus();
   if (!s.ok()) {
     SLOG(ERROR) << "event lost" << Kv("stream", config_.name()) << Kv("error", s.message());

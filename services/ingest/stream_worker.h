@@ -30,6 +30,7 @@
 #include "common/metrics.h"
 #include "services/ingest/event_store.h"
 #include "services/ingest/source_policy.h"
+#include "services/ingest/mqtt_publisher.h"
 #include "services/ingest/tracker.h"
 #include "stratus/v1/detector.grpc.pb.h"
 #include "stratus/v1/ingest.pb.h"
@@ -47,6 +48,7 @@ struct WorkerDeps {
   std::string replica;
   std::string snapshot_dir;                            // "" = no snapshots
   const SourcePolicy* sources = nullptr;               // required: checked on every connect
+  MqttPublisher* mqtt = nullptr;                       // null: no MQTT
 };
 
 struct WorkerOptions {
