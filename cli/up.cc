@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -130,8 +131,7 @@ int RunUpCommand(int argc, char** argv) {
   if (postgres) {
     // The password stays in its file (mode 0600), out of terminals and logs.
     std::cout << "postgres url=postgresql://postgres@127.0.0.1:" << postgres->port()
-              << "/stratus password-file=" << data_dir << "/postgres/stratus.password"
-              << std::endl;
+              << "/stratus password-file=" << data_dir << "/postgres/stratus.password" << std::endl;
   } else {
     std::cout << "postgres url=" << database_url << std::endl;
   }
@@ -158,7 +158,10 @@ int RunUpCommand(int argc, char** argv) {
   if (!model_dir.empty()) env["STRATUS_MODEL_DIR"] = model_dir;
   // Ingest opens local files only under media roots: the demo's video folder.
   if (demo) {
-    env["STRATUS_MEDIA_ROOT"] = fs::absolute(demo_video).lexically_normal().parent_path().string();
+    const char* roots = std::getenv("STRATUS_MEDIA_ROOT");
+    env["STRATUS_MEDIA_ROOT"] =
+        absl::StrCat(roots != nullptr && *roots != '\0' ? absl::StrCat(roots, ",") : "",
+                     fs::absolute(demo_video).lexically_normal().parent_path().string());
   }
   // One key pair for the AWS-compatible endpoints (recognition, sentiment): the given one, or
   // one generated on first start; either way written where the AWS SDKs and CLI read it.

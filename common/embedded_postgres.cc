@@ -83,8 +83,7 @@ absl::StatusOr<std::string> NewPassword() {
 }
 
 // Writes `text` to a new file `path` with mode 0600 (replacing one that exists).
-absl::Status WritePrivateFile(const fs::path& path, const std::string& text, uid_t uid,
-                              gid_t gid) {
+absl::Status WritePrivateFile(const fs::path& path, const std::string& text, uid_t uid, gid_t gid) {
   const fs::path tmp = path.string() + ".tmp";
   ::unlink(tmp.c_str());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -190,8 +189,8 @@ absl::Status EmbeddedPostgres::Init() {
       const fs::path base = home / "stratus";
       if (!Reachable(base, *pw)) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "running as root: user '", options_.run_as_user, "' can reach neither ",
-            data.string(), " nor ", base.string(), "; choose a data folder it can reach"));
+            "running as root: user '", options_.run_as_user, "' can reach neither ", data.string(),
+            " nor ", base.string(), "; choose a data folder it can reach"));
       }
       cluster = base / absl::StrCat(absl::Hex(std::hash<std::string>()(data.string())));
       fs::create_directories(cluster, ec);
@@ -233,9 +232,9 @@ absl::Status EmbeddedPostgres::Init() {
   char pwfile[] = "/tmp/stratus-pg-pw-XXXXXX";
   int fd = mkstemp(pwfile);
   if (fd < 0) return absl::InternalError("cannot create a temporary file");
-  bool written = ::write(fd, password_.data(), password_.size()) ==
-                     static_cast<ssize_t>(password_.size()) &&
-                 (!as_root || fchown(fd, uid, gid) == 0);
+  bool written =
+      ::write(fd, password_.data(), password_.size()) == static_cast<ssize_t>(password_.size()) &&
+      (!as_root || fchown(fd, uid, gid) == 0);
   ::close(fd);
   if (!written) {
     ::unlink(pwfile);
@@ -301,8 +300,8 @@ absl::Status EmbeddedPostgres::SetPasswordOnTrustCluster() {
   if (!(*proc)->Wait(std::chrono::seconds(30))) (*proc)->Stop(std::chrono::seconds(1));
   if (!result.ok()) return result;
   if (auto s = WritePrivateFile(hba, kHbaScram, uid, gid); !s.ok()) return s;
-  return WritePrivateFile(fs::path(options_.data_dir) / kPasswordFile, password_ + "\n",
-                          geteuid(), getegid());
+  return WritePrivateFile(fs::path(options_.data_dir) / kPasswordFile, password_ + "\n", geteuid(),
+                          getegid());
 }
 
 std::string EmbeddedPostgres::AdminUrl(const std::string& database) const {
@@ -311,9 +310,9 @@ std::string EmbeddedPostgres::AdminUrl(const std::string& database) const {
 
 absl::Status EmbeddedPostgres::Launch() {
   auto proc = Subprocess::Spawn(
-      {.argv = {options_.bin_dir + "/postgres", "-D", cluster_dir_, "-p",
-                std::to_string(port_), "-h", "127.0.0.1", "-k", cluster_dir_, "-c",
-                "fsync=on", "-c", "max_connections=200", "-c", "shared_buffers=64MB"},
+      {.argv = {options_.bin_dir + "/postgres", "-D", cluster_dir_, "-p", std::to_string(port_),
+                "-h", "127.0.0.1", "-k", cluster_dir_, "-c", "fsync=on", "-c",
+                "max_connections=200", "-c", "shared_buffers=64MB"},
        .env = {{"LC_ALL", "C.UTF-8"}},
        .run_as_user = options_.run_as_user,
        .log_file = options_.log_file});
@@ -340,9 +339,7 @@ absl::Status EmbeddedPostgres::Launch() {
 
 EmbeddedPostgres::~EmbeddedPostgres() { (void)Stop(); }
 
-std::string EmbeddedPostgres::url() const {
-  return AdminUrl(options_.database);
-}
+std::string EmbeddedPostgres::url() const { return AdminUrl(options_.database); }
 
 absl::Status EmbeddedPostgres::Stop() {
   if (!server_) return absl::OkStatus();

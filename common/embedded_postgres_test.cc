@@ -59,8 +59,8 @@ TEST_F(EmbeddedPostgresTest, EveryConnectionNeedsThePassword) {
   // No password, a wrong one, another address family or the Unix socket without one: refused.
   EXPECT_FALSE(Connects(absl::StrCat("postgresql://postgres@127.0.0.1:", port, "/stratus")));
   EXPECT_FALSE(Connects(absl::StrCat("postgresql://postgres:wrong@127.0.0.1:", port, "/stratus")));
-  EXPECT_FALSE(Connects(absl::StrCat("postgresql://postgres@/stratus?host=", (*pg)->cluster_dir(),
-                                     "&port=", port)));
+  EXPECT_FALSE(Connects(
+      absl::StrCat("postgresql://postgres@/stratus?host=", (*pg)->cluster_dir(), "&port=", port)));
   // Loopback only.
   std::ifstream hba(fs::path((*pg)->cluster_dir()) / "pg_hba.conf");
   std::string text((std::istreambuf_iterator<char>(hba)), std::istreambuf_iterator<char>());

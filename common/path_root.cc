@@ -61,8 +61,7 @@ absl::StatusOr<fs::path> ResolveUnderRoots(const std::string& path,
     if (!r.ok()) return r.status();
     if (IsUnderRoot(*resolved, *r)) return *resolved;
   }
-  return absl::PermissionDeniedError(
-      absl::StrCat("'", path, "' is outside the allowed folders"));
+  return absl::PermissionDeniedError(absl::StrCat("'", path, "' is outside the allowed folders"));
 }
 
 }  // namespace stratus

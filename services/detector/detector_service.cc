@@ -18,7 +18,6 @@
 namespace stratus::detector {
 namespace {
 
-
 constexpr size_t kMaxBytesInline = 5 * 1024 * 1024;  // Image.bytes, like Rekognition
 constexpr size_t kMaxBytesByRef = 15 * 1024 * 1024;  // Image.uri
 absl::Status InvalidImage(absl::string_view message) {

@@ -243,8 +243,8 @@ TEST(DecodeRequestImageTest, FileUrisOnlyUnderTheRoot) {
   v1::Image image;
   image.set_uri("file://" + (dir / "images" / "a.png").string());
   EXPECT_TRUE(DecodeRequestImage(image, root).ok());
-  for (const fs::path& p : {dir / "images-private" / "a.png",
-                            dir / "images" / ".." / "images-private" / "a.png"}) {
+  for (const fs::path& p :
+       {dir / "images-private" / "a.png", dir / "images" / ".." / "images-private" / "a.png"}) {
     image.set_uri("file://" + p.string());
     auto s = DecodeRequestImage(image, root).status();
     EXPECT_THAT(s.message(), HasSubstr("outside the allowed root")) << p;

@@ -7,16 +7,16 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <optional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/testing/eventually.h"
 #include "common/embedded_postgres.h"
+#include "common/testing/eventually.h"
 #include "services/ingest/schema.h"
 #include "services/ingest/testing/square_detector.h"
 

@@ -250,9 +250,9 @@ absl::StatusOr<SourceUri> ParseSourceUri(std::string_view uri_view) {
     }
   }
   int port_number = 0;
-  if (!port.empty() && (port.size() > 5 || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
-                        !absl::SimpleAtoi(port, &port_number) || port_number < 1 ||
-                        port_number > 65535)) {
+  if (!port.empty() &&
+      (port.size() > 5 || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
+       !absl::SimpleAtoi(port, &port_number) || port_number < 1 || port_number > 65535)) {
     return absl::InvalidArgumentError(absl::StrCat("uri port '", port, "' is not 1..65535"));
   }
   return out;
@@ -270,8 +270,7 @@ absl::StatusOr<std::unique_ptr<SourcePolicy>> SourcePolicy::Create(const Options
   for (const std::string& root : options.media_roots) {
     std::error_code ec;
     if (root.empty() || !fs::is_directory(root, ec)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--media-root '", root, "' is not a folder"));
+      return absl::InvalidArgumentError(absl::StrCat("--media-root '", root, "' is not a folder"));
     }
   }
   if (!policy->options_.resolve) policy->options_.resolve = GetAddrInfo;
@@ -298,9 +297,9 @@ absl::StatusOr<std::string> SourcePolicy::Check(std::string_view uri) const {
   if (!parsed.ok()) return parsed.status();
   if (parsed->scheme.empty()) {
     if (options_.media_roots.empty()) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "local file '", parsed->path,
-          "' refused: this ingest has no --media-root, so it opens no local files"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("local file '", parsed->path,
+                       "' refused: this ingest has no --media-root, so it opens no local files"));
     }
     auto path = ResolveUnderRoots(parsed->path, options_.media_roots);
     if (!path.ok()) {
@@ -328,9 +327,9 @@ absl::StatusOr<std::string> SourcePolicy::Check(std::string_view uri) const {
       }
       if (reason != "denied") break;
     }
-    return absl::PermissionDeniedError(absl::StrCat(
-        "uri host '", parsed->host, "' resolves to ", a.ToString(), ", a ", reason,
-        " address that streams may not use; --allow-source <CIDR> allows it"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("uri host '", parsed->host, "' resolves to ", a.ToString(), ", a ", reason,
+                     " address that streams may not use; --allow-source <CIDR> allows it"));
   }
   return std::string(uri);
 }

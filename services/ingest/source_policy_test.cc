@@ -22,7 +22,8 @@ SourcePolicy::Resolver TableResolver(std::map<std::string, std::vector<std::stri
     std::vector<IpAddress> out;
     if (auto literal = IpAddress::Parse(host); literal.ok()) return std::vector{*literal};
     auto it = table.find(host);
-    if (it == table.end()) return absl::InvalidArgumentError("host '" + host + "' does not resolve");
+    if (it == table.end())
+      return absl::InvalidArgumentError("host '" + host + "' does not resolve");
     for (const auto& a : it->second) out.push_back(*IpAddress::Parse(a));
     return out;
   };
@@ -48,8 +49,8 @@ class SourcePolicyTest : public testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
   std::unique_ptr<SourcePolicy> Policy(std::vector<std::string> allow = {},
                                        std::vector<std::string> roots = {}) {
-    auto p = SourcePolicy::Create(
-        {.allowed_sources = allow, .media_roots = roots, .resolve = resolve_});
+    auto p =
+        SourcePolicy::Create({.allowed_sources = allow, .media_roots = roots, .resolve = resolve_});
     EXPECT_TRUE(p.ok()) << p.status();
     return std::move(*p);
   }
@@ -61,11 +62,11 @@ class SourcePolicyTest : public testing::Test {
 
 TEST_F(SourcePolicyTest, AcceptsPublicNetworkSources) {
   auto p = Policy();
-  for (const char* uri : {"rtsp://camera.example.com/live", "rtsps://camera.example.com:322/x",
-                          "rtmp://camera.example.com/app/key", "http://camera.example.com/a.mjpg",
-                          "https://user:pw@camera.example.com:8443/hls/index.m3u8",
-                          "http://93.184.216.34/feed", "http://[2606:2800:220:1::248]/feed",
-                          "http://[::ffff:93.184.216.34]/feed"}) {
+  for (const char* uri :
+       {"rtsp://camera.example.com/live", "rtsps://camera.example.com:322/x",
+        "rtmp://camera.example.com/app/key", "http://camera.example.com/a.mjpg",
+        "https://user:pw@camera.example.com:8443/hls/index.m3u8", "http://93.184.216.34/feed",
+        "http://[2606:2800:220:1::248]/feed", "http://[::ffff:93.184.216.34]/feed"}) {
     auto r = p->Check(uri);
     EXPECT_TRUE(r.ok()) << uri << ": " << r.status();
     if (r.ok()) {
@@ -112,14 +113,26 @@ TEST_F(SourcePolicyTest, RefusesForbiddenAddressesWithTheReason) {
 
 TEST_F(SourcePolicyTest, RefusesOtherSchemesAndMalformedUris) {
   auto p = Policy();
-  for (const char* uri : {"tcp://127.0.0.1:5432", "udp://0.0.0.0:1234", "gopher://x/",
-                          "concat:/etc/passwd|/etc/shadow", "subfile,,start,0,end,0,,:/etc/passwd",
-                          "pipe:0", "data:text/plain;base64,AAAA", "ftp://camera.example.com/",
-                          "HTTP://camera.example.com/", "file://host/etc/passwd", "relative.mp4",
-                          "http:///nohost", "http://camera.example.com:99999/",
-                          "http://camera.example.com:80x/", "http://bad\\host/",
-                          "http://camera.example.com/ HTTP/1.1\r\nX: y", "http://[::1/",
-                          "http://[127.0.0.1]/", "http://ca%6dera.example.com/", ""}) {
+  for (const char* uri : {"tcp://127.0.0.1:5432",
+                          "udp://0.0.0.0:1234",
+                          "gopher://x/",
+                          "concat:/etc/passwd|/etc/shadow",
+                          "subfile,,start,0,end,0,,:/etc/passwd",
+                          "pipe:0",
+                          "data:text/plain;base64,AAAA",
+                          "ftp://camera.example.com/",
+                          "HTTP://camera.example.com/",
+                          "file://host/etc/passwd",
+                          "relative.mp4",
+                          "http:///nohost",
+                          "http://camera.example.com:99999/",
+                          "http://camera.example.com:80x/",
+                          "http://bad\\host/",
+                          "http://camera.example.com/ HTTP/1.1\r\nX: y",
+                          "http://[::1/",
+                          "http://[127.0.0.1]/",
+                          "http://ca%6dera.example.com/",
+                          ""}) {
     auto r = p->Check(uri);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << uri << ": " << r.status();
   }
@@ -145,11 +158,10 @@ TEST_F(SourcePolicyTest, LocalFilesOnlyUnderMediaRoots) {
   r = p->Check("file://" + a);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(*r, fs::canonical(a).string());
-  for (const std::string& uri :
-       {std::string("/etc/passwd"), std::string("file:///etc/shadow"),
-        (dir_ / "media-private" / "b.mp4").string(),
-        (dir_ / "media" / ".." / "media-private" / "b.mp4").string(),
-        (dir_ / "media" / "passwd.mp4").string()}) {
+  for (const std::string& uri : {std::string("/etc/passwd"), std::string("file:///etc/shadow"),
+                                 (dir_ / "media-private" / "b.mp4").string(),
+                                 (dir_ / "media" / ".." / "media-private" / "b.mp4").string(),
+                                 (dir_ / "media" / "passwd.mp4").string()}) {
     EXPECT_EQ(p->Check(uri).status().code(), absl::StatusCode::kPermissionDenied) << uri;
   }
   EXPECT_EQ(p->Check((dir_ / "media" / "missing.mp4").string()).status().code(),

@@ -196,7 +196,9 @@ absl::StatusOr<v1::Image> Recognizer::CheckImage(const v1::Image& image,
       // name starts with the root's name is outside.
       absl::StatusOr<std::filesystem::path> resolved =
           absl::PermissionDeniedError("no --file-uri-root");
-      if (!options_.file_uri_root.empty()) resolved = ResolveUnderRoot(path, options_.file_uri_root);
+      if (!options_.file_uri_root.empty()) {
+        resolved = ResolveUnderRoot(path, options_.file_uri_root);
+      }
       if (!resolved.ok()) {
         return AwsInvalid("InvalidS3ObjectException",
                           absl::StrCat(field, ".Uri is not allowed on this server"));
