@@ -271,9 +271,6 @@ int RunUpCommand(int argc, char** argv) {
     req.mutable_config()->set_name("demo");
     req.mutable_config()->set_uri(fs::absolute(demo_video).lexically_normal().string());
     req.mutable_config()->set_sample_fps(5);
-    // The imported nanodet scores people in this footage at 0.2-0.4 (its reference, human's
-    // nanodet, uses 0.2 too), below the API's 0.5 default.
-    req.mutable_config()->set_min_confidence(0.2f);
     req.set_replace(true);
     v1::AddStreamResponse resp;
     grpc::ClientContext ctx;
