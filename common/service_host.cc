@@ -105,7 +105,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(const Options& 
     HttpServer::Options http;
     http.address = options.http_address;
     http.port = options.http_port;
-    http.threads = options.http_threads;
+    http.max_connections = options.http_max_connections;
     http.max_body_bytes = options.http_max_body_bytes;
     auto server = HttpServer::Create(http);
     if (!server.ok()) return server.status();

@@ -21,7 +21,7 @@ constexpr char kAkid[] = "AKIATESTTESTTESTTEST";
 constexpr char kSecret[] = "0123456789012345678901234567890123456789";
 
 // An endpoint on a real HttpServer (port 0) with Rekognition-like handlers, shared by the
-// suite (stopping a civetweb server takes about 2 s).
+// suite.
 class EndpointTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -61,7 +61,7 @@ class EndpointTest : public ::testing::Test {
                         });
     endpoint_->Register("RekognitionService.BigStack",
                         [](const nlohmann::json&) -> absl::StatusOr<nlohmann::json> {
-                          // 1 MiB on the stack: fatal on civetweb's 100 KiB worker stacks.
+                          // 1 MiB on the stack: more than a default small server thread has.
                           volatile char buf[1 << 20];
                           for (size_t i = 0; i < sizeof(buf); i += 4096) buf[i] = 1;
                           return nlohmann::json{{"Touched", static_cast<int>(buf[4096])}};
