@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   if (options.replica_id.empty()) return absl::InvalidArgumentError("replica_id is empty");
   if (options.lease.count() < 1) return absl::InvalidArgumentError("lease must be >= 1 s");
   auto ingest = std::unique_ptr<Ingest>(new Ingest(db, registry, options));
-  auto events = EventStore::Create(db, {.spool_dir = options.spool_dir});
+  auto events = EventStore::Create(db, {.spool_dir = options.spool_dir, .metrics = registry});
   if (!events.ok()) return events.status();
   ingest->events_ = std::move(*events);
   ingest->deps_.events = ingest->events_.get();
