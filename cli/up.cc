@@ -3,8 +3,10 @@
 // Starts PostgreSQL (an embedded cluster in <data-dir>/postgres unless STRATUS_DATABASE_URL
 // names a server), then the five services on their default ports, prints one line per service
 // (`<service> grpc=<host:port> http=<host:port>`), waits until every one reports SERVING and
-// prints `ready`. It then supervises: a service that exits is restarted with backoff, and so is
-// the embedded PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and then PostgreSQL.
+// prints `ready`. From the start it supervises (cli/supervisor.h): a service that exits, before
+// or after it was ready, is restarted with backoff (1 s doubling to 30 s, reset after a minute
+// up), and so is the embedded PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and
+// then PostgreSQL.
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
+#include "cli/supervisor.h"
 #include "common/aws/credentials.h"
 #include "common/embedded_postgres.h"
 #include "common/flags.h"
@@ -38,8 +41,6 @@ struct ServiceProcess {
   int grpc_port = 0;
   int http_port = 0;
   std::unique_ptr<Subprocess> process;
-  int restarts = 0;
-  std::chrono::steady_clock::time_point next_start{};
   bool ready = false;
 };
 
@@ -219,22 +220,41 @@ int RunUpCommand(int argc, char** argv) {
   }
   std::cerr << "logs in " << log_dir << "\n";
 
-  // Wait for readiness, reporting who is still not ready every 10 seconds.
+  Supervisor supervisor({.log = [&](const std::string& name, const std::string& what) {
+    std::cerr << name << ": " << what << " (see " << log_dir << "/" << name << ".log)\n";
+  }});
+  const auto started = std::chrono::steady_clock::now();
+  if (postgres) {
+    supervisor.AddRunning({.name = "postgres",
+                           .start = [&] { return postgres->Restart(); },
+                           .running = [&] { return postgres->running(); },
+                           .exit_reason = [] { return std::string("PostgreSQL stopped"); }},
+                          started);
+  }
+  for (auto& s : services) {
+    supervisor.AddRunning(
+        {.name = s.defaults.name,
+         .start = [&] { return start(s); },
+         .running = [&] { return s.process && s.process->Running(); },
+         .exit_reason =
+             [&] {
+               return absl::StrCat("exited with code ",
+                                   s.process ? s.process->exit_code().value_or(-1) : -1);
+             }},
+        started);
+  }
+
+  // Wait for readiness, reporting who is still not ready every 10 seconds; a service that dies
+  // meanwhile is restarted.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ready_timeout_s);
   auto next_report = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
+    supervisor.Poll(std::chrono::steady_clock::now());
     std::vector<std::string> waiting;
     for (auto& s : services) {
-      if (!s.ready) {
+      if (!s.ready && s.process && s.process->Running()) {
         auto h = CheckHealth(addr(s.grpc_port), "", std::chrono::milliseconds(500));
         s.ready = h.ok() && *h == ServingStatus::kServing;
-      }
-      if (!s.process->Running()) {
-        std::cerr << "error: " << s.defaults.name << " exited with code "
-                  << s.process->exit_code().value_or(-1) << "; see " << log_dir << "/"
-                  << s.defaults.name << ".log\n";
-        stop_all();
-        return 1;
       }
       if (!s.ready) waiting.push_back(s.defaults.name);
     }
@@ -290,24 +310,7 @@ int RunUpCommand(int argc, char** argv) {
   // Supervise until a signal.
   for (;;) {
     if (WaitForSignal(std::chrono::milliseconds(1000))) break;
-    if (postgres && !postgres->running()) {
-      std::cerr << "PostgreSQL stopped; restarting it\n";
-      if (auto s = postgres->Restart(); !s.ok()) std::cerr << "error: " << s.message() << "\n";
-    }
-    auto now = std::chrono::steady_clock::now();
-    for (auto& s : services) {
-      if (s.process && s.process->Running()) continue;
-      if (s.process) {
-        std::cerr << s.defaults.name << " exited with code " << s.process->exit_code().value_or(-1)
-                  << "; restarting (see " << log_dir << "/" << s.defaults.name << ".log)\n";
-        s.process.reset();
-        s.restarts++;
-        s.next_start = now + std::chrono::seconds(std::min(30, 1 << std::min(s.restarts, 5)));
-      }
-      if (now >= s.next_start) {
-        if (auto st = start(s); !st.ok()) std::cerr << "error: " << st.message() << "\n";
-      }
-    }
+    supervisor.Poll(std::chrono::steady_clock::now());
   }
   stop_all();
   return 0;

@@ -11,8 +11,10 @@
 #include <fstream>
 #include <functional>
 #include <pqxx/pqxx>
+#include <sstream>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 
@@ -356,6 +358,30 @@ void EmbeddedPostgres::Kill() {
   ::kill(-server_->pid(), SIGKILL);
   server_->Wait(std::chrono::seconds(10));
   server_.reset();
+}
+
+void EmbeddedPostgres::SignalAll(int sig) {
+  if (!server_) return;
+  const pid_t postmaster = server_->pid();
+  ::kill(postmaster, sig);
+  // Each backend is its own process group (PostgreSQL calls setsid() in every child): find
+  // them by their parent.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+    auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == postmaster) ::kill(pid, sig);
+  }
 }
 
 absl::Status EmbeddedPostgres::Restart() {

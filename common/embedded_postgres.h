@@ -49,6 +49,8 @@ class EmbeddedPostgres {
   absl::Status Stop();
   // Kills the server with SIGKILL, as a crash would.
   void Kill();
+  // Sends `sig` to the server and all its backends (e.g. SIGSTOP and SIGCONT, to freeze it).
+  void SignalAll(int sig);
   // Starts the server again on the same port and data folder.
   absl::Status Restart();
 

@@ -339,10 +339,12 @@ TEST(AwsErrors, DefaultsAndExplicit) {
             "ResourceNotFoundException"},
            {absl::AlreadyExistsError("m"), 400, "ResourceAlreadyExistsException", 400,
             "ResourceInUseException"},
-           {absl::ResourceExhaustedError("m"), 400, "ProvisionedThroughputExceededException", 400,
+           {absl::ResourceExhaustedError("m"), 500, "ThrottlingException", 400,
             "TooManyRequestsException"},
-           {absl::UnavailableError("m"), 500, "ThrottlingException", 500,
-            "InternalServerException"},
+           {absl::UnavailableError("m"), 503, "ServiceUnavailableException", 503,
+            "ServiceUnavailableException"},
+           {absl::DeadlineExceededError("m"), 503, "ServiceUnavailableException", 503,
+            "ServiceUnavailableException"},
            {absl::InternalError("m"), 500, "InternalServerError", 500, "InternalServerException"},
            {absl::PermissionDeniedError("m"), 400, "AccessDeniedException", 400,
             "AccessDeniedException"},
@@ -366,6 +368,7 @@ TEST(AwsErrors, DefaultsAndExplicit) {
   EXPECT_EQ(AwsError(400, "ResourceAlreadyExistsException", "").code(),
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(AwsError(400, "ThrottlingException", "").code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(AwsError(500, "ThrottlingException", "").code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(AwsError(400, "BatchSizeLimitExceededException", "").code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(AwsError(400, "AccessDeniedException", "").code(), absl::StatusCode::kPermissionDenied);
@@ -374,6 +377,32 @@ TEST(AwsErrors, DefaultsAndExplicit) {
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(AwsError(absl::StatusCode::kOutOfRange, 400, "X", "").code(),
             absl::StatusCode::kOutOfRange);
+}
+
+// The rows the AWS SDKs retry are exactly the retryable ones: a 5xx, or a throttling name (the
+// SDKs' throttling list), and the code each exception converts back to is the row's own.
+TEST(AwsErrorTest, RetryableRowsAreTheOnesSdksRetry) {
+  auto sdk_retries = [](const AwsErrorDefaults::Entry& e) {
+    return e.http_status >= 500 || e.type == "ThrottlingException" ||
+           e.type == "TooManyRequestsException" ||
+           e.type == "ProvisionedThroughputExceededException";
+  };
+  for (const AwsErrorRow& row : AwsErrorTable()) {
+    for (const auto* e : {&row.rekognition, &row.comprehend}) {
+      EXPECT_EQ(sdk_retries(*e), row.retryable) << e->type;
+      absl::StatusCode back = AwsError(e->http_status, e->type, "").code();
+      if (row.retryable) {
+        EXPECT_TRUE(back == absl::StatusCode::kUnavailable ||
+                    back == absl::StatusCode::kResourceExhausted)
+            << e->type;
+      }
+    }
+  }
+  // A backend outage is never a client error.
+  EXPECT_GE(ToAwsError(absl::UnavailableError("down"), RekognitionErrorDefaults()).http_status,
+            500);
+  EXPECT_GE(ToAwsError(absl::UnavailableError("down"), ComprehendErrorDefaults()).http_status,
+            500);
 }
 
 // The usage example at the top of json_protocol.h, compiled and run (with a fake core).

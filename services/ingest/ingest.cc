@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   if (!sources.ok()) return sources.status();
   ingest->sources_ = std::move(*sources);
   ingest->deps_.sources = ingest->sources_.get();
-  auto events = EventStore::Create(db, {.spool_dir = options.spool_dir});
+  auto events = EventStore::Create(db, {.spool_dir = options.spool_dir, .metrics = registry});
   if (!events.ok()) return events.status();
   ingest->events_ = std::move(*events);
   ingest->deps_.events = ingest->events_.get();

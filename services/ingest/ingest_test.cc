@@ -6,7 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <google/protobuf/util/json_util.h>
+#include <signal.h>
+
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
@@ -155,6 +159,78 @@ TEST_F(IngestTest, EventsAreSpooledWhileDatabaseIsDownAndNoneAreLost) {
   // Replaying the same spool again (a crash between insert and truncate) stores nothing twice.
   ASSERT_TRUE(store->Flush().ok());
   EXPECT_EQ(Events("cam").size(), 22u);
+}
+
+v1::Event TestEvent(int i) {
+  v1::Event e;
+  e.set_stream("cam");
+  e.set_type(v1::Event::PERSON_APPEARED);
+  e.set_track_id(i);
+  e.mutable_time()->set_seconds(1700000000 + i);
+  return e;
+}
+
+std::string SpoolLine(const std::string& uid, int i) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(TestEvent(i), &json, opts);
+  return absl::StrCat(uid, "\t", json, "\n");
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(IngestTest, UnparseableSpoolLinesAreMovedAsideAndCounted) {
+  // What an earlier run left: good lines, damage, and a line torn by a crash mid-append.
+  fs::path spool = dir_ / "spool" / "r1";
+  fs::create_directories(spool);
+  {
+    std::ofstream out(spool / "events.jsonl");
+    out << SpoolLine("uid-1", 1) << "garbage without a tab\n"
+        << SpoolLine("uid-2", 2) << "uid-3\t{\"stream\": 12, oops}\n"
+        << SpoolLine("uid-4", 4).substr(0, 30);
+  }
+  ingest_ = MakeIngest("r1");
+  auto* store = ingest_->events();
+  EXPECT_EQ(store->spooled(), 2u);
+  ASSERT_TRUE(Eventually([&] { return store->spooled() == 0; }, std::chrono::seconds(20)));
+  auto all = Events("cam");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].track_id(), 1);
+  EXPECT_EQ(all[1].track_id(), 2);
+  EXPECT_EQ(all[0].uid(), "uid-1");
+  EXPECT_EQ(store->rejected(), 3u);
+  std::string rejected = ReadFile(spool / "events.rejected.jsonl");
+  EXPECT_THAT(rejected, testing::HasSubstr("garbage without a tab"));
+  EXPECT_THAT(rejected, testing::HasSubstr("oops"));
+  EXPECT_THAT(rejected, testing::HasSubstr(SpoolLine("uid-4", 4).substr(0, 30)));
+  EXPECT_FALSE(fs::exists(spool / "events.jsonl"));
+  EXPECT_FALSE(fs::exists(spool / "events.flushing.jsonl"));
+}
+
+TEST_F(IngestTest, FrozenDatabaseCostsOneDeadlineAndLosesNothing) {
+  auto store = EventStore::Create(db_.get(), {.spool_dir = (dir_ / "spool-frozen").string(),
+                                              .flush_interval = std::chrono::milliseconds(200),
+                                              .write_deadline = std::chrono::milliseconds(300)});
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Record(TestEvent(0)).ok());
+  pg_->SignalAll(SIGSTOP);  // the server and every backend: connections hang, nothing fails
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE((*store)->Record(TestEvent(i)).ok()) << i;
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ((*store)->spooled(), 10u);
+  // The first write waits out its deadline; the rest go straight to the spool.
+  EXPECT_LT(took, std::chrono::milliseconds(300 + 2000));
+  pg_->SignalAll(SIGCONT);
+  ASSERT_TRUE(Eventually([&] { return (*store)->spooled() == 0; }, std::chrono::seconds(30)));
+  // The write that missed its deadline may have committed late as well: stored once by uid.
+  ingest_ = MakeIngest("r1");
+  auto all = Events("cam");
+  ASSERT_EQ(all.size(), 11u);
+  for (int i = 0; i <= 10; ++i) EXPECT_EQ(all[i].track_id(), i) << "order at " << i;
 }
 
 TEST_F(IngestTest, StreamsMoveToAnotherReplicaWhenOneDies) {

@@ -108,9 +108,10 @@ absl::Status BackendError(const absl::Status& s, absl::string_view backend) {
       return AwsInvalid("InvalidImageFormatException", s.message());
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kResourceExhausted:
     case absl::StatusCode::kAborted:
       return absl::UnavailableError(absl::StrCat(backend, " is unavailable: ", s.message()));
+    case absl::StatusCode::kResourceExhausted:
+      return absl::ResourceExhaustedError(absl::StrCat(backend, " is overloaded: ", s.message()));
     case absl::StatusCode::kUnimplemented:
       return s;
     default:
@@ -628,11 +629,11 @@ absl::StatusOr<v1::DetectProtectiveEquipmentResponse> Recognizer::DetectProtecti
         options_.masks == nullptr ? absl::UnimplementedError("no mask service configured")
                                   : options_.masks->Classify(classify);
     if (!classified.ok()) {
-      if (absl::IsUnimplemented(classified.status()) || absl::IsUnavailable(classified.status()) ||
-          absl::IsDeadlineExceeded(classified.status())) {
+      // Not configured or not offering it: a request this deployment cannot serve. Down, slow
+      // or overloaded: BackendError's retryable codes.
+      if (absl::IsUnimplemented(classified.status())) {
         return absl::UnimplementedError(absl::StrCat(
-            "DetectProtectiveEquipment: FACE_COVER detection needs the mask service, which is "
-            "not available yet (",
+            "DetectProtectiveEquipment: FACE_COVER detection needs the mask service (",
             classified.status().message(), ")"));
       }
       return BackendError(classified.status(), "the mask service");

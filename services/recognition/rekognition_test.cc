@@ -213,10 +213,20 @@ TEST_F(RekognitionTest, BadImagesGetRekognitionErrors) {
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->face_details_size(), 0);
 
-  // The detector down: UNAVAILABLE (ThrottlingException).
-  faces_.FailWith(absl::UnavailableError("connection refused"));
+  // The detector down or too slow: UNAVAILABLE (ServiceUnavailableException 503, retried by the
+  // SDKs); overloaded: RESOURCE_EXHAUSTED (ThrottlingException).
+  for (absl::Status down : {absl::UnavailableError("connection refused"),
+                            absl::DeadlineExceededError("deadline")}) {
+    faces_.FailWith(down);
+    s = rec_->DetectFaces(r).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+    aws::AwsErrorInfo e = aws::ToAwsError(s, aws::RekognitionErrorDefaults());
+    EXPECT_EQ(e.type, "ServiceUnavailableException");
+    EXPECT_EQ(e.http_status, 503);
+  }
+  faces_.FailWith(absl::ResourceExhaustedError("queue full"));
   s = rec_->DetectFaces(r).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(aws::ToAwsError(s, aws::RekognitionErrorDefaults()).type, "ThrottlingException");
 }
 
@@ -515,10 +525,28 @@ TEST_F(RekognitionTest, ProtectiveEquipment) {
   r.mutable_image()->set_bytes(img);
   r.mutable_summarization_attributes()->set_min_confidence(80);
   r.mutable_summarization_attributes()->add_required_equipment_types(v1::ProtectiveEquipmentType::FACE_COVER);
-  // The mask service not there yet: UNIMPLEMENTED for FACE_COVER.
+  // The mask service not offering it: UNIMPLEMENTED for FACE_COVER.
   auto s = rec_->DetectProtectiveEquipment(r).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(s.message(), HasSubstr("FACE_COVER"));
+  // The mask service down or slow: a retryable 503, not InvalidParameterException; overloaded:
+  // ThrottlingException.
+  for (absl::Status down : {absl::UnavailableError("connection refused"),
+                            absl::DeadlineExceededError("deadline")}) {
+    masks_.Set([down](const v1::ClassifyRequest&) -> absl::StatusOr<v1::ClassifyResponse> {
+      return down;
+    });
+    s = rec_->DetectProtectiveEquipment(r).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    aws::AwsErrorInfo e = aws::ToAwsError(s, aws::RekognitionErrorDefaults());
+    EXPECT_EQ(e.type, "ServiceUnavailableException");
+    EXPECT_EQ(e.http_status, 503);
+  }
+  masks_.Set([](const v1::ClassifyRequest&) -> absl::StatusOr<v1::ClassifyResponse> {
+    return absl::ResourceExhaustedError("queue full");
+  });
+  s = rec_->DetectProtectiveEquipment(r).status();
+  EXPECT_EQ(aws::ToAwsError(s, aws::RekognitionErrorDefaults()).type, "ThrottlingException");
 
   masks_.Set([](const v1::ClassifyRequest& req) -> absl::StatusOr<v1::ClassifyResponse> {
     v1::ClassifyResponse out;
