@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "gtest/gtest.h"
 #include "runtime/model.h"
 #include "runtime/model_repository.h"

@@ -22,7 +22,7 @@
 
 #include "absl/strings/str_format.h"
 #include "common/flags.h"
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "runtime/model.h"
 #include "runtime/model_repository.h"
 #include "runtime/object_detector.h"

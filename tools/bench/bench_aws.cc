@@ -41,7 +41,7 @@
 #include "common/flags.h"
 #include "common/http_client.h"
 #include "common/service_host.h"
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "services/sentiment/comprehend_endpoint.h"
 #include "services/sentiment/sentiment.h"
 #include "services/sentiment/sentiment_model.h"
