@@ -73,7 +73,8 @@ function protos() {
     }
     return protobuf.util.path.resolve(origin, target);
   };
-  root.loadSync(path.join('stratus', 'v1', 'common.proto'), { keepCase: false });
+  root.loadSync([path.join('stratus', 'v1', 'common.proto'), path.join('google', 'rpc', 'status.proto'),
+    path.join('google', 'rpc', 'error_details.proto')], { keepCase: false });
   cached = { v1: grpc.loadPackageDefinition(definition).stratus.v1, root };
   return cached;
 }
@@ -157,16 +158,17 @@ class Client {
   }
 }
 
-// The ErrorInfo a Stratus service attached to a failed call ({reason, metadata}), or null.
+// The google.rpc.ErrorInfo a Stratus service attached to a failed call ({reason, domain,
+// metadata}), or null.
 function errorInfo(err) {
   const values = err && err.metadata ? err.metadata.get('grpc-status-details-bin') : [];
   if (!values.length) return null;
   const { root } = protos();
-  const status = root.lookupType('stratus.v1.RpcStatus').decode(values[0]);
-  const ErrorInfo = root.lookupType('stratus.v1.ErrorInfo');
+  const status = root.lookupType('google.rpc.Status').decode(values[0]);
+  const ErrorInfo = root.lookupType('google.rpc.ErrorInfo');
   for (const any of status.details) {
-    if (any.type_url === 'type.googleapis.com/stratus.v1.ErrorInfo' ||
-        any.typeUrl === 'type.googleapis.com/stratus.v1.ErrorInfo') {
+    if (any.type_url === 'type.googleapis.com/google.rpc.ErrorInfo' ||
+        any.typeUrl === 'type.googleapis.com/google.rpc.ErrorInfo') {
       return ErrorInfo.toObject(ErrorInfo.decode(any.value), { defaults: true });
     }
   }

@@ -30,7 +30,9 @@ def _tool(env, name):
 
 def generate(out_dir: pathlib.Path) -> None:
     proto_root = pathlib.Path(os.environ.get("STRATUS_PROTO_DIR", HERE.parent.parent / "proto"))
-    protos = sorted((proto_root / "stratus" / "v1").glob("*.proto"))
+    # stratus/v1: the API; google/rpc: the standard error details its errors carry.
+    protos = sorted((proto_root / "stratus" / "v1").glob("*.proto")) + sorted(
+        (proto_root / "google" / "rpc").glob("*.proto"))
     if not protos:
         raise SystemExit(f"stratus-client: no protos under {proto_root}/stratus/v1 "
                          "(set STRATUS_PROTO_DIR)")

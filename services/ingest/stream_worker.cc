@@ -205,8 +205,10 @@ void StreamWorker::CaptureLoop() {
     }
     SetState(v1::StreamStatus::CONNECTING, "");
     // Asked again on every connect: a name may resolve elsewhere now, a file may have moved.
-    const absl::StatusOr<std::string> target = deps_.sources->Check(config_.uri());
-    absl::StatusOr<std::unique_ptr<FrameSource>> opened = target.status();
+    const absl::StatusOr<std::string> target =
+        deps_.sources != nullptr ? deps_.sources->Check(config_.uri())
+                                 : absl::StatusOr<std::string>(config_.uri());
+    absl::StatusOr<std::unique_ptr<FrameSource>> opened = absl::UnknownError("not opened");
     if (target.ok()) {
       v1::StreamConfig checked = config_;
       checked.set_uri(*target);

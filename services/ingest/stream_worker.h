@@ -55,7 +55,8 @@ struct WorkerDeps {
   metrics::Registry* metrics = nullptr;        // required
   std::string replica;
   std::string snapshot_dir;              // "" = no snapshots
-  const SourcePolicy* sources = nullptr;  // required: checked on every connect
+  const SourcePolicy* sources = nullptr;  // checked on every connect (Ingest always sets it;
+                                          // null only where a test injects open_source)
   MqttPublisher* mqtt = nullptr;          // null: no MQTT
   FrameSourceOpener open_source;          // empty = OpenFrameSource (OpenCV)
 };

@@ -129,18 +129,21 @@ test.describe('against an in-process server', () => {
         callback(null, {});
       },
       AnalyzeFaces(call, callback) {
-        // What common/status.cc's ToGrpcStatus sends: an RpcStatus holding an ErrorInfo.
+        // What common/status.cc's ToGrpcStatus sends: a google.rpc.Status holding an ErrorInfo.
         const root = new protobuf.Root();
-        root.resolvePath = (origin, file) => path.join(protoRoot, file);
-        root.loadSync('stratus/v1/common.proto');
-        const ErrorInfo = root.lookupType('stratus.v1.ErrorInfo');
-        const RpcStatus = root.lookupType('stratus.v1.RpcStatus');
-        const details = RpcStatus.encode(RpcStatus.create({
+        root.resolvePath = (origin, file) => {
+          const own = path.join(protoRoot, file);
+          return fs.existsSync(own) ? own : path.join(path.dirname(require.resolve('protobufjs')), file);
+        };
+        root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto']);
+        const ErrorInfo = root.lookupType('google.rpc.ErrorInfo');
+        const Status = root.lookupType('google.rpc.Status');
+        const details = Status.encode(Status.create({
           code: 3,
           message: 'bad image',
           details: [{
-            type_url: 'type.googleapis.com/stratus.v1.ErrorInfo',
-            value: ErrorInfo.encode(ErrorInfo.create({ reason: 'InvalidImageFormatException', metadata: { field: 'image' } })).finish(),
+            type_url: 'type.googleapis.com/google.rpc.ErrorInfo',
+            value: ErrorInfo.encode(ErrorInfo.create({ reason: 'InvalidImageFormatException', domain: 'stratus', metadata: { field: 'image' } })).finish(),
           }],
         })).finish();
         const metadata = new grpc.Metadata();
@@ -208,7 +211,7 @@ test.describe('against an in-process server', () => {
     const client = new Client(target, { apiKey: '' });
     await assert.rejects(client.unary('detector', 'AnalyzeFaces', {}), (err) => {
       assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
-      assert.deepStrictEqual(errorInfo(err), { reason: 'InvalidImageFormatException', metadata: { field: 'image' } });
+      assert.deepStrictEqual(errorInfo(err), { reason: 'InvalidImageFormatException', domain: 'stratus', metadata: { field: 'image' } });
       return true;
     });
     client.close();

@@ -23,7 +23,8 @@ from typing import Iterable, Optional, Sequence, Tuple
 
 import grpc
 
-from stratus.v1 import common_pb2
+from google.rpc import error_details_pb2, status_pb2
+from stratus.v1 import common_pb2  # noqa: F401  (the shared messages, for users of this module)
 from stratus.v1 import detector_pb2_grpc
 from stratus.v1 import ingest_pb2_grpc
 from stratus.v1 import mask_pb2_grpc
@@ -159,16 +160,16 @@ class Client:
         self.close()
 
 
-def error_info(error: grpc.RpcError) -> Optional[common_pb2.ErrorInfo]:
-    """The ErrorInfo a Stratus service attached to a failed call (its ``reason`` is the AWS
+def error_info(error: grpc.RpcError) -> Optional[error_details_pb2.ErrorInfo]:
+    """The google.rpc.ErrorInfo a Stratus service attached to a failed call (its ``reason`` is the AWS
     exception name, e.g. "InvalidImageFormatException"), or None."""
     trailers = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
     for key, value in trailers or ():
         if key != "grpc-status-details-bin":
             continue
-        status = common_pb2.RpcStatus.FromString(value)
+        status = status_pb2.Status.FromString(value)
         for detail in status.details:
-            info = common_pb2.ErrorInfo()
+            info = error_details_pb2.ErrorInfo()
             if detail.Unpack(info):
                 return info
     return None

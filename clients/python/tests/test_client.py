@@ -145,11 +145,13 @@ class InProcessServerTest(unittest.TestCase):
                 return detector_pb2.ListModelsResponse()
 
             def AnalyzeFaces(self, request, context):
-                # What common/status.cc's ToGrpcStatus sends: an RpcStatus holding an ErrorInfo.
-                from stratus.v1 import common_pb2
-                status = common_pb2.RpcStatus(code=3, message="bad image")
-                status.details.add().Pack(common_pb2.ErrorInfo(
-                    reason="InvalidImageFormatException", metadata={"field": "image"}))
+                # What common/status.cc's ToGrpcStatus sends: a google.rpc.Status holding an
+                # ErrorInfo.
+                from google.rpc import error_details_pb2, status_pb2
+                status = status_pb2.Status(code=3, message="bad image")
+                status.details.add().Pack(error_details_pb2.ErrorInfo(
+                    reason="InvalidImageFormatException", domain="stratus",
+                    metadata={"field": "image"}))
                 context.set_trailing_metadata(
                     [("grpc-status-details-bin", status.SerializeToString())])
                 context.abort(grpc.StatusCode.INVALID_ARGUMENT, "bad image")
