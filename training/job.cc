@@ -238,18 +238,26 @@ absl::Status ApplyOverride(YAML::Node root, const std::string& kv) {
   std::vector<std::string> parts;
   std::stringstream ss(key);
   for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
-  std::vector<YAML::Node> chain{root};
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    YAML::Node next = chain.back()[parts[i]];
-    if (!next.IsDefined() || next.IsNull()) next = YAML::Node(YAML::NodeType::Map);
-    if (!next.IsMap()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--set ", kv, ": ", parts[i], " is not a mapping"));
-    }
-    chain.back()[parts[i]] = next;
-    chain.push_back(next);
+  if (!root.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat("--set ", kv, ": the job is not a mapping"));
   }
-  chain.back()[parts.back()] = value;
+  // yaml-cpp throws on subscripts it cannot take (a key that is itself a sequence, say).
+  try {
+    std::vector<YAML::Node> chain{root};
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      YAML::Node next = chain.back()[parts[i]];
+      if (!next.IsDefined() || next.IsNull()) next = YAML::Node(YAML::NodeType::Map);
+      if (!next.IsMap()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--set ", kv, ": ", parts[i], " is not a mapping"));
+      }
+      chain.back()[parts[i]] = next;
+      chain.push_back(next);
+    }
+    chain.back()[parts.back()] = value;
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("--set ", kv, ": ", e.what()));
+  }
   return absl::OkStatus();
 }
 
