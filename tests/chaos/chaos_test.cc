@@ -74,7 +74,9 @@ class ChaosTest : public testing::Test {
                  {"STRATUS_DETECTOR_ADDR", absl::StrCat("127.0.0.1:", detector_->grpc_port())},
                  {"STRATUS_MASK_ADDR", ""},
                  {"STRATUS_RECOGNITION_ADDR", ""},
-                 {"STRATUS_DRAIN_MS", "500"}},
+                 {"STRATUS_DRAIN_MS", "500"},
+                 // The test video lives in dir_: local files are streamed from media roots only.
+                 {"STRATUS_MEDIA_ROOT", dir_.string()}},
          .log_file = (dir_ / "ingest.log").string()});
     ASSERT_TRUE(p.ok()) << p.status();
     ingest_ = std::move(*p);
