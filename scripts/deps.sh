@@ -9,7 +9,7 @@ PACKAGES=(
   # libraries
   libtorch-dev libopenblas0-pthread          # LibTorch; OpenBLAS replaces the reference BLAS (8x)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libpqxx-dev libcivetweb-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
+  libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
   libhnswlib-dev                             # header-only HNSW graph (face search)
   libopencv-dev                              # its CMake config; pulls in the modules we use
   prometheus-cpp-dev grpc-proto              # metrics (core + text format); grpc.health.v1 proto
