@@ -392,18 +392,23 @@ std::unique_ptr<VectorIndex::Backend> VectorIndex::MakeIndex(
 
 void VectorIndex::Build(absl::Span<const int64_t> ids, absl::Span<const float> vectors) {
   WaitForBuild();
-  // Ids once each (MakeIndex's backends take new ids only).
+  absl::flat_hash_set<int64_t> removed;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    removed = removed_;
+  }
+  // Ids once each (MakeIndex's backends take new ids only), removed ones left out.
   absl::flat_hash_set<int64_t> present;
   present.reserve(ids.size());
   std::vector<int64_t> unique_ids;
   std::vector<float> unique_vectors;
-  bool duplicates = false;
-  for (int64_t id : ids) duplicates |= !present.insert(id).second;
-  if (duplicates) {
+  bool skip = false;
+  for (int64_t id : ids) skip |= removed.contains(id) || !present.insert(id).second;
+  if (skip) {
     present.clear();
     const int d = options_.dimension;
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (!present.insert(ids[i]).second) continue;
+      if (removed.contains(ids[i]) || !present.insert(ids[i]).second) continue;
       unique_ids.push_back(ids[i]);
       unique_vectors.insert(unique_vectors.end(), vectors.begin() + i * d,
                             vectors.begin() + (i + 1) * d);
@@ -425,7 +430,7 @@ void VectorIndex::AddLocked(Backend* index, absl::flat_hash_set<int64_t>* presen
   new_ids.reserve(ids.size());
   new_vectors.reserve(vectors.size());
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (!present->insert(ids[i]).second) continue;
+    if (removed_.contains(ids[i]) || !present->insert(ids[i]).second) continue;
     new_ids.push_back(ids[i]);
     new_vectors.insert(new_vectors.end(), vectors.begin() + i * d, vectors.begin() + (i + 1) * d);
   }
@@ -436,6 +441,7 @@ void VectorIndex::RemoveLocked(Backend* index, absl::flat_hash_set<int64_t>* pre
                                absl::Span<const int64_t> ids) {
   std::vector<int64_t> gone;
   for (int64_t id : ids) {
+    removed_.insert(id);
     if (present->erase(id) > 0) gone.push_back(id);
   }
   if (!gone.empty()) index->Remove(gone);

@@ -12,8 +12,11 @@
 // background thread on a snapshot while the live index keeps serving; the writes made
 // meanwhile are replayed onto the new index before it replaces the old one.
 //
-// Ids are caller-chosen int64 (the face's `seq` in PostgreSQL). Add() skips ids already present
-// and Remove() ignores absent ones, so replaying a change twice is harmless.
+// Ids are caller-chosen int64 (the face's `seq` in PostgreSQL) and never reused. Add() skips ids
+// already present and Remove() ignores absent ones, so replaying a change twice is harmless. A
+// removed id stays removed: an Add() of it that arrives late (a change notification read before
+// the delete committed) is ignored. The removed ids are remembered for the index's lifetime
+// (~16 bytes per deleted face; the store reloads from PostgreSQL on a resync).
 // Thread-safe: searches run concurrently; writes are exclusive.
 #ifndef STRATUS_SERVICES_RECOGNITION_VECTOR_INDEX_H_
 #define STRATUS_SERVICES_RECOGNITION_VECTOR_INDEX_H_
@@ -109,6 +112,7 @@ class VectorIndex {
   mutable std::shared_mutex mu_;
   std::unique_ptr<Backend> index_;
   absl::flat_hash_set<int64_t> present_;
+  absl::flat_hash_set<int64_t> removed_;  // never added again
   bool building_ = false;  // a background build is running; writes are logged in pending_
   std::vector<Op> pending_;
   std::mutex build_mu_;  // guards build_thread_

@@ -65,6 +65,28 @@ TEST(VectorIndexTest, FlatSearchIsExactAndThresholded) {
   EXPECT_EQ(index.Description(), "flat");
 }
 
+// A change notification read before a delete committed may arrive after it: the late Add of a
+// removed id, or a Build from a snapshot that still holds it, must not bring the face back.
+TEST(VectorIndexTest, RemovedIdsStayRemoved) {
+  VectorIndex index({});
+  const std::vector<float> all = Faces(3, 3, 5, nullptr);
+  index.Add(Ids(3), all);
+  const int64_t two = 2;
+  index.Remove({&two, 1});
+  index.Add(Ids(3), all);
+  EXPECT_EQ(index.size(), 2);
+  EXPECT_FALSE(index.Contains(2));
+  index.Build(Ids(3), all);
+  EXPECT_EQ(index.size(), 2);
+  EXPECT_FALSE(index.Contains(2));
+  // A remove that comes first (its notification overtook the add) holds too.
+  const int64_t four = 4;
+  index.Remove({&four, 1});
+  index.Add(Ids(2, 3), Faces(2, 2, 6, nullptr));
+  EXPECT_TRUE(index.Contains(3));
+  EXPECT_FALSE(index.Contains(4));
+}
+
 TEST(VectorIndexTest, EmptyIndexFindsNothing) {
   VectorIndex index({});
   std::vector<float> q(kDescriptorDim, 0.1f);
@@ -106,11 +128,14 @@ TEST(VectorIndexTest, BecomesGraphAndKeepsFindingSamePerson) {
   auto hits = index.Search(absl::MakeConstSpan(faces).subspan(0, kDescriptorDim), 100, 0.6f);
   EXPECT_EQ(hits.size(), 2u);
   for (const auto& h : hits) EXPECT_NE(h.id, 1);
-  // Re-adding a removed id brings it back.
+  // Ids are never reused: re-adding a removed one is ignored, a new id for the same face works.
   index.Add({&first, 1}, absl::MakeConstSpan(faces).subspan(0, kDescriptorDim));
+  EXPECT_FALSE(index.Contains(1));
+  const int64_t again = n + 1;
+  index.Add({&again, 1}, absl::MakeConstSpan(faces).subspan(0, kDescriptorDim));
   hits = index.Search(absl::MakeConstSpan(faces).subspan(0, kDescriptorDim), 1, 0.01f);
   ASSERT_EQ(hits.size(), 1u);
-  EXPECT_EQ(hits[0].id, 1);
+  EXPECT_EQ(hits[0].id, again);
 }
 
 TEST(VectorIndexTest, GraphSearchWidensPastItsFirstBreadth) {
