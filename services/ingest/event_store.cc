@@ -209,9 +209,18 @@ absl::Status EventStore::InsertWithDeadline(const v1::Event& event) {
   return done.get();
 }
 
+namespace {
+// The advisory lock that orders event ids (any constant that no other lock of the database uses).
+constexpr int64_t kEventIdLock = 0x5354524154455654;  // "STRATEVT"
+}  // namespace
+
 absl::Status EventStore::Insert(const std::vector<v1::Event>& events) {
   return db_->Transact([&](pqxx::work& tx) {
     tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", options_.write_deadline.count()));
+    // Ids in commit order: the sequence is drawn under a lock held until commit, shared by
+    // every replica, so once a reader sees id N every smaller id is committed or never will
+    // be, and After() cannot skip an event that commits late.
+    tx.exec(absl::StrCat("SELECT pg_advisory_xact_lock(", kEventIdLock, ")"));
     for (const auto& e : events) {
       tx.exec_params(
           "INSERT INTO ingest_events (event_uid, stream, type, at, payload) "

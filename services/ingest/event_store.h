@@ -12,7 +12,11 @@
 // deadline, stores each event once. Spool lines that do not parse (a torn last line after a
 // crash, a damaged disk) are moved to `events.rejected.jsonl` and counted, not dropped.
 // Readers: List() pages through stored events; After() returns events newer than an id, which
-// is how WatchEvents follows events from every replica.
+// is how WatchEvents follows events from every replica. Ids are assigned in commit order (the
+// inserts of all replicas draw them under one PostgreSQL advisory lock held until commit), so a
+// reader that moves its cursor to the last id it saw misses nothing; the price is that event
+// writes commit one at a time across the cluster (a few hundred per second at the least, far
+// above what streams produce).
 // Thread-safe.
 #ifndef STRATUS_SERVICES_INGEST_EVENT_STORE_H_
 #define STRATUS_SERVICES_INGEST_EVENT_STORE_H_
