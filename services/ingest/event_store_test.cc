@@ -73,5 +73,55 @@ TEST_F(EventStoreTest, AFollowerOfTheTableMissesNoEventOfConcurrentReplicas) {
   EXPECT_EQ(seen.size(), static_cast<size_t>(kReplicas * kEach));
 }
 
+// Replica A held cam's lease (epoch 1) until B took it (epoch 2) at T+10 s. A's events from
+// before T+10 are kept, also when they arrive late from its spool; those from after are refused.
+TEST_F(EventStoreTest, EventsOfALeaseThatHadPassedOnAreRefused) {
+  auto db = Connect();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Migrate("ingest", Migrations()).ok());
+  constexpr int64_t kT = 1800000000;
+  ASSERT_TRUE(db->Transact([&](pqxx::work& tx) {
+                  tx.exec("DELETE FROM ingest_stream_epochs");
+                  tx.exec_params(
+                      "INSERT INTO ingest_stream_epochs (stream, epoch, owner, since) VALUES "
+                      "('cam', 1, 'a', to_timestamp($1)), ('cam', 2, 'b', to_timestamp($1 + 10))",
+                      kT);
+                  return absl::OkStatus();
+                }).ok());
+  metrics::Registry registry;
+  auto store = EventStore::Create(
+      db.get(), {.spool_dir = (dir() / "spool-fence").string(), .metrics = &registry});
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto event = [&](const std::string& uid, int64_t epoch, int64_t at) {
+    v1::Event e;
+    e.set_uid(uid);
+    e.set_stream("cam");
+    e.set_type(v1::Event::PERSON_APPEARED);
+    e.set_lease_epoch(epoch);
+    e.mutable_time()->set_seconds(at);
+    return e;
+  };
+  for (const v1::Event& e :
+       {event("a-before", 1, kT + 5), event("a-after", 1, kT + 15), event("b-after", 2, kT + 15),
+        event("unfenced", 0, kT + 15), event("other-stream", 1, kT + 15)}) {
+    v1::Event copy = e;
+    if (e.uid() == "other-stream") copy.set_stream("door");
+    ASSERT_TRUE((*store)->Record(copy).ok());
+  }
+  auto stored = db->Query<std::vector<std::string>>(
+      [](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {
+        std::vector<std::string> uids;
+        for (const auto& r : tx.exec("SELECT event_uid FROM ingest_events WHERE at > "
+                                     "to_timestamp(1799999999) ORDER BY event_uid")) {
+          uids.push_back(r[0].c_str());
+        }
+        return uids;
+      });
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_THAT(*stored, ::testing::ElementsAre("a-before", "b-after", "other-stream", "unfenced"));
+  EXPECT_THAT(registry.Serialize(),
+              ::testing::HasSubstr("stratus_ingest_event_writes_total{result=\"fenced\"} 1\n"));
+}
+
 }  // namespace
 }  // namespace stratus::ingest
