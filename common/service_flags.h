@@ -1,5 +1,6 @@
 // The flags every service binary shares, registered by its main.cc:
-//   --grpc-port ($STRATUS_GRPC_PORT), --http-port ($STRATUS_HTTP_PORT), --listen ($STRATUS_LISTEN),
+//   --grpc-port ($STRATUS_GRPC_PORT), --http-port ($STRATUS_HTTP_PORT), --listen ($STRATUS_LISTEN,
+//   default 127.0.0.1: loopback only),
 //   --database-url ($STRATUS_DATABASE_URL), --drain-ms, --log-level, --log-format.
 // Default ports (also used by `stratus up` and every client command):
 //   gRPC ingest 50051, detector 50052, recognition 50053, mask 50054, sentiment 50055;

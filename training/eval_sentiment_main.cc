@@ -31,7 +31,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "nlohmann/json.hpp"
 #include "training/sentiment_trainer.h"
 #include "training/text/sentiment_linear.h"

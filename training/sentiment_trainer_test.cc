@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "training/text/sentiment_linear.h"
 
 namespace stratus::training {

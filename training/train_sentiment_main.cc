@@ -4,14 +4,14 @@
 //
 //   stratus-train-sentiment JOB.yaml [--out DIR] [--threads N]
 //
-// Data: $STRATUS_DATA or the shared folder's data/ (common/shared_dir.h). Exit status 0 when
+// Data: $STRATUS_DATA or the shared folder's data/ (common/paths.h). Exit status 0 when
 // the model was written, 1 on failure, 2 on a usage or job-file error.
 #include <cstdio>
 #include <fstream>
 #include <string>
 
 #include "absl/strings/str_format.h"
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "nlohmann/json.hpp"
 #include "training/sentiment_trainer.h"
 

@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "absl/strings/str_format.h"
 #include "common/flags.h"
 #include "common/image.h"

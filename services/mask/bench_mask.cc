@@ -21,7 +21,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "absl/strings/str_format.h"
 #include "common/flags.h"
 #include "common/image.h"

@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/embedded_postgres.h"
@@ -50,13 +50,6 @@ double ThreadCpuSeconds() {
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string DefaultModelDir() {
-  if (const char* d = std::getenv("STRATUS_MODEL_DIR"); d && *d) return d;
-  if (const char* c = std::getenv("STRATUS_CACHE"); c && *c) return std::string(c) + "/models";
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.cache/stratus/models";
-}
 
 // CPU time (user + system) the process `pid` has used so far, in ms.
 double ProcessCpuMs(pid_t pid) {
@@ -110,7 +103,7 @@ Throughput ModelThroughput(const sent::SentimentModel& model, const std::vector<
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string service, model_dir = DefaultModelDir(),
+  std::string service, model_dir = stratus::DefaultModelDir(),
                        data = (stratus::SharedDataDir() / "sentiment/tweets_semeval2017/test_text.txt").string();
   double seconds = 3;
   int requests = 2000, cold_starts = 3;

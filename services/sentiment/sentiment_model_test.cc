@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "services/sentiment/sentiment.h"
 #include "training/text/lexicon.h"
 
