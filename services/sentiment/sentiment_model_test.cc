@@ -20,6 +20,7 @@
 #include "common/paths.h"
 #include "services/sentiment/sentiment.h"
 #include "training/text/lexicon.h"
+#include "training/text/sentiment_linear.h"
 
 namespace stratus::sentiment {
 namespace {
@@ -107,7 +108,9 @@ TEST(SentimentModelLoadTest, ConfigsItCannotServeAreRefused) {
   // A valid config with a broken weights file and no lexicons.
   std::ofstream(dir / "config.yaml")
       << "task: text_classification\ninput: {type: stratus_linear_v1, buckets_log2: 10, "
-         "dense_features: 24, lexicons: lexicons}\nweights: weights.bin\n"
+         "dense_features: "
+      << text::kDenseFeatures
+      << ", lexicons: lexicons}\nweights: weights.bin\n"
          "labels: [POSITIVE, NEGATIVE, NEUTRAL, MIXED]\n";
   std::ofstream(dir / "weights.bin") << "not weights";
   m = SentimentModel::Load({.model_dir = dir.string()});

@@ -62,6 +62,30 @@ bool IsSymbolic(std::string_view t) {
   return c >= 0x80 || !(std::isalnum(c) != 0);
 }
 
+// Temporal expressions by their kind: a weekday is "<day>", a clock time ("3pm", "10:30am")
+// "<time>", so that what is learnt of one day or time holds for the others rather than for
+// the few texts that name that one.
+std::string_view Canonical(std::string_view t) {
+  static constexpr std::string_view kDays[] = {"monday", "tuesday",  "wednesday", "thursday",
+                                               "friday", "saturday", "sunday"};
+  std::string_view w = t.substr(0, 4) == "NOT_" ? t.substr(4) : t;
+  for (std::string_view d : kDays) {
+    if (w == d) return t.size() == w.size() ? "<day>" : "NOT_<day>";
+  }
+  if (w.size() >= 3 && w.size() <= 7 &&
+      (w.substr(w.size() - 2) == "am" || w.substr(w.size() - 2) == "pm")) {
+    size_t digits = 0, colon = 0;
+    for (char c : w.substr(0, w.size() - 2)) {
+      digits += c >= '0' && c <= '9';
+      colon += c == ':';
+    }
+    if (digits >= 1 && digits + colon == w.size() - 2 && colon <= 1 && w[0] != ':') {
+      return t.size() == w.size() ? "<time>" : "NOT_<time>";
+    }
+  }
+  return t;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SentimentFeaturizer>> SentimentFeaturizer::Create(
@@ -113,7 +137,7 @@ void SentimentFeaturizer::Dense(std::string_view text, const VaderScores& v,
   out[13] = afinn == 0;
   double pos = 0, neg = 0;
   int pos_sym = 0, neg_sym = 0, elong = 0, caps = 0, bang = 0, question = 0, negated = 0;
-  int words = 0;
+  int words = 0, pos_tokens = 0, neg_tokens = 0;
   for (size_t i = begin; i < end; ++i) {
     std::string_view t = tokens[i];
     if (t == "<elong>") {
@@ -144,6 +168,8 @@ void SentimentFeaturizer::Dense(std::string_view text, const VaderScores& v,
     val *= sign;
     if (val > 0) pos += val;
     if (val < 0) neg -= val;
+    pos_tokens += val > 0;
+    neg_tokens += val < 0;
     if (IsSymbolic(t) && val > 0) ++pos_sym;
     if (IsSymbolic(t) && val < 0) ++neg_sym;
     words += IsWord(t);
@@ -158,6 +184,11 @@ void SentimentFeaturizer::Dense(std::string_view text, const VaderScores& v,
   out[21] = std::min(question, 3) / 3.0f;
   out[22] = negated > 0;
   out[23] = static_cast<float>(std::log1p(words) / 4.0);
+  out[24] = std::min(pos_tokens, 3) / 3.0f;
+  out[25] = std::min(neg_tokens, 3) / 3.0f;
+  out[26] = words > 0 ? std::min(1.0f, static_cast<float>(pos_tokens + neg_tokens) / words) : 0.0f;
+  // Nothing polar at all: neither lexicon, nor an emoji or emoticon, nor VADER's rules.
+  out[27] = pos_tokens + neg_tokens == 0 && afinn == 0 && v.compound == 0;
 }
 
 TextFeatures SentimentFeaturizer::Featurize(std::string_view text, bool with_clauses) const {
@@ -169,11 +200,13 @@ TextFeatures SentimentFeaturizer::Featurize(std::string_view text, bool with_cla
   if (split) out.clauses.resize(clauses);
   std::vector<uint32_t>& ids = out.whole.ids;
   ids.reserve(f.tokens.size() * 12);
-  const std::string* prev = nullptr;
+  const std::string_view* prev = nullptr;
   int prev_clause = -1;
   std::string padded;
+  std::vector<std::string_view> canonical(f.tokens.begin(), f.tokens.end());
+  for (std::string_view& t : canonical) t = Canonical(t);
   for (size_t i = 0; i < f.tokens.size(); ++i) {
-    const std::string& t = f.tokens[i];
+    const std::string_view& t = canonical[i];
     const size_t first = ids.size();
     ids.push_back(Hasher('w').Add(t).Row(mask));
     if (!f.is_signal[i]) {

@@ -6,14 +6,17 @@
 // Features of a text (SentimentFeaturizer::Featurize):
 //   - hashed sparse features (each of value SparseScale) of the feature tokens of Featurize()
 //   (encoder.h:
-//     tokenizer normal forms, "NOT_" within a negation scope, <allcaps>/<elong>/<!!> signals):
+//     tokenizer normal forms, "NOT_" within a negation scope, <allcaps>/<elong>/<!!> signals;
+//     weekdays read as "<day>" and clock times as "<time>"):
 //     each token, each bigram of consecutive tokens in one clause, and the character n-grams
 //     (lengths char_ngram_min..char_ngram_max, over "^word$") of each word, the negated ones in
 //     their own namespace;
 //   - dense features (kDenseFeatures): VADER's neg/neu/pos/compound of the text and of its last
 //     clause, VADER's three decisions, AFINN's sum (squashed) and sign, the summed positive and
 //     negative lexicon valence of the tokens (negation flips), emoticon/emoji, elongation,
-//     capitals and ?/! counts, length.
+//     capitals and ?/! counts, length; and the evidence of a plain statement: the number of
+//     positive and of negative lexicon tokens, the share of words that are polar, and a flag
+//     for a text in which no lexicon or emoji entry fires at all.
 // Each clause (clause index of Featurize) is also featurised on its own for MIXED.
 //
 // Prediction: logits = W x + b over POSITIVE, NEGATIVE, NEUTRAL; softmax. MIXED = the largest
@@ -50,7 +53,7 @@ inline constexpr int kSentimentClasses = 3;  // POSITIVE, NEGATIVE, NEUTRAL (out
 inline constexpr int kPositive = 0;
 inline constexpr int kNegative = 1;
 inline constexpr int kNeutral = 2;
-inline constexpr int kDenseFeatures = 24;
+inline constexpr int kDenseFeatures = 28;
 
 struct SentimentFeaturizerOptions {
   int buckets_log2 = 20;   // hashed rows: 2^buckets_log2
