@@ -1,6 +1,7 @@
 #include "training/sentiment_trainer.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -39,6 +40,17 @@ absl::Status ReadLabelFirst(const std::string& path, SentimentSource* s) {
   for (const std::string& l : lines) {
     if (l.size() < 3 || (l[0] != '0' && l[0] != '1') || l[1] != ' ') continue;
     s->items.push_back({l.substr(2), l[0] == '1' ? kPositive : kNegative});
+  }
+  return absl::OkStatus();
+}
+
+// SST five classes, "0..4 sentence" per line: 0-1 negative, 2 neutral, 3-4 positive.
+absl::Status ReadFine(const std::string& path, std::vector<LabelledText>* out) {
+  std::vector<std::string> lines;
+  if (auto st = ReadLines(path, &lines); !st.ok()) return st;
+  for (const std::string& l : lines) {
+    if (l.size() < 3 || l[0] < '0' || l[0] > '4' || l[1] != ' ') continue;
+    out->push_back({l.substr(2), l[0] < '2' ? kNegative : l[0] == '2' ? kNeutral : kPositive});
   }
   return absl::OkStatus();
 }
@@ -104,8 +116,8 @@ struct Example {
 };
 
 // Balanced weights over `index`: each source the same total, each class within it the same.
-void Balance(std::vector<Example>* ex, const std::vector<size_t>& index, int sources,
-             bool balance) {
+void Balance(std::vector<Example>* ex, const std::vector<size_t>& index, int sources, bool balance,
+             bool classes_too) {
   if (!balance) {
     for (size_t i : index) (*ex)[i].weight = 1;
     return;
@@ -118,14 +130,25 @@ void Balance(std::vector<Example>* ex, const std::vector<size_t>& index, int sou
   for (size_t i : index) {
     const auto& c = count[(*ex)[i].source];
     const int classes = (c[0] > 0) + (c[1] > 0) + (c[2] > 0);
-    (*ex)[i].weight = static_cast<float>(per_source / (classes * c[(*ex)[i].label]));
+    (*ex)[i].weight = static_cast<float>(classes_too ? per_source / (classes * c[(*ex)[i].label])
+                                                     : per_source / (c[0] + c[1] + c[2]));
   }
 }
 
+// AdaGrad on the model's weights and, with `source_specific`, on a copy of every weight for
+// each source (Daume's feature augmentation): an example's logits are the shared ones plus its
+// source's own, so what only one source shows (its topics) can go to that source's copy, and
+// the shared weights, the only ones saved, keep what the sources agree on. The class mix of a
+// source is its own bias's alone.
 class Fitter {
  public:
-  Fitter(text::LinearSentimentModel* model, double lr, double l2)
-      : model_(model), lr_(lr), l2_(l2), g2_(model->weights().size() / kSentimentClasses, 0.0f) {}
+  Fitter(text::LinearSentimentModel* model, double lr, double l2, int sources, bool source_specific)
+      : model_(model), lr_(lr), l2_(l2), g2_(model->weights().size() / kSentimentClasses, 0.0f) {
+    if (source_specific) {
+      own_.resize(sources);
+      own_g2_.resize(sources);
+    }
+  }
 
   void Epoch(const std::vector<Example>& ex, std::vector<size_t>* order, std::mt19937_64* rng) {
     std::shuffle(order->begin(), order->end(), *rng);
@@ -133,23 +156,59 @@ class Fitter {
   }
 
  private:
-  void Update(size_t row, const float* g, float scale, bool decay) {
-    float* w = &model_->weights()[row * kSentimentClasses];
+  void Update(float* w, float* g2, const float* g, float scale, bool decay) {
     float s = 0;
     for (int k = 0; k < kSentimentClasses; ++k) {
       const float gk = g[k] * scale + (decay ? static_cast<float>(l2_) * w[k] : 0.0f);
       s += gk * gk;
     }
-    g2_[row] += s;
-    const float step = static_cast<float>(lr_) / std::sqrt(g2_[row] + 1e-6f);
+    *g2 += s;
+    const float step = static_cast<float>(lr_) / std::sqrt(*g2 + 1e-6f);
     for (int k = 0; k < kSentimentClasses; ++k) {
       w[k] -= step * (g[k] * scale + (decay ? static_cast<float>(l2_) * w[k] : 0.0f));
     }
+  }
+  // Applies gradient `g` to the rows of `e` in table `w` (AdaGrad state `g2`), the bias row
+  // too when `bias`.
+  void UpdateRows(const Example& e, float* w, float* g2, const float* g, bool bias) {
+    const float scale = text::SparseScale(e.f);
+    for (uint32_t id : e.f.ids) Update(&w[id * kSentimentClasses], &g2[id], g, scale, true);
+    for (int j = 0; j < text::kDenseFeatures; ++j) {
+      const size_t row = model_->dense_row() + j;
+      if (e.f.dense[j] != 0.0f) {
+        Update(&w[row * kSentimentClasses], &g2[row], g, e.f.dense[j], true);
+      }
+    }
+    if (!bias) return;
+    const size_t b = model_->bias_row();
+    Update(&w[b * kSentimentClasses], &g2[b], g, 1.0f, false);
   }
 
   void Step(const Example& e) {
     float z[kSentimentClasses];
     model_->Logits(e.f, z);
+    std::vector<float>* own = nullptr;
+    if (!own_.empty()) {
+      own = &own_[e.source];
+      if (own->empty()) {
+        own->assign(model_->weights().size(), 0.0f);
+        own_g2_[e.source].assign(g2_.size(), 0.0f);
+      }
+      const float* w = own->data();
+      float sparse[kSentimentClasses] = {0, 0, 0};
+      for (uint32_t id : e.f.ids) {
+        for (int k = 0; k < kSentimentClasses; ++k) sparse[k] += w[id * kSentimentClasses + k];
+      }
+      const float scale = text::SparseScale(e.f);
+      const float* d = &w[model_->dense_row() * kSentimentClasses];
+      const float* b = &w[model_->bias_row() * kSentimentClasses];
+      for (int k = 0; k < kSentimentClasses; ++k) {
+        z[k] += scale * sparse[k] + b[k];
+        for (int j = 0; j < text::kDenseFeatures; ++j) {
+          z[k] += e.f.dense[j] * d[j * kSentimentClasses + k];
+        }
+      }
+    }
     if (e.partial) z[kNeutral] = -1e30f;
     const float m = std::max({z[0], z[1], z[2]});
     float p[kSentimentClasses], sum = 0;
@@ -158,25 +217,17 @@ class Fitter {
     for (int k = 0; k < kSentimentClasses; ++k) {
       g[k] = e.weight * (p[k] / sum - (k == e.label ? 1.0f : 0.0f));
     }
-    const float scale = text::SparseScale(e.f);
-    for (uint32_t id : e.f.ids) Update(id, g, scale, true);
-    for (int j = 0; j < text::kDenseFeatures; ++j) {
-      if (e.f.dense[j] != 0.0f) Update(model_->dense_row() + j, g, e.f.dense[j], true);
-    }
-    Update(model_->bias_row(), g, 1.0f, false);
+    // With per-source copies, a source's class mix is its own bias's alone: the shared bias
+    // stays 0 (the calibration sets it).
+    UpdateRows(e, model_->weights().data(), g2_.data(), g, own == nullptr);
+    if (own != nullptr) UpdateRows(e, own->data(), own_g2_[e.source].data(), g, true);
   }
 
   text::LinearSentimentModel* model_;
   double lr_, l2_;
   std::vector<float> g2_;
+  std::vector<std::vector<float>> own_, own_g2_;  // per source (allocated on first use)
 };
-
-int Predict(const text::LinearSentimentModel& m, const Example& e, bool three_class) {
-  float z[kSentimentClasses];
-  m.Logits(e.f, z);
-  if (!three_class) return z[kPositive] >= z[kNegative] ? kPositive : kNegative;
-  return static_cast<int>(std::max_element(z, z + 3) - z);
-}
 
 }  // namespace
 
@@ -198,6 +249,12 @@ absl::StatusOr<SentimentSource> ReadSentimentSource(const std::string& dir,
     SentimentSource v;
     if (st.ok()) st = ReadSst(dir + "/sst2/test.tsv", &v);
     s.validation = std::move(v.items);
+  } else if (name == "sst5") {
+    s.three_class = true;
+    for (const char* f : {"stsa.fine.train", "stsa.fine.test"}) {
+      if (st.ok()) st = ReadFine(dir + "/sentence_polarity/" + f, &s.items);
+    }
+    if (st.ok()) st = ReadFine(dir + "/sentence_polarity/stsa.fine.dev", &s.validation);
   } else if (name == "sst2/test") {
     st = ReadSst(dir + "/sst2/test.tsv", &s);
   } else if (name == "sentence_polarity") {
@@ -290,9 +347,10 @@ absl::StatusOr<std::unique_ptr<text::LinearSentimentModel>> TrainSentiment(
   };
   auto fit = [&](const std::vector<size_t>& index, double l2, int epochs,
                  const std::function<void(int, const text::LinearSentimentModel&)>& after) {
-    Balance(&ex, index, static_cast<int>(sources.size()), options.balance);
+    Balance(&ex, index, static_cast<int>(sources.size()), options.balance, options.balance_classes);
     auto model = make_model();
-    Fitter fitter(model.get(), options.lr, l2);
+    Fitter fitter(model.get(), options.lr, l2, static_cast<int>(sources.size()),
+                  options.source_specific);
     std::mt19937_64 rng(options.seed);
     std::vector<size_t> order = index;
     for (int e = 1; e <= epochs; ++e) {
@@ -310,6 +368,13 @@ absl::StatusOr<std::unique_ptr<text::LinearSentimentModel>> TrainSentiment(
   SentimentTrainReport local;
   SentimentTrainReport& r = report ? *report : local;
   r.candidates.clear();
+  r.positive_offset = r.neutral_offset = 0;
+  std::vector<float> offsets = {0.0f};
+  if (options.calibrate) {
+    for (int k = -10; k <= 10; ++k) {
+      if (k != 0) offsets.push_back(0.1f * k);
+    }
+  }
   r.chosen_l2 = l2s[0];
   r.chosen_epochs = epochs.back();
   if (l2s.size() * epochs.size() > 1) {
@@ -324,23 +389,53 @@ absl::StatusOr<std::unique_ptr<text::LinearSentimentModel>> TrainSentiment(
     for (double l2 : l2s) {
       fit(train, l2, epochs.back(), [&](int e, const text::LinearSentimentModel& m) {
         if (std::find(epochs.begin(), epochs.end(), e) == epochs.end()) return;
-        std::vector<SentimentScore> per(sources.size());
-        for (size_t i : val) {
-          const bool three = sources[ex[i].source].three_class;
-          per[ex[i].source].Add(ex[i].label, Predict(m, ex[i], three));
+        // Each candidate with the class offsets that suit it best on the same validation
+        // split (POSITIVE and NEUTRAL logits against NEGATIVE's; they move three-class
+        // decisions only).
+        std::vector<std::array<float, kSentimentClasses>> z(val.size());
+        for (size_t v = 0; v < val.size(); ++v) m.Logits(ex[val[v]].f, z[v].data());
+        SentimentTrainReport::Candidate c{l2, e, -1, {}, 0, 0};
+        for (float pos_offset : offsets) {
+          for (float neu_offset : offsets) {
+            std::vector<SentimentScore> per(sources.size());
+            for (size_t v = 0; v < val.size(); ++v) {
+              const Example& x = ex[val[v]];
+              const auto& q = z[v];
+              int pred;
+              if (!sources[x.source].three_class) {
+                pred = q[kPositive] >= q[kNegative] ? kPositive : kNegative;
+              } else {
+                const float adj[3] = {q[kPositive] + pos_offset, q[kNegative],
+                                      q[kNeutral] + neu_offset};
+                pred = static_cast<int>(std::max_element(adj, adj + 3) - adj);
+              }
+              per[x.source].Add(x.label, pred);
+            }
+            double score = 0;
+            std::vector<double> per_source;
+            for (size_t s = 0; s < sources.size(); ++s) {
+              const double v = sources[s].three_class ? per[s].MacroF1(3) : per[s].Accuracy();
+              per_source.push_back(v);
+              score += v / sources.size();
+            }
+            if (score > c.score + 1e-9) {
+              c.score = score;
+              c.per_source = std::move(per_source);
+              c.positive_offset = pos_offset;
+              c.neutral_offset = neu_offset;
+            }
+          }
         }
-        SentimentTrainReport::Candidate c{l2, e, 0, {}};
-        for (size_t s = 0; s < sources.size(); ++s) {
-          const double v = sources[s].three_class ? per[s].MacroF1(3) : per[s].Accuracy();
-          c.per_source.push_back(v);
-          c.score += v / sources.size();
-        }
-        say(absl::StrFormat("  l2 %g epochs %d: validation %.4f", l2, e, c.score));
+        say(absl::StrFormat(
+            "  l2 %g epochs %d: validation %.4f (offsets POSITIVE %+.1f NEUTRAL %+.1f)", l2, e,
+            c.score, c.positive_offset, c.neutral_offset));
         if (c.score > best) {
           best = c.score;
           r.chosen_l2 = l2;
           r.chosen_epochs = e;
           r.validation_score = c.score;
+          r.positive_offset = c.positive_offset;
+          r.neutral_offset = c.neutral_offset;
         }
         r.candidates.push_back(std::move(c));
       });
@@ -353,6 +448,8 @@ absl::StatusOr<std::unique_ptr<text::LinearSentimentModel>> TrainSentiment(
     if (!fixed_validation[i]) all.push_back(i);
   }
   auto model = fit(all, r.chosen_l2, r.chosen_epochs, {});
+  model->weights()[model->bias_row() * kSentimentClasses + kPositive] += r.positive_offset;
+  model->weights()[model->bias_row() * kSentimentClasses + kNeutral] += r.neutral_offset;
   r.train_examples = static_cast<int64_t>(ex.size());
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return model;
@@ -451,7 +548,8 @@ absl::StatusOr<SentimentJob> LoadSentimentJob(const std::string& path,
     }
     if (const YAML::Node tr = root["training"]) {
       if (auto s = CheckKeys(tr, path + ": training",
-                             {"lr", "l2", "epochs", "validation_fraction", "balance"});
+                             {"lr", "l2", "epochs", "validation_fraction", "balance",
+                              "balance_classes", "source_specific", "calibrate"});
           !s.ok()) {
         return s;
       }
@@ -464,6 +562,9 @@ absl::StatusOr<SentimentJob> LoadSentimentJob(const std::string& path,
       }
       t.validation_fraction = tr["validation_fraction"].as<double>(t.validation_fraction);
       t.balance = tr["balance"].as<bool>(t.balance);
+      t.source_specific = tr["source_specific"].as<bool>(t.source_specific);
+      t.balance_classes = tr["balance_classes"].as<bool>(t.balance_classes);
+      t.calibrate = tr["calibrate"].as<bool>(t.calibrate);
     }
     t.seed = root["seed"].as<uint64_t>(t.seed);
     t.threads = root["threads"].as<int>(t.threads);

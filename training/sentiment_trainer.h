@@ -11,6 +11,11 @@
 //   sst2                          SST-2 phrases, GLUE train (train.tsv + dev.tsv), binary;
 //                                 validated on sst2/test
 //   sst2/test                     SST-2 sentences, GLUE dev (872), binary
+//   sst5                          SST sentences of the train and test splits with five-class
+//                                 labels as three (0-1 negative, 2 neutral, 3-4 positive;
+//                                 10,754); validated on the dev split (stsa.fine.dev, the
+//                                 sentences of sst2/test). The same corpus as sst2: a fold
+//                                 that holds one out holds out both
 //   sentence_polarity             custrev + mpqa, binary (rt-polarity, the corpus SST was
 //                                 built from, holds SST-2's test sentences: never trained on)
 //   sentence_polarity/custrev, sentence_polarity/mpqa, sentence_polarity/rt-polarity
@@ -64,20 +69,35 @@ struct SentimentTrainOptions {
   double validation_fraction = 0.1;  // of each training source, chosen by a seeded hash
   uint64_t seed = 1;
   int threads = 2;  // featurising
-  // Each source weighs the same in the loss, and within a source each class the same (so the
-  // model's prior is uniform rather than the training sources' mix of classes).
+  // Each source weighs the same in the loss, and (balance_classes) within a source each class
+  // the same, so the model's prior is uniform rather than the training sources' mix of
+  // classes. Without balance_classes each example of a source weighs the same: with
+  // source_specific, a source's own bias then takes its mix of classes.
   bool balance = true;
+  bool balance_classes = true;
+  // Training also fits a copy of every weight per source, added to the shared weights for
+  // that source's examples and then dropped: the saved model keeps what the sources share
+  // (the one a text from an unseen source meets). See Fitter in sentiment_trainer.cc.
+  bool source_specific = false;
+  // Offsets on the POSITIVE and NEUTRAL logits (each -1..1 by 0.1, NEGATIVE's fixed) chosen
+  // with each hyper-parameter candidate on the validation split, the chosen candidate's added
+  // to the saved model's bias: the class priors fitted on the training sources.
+  bool calibrate = false;
 };
 
 struct SentimentTrainReport {
   double chosen_l2 = 0;
   int chosen_epochs = 0;
   double validation_score = 0;  // of the chosen candidate
+  double positive_offset = 0;   // of the chosen candidate, added to the POSITIVE bias
+  double neutral_offset = 0;    // and to the NEUTRAL bias
   struct Candidate {
     double l2;
     int epochs;
     double score;
     std::vector<double> per_source;
+    double positive_offset = 0;
+    double neutral_offset = 0;
   };
   std::vector<Candidate> candidates;
   int64_t train_examples = 0;
@@ -95,7 +115,8 @@ absl::StatusOr<std::unique_ptr<text::LinearSentimentModel>> TrainSentiment(
 //   sources: [tweets_semeval2017, tweets_airline, sst2, sentence_polarity]
 //   features: {buckets_log2: 20, bigrams: true, char_ngrams: [3, 5], max_clauses: 8}
 //   training: {lr: 0.1, l2: [1e-6, 1e-5], epochs: [3, 5], validation_fraction: 0.1,
-//              balance: true}
+//              balance: true, balance_classes: false, source_specific: true,
+//              calibrate: true}
 //   seed: 1
 //   threads: 2
 //   output: {dir: ${STRATUS_MODEL_DIR:-~/.cache/stratus/models}/sentiment}

@@ -113,6 +113,44 @@ TEST(SentimentTrainerTest, LearnsMadeUpDataAndRoundTripsThroughItsFolder) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(SentimentTrainerTest, SourceSpecificWeightsAndCalibrationKeepWhatSourcesShare) {
+  // Two sources with the same patterns but opposite class mixes, and a word ("gate") that is
+  // NEUTRAL in one and NEGATIVE in the other.
+  SentimentSource a = MadeUp(), b{"other", true, {}, {}};
+  a.name = "a";
+  for (const std::string t : {"bus", "train", "ferry", "tram"}) {
+    for (int i = 0; i < 3; ++i)
+      b.items.push_back({"the " + t + " was terrible, never again", kNegative});
+    b.items.push_back({"the " + t + " was wonderful, thanks", kPositive});
+    b.items.push_back({"the " + t + " leaves at 5pm", kNeutral});
+    b.items.push_back({"stuck at the gate of the " + t, kNegative});
+  }
+  SentimentTrainOptions o;
+  o.features.buckets_log2 = 16;
+  o.lexicon_dir = LexiconDir();
+  o.l2_grid = {1e-3};
+  o.epochs_grid = {3, 6};
+  o.validation_fraction = 0.2;
+  o.threads = 1;
+  o.balance_classes = false;
+  o.source_specific = true;
+  o.calibrate = true;
+  SentimentTrainReport report;
+  auto model = TrainSentiment({a, b}, o, &report);
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ(report.candidates.size(), 2u);
+  for (double off : {report.positive_offset, report.neutral_offset}) {
+    EXPECT_GE(off, -1.0);
+    EXPECT_LE(off, 1.0);
+  }
+  auto top = [](const text::SentimentProbs& p) {
+    return static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+  };
+  EXPECT_EQ(top((*model)->Predict("the taxi was wonderful")), kPositive);
+  EXPECT_EQ(top((*model)->Predict("the taxi was terrible, never again")), kNegative);
+  EXPECT_EQ(top((*model)->Predict("the taxi leaves at 6pm")), kNeutral);
+}
+
 TEST(SentimentTrainerTest, SourcesAndScores) {
   const std::string dir = (SharedDataDir() / "sentiment").string();
   auto airline = ReadSentimentSource(dir, "tweets_airline");
@@ -123,6 +161,11 @@ TEST(SentimentTrainerTest, SourcesAndScores) {
   ASSERT_TRUE(sst.ok()) << sst.status();
   EXPECT_FALSE(sst->three_class);
   EXPECT_EQ(sst->validation.size(), 872u);
+  auto sst5 = ReadSentimentSource(dir, "sst5");
+  ASSERT_TRUE(sst5.ok()) << sst5.status();
+  EXPECT_TRUE(sst5->three_class);
+  EXPECT_EQ(sst5->items.size(), 8544u + 2210u);
+  EXPECT_EQ(sst5->validation.size(), 1101u);
   EXPECT_EQ(ReadSentimentSource(dir, "nope").status().code(), absl::StatusCode::kInvalidArgument);
 
   SentimentScore s;

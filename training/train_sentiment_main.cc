@@ -73,11 +73,18 @@ int main(int argc, char** argv) {
   report["job"] = job_path;
   report["version"] = job->version;
   report["trained_on"] = "all examples of every source above";
-  report["chosen"] = {
-      {"l2", r.chosen_l2}, {"epochs", r.chosen_epochs}, {"validation_score", r.validation_score}};
+  report["chosen"] = {{"l2", r.chosen_l2},
+                      {"epochs", r.chosen_epochs},
+                      {"positive_offset", r.positive_offset},
+                      {"neutral_offset", r.neutral_offset},
+                      {"validation_score", r.validation_score}};
   for (const auto& c : r.candidates) {
-    report["candidates"].push_back(
-        {{"l2", c.l2}, {"epochs", c.epochs}, {"score", c.score}, {"per_source", c.per_source}});
+    report["candidates"].push_back({{"l2", c.l2},
+                                    {"epochs", c.epochs},
+                                    {"positive_offset", c.positive_offset},
+                                    {"neutral_offset", c.neutral_offset},
+                                    {"score", c.score},
+                                    {"per_source", c.per_source}});
   }
   report["train_examples"] = r.train_examples;
   report["seconds"] = r.seconds;
