@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Trains the default sentiment model (jobs/sentiment.yaml, training/SENTIMENT.md) into
 # $STRATUS_MODEL_DIR/sentiment unless the model there was trained from the same job file by the
-# same trainer and featuriser: the stamp file holds that key. About a minute of CPU on 2 cores
-# (featurising ~120k texts, then a few epochs of a linear model per hyper-parameter candidate).
+# same trainer and featuriser on the same data: the stamp file holds that key. About two minutes
+# of CPU (featurising ~125k texts, then a few epochs of a linear model per hyper-parameter
+# candidate); longer on a busy machine.
 set -euo pipefail
 BUILD_DIR=${1:-build}
 : "${STRATUS_MODEL_DIR:?}"
 cd "$(dirname "$0")/../.."
 JOB=jobs/sentiment.yaml
 OUT="$STRATUS_MODEL_DIR/sentiment"
-KEY=$(cat "$JOB" training/VERSION training/sentiment_trainer.cc training/text/sentiment_linear.cc \
-        training/text/tokenizer.cc training/text/lexicon.cc training/text/encoder.cc |
+# What the model comes from: the job, the trainer, the featuriser and the data it reads.
+DATA=${STRATUS_DATA:-${STRATUS_SHARED_DIR:-../shared}/data}
+KEY=$( (cat "$JOB" training/VERSION training/sentiment_trainer.h training/sentiment_trainer.cc \
+          training/text/sentiment_linear.h training/text/sentiment_linear.cc \
+          training/text/tokenizer.cc training/text/lexicon.cc training/text/encoder.cc
+        find "$DATA/sentiment" -type f ! -name '*.md' -print0 | sort -z | xargs -0 cat) |
       sha256sum | cut -c1-16)
 if [ -f "$OUT/weights.bin" ] && [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$KEY" ]; then
   echo "sentiment: trained model present ($KEY)"
