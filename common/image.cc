@@ -1,6 +1,7 @@
 #include "common/image.h"
 
 #include <fstream>
+#include <utility>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
@@ -129,9 +130,13 @@ absl::StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const ImageLimits& l
   if (decoded.empty()) {
     return absl::InvalidArgumentError("image could not be decoded: corrupt image data");
   }
-  cv::Mat rgb;
-  cv::cvtColor(decoded, rgb, cv::COLOR_BGR2RGB);
-  return rgb;
+  // BGR to RGB in place: cv::cvtColor copies its source when asked to work in place, and a
+  // second full-size buffer would double the peak memory of every decode.
+  for (int y = 0; y < decoded.rows; ++y) {
+    uchar* p = decoded.ptr<uchar>(y);
+    for (int x = 0; x < decoded.cols; ++x, p += 3) std::swap(p[0], p[2]);
+  }
+  return decoded;
 }
 
 absl::StatusOr<std::string> ReadImageFile(std::string_view path_or_uri, size_t max_bytes) {
