@@ -6,8 +6,10 @@
 // least --min-chars letters are taken (evenly spaced over the sorted, de-duplicated messages),
 // after removing printf directives, markup and line breaks. A language counts only when the
 // profiles know it and --min-messages of its messages remain. Prints per-language top-1 accuracy,
-// then overall accuracy (micro and macro) and by length.
+// then overall accuracy (micro and macro) and by length. --split picks the catalogues by file
+// name (dev: a-k, test: the rest), so that a choice made on one half can be measured on the other.
 //   stratus-bench-language [--profiles FILE] [--locale-dir DIR] [--per-language N]
+//                          [--split all|dev|test] [--scoring out-of-place|zipf] [--text TEXT]
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
   std::string profiles = stratus::DefaultModelDir() + "/language/profiles.tsv";
   std::string locale_dir = "/usr/share/locale";
   int per_language = 200, min_chars = 20, min_messages = 50;
+  std::string split = "all", scoring = "zipf", one_text;
   stratus::FlagSet flags("stratus-bench-language",
                          "Language identification accuracy on gettext catalogues.");
   flags.String("profiles", "", &profiles, "profile file (make models)");
@@ -113,14 +116,29 @@ int main(int argc, char** argv) {
   flags.Int("per-language", "", &per_language, "messages per language at most");
   flags.Int("min-chars", "", &min_chars, "letters a message needs at least");
   flags.Int("min-messages", "", &min_messages, "messages a language needs to be scored");
+  flags.String("split", "", &split,
+               "catalogues used: dev (file names a-k), test (l-z, and others) or all");
+  flags.String("scoring", "", &scoring, "out-of-place or zipf (LanguageIdentifier::Options)");
+  flags.String("text", "", &one_text, "print the candidates for this one text instead");
   if (auto s = flags.Parse(argc, argv); !s.ok()) {
     std::cerr << s << "\n" << flags.Usage();
     return 2;
   }
-  auto id = stratus::text::LanguageIdentifier::Create({.profiles_path = profiles});
+  stratus::text::LanguageIdentifier::Options options{.profiles_path = profiles};
+  using Scoring = stratus::text::LanguageIdentifier::Options::Scoring;
+  options.scoring = scoring == "zipf" ? Scoring::kZipfLikelihood : Scoring::kOutOfPlace;
+  if (split != "all" && split != "dev" && split != "test") {
+    std::cerr << "--split: dev, test or all\n";
+    return 2;
+  }
+  auto id = stratus::text::LanguageIdentifier::Create(options);
   if (!id.ok()) {
     std::cerr << id.status() << "\n";
     return 1;
+  }
+  if (!one_text.empty()) {
+    for (const auto& l : (*id)->Identify(one_text)) std::cout << l.code << " " << l.score << "\n";
+    return 0;
   }
   const std::vector<std::string> known_list = (*id)->Languages();
   const std::set<std::string> known(known_list.begin(), known_list.end());
@@ -135,7 +153,10 @@ int main(int argc, char** argv) {
     for (const auto& mo : fs::directory_iterator(dir.path() / "LC_MESSAGES", ec)) {
       if (mo.path().extension() != ".mo") continue;
       // iso-codes' catalogues are lists of names, not sentences.
-      if (mo.path().filename().string().rfind("iso_", 0) == 0) continue;
+      const std::string file = mo.path().filename().string();
+      if (file.rfind("iso_", 0) == 0) continue;
+      const bool dev = file[0] >= 'a' && file[0] <= 'k';
+      if ((split == "dev" && !dev) || (split == "test" && dev)) continue;
       for (const Message& m : ReadMo(mo.path())) {
         if (m.id.empty() || m.str.empty() || m.str == m.id) continue;
         std::string t = Clean(m.str);
@@ -171,8 +192,9 @@ int main(int argc, char** argv) {
       if (!right) ++confusions[lang][r.empty() ? "(none)" : r[0].code];
     }
   }
-  std::cout << absl::StrFormat("profiles: %s (%s)\nlanguages in profiles: %d; scored: %d\n",
-                               profiles, (*id)->source(), known.size(), by_language.size());
+  std::cout << absl::StrFormat(
+      "profiles: %s (%s)\nscoring: %s; catalogues: %s\nlanguages in profiles: %d; scored: %d\n",
+      profiles, (*id)->source(), scoring, split, known.size(), by_language.size());
   std::cout << absl::StrFormat("%-6s %6s %9s  %s\n", "lang", "n", "accuracy", "most confused with");
   int n = 0, right = 0;
   double macro = 0;

@@ -236,10 +236,11 @@ int32_t CodePoints(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int sentences = 3000, seed = 20240601;
+  int sentences = 3000, seed = 20240601, show_errors = 0;
   stratus::FlagSet flags("stratus-bench-pii", "PII precision and recall on a synthetic set.");
   flags.Int("sentences", "", &sentences, "sentences to generate");
   flags.Int("seed", "", &seed, "generator seed");
+  flags.Int("show-errors", "", &show_errors, "print this many misses and false positives");
   if (auto s = flags.Parse(argc, argv); !s.ok()) {
     std::cerr << s << "\n" << flags.Usage();
     return 2;
@@ -334,7 +335,13 @@ int main(int argc, char** argv) {
       c.overlap_tp += overlap;
     }
     for (size_t i = 0; i < found.size(); ++i) {
-      if (!matched[i]) ++counts[found[i].type].fp;
+      if (matched[i]) continue;
+      ++counts[found[i].type].fp;
+      if (show_errors > 0) {
+        --show_errors;
+        std::cout << "false " << found[i].type << " [" << found[i].begin_offset << ","
+                  << found[i].end_offset << "): " << text << "\n";
+      }
     }
   }
   std::cout << absl::StrFormat(

@@ -128,6 +128,31 @@ void LanguageIdentifier::ScoreGroup(int script, const std::u32string& letters, f
   if (ranked.size() > static_cast<size_t>(options_.max_trigrams)) {
     ranked.resize(options_.max_trigrams);
   }
+  if (options_.scoring == Options::Scoring::kZipfLikelihood) {
+    // log P(rank r) = log(0.9 / H_300) - log(r + 1); log P(absent) = log(0.1 / 5000).
+    static const double kHarmonic = [] {
+      double h = 0;
+      for (int r = 1; r <= kMaxDifference; ++r) h += 1.0 / r;
+      return h;
+    }();
+    const double log_seen = std::log(0.9 / kHarmonic), log_absent = std::log(0.1 / 5000);
+    std::unordered_map<std::string, double> best;  // code -> log-likelihood
+    for (const Profile& p : trigram_profiles_.at(script)) {
+      double ll = 0;
+      for (const auto& [trigram, count] : ranked) {
+        auto it = p.rank.find(trigram);
+        ll += count * (it == p.rank.end() ? log_absent : log_seen - std::log(it->second + 1.0));
+      }
+      auto [it, inserted] = best.emplace(p.code, ll);
+      if (!inserted) it->second = std::max(it->second, ll);
+    }
+    double max_ll = -1e300;
+    for (const auto& [code, ll] : best) max_ll = std::max(max_ll, ll);
+    double total = 0;
+    for (auto& [code, ll] : best) total += (ll = std::exp(ll - max_ll));
+    for (const auto& [code, w] : best) (*scores)[code] += static_cast<float>(share * w / total);
+    return;
+  }
   const double max_distance = static_cast<double>(kMaxDifference) * ranked.size();
   std::unordered_map<std::string, double> best;  // code -> normalised distance
   for (const Profile& p : trigram_profiles_.at(script)) {

@@ -1,7 +1,7 @@
-// Dominant-language identification by character trigrams (Cavnar and Trenkle's out-of-place
-// measure), over the profiles that scripts/models.d/50-language-profiles.sh converts from the
-// npm package `franc` (MIT; profiles of the Universal Declaration of Human Rights' translations)
-// into $STRATUS_MODEL_DIR/language/profiles.tsv.
+// Dominant-language identification by character trigrams, over the profiles that
+// scripts/models.d/50-language-profiles.sh converts from the npm package `franc` (MIT; profiles of
+// the Universal Declaration of Human Rights' translations) into
+// $STRATUS_MODEL_DIR/language/profiles.tsv.
 //
 // Profile file (UTF-8, tab-separated, '#' lines are comments):
 //   source    <what produced the file>
@@ -13,9 +13,9 @@
 // Identify() groups the text's letters by script (Han, Hiragana and Katakana together: Japanese
 // when kana make up at least a tenth of them, else Chinese). A group's share of the letters is
 // split among its script's languages: a script of one language gets it whole; a script with
-// trigram profiles splits it by softmax(-sharpness * (d - d_min)), d being the out-of-place
-// distance of the group's trigrams to a profile divided by its maximum. Scores are in [0, 1] and
-// sum to at most 1; they rank candidates and are not calibrated probabilities.
+// trigram profiles splits it by Options::scoring (by default the posterior of a Zipf model of
+// each ranked profile). Scores are in [0, 1] and sum to at most 1; they rank candidates and are
+// not calibrated probabilities (the Zipf posterior is overconfident).
 //
 // Thread safety: Identify() may be called concurrently.
 #ifndef STRATUS_SERVICES_SENTIMENT_TEXT_LANGUAGE_ID_H_
@@ -44,7 +44,15 @@ class LanguageIdentifier {
     std::string profiles_path;
     // Trigrams of the text compared at most (its most frequent; profiles hold 300).
     int max_trigrams = 300;
-    // Softmax sharpness over normalised distances; a gap of 0.05 gives a ratio of e^-2.
+    // How a profile scores the text's trigrams:
+    //   kOutOfPlace: Cavnar and Trenkle's out-of-place distance d (divided by its maximum);
+    //     scores softmax(-sharpness * (d - d_min)).
+    //   kZipfLikelihood: each profile is read as a trigram distribution, P(rank r) =
+    //     0.9 / ((r + 1) * H_300) and 0.1 / 5000 for a trigram it lacks; scores are the
+    //     posterior under a uniform prior, exp(log-likelihood - best log-likelihood), normalised.
+    enum class Scoring { kOutOfPlace, kZipfLikelihood };
+    Scoring scoring = Scoring::kZipfLikelihood;
+    // kOutOfPlace's softmax sharpness; a gap of 0.05 gives a ratio of e^-2.
     float sharpness = 40.0f;
     // Results below this score are dropped; at most max_results are returned.
     float min_score = 0.01f;

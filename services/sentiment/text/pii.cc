@@ -202,8 +202,8 @@ struct PiiScanner::Rules {
       R"((?i)(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4}))"};
   RE2 day_first{
       R"((?i)(\d{1,2})(?:st|nd|rd|th)? (?:of )?(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,? (\d{4}))"};
-  RE2 clock{R"((?i)(\d{1,2}):(\d{2})(?::(\d{2}))?(?: ?([ap])\.?m\.?)?)"};
-  RE2 clock_ampm{R"((?i)(\d{1,2}) ?([ap])\.?m\.?)"};
+  RE2 clock{R"((?i)(\d{1,2}):(\d{2})(?::(\d{2}))?(?: ?([ap])(?:m|\.m\.))?)"};
+  RE2 clock_ampm{R"((?i)(\d{1,2}) ?([ap])(?:m|\.m\.))"};
   const i18n::phonenumbers::PhoneNumberUtil* phone_util =
       i18n::phonenumbers::PhoneNumberUtil::GetInstance();
 };
@@ -377,6 +377,8 @@ std::vector<PiiEntity> PiiScanner::Scan(std::string_view text) const {
     if (!Isolated(text, b, e)) return;
     const int a = ToInt(sv(m[1])), c = ToInt(sv(m[3]));
     int year = ToInt(sv(m[4]));
+    // d.m.yy reads like a version number (3.12.45): with dots the year has four digits.
+    if (sv(m[2]) == "." && m[4].size() != 4) return;
     if (year < 100) year += 2000;
     // m/d/y with '/', d.m.y with '.'; either order when only one reading is a date.
     const bool slash = sv(m[2]) == "/";

@@ -12,8 +12,8 @@
 //   PHONE                              libphonenumber's matcher, leniency VALID (the number must
 //                                      exist in its metadata), numbers without +CC read as
 //                                      Options::default_region
-//   DATE_TIME                          ISO 8601 dates and date-times, m/d/y and d.m.y, "March 3,
-//                                      2024", "3 March 2024", clock times (14:05, 2:30 pm, 7am)
+//   DATE_TIME                          ISO 8601 dates and date-times, m/d/y and d.m.yyyy, "March 3,
+//                                      2024", "3 March 2024", clock times (14:05, 2:30 pm, 7 a.m.)
 // No NAME, ADDRESS, or other types that need a model or a name list.
 // Where rules overlap, the earlier type in the list above keeps the span. Scores are fixed per
 // rule (0.99 for validated types, 0.9 for pattern-only ones); they are not calibrated.

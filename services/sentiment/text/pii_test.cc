@@ -87,6 +87,10 @@ TEST_F(PiiTest, ValidatorsRejectLookalikes) {
   EXPECT_THAT(Found("version 1.2.3.4.5 and 999.1.1.1"), IsEmpty());
   EXPECT_THAT(Found("ssn 000-12-3456 or 666-12-3456 or 900-12-3456"), IsEmpty());
   EXPECT_THAT(Found("on 2024-02-30 at 25:61"), IsEmpty());
+  EXPECT_THAT(Found("version 3.12.45 is out"), IsEmpty());  // d.m.yy would read it as a date
+  EXPECT_THAT(Found("at 11:51 am."), ElementsAre(Pair("DATE_TIME", "11:51 am")));
+  EXPECT_THAT(Found("at 7 a.m. and 15.03.2024"),
+              ElementsAre(Pair("DATE_TIME", "7 a.m."), Pair("DATE_TIME", "15.03.2024")));
   EXPECT_THAT(Found("a@b nope@ and no.email@host"), IsEmpty());
   EXPECT_THAT(Found("plain words only, nothing to see"), IsEmpty());
 }

@@ -116,7 +116,7 @@ async function main() {
       ["Nous allons au marché ce matin pour acheter des légumes et du pain pour toute la semaine.", 'fr'],
       ['Wir fahren morgen mit dem Zug nach Berlin, weil das Wetter dort besser sein soll.', 'de'],
       ['Mañana vamos a la playa con nuestros amigos porque hace mucho calor en la ciudad.', 'es'],
-      ['Мы завтра поедем в деревню к бабушке, потому что там очень красиво летом.', 'ru'],
+      ['Вчера мы долго гуляли по городу и зашли в маленькое кафе на углу.', 'ru'],
       ['今日はとても良い天気なので、公園で散歩しましょう。', 'ja'],
       ['我们明天去北京参观博物馆，然后在公园里散步。', 'zh'],
     ];
