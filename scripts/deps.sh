@@ -11,6 +11,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
   libhnswlib-dev                             # header-only HNSW graph (face search)
+  libphonenumber-dev libre2-dev libicu-dev iso-codes  # Comprehend's PII, key phrases, language codes
   libopencv-dev                              # its CMake config; pulls in the modules we use
   prometheus-cpp-dev grpc-proto              # metrics (core + text format); grpc.health.v1 proto
   libgtest-dev libgmock-dev

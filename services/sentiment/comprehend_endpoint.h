@@ -3,24 +3,37 @@
 // AWS CLI work unchanged:
 //   Comprehend_20171127.DetectSentiment       {Text, LanguageCode} -> {Sentiment, SentimentScore}
 //   Comprehend_20171127.BatchDetectSentiment  {TextList, LanguageCode} -> {ResultList, ErrorList}
-// LanguageCode may be omitted (Stratus treats it as "en"); a value other than "en" is
-// UnsupportedLanguageException. Other errors as SentimentAnalyzer (sentiment.h), mapped with
-// aws::ComprehendErrorDefaults(); the endpoint must be created with those.
+// and, when a TextAnalyzer is given, its operations (comprehend_text.h):
+//   DetectDominantLanguage       {Text} -> {Languages: [{LanguageCode, Score}]}
+//   BatchDetectDominantLanguage  {TextList} -> {ResultList: [{Index, Languages}], ErrorList}
+//   DetectPiiEntities            {Text, LanguageCode} -> {Entities: [{Type, Score, BeginOffset,
+//                                EndOffset}]}
+//   ContainsPiiEntities          {Text, LanguageCode} -> {Labels: [{Name, Score}]}
+//   DetectKeyPhrases             {Text, LanguageCode} -> {KeyPhrases: [{Text, Score,
+//                                BeginOffset, EndOffset}]}
+//   BatchDetectKeyPhrases        {TextList, LanguageCode} -> {ResultList: [{Index, KeyPhrases}],
+//                                ErrorList}
+// LanguageCode may be omitted (Stratus treats it as "en"); for sentiment a value other than "en"
+// is UnsupportedLanguageException. Other errors as SentimentAnalyzer (sentiment.h) and
+// TextAnalyzer, mapped with aws::ComprehendErrorDefaults(); the endpoint must be created with
+// those.
 #ifndef STRATUS_SERVICES_SENTIMENT_COMPREHEND_ENDPOINT_H_
 #define STRATUS_SERVICES_SENTIMENT_COMPREHEND_ENDPOINT_H_
 
 #include <nlohmann/json.hpp>
 
 #include "common/aws/json_protocol.h"
+#include "services/sentiment/comprehend_text.h"
 #include "services/sentiment/sentiment.h"
 
 namespace stratus::sentiment {
 
 inline constexpr char kComprehendTargetPrefix[] = "Comprehend_20171127.";
 
-// Registers the operations above. `analyzer` is not owned and must outlive `endpoint`.
-void RegisterComprehendOperations(aws::AwsJsonEndpoint* endpoint,
-                                  const SentimentAnalyzer* analyzer);
+// Registers the operations above (the text analyses only when `text` is not null; without them
+// they stay UnknownOperationException). Neither is owned; both must outlive `endpoint`.
+void RegisterComprehendOperations(aws::AwsJsonEndpoint* endpoint, const SentimentAnalyzer* analyzer,
+                                  const TextAnalyzer* text = nullptr);
 
 // Comprehend's JSON shape of one result: {"Positive": ..., "Negative": ..., ...}, with each
 // float written in its shortest form (0.25, not 0.25000000372529).

@@ -21,6 +21,7 @@
 #include "common/service_flags.h"
 #include "common/service_host.h"
 #include "services/sentiment/comprehend_endpoint.h"
+#include "services/sentiment/comprehend_text.h"
 #include "services/sentiment/schema.h"
 #include "services/sentiment/sentiment.h"
 #include "services/sentiment/sentiment_model.h"
@@ -85,7 +86,21 @@ int main(int argc, char** argv) {
   analyzer_options.metrics = &(*host)->metrics();
   auto analyzer = sent::SentimentAnalyzer::Create(analyzer_options);
   if (!analyzer.ok()) return Fail(std::string(analyzer.status().message()));
-  sent::SentimentServiceImpl service(analyzer->get(), feed_batch);
+  // Language, PII and key phrases; the language profiles are optional (make models).
+  sent::TextAnalyzer::Options text_options;
+  const std::string profiles = model_dir + "/language/profiles.tsv";
+  auto languages = stratus::text::LanguageIdentifier::Create({.profiles_path = profiles});
+  if (languages.ok()) {
+    text_options.languages = std::move(*languages);
+  } else if (absl::IsNotFound(languages.status())) {
+    SLOG(WARNING) << "DetectDominantLanguage off"
+                  << stratus::Kv("error", languages.status().message());
+  } else {
+    return Fail(std::string(languages.status().message()));
+  }
+  auto text = sent::TextAnalyzer::Create(text_options);
+  if (!text.ok()) return Fail(std::string(text.status().message()));
+  sent::SentimentServiceImpl service(analyzer->get(), feed_batch, text->get());
   (*host)->AddService(&service, "stratus.v1.SentimentService");
   const sent::SentimentAnalyzer* core = analyzer->get();
   (*host)->AddReadinessCheck("model", [core] { return core->ModelReadiness(); });
@@ -111,7 +126,7 @@ int main(int argc, char** argv) {
     auto created = stratus::aws::AwsJsonEndpoint::Create(options);
     if (!created.ok()) return Fail(std::string(created.status().message()));
     endpoint = std::move(*created);
-    sent::RegisterComprehendOperations(endpoint.get(), core);
+    sent::RegisterComprehendOperations(endpoint.get(), core, text->get());
     endpoint->Install((*host)->http());
   } else {
     SLOG(WARNING) << "no AWS access keys configured (--access-key-id/--secret-access-key or "

@@ -48,6 +48,64 @@ grpc::Status SentimentServiceImpl::GetTrends(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// Runs `call` on the text analyser: UNIMPLEMENTED without one.
+template <typename Response, typename Call>
+grpc::Status OnText(const TextAnalyzer* text, Response* response, Call call) {
+  if (text == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "text analyses are not configured");
+  }
+  absl::StatusOr<Response> result = call(*text);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status SentimentServiceImpl::DetectDominantLanguage(
+    grpc::ServerContext*, const v1::DetectDominantLanguageRequest* request,
+    v1::DetectDominantLanguageResponse* response) {
+  return OnText(text_, response,
+                [&](const TextAnalyzer& t) { return t.DetectDominantLanguage(*request); });
+}
+
+grpc::Status SentimentServiceImpl::BatchDetectDominantLanguage(
+    grpc::ServerContext*, const v1::BatchDetectDominantLanguageRequest* request,
+    v1::BatchDetectDominantLanguageResponse* response) {
+  return OnText(text_, response,
+                [&](const TextAnalyzer& t) { return t.BatchDetectDominantLanguage(*request); });
+}
+
+grpc::Status SentimentServiceImpl::DetectPiiEntities(grpc::ServerContext*,
+                                                     const v1::DetectPiiEntitiesRequest* request,
+                                                     v1::DetectPiiEntitiesResponse* response) {
+  return OnText(text_, response,
+                [&](const TextAnalyzer& t) { return t.DetectPiiEntities(*request); });
+}
+
+grpc::Status SentimentServiceImpl::ContainsPiiEntities(
+    grpc::ServerContext*, const v1::ContainsPiiEntitiesRequest* request,
+    v1::ContainsPiiEntitiesResponse* response) {
+  return OnText(text_, response,
+                [&](const TextAnalyzer& t) { return t.ContainsPiiEntities(*request); });
+}
+
+grpc::Status SentimentServiceImpl::DetectKeyPhrases(grpc::ServerContext*,
+                                                    const v1::DetectKeyPhrasesRequest* request,
+                                                    v1::DetectKeyPhrasesResponse* response) {
+  return OnText(text_, response,
+                [&](const TextAnalyzer& t) { return t.DetectKeyPhrases(*request); });
+}
+
+grpc::Status SentimentServiceImpl::BatchDetectKeyPhrases(
+    grpc::ServerContext*, const v1::BatchDetectKeyPhrasesRequest* request,
+    v1::BatchDetectKeyPhrasesResponse* response) {
+  return OnText(text_, response,
+                [&](const TextAnalyzer& t) { return t.BatchDetectKeyPhrases(*request); });
+}
+
 grpc::Status SentimentServiceImpl::Feed(
     grpc::ServerContext* context, grpc::ServerReaderWriter<v1::PostSentiment, v1::Post>* stream) {
   if (absl::Status s = analyzer_->ModelReadiness(); !s.ok()) return ToGrpcWithReason(s);

@@ -4,8 +4,9 @@
 //
 //   comprehend-e2e-driver --sentiment BIN --node NODE --script run.js [--model-dir DIR]
 //
-// Without the model ($STRATUS_MODEL_DIR/sentiment, `make models`) the test is skipped (exit 77)
-// or, with STRATUS_REQUIRE_MODELS=1, fails. Exit 0 only when run.js passed.
+// Without the model ($STRATUS_MODEL_DIR/sentiment) or the language profiles
+// ($STRATUS_MODEL_DIR/language; both from `make models`) the test is skipped (exit 77) or, with
+// STRATUS_REQUIRE_MODELS=1, fails. Exit 0 only when run.js passed.
 #include <unistd.h>
 
 #include <chrono>
@@ -15,11 +16,11 @@
 #include <iostream>
 #include <thread>
 
-#include "common/paths.h"
 #include "absl/strings/str_cat.h"
 #include "common/embedded_postgres.h"
 #include "common/flags.h"
 #include "common/http_client.h"
+#include "common/paths.h"
 #include "common/subprocess.h"
 
 namespace {
@@ -47,6 +48,11 @@ int main(int argc, char** argv) {
   if (!std::filesystem::exists(model_dir + "/sentiment/weights.bin")) {
     std::cerr << (RequireModels() ? "FAIL" : "SKIP") << ": no sentiment model in '" << model_dir
               << "/sentiment' (make models)\n";
+    return RequireModels() ? 1 : kSkip;
+  }
+  if (!std::filesystem::exists(model_dir + "/language/profiles.tsv")) {
+    std::cerr << (RequireModels() ? "FAIL" : "SKIP") << ": no language profiles in '" << model_dir
+              << "/language' (make models)\n";
     return RequireModels() ? 1 : kSkip;
   }
   const std::string dir = std::filesystem::temp_directory_path() /

@@ -3,8 +3,9 @@
 // The caller (driver.cc, registered as a ctest) starts PostgreSQL and the sentiment service and
 // sets AWS_SHARED_CREDENTIALS_FILE + AWS_PROFILE=stratus to the credentials file the service
 // generated: exactly what a Stratus user sets besides the endpoint. Checks DetectSentiment,
-// BatchDetectSentiment (results and per-item errors), Comprehend's exceptions for bad input,
-// and that wrongly signed requests are refused.
+// BatchDetectSentiment (results and per-item errors), DetectDominantLanguage and its Batch form,
+// DetectPiiEntities, ContainsPiiEntities, DetectKeyPhrases and its Batch form (offsets in code
+// points), Comprehend's exceptions for bad input, and that wrongly signed requests are refused.
 // Exit status 0 only when every check passed.
 'use strict';
 
@@ -109,8 +110,108 @@ async function main() {
                            { TextList: Array(26).fill('fine'), LanguageCode: 'en' }),
                       'BatchSizeLimitExceededException', '26');
   });
+  await check('DetectDominantLanguage: ISO 639-1 codes, best first, scores in (0, 1]', async () => {
+    const cases = [
+      ['The weather is lovely today and we are going to walk in the park with the children.', 'en'],
+      ["Nous allons au marché ce matin pour acheter des légumes et du pain pour toute la semaine.", 'fr'],
+      ['Wir fahren morgen mit dem Zug nach Berlin, weil das Wetter dort besser sein soll.', 'de'],
+      ['Mañana vamos a la playa con nuestros amigos porque hace mucho calor en la ciudad.', 'es'],
+      ['Вчера мы долго гуляли по городу и зашли в маленькое кафе на углу.', 'ru'],
+      ['今日はとても良い天気なので、公園で散歩しましょう。', 'ja'],
+      ['我们明天去北京参观博物馆，然后在公园里散步。', 'zh'],
+    ];
+    for (const [Text, code] of cases) {
+      const r = await send(cmp.DetectDominantLanguageCommand, { Text });
+      assert.ok(r.Languages.length >= 1, Text);
+      assert.strictEqual(r.Languages[0].LanguageCode, code, `${Text}: ${JSON.stringify(r.Languages)}`);
+      for (let i = 0; i < r.Languages.length; i++) {
+        const s = r.Languages[i].Score;
+        assert.ok(s > 0 && s <= 1, `score ${s}`);
+        if (i > 0) assert.ok(s <= r.Languages[i - 1].Score, 'sorted');
+      }
+    }
+  });
+  await check('BatchDetectDominantLanguage: results and per-item errors in index order', async () => {
+    const r = await send(cmp.BatchDetectDominantLanguageCommand, {
+      TextList: ['Das ist ein schöner Tag und wir gehen zusammen in den Garten.', '',
+                 'x'.repeat(5001), 'Questo è un bel giorno e andiamo insieme al mare con gli amici.'],
+    });
+    assert.deepStrictEqual(r.ResultList.map((x) => [x.Index, x.Languages[0].LanguageCode]),
+                           [[0, 'de'], [3, 'it']]);
+    assert.deepStrictEqual(r.ErrorList.map((x) => [x.Index, x.ErrorCode]),
+                           [[1, 'INVALID_REQUEST'], [2, 'TEXT_SIZE_LIMIT_EXCEEDED']]);
+    await expectError(send(cmp.BatchDetectDominantLanguageCommand, { TextList: Array(26).fill('hello') }),
+                      'BatchSizeLimitExceededException', '26');
+  });
+  await check('DetectDominantLanguage: 100,000-byte limit in UTF-8 bytes, empty text', async () => {
+    const ok = 'ü'.repeat(50000);  // 100,000 bytes
+    assert.strictEqual(Buffer.byteLength(ok), 100000);
+    await send(cmp.DetectDominantLanguageCommand, { Text: ok });
+    await expectError(send(cmp.DetectDominantLanguageCommand, { Text: ok + 'a' }),
+                      'TextSizeLimitExceededException', '100001');
+    await expectError(send(cmp.DetectDominantLanguageCommand, { Text: '' }), 'InvalidRequestException');
+  });
+  // [type, covered text] of each entity, slicing the text by code points as AWS counts them.
+  const covered = (text, entities) => entities.map((e) =>
+    [e.Type, Array.from(text).slice(e.BeginOffset, e.EndOffset).join('')]);
+  await check('DetectPiiEntities: types and code point offsets', async () => {
+    const text = '😀 Café order: mail jane.doe@example.com or call (415) 867-5309; card ' +
+                 '4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00, SSN 123-45-6789, ' +
+                 'from 192.168.1.20 (nic 00:1A:2B:3C:4D:5E) on 2024-03-15, key AKIAIOSFODNN7EXAMPLE, ' +
+                 'see https://example.com/orders?id=7.';
+    const r = await send(cmp.DetectPiiEntitiesCommand, { Text: text, LanguageCode: 'en' });
+    assert.deepStrictEqual(covered(text, r.Entities), [
+      ['EMAIL', 'jane.doe@example.com'], ['PHONE', '(415) 867-5309'],
+      ['CREDIT_DEBIT_NUMBER', '4111 1111 1111 1111'],
+      ['INTERNATIONAL_BANK_ACCOUNT_NUMBER', 'DE89 3704 0044 0532 0130 00'], ['SSN', '123-45-6789'],
+      ['IP_ADDRESS', '192.168.1.20'], ['MAC_ADDRESS', '00:1A:2B:3C:4D:5E'], ['DATE_TIME', '2024-03-15'],
+      ['AWS_ACCESS_KEY', 'AKIAIOSFODNN7EXAMPLE'], ['URL', 'https://example.com/orders?id=7'],
+    ]);
+    for (const e of r.Entities) assert.ok(e.Score > 0.5 && e.Score <= 1, `score ${e.Score}`);
+    // Look-alikes that fail their validators are not PII.
+    const none = await send(cmp.DetectPiiEntitiesCommand,
+                            { Text: 'order 4111 1111 1111 1112, version 1.2.3.4.5', LanguageCode: 'en' });
+    assert.deepStrictEqual(none.Entities, []);
+  });
+  await check('ContainsPiiEntities: one label per type', async () => {
+    const r = await send(cmp.ContainsPiiEntitiesCommand,
+                         { Text: 'write to a@example.com or b@example.org from 10.0.0.7', LanguageCode: 'en' });
+    assert.deepStrictEqual(r.Labels.map((l) => l.Name), ['EMAIL', 'IP_ADDRESS']);
+    for (const l of r.Labels) assert.ok(l.Score > 0.5 && l.Score <= 1);
+    const none = await send(cmp.ContainsPiiEntitiesCommand, { Text: 'nothing here', LanguageCode: 'en' });
+    assert.deepStrictEqual(none.Labels, []);
+  });
+  await check('PII calls: Comprehend exceptions for bad input', async () => {
+    await expectError(send(cmp.DetectPiiEntitiesCommand, { Text: 'bonjour', LanguageCode: 'fr' }),
+                      'UnsupportedLanguageException');
+    await expectError(send(cmp.ContainsPiiEntitiesCommand, { Text: '', LanguageCode: 'en' }),
+                      'InvalidRequestException');
+    await expectError(send(cmp.DetectPiiEntitiesCommand, { Text: 'a'.repeat(100001), LanguageCode: 'en' }),
+                      'TextSizeLimitExceededException');
+  });
+  await check('DetectKeyPhrases: noun phrases with code point offsets', async () => {
+    const text = '😀 I love the new phone, but the battery life is awful.';
+    const r = await send(cmp.DetectKeyPhrasesCommand, { Text: text, LanguageCode: 'en' });
+    assert.deepStrictEqual(r.KeyPhrases.map((k) => k.Text), ['the new phone', 'the battery life']);
+    for (const k of r.KeyPhrases) {
+      assert.strictEqual(Array.from(text).slice(k.BeginOffset, k.EndOffset).join(''), k.Text);
+      assert.ok(k.Score >= 0.5 && k.Score <= 1);
+    }
+  });
+  await check('BatchDetectKeyPhrases: results, per-item errors, language and batch limits', async () => {
+    const r = await send(cmp.BatchDetectKeyPhrasesCommand,
+                         { TextList: ['The meeting moved to Thursday.', 'x'.repeat(5001)], LanguageCode: 'en' });
+    assert.deepStrictEqual(r.ResultList.map((x) => [x.Index, x.KeyPhrases.map((k) => k.Text)]),
+                           [[0, ['The meeting', 'Thursday']]]);
+    assert.deepStrictEqual(r.ErrorList.map((x) => [x.Index, x.ErrorCode]), [[1, 'TEXT_SIZE_LIMIT_EXCEEDED']]);
+    await expectError(send(cmp.BatchDetectKeyPhrasesCommand, { TextList: ['Hallo Welt'], LanguageCode: 'de' }),
+                      'UnsupportedLanguageException');
+    await expectError(send(cmp.BatchDetectKeyPhrasesCommand,
+                           { TextList: Array(26).fill('a dog'), LanguageCode: 'en' }),
+                      'BatchSizeLimitExceededException');
+  });
   await check('an operation Stratus does not serve is UnknownOperationException', async () => {
-    await expectError(send(cmp.DetectDominantLanguageCommand, { Text: 'hello' }),
+    await expectError(send(cmp.DetectSyntaxCommand, { Text: 'hello', LanguageCode: 'en' }),
                       'UnknownOperationException');
   });
   await check('wrongly signed requests are refused', async () => {

