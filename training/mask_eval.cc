@@ -1,0 +1,208 @@
+#include "training/mask_eval.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "runtime/face_pipeline.h"
+#include "runtime/model.h"
+#include "runtime/model_repository.h"
+#include "training/data.h"
+#include "training/mask_synth.h"
+
+namespace stratus::training {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::map<std::string, int>& FolderClasses() {
+  static const auto* m = new std::map<std::string, int>{{"with_mask", kWithMask},
+                                                        {"correct", kWithMask},
+                                                        {"without_mask", kWithoutMask},
+                                                        {"mask_worn_incorrectly", kWornIncorrectly},
+                                                        {"incorrect", kWornIncorrectly}};
+  return *m;
+}
+
+double Ratio(int a, int b) { return b == 0 ? std::nan("") : static_cast<double>(a) / b; }
+
+}  // namespace
+
+absl::StatusOr<std::vector<LabelledPhoto>> ListLabelledPhotos(const std::string& dir, int sample) {
+  std::vector<LabelledPhoto> out;
+  bool any = false;
+  for (const auto& [folder, cls] : FolderClasses()) {
+    const fs::path p = fs::path(dir) / folder;
+    if (!fs::is_directory(p)) continue;
+    any = true;
+    const std::vector<std::string> files = ListImages(p.string());
+    for (size_t i = 0; i < files.size(); i += std::max(1, sample)) out.push_back({files[i], cls});
+  }
+  if (!any) {
+    return absl::NotFoundError(absl::StrCat(dir,
+                                            " has no class folder (with_mask, without_mask, "
+                                            "mask_worn_incorrectly, correct, incorrect)"));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<LabelledPhoto>> ListHeldOutMaskPhotos(const std::string& dir,
+                                                                 int sample) {
+  std::vector<LabelledPhoto> out;
+  for (const int cls : {kWithMask, kWithoutMask}) {
+    const fs::path p = fs::path(dir) / kMaskClassNames[cls];
+    if (!fs::is_directory(p)) return absl::NotFoundError(absl::StrCat("no folder ", p.string()));
+    int kept = 0;
+    for (const std::string& f : ListImages(p.string())) {
+      if (MaskSplitOf(fs::path(f).filename().string()) != MaskSplit::kTest) continue;
+      if (kept++ % std::max(1, sample) == 0) out.push_back({f, cls});
+    }
+  }
+  return out;
+}
+
+double MaskEvalReport::Accuracy() const {
+  int right = 0;
+  for (int c = 0; c < 3; ++c) right += confusion[c][c];
+  return Ratio(right, photos);
+}
+
+double MaskEvalReport::Recall(int c) const {
+  int n = 0;
+  for (int p = 0; p < 3; ++p) n += confusion[c][p];
+  return Ratio(confusion[c][c], n);
+}
+
+double MaskEvalReport::Precision(int c) const {
+  int n = 0;
+  for (int t = 0; t < 3; ++t) n += confusion[t][c];
+  return Ratio(confusion[c][c], n);
+}
+
+double MaskEvalReport::CoveredAccuracy() const {
+  int right = 0;
+  for (int t = 0; t < 3; ++t) {
+    for (int p = 0; p < 3; ++p) {
+      if ((t == kWithoutMask) == (p == kWithoutMask)) right += confusion[t][p];
+    }
+  }
+  return Ratio(right, photos);
+}
+
+std::string MaskEvalReport::Format(const std::string& title) const {
+  std::string s = absl::StrFormat(
+      "%s: %d photos (%d without a detected face, classified whole)\n"
+      "  three-class accuracy %.3f   face-covered accuracy %.3f\n",
+      title, photos, no_face, Accuracy(), CoveredAccuracy());
+  for (int c = 0; c < 3; ++c) {
+    int n = 0;
+    for (int p = 0; p < 3; ++p) n += confusion[c][p];
+    absl::StrAppendFormat(&s, "  %-22s n=%-4d recall %.3f (%d/%d)  precision %.3f\n",
+                          kMaskClassNames[c], n, Recall(c), confusion[c][c], n, Precision(c));
+  }
+  absl::StrAppend(&s, "  confusion (rows truth, columns predicted: with / without / incorrect)\n");
+  for (int c = 0; c < 3; ++c) {
+    absl::StrAppendFormat(&s, "  %-22s %5d %5d %5d\n", kMaskClassNames[c], confusion[c][0],
+                          confusion[c][1], confusion[c][2]);
+  }
+  return s;
+}
+
+MaskEvaluator::~MaskEvaluator() = default;
+
+absl::StatusOr<std::unique_ptr<MaskEvaluator>> MaskEvaluator::Create(
+    const MaskEvalOptions& options) {
+  auto e = std::unique_ptr<MaskEvaluator>(new MaskEvaluator);
+  e->options_ = options;
+  runtime::RuntimeOptions ro;
+  ro.num_threads = 1;
+  auto repo = runtime::ModelRepository::Load(options.model_dir, {"faces"}, ro);
+  if (!repo.ok()) return repo.status();
+  e->repo_ = std::move(*repo);
+  runtime::FacePipeline::Options po;
+  po.allow_missing_stages = true;
+  auto pipeline = runtime::FacePipeline::Create(*e->repo_, po);
+  if (!pipeline.ok()) return pipeline.status();
+  e->pipeline_ = std::move(*pipeline);
+  const std::string mask_dir =
+      options.mask_dir.empty() ? options.model_dir + "/mask" : options.mask_dir;
+  auto classifier = runtime::Model::Load(mask_dir, ro);
+  if (!classifier.ok()) return classifier.status();
+  e->classifier_ = std::move(*classifier);
+  const auto& labels = e->classifier_->config().labels;
+  if (labels.size() != 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(mask_dir, ": a mask classifier has 3 labels, not ", labels.size()));
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    const auto it = std::find(kMaskClassNames.begin(), kMaskClassNames.end(), labels[i]);
+    if (it == kMaskClassNames.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(mask_dir, ": unknown label ", labels[i]));
+    }
+    e->class_of_output_[i] = static_cast<int>(it - kMaskClassNames.begin());
+  }
+  return e;
+}
+
+absl::StatusOr<std::vector<PhotoPrediction>> MaskEvaluator::ClassifyFaces(const cv::Mat& bgr,
+                                                                          int max_faces) const {
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  runtime::AnalyzeOptions ao;
+  ao.min_confidence = options_.min_face_confidence;
+  ao.max_faces = std::max(1, max_faces);
+  ao.landmarks = ao.descriptor = ao.age_gender = ao.expressions = ao.quality = false;
+  auto faces = pipeline_->Analyze({rgb}, ao);
+  if (!faces.ok()) return faces.status();
+  std::vector<PhotoPrediction> out;
+  std::vector<cv::Mat> crops;
+  for (const runtime::Face& f : (*faces)[0]) {
+    const runtime::PixelRect& b = f.box_pixels;
+    const cv::Rect r = options_.tight
+                           ? runtime::ClipAtImageBorders(b, rgb.cols, rgb.rows)
+                           : MaskServiceCrop(b.x, b.y, b.width, b.height, rgb.cols, rgb.rows);
+    if (r.width < 4 || r.height < 4) continue;
+    out.push_back({.face_found = true, .crop = r});
+    crops.push_back(rgb(r));
+  }
+  if (out.empty()) {
+    out.push_back({.face_found = false, .crop = cv::Rect(0, 0, rgb.cols, rgb.rows)});
+    crops.push_back(rgb);
+  }
+  auto preds = classifier_->Run(crops);
+  if (!preds.ok()) return preds.status();
+  for (size_t j = 0; j < out.size(); ++j) {
+    const std::vector<float>& p = (*preds)[j].probabilities;
+    if (p.size() != 3) return absl::InternalError("the classifier did not return 3 probabilities");
+    for (size_t i = 0; i < 3; ++i) out[j].probabilities[class_of_output_[i]] = p[i];
+    out[j].predicted = static_cast<int>(
+        std::max_element(out[j].probabilities.begin(), out[j].probabilities.end()) -
+        out[j].probabilities.begin());
+  }
+  return out;
+}
+
+absl::StatusOr<MaskEvalReport> MaskEvaluator::Evaluate(
+    absl::Span<const LabelledPhoto> photos) const {
+  MaskEvalReport report;
+  for (const LabelledPhoto& photo : photos) {
+    const cv::Mat bgr = cv::imread(photo.path, cv::IMREAD_COLOR);
+    if (bgr.empty()) return absl::InvalidArgumentError(absl::StrCat("cannot read ", photo.path));
+    auto pred = ClassifyFaces(bgr, 1);
+    if (!pred.ok()) {
+      return absl::Status(pred.status().code(),
+                          absl::StrCat(photo.path, ": ", pred.status().message()));
+    }
+    ++report.photos;
+    report.no_face += !(*pred)[0].face_found;
+    ++report.confusion[photo.truth][(*pred)[0].predicted];
+  }
+  return report;
+}
+
+}  // namespace stratus::training
