@@ -10,7 +10,7 @@
 #include <iostream>
 #include <string>
 
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "gtest/gtest.h"
 
 namespace stratus::training {
