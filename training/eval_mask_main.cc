@@ -1,21 +1,26 @@
 // stratus-eval-mask: a trained mask classifier on photos from other sources than its training
 // set, through the imported face detector and the mask service's crop (training/mask_eval.h).
 //
-//   stratus-eval-mask [--models DIR] [--mask DIR] [--tight] [--sample N]
-//                     [--labelled DIR]... [--heldout DATA/masks] [IMAGE...]
+//   stratus-eval-mask [--models DIR] [--mask DIR]... [--tight] [--sample N]
+//                     [--part all|train|val|test] [--labelled DIR]... [--heldout DATA/masks]
+//                     [IMAGE...]
 //
 // --models: the model repository holding `faces` (default $STRATUS_MODEL_DIR or
-// ~/.cache/stratus/models); --mask: the classifier folder (default MODELS/mask); --tight: the
-// detector's box without the service's margins; --sample N: every N-th photo of each class.
+// ~/.cache/stratus/models); --mask: a classifier folder (default MODELS/mask), repeatable: each
+// is evaluated on the same crops; --tight: the detector's box without the service's margins;
+// --sample N: every N-th photo of each class.
 // --labelled DIR: photos in class folders (with_mask|correct, without_mask,
-// mask_worn_incorrectly|incorrect), e.g. ../shared/data/masks-maskedfacenet; --heldout: the
-// test split of ../shared/data/masks that stratus-prepare-masks keeps out of training. Each set
-// prints its three-class accuracy, face-covered accuracy, per-class recall and precision and
-// the confusion matrix (each photo counts its most confident face). IMAGE...: one line per
-// face found: crop, label, probabilities.
+// mask_worn_incorrectly|incorrect), e.g. ../shared/data/masks-maskedfacenet; --part: only the
+// photos of the labelled sets in that part (DevSetSplitOf: train 40%, val 20%, test 40%; default
+// all); --heldout: the test split of ../shared/data/masks that stratus-prepare-masks keeps out
+// of training. Each set prints, per classifier, its three-class accuracy, face-covered
+// accuracy, per-class recall and precision and the confusion matrix (each photo counts its most
+// confident face). IMAGE...: one line per face found and classifier: crop, label,
+// probabilities.
 #include <cstdio>
 #include <cstdlib>
 #include <opencv2/imgcodecs.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +30,8 @@ int main(int argc, char** argv) {
   namespace tr = stratus::training;
   tr::MaskEvalOptions options;
   int sample = 1;
+  std::optional<tr::MaskSplit> part;
+  std::string part_name = "all";
   std::vector<std::string> labelled, images;
   std::string heldout;
   for (int i = 1; i < argc; ++i) {
@@ -34,7 +41,21 @@ int main(int argc, char** argv) {
     } else if (a == "--models" && i + 1 < argc) {
       options.model_dir = argv[++i];
     } else if (a == "--mask" && i + 1 < argc) {
-      options.mask_dir = argv[++i];
+      options.mask_dirs.push_back(argv[++i]);
+    } else if (a == "--part" && i + 1 < argc) {
+      part_name = argv[++i];
+      if (part_name == "train") {
+        part = tr::MaskSplit::kTrain;
+      } else if (part_name == "val") {
+        part = tr::MaskSplit::kValidation;
+      } else if (part_name == "test") {
+        part = tr::MaskSplit::kTest;
+      } else if (part_name != "all") {
+        images.clear();
+        labelled.clear();
+        heldout.clear();
+        break;
+      }
     } else if (a == "--sample" && i + 1 < argc) {
       sample = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--labelled" && i + 1 < argc) {
@@ -52,8 +73,9 @@ int main(int argc, char** argv) {
   }
   if (images.empty() && labelled.empty() && heldout.empty()) {
     std::fprintf(stderr,
-                 "usage: stratus-eval-mask [--models DIR] [--mask DIR] [--tight] [--sample N] "
-                 "[--labelled DIR]... [--heldout DATA/masks] [IMAGE...]\n");
+                 "usage: stratus-eval-mask [--models DIR] [--mask DIR]... [--tight] [--sample N] "
+                 "[--part all|train|val|test] [--labelled DIR]... [--heldout DATA/masks] "
+                 "[IMAGE...]\n");
     return 2;
   }
   if (options.model_dir.empty()) {
@@ -61,6 +83,7 @@ int main(int argc, char** argv) {
     const char* home = std::getenv("HOME");
     options.model_dir = m ? m : std::string(home ? home : ".") + "/.cache/stratus/models";
   }
+  if (options.mask_dirs.empty()) options.mask_dirs.push_back(options.model_dir + "/mask");
   auto eval = tr::MaskEvaluator::Create(options);
   if (!eval.ok()) {
     std::fprintf(stderr, "%s\n", eval.status().ToString().c_str());
@@ -72,17 +95,21 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", photos.status().ToString().c_str());
       return false;
     }
-    auto r = (*eval)->Evaluate(*photos);
+    auto r = (*eval)->EvaluateEach(*photos);
     if (!r.ok()) {
       std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
       return false;
     }
-    std::printf("%s\n", r->Format(title).c_str());
+    for (size_t k = 0; k < r->size(); ++k) {
+      std::printf("%s\n", (*r)[k].Format(title + ", " + options.mask_dirs[k]).c_str());
+    }
     std::fflush(stdout);
     return true;
   };
   for (const std::string& dir : labelled) {
-    if (!report(dir, tr::ListLabelledPhotos(dir, sample))) return 1;
+    if (!report(dir + " (part " + part_name + ")", tr::ListLabelledPhotos(dir, sample, part))) {
+      return 1;
+    }
   }
   if (!heldout.empty() &&
       !report(heldout + " (test split)", tr::ListHeldOutMaskPhotos(heldout, sample))) {
@@ -94,19 +121,22 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cannot read %s\n", path.c_str());
       return 1;
     }
-    auto faces = (*eval)->ClassifyFaces(bgr, 100);
-    if (!faces.ok()) {
-      std::fprintf(stderr, "%s: %s\n", path.c_str(), faces.status().ToString().c_str());
-      return 1;
-    }
-    std::printf("%s: %zu faces\n", path.c_str(), (*faces)[0].face_found ? faces->size() : 0);
-    for (const tr::PhotoPrediction& p : *faces) {
-      std::printf("  %s %d,%d %dx%d  %-22s", p.face_found ? "face" : "whole photo", p.crop.x,
-                  p.crop.y, p.crop.width, p.crop.height, tr::kMaskClassNames[p.predicted]);
-      for (int k = 0; k < 3; ++k) {
-        std::printf(" %s=%.3f", tr::kMaskClassNames[k], p.probabilities[k]);
+    for (size_t c = 0; c < (*eval)->classifiers(); ++c) {
+      auto faces = (*eval)->ClassifyFaces(bgr, 100, c);
+      if (!faces.ok()) {
+        std::fprintf(stderr, "%s: %s\n", path.c_str(), faces.status().ToString().c_str());
+        return 1;
       }
-      std::printf("\n");
+      std::printf("%s, %s: %zu faces\n", path.c_str(), options.mask_dirs[c].c_str(),
+                  (*faces)[0].face_found ? faces->size() : 0);
+      for (const tr::PhotoPrediction& p : *faces) {
+        std::printf("  %s %d,%d %dx%d  %-22s", p.face_found ? "face" : "whole photo", p.crop.x,
+                    p.crop.y, p.crop.width, p.crop.height, tr::kMaskClassNames[p.predicted]);
+        for (int k = 0; k < 3; ++k) {
+          std::printf(" %s=%.3f", tr::kMaskClassNames[k], p.probabilities[k]);
+        }
+        std::printf("\n");
+      }
     }
   }
   return 0;

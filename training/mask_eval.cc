@@ -33,14 +33,20 @@ double Ratio(int a, int b) { return b == 0 ? std::nan("") : static_cast<double>(
 
 }  // namespace
 
-absl::StatusOr<std::vector<LabelledPhoto>> ListLabelledPhotos(const std::string& dir, int sample) {
+absl::StatusOr<std::vector<LabelledPhoto>> ListLabelledPhotos(const std::string& dir, int sample,
+                                                              std::optional<MaskSplit> part) {
   std::vector<LabelledPhoto> out;
   bool any = false;
   for (const auto& [folder, cls] : FolderClasses()) {
     const fs::path p = fs::path(dir) / folder;
     if (!fs::is_directory(p)) continue;
     any = true;
-    const std::vector<std::string> files = ListImages(p.string());
+    std::vector<std::string> files = ListImages(p.string());
+    if (part) {
+      std::erase_if(files, [&](const std::string& f) {
+        return DevSetSplitOf(fs::path(f).filename().string()) != *part;
+      });
+    }
     for (size_t i = 0; i < files.size(); i += std::max(1, sample)) out.push_back({files[i], cls});
   }
   if (!any) {
@@ -129,30 +135,32 @@ absl::StatusOr<std::unique_ptr<MaskEvaluator>> MaskEvaluator::Create(
   auto pipeline = runtime::FacePipeline::Create(*e->repo_, po);
   if (!pipeline.ok()) return pipeline.status();
   e->pipeline_ = std::move(*pipeline);
-  const std::string mask_dir =
-      options.mask_dir.empty() ? options.model_dir + "/mask" : options.mask_dir;
-  auto classifier = runtime::Model::Load(mask_dir, ro);
-  if (!classifier.ok()) return classifier.status();
-  e->classifier_ = std::move(*classifier);
-  const auto& labels = e->classifier_->config().labels;
-  if (labels.size() != 3) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(mask_dir, ": a mask classifier has 3 labels, not ", labels.size()));
-  }
-  for (size_t i = 0; i < 3; ++i) {
-    const auto it = std::find(kMaskClassNames.begin(), kMaskClassNames.end(), labels[i]);
-    if (it == kMaskClassNames.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(mask_dir, ": unknown label ", labels[i]));
+  std::vector<std::string> mask_dirs = options.mask_dirs;
+  if (mask_dirs.empty()) mask_dirs.push_back(options.model_dir + "/mask");
+  for (const std::string& mask_dir : mask_dirs) {
+    auto classifier = runtime::Model::Load(mask_dir, ro);
+    if (!classifier.ok()) return classifier.status();
+    const auto& labels = (*classifier)->config().labels;
+    if (labels.size() != 3) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(mask_dir, ": a mask classifier has 3 labels, not ", labels.size()));
     }
-    e->class_of_output_[i] = static_cast<int>(it - kMaskClassNames.begin());
+    std::array<int, 3> class_of_output{};
+    for (size_t i = 0; i < 3; ++i) {
+      const auto it = std::find(kMaskClassNames.begin(), kMaskClassNames.end(), labels[i]);
+      if (it == kMaskClassNames.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(mask_dir, ": unknown label ", labels[i]));
+      }
+      class_of_output[i] = static_cast<int>(it - kMaskClassNames.begin());
+    }
+    e->classifiers_.push_back(std::move(*classifier));
+    e->class_of_output_.push_back(class_of_output);
   }
   return e;
 }
 
-absl::StatusOr<std::vector<PhotoPrediction>> MaskEvaluator::ClassifyFaces(const cv::Mat& bgr,
-                                                                          int max_faces) const {
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+absl::StatusOr<std::vector<PhotoPrediction>> MaskEvaluator::FindFaces(
+    const cv::Mat& rgb, int max_faces, std::vector<cv::Mat>* crops) const {
   runtime::AnalyzeOptions ao;
   ao.min_confidence = options_.min_face_confidence;
   ao.max_faces = std::max(1, max_faces);
@@ -160,7 +168,6 @@ absl::StatusOr<std::vector<PhotoPrediction>> MaskEvaluator::ClassifyFaces(const 
   auto faces = pipeline_->Analyze({rgb}, ao);
   if (!faces.ok()) return faces.status();
   std::vector<PhotoPrediction> out;
-  std::vector<cv::Mat> crops;
   for (const runtime::Face& f : (*faces)[0]) {
     const runtime::PixelRect& b = f.box_pixels;
     const cv::Rect r = options_.tight
@@ -168,41 +175,77 @@ absl::StatusOr<std::vector<PhotoPrediction>> MaskEvaluator::ClassifyFaces(const 
                            : MaskServiceCrop(b.x, b.y, b.width, b.height, rgb.cols, rgb.rows);
     if (r.width < 4 || r.height < 4) continue;
     out.push_back({.face_found = true, .crop = r});
-    crops.push_back(rgb(r));
+    crops->push_back(rgb(r));
   }
   if (out.empty()) {
     out.push_back({.face_found = false, .crop = cv::Rect(0, 0, rgb.cols, rgb.rows)});
-    crops.push_back(rgb);
+    crops->push_back(rgb);
   }
-  auto preds = classifier_->Run(crops);
+  return out;
+}
+
+absl::Status MaskEvaluator::Classify(size_t classifier, const std::vector<cv::Mat>& crops,
+                                     std::vector<PhotoPrediction>* out) const {
+  auto preds = classifiers_[classifier]->Run(crops);
   if (!preds.ok()) return preds.status();
-  for (size_t j = 0; j < out.size(); ++j) {
+  for (size_t j = 0; j < out->size(); ++j) {
+    PhotoPrediction& o = (*out)[j];
     const std::vector<float>& p = (*preds)[j].probabilities;
     if (p.size() != 3) return absl::InternalError("the classifier did not return 3 probabilities");
-    for (size_t i = 0; i < 3; ++i) out[j].probabilities[class_of_output_[i]] = p[i];
-    out[j].predicted = static_cast<int>(
-        std::max_element(out[j].probabilities.begin(), out[j].probabilities.end()) -
-        out[j].probabilities.begin());
+    for (size_t i = 0; i < 3; ++i) o.probabilities[class_of_output_[classifier][i]] = p[i];
+    o.predicted = static_cast<int>(
+        std::max_element(o.probabilities.begin(), o.probabilities.end()) - o.probabilities.begin());
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<PhotoPrediction>> MaskEvaluator::ClassifyFaces(const cv::Mat& bgr,
+                                                                          int max_faces,
+                                                                          size_t classifier) const {
+  if (classifier >= classifiers_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("no classifier ", classifier));
+  }
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  std::vector<cv::Mat> crops;
+  auto out = FindFaces(rgb, max_faces, &crops);
+  if (!out.ok()) return out.status();
+  if (absl::Status s = Classify(classifier, crops, &*out); !s.ok()) return s;
   return out;
 }
 
 absl::StatusOr<MaskEvalReport> MaskEvaluator::Evaluate(
     absl::Span<const LabelledPhoto> photos) const {
-  MaskEvalReport report;
+  auto reports = EvaluateEach(photos);
+  if (!reports.ok()) return reports.status();
+  return (*reports)[0];
+}
+
+absl::StatusOr<std::vector<MaskEvalReport>> MaskEvaluator::EvaluateEach(
+    absl::Span<const LabelledPhoto> photos) const {
+  std::vector<MaskEvalReport> reports(classifiers_.size());
   for (const LabelledPhoto& photo : photos) {
     const cv::Mat bgr = cv::imread(photo.path, cv::IMREAD_COLOR);
     if (bgr.empty()) return absl::InvalidArgumentError(absl::StrCat("cannot read ", photo.path));
-    auto pred = ClassifyFaces(bgr, 1);
+    cv::Mat rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    std::vector<cv::Mat> crops;
+    auto pred = FindFaces(rgb, 1, &crops);
     if (!pred.ok()) {
       return absl::Status(pred.status().code(),
                           absl::StrCat(photo.path, ": ", pred.status().message()));
     }
-    ++report.photos;
-    report.no_face += !(*pred)[0].face_found;
-    ++report.confusion[photo.truth][(*pred)[0].predicted];
+    for (size_t k = 0; k < classifiers_.size(); ++k) {
+      if (absl::Status s = Classify(k, crops, &*pred); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(photo.path, ": ", s.message()));
+      }
+      MaskEvalReport& report = reports[k];
+      ++report.photos;
+      report.no_face += !(*pred)[0].face_found;
+      ++report.confusion[photo.truth][(*pred)[0].predicted];
+    }
   }
-  return report;
+  return reports;
 }
 
 }  // namespace stratus::training

@@ -9,6 +9,9 @@
 //   auto report = (*eval)->Evaluate(*photos);
 //   std::cout << report->Format();
 //
+// Several classifiers can be compared on the same crops (MaskEvalOptions::mask_dirs,
+// EvaluateEach): the detector runs once per photo.
+//
 // Labels: the classifier's with_mask / without_mask / mask_worn_incorrectly. Folder names
 // map to them: with_mask and correct -> with_mask; without_mask; mask_worn_incorrectly and
 // incorrect -> mask_worn_incorrectly; other folders are ignored.
@@ -19,11 +22,13 @@
 #include <array>
 #include <memory>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "training/mask_synth.h"
 
 namespace stratus::runtime {
 class ModelRepository;
@@ -44,9 +49,10 @@ struct LabelledPhoto {
 };
 
 // The photos of `dir`'s class sub-folders (see the file comment), every `sample`-th of each
-// class in file-name order. NotFound when `dir` has no class folder.
-absl::StatusOr<std::vector<LabelledPhoto>> ListLabelledPhotos(const std::string& dir,
-                                                              int sample = 1);
+// class in file-name order; with `part`, only the photos DevSetSplitOf puts there. NotFound when
+// `dir` has no class folder.
+absl::StatusOr<std::vector<LabelledPhoto>> ListLabelledPhotos(
+    const std::string& dir, int sample = 1, std::optional<MaskSplit> part = std::nullopt);
 
 // The test split of ../shared/data/masks (`dir`: its with_mask/ and without_mask/ folders), as
 // stratus-prepare-masks holds it out (MaskSplitOf), every `sample`-th of each class.
@@ -75,32 +81,48 @@ struct PhotoPrediction {
 };
 
 struct MaskEvalOptions {
-  std::string model_dir;  // the repository holding `faces` (and `mask` unless mask_dir)
-  std::string mask_dir;   // the classifier's folder; empty: model_dir/mask
-  bool tight = false;     // classify the detector's box without the service's margins
+  std::string model_dir;  // the repository holding `faces` (and `mask` unless mask_dirs)
+  // The classifiers' folders, each evaluated on the same crops; empty: {model_dir/mask}.
+  // ClassifyFaces() and Evaluate() use the first.
+  std::vector<std::string> mask_dirs;
+  bool tight = false;  // classify the detector's box without the service's margins
   float min_face_confidence = 0.5f;
 };
 
 class MaskEvaluator {
  public:
-  // Loads the detector and the classifier; NotFound/FailedPrecondition when either is missing,
-  // InvalidArgument when the classifier's labels are not the three mask classes.
+  // Loads the detector and the classifiers; NotFound/FailedPrecondition when one is missing,
+  // InvalidArgument when a classifier's labels are not the three mask classes.
   static absl::StatusOr<std::unique_ptr<MaskEvaluator>> Create(const MaskEvalOptions& options);
   ~MaskEvaluator();
 
   // `bgr`: a decoded photo (8-bit BGR). The `max_faces` most confident faces, by decreasing
   // detector score; no face found: the whole photo, once (face_found false).
   absl::StatusOr<std::vector<PhotoPrediction>> ClassifyFaces(const cv::Mat& bgr,
-                                                             int max_faces) const;
+                                                             int max_faces) const {
+    return ClassifyFaces(bgr, max_faces, 0);
+  }
+  absl::StatusOr<std::vector<PhotoPrediction>> ClassifyFaces(const cv::Mat& bgr, int max_faces,
+                                                             size_t classifier) const;
   absl::StatusOr<MaskEvalReport> Evaluate(absl::Span<const LabelledPhoto> photos) const;
+  // One report per classifier (in mask_dirs order), each photo's face found once.
+  absl::StatusOr<std::vector<MaskEvalReport>> EvaluateEach(
+      absl::Span<const LabelledPhoto> photos) const;
+  size_t classifiers() const { return classifiers_.size(); }
 
  private:
   MaskEvaluator() = default;
+  // The crops of the `max_faces` most confident faces (or the whole photo), as RGB views.
+  absl::StatusOr<std::vector<PhotoPrediction>> FindFaces(const cv::Mat& rgb, int max_faces,
+                                                         std::vector<cv::Mat>* crops) const;
+  absl::Status Classify(size_t classifier, const std::vector<cv::Mat>& crops,
+                        std::vector<PhotoPrediction>* out) const;
+
   MaskEvalOptions options_;
   std::unique_ptr<runtime::ModelRepository> repo_;
   std::unique_ptr<runtime::FacePipeline> pipeline_;
-  std::unique_ptr<runtime::Model> classifier_;
-  std::array<int, 3> class_of_output_{};  // classifier output index -> MaskClass
+  std::vector<std::unique_ptr<runtime::Model>> classifiers_;
+  std::vector<std::array<int, 3>> class_of_output_;  // per classifier: output index -> MaskClass
 };
 
 }  // namespace stratus::training

@@ -441,14 +441,27 @@ cv::Rect MaskServiceCrop(double x, double y, double box_width, double box_height
   return cv::Rect(ix1, iy1, ix2 - ix1, iy2 - iy1);
 }
 
-MaskSplit MaskSplitOf(const std::string& file_name) {
+namespace {
+
+uint64_t Fnv1a(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
-  for (const unsigned char c : file_name) {
+  for (const unsigned char c : s) {
     h ^= c;
     h *= 1099511628211ull;
   }
-  const int bucket = static_cast<int>(h % 10);
+  return h;
+}
+
+}  // namespace
+
+MaskSplit MaskSplitOf(const std::string& file_name) {
+  const int bucket = static_cast<int>(Fnv1a(file_name) % 10);
   return bucket == 0 ? MaskSplit::kTest : bucket == 1 ? MaskSplit::kValidation : MaskSplit::kTrain;
+}
+
+MaskSplit DevSetSplitOf(const std::string& file_name) {
+  const int bucket = static_cast<int>((Fnv1a(file_name) >> 7) % 5);
+  return bucket < 2 ? MaskSplit::kTrain : bucket == 2 ? MaskSplit::kValidation : MaskSplit::kTest;
 }
 
 }  // namespace stratus::training

@@ -75,6 +75,11 @@ cv::Rect MaskServiceCrop(double x, double y, double box_width, double box_height
 enum class MaskSplit { kTrain = 0, kValidation = 1, kTest = 2 };
 MaskSplit MaskSplitOf(const std::string& file_name);
 
+// The part of a labelled development set (../shared/data/masks-maskedfacenet) a photo is in,
+// from another hash of its file name alone: kTrain 40% (may be trained on), kValidation 20%
+// (choices), kTest 40% (reported, never trained on).
+MaskSplit DevSetSplitOf(const std::string& file_name);
+
 }  // namespace stratus::training
 
 #endif  // STRATUS_TRAINING_MASK_SYNTH_H_

@@ -1,6 +1,7 @@
 #include "training/mask_synth.h"
 
 #include <cmath>
+#include <cstdio>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -62,6 +63,19 @@ TEST(MaskSynthTest, IncorrectPlacementsAndSplits) {
   EXPECT_NEAR(test, 200, 40);
   EXPECT_NEAR(val, 200, 40);
   EXPECT_EQ(MaskSplitOf("a.jpg"), MaskSplitOf("a.jpg"));
+}
+
+TEST(MaskSynthTest, DevSetPartsHoldFortyTwentyFortyPercent) {
+  int counts[3] = {};
+  for (int i = 0; i < 2000; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "%05d.jpg", i);
+    ++counts[static_cast<int>(DevSetSplitOf(name))];
+  }
+  EXPECT_NEAR(counts[static_cast<int>(MaskSplit::kTrain)], 800, 80);
+  EXPECT_NEAR(counts[static_cast<int>(MaskSplit::kValidation)], 400, 60);
+  EXPECT_NEAR(counts[static_cast<int>(MaskSplit::kTest)], 800, 80);
+  EXPECT_EQ(DevSetSplitOf("00002.jpg"), DevSetSplitOf("00002.jpg"));
 }
 
 TEST(MaskSynthTest, ServiceCropGrowsTheBoxByTheServiceMargins) {

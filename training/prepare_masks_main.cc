@@ -2,8 +2,8 @@
 // (two classes) by synthesising masks on the unmasked faces (mask_synth.h), cut as the mask
 // service cuts faces when the imported face models are there (training/MASK.md):
 //
-//   stratus-prepare-masks --data DATA/masks --out DIR [--faces [--models DIR] [--threads N]]
-//                         [--sample N] [--seed N]
+//   stratus-prepare-masks --data DATA/masks --out DIR [--faces [--models DIR] [--threads N]
+//                         [--faces-cache FILE]] [--extra DIR]... [--sample N] [--seed N]
 //
 // Every photo goes to one split by a hash of its file name alone (the same on every machine and
 // for every --seed): 80% DIR/train, 10% DIR/val (model selection), 10% DIR/test (held out).
@@ -19,14 +19,27 @@
 // (--models, default $STRATUS_MODEL_DIR), each photo is replaced by the first face the detector
 // finds in it, cut as the mask service cuts it (MaskServiceCrop), and masks are placed from its
 // 68 landmarks; photos without a detected face are kept whole, masks placed by crop geometry.
+// --faces-cache FILE keeps what the detector found in each photo (one line per photo: class
+// folder/file name, then the crop, the box and the landmarks, or nothing when no face was
+// found): photos listed there are not detected again, the others are, and the file is rewritten
+// with all of them (lines are appended as faces are found, so an interrupted run keeps them).
+// Keyed by file name only: delete it when the face models change.
+// --extra DIR: a labelled development set with correct/ and incorrect/ folders (e.g.
+// ../shared/data/masks-maskedfacenet): the photos DevSetSplitOf puts in its train part join
+// DIR/train (with_mask, mask_worn_incorrectly), those of its validation part DIR/val; its test
+// part is never written.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -123,10 +136,63 @@ bool Write(const fs::path& path, const cv::Mat& img) {
   return true;
 }
 
+// The detector's findings by "class-folder/file-name"; nullopt: no face found.
+using FaceCache = std::map<std::string, std::optional<FaceFound>>;
+
+FaceCache ReadFaceCache(const std::string& path) {
+  FaceCache cache;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string key;
+    int found = 0;
+    if (!(f >> key >> found)) continue;
+    if (found == 0) {
+      cache[key] = std::nullopt;
+      continue;
+    }
+    FaceFound face;
+    int n = 0;
+    f >> face.box.x >> face.box.y >> face.box.width >> face.box.height >> face.detected.x >>
+        face.detected.y >> face.detected.width >> face.detected.height >> n;
+    for (int i = 0; i < n && f; ++i) {
+      cv::Point2f p;
+      f >> p.x >> p.y;
+      face.landmarks.push_back(p);
+    }
+    if (f && static_cast<int>(face.landmarks.size()) == n) cache[key] = std::move(face);
+  }
+  return cache;
+}
+
+std::string FaceCacheLine(const std::string& key, const std::optional<FaceFound>& face) {
+  std::ostringstream out;
+  out << key << ' ' << (face ? 1 : 0);
+  if (face) {
+    const cv::Rect& b = face->box;
+    const cv::Rect& d = face->detected;
+    out << ' ' << b.x << ' ' << b.y << ' ' << b.width << ' ' << b.height << ' ' << d.x << ' ' << d.y
+        << ' ' << d.width << ' ' << d.height << ' ' << face->landmarks.size();
+    for (const cv::Point2f& p : face->landmarks) out << ' ' << p.x << ' ' << p.y;
+  }
+  out << '\n';
+  return out.str();
+}
+
+bool WriteFaceCache(const std::string& path, const FaceCache& cache) {
+  std::ofstream out(path, std::ios::trunc);
+  for (const auto& [key, face] : cache) out << FaceCacheLine(key, face);
+  out.close();
+  if (!out) std::fprintf(stderr, "cannot write %s\n", path.c_str());
+  return static_cast<bool>(out);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string data, out, models;
+  std::string data, out, models, faces_cache_path;
+  std::vector<std::string> extra;
   bool use_faces = false;
   int threads = 2;
   int sample = 1;  // keep every sample-th photo of each class (experiments)
@@ -141,6 +207,10 @@ int main(int argc, char** argv) {
       data = argv[++i];
     } else if (i + 1 < argc && a == "--out") {
       out = argv[++i];
+    } else if (i + 1 < argc && a == "--extra") {
+      extra.push_back(argv[++i]);
+    } else if (i + 1 < argc && a == "--faces-cache") {
+      faces_cache_path = argv[++i];
     } else if (i + 1 < argc && a == "--models") {
       models = argv[++i];
     } else if (i + 1 < argc && a == "--sample") {
@@ -155,7 +225,8 @@ int main(int argc, char** argv) {
   if (data.empty() || out.empty()) {
     std::fprintf(stderr,
                  "usage: stratus-prepare-masks --data DATA/masks --out DIR [--models DIR] "
-                 "[--faces [--threads N]] [--sample N] [--seed N]\n");
+                 "[--faces [--threads N] [--faces-cache FILE]] [--extra DIR]... "
+                 "[--sample N] [--seed N]\n");
     return 2;
   }
   if (models.empty()) {
@@ -166,6 +237,30 @@ int main(int argc, char** argv) {
   std::unique_ptr<FaceFinder> finder = use_faces ? FaceFinder::Create(models, threads) : nullptr;
   std::printf("face detector crops and landmarks: %s\n",
               finder ? "yes (faces, face_landmarks68)" : "no (models or runtime missing)");
+  FaceCache face_cache;
+  if (finder && !faces_cache_path.empty()) face_cache = ReadFaceCache(faces_cache_path);
+  std::mutex face_cache_mu;
+  std::atomic<int> cached = 0;
+  std::ofstream face_cache_log;
+  if (finder && !faces_cache_path.empty()) face_cache_log.open(faces_cache_path, std::ios::app);
+  // The detector's findings for `key`, from the cache when it holds them.
+  auto find_face = [&](const std::string& key, const cv::Mat& img) -> std::optional<FaceFound> {
+    if (!finder) return std::nullopt;
+    {
+      std::lock_guard<std::mutex> lock(face_cache_mu);
+      if (auto it = face_cache.find(key); it != face_cache.end()) {
+        ++cached;
+        return it->second;
+      }
+    }
+    std::optional<FaceFound> face = finder->Find(img);
+    std::lock_guard<std::mutex> lock(face_cache_mu);
+    face_cache[key] = face;
+    if (face_cache_log.is_open()) {
+      face_cache_log << FaceCacheLine(key, face) << std::flush;
+    }
+    return face;
+  };
   const char* kClass[3] = {"with_mask", "without_mask", "mask_worn_incorrectly"};
   const char* kSplit[3] = {"train", "val", "test"};
   std::error_code ec;
@@ -180,12 +275,25 @@ int main(int argc, char** argv) {
   struct Task {
     std::string file;
     bool masked;
+    int extra_cls = -1;  // a development-set photo of this class (with_mask or incorrect)
   };
   std::vector<Task> tasks;
   for (const bool masked : {true, false}) {
     const auto files =
         stratus::training::ListImages(data + (masked ? "/with_mask" : "/without_mask"));
     for (size_t i = 0; i < files.size(); i += sample) tasks.push_back({files[i], masked});
+  }
+  std::atomic<int> extra_count = 0;
+  for (const std::string& dir : extra) {
+    for (const auto& [folder, cls] :
+         {std::pair<const char*, int>{"correct", 0}, {"incorrect", 2}}) {
+      for (const std::string& f : stratus::training::ListImages(dir + "/" + folder)) {
+        if (stratus::training::DevSetSplitOf(fs::path(f).filename().string()) !=
+            stratus::training::MaskSplit::kTest) {
+          tasks.push_back({f, true, cls});
+        }
+      }
+    }
   }
   // Patches of real masks (the middle of each with_mask face), by task; half of the synthetic
   // masks are cut from one of the same split's patches instead of a generated fabric.
@@ -215,7 +323,16 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cannot decode %s\n", t.file.c_str());
       return false;
     }
-    const std::optional<FaceFound> face = finder ? finder->Find(img) : std::nullopt;
+    if (t.extra_cls >= 0) {
+      const fs::path file(t.file);
+      const std::string key = "extra/" + file.parent_path().filename().string() + "/" + name;
+      const int dev_split = static_cast<int>(stratus::training::DevSetSplitOf(name));
+      ++extra_count;
+      return emit(img, find_face(key, img), dev_split, t.extra_cls,
+                  "dev_" + file.parent_path().filename().string() + "_" + stem);
+    }
+    const std::optional<FaceFound> face =
+        find_face(std::string(t.masked ? "with_mask/" : "without_mask/") + name, img);
     const fs::path photos = fs::path(out) / "test-photos";
     const int bare_cls = t.masked ? 0 : 1;
     if (split == 2 && !Link(t.file, photos / kClass[bare_cls] / name)) return false;
@@ -266,18 +383,24 @@ int main(int argc, char** argv) {
   };
   run_all(true);
   for (size_t i = 0; i < tasks.size(); ++i) {  // in task order: the same pools on every run
-    if (patches[i].empty()) continue;
+    if (patches[i].empty() || tasks[i].extra_cls >= 0) continue;
     const std::string name = fs::path(tasks[i].file).filename().string();
     pool[static_cast<int>(stratus::training::MaskSplitOf(name))].push_back(patches[i]);
   }
   run_all(false);
+  face_cache_log.close();
+  if (finder && !faces_cache_path.empty() && !WriteFaceCache(faces_cache_path, face_cache)) {
+    return 1;
+  }
   if (failed) return 1;
   for (int s = 0; s < 3; ++s) {
     std::printf("%-5s with_mask %d  without_mask %d  mask_worn_incorrectly %d\n", kSplit[s],
                 counts[s][0].load(), counts[s][1].load(), counts[s][2].load());
   }
-  std::printf("examples: %d detector crops, %d whole photos (no face found or no detector)\n",
-              crops.load(), whole.load());
+  std::printf(
+      "examples: %d detector crops, %d whole photos (no face found or no detector); %d photos' "
+      "faces from the cache; %d from the extra sets\n",
+      crops.load(), whole.load(), cached.load(), extra_count.load());
   std::printf(
       "synthetic masks placed by landmarks %d, by crop geometry %d; %d of real-mask "
       "fabric -> %s\n",
