@@ -11,12 +11,12 @@
 // --sample N: every N-th photo of each class.
 // --labelled DIR: photos in class folders (with_mask|correct, without_mask,
 // mask_worn_incorrectly|incorrect), e.g. ../shared/data/masks-maskedfacenet; --part: only the
-// photos of the labelled sets in that part (DevSetSplitOf: train 40%, val 20%, test 40%; default
-// all); --heldout: the test split of ../shared/data/masks that stratus-prepare-masks keeps out
-// of training. Each set prints, per classifier, its three-class accuracy, face-covered
-// accuracy, per-class recall and precision and the confusion matrix (each photo counts its most
-// confident face). IMAGE...: one line per face found and classifier: crop, label,
-// probabilities.
+// photos of the --labelled sets that follow it in that part (DevSetSplitOf: train 40%, val 20%,
+// test 40%; default all); --heldout: the test split of ../shared/data/masks that
+// stratus-prepare-masks keeps out of training. Each set prints, per classifier, its three-class
+// accuracy, face-covered accuracy, per-class recall and precision and the confusion matrix (each
+// photo counts its most confident face). IMAGE...: one line per face found and classifier: crop,
+// label, probabilities.
 #include <cstdio>
 #include <cstdlib>
 #include <opencv2/imgcodecs.hpp>
@@ -32,7 +32,12 @@ int main(int argc, char** argv) {
   int sample = 1;
   std::optional<tr::MaskSplit> part;
   std::string part_name = "all";
-  std::vector<std::string> labelled, images;
+  struct LabelledSet {
+    std::string dir, part_name;
+    std::optional<tr::MaskSplit> part;
+  };
+  std::vector<LabelledSet> labelled;
+  std::vector<std::string> images;
   std::string heldout;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -50,7 +55,9 @@ int main(int argc, char** argv) {
         part = tr::MaskSplit::kValidation;
       } else if (part_name == "test") {
         part = tr::MaskSplit::kTest;
-      } else if (part_name != "all") {
+      } else if (part_name == "all") {
+        part.reset();
+      } else {
         images.clear();
         labelled.clear();
         heldout.clear();
@@ -59,7 +66,7 @@ int main(int argc, char** argv) {
     } else if (a == "--sample" && i + 1 < argc) {
       sample = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--labelled" && i + 1 < argc) {
-      labelled.push_back(argv[++i]);
+      labelled.push_back({argv[++i], part_name, part});
     } else if (a == "--heldout" && i + 1 < argc) {
       heldout = argv[++i];
     } else if (!a.empty() && a[0] == '-') {
@@ -106,8 +113,9 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     return true;
   };
-  for (const std::string& dir : labelled) {
-    if (!report(dir + " (part " + part_name + ")", tr::ListLabelledPhotos(dir, sample, part))) {
+  for (const LabelledSet& set : labelled) {
+    if (!report(set.dir + " (part " + set.part_name + ")",
+                tr::ListLabelledPhotos(set.dir, sample, set.part))) {
       return 1;
     }
   }

@@ -13,7 +13,6 @@
 #include "runtime/model.h"
 #include "runtime/model_repository.h"
 #include "training/data.h"
-#include "training/mask_synth.h"
 
 namespace stratus::training {
 namespace {
@@ -31,7 +30,44 @@ const std::map<std::string, int>& FolderClasses() {
 
 double Ratio(int a, int b) { return b == 0 ? std::nan("") : static_cast<double>(a) / b; }
 
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (const unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 }  // namespace
+
+cv::Rect MaskServiceCrop(double x, double y, double box_width, double box_height, int width,
+                         int height) {
+  // The detector reports boxes clamped to the image; the service grows those.
+  const double x1c = std::clamp(x, 0.0, static_cast<double>(width));
+  const double y1c = std::clamp(y, 0.0, static_cast<double>(height));
+  const double bw = std::clamp(x + box_width, 0.0, static_cast<double>(width)) - x1c;
+  const double bh = std::clamp(y + box_height, 0.0, static_cast<double>(height)) - y1c;
+  auto px = [](double v, int limit) {
+    return static_cast<int>(std::lround(std::clamp(v, 0.0, static_cast<double>(limit))));
+  };
+  const int ix1 = px(x1c - 0.18 * bw, width);
+  const int ix2 = px(x1c + 1.18 * bw, width);
+  const int iy1 = px(y1c - 0.15 * bh, height);
+  const int iy2 = px(y1c + 1.19 * bh, height);
+  if (ix2 - ix1 < 1 || iy2 - iy1 < 1) return cv::Rect();
+  return cv::Rect(ix1, iy1, ix2 - ix1, iy2 - iy1);
+}
+
+MaskSplit MaskSplitOf(const std::string& file_name) {
+  const int bucket = static_cast<int>(Fnv1a(file_name) % 10);
+  return bucket == 0 ? MaskSplit::kTest : bucket == 1 ? MaskSplit::kValidation : MaskSplit::kTrain;
+}
+
+MaskSplit DevSetSplitOf(const std::string& file_name) {
+  const int bucket = static_cast<int>((Fnv1a(file_name) >> 7) % 5);
+  return bucket < 2 ? MaskSplit::kTrain : bucket == 2 ? MaskSplit::kValidation : MaskSplit::kTest;
+}
 
 absl::StatusOr<std::vector<LabelledPhoto>> ListLabelledPhotos(const std::string& dir, int sample,
                                                               std::optional<MaskSplit> part) {

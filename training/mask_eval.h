@@ -28,7 +28,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "training/mask_synth.h"
 
 namespace stratus::runtime {
 class ModelRepository;
@@ -37,6 +36,20 @@ class Model;
 }  // namespace stratus::runtime
 
 namespace stratus::training {
+
+// The rectangle the mask service classifies for a detector box (x, y, width, height in pixels,
+// unclipped): the box grown by the service's default margins (services/mask/mask.h: 18% of the
+// width each side, 15% of the height above, 19% below), clipped to a `width` x `height` image.
+cv::Rect MaskServiceCrop(double x, double y, double box_width, double box_height, int width,
+                         int height);
+
+// Parts of a photo set by a hash (64-bit FNV-1a) of each file name alone, the same on every
+// machine. MaskSplitOf: ../shared/data/masks, kTrain 80%, kValidation 10%, kTest 10%.
+// DevSetSplitOf: a development set (../shared/data/masks-maskedfacenet), kTrain 40% (may be
+// trained on), kValidation 20% (choices), kTest 40% (reported, never trained on).
+enum class MaskSplit { kTrain = 0, kValidation = 1, kTest = 2 };
+MaskSplit MaskSplitOf(const std::string& file_name);
+MaskSplit DevSetSplitOf(const std::string& file_name);
 
 // Class indices of reports (the classifier's labels are mapped onto these by name).
 enum MaskClass { kWithMask = 0, kWithoutMask = 1, kWornIncorrectly = 2 };
@@ -54,8 +67,9 @@ struct LabelledPhoto {
 absl::StatusOr<std::vector<LabelledPhoto>> ListLabelledPhotos(
     const std::string& dir, int sample = 1, std::optional<MaskSplit> part = std::nullopt);
 
-// The test split of ../shared/data/masks (`dir`: its with_mask/ and without_mask/ folders), as
-// stratus-prepare-masks holds it out (MaskSplitOf), every `sample`-th of each class.
+// The kTest part of ../shared/data/masks by MaskSplitOf (`dir`: its with_mask/ and
+// without_mask/ folders), every `sample`-th of each class. Held out only for a classifier whose
+// training left those photos out: jobs/mask.yaml's seeded random split does not.
 absl::StatusOr<std::vector<LabelledPhoto>> ListHeldOutMaskPhotos(const std::string& dir,
                                                                  int sample = 1);
 

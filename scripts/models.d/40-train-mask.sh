@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Trains the default mask classifier (jobs/mask.yaml, issue 5) into $STRATUS_MODEL_DIR/mask
 # unless the model there was trained from the same job file by the same trainer version
-# (training/VERSION) from the same synthesis code. First builds the three-class set with
-# stratus-prepare-masks (the mask_worn_incorrectly class is synthesised, see training/MASK.md)
-# under $STRATUS_CACHE/data.
+# (training/VERSION). First builds the three-class set with stratus-prepare-masks (the
+# mask_worn_incorrectly class is synthesised, see training/MASK.md) under $STRATUS_CACHE/data.
 set -euo pipefail
 BUILD_DIR=${1:-build}
 : "${STRATUS_MODEL_DIR:?}"
@@ -16,8 +15,7 @@ FACES=no
 if [ -f "$STRATUS_MODEL_DIR/faces/model.pt" ] && [ -f "$STRATUS_MODEL_DIR/face_landmarks68/model.pt" ]; then
   FACES=yes
 fi
-KEY=$( (cat "$JOB" training/VERSION training/mask_synth.cc training/prepare_masks_main.cc
-  echo "faces=$FACES") | sha256sum | cut -c1-16)
+KEY=$( (cat "$JOB" training/VERSION; echo "faces=$FACES") | sha256sum | cut -c1-16)
 if [ -f "$OUT/model.pt" ] && [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$KEY" ]; then
   echo "mask: trained model present ($KEY)"
   exit 0
@@ -33,7 +31,7 @@ if awk '{exit !($1 > 0.7)}' /proc/loadavg; then THREADS=1; fi
 DATA=${STRATUS_DATA:-../shared/data}
 PREP_ARGS=()
 if [ "$FACES" = yes ]; then PREP_ARGS=(--faces --models "$STRATUS_MODEL_DIR" --threads "$(nproc)"); fi
-"$BUILD_DIR/bin/stratus-prepare-masks" --data "$DATA/masks" --out "$CACHE/data/masks3-split" "${PREP_ARGS[@]}"
+"$BUILD_DIR/bin/stratus-prepare-masks" --data "$DATA/masks" --out "$CACHE/data/masks3" "${PREP_ARGS[@]}"
 echo "mask: training $JOB (key $KEY)"
 STRATUS_CACHE="$CACHE" "$BUILD_DIR/bin/stratus-train" "$JOB" --no-progress --set "threads=$THREADS" \
   --set "output.dir=$OUT" \
