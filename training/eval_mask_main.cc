@@ -1,115 +1,150 @@
-// stratus-eval-mask: runs a trained mask classifier on the faces the imported face detector
-// finds in photos (a check of the model on photos from other sources than its training set).
+// stratus-eval-mask: a trained mask classifier on photos from other sources than its training
+// set, through the imported face detector and the mask service's crop (training/mask_eval.h).
 //
-//   stratus-eval-mask [--models DIR] [--mask DIR] [--tight] IMAGE...
+//   stratus-eval-mask [--models DIR] [--mask DIR]... [--tight] [--sample N]
+//                     [--part all|train|val|test] [--labelled DIR]... [--heldout DATA/masks]
+//                     [IMAGE...]
 //
 // --models: the model repository holding `faces` (default $STRATUS_MODEL_DIR or
-// ~/.cache/stratus/models); --mask: the classifier folder (default MODELS/mask); faces are cut
-// as the mask service cuts them (box grown by its margins), or as detected with --tight. Prints
-// one line per face: image, box (pixels), label, probabilities.
+// ~/.cache/stratus/models); --mask: a classifier folder (default MODELS/mask), repeatable: each
+// is evaluated on the same crops; --tight: the detector's box without the service's margins;
+// --sample N: every N-th photo of each class.
+// --labelled DIR: photos in class folders (with_mask|correct, without_mask,
+// mask_worn_incorrectly|incorrect), e.g. ../shared/data/masks-maskedfacenet; --part: only the
+// photos of the --labelled sets that follow it in that part (DevSetSplitOf: train 40%, val 20%,
+// test 40%; default all); --heldout: the test split of ../shared/data/masks that
+// stratus-prepare-masks keeps out of training. Each set prints, per classifier, its three-class
+// accuracy, face-covered accuracy, per-class recall and precision and the confusion matrix (each
+// photo counts its most confident face). IMAGE...: one line per face found and classifier: crop,
+// label, probabilities.
 #include <cstdio>
 #include <cstdlib>
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "runtime/face_pipeline.h"
-#include "runtime/model.h"
-#include "runtime/model_repository.h"
+#include "training/mask_eval.h"
 
 int main(int argc, char** argv) {
-  std::string models, mask;
-  bool tight = false;
+  namespace tr = stratus::training;
+  tr::MaskEvalOptions options;
+  int sample = 1;
+  std::optional<tr::MaskSplit> part;
+  std::string part_name = "all";
+  struct LabelledSet {
+    std::string dir, part_name;
+    std::optional<tr::MaskSplit> part;
+  };
+  std::vector<LabelledSet> labelled;
   std::vector<std::string> images;
+  std::string heldout;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--tight") {
-      tight = true;
+      options.tight = true;
     } else if (a == "--models" && i + 1 < argc) {
-      models = argv[++i];
+      options.model_dir = argv[++i];
     } else if (a == "--mask" && i + 1 < argc) {
-      mask = argv[++i];
+      options.mask_dirs.push_back(argv[++i]);
+    } else if (a == "--part" && i + 1 < argc) {
+      part_name = argv[++i];
+      if (part_name == "train") {
+        part = tr::MaskSplit::kTrain;
+      } else if (part_name == "val") {
+        part = tr::MaskSplit::kValidation;
+      } else if (part_name == "test") {
+        part = tr::MaskSplit::kTest;
+      } else if (part_name == "all") {
+        part.reset();
+      } else {
+        images.clear();
+        labelled.clear();
+        heldout.clear();
+        break;
+      }
+    } else if (a == "--sample" && i + 1 < argc) {
+      sample = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--labelled" && i + 1 < argc) {
+      labelled.push_back({argv[++i], part_name, part});
+    } else if (a == "--heldout" && i + 1 < argc) {
+      heldout = argv[++i];
+    } else if (!a.empty() && a[0] == '-') {
+      images.clear();
+      labelled.clear();
+      heldout.clear();
+      break;
     } else {
       images.push_back(a);
     }
   }
-  if (images.empty()) {
+  if (images.empty() && labelled.empty() && heldout.empty()) {
     std::fprintf(stderr,
-                 "usage: stratus-eval-mask [--models DIR] [--mask DIR] [--tight] IMAGE...\n");
+                 "usage: stratus-eval-mask [--models DIR] [--mask DIR]... [--tight] [--sample N] "
+                 "[--part all|train|val|test] [--labelled DIR]... [--heldout DATA/masks] "
+                 "[IMAGE...]\n");
     return 2;
   }
-  if (models.empty()) {
+  if (options.model_dir.empty()) {
     const char* m = std::getenv("STRATUS_MODEL_DIR");
     const char* home = std::getenv("HOME");
-    models = m ? m : std::string(home ? home : ".") + "/.cache/stratus/models";
+    options.model_dir = m ? m : std::string(home ? home : ".") + "/.cache/stratus/models";
   }
-  if (mask.empty()) mask = models + "/mask";
-  namespace rt = stratus::runtime;
-  rt::RuntimeOptions ro;
-  ro.num_threads = 1;
-  auto repo = rt::ModelRepository::Load(models, {"faces", "face_landmarks68"}, ro);
-  if (!repo.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(repo.status().message()).c_str());
+  if (options.mask_dirs.empty()) options.mask_dirs.push_back(options.model_dir + "/mask");
+  auto eval = tr::MaskEvaluator::Create(options);
+  if (!eval.ok()) {
+    std::fprintf(stderr, "%s\n", eval.status().ToString().c_str());
     return 1;
   }
-  rt::FacePipeline::Options po;
-  po.allow_missing_stages = true;
-  auto pipeline = rt::FacePipeline::Create(**repo, po);
-  auto classifier = rt::Model::Load(mask, ro);
-  if (!pipeline.ok() || !classifier.ok()) {
-    std::fprintf(stderr, "%s %s\n", std::string(pipeline.status().message()).c_str(),
-                 std::string(classifier.status().message()).c_str());
+  auto report = [&](const std::string& title,
+                    const absl::StatusOr<std::vector<tr::LabelledPhoto>>& photos) {
+    if (!photos.ok()) {
+      std::fprintf(stderr, "%s\n", photos.status().ToString().c_str());
+      return false;
+    }
+    auto r = (*eval)->EvaluateEach(*photos);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+      return false;
+    }
+    for (size_t k = 0; k < r->size(); ++k) {
+      std::printf("%s\n", (*r)[k].Format(title + ", " + options.mask_dirs[k]).c_str());
+    }
+    std::fflush(stdout);
+    return true;
+  };
+  for (const LabelledSet& set : labelled) {
+    if (!report(set.dir + " (part " + set.part_name + ")",
+                tr::ListLabelledPhotos(set.dir, sample, set.part))) {
+      return 1;
+    }
+  }
+  if (!heldout.empty() &&
+      !report(heldout + " (test split)", tr::ListHeldOutMaskPhotos(heldout, sample))) {
     return 1;
   }
-  const auto& labels = (*classifier)->config().labels;
-  for (const auto& path : images) {
-    cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  for (const std::string& path : images) {
+    const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
     if (bgr.empty()) {
       std::fprintf(stderr, "cannot read %s\n", path.c_str());
       return 1;
     }
-    cv::Mat rgb;
-    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-    rt::AnalyzeOptions ao;
-    ao.landmarks = ao.descriptor = ao.age_gender = ao.expressions = ao.quality = false;
-    auto faces = (*pipeline)->Analyze({rgb}, ao);
-    if (!faces.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(faces.status().message()).c_str());
-      return 1;
-    }
-    std::vector<cv::Mat> crops;
-    std::vector<cv::Rect> boxes;
-    for (const auto& f : (*faces)[0]) {
-      // Grown by the mask service's margins (services/mask/mask.h) unless --tight.
-      rt::PixelRect g = f.box_pixels;
-      if (!tight) {
-        g.x -= 0.18 * f.box_pixels.width;
-        g.width += 0.36 * f.box_pixels.width;
-        g.y -= 0.15 * f.box_pixels.height;
-        g.height += 0.34 * f.box_pixels.height;
+    for (size_t c = 0; c < (*eval)->classifiers(); ++c) {
+      auto faces = (*eval)->ClassifyFaces(bgr, 100, c);
+      if (!faces.ok()) {
+        std::fprintf(stderr, "%s: %s\n", path.c_str(), faces.status().ToString().c_str());
+        return 1;
       }
-      const cv::Rect r = rt::ClipAtImageBorders(g, rgb.cols, rgb.rows);
-      if (r.width < 4 || r.height < 4) continue;
-      crops.push_back(rgb(r));
-      boxes.push_back(r);
-    }
-    auto preds = (*classifier)->Run(crops);
-    if (!preds.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(preds.status().message()).c_str());
-      return 1;
-    }
-    std::printf("%s: %zu faces\n", path.c_str(), crops.size());
-    for (size_t i = 0; i < crops.size(); ++i) {
-      const auto& p = (*preds)[i].probabilities;
-      size_t best = 0;
-      for (size_t k = 1; k < p.size(); ++k) best = p[k] > p[best] ? k : best;
-      std::printf("  box %d,%d %dx%d  %-22s", boxes[i].x, boxes[i].y, boxes[i].width,
-                  boxes[i].height, best < labels.size() ? labels[best].c_str() : "?");
-      for (size_t k = 0; k < p.size() && k < labels.size(); ++k) {
-        std::printf(" %s=%.3f", labels[k].c_str(), p[k]);
+      std::printf("%s, %s: %zu faces\n", path.c_str(), options.mask_dirs[c].c_str(),
+                  (*faces)[0].face_found ? faces->size() : 0);
+      for (const tr::PhotoPrediction& p : *faces) {
+        std::printf("  %s %d,%d %dx%d  %-22s", p.face_found ? "face" : "whole photo", p.crop.x,
+                    p.crop.y, p.crop.width, p.crop.height, tr::kMaskClassNames[p.predicted]);
+        for (int k = 0; k < 3; ++k) {
+          std::printf(" %s=%.3f", tr::kMaskClassNames[k], p.probabilities[k]);
+        }
+        std::printf("\n");
       }
-      std::printf("\n");
     }
   }
   return 0;
