@@ -5,6 +5,12 @@
 // (`<service> grpc=<host:port> http=<host:port>`), waits until every one reports SERVING and
 // prints `ready`. It then supervises: a service that exits is restarted with backoff, and so is
 // the embedded PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and then PostgreSQL.
+//
+// API keys: on first start it creates an admin key ("*:admin") and writes it to
+// <data-dir>/credentials (profile [stratus], stratus_api_key, beside the AWS pair), where every
+// `stratus` command finds it; and an internal key for service-to-service calls
+// (detector:read, mask:read, recognition:read; profile [stratus-internal]) that the services
+// get as STRATUS_API_KEY. Both are reused on later starts while the keys table accepts them.
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,6 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
+#include "common/auth/client.h"
+#include "common/auth/key_store.h"
 #include "common/aws/credentials.h"
 #include "common/embedded_postgres.h"
 #include "common/flags.h"
@@ -57,6 +65,27 @@ bool WaitForSignal(std::chrono::milliseconds timeout) {
   timespec ts{static_cast<time_t>(timeout.count() / 1000),
               static_cast<long>((timeout.count() % 1000) * 1000000)};
   return sigtimedwait(&set, nullptr, &ts) > 0;
+}
+
+// The key kept under `profile`/stratus_api_key of `file` when the keys table still accepts it
+// with `scopes`; otherwise a new key with `scopes`, written there.
+absl::StatusOr<std::string> EnsureKey(auth::KeyStore& keys, const std::string& file,
+                                      const std::string& profile, const std::string& name,
+                                      const std::vector<auth::Scope>& scopes) {
+  absl::StatusOr<std::string> kept =
+      aws::ReadCredentialsValue(file, profile, auth::kCredentialsKey);
+  if (kept.ok()) {
+    absl::StatusOr<auth::KeyRecord> r = keys.Verify(*kept);
+    if (r.ok() && r->scopes == scopes) return kept;
+  }
+  absl::StatusOr<auth::KeyStore::Created> created = keys.CreateKey(name, scopes);
+  if (!created.ok()) return created.status();
+  if (absl::Status s =
+          aws::WriteCredentialsValue(file, profile, auth::kCredentialsKey, created->key);
+      !s.ok()) {
+    return s;
+  }
+  return created->key;
 }
 
 }  // namespace
@@ -166,6 +195,28 @@ int RunUpCommand(int argc, char** argv) {
     }
     env["STRATUS_AWS_CREDENTIALS_FILE"] = credentials_file;
   }
+  std::string admin_key;
+  {
+    auto keys = auth::KeyStore::Create({.database_url = database_url});
+    absl::Status s = keys.ok() ? (*keys)->Refresh() : keys.status();
+    absl::StatusOr<std::string> admin =
+        s.ok() ? EnsureKey(**keys, credentials_file, auth::kCredentialsProfile, "admin",
+                           {{"*", auth::Level::kAdmin}})
+               : s;
+    absl::StatusOr<std::string> internal =
+        admin.ok() ? EnsureKey(**keys, credentials_file, "stratus-internal", "internal",
+                               {{"detector", auth::Level::kRead},
+                                {"mask", auth::Level::kRead},
+                                {"recognition", auth::Level::kRead}})
+                   : admin.status();
+    if (!internal.ok()) {
+      std::cerr << "error: API keys: " << internal.status().message() << "\n";
+      if (postgres) (void)postgres->Stop();
+      return 1;
+    }
+    admin_key = *admin;
+    env["STRATUS_API_KEY"] = *internal;
+  }
 
   auto start = [&](ServiceProcess& s) -> absl::Status {
     auto e = env;
@@ -252,6 +303,8 @@ int RunUpCommand(int argc, char** argv) {
             << " AWS_PROFILE=stratus, endpoint http://" << addr(kRecognitionDefaults.http_port)
             << " (Rekognition) or http://" << addr(kSentimentDefaults.http_port)
             << " (Comprehend)\n";
+  std::cerr << "gRPC: the admin API key is stratus_api_key in " << credentials_file
+            << " (every stratus command run from here sends it; `stratus keys` manages keys)\n";
   if (demo) {
     v1::AddStreamRequest req;
     req.mutable_config()->set_name("demo");
@@ -265,7 +318,7 @@ int RunUpCommand(int argc, char** argv) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     auto stub = v1::IngestService::NewStub(
-        grpc::CreateChannel(addr(kIngestDefaults.grpc_port), grpc::InsecureChannelCredentials()));
+        auth::CreateChannelWithKey(addr(kIngestDefaults.grpc_port), admin_key));
     grpc::Status st = stub->AddStream(&ctx, req, &resp);
     if (st.ok()) {
       std::cerr << "demo: streaming " << req.config().uri()

@@ -1,7 +1,6 @@
 // The detector service over a real gRPC server on a free port (ServiceHost), with tiny
 // TorchScript models written by the test, and with the imported models when
 // $STRATUS_MODEL_DIR has them (STRATUS_REQUIRE_MODELS=1 turns their absence into a failure).
-#include "common/shared_dir.h"
 #include "services/detector/detector_service.h"
 
 #include <gmock/gmock.h>
@@ -15,7 +14,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
+#include "common/auth/testing/test_keys.h"
 #include "common/service_host.h"
+#include "common/shared_dir.h"
 #include "services/detector/detector.h"
 #include "services/detector/detector_cli.h"
 #include "services/detector/testing/tiny_models.h"
@@ -56,6 +57,7 @@ struct Server {
     ho.grpc_address = "127.0.0.1";
     ho.http_port = -1;
     ho.drain_deadline = std::chrono::milliseconds(200);
+    ho.api_keys = auth::testing::TestKeyStore();
     auto host = ServiceHost::Create(ho);
     EXPECT_TRUE(host.ok()) << host.status();
     s->host = std::move(*host);
@@ -74,8 +76,8 @@ struct Server {
     Detector* raw = s->detector.get();
     s->host->AddReadinessCheck("models", [raw] { return raw->Readiness(); });
     EXPECT_TRUE(s->host->Start().ok());
-    s->stub = v1::DetectorService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(s->host->grpc_port()), grpc::InsecureChannelCredentials()));
+    s->stub = v1::DetectorService::NewStub(
+        auth::testing::AdminChannel("127.0.0.1:" + std::to_string(s->host->grpc_port())));
     return s;
   }
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(host->grpc_port()); }
