@@ -11,7 +11,7 @@ JOBS           ?= $(shell nproc)
 # Tests and training share the cores: LibTorch's OpenMP threads sleep rather than spin.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all packages configure build models deps test run clean format
+.PHONY: all packages configure build models deps test fuzz run clean format
 
 all: build
 
@@ -38,6 +38,14 @@ deps: packages models
 test: deps
 	cd $(BUILD_DIR) && STRATUS_REQUIRE_MODELS=1 ctest --output-on-failure -j $(JOBS)
 	@scripts/check-deploy.sh
+	@FUZZ_BUILD_DIR=$(BUILD_DIR)/fuzz scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
+
+# libFuzzer harnesses (fuzz/, clang with ASan + UBSan) for the parsers that take outside input,
+# each run for FUZZ_SECONDS; `make test` runs each for FUZZ_TEST_SECONDS.
+FUZZ_SECONDS      ?= 300
+FUZZ_TEST_SECONDS ?= 10
+fuzz: packages
+	FUZZ_BUILD_DIR=$(BUILD_DIR)/fuzz scripts/fuzz.sh $(FUZZ_SECONDS)
 
 run: deps
 	$(BUILD_DIR)/bin/stratus up --demo

@@ -1,5 +1,9 @@
 // stratus: the command-line tool. `stratus help` lists the commands.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -13,9 +17,30 @@
 #include "services/recognition/recognition_cli.h"
 #include "services/sentiment/sentiment_cli.h"
 #include "tools/cost/cost_command.h"
-#include "training/train_command.h"
 
 namespace {
+
+// `stratus train JOB.yaml ...` is the trainer binary, stratus-train, beside this one (or on
+// PATH), run in this process's place: the CLI links no LibTorch, and the trainer gets the
+// terminal (progress bar) and the signals (SIGTERM checkpoints) directly.
+int RunTrain(int argc, char** argv) {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::filesystem::path beside = self.parent_path() / "stratus-train";
+  std::vector<char*> args;
+  std::string program = "stratus-train";
+  args.push_back(program.data());
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  if (!ec && std::filesystem::exists(beside, ec)) {
+    execv(beside.c_str(), args.data());
+  } else {
+    execvp("stratus-train", args.data());
+  }
+  std::cerr << "stratus train: cannot run stratus-train (looked beside " << self.string()
+            << " and on PATH): " << std::strerror(errno) << "\n";
+  return 127;
+}
 
 struct Command {
   const char* name;
@@ -64,7 +89,7 @@ const std::vector<Command>& Commands() {
        stratus::ingest::RunStreamCommand},
       {"events", "list or follow stream events: stratus events [--follow] [--stream S]",
        stratus::ingest::RunEventsCommand},
-      {"train", "run a training job: stratus train JOB.yaml", stratus::training::RunTrainCommand},
+      {"train", "run a training job: stratus train JOB.yaml (runs stratus-train)", RunTrain},
       {"cost", "monthly cost of each placement per service", ::RunCostCommand},
   };
   return *kCommands;

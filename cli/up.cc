@@ -3,8 +3,10 @@
 // Starts PostgreSQL (an embedded cluster in <data-dir>/postgres unless STRATUS_DATABASE_URL
 // names a server), then the five services on their default ports, prints one line per service
 // (`<service> grpc=<host:port> http=<host:port>`), waits until every one reports SERVING and
-// prints `ready`. It then supervises: a service that exits is restarted with backoff, and so is
-// the embedded PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and then PostgreSQL.
+// prints `ready`. From the start it supervises (cli/supervisor.h): a service that exits, before
+// or after it was ready, is restarted with backoff (1 s doubling to 30 s, reset after a minute
+// up), and so is the embedded PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and
+// then PostgreSQL.
 //
 // API keys: on first start it creates an admin key ("*:admin") and writes it to
 // <data-dir>/credentials (profile [stratus], stratus_api_key, beside the AWS pair), where every
@@ -14,6 +16,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -24,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
+#include "cli/supervisor.h"
 #include "common/auth/client.h"
 #include "common/auth/key_store.h"
 #include "common/aws/credentials.h"
@@ -45,8 +49,6 @@ struct ServiceProcess {
   int grpc_port = 0;
   int http_port = 0;
   std::unique_ptr<Subprocess> process;
-  int restarts = 0;
-  std::chrono::steady_clock::time_point next_start{};
   bool ready = false;
 };
 
@@ -156,7 +158,13 @@ int RunUpCommand(int argc, char** argv) {
     postgres = std::move(*pg);
     database_url = postgres->url();
   }
-  std::cout << "postgres url=" << database_url << std::endl;
+  if (postgres) {
+    // The password stays in its file (mode 0600), out of terminals and logs.
+    std::cout << "postgres url=postgresql://postgres@127.0.0.1:" << postgres->port()
+              << "/stratus password-file=" << data_dir << "/postgres/stratus.password" << std::endl;
+  } else {
+    std::cout << "postgres url=" << database_url << std::endl;
+  }
 
   std::vector<ServiceProcess> services;
   for (const auto& d : {kIngestDefaults, kDetectorDefaults, kRecognitionDefaults, kMaskDefaults,
@@ -178,6 +186,13 @@ int RunUpCommand(int argc, char** argv) {
       {"OMP_WAIT_POLICY", "PASSIVE"},
   };
   if (!model_dir.empty()) env["STRATUS_MODEL_DIR"] = model_dir;
+  // Ingest opens local files only under media roots: the demo's video folder.
+  if (demo) {
+    const char* roots = std::getenv("STRATUS_MEDIA_ROOT");
+    env["STRATUS_MEDIA_ROOT"] =
+        absl::StrCat(roots != nullptr && *roots != '\0' ? absl::StrCat(roots, ",") : "",
+                     fs::absolute(demo_video).lexically_normal().parent_path().string());
+  }
   // One key pair for the AWS-compatible endpoints (recognition, sentiment): the given one, or
   // one generated on first start; either way written where the AWS SDKs and CLI read it.
   const std::string credentials_file = data_dir + "/credentials";
@@ -256,22 +271,41 @@ int RunUpCommand(int argc, char** argv) {
   }
   std::cerr << "logs in " << log_dir << "\n";
 
-  // Wait for readiness, reporting who is still not ready every 10 seconds.
+  Supervisor supervisor({.log = [&](const std::string& name, const std::string& what) {
+    std::cerr << name << ": " << what << " (see " << log_dir << "/" << name << ".log)\n";
+  }});
+  const auto started = std::chrono::steady_clock::now();
+  if (postgres) {
+    supervisor.AddRunning({.name = "postgres",
+                           .start = [&] { return postgres->Restart(); },
+                           .running = [&] { return postgres->running(); },
+                           .exit_reason = [] { return std::string("PostgreSQL stopped"); }},
+                          started);
+  }
+  for (auto& s : services) {
+    supervisor.AddRunning(
+        {.name = s.defaults.name,
+         .start = [&] { return start(s); },
+         .running = [&] { return s.process && s.process->Running(); },
+         .exit_reason =
+             [&] {
+               return absl::StrCat("exited with code ",
+                                   s.process ? s.process->exit_code().value_or(-1) : -1);
+             }},
+        started);
+  }
+
+  // Wait for readiness, reporting who is still not ready every 10 seconds; a service that dies
+  // meanwhile is restarted.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ready_timeout_s);
   auto next_report = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
+    supervisor.Poll(std::chrono::steady_clock::now());
     std::vector<std::string> waiting;
     for (auto& s : services) {
-      if (!s.ready) {
+      if (!s.ready && s.process && s.process->Running()) {
         auto h = CheckHealth(addr(s.grpc_port), "", std::chrono::milliseconds(500));
         s.ready = h.ok() && *h == ServingStatus::kServing;
-      }
-      if (!s.process->Running()) {
-        std::cerr << "error: " << s.defaults.name << " exited with code "
-                  << s.process->exit_code().value_or(-1) << "; see " << log_dir << "/"
-                  << s.defaults.name << ".log\n";
-        stop_all();
-        return 1;
       }
       if (!s.ready) waiting.push_back(s.defaults.name);
     }
@@ -310,9 +344,6 @@ int RunUpCommand(int argc, char** argv) {
     req.mutable_config()->set_name("demo");
     req.mutable_config()->set_uri(fs::absolute(demo_video).lexically_normal().string());
     req.mutable_config()->set_sample_fps(5);
-    // The imported nanodet scores people in this footage at 0.2-0.4 (its reference, human's
-    // nanodet, uses 0.2 too), below the API's 0.5 default.
-    req.mutable_config()->set_min_confidence(0.2f);
     req.set_replace(true);
     v1::AddStreamResponse resp;
     grpc::ClientContext ctx;
@@ -332,24 +363,7 @@ int RunUpCommand(int argc, char** argv) {
   // Supervise until a signal.
   for (;;) {
     if (WaitForSignal(std::chrono::milliseconds(1000))) break;
-    if (postgres && !postgres->running()) {
-      std::cerr << "PostgreSQL stopped; restarting it\n";
-      if (auto s = postgres->Restart(); !s.ok()) std::cerr << "error: " << s.message() << "\n";
-    }
-    auto now = std::chrono::steady_clock::now();
-    for (auto& s : services) {
-      if (s.process && s.process->Running()) continue;
-      if (s.process) {
-        std::cerr << s.defaults.name << " exited with code " << s.process->exit_code().value_or(-1)
-                  << "; restarting (see " << log_dir << "/" << s.defaults.name << ".log)\n";
-        s.process.reset();
-        s.restarts++;
-        s.next_start = now + std::chrono::seconds(std::min(30, 1 << std::min(s.restarts, 5)));
-      }
-      if (now >= s.next_start) {
-        if (auto st = start(s); !st.ok()) std::cerr << "error: " << st.message() << "\n";
-      }
-    }
+    supervisor.Poll(std::chrono::steady_clock::now());
   }
   stop_all();
   return 0;

@@ -1,10 +1,12 @@
 #include "common/flags.h"
 
 #include <cstdlib>
+#include <iostream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/version.h"
 
 namespace stratus {
 
@@ -102,6 +104,10 @@ absl::Status FlagSet::Parse(int argc, char** argv, int first) {
       help_ = true;
       continue;
     }
+    if (arg == "--version") {
+      std::cout << program_ << " " << Version() << " (" << Revision() << ")\n";
+      std::exit(0);
+    }
     if (arg.rfind("--", 0) != 0) {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag '", arg, "'"));
     }
@@ -145,7 +151,8 @@ absl::Status FlagSet::Parse(int argc, char** argv, int first) {
 }
 
 std::string FlagSet::Usage() const {
-  std::string out = absl::StrCat("usage: ", program_, " [flags]\n", summary_, "\n\nflags:\n");
+  std::string out = absl::StrCat("usage: ", program_, " [flags]\n", summary_,
+                                 "\n\nflags (and --help, --version):\n");
   for (const auto& f : flags_) {
     absl::StrAppend(&out, "  --", f.name, f.is_bool ? "" : "=VALUE");
     if (!f.env.empty()) absl::StrAppend(&out, "  ($", f.env, ")");

@@ -37,7 +37,8 @@ class FlagSet {
   void StringList(const std::string& name, const std::string& env, std::vector<std::string>* target,
                   const std::string& help);
 
-  // Parses argv[first..argc). `help` is set when --help or -h was given.
+  // Parses argv[first..argc). `help` is set when --help or -h was given. --version prints
+  // "<program> <version> (<revision>)" to stdout and exits 0, as absl's flags do.
   absl::Status Parse(int argc, char** argv, int first = 1);
 
   const std::vector<std::string>& positional() const { return positional_; }

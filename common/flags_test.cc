@@ -92,5 +92,12 @@ TEST(FlagSetTest, ListsFromEnvironmentAreReplacedByFlags) {
   unsetenv("STRATUS_TEST_LIST");
 }
 
+TEST(FlagSetTest, VersionExitsZeroWithoutParsingTheRest) {
+  FlagSet flags("stratus-x", "x");
+  char prog[] = "prog", version[] = "--version", bad[] = "--no-such-flag";
+  char* argv[] = {prog, version, bad};
+  EXPECT_EXIT((void)flags.Parse(3, argv), ::testing::ExitedWithCode(0), "");
+}
+
 }  // namespace
 }  // namespace stratus

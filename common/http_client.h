@@ -1,11 +1,13 @@
 // A minimal blocking HTTP/1.1 client for plain http:// on trusted networks: the CLI reading
-// /metrics and tests talking to the services' HTTP endpoints. Not for the open internet (no TLS,
-// no redirects, no chunked request bodies). Thread-compatible (no shared state).
+// /metrics, tests talking to the services' HTTP endpoints, and load generators (HttpConnection,
+// keep-alive). Not for the open internet (no TLS, no redirects, no chunked request bodies).
+// Thread-compatible (no shared state).
 #ifndef STRATUS_COMMON_HTTP_CLIENT_H_
 #define STRATUS_COMMON_HTTP_CLIENT_H_
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,6 +26,42 @@ absl::StatusOr<HttpResult> HttpFetch(const std::string& method, const std::strin
                                      const std::map<std::string, std::string>& headers = {},
                                      const std::string& body = "",
                                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// One persistent (keep-alive) HTTP/1.1 connection to a host:port, as the AWS SDKs keep them:
+// requests are sent one after the other on the same TCP connection (TCP_NODELAY set). When the
+// server answers "Connection: close" or the connection fails, the next Send() connects anew;
+// a failed request is not retried. Not thread-safe: one connection per thread.
+class HttpConnection {
+ public:
+  // `host_port` is "host:port". UNAVAILABLE when it cannot be reached.
+  static absl::StatusOr<std::unique_ptr<HttpConnection>> Connect(
+      const std::string& host_port, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  // Sends `method path` with `headers` (Host and Content-Length are added) and `body`; returns
+  // the response once its body (Content-Length or chunked) is complete. UNAVAILABLE on a
+  // connection failure, DEADLINE_EXCEEDED when `timeout` passes.
+  absl::StatusOr<HttpResult> Send(const std::string& method, const std::string& path,
+                                  const std::map<std::string, std::string>& headers,
+                                  const std::string& body,
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  const std::string& host_port() const { return host_port_; }
+  // TCP connections opened so far (1 while the server keeps the connection alive).
+  int connects() const { return connects_; }
+
+ private:
+  explicit HttpConnection(std::string host_port) : host_port_(std::move(host_port)) {}
+  absl::Status Open(std::chrono::steady_clock::time_point deadline);
+  void Close();
+
+  std::string host_port_;
+  int fd_ = -1;
+  int connects_ = 0;
+  std::string buffer_;  // bytes received past the last response
+};
 
 }  // namespace stratus
 

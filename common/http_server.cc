@@ -1,21 +1,49 @@
 #include "common/http_server.h"
 
-#include <civetweb.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
 #include <exception>
 #include <mutex>
+#include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "common/logging.h"
 
 namespace stratus {
+
+// State the connection threads share with the server; they hold it by shared_ptr, so the last
+// of them may touch it after Stop() has returned.
+struct HttpServer::Shared {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<int> fds;  // open connections
+  bool stopping = false;
+};
+
 namespace {
 
-std::once_flag g_init;
+using Clock = std::chrono::steady_clock;
 
 const char* ReasonPhrase(int status) {
   switch (status) {
+    case 100:
+      return "Continue";
     case 200:
       return "OK";
     case 204:
@@ -28,12 +56,20 @@ const char* ReasonPhrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
     case 413:
       return "Payload Too Large";
     case 429:
       return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
     case 503:
       return "Service Unavailable";
     default:
@@ -41,14 +77,100 @@ const char* ReasonPhrase(int status) {
   }
 }
 
-void Send(mg_connection* conn, const HttpResponse& r) {
-  std::string head = absl::StrCat("HTTP/1.1 ", r.status, " ", ReasonPhrase(r.status),
-                                  "\r\nContent-Type: ", r.content_type,
-                                  "\r\nContent-Length: ", r.body.size(), "\r\n");
-  for (const auto& [k, v] : r.headers) absl::StrAppend(&head, k, ": ", v, "\r\n");
-  head += "\r\n";
-  mg_write(conn, head.data(), head.size());
-  if (!r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX decoding of a path; malformed escapes stay as they are.
+std::string DecodePath(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// Why a connection stops being read.
+enum class ReadResult { kOk, kClosed, kTimeout, kError };
+
+// Buffered reading of one connection with deadlines.
+class Reader {
+ public:
+  explicit Reader(int fd) : fd_(fd) {}
+
+  // Appends what arrives before `deadline` to the buffer.
+  ReadResult Fill(Clock::time_point deadline) {
+    for (;;) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return ReadResult::kTimeout;
+      pollfd p{fd_, POLLIN, 0};
+      int r = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+      if (r == 0) return ReadResult::kTimeout;
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ReadResult::kError;
+      }
+      char buf[16384];
+      ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n < 0) return ReadResult::kError;
+      if (n == 0) return ReadResult::kClosed;
+      buffer.append(buf, n);
+      return ReadResult::kOk;
+    }
+  }
+
+  std::string buffer;  // received, not yet consumed
+
+ private:
+  int fd_;
+};
+
+bool SendAll(int fd, absl::string_view data, Clock::time_point deadline) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd p{fd, POLLOUT, 0};
+      if (poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+// The whole response (head and body) as one buffer, so that it leaves in one send.
+std::string Serialize(const HttpResponse& r, bool keep_alive, bool head_only) {
+  std::string out = absl::StrCat("HTTP/1.1 ", r.status, " ", ReasonPhrase(r.status),
+                                 "\r\nContent-Type: ", r.content_type,
+                                 "\r\nContent-Length: ", r.body.size(), "\r\n");
+  for (const auto& [k, v] : r.headers) absl::StrAppend(&out, k, ": ", v, "\r\n");
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!head_only) out += r.body;
+  return out;
 }
 
 }  // namespace
@@ -73,12 +195,16 @@ HttpResponse HttpResponse::Json(int status, std::string body) {
   return r;
 }
 
+HttpServer::HttpServer(const Options& options)
+    : options_(options), shared_(std::make_shared<Shared>()) {}
+
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options) {
   if (options.port < 0 || options.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("http port out of range: ", options.port));
   }
-  if (options.threads < 1) return absl::InvalidArgumentError("http threads must be >= 1");
-  std::call_once(g_init, [] { mg_init_library(0); });
+  if (options.max_connections < 1) {
+    return absl::InvalidArgumentError("http max_connections must be >= 1");
+  }
   return std::unique_ptr<HttpServer>(new HttpServer(options));
 }
 
@@ -89,70 +215,286 @@ void HttpServer::Handle(const std::string& path, HttpHandler handler) {
 }
 
 absl::Status HttpServer::Start() {
-  std::string listen = absl::StrCat(options_.address, ":", options_.port);
-  std::string threads = std::to_string(options_.threads);
-  const char* opts[] = {"listening_ports", listen.c_str(), "num_threads", threads.c_str(),
-                        "enable_keep_alive", "yes", nullptr};
-  mg_callbacks callbacks{};
-  ctx_ = mg_start(&callbacks, this, opts);
-  if (ctx_ == nullptr) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", listen));
+  const std::string listen_on = absl::StrCat(options_.address, ":", options_.port);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  const std::string port = std::to_string(options_.port);
+  if (getaddrinfo(options_.address.empty() ? nullptr : options_.address.c_str(), port.c_str(),
+                  &hints, &res) != 0 ||
+      res == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for HTTP on ", listen_on, ": address does not resolve"));
   }
-  mg_server_port ports[4];
-  int n = mg_get_server_ports(ctx_, 4, ports);
-  port_ = n > 0 ? ports[0].port : options_.port;
-  mg_set_request_handler(ctx_, "/", &HttpServer::Dispatch, this);
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const bool ok = fd >= 0 && bind(fd, res->ai_addr, res->ai_addrlen) == 0 && listen(fd, 1024) == 0;
+  const std::string error = std::strerror(errno);
+  freeaddrinfo(res);
+  if (!ok) {
+    if (fd >= 0) close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for HTTP on ", listen_on, ": ", error));
+  }
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  listen_fd_ = fd;
+  wake_fd_ = eventfd(0, EFD_CLOEXEC);
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->stopping = false;
+  }
+  acceptor_ = std::thread([this] { AcceptLoop(); });
   return absl::OkStatus();
 }
 
 void HttpServer::Stop() {
-  if (ctx_ != nullptr) {
-    mg_stop(ctx_);
-    ctx_ = nullptr;
+  if (listen_fd_ < 0) return;
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->stopping = true;
+    // Wakes connection threads blocked in poll; a running handler finishes, its send fails.
+    for (int fd : shared_->fds) shutdown(fd, SHUT_RDWR);
+  }
+  shared_->cv.notify_all();
+  uint64_t one = 1;
+  if (write(wake_fd_, &one, sizeof(one)) < 0) {
+    // The accept loop also polls with a timeout; it notices `stopping` then.
+  }
+  if (acceptor_.joinable()) acceptor_.join();
+  close(listen_fd_);
+  close(wake_fd_);
+  listen_fd_ = wake_fd_ = -1;
+  std::unique_lock<std::mutex> lock(shared_->mu);
+  shared_->cv.wait(lock, [&] { return shared_->fds.empty(); });
+}
+
+void HttpServer::AcceptLoop() {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, std::max<size_t>(options_.stack_bytes, 1 << 20));
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  for (;;) {
+    {
+      // At most max_connections at once: the others wait in the backlog.
+      std::unique_lock<std::mutex> lock(shared_->mu);
+      shared_->cv.wait(lock, [&] {
+        return shared_->stopping ||
+               static_cast<int>(shared_->fds.size()) < options_.max_connections;
+      });
+      if (shared_->stopping) break;
+    }
+    pollfd p[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    int r = poll(p, 2, 1000);
+    if (r < 0 && errno != EINTR) break;
+    if (p[1].revents != 0) break;
+    if (r <= 0 || (p[0].revents & POLLIN) == 0) continue;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        SLOG(WARNING) << "http: out of file descriptors" << Kv("error", std::strerror(errno));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    char host[INET6_ADDRSTRLEN] = "";
+    if (addr.ss_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, host, sizeof(host));
+    } else if (addr.ss_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, host, sizeof(host));
+    }
+    {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      shared_->fds.insert(fd);
+    }
+    struct Start {
+      HttpServer* server;
+      int fd;
+      std::string remote;
+    };
+    auto* start = new Start{this, fd, host};
+    pthread_t thread;
+    int rc = pthread_create(
+        &thread, &attr,
+        [](void* arg) -> void* {
+          std::unique_ptr<Start> s(static_cast<Start*>(arg));
+          std::shared_ptr<Shared> shared = s->server->shared_;
+          s->server->Serve(s->fd, s->remote);
+          std::lock_guard<std::mutex> lock(shared->mu);
+          shared->fds.erase(s->fd);
+          close(s->fd);
+          shared->cv.notify_all();
+          return nullptr;
+        },
+        start);
+    if (rc != 0) {
+      SLOG(WARNING) << "http: cannot start a connection thread" << Kv("error", std::strerror(rc));
+      delete start;
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      shared_->fds.erase(fd);
+      close(fd);
+    }
+  }
+  pthread_attr_destroy(&attr);
+}
+
+HttpResponse HttpServer::Dispatch(const HttpRequest& req) const {
+  auto it = handlers_.find(req.path);
+  if (it == handlers_.end()) {
+    return HttpResponse::Text(404, absl::StrCat("no such path: ", req.path, "\n"));
+  }
+  try {
+    return it->second(req);
+  } catch (const std::exception& e) {
+    SLOG(ERROR) << "http handler failed" << Kv("path", req.path) << Kv("error", e.what());
+    return HttpResponse::Text(500, absl::StrCat("internal error: ", e.what(), "\n"));
   }
 }
 
-int HttpServer::Dispatch(mg_connection* conn, void* self_ptr) {
-  auto* self = static_cast<HttpServer*>(self_ptr);
-  const mg_request_info* info = mg_get_request_info(conn);
-  HttpRequest req;
-  req.method = info->request_method ? info->request_method : "";
-  req.path = info->local_uri ? info->local_uri : "";
-  req.query = info->query_string ? info->query_string : "";
-  req.remote_address = info->remote_addr;
-  for (int i = 0; i < info->num_headers; ++i) {
-    req.headers[absl::AsciiStrToLower(info->http_headers[i].name)] = info->http_headers[i].value;
-  }
-  auto it = self->handlers_.find(req.path);
-  if (it == self->handlers_.end()) {
-    Send(conn, HttpResponse::Text(404, absl::StrCat("no such path: ", req.path, "\n")));
-    return 200;
-  }
-  if (info->content_length > static_cast<long long>(self->options_.max_body_bytes)) {
-    Send(conn, HttpResponse::Json(413, absl::StrCat("{\"message\":\"request body of ",
-                                                    info->content_length, " bytes exceeds ",
-                                                    self->options_.max_body_bytes, "\"}")));
-    return 200;
-  }
-  char buf[16384];
+void HttpServer::Serve(int fd, const std::string& remote) {
+  Reader in(fd);
+  // Sends a response of the server's own; false when the connection is to be closed.
+  auto reply = [&](const HttpResponse& r, bool keep_alive, bool head_only) {
+    return SendAll(fd, Serialize(r, keep_alive, head_only),
+                   Clock::now() + options_.request_timeout) &&
+           keep_alive;
+  };
+  auto refuse = [&](int status, const std::string& message) {
+    reply(HttpResponse::Text(status, message + "\n"), false, false);
+  };
   for (;;) {
-    int n = mg_read(conn, buf, sizeof(buf));
-    if (n <= 0) break;
-    req.body.append(buf, n);
-    if (req.body.size() > self->options_.max_body_bytes) {
-      Send(conn, HttpResponse::Json(413, "{\"message\":\"request body too large\"}"));
-      return 200;
+    // ---- request line and headers ----
+    size_t head_end;
+    Clock::time_point deadline =
+        Clock::now() + (in.buffer.empty() ? options_.idle_timeout : options_.request_timeout);
+    bool started = !in.buffer.empty();
+    while ((head_end = in.buffer.find("\r\n\r\n")) == std::string::npos) {
+      if (in.buffer.size() > options_.max_header_bytes) {
+        return refuse(431, "request headers too large");
+      }
+      ReadResult r = in.Fill(deadline);
+      if (r == ReadResult::kTimeout && started) return refuse(408, "request timed out");
+      if (r != ReadResult::kOk) return;
+      if (!started) {
+        started = true;
+        deadline = Clock::now() + options_.request_timeout;
+      }
+      // Stray blank lines between requests (RFC 9112 2.2).
+      while (absl::StartsWith(in.buffer, "\r\n")) in.buffer.erase(0, 2);
     }
+    if (head_end > options_.max_header_bytes) return refuse(431, "request headers too large");
+    HttpRequest req;
+    req.remote_address = remote;
+    std::vector<absl::string_view> lines =
+        absl::StrSplit(absl::string_view(in.buffer).substr(0, head_end), "\r\n");
+    std::vector<absl::string_view> parts = absl::StrSplit(lines[0], ' ');
+    if (parts.size() != 3 || parts[0].empty() || parts[1].empty() ||
+        !absl::StartsWith(parts[2], "HTTP/1.")) {
+      return refuse(400, "malformed request line");
+    }
+    req.method = std::string(parts[0]);
+    absl::string_view target = parts[1];
+    const bool http10 = parts[2] == "HTTP/1.0";
+    if (size_t q = target.find('?'); q != absl::string_view::npos) {
+      req.query = std::string(target.substr(q + 1));
+      target = target.substr(0, q);
+    }
+    req.path = DecodePath(target);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      size_t colon = lines[i].find(':');
+      if (colon == absl::string_view::npos || colon == 0) {
+        return refuse(400, "malformed header line");
+      }
+      req.headers[absl::AsciiStrToLower(absl::StripAsciiWhitespace(lines[i].substr(0, colon)))] =
+          std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
+    }
+    in.buffer.erase(0, head_end + 4);
+    const std::string connection = absl::AsciiStrToLower(req.Header("connection"));
+    bool keep_alive = http10 ? absl::StrContains(connection, "keep-alive")
+                             : !absl::StrContains(connection, "close");
+    const bool head_only = req.method == "HEAD";
+
+    // ---- body ----
+    const std::string transfer = absl::AsciiStrToLower(req.Header("transfer-encoding"));
+    const bool chunked = !transfer.empty() && transfer != "identity";
+    if (chunked && !absl::EndsWith(transfer, "chunked")) {
+      return refuse(501, "unsupported transfer-encoding");
+    }
+    size_t length = 0;
+    if (!chunked && req.headers.count("content-length") > 0 &&
+        !absl::SimpleAtoi(req.Header("content-length"), &length)) {
+      return refuse(400, "malformed content-length");
+    }
+    if (!chunked && length > options_.max_body_bytes) {
+      return (void)reply(
+          HttpResponse::Json(413, absl::StrCat("{\"message\":\"request body of ", length,
+                                               " bytes exceeds ", options_.max_body_bytes, "\"}")),
+          false, false);
+    }
+    if (absl::AsciiStrToLower(req.Header("expect")) == "100-continue" && (chunked || length > 0) &&
+        in.buffer.empty()) {
+      if (!SendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n", deadline)) return;
+    }
+    auto too_large = [&] {
+      reply(HttpResponse::Json(413, "{\"message\":\"request body too large\"}"), false, false);
+    };
+    if (chunked) {
+      for (;;) {
+        size_t eol;
+        while ((eol = in.buffer.find("\r\n")) == std::string::npos) {
+          if (in.buffer.size() > 1024) return refuse(400, "malformed chunk");
+          if (in.Fill(deadline) != ReadResult::kOk) return;
+        }
+        size_t size = 0;
+        absl::string_view size_text = absl::string_view(in.buffer).substr(0, eol);
+        size_text = size_text.substr(0, size_text.find(';'));  // chunk extensions
+        if (!absl::SimpleHexAtoi(absl::StripAsciiWhitespace(size_text), &size)) {
+          return refuse(400, "malformed chunk size");
+        }
+        if (req.body.size() + size > options_.max_body_bytes) return too_large();
+        if (size == 0) {  // trailers up to the blank line
+          size_t end;
+          while ((end = in.buffer.find("\r\n\r\n", eol)) == std::string::npos) {
+            if (in.buffer.size() > options_.max_header_bytes) {
+              return refuse(431, "trailers too large");
+            }
+            if (in.Fill(deadline) != ReadResult::kOk) return;
+          }
+          in.buffer.erase(0, end + 4);
+          break;
+        }
+        while (in.buffer.size() < eol + 2 + size + 2) {
+          if (in.Fill(deadline) != ReadResult::kOk) return;
+        }
+        req.body.append(in.buffer, eol + 2, size);
+        in.buffer.erase(0, eol + 2 + size + 2);
+      }
+    } else {
+      while (in.buffer.size() < length) {
+        if (in.Fill(deadline) != ReadResult::kOk) return;
+      }
+      req.body = in.buffer.substr(0, length);
+      in.buffer.erase(0, length);
+    }
+
+    // ---- handler and response ----
+    HttpResponse response = Dispatch(req);
+    {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      if (shared_->stopping) keep_alive = false;
+    }
+    if (!reply(response, keep_alive, head_only)) return;
   }
-  HttpResponse resp;
-  try {
-    resp = it->second(req);
-  } catch (const std::exception& e) {
-    SLOG(ERROR) << "http handler failed" << Kv("path", req.path) << Kv("error", e.what());
-    resp = HttpResponse::Text(500, absl::StrCat("internal error: ", e.what(), "\n"));
-  }
-  Send(conn, resp);
-  return 200;
 }
 
 }  // namespace stratus

@@ -1,29 +1,43 @@
-// A small embedded HTTP/1.1 server (civetweb) for /metrics, /healthz, /readyz and the
-// AWS-compatible JSON endpoints.
+// A small embedded HTTP/1.1 server for /metrics, /healthz, /readyz and the AWS-compatible JSON
+// endpoints.
 //
-// Handlers are registered before Start() and run on civetweb's worker threads, concurrently:
-// they must be thread-safe. A handler that throws gets a 500 with the exception's message.
+// One thread per open connection: it reads a request, runs the handler on that same thread,
+// writes the response in one send (TCP_NODELAY is set, so a keep-alive client gets it at once
+// rather than after its delayed ACK), and waits for the next request on the connection. Threads
+// are started as connections arrive and end when they close, so concurrency follows the clients
+// up to Options::max_connections; further connections wait in the listen backlog until one
+// closes. Handlers run with Options::stack_bytes of stack (image decoding, inference).
+//
+// Protocol: HTTP/1.0 and 1.1, keep-alive (1.1's default; "Connection: close" honoured both
+// ways), pipelined requests, Content-Length and chunked request bodies, "Expect: 100-continue".
+// Answers of the server itself: 400 for a malformed request, 404 for an unregistered path, 413
+// for a body over max_body_bytes (before a handler runs; the connection is then closed), 431 for
+// headers over max_header_bytes, 500 with the exception's message when a handler throws. A
+// connection idle for idle_timeout between requests, or slower than request_timeout to send one,
+// is closed.
+//
+// Thread safety: Handle() before Start(); handlers run concurrently and must be thread-safe.
+// Stop() (or the destructor) closes every connection and waits for running handlers to return.
 #ifndef STRATUS_COMMON_HTTP_SERVER_H_
 #define STRATUS_COMMON_HTTP_SERVER_H_
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
-
-struct mg_context;
-struct mg_connection;
 
 namespace stratus {
 
 struct HttpRequest {
   std::string method;
-  std::string path;                            // without the query string
+  std::string path;                            // without the query string, %-decoded
   std::string query;                           // after '?', undecoded
-  std::map<std::string, std::string> headers;  // names lower-cased
+  std::map<std::string, std::string> headers;  // names lower-cased; a repeated name: the last
   std::string body;
   std::string remote_address;
 
@@ -46,10 +60,14 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 class HttpServer {
  public:
   struct Options {
-    std::string address = "0.0.0.0";  // interface to listen on
-    int port = 0;                     // 0: pick a free port (see port())
-    int threads = 4;                  // worker threads
-    size_t max_body_bytes = 8 << 20;  // larger bodies get 413 before a handler runs
+    std::string address = "0.0.0.0";                // interface to listen on
+    int port = 0;                                   // 0: pick a free port (see port())
+    int max_connections = 4096;                     // open at once, each with its own thread
+    size_t max_body_bytes = 8 << 20;                // larger bodies get 413 before a handler runs
+    size_t max_header_bytes = 64 << 10;             // request line and headers
+    std::chrono::milliseconds idle_timeout{60000};  // between requests of a connection
+    std::chrono::milliseconds request_timeout{30000};  // to receive one request once begun
+    size_t stack_bytes = 8 << 20;                      // of each connection thread
   };
 
   static absl::StatusOr<std::unique_ptr<HttpServer>> Create(const Options& options);
@@ -64,13 +82,19 @@ class HttpServer {
   int port() const { return port_; }
 
  private:
-  explicit HttpServer(const Options& options) : options_(options) {}
-  static int Dispatch(mg_connection* conn, void* self);
+  struct Shared;
+  explicit HttpServer(const Options& options);
+  void AcceptLoop();
+  void Serve(int fd, const std::string& remote);
+  HttpResponse Dispatch(const HttpRequest& request) const;
 
   Options options_;
-  mg_context* ctx_ = nullptr;
-  int port_ = 0;
   std::map<std::string, HttpHandler> handlers_;
+  std::shared_ptr<Shared> shared_;  // also held by connection threads
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: tells the accept loop to stop
+  int port_ = 0;
+  std::thread acceptor_;
 };
 
 }  // namespace stratus

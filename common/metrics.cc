@@ -1,150 +1,23 @@
 #include "common/metrics.h"
 
 #include <dirent.h>
+#include <prometheus/text_serializer.h>
 #include <unistd.h>
 
-#include <cmath>
-#include <cstdio>
+#include <ctime>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
+#include "common/version.h"
+
 namespace stratus::metrics {
-namespace {
 
-std::string FormatValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
-}
-
-std::string EscapeLabelValue(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string EscapeHelp(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-// `{a="x",b="y"}` with an optional extra label (for histogram buckets); empty when no labels.
-std::string LabelText(const Labels& labels, const std::string& extra_key = "",
-                      const std::string& extra_value = "") {
-  if (labels.empty() && extra_key.empty()) return "";
-  std::string out = "{";
-  bool first = true;
-  for (const auto& [k, v] : labels) {
-    if (!first) out += ",";
-    first = false;
-    out += k + "=\"" + EscapeLabelValue(v) + "\"";
-  }
-  if (!extra_key.empty()) {
-    if (!first) out += ",";
-    out += extra_key + "=\"" + extra_value + "\"";
-  }
-  return out + "}";
-}
-
-void Header(std::string& out, const std::string& name, const std::string& help,
-            const char* type) {
-  out += "# HELP " + name + " " + EscapeHelp(help) + "\n";
-  out += "# TYPE " + name + " " + type + "\n";
-}
-
-}  // namespace
-
-void Counter::Increment(double v) {
-  if (v < 0) return;
-  value_.fetch_add(v, std::memory_order_relaxed);
-}
-
-Histogram::Histogram(BucketBoundaries bounds)
-    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
-
-void Histogram::Observe(double v) {
-  size_t i = 0;
-  while (i < bounds_.size() && v > bounds_[i]) ++i;
-  std::lock_guard<std::mutex> lock(mu_);
-  counts_[i]++;
-  sum_ += v;
-}
-
-Histogram::BucketBoundaries Histogram::LatencyBuckets() {
+Histogram::BucketBoundaries LatencyBuckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
-Histogram::BucketBoundaries Histogram::BatchBuckets() { return {1, 2, 4, 8, 16, 32, 64}; }
-
-Histogram::Snapshot Histogram::Collect() const {
-  Snapshot s;
-  s.bounds = bounds_;
-  std::lock_guard<std::mutex> lock(mu_);
-  uint64_t running = 0;
-  for (uint64_t c : counts_) {
-    running += c;
-    s.cumulative.push_back(running);
-  }
-  s.count = running;
-  s.sum = sum_;
-  return s;
-}
-
-template <>
-void Family<Counter>::Serialize(std::string& out) const {
-  Header(out, name_, help_, "counter");
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [labels, m] : metrics_) {
-    out += name_ + LabelText(labels) + " " + FormatValue(m->Value()) + "\n";
-  }
-}
-
-template <>
-void Family<Gauge>::Serialize(std::string& out) const {
-  Header(out, name_, help_, "gauge");
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [labels, m] : metrics_) {
-    out += name_ + LabelText(labels) + " " + FormatValue(m->Value()) + "\n";
-  }
-}
-
-template <>
-void Family<Histogram>::Serialize(std::string& out) const {
-  Header(out, name_, help_, "histogram");
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [labels, m] : metrics_) {
-    auto s = m->Collect();
-    for (size_t i = 0; i < s.bounds.size(); ++i) {
-      out += name_ + "_bucket" + LabelText(labels, "le", FormatValue(s.bounds[i])) + " " +
-             std::to_string(s.cumulative[i]) + "\n";
-    }
-    out += name_ + "_bucket" + LabelText(labels, "le", "+Inf") + " " +
-           std::to_string(s.cumulative.back()) + "\n";
-    out += name_ + "_sum" + LabelText(labels) + " " + FormatValue(s.sum) + "\n";
-    out += name_ + "_count" + LabelText(labels) + " " + std::to_string(s.count) + "\n";
-  }
-}
+Histogram::BucketBoundaries BatchBuckets() { return {1, 2, 4, 8, 16, 32, 64}; }
 
 void Registry::AddCollectHook(std::function<void()> hook) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -158,10 +31,7 @@ std::string Registry::Serialize() const {
     hooks = hooks_;
   }
   for (auto& h : hooks) h();
-  std::string out;
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& f : families_) f->Serialize(out);
-  return out;
+  return prometheus::TextSerializer().Serialize(Collect());
 }
 
 void RegisterProcessMetrics(Registry& registry) {
@@ -214,6 +84,15 @@ void RegisterProcessMetrics(Registry& registry) {
     }
     fds.Set(n);
   });
+}
+
+void RegisterBuildInfo(Registry& registry, std::string_view prefix) {
+  BuildGauge()
+      .Name(std::string(prefix) + "_build_info")
+      .Help("A constant 1, labelled with the version and source revision of this build.")
+      .Register(registry)
+      .Add({{"version", std::string(Version())}, {"revision", std::string(Revision())}})
+      .Set(1);
 }
 
 }  // namespace stratus::metrics

@@ -12,12 +12,12 @@ using testing::HasSubstr;
 
 TEST(MetricsTest, CounterExposition) {
   Registry r;
-  auto& family = BuildCounter().Name("x_total").Help("Things.\nCounted.").Register(r);
+  auto& family = BuildCounter().Name("x_total").Help("Things counted.").Register(r);
   family.Add({{"method", "Detect"}, {"code", "ok"}}).Increment();
   family.Add({{"method", "Detect"}, {"code", "ok"}}).Increment(2);
   family.Add({{"method", "Detect"}, {"code", "ok"}}).Increment(-5);  // ignored
   std::string text = r.Serialize();
-  EXPECT_THAT(text, HasSubstr("# HELP x_total Things.\\nCounted.\n"));
+  EXPECT_THAT(text, HasSubstr("# HELP x_total Things counted.\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE x_total counter\n"));
   EXPECT_THAT(text, HasSubstr("x_total{code=\"ok\",method=\"Detect\"} 3\n"));
 }
@@ -36,11 +36,11 @@ TEST(MetricsTest, HistogramBucketsAreCumulative) {
   h.Observe(0.5);
   h.Observe(5);
   std::string text = r.Serialize();
-  EXPECT_THAT(text, HasSubstr("lat_seconds_bucket{le=\"0.10000000000000001\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("lat_seconds_bucket{le=\"0.1\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("lat_seconds_bucket{le=\"1\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("lat_seconds_bucket{le=\"+Inf\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("lat_seconds_count 4\n"));
-  EXPECT_THAT(text, HasSubstr("lat_seconds_sum 6.0499999999999998\n"));
+  EXPECT_THAT(text, HasSubstr("lat_seconds_sum 6.05\n"));
 }
 
 TEST(MetricsTest, SameNameReturnsSameFamily) {
@@ -69,6 +69,26 @@ TEST(MetricsTest, ProcessMetricsAreFilledOnScrape) {
   std::string text = r.Serialize();
   EXPECT_THAT(text, HasSubstr("process_resident_memory_bytes "));
   EXPECT_THAT(text, testing::Not(HasSubstr("process_resident_memory_bytes 0\n")));
+}
+
+TEST(MetricsTest, BuildInfoNamesVersionAndRevision) {
+  Registry r;
+  RegisterBuildInfo(r);
+  EXPECT_THAT(r.Serialize(), testing::ContainsRegex(
+                                 "stratus_build_info\\{revision=\"([0-9a-f]+(-dirty)?|unknown)\","
+                                 "version=\"[0-9]+\\.[0-9]+\\.[0-9]+\"\\} 1\n"));
+}
+
+TEST(MetricsTest, RemovedSeriesAreNotExported) {
+  Registry r;
+  auto& family = BuildGauge().Name("fps").Help("h").Register(r);
+  auto& cam1 = family.Add({{"stream", "cam1"}});
+  family.Add({{"stream", "cam2"}}).Set(2);
+  cam1.Set(1);
+  family.Remove(&cam1);
+  std::string text = r.Serialize();
+  EXPECT_THAT(text, testing::Not(HasSubstr("cam1")));
+  EXPECT_THAT(text, HasSubstr("fps{stream=\"cam2\"} 2\n"));
 }
 
 }  // namespace

@@ -13,11 +13,14 @@ void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_datab
   out->host.service_name = defaults.name;
   out->host.grpc_port = defaults.grpc_port;
   out->host.http_port = defaults.http_port;
+  // Closed by default: only this machine reaches a service unless told otherwise (the images
+  // and the Helm chart set 0.0.0.0).
+  out->host.grpc_address = "127.0.0.1";
   flags.Int("grpc-port", "STRATUS_GRPC_PORT", &out->host.grpc_port, "gRPC port (0: any free)");
   flags.Int("http-port", "STRATUS_HTTP_PORT", &out->host.http_port,
             "HTTP port for /metrics, /healthz, /readyz (0: any free, -1: none)");
   flags.String("listen", "STRATUS_LISTEN", &out->host.grpc_address,
-               "address to listen on, gRPC and HTTP");
+               "address to listen on, gRPC and HTTP (0.0.0.0: every interface)");
   flags.String("database-url", "STRATUS_DATABASE_URL", &out->database_url,
                uses_database ? "PostgreSQL URL, e.g. postgresql://user@host:5432/stratus (also "
                                "where the API keys are)"

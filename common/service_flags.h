@@ -1,5 +1,6 @@
 // The flags every service binary shares, registered by its main.cc:
-//   --grpc-port ($STRATUS_GRPC_PORT), --http-port ($STRATUS_HTTP_PORT), --listen ($STRATUS_LISTEN),
+//   --grpc-port ($STRATUS_GRPC_PORT), --http-port ($STRATUS_HTTP_PORT), --listen ($STRATUS_LISTEN,
+//   default 127.0.0.1: loopback only),
 //   --database-url ($STRATUS_DATABASE_URL), --drain-ms, --log-level, --log-format, and for API
 //   keys --api-keys-file, --auth-refresh-ms and --api-key (see common/auth/key_store.h).
 // Default ports (also used by `stratus up` and every client command):

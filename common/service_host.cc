@@ -40,7 +40,7 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
                  {"code", StatusCodeLabel(static_cast<absl::StatusCode>(status.error_code()))}})
           .Increment();
       durations_->Add({{"service", service_}, {"method", method_}},
-                      metrics::Histogram::LatencyBuckets())
+                      metrics::LatencyBuckets())
           .Observe(secs);
     }
     methods->Proceed();
@@ -104,11 +104,12 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(const Options& 
   }
   auto host = std::unique_ptr<ServiceHost>(new ServiceHost(options));
   metrics::RegisterProcessMetrics(host->registry_);
+  metrics::RegisterBuildInfo(host->registry_);
   if (options.http_port >= 0) {
     HttpServer::Options http;
     http.address = options.http_address;
     http.port = options.http_port;
-    http.threads = options.http_threads;
+    http.max_connections = options.http_max_connections;
     http.max_body_bytes = options.http_max_body_bytes;
     auto server = HttpServer::Create(http);
     if (!server.ok()) return server.status();

@@ -50,7 +50,7 @@ class ServiceHost {
     int max_message_bytes = 16 << 20;     // both directions; images travel as bytes
     std::chrono::milliseconds drain_deadline{10000};
     std::chrono::milliseconds readiness_interval{1000};
-    int http_threads = 8;
+    int http_max_connections = 4096;  // HTTP connections open at once (a thread each)
     size_t http_max_body_bytes = 8 << 20;
     // Required: the keys gRPC callers must present (Create fails without).
     std::shared_ptr<auth::KeyStore> api_keys;

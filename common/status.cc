@@ -3,35 +3,38 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "stratus/v1/common.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace stratus {
 namespace {
 
-constexpr char kErrorInfoUrl[] = "type.googleapis.com/stratus.v1.ErrorInfo";
+constexpr char kErrorInfoUrl[] = "type.googleapis.com/google.rpc.ErrorInfo";
+constexpr char kDomain[] = "stratus";
 
 }  // namespace
 
 absl::Status WithReason(absl::Status status, std::string_view reason) {
   if (status.ok()) return status;
-  v1::ErrorInfo info;
+  google::rpc::ErrorInfo info;
   info.set_reason(std::string(reason));
+  info.set_domain(kDomain);
   status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
   return status;
 }
 
 std::string ErrorReason(const absl::Status& status) {
   auto payload = status.GetPayload(kErrorInfoUrl);
-  v1::ErrorInfo info;
+  google::rpc::ErrorInfo info;
   if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
   return info.reason();
 }
 
 std::string ErrorReason(const grpc::Status& status) {
-  v1::RpcStatus details;
+  google::rpc::Status details;
   if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return "";
   for (const auto& any : details.details()) {
-    v1::ErrorInfo info;
+    google::rpc::ErrorInfo info;
     if (any.UnpackTo(&info)) return info.reason();
   }
   return "";
@@ -42,9 +45,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   const auto code = static_cast<grpc::StatusCode>(status.code());
   std::string reason = ErrorReason(status);
   if (reason.empty()) return grpc::Status(code, std::string(status.message()));
-  v1::ErrorInfo info;
+  google::rpc::ErrorInfo info;
   info.set_reason(reason);
-  v1::RpcStatus details;
+  info.set_domain(kDomain);
+  google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));
   details.set_message(std::string(status.message()));
   details.add_details()->PackFrom(info);

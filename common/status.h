@@ -1,5 +1,6 @@
-// Errors as values: absl::Status inside every component, converted exactly once at the gRPC
-// edge. The canonical codes map one to one (absl and gRPC share the numbering).
+// The gRPC edge of errors as values: absl::Status inside every component (with the macros of
+// common/status_macros.h, which need no gRPC), converted exactly once here. The canonical codes
+// map one to one (absl and gRPC share the numbering).
 #ifndef STRATUS_COMMON_STATUS_H_
 #define STRATUS_COMMON_STATUS_H_
 
@@ -7,11 +8,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/status_macros.h"
 
 namespace stratus {
 
-// A reason attached with WithReason() travels to the client as a stratus.v1.ErrorInfo inside a
-// stratus.v1.RpcStatus in grpc-status-details-bin (common.proto's convention).
+// A reason attached with WithReason() travels to the client as a google.rpc.ErrorInfo inside a
+// google.rpc.Status in grpc-status-details-bin (the standard gRPC error model; common.proto).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
@@ -25,23 +27,5 @@ std::string ErrorReason(const grpc::Status& status);
 std::string StatusCodeLabel(absl::StatusCode code);
 
 }  // namespace stratus
-
-// Evaluates an absl::Status expression and returns it from the enclosing function on error.
-#define STRATUS_RETURN_IF_ERROR(expr)          \
-  do {                                         \
-    ::absl::Status _stratus_status = (expr);   \
-    if (!_stratus_status.ok()) return _stratus_status; \
-  } while (0)
-
-#define STRATUS_CONCAT_INNER(a, b) a##b
-#define STRATUS_CONCAT(a, b) STRATUS_CONCAT_INNER(a, b)
-
-// `STRATUS_ASSIGN_OR_RETURN(auto x, MakeX());` assigns the value or returns the error.
-#define STRATUS_ASSIGN_OR_RETURN(lhs, rexpr) \
-  STRATUS_ASSIGN_OR_RETURN_IMPL(STRATUS_CONCAT(_stratus_or_, __LINE__), lhs, rexpr)
-#define STRATUS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr) \
-  auto tmp = (rexpr);                                  \
-  if (!tmp.ok()) return tmp.status();                  \
-  lhs = std::move(tmp).value()
 
 #endif  // STRATUS_COMMON_STATUS_H_

@@ -2,9 +2,10 @@
 //
 // Every library loaded at start-up keeps its thread-local storage in each thread's stack. With
 // LibTorch linked, that static TLS is ~110 KB (OpenBLAS 60 KB, glog 30 KB, libtorch_cpu 10 KB),
-// and Debian's civetweb (the HTTP server of common/service_host.h) starts its threads with a
-// compiled-in 100 KB stack: pthread_create fails with EINVAL and the service cannot serve
-// /metrics, /healthz or /readyz ("cannot listen for HTTP"). This definition, linked into the
+// and a library that starts its threads with a small compiled-in stack (Debian's civetweb, the
+// HTTP server before common/http_server, used 100 KB) then fails in pthread_create with EINVAL.
+// common/http_server asks for 1 MiB itself; this floor stays for every other library's threads.
+// This definition, linked into the
 // executable, interposes pthread_attr_setstacksize for the whole process and raises requests
 // below 1 MiB to 1 MiB (virtual memory; pages are touched only as used), then calls glibc's.
 //

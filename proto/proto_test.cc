@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "stratus/v1/common.pb.h"
 #include "stratus/v1/detector.grpc.pb.h"
 #include "stratus/v1/ingest.grpc.pb.h"
@@ -248,25 +250,26 @@ TEST(ProtoTest, IngestDefaultsAndEvents) {
   EXPECT_EQ(e.boxes_size(), e.labels_size());
 }
 
-TEST(ProtoTest, ErrorInfoTravelsInRpcStatus) {
-  ErrorInfo info;
+TEST(ProtoTest, ErrorInfoTravelsInGoogleRpcStatus) {
+  google::rpc::ErrorInfo info;
   info.set_reason("InvalidImageFormatException");
+  info.set_domain("stratus");
   (*info.mutable_metadata())["field"] = "image";
-  RpcStatus status;
+  google::rpc::Status status;
   status.set_code(3);
   status.set_message("image is truncated");
   ASSERT_TRUE(status.add_details()->PackFrom(info));
   EXPECT_EQ(status.details(0).type_url(),
-            "type.googleapis.com/stratus.v1.ErrorInfo");
+            "type.googleapis.com/google.rpc.ErrorInfo");
 
-  RpcStatus got = RoundTrip(status);
+  google::rpc::Status got = RoundTrip(status);
   ASSERT_EQ(got.details_size(), 1);
-  ErrorInfo out;
+  google::rpc::ErrorInfo out;
   ASSERT_TRUE(got.details(0).UnpackTo(&out));
   EXPECT_EQ(out.reason(), "InvalidImageFormatException");
   EXPECT_EQ(out.metadata().at("field"), "image");
   // A different message type does not unpack as ErrorInfo.
-  EXPECT_FALSE(got.details(0).Is<RpcStatus>());
+  EXPECT_FALSE(got.details(0).Is<google::rpc::Status>());
 }
 
 TEST(ProtoTest, ServicesHaveTheAgreedMethods) {

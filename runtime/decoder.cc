@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "runtime/decoders/basic.h"
+#include "runtime/decoders/centernet.h"
 #include "runtime/decoders/nanodet.h"
 
 namespace stratus::runtime {
@@ -25,8 +26,84 @@ const std::vector<std::pair<std::string, Factory>>& Registry() {
       {"landmarks68", CreateLandmarks68Decoder},
       {"age_gender", CreateAgeGenderDecoder},
       {"nanodet", CreateNanodetDecoder},
+      {"centernet", CreateCenternetDecoder},
   };
   return *registry;
+}
+
+double Logit(double p) {
+  p = std::clamp(p, 1e-12, 1 - 1e-12);
+  return std::log(p / (1 - p));
+}
+double Sigmoid(double z) { return 1 / (1 + std::exp(-z)); }
+
+// `score_calibration: {a, b}` around a detection decoder: confidence = sigmoid(a * logit(raw) + b)
+// (a > 0, so the order of the detections and NMS are unchanged). Thresholds (the config's
+// score_threshold, DecodeOptions::min_confidence) are on the calibrated scale and handed to the
+// inner decoder converted back to raw scores.
+class CalibratedDecoder : public Decoder {
+ public:
+  CalibratedDecoder(std::unique_ptr<Decoder> inner, double a, double b,
+                    std::optional<double> threshold)
+      : inner_(std::move(inner)), a_(a), b_(b), threshold_(threshold) {}
+
+  absl::Status CheckOutputs(const std::vector<OutputTensor>& outputs, int batch) const override {
+    return inner_->CheckOutputs(outputs, batch);
+  }
+
+  absl::StatusOr<std::vector<Prediction>> Decode(const std::vector<OutputTensor>& outputs,
+                                                 absl::Span<const InputGeometry> geometry,
+                                                 const DecodeOptions& options) const override {
+    DecodeOptions raw = options;
+    std::optional<double> t =
+        options.min_confidence ? std::optional<double>(*options.min_confidence) : threshold_;
+    if (t) raw.min_confidence = static_cast<float>(ToRaw(*t));
+    auto predictions = inner_->Decode(outputs, geometry, raw);
+    if (!predictions.ok()) return predictions.status();
+    for (Prediction& p : *predictions) {
+      for (Detection& d : p.detections) {
+        d.confidence = static_cast<float>(Sigmoid(a_ * Logit(d.confidence) + b_));
+      }
+    }
+    return predictions;
+  }
+
+ private:
+  double ToRaw(double p) const {
+    if (p <= 0) return 0;
+    if (p >= 1) return 1;
+    return Sigmoid((Logit(p) - b_) / a_);
+  }
+
+  std::unique_ptr<Decoder> inner_;
+  double a_, b_;
+  std::optional<double> threshold_;
+};
+
+absl::StatusOr<std::unique_ptr<Decoder>> WithCalibration(const DecoderContext& c,
+                                                         std::unique_ptr<Decoder> inner) {
+  const YAML::Node cal =
+      c.params && c.params.IsMap() ? c.params["score_calibration"] : YAML::Node();
+  if (!cal) return inner;
+  auto bad = absl::InvalidArgumentError(
+      absl::StrCat("model '", c.model_name,
+                   "': decoder key 'score_calibration' must be {a: A, b: B} with A > 0"));
+  double a = 0, b = 0;
+  try {
+    if (!cal.IsMap() || !cal["a"] || !cal["b"]) return bad;
+    a = cal["a"].as<double>();
+    b = cal["b"].as<double>();
+  } catch (const YAML::Exception&) {
+    return bad;
+  }
+  if (!(a > 0) || !std::isfinite(b)) return bad;
+  std::optional<double> threshold;
+  if (c.params["score_threshold"]) {
+    auto t = ParamDouble(c, "score_threshold", 0);
+    if (!t.ok()) return t.status();
+    threshold = *t;
+  }
+  return std::unique_ptr<Decoder>(new CalibratedDecoder(std::move(inner), a, b, threshold));
 }
 
 }  // namespace
@@ -45,7 +122,10 @@ std::string OutputTensor::ShapeString() const { return absl::StrCat("[", absl::S
 
 absl::StatusOr<std::unique_ptr<Decoder>> CreateDecoder(const DecoderContext& context) {
   for (const auto& [name, factory] : Registry()) {
-    if (name == context.type) return factory(context);
+    if (name != context.type) continue;
+    auto decoder = factory(context);
+    if (!decoder.ok()) return decoder.status();
+    return WithCalibration(context, std::move(*decoder));
   }
   return absl::InvalidArgumentError(absl::StrCat("model '", context.model_name,
                                                  "': unknown decoder type '", context.type,

@@ -13,6 +13,10 @@
 // Thread safety: `Decode()` and `CheckOutputs()` are const and are called concurrently from
 // many threads; decoders hold no mutable state.
 //
+// Every detection decoder also takes `score_calibration: {a: A, b: B}` (A > 0): the confidence
+// it reports is then sigmoid(A * logit(raw score) + B), and the config's `score_threshold` and
+// DecodeOptions::min_confidence are on that calibrated scale (see runtime/MODELS.md).
+//
 // Adding a decoder: implement `Decoder` in runtime/decoders/<type>.{h,cc} exposing
 // `absl::StatusOr<std::unique_ptr<Decoder>> Create<Type>Decoder(const DecoderContext&)`,
 // and add a line to the table in runtime/decoder.cc.

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 
 namespace stratus::runtime {
 namespace {
@@ -62,12 +63,6 @@ class Parser {
   std::string folder_;
 };
 
-#define RETURN_IF_ERROR(expr)          \
-  do {                                 \
-    absl::Status _s = (expr);          \
-    if (!_s.ok()) return _s;           \
-  } while (0)
-
 }  // namespace
 
 const std::vector<std::string>& KnownTasks() {
@@ -89,34 +84,34 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& yaml_text,
   if (!root.IsMap()) return p.Error("expected a mapping at the top level");
 
   ModelConfig c;
-  RETURN_IF_ERROR(p.Get(root, "name", "name", true, c.name));
+  STRATUS_RETURN_IF_ERROR(p.Get(root, "name", "name", true, c.name));
   if (c.name != folder) {
     return p.Error(absl::StrCat("name '", c.name, "' does not match the folder name '", folder,
                                 "'"));
   }
-  RETURN_IF_ERROR(p.Get(root, "version", "version", false, c.version));
-  RETURN_IF_ERROR(p.Get(root, "task", "task", true, c.task));
+  STRATUS_RETURN_IF_ERROR(p.Get(root, "version", "version", false, c.version));
+  STRATUS_RETURN_IF_ERROR(p.Get(root, "task", "task", true, c.task));
   if (std::find(KnownTasks().begin(), KnownTasks().end(), c.task) == KnownTasks().end()) {
     return p.Error(absl::StrCat("unknown task '", c.task, "' (known: ",
                                 absl::StrJoin(KnownTasks(), ", "), ")"));
   }
-  RETURN_IF_ERROR(p.Get(root, "source", "source", false, c.source));
-  RETURN_IF_ERROR(p.Get(root, "labels", "labels", false, c.labels));
+  STRATUS_RETURN_IF_ERROR(p.Get(root, "source", "source", false, c.source));
+  STRATUS_RETURN_IF_ERROR(p.Get(root, "labels", "labels", false, c.labels));
 
   const YAML::Node input = root["input"];
   if (c.task != "text_classification") {
     if (!input || !input.IsMap()) return p.Error("missing 'input' (a mapping)");
     InputSpec& in = c.input;
-    RETURN_IF_ERROR(p.Get(input, "width", "input.width", true, in.width));
-    RETURN_IF_ERROR(p.Get(input, "height", "input.height", true, in.height));
+    STRATUS_RETURN_IF_ERROR(p.Get(input, "width", "input.width", true, in.width));
+    STRATUS_RETURN_IF_ERROR(p.Get(input, "height", "input.height", true, in.height));
     if (in.width <= 0 || in.height <= 0 || in.width > 8192 || in.height > 8192) {
       return p.Error(absl::StrCat("input size ", in.width, "x", in.height,
                                   " out of range (1..8192)"));
     }
     std::string resize = "stretch", interp = "bilinear", color = "rgb";
-    RETURN_IF_ERROR(p.Get(input, "resize", "input.resize", false, resize));
-    RETURN_IF_ERROR(p.Get(input, "interpolation", "input.interpolation", false, interp));
-    RETURN_IF_ERROR(p.Get(input, "color", "input.color", false, color));
+    STRATUS_RETURN_IF_ERROR(p.Get(input, "resize", "input.resize", false, resize));
+    STRATUS_RETURN_IF_ERROR(p.Get(input, "interpolation", "input.interpolation", false, interp));
+    STRATUS_RETURN_IF_ERROR(p.Get(input, "color", "input.color", false, color));
     if (resize == "stretch") {
       in.resize = ResizePolicy::kStretch;
     } else if (resize == "letterbox") {
@@ -147,12 +142,12 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& yaml_text,
     } else {
       return p.Error(absl::StrCat("input.color '", color, "' unknown (rgb, bgr)"));
     }
-    RETURN_IF_ERROR(p.Triple(input, "mean", "input.mean", in.mean));
-    RETURN_IF_ERROR(p.Triple(input, "std", "input.std", in.std));
+    STRATUS_RETURN_IF_ERROR(p.Triple(input, "mean", "input.mean", in.mean));
+    STRATUS_RETURN_IF_ERROR(p.Triple(input, "std", "input.std", in.std));
     for (float s : in.std) {
       if (!(s > 0)) return p.Error("input.std values must be > 0");
     }
-    RETURN_IF_ERROR(p.Get(input, "pad_value", "input.pad_value", false, in.pad_value));
+    STRATUS_RETURN_IF_ERROR(p.Get(input, "pad_value", "input.pad_value", false, in.pad_value));
   }
 
   const YAML::Node decoder = root["decoder"];
@@ -161,7 +156,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& yaml_text,
     c.decoder_type = decoder.as<std::string>();
     c.decoder_yaml = absl::StrCat("{type: ", c.decoder_type, "}");
   } else if (decoder.IsMap()) {
-    RETURN_IF_ERROR(p.Get(decoder, "type", "decoder.type", true, c.decoder_type));
+    STRATUS_RETURN_IF_ERROR(p.Get(decoder, "type", "decoder.type", true, c.decoder_type));
     YAML::Emitter e;
     e << YAML::Flow << decoder;
     c.decoder_yaml = e.c_str();

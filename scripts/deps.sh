@@ -9,13 +9,19 @@ PACKAGES=(
   # libraries
   libtorch-dev libopenblas0-pthread          # LibTorch; OpenBLAS replaces the reference BLAS (8x)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  libpqxx-dev libcivetweb-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
+  libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
+  libhnswlib-dev                             # header-only HNSW graph (face search)
   libopencv-dev                              # its CMake config; pulls in the modules we use
+  prometheus-cpp-dev grpc-proto              # metrics (core + text format); grpc.health.v1 proto
   libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev                # libFuzzer, ASan, UBSan for the fuzz harnesses (fuzz/)
   # runtime and test peers
   postgresql ffmpeg prometheus rtsp-server-perl   # rtsp-server-perl: a real RTSP server for ingest tests
   # deployment checks (scripts/check-deploy.d): compose file validation, helm from an npm zip
   docker-compose unzip
+  # MQTT events (libmosquitto; the broker and clients for tests) and the Python client library
+  mosquitto mosquitto-clients libmosquitto-dev
+  python3-grpcio python3-protobuf python3-setuptools python3-pip
 )
 
 # Node.js and npm drive the end-to-end tests with the real AWS SDKs. Machines that already carry
@@ -30,8 +36,9 @@ if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Waits for another apt (unattended upgrades, a second checkout) instead of failing on its lock.
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "deps: all ${#PACKAGES[@]} packages present"
 fi

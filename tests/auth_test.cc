@@ -27,7 +27,7 @@
 #include "common/embedded_postgres.h"
 #include "common/health_client.h"
 #include "common/http_client.h"
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "common/subprocess.h"
 #include "common/testing/eventually.h"
 #include "stratus/v1/mask.grpc.pb.h"

@@ -10,15 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
 namespace stratus::training {
 namespace {
-
-#define JOB_RETURN_IF_ERROR(expr)                      \
-  do {                                                 \
-    if (absl::Status _s = (expr); !_s.ok()) return _s; \
-  } while (0)
 
 std::string HexHash(const std::string& s) {
   uint64_t h = 1469598103934665603ULL;
@@ -68,7 +64,7 @@ class Parser {
   absl::Status Enum(const YAML::Node& parent, const std::string& key, const std::string& path,
                     bool required, const std::set<std::string>& values, std::string* out) const {
     std::string v;
-    JOB_RETURN_IF_ERROR(String(parent, key, path, required, &v));
+    STRATUS_RETURN_IF_ERROR(String(parent, key, path, required, &v));
     if (!parent[key]) return absl::OkStatus();
     if (values.count(v) == 0) {
       return Error(parent[key], Join(path, key),
@@ -113,7 +109,7 @@ class Parser {
   absl::Status Path(const YAML::Node& parent, const std::string& key, const std::string& path,
                     bool required, const std::string& base, std::string* out) const {
     std::string raw;
-    JOB_RETURN_IF_ERROR(String(parent, key, path, required, &raw));
+    STRATUS_RETURN_IF_ERROR(String(parent, key, path, required, &raw));
     if (!parent[key]) return absl::OkStatus();
     std::string expanded;
     for (size_t i = 0; i < raw.size();) {
@@ -170,21 +166,21 @@ absl::Status ParseSources(const Parser& p, const YAML::Node& list, const std::st
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node n = list[i];
     const std::string sp = absl::StrCat(path, "[", i, "]");
-    JOB_RETURN_IF_ERROR(p.Keys(
+    STRATUS_RETURN_IF_ERROR(p.Keys(
         n, sp, {"path", "format", "header", "labels_path", "labels", "rows", "partial", "name"}));
     DataSource s;
-    JOB_RETURN_IF_ERROR(p.Path(n, "path", sp, true, root, &s.path));
+    STRATUS_RETURN_IF_ERROR(p.Path(n, "path", sp, true, root, &s.path));
     std::string format = job.task == Task::kImageClassifier ? "folders" : "tsv";
     const std::set<std::string> formats =
         job.task == Task::kImageClassifier ? std::set<std::string>{"folders"}
                                            : std::set<std::string>{"tsv", "label_first", "lines"};
-    JOB_RETURN_IF_ERROR(p.Enum(n, "format", sp, false, formats, &format));
+    STRATUS_RETURN_IF_ERROR(p.Enum(n, "format", sp, false, formats, &format));
     s.format = format == "tsv"           ? DataSource::Format::kTsv
                : format == "label_first" ? DataSource::Format::kLabelFirst
                : format == "lines"       ? DataSource::Format::kLines
                                          : DataSource::Format::kFolders;
-    JOB_RETURN_IF_ERROR(p.Bool(n, "header", sp, &s.header));
-    JOB_RETURN_IF_ERROR(
+    STRATUS_RETURN_IF_ERROR(p.Bool(n, "header", sp, &s.header));
+    STRATUS_RETURN_IF_ERROR(
         p.Path(n, "labels_path", sp, s.format == DataSource::Format::kLines, root, &s.labels_path));
     if (n["labels_path"] && s.format != DataSource::Format::kLines) {
       return p.Error(n["labels_path"], sp + ".labels_path", "only for format: lines");
@@ -219,9 +215,9 @@ absl::Status ParseSources(const Parser& p, const YAML::Node& list, const std::st
         return p.Error(r, sp + ".rows", "need 0 <= begin < end (or end = -1)");
       }
     }
-    JOB_RETURN_IF_ERROR(p.Bool(n, "partial", sp, &s.partial));
+    STRATUS_RETURN_IF_ERROR(p.Bool(n, "partial", sp, &s.partial));
     s.name = std::filesystem::path(s.path).filename().string();
-    JOB_RETURN_IF_ERROR(p.String(n, "name", sp, false, &s.name));
+    STRATUS_RETURN_IF_ERROR(p.String(n, "name", sp, false, &s.name));
     out->push_back(std::move(s));
   }
   return absl::OkStatus();
@@ -242,18 +238,26 @@ absl::Status ApplyOverride(YAML::Node root, const std::string& kv) {
   std::vector<std::string> parts;
   std::stringstream ss(key);
   for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
-  std::vector<YAML::Node> chain{root};
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    YAML::Node next = chain.back()[parts[i]];
-    if (!next.IsDefined() || next.IsNull()) next = YAML::Node(YAML::NodeType::Map);
-    if (!next.IsMap()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--set ", kv, ": ", parts[i], " is not a mapping"));
-    }
-    chain.back()[parts[i]] = next;
-    chain.push_back(next);
+  if (!root.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat("--set ", kv, ": the job is not a mapping"));
   }
-  chain.back()[parts.back()] = value;
+  // yaml-cpp throws on subscripts it cannot take (a key that is itself a sequence, say).
+  try {
+    std::vector<YAML::Node> chain{root};
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      YAML::Node next = chain.back()[parts[i]];
+      if (!next.IsDefined() || next.IsNull()) next = YAML::Node(YAML::NodeType::Map);
+      if (!next.IsMap()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--set ", kv, ": ", parts[i], " is not a mapping"));
+      }
+      chain.back()[parts[i]] = next;
+      chain.push_back(next);
+    }
+    chain.back()[parts.back()] = value;
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("--set ", kv, ": ", e.what()));
+  }
   return absl::OkStatus();
 }
 
@@ -270,7 +274,7 @@ absl::StatusOr<Job> ParseJob(const std::string& yaml_text, const std::string& fi
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(file, ": ", e.what()));
   }
-  for (const auto& kv : overrides) JOB_RETURN_IF_ERROR(ApplyOverride(root, kv));
+  for (const auto& kv : overrides) STRATUS_RETURN_IF_ERROR(ApplyOverride(root, kv));
   std::string base = std::filesystem::path(file).parent_path().string();
   if (base.empty()) base = ".";
   const Parser p(file, std::filesystem::absolute(base).lexically_normal().string());
@@ -278,13 +282,13 @@ absl::StatusOr<Job> ParseJob(const std::string& yaml_text, const std::string& fi
   job.file = file;
   job.content_hash = HexHash(yaml_text + "\n--set " + absl::StrJoin(overrides, "\n--set "));
   try {
-    JOB_RETURN_IF_ERROR(p.Keys(root, "",
+    STRATUS_RETURN_IF_ERROR(p.Keys(root, "",
                                {"name", "task", "labels", "data", "model", "augmentation",
                                 "optimiser", "schedule", "epochs", "batch_size", "seed", "threads",
                                 "checkpoint", "output", "version", "max_steps"}));
-    JOB_RETURN_IF_ERROR(p.String(root, "name", "", true, &job.name));
+    STRATUS_RETURN_IF_ERROR(p.String(root, "name", "", true, &job.name));
     std::string task;
-    JOB_RETURN_IF_ERROR(
+    STRATUS_RETURN_IF_ERROR(
         p.Enum(root, "task", "", true, {"image_classifier", "text_classifier"}, &task));
     job.task = task == "image_classifier" ? Task::kImageClassifier : Task::kTextClassifier;
     const YAML::Node labels = root["labels"];
@@ -303,23 +307,23 @@ absl::StatusOr<Job> ParseJob(const std::string& yaml_text, const std::string& fi
     // data
     const YAML::Node data = root["data"];
     if (!data) return p.Error(root, "data", "required");
-    JOB_RETURN_IF_ERROR(p.Keys(
+    STRATUS_RETURN_IF_ERROR(p.Keys(
         data, "data", {"root", "train", "validation", "validation_split", "test", "test_split"}));
     std::string data_root;
-    JOB_RETURN_IF_ERROR(p.Path(data, "root", "data", false, "", &data_root));
+    STRATUS_RETURN_IF_ERROR(p.Path(data, "root", "data", false, "", &data_root));
     if (!data["train"]) return p.Error(data, "data.train", "required");
-    JOB_RETURN_IF_ERROR(ParseSources(p, data["train"], "data.train", data_root, job, &job.train));
+    STRATUS_RETURN_IF_ERROR(ParseSources(p, data["train"], "data.train", data_root, job, &job.train));
     if (job.train.empty()) return p.Error(data["train"], "data.train", "needs a source");
     if (data["validation"]) {
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           ParseSources(p, data["validation"], "data.validation", data_root, job, &job.validation));
     }
     if (data["test"]) {
-      JOB_RETURN_IF_ERROR(ParseSources(p, data["test"], "data.test", data_root, job, &job.test));
+      STRATUS_RETURN_IF_ERROR(ParseSources(p, data["test"], "data.test", data_root, job, &job.test));
     }
-    JOB_RETURN_IF_ERROR(
+    STRATUS_RETURN_IF_ERROR(
         p.Number(data, "validation_split", "data", false, 0.0, 0.9, &job.validation_split));
-    JOB_RETURN_IF_ERROR(p.Number(data, "test_split", "data", false, 0.0, 0.9, &job.test_split));
+    STRATUS_RETURN_IF_ERROR(p.Number(data, "test_split", "data", false, 0.0, 0.9, &job.test_split));
     if (data["validation"] && data["validation_split"]) {
       return p.Error(data["validation_split"], "data.validation_split",
                      "give either validation sources or validation_split");
@@ -333,121 +337,121 @@ absl::StatusOr<Job> ParseJob(const std::string& yaml_text, const std::string& fi
     if (!model) return p.Error(root, "model", "required");
     ModelSpec& m = job.model;
     if (job.task == Task::kTextClassifier) {
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           p.Keys(model, "model",
                  {"architecture", "embedding_dim", "hidden", "vocab_size", "min_count",
                   "bigram_buckets", "max_tokens", "max_clauses", "lexicons", "mixed", "dropout"}));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           p.Enum(model, "architecture", "model", true, {"ngram_bag"}, &m.architecture));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           p.Number(model, "embedding_dim", "model", false, 2, 1024, &m.embedding_dim));
-      JOB_RETURN_IF_ERROR(p.Number(model, "hidden", "model", false, 0, 4096, &m.hidden));
-      JOB_RETURN_IF_ERROR(p.Number(model, "vocab_size", "model", false, 10, 5e6, &m.vocab_size));
-      JOB_RETURN_IF_ERROR(p.Number(model, "min_count", "model", false, 1, 1e6, &m.min_count));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(p.Number(model, "hidden", "model", false, 0, 4096, &m.hidden));
+      STRATUS_RETURN_IF_ERROR(p.Number(model, "vocab_size", "model", false, 10, 5e6, &m.vocab_size));
+      STRATUS_RETURN_IF_ERROR(p.Number(model, "min_count", "model", false, 1, 1e6, &m.min_count));
+      STRATUS_RETURN_IF_ERROR(
           p.Number(model, "bigram_buckets", "model", false, 0, 1e8, &m.bigram_buckets));
-      JOB_RETURN_IF_ERROR(p.Number(model, "max_tokens", "model", false, 1, 1e5, &m.max_tokens));
-      JOB_RETURN_IF_ERROR(p.Number(model, "max_clauses", "model", false, 1, 64, &m.max_clauses));
-      JOB_RETURN_IF_ERROR(p.Number(model, "dropout", "model", false, 0.0, 0.9, &m.dropout));
+      STRATUS_RETURN_IF_ERROR(p.Number(model, "max_tokens", "model", false, 1, 1e5, &m.max_tokens));
+      STRATUS_RETURN_IF_ERROR(p.Number(model, "max_clauses", "model", false, 1, 64, &m.max_clauses));
+      STRATUS_RETURN_IF_ERROR(p.Number(model, "dropout", "model", false, 0.0, 0.9, &m.dropout));
       if (const YAML::Node lex = model["lexicons"]) {
-        JOB_RETURN_IF_ERROR(p.Keys(lex, "model.lexicons", {"vader", "afinn"}));
-        JOB_RETURN_IF_ERROR(p.Path(lex, "vader", "model.lexicons", false, data_root, &m.vader_dir));
-        JOB_RETURN_IF_ERROR(p.Path(lex, "afinn", "model.lexicons", false, data_root, &m.afinn_dir));
+        STRATUS_RETURN_IF_ERROR(p.Keys(lex, "model.lexicons", {"vader", "afinn"}));
+        STRATUS_RETURN_IF_ERROR(p.Path(lex, "vader", "model.lexicons", false, data_root, &m.vader_dir));
+        STRATUS_RETURN_IF_ERROR(p.Path(lex, "afinn", "model.lexicons", false, data_root, &m.afinn_dir));
       }
       if (const YAML::Node mixed = model["mixed"]) {
-        JOB_RETURN_IF_ERROR(p.Keys(mixed, "model.mixed", {"label", "positive", "negative"}));
-        JOB_RETURN_IF_ERROR(p.String(mixed, "label", "model.mixed", true, &m.mixed_label));
+        STRATUS_RETURN_IF_ERROR(p.Keys(mixed, "model.mixed", {"label", "positive", "negative"}));
+        STRATUS_RETURN_IF_ERROR(p.String(mixed, "label", "model.mixed", true, &m.mixed_label));
         const std::set<std::string> ls(job.labels.begin(), job.labels.end());
-        JOB_RETURN_IF_ERROR(p.Enum(mixed, "positive", "model.mixed", true, ls, &m.mixed_positive));
-        JOB_RETURN_IF_ERROR(p.Enum(mixed, "negative", "model.mixed", true, ls, &m.mixed_negative));
+        STRATUS_RETURN_IF_ERROR(p.Enum(mixed, "positive", "model.mixed", true, ls, &m.mixed_positive));
+        STRATUS_RETURN_IF_ERROR(p.Enum(mixed, "negative", "model.mixed", true, ls, &m.mixed_negative));
         if (ls.count(m.mixed_label) > 0) {
           return p.Error(mixed["label"], "model.mixed.label",
                          "is derived, so it must not be one of the trained labels");
         }
       }
     } else {
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           p.Keys(model, "model", {"architecture", "width", "input_size", "dropout"}));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           p.Enum(model, "architecture", "model", true, {"convnet"}, &m.architecture));
-      JOB_RETURN_IF_ERROR(p.Number(model, "width", "model", false, 4, 512, &m.width));
-      JOB_RETURN_IF_ERROR(p.Number(model, "input_size", "model", false, 16, 1024, &m.input_size));
-      JOB_RETURN_IF_ERROR(p.Number(model, "dropout", "model", false, 0.0, 0.9, &m.dropout));
+      STRATUS_RETURN_IF_ERROR(p.Number(model, "width", "model", false, 4, 512, &m.width));
+      STRATUS_RETURN_IF_ERROR(p.Number(model, "input_size", "model", false, 16, 1024, &m.input_size));
+      STRATUS_RETURN_IF_ERROR(p.Number(model, "dropout", "model", false, 0.0, 0.9, &m.dropout));
     }
 
     // augmentation
     if (const YAML::Node a = root["augmentation"]) {
       AugmentSpec& g = job.augment;
       if (job.task == Task::kImageClassifier) {
-        JOB_RETURN_IF_ERROR(p.Keys(a, "augmentation",
+        STRATUS_RETURN_IF_ERROR(p.Keys(a, "augmentation",
                                    {"flip", "crop_scale_min", "brightness", "contrast",
                                     "rotate_degrees", "downscale_min_px", "blur"}));
-        JOB_RETURN_IF_ERROR(p.Bool(a, "flip", "augmentation", &g.flip));
-        JOB_RETURN_IF_ERROR(
+        STRATUS_RETURN_IF_ERROR(p.Bool(a, "flip", "augmentation", &g.flip));
+        STRATUS_RETURN_IF_ERROR(
             p.Number(a, "crop_scale_min", "augmentation", false, 0.1, 1.0, &g.crop_scale_min));
-        JOB_RETURN_IF_ERROR(
+        STRATUS_RETURN_IF_ERROR(
             p.Number(a, "brightness", "augmentation", false, 0.0, 1.0, &g.brightness));
-        JOB_RETURN_IF_ERROR(p.Number(a, "contrast", "augmentation", false, 0.0, 1.0, &g.contrast));
-        JOB_RETURN_IF_ERROR(
+        STRATUS_RETURN_IF_ERROR(p.Number(a, "contrast", "augmentation", false, 0.0, 1.0, &g.contrast));
+        STRATUS_RETURN_IF_ERROR(
             p.Number(a, "rotate_degrees", "augmentation", false, 0.0, 180.0, &g.rotate_degrees));
-        JOB_RETURN_IF_ERROR(
+        STRATUS_RETURN_IF_ERROR(
             p.Number(a, "downscale_min_px", "augmentation", false, 0, 1024, &g.downscale_min_px));
-        JOB_RETURN_IF_ERROR(p.Number(a, "blur", "augmentation", false, 0.0, 1.0, &g.blur));
+        STRATUS_RETURN_IF_ERROR(p.Number(a, "blur", "augmentation", false, 0.0, 1.0, &g.blur));
       } else {
-        JOB_RETURN_IF_ERROR(p.Keys(a, "augmentation", {"token_dropout"}));
-        JOB_RETURN_IF_ERROR(
+        STRATUS_RETURN_IF_ERROR(p.Keys(a, "augmentation", {"token_dropout"}));
+        STRATUS_RETURN_IF_ERROR(
             p.Number(a, "token_dropout", "augmentation", false, 0.0, 0.9, &g.token_dropout));
       }
     }
 
     // optimiser and schedule
     if (const YAML::Node o = root["optimiser"]) {
-      JOB_RETURN_IF_ERROR(p.Keys(o, "optimiser", {"type", "lr", "weight_decay", "momentum"}));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(p.Keys(o, "optimiser", {"type", "lr", "weight_decay", "momentum"}));
+      STRATUS_RETURN_IF_ERROR(
           p.Enum(o, "type", "optimiser", false, {"sgd", "adam", "adamw"}, &job.optimiser.type));
-      JOB_RETURN_IF_ERROR(p.Number(o, "lr", "optimiser", false, 1e-9, 10.0, &job.optimiser.lr));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(p.Number(o, "lr", "optimiser", false, 1e-9, 10.0, &job.optimiser.lr));
+      STRATUS_RETURN_IF_ERROR(
           p.Number(o, "weight_decay", "optimiser", false, 0.0, 1.0, &job.optimiser.weight_decay));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           p.Number(o, "momentum", "optimiser", false, 0.0, 0.999, &job.optimiser.momentum));
     }
     if (const YAML::Node s = root["schedule"]) {
-      JOB_RETURN_IF_ERROR(p.Keys(
+      STRATUS_RETURN_IF_ERROR(p.Keys(
           s, "schedule", {"type", "warmup_steps", "step_epochs", "gamma", "min_lr_fraction"}));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           p.Enum(s, "type", "schedule", false, {"cosine", "step", "constant"}, &job.schedule.type));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           p.Number(s, "warmup_steps", "schedule", false, 0, 1e9, &job.schedule.warmup_steps));
-      JOB_RETURN_IF_ERROR(
+      STRATUS_RETURN_IF_ERROR(
           p.Number(s, "step_epochs", "schedule", false, 1, 1e6, &job.schedule.step_epochs));
-      JOB_RETURN_IF_ERROR(p.Number(s, "gamma", "schedule", false, 0.0, 1.0, &job.schedule.gamma));
-      JOB_RETURN_IF_ERROR(p.Number(s, "min_lr_fraction", "schedule", false, 0.0, 1.0,
+      STRATUS_RETURN_IF_ERROR(p.Number(s, "gamma", "schedule", false, 0.0, 1.0, &job.schedule.gamma));
+      STRATUS_RETURN_IF_ERROR(p.Number(s, "min_lr_fraction", "schedule", false, 0.0, 1.0,
                                    &job.schedule.min_lr_fraction));
     }
-    JOB_RETURN_IF_ERROR(p.Number(root, "epochs", "", true, 1, 1e6, &job.epochs));
-    JOB_RETURN_IF_ERROR(p.Number(root, "batch_size", "", true, 1, 65536, &job.batch_size));
-    JOB_RETURN_IF_ERROR(p.Number(root, "seed", "", false, 0, 9.0e15, &job.seed));
-    JOB_RETURN_IF_ERROR(p.Number(root, "threads", "", false, 1, 256, &job.threads));
-    JOB_RETURN_IF_ERROR(p.Number(root, "max_steps", "", false, 0, 1e12, &job.max_steps));
+    STRATUS_RETURN_IF_ERROR(p.Number(root, "epochs", "", true, 1, 1e6, &job.epochs));
+    STRATUS_RETURN_IF_ERROR(p.Number(root, "batch_size", "", true, 1, 65536, &job.batch_size));
+    STRATUS_RETURN_IF_ERROR(p.Number(root, "seed", "", false, 0, 9.0e15, &job.seed));
+    STRATUS_RETURN_IF_ERROR(p.Number(root, "threads", "", false, 1, 256, &job.threads));
+    STRATUS_RETURN_IF_ERROR(p.Number(root, "max_steps", "", false, 0, 1e12, &job.max_steps));
 
     // checkpoint and output
     const YAML::Node c = root["checkpoint"];
     if (!c) return p.Error(root, "checkpoint", "required (checkpoint: {dir: ...})");
-    JOB_RETURN_IF_ERROR(
+    STRATUS_RETURN_IF_ERROR(
         p.Keys(c, "checkpoint", {"dir", "every_steps", "every_seconds", "grace_seconds"}));
-    JOB_RETURN_IF_ERROR(p.Path(c, "dir", "checkpoint", true, "", &job.checkpoint.dir));
-    JOB_RETURN_IF_ERROR(
+    STRATUS_RETURN_IF_ERROR(p.Path(c, "dir", "checkpoint", true, "", &job.checkpoint.dir));
+    STRATUS_RETURN_IF_ERROR(
         p.Number(c, "every_steps", "checkpoint", false, 0, 1e12, &job.checkpoint.every_steps));
-    JOB_RETURN_IF_ERROR(
+    STRATUS_RETURN_IF_ERROR(
         p.Number(c, "every_seconds", "checkpoint", false, 0.0, 1e9, &job.checkpoint.every_seconds));
-    JOB_RETURN_IF_ERROR(p.Number(c, "grace_seconds", "checkpoint", false, 1.0, 3600.0,
+    STRATUS_RETURN_IF_ERROR(p.Number(c, "grace_seconds", "checkpoint", false, 1.0, 3600.0,
                                  &job.checkpoint.grace_seconds));
     const YAML::Node out = root["output"];
     if (!out) return p.Error(root, "output", "required (output: {dir: ...})");
-    JOB_RETURN_IF_ERROR(p.Keys(out, "output", {"dir"}));
-    JOB_RETURN_IF_ERROR(p.Path(out, "dir", "output", true, "", &job.output_dir));
+    STRATUS_RETURN_IF_ERROR(p.Keys(out, "output", {"dir"}));
+    STRATUS_RETURN_IF_ERROR(p.Path(out, "dir", "output", true, "", &job.output_dir));
     job.version = absl::StrCat(job.name, "-", job.content_hash.substr(0, 8));
-    JOB_RETURN_IF_ERROR(p.String(root, "version", "", false, &job.version));
+    STRATUS_RETURN_IF_ERROR(p.String(root, "version", "", false, &job.version));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(file, ":", e.mark.line + 1, ":", e.mark.column + 1, ": ", e.msg));

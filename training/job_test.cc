@@ -122,4 +122,12 @@ TEST(JobTest, OverridesAreAppliedThenValidated) {
 }
 
 }  // namespace
+TEST(JobTest, OverridesOnADocumentThatIsNotAMappingAreErrors) {
+  for (const char* text : {"just a scalar", "- a\n- b\n", ""}) {
+    auto job = ParseJob(text, "j.yaml", {"epochs=3"});
+    ASSERT_FALSE(job.ok()) << text;
+    EXPECT_EQ(job.status().code(), absl::StatusCode::kInvalidArgument) << text;
+  }
+}
+
 }  // namespace stratus::training

@@ -14,11 +14,9 @@ namespace {
 constexpr char kPayloadUrl[] = "type.stratus.dev/aws-error";
 
 absl::StatusCode DeriveCode(int http_status, absl::string_view type) {
+  if (absl::StrContains(type, "Throttling")) return absl::StatusCode::kResourceExhausted;
   if (http_status == 503) return absl::StatusCode::kUnavailable;
-  if (http_status >= 500) {
-    if (absl::StrContains(type, "Throttling")) return absl::StatusCode::kUnavailable;
-    return absl::StatusCode::kInternal;
-  }
+  if (http_status >= 500) return absl::StatusCode::kInternal;
   if (absl::StrContains(type, "NotFound")) return absl::StatusCode::kNotFound;
   if (absl::StrContains(type, "AlreadyExists") || absl::StrContains(type, "InUse")) {
     return absl::StatusCode::kAlreadyExists;
@@ -67,41 +65,59 @@ absl::Status AwsError(absl::StatusCode code, int http_status, absl::string_view 
   return status;
 }
 
-AwsErrorDefaults RekognitionErrorDefaults() {
+const std::vector<AwsErrorRow>& AwsErrorTable() {
   using C = absl::StatusCode;
-  AwsErrorDefaults d;
-  d.by_code = {
-      {C::kInvalidArgument, {400, "InvalidParameterException"}},
-      {C::kFailedPrecondition, {400, "InvalidParameterException"}},
-      {C::kOutOfRange, {400, "InvalidParameterException"}},
-      {C::kUnimplemented, {400, "InvalidParameterException"}},
-      {C::kNotFound, {400, "ResourceNotFoundException"}},
-      {C::kAlreadyExists, {400, "ResourceAlreadyExistsException"}},
-      {C::kPermissionDenied, {400, "AccessDeniedException"}},
-      {C::kUnauthenticated, {400, "AccessDeniedException"}},
-      {C::kResourceExhausted, {400, "ProvisionedThroughputExceededException"}},
-      {C::kUnavailable, {500, "ThrottlingException"}},
-      {C::kDeadlineExceeded, {500, "ThrottlingException"}},
-      {C::kAborted, {500, "ThrottlingException"}},
+  static const auto* table = new std::vector<AwsErrorRow>{
+      {C::kInvalidArgument,
+       {400, "InvalidParameterException"},
+       {400, "InvalidRequestException"},
+       false},
+      {C::kFailedPrecondition,
+       {400, "InvalidParameterException"},
+       {400, "InvalidRequestException"},
+       false},
+      {C::kOutOfRange, {400, "InvalidParameterException"}, {400, "InvalidRequestException"}, false},
+      {C::kUnimplemented,
+       {400, "InvalidParameterException"},
+       {400, "InvalidRequestException"},
+       false},
+      {C::kNotFound, {400, "ResourceNotFoundException"}, {400, "ResourceNotFoundException"}, false},
+      {C::kAlreadyExists,
+       {400, "ResourceAlreadyExistsException"},
+       {400, "ResourceInUseException"},
+       false},
+      {C::kPermissionDenied, {400, "AccessDeniedException"}, {400, "AccessDeniedException"}, false},
+      {C::kUnauthenticated, {400, "AccessDeniedException"}, {400, "AccessDeniedException"}, false},
+      {C::kResourceExhausted,
+       {500, "ThrottlingException"},
+       {400, "TooManyRequestsException"},
+       true},
+      {C::kUnavailable,
+       {503, "ServiceUnavailableException"},
+       {503, "ServiceUnavailableException"},
+       true},
+      {C::kDeadlineExceeded,
+       {503, "ServiceUnavailableException"},
+       {503, "ServiceUnavailableException"},
+       true},
+      {C::kAborted,
+       {503, "ServiceUnavailableException"},
+       {503, "ServiceUnavailableException"},
+       true},
   };
+  return *table;
+}
+
+AwsErrorDefaults RekognitionErrorDefaults() {
+  AwsErrorDefaults d;
+  for (const AwsErrorRow& row : AwsErrorTable()) d.by_code[row.code] = row.rekognition;
   d.fallback = {500, "InternalServerError"};
   return d;
 }
 
 AwsErrorDefaults ComprehendErrorDefaults() {
-  using C = absl::StatusCode;
   AwsErrorDefaults d;
-  d.by_code = {
-      {C::kInvalidArgument, {400, "InvalidRequestException"}},
-      {C::kFailedPrecondition, {400, "InvalidRequestException"}},
-      {C::kOutOfRange, {400, "InvalidRequestException"}},
-      {C::kUnimplemented, {400, "InvalidRequestException"}},
-      {C::kNotFound, {400, "ResourceNotFoundException"}},
-      {C::kAlreadyExists, {400, "ResourceInUseException"}},
-      {C::kPermissionDenied, {400, "AccessDeniedException"}},
-      {C::kUnauthenticated, {400, "AccessDeniedException"}},
-      {C::kResourceExhausted, {400, "TooManyRequestsException"}},
-  };
+  for (const AwsErrorRow& row : AwsErrorTable()) d.by_code[row.code] = row.comprehend;
   d.fallback = {500, "InternalServerException"};
   return d;
 }

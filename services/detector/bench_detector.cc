@@ -23,13 +23,13 @@
 #include <thread>
 #include <vector>
 
+#include "common/paths.h"
 #include "absl/strings/str_format.h"
 #include "common/auth/testing/test_keys.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/logging.h"
 #include "common/service_host.h"
-#include "common/shared_dir.h"
 #include "services/detector/detector.h"
 #include "services/detector/detector_service.h"
 #include "services/detector/testing/tiny_models.h"

@@ -160,7 +160,8 @@ int RunDetectCommand(int argc, char** argv) {
   std::string classes;
   flags.String("model", "", &model, "objects | faces | another detection model's name");
   flags.Double("min-confidence", "", &min_confidence,
-               "drop detections below this, in (0, 1] (default 0.5)");
+               "drop detections below this, in (0, 1]; objects' confidences are calibrated "
+               "probabilities (default 0.5; runtime/MODELS.md)");
   flags.Int("max-results", "", &max_results,
             "at most this many detections per image (default 100)");
   flags.String("classes", "", &classes, "comma-separated labels of interest (objects models)");

@@ -12,12 +12,11 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/image.h"
+#include "common/path_root.h"
 #include "common/status.h"
 
 namespace stratus::detector {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr size_t kMaxBytesInline = 5 * 1024 * 1024;  // Image.bytes, like Rekognition
 constexpr size_t kMaxBytesByRef = 15 * 1024 * 1024;  // Image.uri
@@ -116,14 +115,11 @@ absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image, const std::st
             "file:// image URIs are refused: the detector was started without "
             "--file-root");
       }
-      std::error_code ec;
-      const fs::path path = fs::weakly_canonical(fs::path(uri.substr(7)), ec);
-      const fs::path root = fs::weakly_canonical(fs::path(file_root), ec);
-      const std::string p = path.string(), r = root.string();
-      if (ec || p.compare(0, r.size(), r) != 0 || (p.size() > r.size() && p[r.size()] != '/')) {
+      auto path = ResolveUnderRoot(uri.substr(7), file_root);
+      if (!path.ok()) {
         return BadReference(absl::StrCat("image uri '", uri, "' is outside the allowed root"));
       }
-      auto read = ReadImageFile(p, kMaxBytesByRef);
+      auto read = ReadImageFile(path->string(), kMaxBytesByRef);
       if (!read.ok()) {
         if (read.status().code() == absl::StatusCode::kNotFound) {
           return BadReference(read.status().message());
@@ -147,6 +143,10 @@ absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image, const std::st
   return std::move(*mat);
 }
 
+namespace {
+const std::string kUnknownModel = "unknown";
+}  // namespace
+
 DetectorServiceImpl::DetectorServiceImpl(Detector* detector, DetectorServiceOptions options)
     : detector_(detector), options_(std::move(options)) {
   if (options_.metrics) {
@@ -158,12 +158,16 @@ DetectorServiceImpl::DetectorServiceImpl(Detector* detector, DetectorServiceOpti
                      .Register(*options_.metrics);
   }
   options_.max_stream_in_flight = std::max(1, options_.max_stream_in_flight);
+  if (detector_ != nullptr) {
+    for (const ModelStatus& m : detector_->ListModels()) known_models_.insert(m.name);
+  }
 }
 
 void DetectorServiceImpl::Count(const char* method, const std::string& model,
                                 const absl::Status& status) {
   if (!requests_) return;
-  requests_->Add({{"method", method}, {"model", model}, {"code", StatusCodeLabel(status.code())}})
+  const std::string& label = model.empty() || known_models_.count(model) ? model : kUnknownModel;
+  requests_->Add({{"method", method}, {"model", label}, {"code", StatusCodeLabel(status.code())}})
       .Increment();
 }
 

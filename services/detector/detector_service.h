@@ -1,7 +1,8 @@
 // gRPC adapter of the detector service (proto/stratus/v1/detector.proto). Thin handlers: each
 // RPC validates the request, decodes the image (common/image.h), calls the core
 // (services/detector/detector.h), converts the status and counts the request by method, model
-// and code (stratus_detector_requests_total).
+// and code (stratus_detector_requests_total; a model name the detector does not know is counted
+// as model="unknown", so callers cannot create series without bound).
 //
 // DetectStream: a reader thread reads frames, decodes them and queues them to the batcher
 // (at most `max_stream_in_flight` frames of one stream queued or running; beyond that it stops
@@ -20,6 +21,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <opencv2/core.hpp>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -68,6 +70,7 @@ class DetectorServiceImpl final : public v1::DetectorService::Service {
   Detector* detector_;
   DetectorServiceOptions options_;
   metrics::Family<metrics::Counter>* requests_ = nullptr;
+  std::set<std::string> known_models_;  // the detector's models (planned at Create)
 };
 
 }  // namespace stratus::detector

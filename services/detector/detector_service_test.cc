@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "common/auth/testing/test_keys.h"
+#include "common/paths.h"
 #include "common/service_host.h"
-#include "common/shared_dir.h"
 #include "services/detector/detector.h"
 #include "services/detector/detector_cli.h"
 #include "services/detector/testing/tiny_models.h"
@@ -233,6 +233,27 @@ TEST_F(DetectorServiceTest, BadImagesAreInvalidArgument) {
   EXPECT_TRUE(Call(Request(Png(8, 8, 10)), &r).ok());
 }
 
+TEST(DecodeRequestImageTest, FileUrisOnlyUnderTheRoot) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("stratus_detector_roots_" + std::to_string(::getpid()));
+  fs::create_directories(dir / "images");
+  fs::create_directories(dir / "images-private");
+  for (const char* d : {"images", "images-private"}) {
+    std::ofstream(dir / d / "a.png", std::ios::binary) << Png(8, 8, 10);
+  }
+  const std::string root = (dir / "images").string();
+  v1::Image image;
+  image.set_uri("file://" + (dir / "images" / "a.png").string());
+  EXPECT_TRUE(DecodeRequestImage(image, root).ok());
+  for (const fs::path& p :
+       {dir / "images-private" / "a.png", dir / "images" / ".." / "images-private" / "a.png"}) {
+    image.set_uri("file://" + p.string());
+    auto s = DecodeRequestImage(image, root).status();
+    EXPECT_THAT(s.message(), HasSubstr("outside the allowed root")) << p;
+  }
+  fs::remove_all(dir);
+}
+
 TEST_F(DetectorServiceTest, UnknownModelIsNotFoundNamingTheKnownOnes) {
   v1::DetectResponse r;
   grpc::Status s = Call(Request(Png(8, 8, 10), "yolo-world"), &r);
@@ -240,6 +261,12 @@ TEST_F(DetectorServiceTest, UnknownModelIsNotFoundNamingTheKnownOnes) {
   EXPECT_THAT(s.error_message(), HasSubstr("yolo-world"));
   EXPECT_THAT(s.error_message(), HasSubstr("objects"));
   EXPECT_THAT(s.error_message(), HasSubstr("faces"));
+  // Names from callers do not become metric series.
+  for (int i = 0; i < 5; ++i) Call(Request(Png(8, 8, 10), "made-up-" + std::to_string(i)), &r);
+  const std::string metrics = server_->host->metrics().Serialize();
+  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("yolo-world")));
+  EXPECT_THAT(metrics, ::testing::Not(HasSubstr("made-up-")));
+  EXPECT_THAT(metrics, HasSubstr(R"(model="unknown")"));
   // A model that failed to load: UNAVAILABLE with its reason; a non-detector: INVALID_ARGUMENT.
   s = Call(Request(Png(8, 8, 10), "broken"), &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);

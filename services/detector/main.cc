@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "common/paths.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
@@ -22,14 +23,6 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
-std::string DefaultModelDir() {
-  if (const char* cache = std::getenv("STRATUS_CACHE"); cache && *cache) {
-    return std::string(cache) + "/models";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.cache/stratus/models";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -37,7 +30,7 @@ int main(int argc, char** argv) {
                          "Object and face detection with LibTorch models, dynamically batched.");
   stratus::CommonServiceFlags common;
   stratus::RegisterCommonServiceFlags(stratus::kDetectorDefaults, false, flags, &common);
-  std::string model_dir = DefaultModelDir();
+  std::string model_dir = stratus::DefaultModelDir();
   std::string device = "auto";
   int threads = 0;
   int max_batch = 8;

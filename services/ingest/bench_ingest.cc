@@ -45,28 +45,30 @@ double DecodeFps(const std::string& path, int decode_every) {
   return n / s;
 }
 
-// p-quantile from a Prometheus histogram snapshot (linear within the bucket).
-double Quantile(const stratus::metrics::Histogram::Snapshot& s, double q) {
-  if (s.count == 0) return 0;
-  double rank = q * s.count, lower = 0;
-  for (size_t i = 0; i < s.bounds.size(); ++i) {
-    uint64_t below = i == 0 ? 0 : s.cumulative[i - 1];
-    if (s.cumulative[i] >= rank) {
-      double in = s.cumulative[i] - below;
-      return lower + (s.bounds[i] - lower) * (in > 0 ? (rank - below) / in : 0);
+// p-quantile from a Prometheus histogram (linear within the bucket).
+double Quantile(const prometheus::ClientMetric::Histogram& h, double q) {
+  if (h.sample_count == 0 || h.bucket.empty()) return 0;
+  double rank = q * static_cast<double>(h.sample_count), lower = 0;
+  uint64_t below = 0;
+  for (const auto& b : h.bucket) {
+    if (static_cast<double>(b.cumulative_count) >= rank) {
+      double in = static_cast<double>(b.cumulative_count - below);
+      double upper = std::isinf(b.upper_bound) ? lower : b.upper_bound;
+      return lower + (upper - lower) * (in > 0 ? (rank - below) / in : 0);
     }
-    lower = s.bounds[i];
+    below = b.cumulative_count;
+    if (!std::isinf(b.upper_bound)) lower = b.upper_bound;
   }
-  return s.bounds.back();
+  return lower;
 }
 
 // All streams' capture-to-detections latency histograms, merged.
-stratus::metrics::Histogram::Snapshot analysis_latency(stratus::metrics::Registry& registry) {
+prometheus::ClientMetric::Histogram analysis_latency(stratus::metrics::Registry& registry) {
   auto& family = stratus::metrics::BuildHistogram()
                      .Name("stratus_ingest_analysis_latency_seconds")
                      .Help("")
                      .Register(registry);
-  return family.Add({{"stream", "*"}}, stratus::metrics::Histogram::LatencyBuckets()).Collect();
+  return family.Add({{"stream", "*"}}, stratus::metrics::LatencyBuckets()).Collect().histogram;
 }
 
 }  // namespace
@@ -105,6 +107,11 @@ int main(int argc, char** argv) {
     // Events are not stored here (no PostgreSQL): the figures come from the workers and metrics.
     double rss0 = RssMb();
     auto channel = stratus::auth::CreateChannel(detector);
+    auto sources = stratus::ingest::SourcePolicy::Create({.media_roots = {dir.string()}});
+    if (!sources.ok()) {
+      std::cerr << sources.status().message() << "\n";
+      return 1;
+    }
     for (int i = 0; i < streams; ++i) {
       stratus::v1::StreamConfig c;
       c.set_name(absl::StrCat("bench", i));
@@ -115,6 +122,7 @@ int main(int argc, char** argv) {
       deps.metrics = &registry;
       deps.replica = "bench";
       deps.events = nullptr;
+      deps.sources = sources->get();
       workers.push_back(std::make_unique<stratus::ingest::StreamWorker>(c, deps,
                                                                          stratus::ingest::WorkerOptions{}));
       workers.back()->Start();

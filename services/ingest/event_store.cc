@@ -44,19 +44,56 @@ int64_t UnixMs(const google::protobuf::Timestamp& t) {
 
 std::string SpoolPath(const std::string& dir) { return dir + "/events.jsonl"; }
 std::string FlushingPath(const std::string& dir) { return dir + "/events.flushing.jsonl"; }
+std::string RejectedPath(const std::string& dir) { return dir + "/events.rejected.jsonl"; }
 
-absl::StatusOr<std::vector<std::pair<std::string, v1::Event>>> ReadSpool(const std::string& path) {
-  std::vector<std::pair<std::string, v1::Event>> out;
+struct Spool {
+  std::vector<v1::Event> events;  // in file order, uid set
+  std::vector<std::string> bad;   // lines that do not parse (a torn last line, damage)
+};
+
+Spool ReadSpool(const std::string& path) {
+  Spool out;
   std::ifstream in(path);
   std::string line;
   while (std::getline(in, line)) {
+    if (line.empty()) continue;
     auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;  // a torn last line from a crash mid-append
-    auto e = FromJson(line.substr(tab + 1));
-    if (!e.ok()) continue;
-    out.emplace_back(line.substr(0, tab), std::move(*e));
+    absl::StatusOr<v1::Event> e =
+        tab == std::string::npos ? absl::DataLossError("no tab") : FromJson(line.substr(tab + 1));
+    if (!e.ok() || tab == 0) {
+      out.bad.push_back(std::move(line));
+      continue;
+    }
+    e->set_uid(line.substr(0, tab));
+    out.events.push_back(std::move(*e));
   }
   return out;
+}
+
+// Appends `data` to `path` and makes it durable: fdatasync, and an fsync of the folder when the
+// file is new (so that its name survives a crash too).
+absl::Status AppendDurably(const std::string& path, const std::string& data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot open ", path));
+  const bool created = ::lseek(fd, 0, SEEK_END) == 0;
+  size_t written = 0;
+  while (written < data.size()) {
+    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  bool ok = written == data.size() && ::fdatasync(fd) == 0;
+  ::close(fd);
+  if (ok && created) {
+    int dir = ::open(fs::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ok = dir >= 0 && ::fsync(dir) == 0;
+    if (dir >= 0) ::close(dir);
+  }
+  if (!ok) {
+    // A partial line (disk full) is left behind; it is moved aside when the spool is read.
+    return absl::ResourceExhaustedError(absl::StrCat("cannot write to ", path));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -74,16 +111,40 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Create(Database* db,
   // Events spooled by an earlier run of this replica are replayed first.
   size_t pending = 0;
   for (const auto& p : {FlushingPath(options.spool_dir), SpoolPath(options.spool_dir)}) {
-    auto lines = ReadSpool(p);
-    if (lines.ok()) pending += lines->size();
+    pending += ReadSpool(p).events.size();
   }
   if (pending > 0) {
     store->spooling_ = true;
-    store->spooled_ = pending;
+    store->SetSpooled(pending);
     SLOG(INFO) << "events waiting in the spool" << Kv("count", pending);
   }
   store->flusher_ = std::thread([s = store.get()] { s->FlushLoop(); });
+  store->writer_ = std::thread([s = store.get()] { s->WriteLoop(); });
   return store;
+}
+
+EventStore::EventStore(Database* db, Options options) : db_(db), options_(std::move(options)) {
+  if (options_.metrics == nullptr) return;
+  metrics::Registry& r = *options_.metrics;
+  spool_gauge_ = &metrics::BuildGauge()
+                      .Name("stratus_ingest_spool_events")
+                      .Help("Events waiting in this replica's disk spool for the database.")
+                      .Register(r)
+                      .Add({});
+  rejected_total_ = &metrics::BuildCounter()
+                         .Name("stratus_ingest_spool_rejected_total")
+                         .Help("Spool lines that did not parse, moved to events.rejected.jsonl.")
+                         .Register(r)
+                         .Add({});
+  auto& writes = metrics::BuildCounter()
+                     .Name("stratus_ingest_event_writes_total")
+                     .Help(
+                         "Events recorded: stored (in the database), spooled (on disk, the "
+                         "database down or past the write deadline), failed (neither).")
+                     .Register(r);
+  stored_total_ = &writes.Add({{"result", "stored"}});
+  spooled_total_ = &writes.Add({{"result", "spooled"}});
+  failed_total_ = &writes.Add({{"result", "failed"}});
 }
 
 EventStore::~EventStore() {
@@ -93,10 +154,64 @@ EventStore::~EventStore() {
   }
   cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    write_stop_ = true;
+  }
+  write_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+void EventStore::SetSpooled(size_t n) {
+  spooled_ = n;
+  if (spool_gauge_ != nullptr) spool_gauge_->Set(static_cast<double>(n));
+}
+
+void EventStore::WriteLoop() {
+  std::unique_lock<std::mutex> lock(write_mu_);
+  for (;;) {
+    write_cv_.wait(lock, [this] { return write_stop_ || !writes_.empty(); });
+    if (writes_.empty()) return;  // stopping, nothing left
+    // Everything queued goes in one transaction; writes whose callers gave up are skipped
+    // (they are in the spool).
+    std::vector<std::shared_ptr<Write>> batch;
+    while (!writes_.empty() && batch.size() < 500) {
+      if (!writes_.front()->abandoned) batch.push_back(std::move(writes_.front()));
+      writes_.pop_front();
+    }
+    lock.unlock();
+    if (!batch.empty()) {
+      std::vector<v1::Event> events;
+      for (const auto& w : batch) events.push_back(w->event);
+      absl::Status s = Insert(events);
+      for (const auto& w : batch) w->done.set_value(s);
+    }
+    lock.lock();
+  }
+}
+
+absl::Status EventStore::InsertWithDeadline(const v1::Event& event) {
+  auto w = std::make_shared<Write>();
+  w->event = event;
+  std::future<absl::Status> done = w->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    if (write_stop_) return absl::UnavailableError("the event store is closing");
+    writes_.push_back(w);
+  }
+  write_cv_.notify_all();
+  if (done.wait_for(options_.write_deadline) != std::future_status::ready) {
+    // It may still commit later; the spooled copy then finds it there by its uid.
+    w->abandoned = true;
+    return absl::DeadlineExceededError(
+        absl::StrCat("database write took over ", options_.write_deadline.count(), " ms"));
+  }
+  return done.get();
 }
 
 absl::Status EventStore::Insert(const std::vector<v1::Event>& events) {
   return db_->Transact([&](pqxx::work& tx) {
+    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", options_.write_deadline.count()));
     for (const auto& e : events) {
       tx.exec_params(
           "INSERT INTO ingest_events (event_uid, stream, type, at, payload) "
@@ -109,15 +224,14 @@ absl::Status EventStore::Insert(const std::vector<v1::Event>& events) {
 }
 
 absl::Status EventStore::AppendToSpool(const v1::Event& event) {
-  std::string line = absl::StrCat(event.uid(), "\t", ToJson(event), "\n");
-  int fd = ::open(SpoolPath(options_.spool_dir).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                  0644);
-  if (fd < 0) return absl::UnavailableError("cannot open the event spool");
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-            ::fdatasync(fd) == 0;
-  ::close(fd);
-  if (!ok) return absl::ResourceExhaustedError("cannot write to the event spool");
-  spooled_++;
+  absl::Status s = AppendDurably(SpoolPath(options_.spool_dir),
+                                 absl::StrCat(event.uid(), "\t", ToJson(event), "\n"));
+  if (!s.ok()) {
+    if (failed_total_ != nullptr) failed_total_->Increment();
+    return s;
+  }
+  SetSpooled(spooled_ + 1);
+  if (spooled_total_ != nullptr) spooled_total_->Increment();
   return absl::OkStatus();
 }
 
@@ -127,8 +241,11 @@ absl::Status EventStore::Record(v1::Event event) {
     std::lock_guard<std::mutex> lock(mu_);
     if (spooling_) return AppendToSpool(event);
   }
-  absl::Status s = Insert({event});
-  if (s.ok()) return s;
+  absl::Status s = InsertWithDeadline(event);
+  if (s.ok()) {
+    if (stored_total_ != nullptr) stored_total_->Increment();
+    return s;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (!spooling_) {
     SLOG(WARNING) << "database unavailable; spooling events to disk"
@@ -150,7 +267,7 @@ absl::Status EventStore::Flush() {
       if (!fs::exists(flushing)) {
         if (!fs::exists(spool)) {
           spooling_ = false;
-          spooled_ = 0;
+          SetSpooled(0);
           return absl::OkStatus();
         }
         std::error_code ec;
@@ -158,13 +275,8 @@ absl::Status EventStore::Flush() {
         if (ec) return absl::InternalError("cannot rotate the event spool");
       }
     }
-    auto events = ReadSpool(flushing);
-    if (!events.ok()) return events.status();
-    std::vector<v1::Event> batch;
-    for (auto& [uid, e] : *events) {
-      e.set_uid(uid);
-      batch.push_back(std::move(e));
-    }
+    Spool read = ReadSpool(flushing);
+    std::vector<v1::Event>& batch = read.events;
     // In chunks, each in its own transaction; a failure leaves the file for the next try, and
     // the chunks already committed are skipped then by their uids.
     for (size_t i = 0; i < batch.size(); i += 500) {
@@ -172,11 +284,25 @@ absl::Status EventStore::Flush() {
                                    batch.begin() + std::min(batch.size(), i + 500));
       if (auto s = Insert(chunk); !s.ok()) return s;
     }
+    if (!read.bad.empty()) {
+      // Kept for a person to look at; the file is removed only once they are safe there.
+      std::string lines;
+      for (const auto& l : read.bad) absl::StrAppend(&lines, l, "\n");
+      if (auto s = AppendDurably(RejectedPath(options_.spool_dir), lines); !s.ok()) return s;
+      rejected_ += read.bad.size();
+      if (rejected_total_ != nullptr)
+        rejected_total_->Increment(static_cast<double>(read.bad.size()));
+      SLOG(ERROR) << "spool lines that do not parse moved aside" << Kv("count", read.bad.size())
+                  << Kv("file", RejectedPath(options_.spool_dir));
+    }
     std::error_code ec;
     fs::remove(flushing, ec);
     size_t n = batch.size();
-    size_t before = spooled_.load();
-    spooled_ = before > n ? before - n : 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      size_t before = spooled_.load();
+      SetSpooled(before > n ? before - n : 0);
+    }
     SLOG(INFO) << "spooled events written to the database" << Kv("count", n);
   }
 }

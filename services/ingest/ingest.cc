@@ -17,23 +17,7 @@ absl::Status ValidateStreamConfig(const v1::StreamConfig& c) {
     return absl::InvalidArgumentError(absl::StrCat(
         "name '", c.name(), "' must be 1-64 characters of letters, digits, '.', '_' or '-'"));
   }
-  const std::string& uri = c.uri();
-  if (uri.empty()) return absl::InvalidArgumentError("uri is empty");
-  auto scheme_end = uri.find("://");
-  if (scheme_end != std::string::npos) {
-    std::string scheme = uri.substr(0, scheme_end);
-    static const std::set<std::string> kSchemes = {"rtsp", "rtsps", "http", "https", "file",
-                                                   "rtmp", "udp", "tcp"};
-    if (!kSchemes.count(scheme)) {
-      return absl::InvalidArgumentError(absl::StrCat("uri scheme '", scheme,
-                                                     "' is not supported (rtsp, http(s), file)"));
-    }
-    if (scheme == "file" && !std::filesystem::exists(uri.substr(7))) {
-      return absl::InvalidArgumentError(absl::StrCat("no such file: ", uri.substr(7)));
-    }
-  } else if (!std::filesystem::exists(uri)) {
-    return absl::InvalidArgumentError(absl::StrCat("no such file: ", uri));
-  }
+  if (auto uri = ParseSourceUri(c.uri()); !uri.ok()) return uri.status();
   if (c.sample_fps() < 0 || c.sample_fps() > 60) {
     return absl::InvalidArgumentError("sample_fps must be between 0 and 60");
   }
@@ -64,6 +48,18 @@ Ingest::Ingest(Database* db, metrics::Registry* registry, Options options)
                         .Help("Streams this replica runs.")
                         .Register(*registry)
                         .Add({});
+  spool_gauge_ = &metrics::BuildGauge()
+                      .Name("stratus_ingest_spooled_events")
+                      .Help("Events waiting in this replica's disk spool for PostgreSQL.")
+                      .Register(*registry)
+                      .Add({});
+  auto& leases =
+      metrics::BuildCounter()
+          .Name("stratus_ingest_lease_changes_total")
+          .Help("Streams this replica started or stopped running (lease taken, lost, given back).")
+          .Register(*registry);
+  leases_taken_ = &leases.Add({{"change", "taken"}});
+  leases_released_ = &leases.Add({{"change", "released"}});
 }
 
 absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Registry* registry,
@@ -71,7 +67,11 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   if (options.replica_id.empty()) return absl::InvalidArgumentError("replica_id is empty");
   if (options.lease.count() < 1) return absl::InvalidArgumentError("lease must be >= 1 s");
   auto ingest = std::unique_ptr<Ingest>(new Ingest(db, registry, options));
-  auto events = EventStore::Create(db, {.spool_dir = options.spool_dir});
+  auto sources = SourcePolicy::Create(options.sources);
+  if (!sources.ok()) return sources.status();
+  ingest->sources_ = std::move(*sources);
+  ingest->deps_.sources = ingest->sources_.get();
+  auto events = EventStore::Create(db, {.spool_dir = options.spool_dir, .metrics = registry});
   if (!events.ok()) return events.status();
   ingest->events_ = std::move(*events);
   ingest->deps_.events = ingest->events_.get();
@@ -85,6 +85,15 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   ingest->deps_.metrics = registry;
   ingest->deps_.replica = options.replica_id;
   ingest->deps_.snapshot_dir = options.snapshot_dir;
+  if (!options.mqtt_url.empty()) {
+    auto mqtt = MqttPublisher::Create({.url = options.mqtt_url,
+                                       .client_id = "stratus-ingest-" + options.replica_id,
+                                       .topic_prefix = options.mqtt_topic_prefix},
+                                      registry);
+    if (!mqtt.ok()) return mqtt.status();
+    ingest->mqtt_ = std::move(*mqtt);
+    ingest->deps_.mqtt = ingest->mqtt_.get();
+  }
   return ingest;
 }
 
@@ -130,6 +139,7 @@ void Ingest::Loop() {
 
 absl::Status Ingest::Reconcile() {
   std::lock_guard<std::mutex> reconcile_lock(reconcile_mu_);
+  spool_gauge_->Set(static_cast<double>(events_->spooled()));
   auto held = leases_.Tick();
   if (!held.ok()) return held.status();
   std::vector<std::unique_ptr<StreamWorker>> to_stop;
@@ -142,6 +152,7 @@ absl::Status Ingest::Reconcile() {
       if (h == held->end() ||
           h->second.SerializeAsString() != it->second->config().SerializeAsString()) {
         SLOG(INFO) << "stream released" << Kv("stream", it->first);
+        leases_released_->Increment();
         to_stop.push_back(std::move(it->second));
         it = workers_.erase(it);
       } else {
@@ -151,6 +162,7 @@ absl::Status Ingest::Reconcile() {
     for (const auto& [name, config] : *held) {
       if (workers_.count(name)) continue;
       SLOG(INFO) << "stream taken" << Kv("stream", name) << Kv("replica", options_.replica_id);
+      leases_taken_->Increment();
       auto w = std::make_unique<StreamWorker>(config, deps_, options_.worker);
       to_start.push_back(w.get());
       workers_[name] = std::move(w);
@@ -176,6 +188,7 @@ std::vector<std::string> Ingest::RunningStreams() {
 
 absl::StatusOr<v1::StreamStatus> Ingest::AddStream(const v1::StreamConfig& config, bool replace) {
   if (auto s = ValidateStreamConfig(config); !s.ok()) return s;
+  if (auto s = sources_->Check(config.uri()); !s.ok()) return s.status();
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(config, &json);
   absl::Status s = db_->Transact([&](pqxx::work& tx) -> absl::Status {

@@ -24,6 +24,7 @@
 #include "common/metrics.h"
 #include "services/ingest/event_store.h"
 #include "services/ingest/leases.h"
+#include "services/ingest/source_policy.h"
 #include "services/ingest/stream_worker.h"
 
 namespace stratus::ingest {
@@ -38,7 +39,12 @@ class Ingest {
     std::string detector_address = "localhost:50052";
     std::string mask_address = "localhost:50054";
     std::string recognition_address = "localhost:50053";
+    std::string mqtt_url;  // "" = no MQTT; else events go there too
+    std::string mqtt_topic_prefix = "stratus";
     WorkerOptions worker;
+    // Which sources streams may name (services/ingest/source_policy.h): by default network
+    // sources outside private and special ranges, and no local files.
+    SourcePolicy::Options sources;
   };
 
   // `db` and `registry` are not owned.
@@ -56,6 +62,7 @@ class Ingest {
   absl::StatusOr<std::vector<v1::StreamStatus>> ListStreams();
 
   EventStore* events() { return events_.get(); }
+  const SourcePolicy& sources() const { return *sources_; }
   // Runs one lease round and reconciles workers now (tests; the loop does it by itself).
   absl::Status Reconcile();
   std::vector<std::string> RunningStreams();
@@ -69,6 +76,8 @@ class Ingest {
   Options options_;
   LeaseManager leases_;
   std::unique_ptr<EventStore> events_;
+  std::unique_ptr<SourcePolicy> sources_;
+  std::unique_ptr<MqttPublisher> mqtt_;
   WorkerDeps deps_;
 
   std::mutex mu_;  // guards workers_ and the loop state
@@ -79,9 +88,14 @@ class Ingest {
   bool kick_ = false;
   std::thread loop_;
   metrics::Gauge* streams_gauge_;
+  metrics::Gauge* spool_gauge_;
+  metrics::Counter* leases_taken_;
+  metrics::Counter* leases_released_;
 };
 
-// Checks a stream config: name, URI scheme, rates and analyses. INVALID_ARGUMENT naming the field.
+// Checks a stream config: name, URI syntax and scheme, rates and analyses. INVALID_ARGUMENT
+// naming the field. Whether the source may be opened is the SourcePolicy's to say (AddStream
+// asks it, and each worker asks again on every connect).
 absl::Status ValidateStreamConfig(const v1::StreamConfig& config);
 
 }  // namespace stratus::ingest

@@ -63,7 +63,7 @@ int StreamAdd(int argc, char** argv, std::string endpoint) {
   flags.Bool("motion", "", &motion, "skip frames without motion");
   flags.StringList("analysis", "", &analyses, "objects|faces|masks|face_search (repeatable)");
   flags.StringList("class", "", &classes, "classes of interest besides person (repeatable)");
-  flags.Double("min-confidence", "", &min_conf, "0..1 (default 0.5)");
+  flags.Double("min-confidence", "", &min_conf, "0..1, a calibrated probability (default 0.5; runtime/MODELS.md)");
   flags.String("collection", "", &collection, "collection for face_search");
   flags.Double("face-match-threshold", "", &threshold, "similarity 0..100 for face_search");
   flags.Bool("replace", "", &replace, "replace a stream of the same name");

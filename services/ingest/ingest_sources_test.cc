@@ -4,6 +4,9 @@
 // bright square the test video shows.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -22,6 +25,17 @@ namespace {
 using ::stratus::testing_util::Eventually;
 
 namespace fs = std::filesystem;
+
+bool Accepts(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
 
 class SourcesTest : public testing::Test {
  protected:
@@ -44,6 +58,9 @@ class SourcesTest : public testing::Test {
     o.detector_address = absl::StrCat("127.0.0.1:", detector_->grpc_port());
     o.mask_address = o.recognition_address = "";
     o.worker.person_tracking.max_age = std::chrono::milliseconds(800);
+    // The test's sources run on loopback, which streams may use only when allowed.
+    o.sources.allowed_sources = {"127.0.0.1/32"};
+    o.sources.media_roots = {dir_.string()};
     ingest_ = std::move(*Ingest::Create(db_.get(), &registry_, o));
     ingest_->Start();
   }
@@ -127,7 +144,8 @@ TEST_F(SourcesTest, RtspOverUdpFromARealServer) {
                        "127.0.0.1", "--source_listen_address", "127.0.0.1"},
                       "rtsp-server.log");
   ASSERT_NE(server, nullptr);
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // The publisher connects once: wait until the server accepts (slow to start on a busy machine).
+  ASSERT_TRUE(Eventually([&] { return Accepts(source_port); }, std::chrono::seconds(30)));
   auto publisher = Spawn({"ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop",
                           "-1", "-i", video_, "-c:v", "libx264", "-preset", "ultrafast", "-tune",
                           "zerolatency", "-g", "10", "-pix_fmt", "yuv420p", "-f", "rtsp",

@@ -6,15 +6,21 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <google/protobuf/util/json_util.h>
+#include <signal.h>
+
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <optional>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/testing/eventually.h"
 #include "common/embedded_postgres.h"
+#include "common/testing/eventually.h"
 #include "services/ingest/schema.h"
 #include "services/ingest/testing/square_detector.h"
 
@@ -59,6 +65,7 @@ class IngestTest : public testing::Test {
     o.mask_address = "";
     o.recognition_address = "";
     o.worker.person_tracking.max_age = std::chrono::milliseconds(800);
+    o.sources.media_roots = {dir_.string()};
     auto i = Ingest::Create(db_.get(), &registry_, o);
     EXPECT_TRUE(i.ok()) << i.status();
     return std::move(*i);
@@ -140,6 +147,8 @@ TEST_F(IngestTest, EventsAreSpooledWhileDatabaseIsDownAndNoneAreLost) {
   pg_->Kill();
   for (int i = 1; i <= 20; ++i) ASSERT_TRUE(store->Record(event(i)).ok()) << i;
   EXPECT_EQ(store->spooled(), 20u);
+  EXPECT_FALSE(ingest_->Reconcile().ok());  // no lease round without PostgreSQL
+  EXPECT_THAT(registry_.Serialize(), testing::HasSubstr("stratus_ingest_spooled_events 20\n"));
   ASSERT_TRUE(pg_->Restart().ok());
   ASSERT_TRUE(Eventually([&] { return store->spooled() == 0; }, std::chrono::seconds(20)));
   // New events after recovery go after the spooled ones.
@@ -150,6 +159,78 @@ TEST_F(IngestTest, EventsAreSpooledWhileDatabaseIsDownAndNoneAreLost) {
   // Replaying the same spool again (a crash between insert and truncate) stores nothing twice.
   ASSERT_TRUE(store->Flush().ok());
   EXPECT_EQ(Events("cam").size(), 22u);
+}
+
+v1::Event TestEvent(int i) {
+  v1::Event e;
+  e.set_stream("cam");
+  e.set_type(v1::Event::PERSON_APPEARED);
+  e.set_track_id(i);
+  e.mutable_time()->set_seconds(1700000000 + i);
+  return e;
+}
+
+std::string SpoolLine(const std::string& uid, int i) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(TestEvent(i), &json, opts);
+  return absl::StrCat(uid, "\t", json, "\n");
+}
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(IngestTest, UnparseableSpoolLinesAreMovedAsideAndCounted) {
+  // What an earlier run left: good lines, damage, and a line torn by a crash mid-append.
+  fs::path spool = dir_ / "spool" / "r1";
+  fs::create_directories(spool);
+  {
+    std::ofstream out(spool / "events.jsonl");
+    out << SpoolLine("uid-1", 1) << "garbage without a tab\n"
+        << SpoolLine("uid-2", 2) << "uid-3\t{\"stream\": 12, oops}\n"
+        << SpoolLine("uid-4", 4).substr(0, 30);
+  }
+  ingest_ = MakeIngest("r1");
+  auto* store = ingest_->events();
+  EXPECT_EQ(store->spooled(), 2u);
+  ASSERT_TRUE(Eventually([&] { return store->spooled() == 0; }, std::chrono::seconds(20)));
+  auto all = Events("cam");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].track_id(), 1);
+  EXPECT_EQ(all[1].track_id(), 2);
+  EXPECT_EQ(all[0].uid(), "uid-1");
+  EXPECT_EQ(store->rejected(), 3u);
+  std::string rejected = ReadFile(spool / "events.rejected.jsonl");
+  EXPECT_THAT(rejected, testing::HasSubstr("garbage without a tab"));
+  EXPECT_THAT(rejected, testing::HasSubstr("oops"));
+  EXPECT_THAT(rejected, testing::HasSubstr(SpoolLine("uid-4", 4).substr(0, 30)));
+  EXPECT_FALSE(fs::exists(spool / "events.jsonl"));
+  EXPECT_FALSE(fs::exists(spool / "events.flushing.jsonl"));
+}
+
+TEST_F(IngestTest, FrozenDatabaseCostsOneDeadlineAndLosesNothing) {
+  auto store = EventStore::Create(db_.get(), {.spool_dir = (dir_ / "spool-frozen").string(),
+                                              .flush_interval = std::chrono::milliseconds(200),
+                                              .write_deadline = std::chrono::milliseconds(300)});
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Record(TestEvent(0)).ok());
+  pg_->SignalAll(SIGSTOP);  // the server and every backend: connections hang, nothing fails
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE((*store)->Record(TestEvent(i)).ok()) << i;
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ((*store)->spooled(), 10u);
+  // The first write waits out its deadline; the rest go straight to the spool.
+  EXPECT_LT(took, std::chrono::milliseconds(300 + 2000));
+  pg_->SignalAll(SIGCONT);
+  ASSERT_TRUE(Eventually([&] { return (*store)->spooled() == 0; }, std::chrono::seconds(30)));
+  // The write that missed its deadline may have committed late as well: stored once by uid.
+  ingest_ = MakeIngest("r1");
+  auto all = Events("cam");
+  ASSERT_EQ(all.size(), 11u);
+  for (int i = 0; i <= 10; ++i) EXPECT_EQ(all[i].track_id(), i) << "order at " << i;
 }
 
 TEST_F(IngestTest, StreamsMoveToAnotherReplicaWhenOneDies) {
@@ -173,6 +254,21 @@ TEST_F(IngestTest, StreamsMoveToAnotherReplicaWhenOneDies) {
       },
       std::chrono::seconds(15)));
   ingest_ = std::move(b);
+  // a took both, gave one back to b, then b took the other: four starts, one give-back.
+  EXPECT_THAT(registry_.Serialize(),
+              testing::HasSubstr("stratus_ingest_lease_changes_total{change=\"taken\"} 4\n"));
+  EXPECT_THAT(registry_.Serialize(),
+              testing::HasSubstr("stratus_ingest_lease_changes_total{change=\"released\"} 1\n"));
+}
+
+TEST_F(IngestTest, RefusesABadMqttUrl) {
+  Ingest::Options o;
+  o.replica_id = "r1";
+  o.spool_dir = (dir_ / "spool" / "r1").string();
+  o.mqtt_url = "tcp://broker:1883";
+  auto i = Ingest::Create(db_.get(), &registry_, o);
+  EXPECT_EQ(i.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(i.status().message()), testing::HasSubstr("mqtt://"));
 }
 
 TEST(ValidateStreamConfigTest, RefusesBadConfigs) {
@@ -183,13 +279,81 @@ TEST(ValidateStreamConfigTest, RefusesBadConfigs) {
   c.set_name("ok");
   c.set_uri("gopher://x");
   EXPECT_THAT(std::string(ValidateStreamConfig(c).message()), testing::HasSubstr("gopher"));
-  c.set_uri("/no/such/file.mp4");
+  c.set_uri("no/absolute/path.mp4");
   EXPECT_FALSE(ValidateStreamConfig(c).ok());
   c.set_uri("rtsp://cam/1");
   c.add_analyses(v1::StreamConfig::FACE_SEARCH);
   EXPECT_THAT(std::string(ValidateStreamConfig(c).message()), testing::HasSubstr("collection_id"));
   c.set_collection_id("staff");
   EXPECT_TRUE(ValidateStreamConfig(c).ok());
+}
+
+// The policy is asked again on every connect: a file link that now points out of the media
+// root is refused when the stream reconnects after the end of the file.
+TEST_F(IngestTest, SourcesAreCheckedAgainOnEveryConnect) {
+  ingest_ = MakeIngest("r1");
+  ingest_->Start();
+  const fs::path link = dir_ / "camera.avi";
+  fs::create_symlink(video_, link);
+  v1::StreamConfig c = Config("relinked");
+  c.set_uri(link.string());
+  ASSERT_TRUE(ingest_->AddStream(c, false).ok());
+  auto state = [&]() -> std::optional<v1::StreamStatus> {
+    auto all = ingest_->ListStreams();
+    if (!all.ok() || all->empty()) return std::nullopt;
+    return all->front();
+  };
+  ASSERT_TRUE(Eventually([&] { return state() && state()->state() == v1::StreamStatus::RUNNING; },
+                         std::chrono::seconds(30)));
+  fs::remove(link);
+  fs::create_symlink("/etc/passwd", link);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto s = state();
+        return s && s->state() == v1::StreamStatus::BACKING_OFF &&
+               absl::StrContains(s->last_error(), "source refused") &&
+               absl::StrContains(s->last_error(), "outside the media roots");
+      },
+      std::chrono::seconds(30)))
+      << (state() ? state()->DebugString() : "no status");
+}
+
+// Sources a caller may not make ingest open: each refused by AddStream with the reason, and
+// none stored.
+TEST_F(IngestTest, AddStreamRefusesForbiddenSources) {
+  ingest_ = MakeIngest("r1");
+  const std::vector<std::string> uris = {
+      "http://169.254.169.254/latest/meta-data/",
+      "http://[::ffff:169.254.169.254]/latest/meta-data/",
+      "http://[fd00:ec2::254]/latest/meta-data/",
+      "file:///etc/passwd",
+      "/etc/shadow",
+      "tcp://127.0.0.1:5432",
+      "udp://127.0.0.1:5000",
+      "rtsp://127.0.0.1:8554/cam",
+      "http://localhost:8081/metrics",
+      "http://2130706433:50051/",
+      "rtsp://10.0.0.1/cam",
+      "http://[::1]:8081/",
+      "concat:" + video_ + "|/etc/passwd",
+      "file://" + (dir_ / ".." / "etc" / "passwd").string(),
+      "/no/such/file.mp4",
+  };
+  for (const std::string& uri : uris) {
+    v1::StreamConfig c = Config("forbidden");
+    c.set_uri(uri);
+    auto r = ingest_->AddStream(c, false);
+    ASSERT_FALSE(r.ok()) << uri;
+    EXPECT_TRUE(r.status().code() == absl::StatusCode::kInvalidArgument ||
+                r.status().code() == absl::StatusCode::kPermissionDenied)
+        << uri << ": " << r.status();
+    EXPECT_FALSE(r.status().message().empty());
+  }
+  auto all = ingest_->ListStreams();
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->empty());
+  // The media root's own file is fine.
+  EXPECT_TRUE(ingest_->AddStream(Config("allowed"), false).ok());
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   std::string detector = "localhost:50052", mask = "localhost:50054",
               recognition = "localhost:50053";
   int max_in_flight = 2;
+  std::string mqtt_url, mqtt_topic_prefix = "stratus";
   flags.String("replica-id", "STRATUS_REPLICA_ID", &replica,
                "this replica's name; unique among replicas and stable across restarts");
   flags.Int("lease-seconds", "STRATUS_LEASE_SECONDS", &lease_seconds,
@@ -39,6 +40,17 @@ int main(int argc, char** argv) {
   flags.String("recognition", "STRATUS_RECOGNITION_ADDR", &recognition,
                "recognition gRPC address");
   flags.Int("max-in-flight", "", &max_in_flight, "detector requests outstanding per stream");
+  std::vector<std::string> allow_sources, media_roots;
+  flags.StringList("allow-source", "STRATUS_ALLOW_SOURCE", &allow_sources,
+                   "CIDR that stream sources may connect to although it is loopback, private or "
+                   "link-local (repeatable), e.g. 192.168.10.0/24 for cameras on the LAN");
+  flags.StringList("media-root", "STRATUS_MEDIA_ROOT", &media_roots,
+                   "folder that local video files may be streamed from (repeatable; none: no "
+                   "local files)");
+  flags.String("mqtt-url", "STRATUS_MQTT_URL", &mqtt_url,
+               "also publish events to this MQTT broker, mqtt://[user[:password]@]host[:port]");
+  flags.String("mqtt-topic-prefix", "STRATUS_MQTT_TOPIC_PREFIX", &mqtt_topic_prefix,
+               "MQTT topics: <prefix>/<stream>/events (JSON), <prefix>/<stream>/snapshot (JPEG)");
   int exit_code = 0;
   if (!stratus::ParseFlagsOrExit(flags, argc, argv, &exit_code)) return exit_code;
   if (auto s = stratus::ApplyCommonServiceFlags(&common); !s.ok()) {
@@ -72,6 +84,10 @@ int main(int argc, char** argv) {
   options.mask_address = mask;
   options.recognition_address = recognition;
   options.worker.max_in_flight = max_in_flight;
+  options.sources.allowed_sources = allow_sources;
+  options.sources.media_roots = media_roots;
+  options.mqtt_url = mqtt_url;
+  options.mqtt_topic_prefix = mqtt_topic_prefix;
   auto ingest = stratus::ingest::Ingest::Create(db->get(), &service_host->metrics(), options);
   if (!ingest.ok()) {
     std::cerr << "error: " << ingest.status().message() << "\n";

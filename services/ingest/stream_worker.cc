@@ -4,10 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -19,16 +18,9 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-// OpenCV's FFmpeg backend reads capture options from one process-wide variable.
-std::mutex g_open_mu;
-
 google::protobuf::Timestamp ToProto(Clock::time_point t) {
   return TimeUtil::NanosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
-}
-
-bool IsFile(const std::string& uri) {
-  return uri.find("://") == std::string::npos || uri.rfind("file://", 0) == 0;
 }
 
 double Ema(double prev, double sample) { return prev == 0 ? sample : prev * 0.8 + sample * 0.2; }
@@ -39,6 +31,7 @@ StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptio
     : config_(std::move(config)),
       deps_(std::move(deps)),
       options_(std::move(options)),
+      open_source_(deps_.open_source ? deps_.open_source : FrameSourceOpener(OpenFrameSource)),
       people_([this] {
         Tracker::Options o = options_.person_tracking;
         o.labels = {"person"};
@@ -53,12 +46,15 @@ StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptio
   const std::string& name = config_.name();
   auto& frames = metrics::BuildCounter()
                      .Name("stratus_ingest_frames_total")
-                     .Help("Frames per stream and stage: in (decoded from the source), analysed "
-                           "(answered by the detector), dropped (detector too slow).")
+                     .Help(
+                         "Frames per stream and stage: in (read from the source), analysed "
+                         "(answered by the detector), dropped (detector too slow), failed "
+                         "(could not be read, decoded or handled; skipped).")
                      .Register(*deps_.metrics);
   frames_in_ = &frames.Add({{"stream", name}, {"stage", "in"}});
   frames_analysed_ = &frames.Add({{"stream", name}, {"stage", "analysed"}});
   frames_dropped_ = &frames.Add({{"stream", name}, {"stage", "dropped"}});
+  frames_failed_ = &frames.Add({{"stream", name}, {"stage", "failed"}});
   events_total_ = &metrics::BuildCounter()
                        .Name("stratus_ingest_events_total")
                        .Help("Events recorded, by stream and type.")
@@ -67,13 +63,13 @@ StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptio
                         .Name("stratus_ingest_event_latency_seconds")
                         .Help("From frame capture to the event being recorded.")
                         .Register(*deps_.metrics)
-                        .Add({{"stream", name}}, metrics::Histogram::LatencyBuckets());
+                        .Add({{"stream", name}}, metrics::LatencyBuckets());
   auto& analysis = metrics::BuildHistogram()
                        .Name("stratus_ingest_analysis_latency_seconds")
                        .Help("From frame capture to the detector's answer; stream=\"*\" is all.")
                        .Register(*deps_.metrics);
-  analysis_latency_ = &analysis.Add({{"stream", name}}, metrics::Histogram::LatencyBuckets());
-  analysis_latency_all_ = &analysis.Add({{"stream", "*"}}, metrics::Histogram::LatencyBuckets());
+  analysis_latency_ = &analysis.Add({{"stream", name}}, metrics::LatencyBuckets());
+  analysis_latency_all_ = &analysis.Add({{"stream", "*"}}, metrics::LatencyBuckets());
   *status_.mutable_config() = config_;
   status_.set_state(v1::StreamStatus::PENDING);
   status_.set_owner(deps_.replica);
@@ -83,7 +79,7 @@ StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptio
 StreamWorker::~StreamWorker() { Stop(); }
 
 void StreamWorker::Start() {
-  capture_thread_ = std::thread([this] { CaptureLoop(); });
+  capture_thread_ = std::thread([this] { CaptureThread(); });
   analysis_thread_ = std::thread([this] { AnalysisLoop(); });
 }
 
@@ -131,6 +127,11 @@ void StreamWorker::SetState(v1::StreamStatus::State state, const std::string& er
   if (!error.empty() || state == v1::StreamStatus::RUNNING) status_.set_last_error(error);
 }
 
+void StreamWorker::NoteError(const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.set_last_error(error);
+}
+
 bool StreamWorker::SleepUnlessStopped(std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock(mu_);
   return !cv_.wait_for(lock, d, [this] { return stop_; });
@@ -144,50 +145,95 @@ std::chrono::milliseconds StreamWorker::Backoff(int attempt) {
   return std::chrono::milliseconds(static_cast<int64_t>(base * jitter(rng)));
 }
 
+void StreamWorker::CaptureThread() {
+  // The per-frame guard in CaptureLoop() takes what OpenCV and the source throw; anything
+  // thrown outside it (e.g. out of memory) ends this session and the loop starts again later,
+  // the process and its other streams carry on.
+  for (;;) {
+    std::string error;
+    try {
+      CaptureLoop();
+      return;
+    } catch (const std::exception& e) {
+      error = e.what();
+    } catch (...) {
+      error = "unknown exception";
+    }
+    SLOG(ERROR) << "capture failed" << Kv("stream", config_.name()) << Kv("error", error);
+    SetState(v1::StreamStatus::FAILED, absl::StrCat("capture: ", error));
+    if (!SleepUnlessStopped(options_.max_backoff)) return;
+  }
+}
+
+absl::StatusOr<std::optional<std::string>> StreamWorker::EncodeSampled(FrameSource& source,
+                                                                       cv::Mat& previous_thumb) {
+  try {
+    cv::Mat bgr;
+    if (!source.Retrieve(&bgr) || bgr.empty()) return absl::DataLossError("cannot decode frame");
+    if (config_.motion_gating()) {
+      cv::Mat gray, thumb;
+      cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+      cv::resize(gray, thumb, cv::Size(64, 36), 0, 0, cv::INTER_AREA);
+      bool still = false;
+      if (!previous_thumb.empty()) {
+        cv::Mat diff;
+        cv::absdiff(thumb, previous_thumb, diff);
+        still = cv::mean(diff)[0] < options_.motion_threshold;
+      }
+      previous_thumb = thumb;
+      if (still) return std::nullopt;
+    }
+    std::vector<uchar> buf;
+    if (!cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality})) {
+      return absl::InternalError("cannot encode frame as JPEG");
+    }
+    return std::string(buf.begin(), buf.end());
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("frame: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("frame: unknown exception");
+  }
+}
+
 void StreamWorker::CaptureLoop() {
   int attempt = 0;
   int64_t sequence = 0;
-  const std::string& uri = config_.uri();
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
     }
     SetState(v1::StreamStatus::CONNECTING, "");
-    cv::VideoCapture cap;
-    {
-      std::lock_guard<std::mutex> lock(g_open_mu);
-      const char* transport = config_.transport() == v1::StreamConfig::UDP   ? "rtsp_transport;udp"
-                              : config_.transport() == v1::StreamConfig::TCP ? "rtsp_transport;tcp"
-                                                                             : nullptr;
-      if (transport != nullptr) {
-        setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", transport, 1);
-      } else {
-        unsetenv("OPENCV_FFMPEG_CAPTURE_OPTIONS");
-      }
-      try {
-        cap.open(IsFile(uri) && uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri,
-                 cv::CAP_FFMPEG,
-                 {cv::CAP_PROP_OPEN_TIMEOUT_MSEC, 10000, cv::CAP_PROP_READ_TIMEOUT_MSEC, 10000});
-      } catch (const cv::Exception& e) {
-        SLOG(WARNING) << "open failed" << Kv("stream", config_.name()) << Kv("error", e.what());
-      }
+    // Asked again on every connect: a name may resolve elsewhere now, a file may have moved.
+    const absl::StatusOr<std::string> target =
+        deps_.sources != nullptr ? deps_.sources->Check(config_.uri())
+                                 : absl::StatusOr<std::string>(config_.uri());
+    absl::StatusOr<std::unique_ptr<FrameSource>> opened = absl::UnknownError("not opened");
+    if (target.ok()) {
+      v1::StreamConfig checked = config_;
+      checked.set_uri(*target);
+      opened = open_source_(checked);
     }
     std::string error;
-    if (!cap.isOpened()) {
-      error = absl::StrCat("cannot open ", uri);
+    bool failing = false;  // the session ended because its frames kept failing
+    if (!target.ok()) {
+      error = absl::StrCat("source refused: ", target.status().message());
+    } else if (!opened.ok()) {
+      error = std::string(opened.status().message());
     } else {
+      FrameSource& source = **opened;
       attempt = 0;
       SetState(v1::StreamStatus::RUNNING, "");
-      double src_fps = cap.get(cv::CAP_PROP_FPS);
+      double src_fps = source.fps();
       if (!(src_fps > 0 && src_fps < 240)) src_fps = 25;
-      const bool paced = IsFile(uri);
+      const bool paced = source.needs_pacing();
       const double sample_fps =
           config_.sample_fps() > 0 ? config_.sample_fps() : options_.default_fps;
       const auto sample_period = std::chrono::duration<double>(1.0 / sample_fps);
       auto start = std::chrono::steady_clock::now();
       auto last_sample = std::chrono::steady_clock::time_point{};
       int64_t index = 0;
+      int failures_in_a_row = 0;
       cv::Mat previous_thumb;
       auto last_in = std::chrono::steady_clock::now();
       while (true) {
@@ -195,69 +241,80 @@ void StreamWorker::CaptureLoop() {
           std::lock_guard<std::mutex> lock(mu_);
           if (stop_) return;
         }
+        std::string frame_error;
         bool grabbed = false;
         try {
-          grabbed = cap.grab();
-        } catch (const cv::Exception& e) {
-          error = absl::StrCat("read failed: ", e.what());
+          grabbed = source.Grab();
+        } catch (const std::exception& e) {
+          frame_error = absl::StrCat("read: ", e.what());
+        } catch (...) {
+          frame_error = "read: unknown exception";
         }
-        if (!grabbed) {
-          if (error.empty()) error = paced ? "end of file" : "source stopped sending frames";
+        if (frame_error.empty() && !grabbed) {
+          error = paced ? "end of file" : "source stopped sending frames";
           break;
         }
-        ++index;
-        frames_in_->Increment();
-        auto now = std::chrono::steady_clock::now();
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          double dt = std::chrono::duration<double>(now - last_in).count();
-          if (dt > 0) fps_in_ = Ema(fps_in_, 1.0 / dt);
-        }
-        last_in = now;
-        if (paced) {
-          // A file plays in real time, as a camera would.
-          auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                 std::chrono::duration<double>(index / src_fps));
-          if (due > now && !SleepUnlessStopped(std::chrono::duration_cast<std::chrono::milliseconds>(due - now))) {
-            return;
+        if (frame_error.empty()) {
+          ++index;
+          frames_in_->Increment();
+          auto now = std::chrono::steady_clock::now();
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            double dt = std::chrono::duration<double>(now - last_in).count();
+            if (dt > 0) fps_in_ = Ema(fps_in_, 1.0 / dt);
           }
-          now = std::chrono::steady_clock::now();
-        }
-        bool sampled = config_.sample_every_n_frames() > 0
-                           ? index % config_.sample_every_n_frames() == 0
-                           : now - last_sample >= sample_period;
-        if (!sampled) continue;
-        last_sample = now;
-        cv::Mat bgr;
-        if (!cap.retrieve(bgr) || bgr.empty()) continue;
-        if (config_.motion_gating()) {
-          cv::Mat gray, thumb;
-          cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
-          cv::resize(gray, thumb, cv::Size(64, 36), 0, 0, cv::INTER_AREA);
-          bool still = false;
-          if (!previous_thumb.empty()) {
-            cv::Mat diff;
-            cv::absdiff(thumb, previous_thumb, diff);
-            still = cv::mean(diff)[0] < options_.motion_threshold;
+          last_in = now;
+          if (paced) {
+            // A file plays in real time, as a camera would.
+            auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(index / src_fps));
+            if (due > now &&
+                !SleepUnlessStopped(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(due - now))) {
+              return;
+            }
+            now = std::chrono::steady_clock::now();
           }
-          previous_thumb = thumb;
-          if (still) continue;
-        }
-        Frame frame;
-        frame.sequence = ++sequence;
-        frame.captured = Clock::now();
-        std::vector<uchar> buf;
-        cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality});
-        frame.jpeg.assign(buf.begin(), buf.end());
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          queue_.push_back(std::move(frame));
-          while (static_cast<int>(queue_.size()) > options_.max_queued) {
-            queue_.pop_front();  // the oldest unsent frame: the detector is behind
-            frames_dropped_->Increment();
+          bool sampled = config_.sample_every_n_frames() > 0
+                             ? index % config_.sample_every_n_frames() == 0
+                             : now - last_sample >= sample_period;
+          if (!sampled) continue;
+          last_sample = now;
+          absl::StatusOr<std::optional<std::string>> jpeg = EncodeSampled(source, previous_thumb);
+          if (!jpeg.ok()) {
+            frame_error = std::string(jpeg.status().message());
+          } else {
+            failures_in_a_row = 0;
+            if (!jpeg->has_value()) continue;  // no motion
+            Frame frame;
+            frame.sequence = ++sequence;
+            frame.captured = Clock::now();
+            frame.jpeg = std::move(**jpeg);
+            {
+              std::lock_guard<std::mutex> lock(mu_);
+              queue_.push_back(std::move(frame));
+              while (static_cast<int>(queue_.size()) > options_.max_queued) {
+                queue_.pop_front();  // the oldest unsent frame: the detector is behind
+                frames_dropped_->Increment();
+              }
+            }
+            cv_.notify_all();
+            continue;
           }
         }
-        cv_.notify_all();
+        // The frame failed: counted and skipped, unless the source keeps failing.
+        frames_failed_->Increment();
+        if (++failures_in_a_row >= options_.max_consecutive_frame_errors) {
+          error = absl::StrCat(failures_in_a_row,
+                               " frames in a row failed, the last with: ", frame_error);
+          failing = true;
+          break;
+        }
+        if (failures_in_a_row == 1) {
+          SLOG(WARNING) << "frame failed; skipped" << Kv("stream", config_.name())
+                        << Kv("error", frame_error);
+        }
+        NoteError(frame_error);
       }
     }
     {
@@ -265,8 +322,13 @@ void StreamWorker::CaptureLoop() {
       if (stop_) return;
       status_.set_reconnects(status_.reconnects() + 1);
     }
-    SetState(v1::StreamStatus::BACKING_OFF, error);
-    if (!SleepUnlessStopped(Backoff(attempt++))) return;
+    if (failing) {
+      SetState(v1::StreamStatus::FAILED, error);
+      if (!SleepUnlessStopped(options_.max_backoff)) return;
+    } else {
+      SetState(v1::StreamStatus::BACKING_OFF, error);
+      if (!SleepUnlessStopped(Backoff(attempt++))) return;
+    }
   }
 }
 
@@ -274,7 +336,13 @@ void StreamWorker::AnalysisLoop() {
   int attempt = 0;
   while (true) {
     auto start = std::chrono::steady_clock::now();
-    bool clean = RunDetectorSession();
+    bool clean = false;
+    try {
+      clean = RunDetectorSession();
+    } catch (const std::exception& e) {
+      SLOG(ERROR) << "analysis failed" << Kv("stream", config_.name()) << Kv("error", e.what());
+      NoteError(absl::StrCat("analysis: ", e.what()));
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
@@ -336,7 +404,8 @@ bool StreamWorker::RunDetectorSession() {
     if (next) {
       bool ok = true;
       if (want_objects) ok = stream->Write(make_request(*next, "objects", next->sequence * 2));
-      if (ok && want_faces) ok = stream->Write(make_request(*next, "faces", next->sequence * 2 + 1));
+      if (ok && want_faces)
+        ok = stream->Write(make_request(*next, "faces", next->sequence * 2 + 1));
       if (!ok) {
         failure = "detector stream closed";
         break;
@@ -354,7 +423,7 @@ bool StreamWorker::RunDetectorSession() {
     if (pending.empty()) continue;
     Pending& p = pending.front();
     if (resp.error_code() != 0) {
-      SetState(v1::StreamStatus::RUNNING, absl::StrCat("detector: ", resp.error_message()));
+      NoteError(absl::StrCat("detector: ", resp.error_message()));
     }
     if (resp.sequence() % 2 == 0) {
       p.objects = std::move(resp);
@@ -362,7 +431,14 @@ bool StreamWorker::RunDetectorSession() {
       p.faces = std::move(resp);
     }
     if (++p.answered == per_frame) {
-      HandleResults(p.frame, p.objects ? &*p.objects : nullptr, p.faces ? &*p.faces : nullptr);
+      // One frame whose results cannot be handled (OpenCV on a face crop, a snapshot) is
+      // counted and skipped; the session goes on.
+      try {
+        HandleResults(p.frame, p.objects ? &*p.objects : nullptr, p.faces ? &*p.faces : nullptr);
+      } catch (const std::exception& e) {
+        frames_failed_->Increment();
+        NoteError(absl::StrCat("analysis: ", e.what()));
+      }
       pending.pop_front();
     }
   }
@@ -376,8 +452,7 @@ bool StreamWorker::RunDetectorSession() {
   }
   stream->WritesDone();
   grpc::Status s = stream->Finish();
-  std::string error = absl::StrCat("detector unavailable: ",
-                                   s.ok() ? failure : s.error_message());
+  std::string error = absl::StrCat("detector unavailable: ", s.ok() ? failure : s.error_message());
   std::lock_guard<std::mutex> lock(mu_);
   status_.set_last_error(error);
   return false;
@@ -436,7 +511,7 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
       grpc::Status s = stub->Classify(&ctx, req, &resp);
       if (!s.ok()) {
-        SetState(v1::StreamStatus::RUNNING, absl::StrCat("mask: ", s.error_message()));
+        NoteError(absl::StrCat("mask: ", s.error_message()));
       } else if (!resp.results().empty() && resp.results(0).label() != "with_mask") {
         v1::Event e;
         e.set_type(v1::Event::FACE_WITHOUT_MASK);
@@ -447,17 +522,20 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
         Emit(std::move(e), frame, true);
       }
     }
-    if (Wants(v1::StreamConfig::FACE_SEARCH) && deps_.recognition && !config_.collection_id().empty()) {
+    if (Wants(v1::StreamConfig::FACE_SEARCH) && deps_.recognition &&
+        !config_.collection_id().empty()) {
       // Search with the face's crop (with a margin), so the largest face is this one.
-      cv::Mat img = cv::imdecode(cv::Mat(1, frame.jpeg.size(), CV_8UC1,
-                                         const_cast<char*>(frame.jpeg.data())),
-                                 cv::IMREAD_COLOR);
+      cv::Mat img =
+          cv::imdecode(cv::Mat(1, frame.jpeg.size(), CV_8UC1, const_cast<char*>(frame.jpeg.data())),
+                       cv::IMREAD_COLOR);
       if (img.empty()) continue;
       float m = 0.25f;
       int x0 = std::max(0, static_cast<int>((t.box.left() - m * t.box.width()) * img.cols));
       int y0 = std::max(0, static_cast<int>((t.box.top() - m * t.box.height()) * img.rows));
-      int x1 = std::min(img.cols, static_cast<int>((t.box.left() + (1 + m) * t.box.width()) * img.cols));
-      int y1 = std::min(img.rows, static_cast<int>((t.box.top() + (1 + m) * t.box.height()) * img.rows));
+      int x1 =
+          std::min(img.cols, static_cast<int>((t.box.left() + (1 + m) * t.box.width()) * img.cols));
+      int y1 =
+          std::min(img.rows, static_cast<int>((t.box.top() + (1 + m) * t.box.height()) * img.rows));
       if (x1 - x0 < 16 || y1 - y0 < 16) continue;
       std::vector<uchar> buf;
       cv::imencode(".jpg", img(cv::Rect(x0, y0, x1 - x0, y1 - y0)), buf);
@@ -466,13 +544,14 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
       req.set_collection_id(config_.collection_id());
       req.mutable_image()->set_bytes(std::string(buf.begin(), buf.end()));
       req.set_max_faces(1);
-      if (config_.face_match_threshold() > 0) req.set_face_match_threshold(config_.face_match_threshold());
+      if (config_.face_match_threshold() > 0)
+        req.set_face_match_threshold(config_.face_match_threshold());
       v1::SearchFacesByImageResponse resp;
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
       grpc::Status s = stub->SearchFacesByImage(&ctx, req, &resp);
       if (!s.ok()) {
-        SetState(v1::StreamStatus::RUNNING, absl::StrCat("recognition: ", s.error_message()));
+        NoteError(absl::StrCat("recognition: ", s.error_message()));
       } else if (!resp.face_matches().empty()) {
         const auto& match = resp.face_matches(0);
         v1::Event e;
@@ -492,7 +571,8 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
 
 void StreamWorker::Emit(v1::Event event, const Frame& frame, bool snapshot) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  event.set_uid(absl::StrCat(absl::Hex(rng(), absl::kZeroPad16), absl::Hex(rng(), absl::kZeroPad16)));
+  event.set_uid(
+      absl::StrCat(absl::Hex(rng(), absl::kZeroPad16), absl::Hex(rng(), absl::kZeroPad16)));
   event.set_stream(config_.name());
   event.set_replica(deps_.replica);
   *event.mutable_time() = ToProto(frame.captured);
@@ -506,6 +586,7 @@ void StreamWorker::Emit(v1::Event event, const Frame& frame, bool snapshot) {
     if (out) event.set_snapshot_ref("file://" + file.string());
   }
   const std::string type = v1::Event::Type_Name(event.type());
+  if (deps_.mqtt) deps_.mqtt->PublishEvent(event, snapshot ? std::string_view(frame.jpeg) : "");
   absl::Status s = deps_.events ? deps_.events->Record(std::move(event)) : absl::OkStatus();
   if (!s.ok()) {
     SLOG(ERROR) << "event lost" << Kv("stream", config_.name()) << Kv("error", s.message());

@@ -7,6 +7,12 @@
 // when the detector is slower than the source, the oldest unsent frame is dropped (counted), so
 // memory never grows. When the source fails or ends, it reconnects with exponential backoff and
 // jitter (1 s doubling to 30 s, +-20%).
+// A frame that fails (the source or OpenCV throws while reading, decoding, gating or encoding
+// it, or it does not decode) is counted (stage="failed") and skipped; the stream's last_error
+// says why. A source whose frames keep failing (`max_consecutive_frame_errors` in a row) is
+// closed and the stream goes to FAILED with the reason; it is reopened after `max_backoff`.
+// Nothing a source or OpenCV throws leaves the worker's threads: the process and its other
+// streams carry on.
 // The analysis thread sends queued frames to the detector over one DetectStream call with at
 // most `max_in_flight` requests outstanding, tracks people (and faces, and classes of interest)
 // with an IoU tracker, asks the mask and recognition services about new face tracks when the
@@ -24,11 +30,15 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "common/metrics.h"
 #include "services/ingest/event_store.h"
+#include "services/ingest/frame_source.h"
+#include "services/ingest/mqtt_publisher.h"
+#include "services/ingest/source_policy.h"
 #include "services/ingest/tracker.h"
 #include "stratus/v1/detector.grpc.pb.h"
 #include "stratus/v1/ingest.pb.h"
@@ -38,22 +48,27 @@
 namespace stratus::ingest {
 
 struct WorkerDeps {
-  EventStore* events = nullptr;                        // null: events are only counted
-  std::shared_ptr<grpc::Channel> detector;             // required
-  std::shared_ptr<grpc::Channel> mask;                 // for MASKS
-  std::shared_ptr<grpc::Channel> recognition;          // for FACE_SEARCH
-  metrics::Registry* metrics = nullptr;                // required
+  EventStore* events = nullptr;                // null: events are only counted
+  std::shared_ptr<grpc::Channel> detector;     // required
+  std::shared_ptr<grpc::Channel> mask;         // for MASKS
+  std::shared_ptr<grpc::Channel> recognition;  // for FACE_SEARCH
+  metrics::Registry* metrics = nullptr;        // required
   std::string replica;
-  std::string snapshot_dir;                            // "" = no snapshots
+  std::string snapshot_dir;              // "" = no snapshots
+  const SourcePolicy* sources = nullptr;  // checked on every connect (Ingest always sets it;
+                                          // null only where a test injects open_source)
+  MqttPublisher* mqtt = nullptr;          // null: no MQTT
+  FrameSourceOpener open_source;          // empty = OpenFrameSource (OpenCV)
 };
 
 struct WorkerOptions {
-  int max_queued = 2;        // decoded frames waiting for the detector
-  int max_in_flight = 2;     // detector requests outstanding
-  double default_fps = 5;    // sampling when the config sets neither rate
+  int max_queued = 2;      // decoded frames waiting for the detector
+  int max_in_flight = 2;   // detector requests outstanding
+  double default_fps = 5;  // sampling when the config sets neither rate
   int jpeg_quality = 85;
   double motion_threshold = 2.0;  // mean absolute difference (0..255) on a 64x36 thumbnail
   std::chrono::milliseconds max_backoff{30000};
+  int max_consecutive_frame_errors = 25;  // failed frames in a row before the source is FAILED
   Tracker::Options person_tracking;
 };
 
@@ -74,13 +89,18 @@ class StreamWorker {
     std::string jpeg;
   };
 
+  void CaptureThread();
   void CaptureLoop();
+  // The sampled frame as JPEG; nullopt when motion gating finds it still. Never throws.
+  absl::StatusOr<std::optional<std::string>> EncodeSampled(FrameSource& source,
+                                                           cv::Mat& previous_thumb);
   void AnalysisLoop();
   bool RunDetectorSession();
   void HandleResults(const Frame& frame, const v1::DetectResponse* objects,
                      const v1::DetectResponse* faces);
   void Emit(v1::Event event, const Frame& frame, bool snapshot);
   void SetState(v1::StreamStatus::State state, const std::string& error);
+  void NoteError(const std::string& error);  // last_error, state unchanged
   bool SleepUnlessStopped(std::chrono::milliseconds d);
   std::chrono::milliseconds Backoff(int attempt);
   bool Wants(v1::StreamConfig::Analysis a) const;
@@ -88,6 +108,7 @@ class StreamWorker {
   const v1::StreamConfig config_;
   const WorkerDeps deps_;
   const WorkerOptions options_;
+  const FrameSourceOpener open_source_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -106,6 +127,7 @@ class StreamWorker {
   metrics::Counter* frames_in_;
   metrics::Counter* frames_analysed_;
   metrics::Counter* frames_dropped_;
+  metrics::Counter* frames_failed_;
   metrics::Family<metrics::Counter>* events_total_;
   metrics::Histogram* event_latency_;
   metrics::Histogram* analysis_latency_;

@@ -20,13 +20,16 @@
 #include <thread>
 #include <vector>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "common/paths.h"
 #include "absl/strings/str_format.h"
 #include "common/auth/testing/test_keys.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/logging.h"
 #include "common/service_host.h"
-#include "common/shared_dir.h"
 #include "services/mask/mask.h"
 #include "services/mask/mask_service.h"
 #include "services/mask/testing/tiny_mask_model.h"

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "common/paths.h"
 #include "common/logging.h"
 #include "common/service_flags.h"
 #include "common/service_host.h"
@@ -13,25 +14,13 @@
 #include "services/mask/mask.h"
 #include "services/mask/mask_service.h"
 
-namespace {
-
-std::string DefaultModelDir() {
-  if (const char* cache = std::getenv("STRATUS_CACHE"); cache && *cache) {
-    return std::string(cache) + "/models";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.cache/stratus/models";
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   stratus::FlagSet flags("stratus-mask",
                          "Classifies faces: with mask, without mask, mask worn incorrectly.");
   stratus::CommonServiceFlags common;
   stratus::RegisterCommonServiceFlags(stratus::kMaskDefaults, false, flags, &common);
   stratus::mask::MaskOptions options;
-  options.model_dir = DefaultModelDir();
+  options.model_dir = stratus::DefaultModelDir();
   std::string detector = "localhost:50052";
   int threads = 0;
   int detector_timeout_ms = 10000;

@@ -57,13 +57,13 @@ MaskClassifier::MaskClassifier(const MaskOptions& options) : options_(options) {
                         .Name("stratus_mask_batch_size")
                         .Help("Faces per forward of the mask model.")
                         .Register(*options_.metrics)
-                        .Add({{"model", options_.model}}, metrics::Histogram::BatchBuckets());
+                        .Add({{"model", options_.model}}, metrics::BatchBuckets());
     inference_seconds_ = &metrics::BuildHistogram()
                               .Name("stratus_mask_inference_seconds")
                               .Help("Preprocessing + forward + decoding of one batch.")
                               .Register(*options_.metrics)
                               .Add({{"model", options_.model}},
-                                   metrics::Histogram::LatencyBuckets());
+                                   metrics::LatencyBuckets());
   }
 }
 

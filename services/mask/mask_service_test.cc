@@ -19,8 +19,9 @@
 
 #include "common/auth/testing/test_keys.h"
 #include "common/image.h"
+#include "common/paths.h"
 #include "common/service_host.h"
-#include "common/shared_dir.h"
+#include "common/status.h"
 #include "services/detector/detector.h"
 #include "services/detector/detector_service.h"
 #include "services/mask/detector_client.h"
@@ -45,17 +46,7 @@ std::string Encode(const cv::Mat& rgb, const char* ext = ".png") {
 
 cv::Mat Solid(int w, int h, const cv::Scalar& rgb) { return cv::Mat(h, w, CV_8UC3, rgb); }
 
-std::string ReasonOf(const grpc::Status& status) {
-  v1::RpcStatus details;
-  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
-    return "";
-  }
-  for (const auto& any : details.details()) {
-    v1::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
-  }
-  return "";
-}
+std::string ReasonOf(const grpc::Status& status) { return ErrorReason(status); }
 
 std::unique_ptr<ServiceHost> StartHost(const std::string& name, grpc::Service* service,
                                        const std::string& full_name,

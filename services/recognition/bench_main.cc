@@ -1,23 +1,24 @@
 // stratus-bench-recognition: speed and memory of the recognition service.
 //
 //   stratus-bench-recognition [--sizes=10000,100000,1000000] [--queries=1000]
-//       [--store-sizes=10000] [--index-faces=1000] [--recognition=host:port --image=PATH
-//       --compare-target=PATH --requests=50]
+//       [--intrinsic-dim=0] [--float16] [--graph-m=16] [--ef-construction=200]
+//       [--ef-search=128] [--store-sizes=10000] [--index-faces=1000]
+//       [--recognition=host:port --image=PATH --compare-target=PATH --requests=50]
 //
 // 1. Search: for each size N, N synthetic descriptors shaped like dlib's (identities with 5
 //    faces each, ~0.4 apart within an identity, ~0.8 between identities) go into a VectorIndex
 //    (the per-collection index of the service); SearchFacesByImage-equivalent queries (a new
 //    face of an indexed identity, threshold 80 = distance 0.6, MaxFaces 4096) are timed one at a
 //    time: p50/p99, recall of the exact answer (FAISS flat), and resident memory added by the
-//    index, scaled to a million faces. With IVF, several nprobe values are measured.
+//    index, scaled to a million faces. With the HNSW graph, several efSearch values are
+//    measured, then every 10th face is removed and the search measured again (recall among the
+//    faces left; removed faces must not come back).
 // 2. Store: the same through FaceStore (PostgreSQL + index + metadata fetch of the matches),
 //    with an embedded PostgreSQL, and IndexFaces throughput (Recognizer::IndexFaces with a fake
 //    face analyzer: PostgreSQL insert + index add per image of one face).
 // 3. With --recognition: DetectFaces and CompareFaces p50/p99 over gRPC against a running
 //    recognition service (which calls its detector).
 #include <faiss/IndexFlat.h>
-#include <faiss/IndexHNSW.h>
-#include <omp.h>
 #include <malloc.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@
 #include <grpcpp/grpcpp.h>
 #endif
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/client.h"
@@ -73,6 +75,8 @@ struct Data {
 
 // Identities of 5 faces; queries are a 6th face of random indexed identities.
 int g_intrinsic_dim = 0;  // 0: identity centres isotropic in 128-d (the hard case)
+bool g_float16 = false;
+int g_graph_m = 0, g_ef_construction = 0, g_ef_search = 0;  // 0: VectorIndex's defaults
 
 Data Synthetic(int64_t n, int q, uint64_t seed) {
   constexpr int kPer = 5;
@@ -148,8 +152,10 @@ void BenchIndex(int64_t n, int queries) {
   malloc_trim(0);
   const double before = RssMb();
   rec::VectorIndex::Options options;
-  options.ivf_float16 = std::getenv("BENCH_FP16") != nullptr;
-  if (const char* np = std::getenv("BENCH_NPROBE_FRACTION")) options.nprobe_fraction = std::atof(np);
+  options.float16 = g_float16;
+  if (g_graph_m > 0) options.graph_m = g_graph_m;
+  if (g_ef_construction > 0) options.ef_construction = g_ef_construction;
+  if (g_ef_search > 0) options.ef_search = g_ef_search;
   rec::VectorIndex index(options);
   auto t0 = Clock::now();
   index.Build(ids, d.vectors);
@@ -175,61 +181,25 @@ void BenchIndex(int64_t n, int queries) {
       }
     }
   }
-  if (const char* hnsw = std::getenv("BENCH_HNSW")) {  // e.g. "16,32": HNSW for comparison
-    for (int64_t m : Sizes(hnsw)) {
-      malloc_trim(0);
-      const double b = RssMb();
-      faiss::IndexHNSWSQ h(rec::kDescriptorDim, faiss::ScalarQuantizer::QT_fp16, m);
-      h.hnsw.efConstruction = 64;
-      auto t = Clock::now();
-      h.train(n, d.vectors.data());
-      h.add(n, d.vectors.data());
-      const double bs = std::chrono::duration<double>(Clock::now() - t).count();
-      malloc_trim(0);
-      std::cout << "  hnsw" << m << ",fp16: built in " << bs << " s, " << (RssMb() - b) * 1e6 / n
-                << " MB per million\n";
-      const int threads = omp_get_max_threads();
-      omp_set_num_threads(1);  // queries one at a time, like requests
-      for (int ef : {32, 64, 128}) {
-        h.hnsw.efSearch = ef;
-        std::vector<double> ms;
-        int64_t found = 0, expected = 0;
-        for (int q = 0; q < queries; ++q) {
-          std::vector<float> dist(32);
-          std::vector<faiss::Index::idx_t> lab(32);
-          auto s = Clock::now();
-          h.search(1, d.queries.data() + q * rec::kDescriptorDim, 32, dist.data(), lab.data());
-          ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
-          for (int64_t tr : truth[q]) {
-            ++expected;
-            for (auto l : lab) found += (l + 1 == tr);
-          }
-        }
-        Stats st = Percentiles(ms);
-        std::cout << "    efSearch " << ef << ": p50 " << st.p50 << " ms, p99 " << st.p99
-                  << " ms, recall " << 100.0 * found / expected << "%\n";
-      }
-      omp_set_num_threads(threads);
-    }
-  }
   d.vectors = {};
   malloc_trim(0);
-  std::vector<int> nprobes = {0};
-  if (index.Description() != "flat") nprobes = {0, 32, 64, 128, 256};
-  for (int nprobe : nprobes) {
-    if (nprobe > 0) index.SetNprobe(nprobe);
-    const std::string label = index.Description() == "flat" ? "exact"
-                              : nprobe > 0 ? "nprobe " + std::to_string(nprobe)
-                                           : "default (" + index.Description() + ")";
+  const bool flat = index.Description() == "flat";
+  std::vector<int> efs = {0};
+  if (!flat) efs = {0, 32, 64, 256};
+  // Recall of the exact answer among ids not removed; removed ids must never come back.
+  absl::flat_hash_set<int64_t> removed;
+  auto measure = [&](const std::string& label) {
     std::vector<double> ms;
-    int64_t found = 0, expected = 0, matches = 0;
+    int64_t found = 0, expected = 0, matches = 0, resurrected = 0;
     for (int q = 0; q < queries; ++q) {
       absl::Span<const float> query(d.queries.data() + q * rec::kDescriptorDim, rec::kDescriptorDim);
       auto s = Clock::now();
       auto hits = index.Search(query, 4096, max_d);
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
       matches += hits.size();
+      for (const auto& h : hits) resurrected += removed.contains(h.id);
       for (int64_t t : truth[q]) {
+        if (removed.contains(t)) continue;
         ++expected;
         for (const auto& h : hits) {
           if (h.id == t) {
@@ -240,11 +210,32 @@ void BenchIndex(int64_t n, int queries) {
       }
     }
     Stats st = Percentiles(ms);
-    std::cout << "  " << label
-              << ": p50 " << st.p50 << " ms, p99 " << st.p99 << " ms, mean " << st.mean
-              << " ms; recall " << (expected ? 100.0 * found / expected : 100.0) << "% ("
-              << found << "/" << expected << "), " << double(matches) / queries
-              << " matches per query\n";
+    std::cout << "  " << label << ": p50 " << st.p50 << " ms, p99 " << st.p99 << " ms, mean "
+              << st.mean << " ms; recall " << (expected ? 100.0 * found / expected : 100.0)
+              << "% (" << found << "/" << expected << "), " << double(matches) / queries
+              << " matches per query";
+    if (!removed.empty()) std::cout << ", " << resurrected << " removed faces returned";
+    std::cout << "\n";
+  };
+  for (int ef : efs) {
+    if (ef > 0) index.SetEfSearch(ef);
+    measure(flat ? "exact" : ef > 0 ? "efSearch " + std::to_string(ef)
+                                    : "default (" + index.Description() + ")");
+  }
+  if (!flat) {
+    index.SetEfSearch(options.ef_search);
+    // Deletes: every 10th face, one call per 1000 (tombstones stay in the graph up to
+    // max_deleted_fraction).
+    std::vector<int64_t> gone;
+    for (int64_t id = 1; id <= n; id += 10) gone.push_back(id);
+    auto t1 = Clock::now();
+    for (size_t i = 0; i < gone.size(); i += 1000) {
+      index.Remove(absl::MakeConstSpan(gone).subspan(i, std::min<size_t>(1000, gone.size() - i)));
+    }
+    removed.insert(gone.begin(), gone.end());
+    std::cout << "  removed " << gone.size() << " faces in "
+              << std::chrono::duration<double, std::milli>(Clock::now() - t1).count() << " ms\n";
+    measure("after removing 10% (" + index.Description() + ")");
   }
 }
 
@@ -402,6 +393,10 @@ int main(int argc, char** argv) {
   flags.Int("queries", "", &queries, "queries per size");
   flags.Int("intrinsic-dim", "", &g_intrinsic_dim,
             "identity centres on a subspace of this dimension (face-like); 0: isotropic");
+  flags.Bool("float16", "", &g_float16, "float16 vectors in the graph");
+  flags.Int("graph-m", "", &g_graph_m, "HNSW links per face (0: the default)");
+  flags.Int("ef-construction", "", &g_ef_construction, "HNSW insert breadth (0: the default)");
+  flags.Int("ef-search", "", &g_ef_search, "HNSW search breadth (0: the default)");
   flags.String("store-sizes", "", &store_sizes, "sizes for the PostgreSQL-backed benchmark (\"\": skip)");
   flags.Int("index-faces", "", &index_faces, "IndexFaces calls to time (0: skip)");
   flags.String("recognition", "", &recognition, "host:port of a running recognition service");

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   rec::MaskClient::Options mask;
   rec::Recognizer::Options recognizer;
   stratus::aws::CredentialSources credentials;
-  int64_t ivf_threshold = rec::VectorIndex::Options().ivf_threshold;
+  int64_t graph_threshold = rec::VectorIndex::Options().graph_threshold;
   flags.String("detector", "STRATUS_DETECTOR_ADDR", &detector.address,
                "detector service address (host:port)");
   flags.String("mask", "STRATUS_MASK_ADDR", &mask.address, "mask service address (host:port)");
@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
   flags.String("account", "STRATUS_AWS_ACCOUNT", &recognizer.account, "account in collection ARNs");
   flags.String("file-uri-root", "STRATUS_FILE_URI_ROOT", &recognizer.file_uri_root,
                "folder whose files gRPC callers may name as Image.uri (\"\": none)");
-  flags.Int64("ivf-threshold", "STRATUS_RECOGNITION_IVF_THRESHOLD", &ivf_threshold,
-              "collections of at least this many faces use an IVF index instead of exact search");
+  flags.Int64("graph-threshold", "STRATUS_RECOGNITION_GRAPH_THRESHOLD", &graph_threshold,
+              "collections of at least this many faces use an HNSW graph instead of exact search");
   int exit_code = 0;
   if (!stratus::ParseFlagsOrExit(flags, argc, argv, &exit_code)) return exit_code;
   if (auto s = stratus::ApplyCommonServiceFlags(&common); !s.ok()) return Fail(std::string(s.message()));
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
 
   rec::FaceStore::Options store_options;
   store_options.db = db->get();
-  store_options.index.ivf_threshold = ivf_threshold;
+  store_options.index.graph_threshold = graph_threshold;
   auto store = rec::FaceStore::Create(store_options);
   if (!store.ok()) return Fail(std::string(store.status().message()));
   rec::DetectorClient detector_client(detector);

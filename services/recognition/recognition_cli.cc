@@ -123,7 +123,7 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
   if (sub == "list-collections" || sub == "list-faces") flags.Int("max-results", "", &max_results, "page size (default 1000)");
   if (sub == "detect-labels") {
     flags.Int("max-labels", "", &max_labels, "MaxLabels (default: all)");
-    flags.Double("min-confidence", "", &min_confidence, "MinConfidence 0-100 (default 55)");
+    flags.Double("min-confidence", "", &min_confidence, "MinConfidence 0-100, a probability in percent (default 55)");
   }
   if (sub == "detect-ppe") {
     flags.Double("min-confidence", "", &min_confidence, "summary MinConfidence 0-100 (default 50)");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/aws/aws_error.h"
 #include "common/image.h"
+#include "common/path_root.h"
 #include "common/status.h"
 #include "services/recognition/face_detail.h"
 #include "services/recognition/labels.h"
@@ -106,9 +108,10 @@ absl::Status BackendError(const absl::Status& s, absl::string_view backend) {
       return AwsInvalid("InvalidImageFormatException", s.message());
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kResourceExhausted:
     case absl::StatusCode::kAborted:
       return absl::UnavailableError(absl::StrCat(backend, " is unavailable: ", s.message()));
+    case absl::StatusCode::kResourceExhausted:
+      return absl::ResourceExhaustedError(absl::StrCat(backend, " is overloaded: ", s.message()));
     case absl::StatusCode::kUnimplemented:
       return s;
     default:
@@ -190,12 +193,18 @@ absl::StatusOr<v1::Image> Recognizer::CheckImage(const v1::Image& image,
     case v1::Image::kUri: {
       const std::string& uri = image.uri();
       std::string path = absl::StartsWith(uri, "file://") ? uri.substr(7) : uri;
-      if (options_.file_uri_root.empty() || !absl::StartsWith(path, options_.file_uri_root) ||
-          absl::StrContains(path, "..")) {
+      // Component-wise under the root after resolving links and "..": a sibling folder whose
+      // name starts with the root's name is outside.
+      absl::StatusOr<std::filesystem::path> resolved =
+          absl::PermissionDeniedError("no --file-uri-root");
+      if (!options_.file_uri_root.empty()) {
+        resolved = ResolveUnderRoot(path, options_.file_uri_root);
+      }
+      if (!resolved.ok()) {
         return AwsInvalid("InvalidS3ObjectException",
                           absl::StrCat(field, ".Uri is not allowed on this server"));
       }
-      auto bytes = ReadImageFile(path, 15 << 20);
+      auto bytes = ReadImageFile(resolved->string(), 15 << 20);
       if (!bytes.ok()) {
         return AwsInvalid("InvalidS3ObjectException",
                           absl::StrCat(field, ".Uri cannot be read: ", bytes.status().message()));
@@ -620,11 +629,11 @@ absl::StatusOr<v1::DetectProtectiveEquipmentResponse> Recognizer::DetectProtecti
         options_.masks == nullptr ? absl::UnimplementedError("no mask service configured")
                                   : options_.masks->Classify(classify);
     if (!classified.ok()) {
-      if (absl::IsUnimplemented(classified.status()) || absl::IsUnavailable(classified.status()) ||
-          absl::IsDeadlineExceeded(classified.status())) {
+      // Not configured or not offering it: a request this deployment cannot serve. Down, slow
+      // or overloaded: BackendError's retryable codes.
+      if (absl::IsUnimplemented(classified.status())) {
         return absl::UnimplementedError(absl::StrCat(
-            "DetectProtectiveEquipment: FACE_COVER detection needs the mask service, which is "
-            "not available yet (",
+            "DetectProtectiveEquipment: FACE_COVER detection needs the mask service (",
             classified.status().message(), ")"));
       }
       return BackendError(classified.status(), "the mask service");

@@ -7,8 +7,9 @@
 // (common/aws/aws_error.h AwsError payload): InvalidImageFormatException, ImageTooLargeException,
 // InvalidPaginationTokenException, ServiceQuotaExceededException. Plain codes otherwise:
 // INVALID_ARGUMENT (InvalidParameterException), NOT_FOUND (ResourceNotFoundException),
-// ALREADY_EXISTS, UNAVAILABLE (ThrottlingException: a backend is down), UNIMPLEMENTED (a feature
-// whose backend does not offer it yet, e.g. FACE_COVER without the mask service).
+// ALREADY_EXISTS, UNAVAILABLE (ServiceUnavailableException 503: a backend is down or too slow),
+// RESOURCE_EXHAUSTED (ThrottlingException: a backend is overloaded), UNIMPLEMENTED (a feature
+// whose backend is not configured, e.g. FACE_COVER without the mask service).
 //
 // Thread-safe; the pointers in Options are not owned and must outlive the Recognizer.
 #ifndef STRATUS_SERVICES_RECOGNITION_REKOGNITION_H_

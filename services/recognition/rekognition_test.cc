@@ -1,7 +1,6 @@
 // Service-level tests: the Recognizer (Rekognition semantics), its gRPC status conversion and
 // its AWS JSON endpoint, on a real embedded PostgreSQL with fake analysis backends (golden
 // face-api outputs for real descriptors, synthetic faces for the rest).
-#include "common/shared_dir.h"
 #include "services/recognition/rekognition.h"
 
 #include <gmock/gmock.h>
@@ -14,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "common/paths.h"
 
 #include "common/aws/aws_error.h"
 #include "common/aws/json_protocol.h"
@@ -213,11 +213,48 @@ TEST_F(RekognitionTest, BadImagesGetRekognitionErrors) {
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->face_details_size(), 0);
 
-  // The detector down: UNAVAILABLE (ThrottlingException).
-  faces_.FailWith(absl::UnavailableError("connection refused"));
+  // The detector down or too slow: UNAVAILABLE (ServiceUnavailableException 503, retried by the
+  // SDKs); overloaded: RESOURCE_EXHAUSTED (ThrottlingException).
+  for (absl::Status down : {absl::UnavailableError("connection refused"),
+                            absl::DeadlineExceededError("deadline")}) {
+    faces_.FailWith(down);
+    s = rec_->DetectFaces(r).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+    aws::AwsErrorInfo e = aws::ToAwsError(s, aws::RekognitionErrorDefaults());
+    EXPECT_EQ(e.type, "ServiceUnavailableException");
+    EXPECT_EQ(e.http_status, 503);
+  }
+  faces_.FailWith(absl::ResourceExhaustedError("queue full"));
   s = rec_->DetectFaces(r).status();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(aws::ToAwsError(s, aws::RekognitionErrorDefaults()).type, "ThrottlingException");
+}
+
+TEST_F(RekognitionTest, ImageUrisOnlyUnderTheFileRoot) {
+  const std::filesystem::path root = std::filesystem::path(*dir_) / "images";
+  const std::filesystem::path sibling = std::filesystem::path(*dir_) / "images-private";
+  std::filesystem::create_directories(root);
+  std::filesystem::create_directories(sibling);
+  const std::string png = Image({}, 11);
+  for (const auto& d : {root, sibling}) std::ofstream(d / "a.png", std::ios::binary) << png;
+  Recognizer::Options o;
+  o.store = store_.get();
+  o.faces = &faces_;
+  o.file_uri_root = root.string();
+  auto rec = Recognizer::Create(o);
+  ASSERT_TRUE(rec.ok());
+  v1::DetectFacesRequest r;
+  r.mutable_image()->set_uri("file://" + (root / "a.png").string());
+  auto ok = (*rec)->DetectFaces(r);
+  EXPECT_TRUE(ok.ok()) << ok.status();
+  // A sibling folder whose name starts with the root's name, reached directly or through "..".
+  for (const std::string& uri : {"file://" + (sibling / "a.png").string(),
+                                 "file://" + (root / ".." / "images-private" / "a.png").string(),
+                                 (sibling / "a.png").string()}) {
+    r.mutable_image()->set_uri(uri);
+    EXPECT_TRUE(aws::IsAwsError((*rec)->DetectFaces(r).status(), "InvalidS3ObjectException"))
+        << uri;
+  }
 }
 
 TEST_F(RekognitionTest, DetectFacesOnGoldenFaces) {
@@ -488,10 +525,28 @@ TEST_F(RekognitionTest, ProtectiveEquipment) {
   r.mutable_image()->set_bytes(img);
   r.mutable_summarization_attributes()->set_min_confidence(80);
   r.mutable_summarization_attributes()->add_required_equipment_types(v1::ProtectiveEquipmentType::FACE_COVER);
-  // The mask service not there yet: UNIMPLEMENTED for FACE_COVER.
+  // The mask service not offering it: UNIMPLEMENTED for FACE_COVER.
   auto s = rec_->DetectProtectiveEquipment(r).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(s.message(), HasSubstr("FACE_COVER"));
+  // The mask service down or slow: a retryable 503, not InvalidParameterException; overloaded:
+  // ThrottlingException.
+  for (absl::Status down : {absl::UnavailableError("connection refused"),
+                            absl::DeadlineExceededError("deadline")}) {
+    masks_.Set([down](const v1::ClassifyRequest&) -> absl::StatusOr<v1::ClassifyResponse> {
+      return down;
+    });
+    s = rec_->DetectProtectiveEquipment(r).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+    aws::AwsErrorInfo e = aws::ToAwsError(s, aws::RekognitionErrorDefaults());
+    EXPECT_EQ(e.type, "ServiceUnavailableException");
+    EXPECT_EQ(e.http_status, 503);
+  }
+  masks_.Set([](const v1::ClassifyRequest&) -> absl::StatusOr<v1::ClassifyResponse> {
+    return absl::ResourceExhaustedError("queue full");
+  });
+  s = rec_->DetectProtectiveEquipment(r).status();
+  EXPECT_EQ(aws::ToAwsError(s, aws::RekognitionErrorDefaults()).type, "ThrottlingException");
 
   masks_.Set([](const v1::ClassifyRequest& req) -> absl::StatusOr<v1::ClassifyResponse> {
     v1::ClassifyResponse out;

@@ -1,17 +1,22 @@
-// In-memory nearest-neighbour index of face descriptors for one collection (FAISS).
+// In-memory nearest-neighbour index of face descriptors for one collection.
 //
-// Small collections use an exact flat L2 index. From `ivf_threshold` vectors on, the index is
-// rebuilt as an inverted file (IVF): nlist ~ sqrt(N) lists, `nprobe` of them scanned per query.
-// Codes are float32 by default (IVFFlat: exact distances, 520 bytes per face with its id, ~530 MB
-// per million) or float16 (SQfp16: distances within ~1e-4, ~320 MB per million, but 3-4x slower
-// to scan with Debian's FAISS). Either way thresholds keep their meaning without re-ranking.
-// The IVF index is retrained (more lists) when the collection grows `retrain_growth` times past
-// the size it was trained at; that rebuild runs in a background thread on a snapshot while the
-// live index keeps serving, and the writes made meanwhile are replayed onto the new index before
-// it replaces the old one.
+// Small collections use an exact flat L2 index (FAISS). From `graph_threshold` vectors on, the
+// index is an HNSW graph (hnswlib): a search visits a few thousand faces instead of all of them,
+// and faces are added to the graph one by one (no training, so no periodic retraining).
+// Vectors in the graph are float32 by default (distances exact) or float16 (Options::float16:
+// distances within ~1e-3 of the float32 ones, ~200 bytes less per face). Deleted faces stay in
+// the graph as tombstones (still traversed, never returned); once they make up
+// `max_deleted_fraction` of it, the graph is rebuilt without them.
 //
-// Ids are caller-chosen int64 (the face's `seq` in PostgreSQL). Add() skips ids already present
-// and Remove() ignores absent ones, so replaying a change twice is harmless.
+// Rebuilds (flat -> graph at the threshold, graph -> graph to drop tombstones) run in a
+// background thread on a snapshot while the live index keeps serving; the writes made
+// meanwhile are replayed onto the new index before it replaces the old one.
+//
+// Ids are caller-chosen int64 (the face's `seq` in PostgreSQL) and never reused. Add() skips ids
+// already present and Remove() ignores absent ones, so replaying a change twice is harmless. A
+// removed id stays removed: an Add() of it that arrives late (a change notification read before
+// the delete committed) is ignored. The removed ids are remembered for the index's lifetime
+// (~16 bytes per deleted face; the store reloads from PostgreSQL on a resync).
 // Thread-safe: searches run concurrently; writes are exclusive.
 #ifndef STRATUS_SERVICES_RECOGNITION_VECTOR_INDEX_H_
 #define STRATUS_SERVICES_RECOGNITION_VECTOR_INDEX_H_
@@ -28,10 +33,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/types/span.h"
 
-namespace faiss {
-struct Index;
-}
-
 namespace stratus::recognition {
 
 inline constexpr int kDescriptorDim = 128;
@@ -45,22 +46,22 @@ class VectorIndex {
  public:
   struct Options {
     int dimension = kDescriptorDim;
-    // Exact flat search below this many vectors, IVF from it on. Exact search costs ~1.5 ms per
-    // 10k faces on one core (device CPU, stratus-bench-recognition), so up to 100k it stays
-    // under ~15 ms and keeps recall at 100%.
-    int64_t ivf_threshold = 100000;
-    // Retrain the IVF index when it holds this many times the vectors it was trained with.
-    double retrain_growth = 4.0;
-    // Lists scanned per query: max(min_nprobe, nlist * nprobe_fraction). Measured on 2 cores
-    // with isotropic synthetic descriptors (the hard case for IVF), 1M faces, nlist 1000:
-    // nprobe 64 -> p50 12 ms, recall 79%; 128 -> p50 22 ms, recall 87%; see README.md.
-    int min_nprobe = 32;
-    double nprobe_fraction = 1.0 / 10;
-    // Codes of the IVF index: float16 (half the memory) or float32 (exact, and faster to scan
-    // where FAISS was built without F16C/AVX2 kernels, as Debian's generic build is).
-    bool ivf_float16 = false;
-    // Build IVF indexes in a background thread (false: inline in the Add() that crosses the
-    // threshold; deterministic, for tests and benchmarks).
+    // Exact flat search below this many vectors, the HNSW graph from it on. Exact search
+    // costs ~1.5 ms per 10k faces on one core, so the graph takes over at 10k.
+    int64_t graph_threshold = 10000;
+    // HNSW links per face (level 0 has twice as many) and the breadth of the candidate lists
+    // when inserting and when searching. See README.md for what was measured.
+    int graph_m = 16;
+    int ef_construction = 200;
+    int ef_search = 128;
+    // Store graph vectors as float16.
+    bool float16 = false;
+    // Rebuild the graph once this share of its faces are deleted ones.
+    double max_deleted_fraction = 0.25;
+    // Threads inserting into a new graph in Build() and background rebuilds (0: one per CPU).
+    int build_threads = 0;
+    // Rebuild in a background thread (false: inline in the write that needs it;
+    // deterministic, for tests and benchmarks).
     bool background_build = true;
   };
 
@@ -70,7 +71,7 @@ class VectorIndex {
   VectorIndex& operator=(const VectorIndex&) = delete;
 
   // Replaces the contents with `ids` / `vectors` (ids.size() x dimension floats), choosing the
-  // index type for that size and training inline. For start-up loading.
+  // index type for that size and building inline. For start-up loading.
   void Build(absl::Span<const int64_t> ids, absl::Span<const float> vectors);
 
   // Adds vectors whose ids are not present yet. `vectors` holds ids.size() x dimension floats.
@@ -82,13 +83,14 @@ class VectorIndex {
 
   int64_t size() const;
   bool Contains(int64_t id) const;
-  // "flat" or "ivf<nlist>,flat|sqfp16,nprobe<n>".
+  // "flat" or "hnsw<M>,<float32|float16>,ef<ef_search>[,deleted<n>]".
   std::string Description() const;
   // Blocks until no background build is running (tests, benchmarks).
   void WaitForBuild();
-  // Overrides the lists scanned per query of the current IVF index (no-op when flat); for
-  // benchmarks tuning nprobe. A rebuild goes back to the Options' rule.
-  void SetNprobe(int nprobe);
+  // Overrides ef_search of the current graph (no-op when flat); for benchmarks.
+  void SetEfSearch(int ef);
+
+  class Backend;  // flat or graph; defined in vector_index.cc
 
  private:
   struct Op {
@@ -96,27 +98,24 @@ class VectorIndex {
     std::vector<int64_t> ids;
     std::vector<float> vectors;
   };
-  // Builds a new index for these vectors (flat or IVF by size). No lock needed.
-  std::unique_ptr<faiss::Index> MakeIndex(absl::Span<const int64_t> ids,
-                                          absl::Span<const float> vectors, int* nlist) const;
-  void AddLocked(faiss::Index* index, absl::flat_hash_set<int64_t>* present,
+  // Builds a new index for these vectors (flat or graph by size). No lock needed.
+  std::unique_ptr<Backend> MakeIndex(absl::Span<const int64_t> ids,
+                                     absl::Span<const float> vectors) const;
+  void AddLocked(Backend* index, absl::flat_hash_set<int64_t>* present,
                  absl::Span<const int64_t> ids, absl::Span<const float> vectors);
-  void RemoveLocked(faiss::Index* index, absl::flat_hash_set<int64_t>* present,
+  void RemoveLocked(Backend* index, absl::flat_hash_set<int64_t>* present,
                     absl::Span<const int64_t> ids);
   void MaybeStartBuildLocked();
   void BackgroundBuild();
-  // Copies every (id, vector) of the current index.
-  void SnapshotLocked(std::vector<int64_t>* ids, std::vector<float>* vectors) const;
 
   const Options options_;
   mutable std::shared_mutex mu_;
-  std::unique_ptr<faiss::Index> index_;
+  std::unique_ptr<Backend> index_;
   absl::flat_hash_set<int64_t> present_;
-  int nlist_ = 0;              // 0: flat
-  int64_t trained_size_ = 0;   // vectors the IVF index was trained with
-  bool building_ = false;      // a background build is running; writes are logged in pending_
+  absl::flat_hash_set<int64_t> removed_;  // never added again
+  bool building_ = false;  // a background build is running; writes are logged in pending_
   std::vector<Op> pending_;
-  std::mutex build_mu_;        // guards build_thread_
+  std::mutex build_mu_;  // guards build_thread_
   std::thread build_thread_;
 };
 

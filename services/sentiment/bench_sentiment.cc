@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/paths.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/auth/client.h"
@@ -33,7 +34,6 @@
 #include "common/embedded_postgres.h"
 #include "common/flags.h"
 #include "common/health_client.h"
-#include "common/shared_dir.h"
 #include "common/subprocess.h"
 #include "services/sentiment/sentiment.h"
 #include "services/sentiment/sentiment_model.h"
@@ -52,13 +52,6 @@ double ThreadCpuSeconds() {
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string DefaultModelDir() {
-  if (const char* d = std::getenv("STRATUS_MODEL_DIR"); d && *d) return d;
-  if (const char* c = std::getenv("STRATUS_CACHE"); c && *c) return std::string(c) + "/models";
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.cache/stratus/models";
-}
 
 // CPU time (user + system) the process `pid` has used so far, in ms.
 double ProcessCpuMs(pid_t pid) {
@@ -112,7 +105,7 @@ Throughput ModelThroughput(const sent::SentimentModel& model, const std::vector<
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string service, model_dir = DefaultModelDir(),
+  std::string service, model_dir = stratus::DefaultModelDir(),
                        data = (stratus::SharedDataDir() / "sentiment/tweets_semeval2017/test_text.txt").string();
   double seconds = 3;
   int requests = 2000, cold_starts = 3;

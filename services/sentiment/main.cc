@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "common/paths.h"
 #include "absl/strings/str_cat.h"
 #include "common/aws/credentials.h"
 #include "common/aws/json_protocol.h"
@@ -32,14 +33,6 @@ int Fail(const std::string& message, int code = 2) {
   return code;
 }
 
-std::string DefaultModelDir() {
-  if (const char* cache = std::getenv("STRATUS_CACHE"); cache && *cache) {
-    return std::string(cache) + "/models";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.cache/stratus/models";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,7 +42,7 @@ int main(int argc, char** argv) {
                          "trends.");
   stratus::CommonServiceFlags common;
   stratus::RegisterCommonServiceFlags(stratus::kSentimentDefaults, true, flags, &common);
-  std::string model_dir = DefaultModelDir();
+  std::string model_dir = stratus::DefaultModelDir();
   std::string model;
   sent::SentimentModel::Options model_options;
   int feed_batch = 32;

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
 namespace stratus::cost {
@@ -36,25 +37,19 @@ absl::Status GetOpt(const YAML::Node& node, const char* key, const std::string& 
   return s;
 }
 
-#define RETURN_IF_ERROR(expr) \
-  do {                        \
-    absl::Status _s = (expr); \
-    if (!_s.ok()) return _s;  \
-  } while (0)
-
 absl::Status ParseProfile(const YAML::Node& n, const std::string& where, ServiceProfile* p) {
   if (!n.IsMap()) return absl::InvalidArgumentError(absl::StrCat(where, " is not a map"));
-  RETURN_IF_ERROR(Get(n, "vm_types", where, &p->vm_types, false));
-  RETURN_IF_ERROR(Get(n, "uses_gpu", where, &p->uses_gpu, false));
-  RETURN_IF_ERROR(Get(n, "min_vms", where, &p->min_vms, false));
-  RETURN_IF_ERROR(Get(n, "interruptible", where, &p->interruptible, false));
-  RETURN_IF_ERROR(Get(n, "function_memory_gb", where, &p->function_memory_gb, false));
-  RETURN_IF_ERROR(Get(n, "serverless_possible", where, &p->serverless_possible, false));
-  RETURN_IF_ERROR(Get(n, "pod_vcpu", where, &p->pod_vcpu, false));
-  RETURN_IF_ERROR(Get(n, "pod_memory_gb", where, &p->pod_memory_gb, false));
-  RETURN_IF_ERROR(Get(n, "min_pods", where, &p->min_pods, false));
-  RETURN_IF_ERROR(Get(n, "scale_down_delay_s", where, &p->scale_down_delay_s, false));
-  RETURN_IF_ERROR(GetOpt(n, "cpu_seconds_per_request", where, &p->cpu_seconds_per_request));
+  STRATUS_RETURN_IF_ERROR(Get(n, "vm_types", where, &p->vm_types, false));
+  STRATUS_RETURN_IF_ERROR(Get(n, "uses_gpu", where, &p->uses_gpu, false));
+  STRATUS_RETURN_IF_ERROR(Get(n, "min_vms", where, &p->min_vms, false));
+  STRATUS_RETURN_IF_ERROR(Get(n, "interruptible", where, &p->interruptible, false));
+  STRATUS_RETURN_IF_ERROR(Get(n, "function_memory_gb", where, &p->function_memory_gb, false));
+  STRATUS_RETURN_IF_ERROR(Get(n, "serverless_possible", where, &p->serverless_possible, false));
+  STRATUS_RETURN_IF_ERROR(Get(n, "pod_vcpu", where, &p->pod_vcpu, false));
+  STRATUS_RETURN_IF_ERROR(Get(n, "pod_memory_gb", where, &p->pod_memory_gb, false));
+  STRATUS_RETURN_IF_ERROR(Get(n, "min_pods", where, &p->min_pods, false));
+  STRATUS_RETURN_IF_ERROR(Get(n, "scale_down_delay_s", where, &p->scale_down_delay_s, false));
+  STRATUS_RETURN_IF_ERROR(GetOpt(n, "cpu_seconds_per_request", where, &p->cpu_seconds_per_request));
   if (p->vm_types.empty() || p->min_vms < 1 || p->function_memory_gb <= 0 || p->pod_vcpu <= 0 ||
       p->pod_memory_gb <= 0 || p->min_pods < 0 || p->scale_down_delay_s < 0) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": a value is out of range"));
@@ -103,11 +98,11 @@ absl::StatusOr<PriceFile> ParsePriceFile(std::string_view yaml) {
   }
   if (!root.IsMap()) return absl::InvalidArgumentError("price file is not a YAML map");
   PriceFile f;
-  RETURN_IF_ERROR(Get(root, "provider", "price file", &f.provider, true));
-  RETURN_IF_ERROR(Get(root, "region", "price file", &f.region, false));
-  RETURN_IF_ERROR(Get(root, "as_of", "price file", &f.as_of, true));
-  RETURN_IF_ERROR(Get(root, "currency", "price file", &f.currency, false));
-  RETURN_IF_ERROR(Get(root, "hours_per_month", "price file", &f.hours_per_month, false));
+  STRATUS_RETURN_IF_ERROR(Get(root, "provider", "price file", &f.provider, true));
+  STRATUS_RETURN_IF_ERROR(Get(root, "region", "price file", &f.region, false));
+  STRATUS_RETURN_IF_ERROR(Get(root, "as_of", "price file", &f.as_of, true));
+  STRATUS_RETURN_IF_ERROR(Get(root, "currency", "price file", &f.currency, false));
+  STRATUS_RETURN_IF_ERROR(Get(root, "hours_per_month", "price file", &f.hours_per_month, false));
   if (f.hours_per_month <= 0) return absl::InvalidArgumentError("hours_per_month must be > 0");
 
   const YAML::Node vms = root["vm"];
@@ -119,13 +114,13 @@ absl::StatusOr<PriceFile> ParsePriceFile(std::string_view yaml) {
     v.type = kv.first.as<std::string>();
     std::string where = "vm." + v.type;
     const YAML::Node& n = kv.second;
-    RETURN_IF_ERROR(Get(n, "vcpu", where, &v.vcpu, true));
-    RETURN_IF_ERROR(Get(n, "memory_gib", where, &v.memory_gib, false));
-    RETURN_IF_ERROR(Get(n, "gpus", where, &v.gpus, false));
-    RETURN_IF_ERROR(Get(n, "gpu_vcpu_equivalent", where, &v.gpu_vcpu_equivalent, v.gpus > 0));
-    RETURN_IF_ERROR(Get(n, "on_demand", where, &v.on_demand, true));
-    RETURN_IF_ERROR(GetOpt(n, "reserved_1y", where, &v.reserved_1y));
-    RETURN_IF_ERROR(GetOpt(n, "spot", where, &v.spot));
+    STRATUS_RETURN_IF_ERROR(Get(n, "vcpu", where, &v.vcpu, true));
+    STRATUS_RETURN_IF_ERROR(Get(n, "memory_gib", where, &v.memory_gib, false));
+    STRATUS_RETURN_IF_ERROR(Get(n, "gpus", where, &v.gpus, false));
+    STRATUS_RETURN_IF_ERROR(Get(n, "gpu_vcpu_equivalent", where, &v.gpu_vcpu_equivalent, v.gpus > 0));
+    STRATUS_RETURN_IF_ERROR(Get(n, "on_demand", where, &v.on_demand, true));
+    STRATUS_RETURN_IF_ERROR(GetOpt(n, "reserved_1y", where, &v.reserved_1y));
+    STRATUS_RETURN_IF_ERROR(GetOpt(n, "spot", where, &v.spot));
     if (v.vcpu <= 0 || v.on_demand <= 0) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": vcpu and on_demand must be > 0"));
     }
@@ -134,18 +129,18 @@ absl::StatusOr<PriceFile> ParsePriceFile(std::string_view yaml) {
 
   const YAML::Node fn = root["functions"];
   if (!fn) return absl::InvalidArgumentError("price file: functions is missing");
-  RETURN_IF_ERROR(Get(fn, "per_gb_second", "functions", &f.functions.per_gb_second, true));
-  RETURN_IF_ERROR(
+  STRATUS_RETURN_IF_ERROR(Get(fn, "per_gb_second", "functions", &f.functions.per_gb_second, true));
+  STRATUS_RETURN_IF_ERROR(
       Get(fn, "per_million_requests", "functions", &f.functions.per_million_requests, true));
-  RETURN_IF_ERROR(Get(fn, "gb_per_vcpu", "functions", &f.functions.gb_per_vcpu, false));
-  RETURN_IF_ERROR(Get(fn, "min_billed_s", "functions", &f.functions.min_billed_s, false));
-  RETURN_IF_ERROR(Get(fn, "max_memory_gb", "functions", &f.functions.max_memory_gb, false));
-  RETURN_IF_ERROR(Get(fn, "max_duration_s", "functions", &f.functions.max_duration_s, false));
+  STRATUS_RETURN_IF_ERROR(Get(fn, "gb_per_vcpu", "functions", &f.functions.gb_per_vcpu, false));
+  STRATUS_RETURN_IF_ERROR(Get(fn, "min_billed_s", "functions", &f.functions.min_billed_s, false));
+  STRATUS_RETURN_IF_ERROR(Get(fn, "max_memory_gb", "functions", &f.functions.max_memory_gb, false));
+  STRATUS_RETURN_IF_ERROR(Get(fn, "max_duration_s", "functions", &f.functions.max_duration_s, false));
 
   const YAML::Node pods = root["pods"];
   if (!pods) return absl::InvalidArgumentError("price file: pods is missing");
-  RETURN_IF_ERROR(Get(pods, "per_vcpu_hour", "pods", &f.pods.per_vcpu_hour, true));
-  RETURN_IF_ERROR(Get(pods, "per_gb_hour", "pods", &f.pods.per_gb_hour, true));
+  STRATUS_RETURN_IF_ERROR(Get(pods, "per_vcpu_hour", "pods", &f.pods.per_vcpu_hour, true));
+  STRATUS_RETURN_IF_ERROR(Get(pods, "per_gb_hour", "pods", &f.pods.per_gb_hour, true));
 
   // Built-in profiles keep the VM types this file prices (all of them when it prices none of
   // theirs); a profile the file sets must name priced types only.
@@ -165,7 +160,7 @@ absl::StatusOr<PriceFile> ParsePriceFile(std::string_view yaml) {
     for (const auto& kv : services) {
       std::string name = kv.first.as<std::string>();
       ServiceProfile& profile = f.services[name];
-      RETURN_IF_ERROR(ParseProfile(kv.second, "services." + name, &profile));
+      STRATUS_RETURN_IF_ERROR(ParseProfile(kv.second, "services." + name, &profile));
       for (const std::string& t : profile.vm_types) {
         if (!f.vms.count(t)) {
           return absl::InvalidArgumentError(

@@ -5,7 +5,7 @@
 // Not a product binary.
 #include <iostream>
 
-#include "common/shared_dir.h"
+#include "common/paths.h"
 #include "common/flags.h"
 #include "common/logging.h"
 #include "common/service_host.h"

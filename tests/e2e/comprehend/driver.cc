@@ -15,6 +15,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/paths.h"
 #include "absl/strings/str_cat.h"
 #include "common/embedded_postgres.h"
 #include "common/flags.h"
@@ -30,17 +31,10 @@ bool RequireModels() {
   return v != nullptr && std::string(v) == "1";
 }
 
-std::string DefaultModelDir() {
-  if (const char* d = std::getenv("STRATUS_MODEL_DIR"); d && *d) return d;
-  if (const char* c = std::getenv("STRATUS_CACHE"); c && *c) return std::string(c) + "/models";
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "/root") + "/.cache/stratus/models";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string sentiment, node = "node", script, model_dir = DefaultModelDir();
+  std::string sentiment, node = "node", script, model_dir = stratus::DefaultModelDir();
   stratus::FlagSet flags("comprehend-e2e-driver", "Runs the Comprehend e2e test.");
   flags.String("sentiment", "", &sentiment, "stratus-sentiment binary");
   flags.String("node", "", &node, "node executable");

@@ -1,6 +1,6 @@
 // stratus-graph-bench: times an imported model's forward on zeros, per batch size and layout.
 //
-//   stratus-graph-bench --model $STRATUS_MODEL_DIR/objects/model.pt --input 3,416,416
+//   stratus-graph-bench --model $STRATUS_MODEL_DIR/nanodet/model.pt --input 3,416,416
 //       --batches 1,8 --runs 20
 //
 // Prints, per batch and input layout (contiguous NCHW, channels_last), the median and minimum

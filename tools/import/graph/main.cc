@@ -1,7 +1,7 @@
 // stratus-import-graph: imports one TF.js graph model into the model repository.
 //
-//   stratus-import-graph --model-json DIR/nanodet.json --out $STRATUS_MODEL_DIR/objects
-//       --config tools/import/graph/presets/objects-nanodet.yaml --integrity sha512-...
+//   stratus-import-graph --model-json DIR/nanodet.json --out $STRATUS_MODEL_DIR/nanodet
+//       --config tools/import/graph/presets/nanodet.yaml --integrity sha512-...
 //
 // Skips (exit 0) when the folder's .stamp matches. Prints a one-line summary.
 #include <fstream>

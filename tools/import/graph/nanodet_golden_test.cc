@@ -1,4 +1,4 @@
-// Holds the imported nanodet ($STRATUS_MODEL_DIR/objects, made by `make models`) to the TF.js
+// Holds the imported nanodet ($STRATUS_MODEL_DIR/nanodet, made by `make models`) to the TF.js
 // reference in ../shared/golden/nanodet: same input tensor, all six raw outputs. Without the
 // model those tests skip, unless STRATUS_REQUIRE_MODELS=1, when they fail.
 // The decoder tests run the nanodet decoder on the reference's raw outputs (no model needed).
@@ -36,7 +36,7 @@ std::string Env(const char* name, const std::string& fallback) {
 fs::path ModelDir() {
   const std::string home = Env("HOME", "/root");
   const std::string cache = Env("STRATUS_CACHE", home + "/.cache/stratus");
-  return fs::path(Env("STRATUS_MODEL_DIR", cache + "/models")) / "objects";
+  return fs::path(Env("STRATUS_MODEL_DIR", cache + "/models")) / "nanodet";
 }
 
 fs::path GoldenDir() {
@@ -137,7 +137,7 @@ class NanodetGoldenDecodeTest : public ::testing::Test {
     std::ifstream in(GoldenDir() / "nanodet.json");
     golden_ = nlohmann::json::parse(in);
     const std::string src = Env("STRATUS_SOURCE_DIR", ".");
-    config_ = YAML::LoadFile(src + "/tools/import/graph/presets/objects-nanodet.yaml");
+    config_ = YAML::LoadFile(src + "/tools/import/graph/presets/nanodet.yaml");
   }
   stratus::runtime::InputGeometry Geometry(const std::string& sample) const {
     const auto& img = golden_["images"][sample];
@@ -157,10 +157,10 @@ class NanodetGoldenDecodeTest : public ::testing::Test {
 // exact decoded pixels, faceapi/sampleN.png) into the reference's input tensor.
 TEST_F(NanodetGoldenDecodeTest, RuntimePreprocessingReproducesTheInput) {
   const std::string src = Env("STRATUS_SOURCE_DIR", ".");
-  std::ifstream in(src + "/tools/import/graph/presets/objects-nanodet.yaml");
+  std::ifstream in(src + "/tools/import/graph/presets/nanodet.yaml");
   std::stringstream text;
   text << in.rdbuf();
-  auto config = stratus::runtime::ParseModelConfig(text.str(), "objects");
+  auto config = stratus::runtime::ParseModelConfig(text.str(), "nanodet");
   ASSERT_TRUE(config.ok()) << config.status();
   for (const std::string sample : {"sample1", "sample2"}) {
     cv::Mat bgr = cv::imread((GoldenDir().parent_path() / "faceapi" / (sample + ".png")).string(),
@@ -286,13 +286,12 @@ TEST_F(NanodetGoldenTest, RuntimeDetectorMatchesDecodedReference) {
   stratus::runtime::RuntimeOptions ro;
   ro.device = "cpu";
   auto repo =
-      stratus::runtime::ModelRepository::Load(ModelDir().parent_path().string(), {"objects"}, ro);
+      stratus::runtime::ModelRepository::Load(ModelDir().parent_path().string(), {"nanodet"}, ro);
   ASSERT_TRUE(repo.ok()) << repo.status();
-  auto detector = stratus::runtime::ObjectDetector::Create(**repo, "objects");
+  auto detector = stratus::runtime::ObjectDetector::Create(**repo, "nanodet");
   ASSERT_TRUE(detector.ok()) << detector.status();
   const std::string src = Env("STRATUS_SOURCE_DIR", ".");
-  const YAML::Node config =
-      YAML::LoadFile(src + "/tools/import/graph/presets/objects-nanodet.yaml");
+  const YAML::Node config = YAML::LoadFile(src + "/tools/import/graph/presets/nanodet.yaml");
   stratus::runtime::DecoderContext c;
   c.model_name = "objects";
   c.type = "nanodet";

@@ -1,0 +1,225 @@
+// Tests of the Node client: the README's example against a real detector service
+// (stratus-fake-detector, answering from the face-api reference outputs), the error reason, and
+// the API key and the retry policy against an in-process @grpc/grpc-js server.
+// Environment (ctest sets it): STRATUS_FAKE_DETECTOR, STRATUS_SHARED_DIR. Run by test/run.sh.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert');
+const childProcess = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const here = path.join(__dirname, '..');
+const { Client, loadApiKey, errorInfo, grpc } = require(here);
+const protoLoader = require('@grpc/proto-loader');
+const protobuf = require('protobufjs');
+const protoRoot = process.env.STRATUS_PROTO_DIR || path.join(here, '..', '..', 'proto');
+
+const shared = process.env.STRATUS_SHARED_DIR || path.join(here, '..', '..', '..', 'shared');
+const golden = path.join(shared, 'golden', 'faceapi');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stratus-nodeclient-'));
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function withoutKeyEnv(fn) {
+  return async () => {
+    const saved = { k: process.env.STRATUS_API_KEY, f: process.env.STRATUS_CREDENTIALS_FILE };
+    delete process.env.STRATUS_API_KEY;
+    delete process.env.STRATUS_CREDENTIALS_FILE;
+    try {
+      await fn();
+    } finally {
+      for (const [name, v] of [['STRATUS_API_KEY', saved.k], ['STRATUS_CREDENTIALS_FILE', saved.f]]) {
+        if (v === undefined) delete process.env[name]; else process.env[name] = v;
+      }
+    }
+  };
+}
+
+test.describe('against stratus-fake-detector', () => {
+  const binary = process.env.STRATUS_FAKE_DETECTOR;
+  const skip = !binary || !fs.existsSync(binary) ? 'STRATUS_FAKE_DETECTOR is not the built binary'
+    : !fs.existsSync(path.join(golden, 'sample1.png')) ? `no reference outputs in ${golden}` : false;
+  let proc;
+  let target;
+
+  test.before(async () => {
+    if (skip) return;
+    const port = await freePort();
+    target = `127.0.0.1:${port}`;
+    proc = childProcess.spawn(binary, ['--grpc-port', String(port), '--golden-dir', golden],
+      { stdio: 'ignore' });
+    const probe = new Client(target, { apiKey: '' });
+    await new Promise((resolve, reject) => probe.detector.waitForReady(Date.now() + 30000,
+      (err) => (err ? reject(err) : resolve())));
+    probe.close();
+  });
+  test.after(() => proc && proc.kill('SIGTERM'));
+
+  test('the README example prints the faces', { skip }, () => {
+    const readme = fs.readFileSync(path.join(here, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+    assert.strictEqual(blocks.length, 1, 'the README has one js example');
+    // `require('stratus-client')` resolves to this folder through NODE_PATH.
+    const modules = path.join(tmp, 'modules');
+    fs.mkdirSync(modules, { recursive: true });
+    fs.symlinkSync(here, path.join(modules, 'stratus-client'));
+    const script = path.join(tmp, 'example.js');
+    fs.writeFileSync(script, blocks[0]);
+    const out = childProcess.execFileSync(process.execPath,
+      [script, target, path.join(golden, 'sample1.png')], {
+        encoding: 'utf8',
+        env: { ...process.env, STRATUS_API_KEY: '', NODE_PATH: `${modules}:${process.env.NODE_PATH || ''}` },
+      });
+    const got = out.trim().split('\n').map((l) => l.split(/\s+/).map(Number));
+    const want = JSON.parse(fs.readFileSync(path.join(golden, 'sample1.json'), 'utf8')).ssdMobilenetv1
+      .filter((f) => f.detection.score >= 0.5)
+      .map((f) => [f.detection.score, f.detection.relativeBox.x, f.detection.relativeBox.y,
+        f.detection.relativeBox.width, f.detection.relativeBox.height])
+      .sort((a, b) => b[3] * b[4] - a[3] * a[4]);
+    assert.ok(want.length > 0);
+    assert.strictEqual(got.length, want.length, out);
+    got.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - want[i][j]) < 1e-3, `${out}`)));
+  });
+
+  test('a bad image is INVALID_ARGUMENT', { skip }, async () => {
+    const client = new Client(target, { apiKey: '' });
+    await assert.rejects(client.unary('detector', 'AnalyzeFaces', { image: { bytes: Buffer.from('not an image') } }),
+      (err) => {
+        assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+        // The fake attaches no ErrorInfo (the real detector does; see the in-process tests).
+        assert.strictEqual(errorInfo(err), null);
+        return true;
+      });
+    client.close();
+  });
+});
+
+test.describe('against an in-process server', () => {
+  let server;
+  let target;
+  const seen = [];
+  let unavailableLeft = 0;
+
+  test.before(async () => {
+    const def = protoLoader.loadSync('stratus/v1/detector.proto', { includeDirs: [protoRoot] });
+    const v1 = grpc.loadPackageDefinition(def).stratus.v1;
+    server = new grpc.Server();
+    server.addService(v1.DetectorService.service, {
+      ListModels(call, callback) {
+        seen.push(call.metadata.get('authorization')[0]);
+        if (unavailableLeft > 0) {
+          unavailableLeft -= 1;
+          callback({ code: grpc.status.UNAVAILABLE, details: 'warming up' });
+          return;
+        }
+        callback(null, {});
+      },
+      AnalyzeFaces(call, callback) {
+        // What common/status.cc's ToGrpcStatus sends: a google.rpc.Status holding an ErrorInfo.
+        const root = new protobuf.Root();
+        root.resolvePath = (origin, file) => {
+          const own = path.join(protoRoot, file);
+          return fs.existsSync(own) ? own : path.join(path.dirname(require.resolve('protobufjs')), file);
+        };
+        root.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto']);
+        const ErrorInfo = root.lookupType('google.rpc.ErrorInfo');
+        const Status = root.lookupType('google.rpc.Status');
+        const details = Status.encode(Status.create({
+          code: 3,
+          message: 'bad image',
+          details: [{
+            type_url: 'type.googleapis.com/google.rpc.ErrorInfo',
+            value: ErrorInfo.encode(ErrorInfo.create({ reason: 'InvalidImageFormatException', domain: 'stratus', metadata: { field: 'image' } })).finish(),
+          }],
+        })).finish();
+        const metadata = new grpc.Metadata();
+        metadata.set('grpc-status-details-bin', Buffer.from(details));
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: 'bad image', metadata });
+      },
+      DetectStream(call) {
+        seen.push(call.metadata.get('authorization')[0]);
+        call.on('data', (r) => call.write({ sequence: r.sequence }));
+        call.on('end', () => call.end());
+      },
+    });
+    const port = await new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0',
+      grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    target = `127.0.0.1:${port}`;
+  });
+  test.after(() => server.forceShutdown());
+
+  async function call(options) {
+    seen.length = 0;
+    const client = new Client(target, options);
+    await client.unary('detector', 'ListModels', {});
+    const replies = await new Promise((resolve, reject) => {
+      const stream = client.detector.DetectStream();
+      const got = [];
+      stream.on('data', (r) => got.push(r.sequence));
+      stream.on('end', () => resolve(got));
+      stream.on('error', reject);
+      stream.write({ sequence: '7' });
+      stream.end();
+    });
+    assert.deepStrictEqual(replies, ['7']);
+    client.close();
+    return [...seen];
+  }
+
+  test('the key from the credentials file is sent on unary and streaming calls', withoutKeyEnv(async () => {
+    const file = path.join(tmp, 'credentials-file');
+    fs.writeFileSync(file, '[stratus]\naws_access_key_id = AKIAEXAMPLE\nstratus_api_key = sk-file-123\n');
+    process.env.STRATUS_CREDENTIALS_FILE = file;
+    assert.deepStrictEqual(await call(), ['Bearer sk-file-123', 'Bearer sk-file-123']);
+  }));
+
+  test('the environment and the argument take precedence', withoutKeyEnv(async () => {
+    const file = path.join(tmp, 'credentials-env');
+    fs.writeFileSync(file, '[stratus]\nstratus_api_key = sk-file\n');
+    process.env.STRATUS_CREDENTIALS_FILE = file;
+    process.env.STRATUS_API_KEY = 'sk-env';
+    assert.deepStrictEqual(await call(), ['Bearer sk-env', 'Bearer sk-env']);
+    assert.deepStrictEqual(await call({ apiKey: 'sk-arg' }), ['Bearer sk-arg', 'Bearer sk-arg']);
+    assert.deepStrictEqual(await call({ apiKey: '' }), [undefined, undefined]);
+  }));
+
+  test('no key without file, profile or entry', withoutKeyEnv(async () => {
+    assert.strictEqual(loadApiKey({ file: path.join(tmp, 'missing') }), null);
+    const file = path.join(tmp, 'credentials-other');
+    fs.writeFileSync(file, '[default]\nstratus_api_key = other\n');
+    assert.strictEqual(loadApiKey({ file }), null);
+    assert.strictEqual(loadApiKey({ file, profile: 'default' }), 'other');
+    process.env.STRATUS_CREDENTIALS_FILE = file;
+    assert.deepStrictEqual(await call(), [undefined, undefined]);
+  }));
+
+  test('errorInfo decodes the status details', async () => {
+    const client = new Client(target, { apiKey: '' });
+    await assert.rejects(client.unary('detector', 'AnalyzeFaces', {}), (err) => {
+      assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.deepStrictEqual(errorInfo(err), { reason: 'InvalidImageFormatException', domain: 'stratus', metadata: { field: 'image' } });
+      return true;
+    });
+    client.close();
+  });
+
+  test('UNAVAILABLE is retried', withoutKeyEnv(async () => {
+    unavailableLeft = 2;
+    const keys = await call({ apiKey: '' });
+    assert.strictEqual(keys.length, 4); // three ListModels attempts, one DetectStream
+  }));
+});

@@ -1,0 +1,237 @@
+"""Tests of the Python client: pip installs it (offline) into a temporary folder, runs the
+README's example against a real detector service (stratus-fake-detector, answering from the
+face-api reference outputs), and checks the API key and the retry policy against in-process
+servers built on the generated servicers.
+
+Environment (ctest sets it): STRATUS_SOURCE_DIR, STRATUS_SHARED_DIR, STRATUS_FAKE_DETECTOR.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+from concurrent import futures
+from pathlib import Path
+
+SOURCE = Path(os.environ.get("STRATUS_SOURCE_DIR", Path(__file__).resolve().parents[3]))
+SHARED = Path(os.environ.get("STRATUS_SHARED_DIR", SOURCE.parent / "shared"))
+GOLDEN = SHARED / "golden" / "faceapi"
+_tmp = None
+_site = None
+
+
+def setUpModule():
+    global _tmp, _site
+    _tmp = Path(tempfile.mkdtemp(prefix="stratus-pyclient-"))
+    src = _tmp / "src"
+    shutil.copytree(SOURCE / "clients" / "python", src,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    _site = _tmp / "site"
+    env = dict(os.environ, STRATUS_PROTO_DIR=str(SOURCE / "proto"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation",
+                    "--no-deps", "--no-index", "--root-user-action=ignore", "--target",
+                    str(_site), str(src)], check=True, env=env)
+    sys.path.insert(0, str(_site))
+
+
+def tearDownModule():
+    if _tmp:
+        shutil.rmtree(_tmp, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def readme_example():
+    text = (SOURCE / "clients" / "python" / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) == 1, "the README has one python example"
+    return blocks[0]
+
+
+class InstalledPackageTest(unittest.TestCase):
+    def test_generated_modules_and_client_are_installed(self):
+        self.assertTrue((_site / "stratus" / "v1" / "detector_pb2_grpc.py").exists())
+        self.assertTrue((_site / "stratus" / "v1" / "detector_pb2.pyi").exists())
+        self.assertTrue((_site / "stratus_client" / "__init__.py").exists())
+        # The source tree stays clean: nothing generated next to the package.
+        self.assertFalse((SOURCE / "clients" / "python" / "stratus").exists())
+
+
+class FakeDetectorTest(unittest.TestCase):
+    """Against stratus-fake-detector over real gRPC."""
+
+    @classmethod
+    def setUpClass(cls):
+        binary = os.environ.get("STRATUS_FAKE_DETECTOR")
+        if not binary or not os.access(binary, os.X_OK):
+            raise unittest.SkipTest("STRATUS_FAKE_DETECTOR is not set to the built binary")
+        if not (GOLDEN / "sample1.png").exists():
+            raise unittest.SkipTest(f"no face-api reference outputs in {GOLDEN}")
+        import grpc
+        cls.port = free_port()
+        cls.log = open(_tmp / "fake-detector.log", "wb")
+        cls.proc = subprocess.Popen([binary, "--grpc-port", str(cls.port), "--golden-dir",
+                                     str(GOLDEN)], stdout=cls.log, stderr=subprocess.STDOUT)
+        channel = grpc.insecure_channel(f"127.0.0.1:{cls.port}")
+        try:
+            grpc.channel_ready_future(channel).result(timeout=30)
+        finally:
+            channel.close()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.terminate()
+        cls.proc.wait(timeout=10)
+        cls.log.close()
+
+    def test_readme_example_prints_the_faces(self):
+        script = _tmp / "example.py"
+        script.write_text(readme_example())
+        out = subprocess.run(
+            [sys.executable, str(script), f"127.0.0.1:{self.port}", str(GOLDEN / "sample1.png")],
+            check=True, capture_output=True, text=True,
+            env=dict(os.environ, PYTHONPATH=str(_site), STRATUS_API_KEY="")).stdout
+        got = [[float(x) for x in line.split()] for line in out.splitlines()]
+        golden = json.loads((GOLDEN / "sample1.json").read_text())["ssdMobilenetv1"]
+        want = sorted(
+            ([f["detection"]["score"], f["detection"]["relativeBox"]["x"],
+              f["detection"]["relativeBox"]["y"], f["detection"]["relativeBox"]["width"],
+              f["detection"]["relativeBox"]["height"]]
+             for f in golden if f["detection"]["score"] >= 0.5),
+            key=lambda f: -f[3] * f[4])
+        self.assertGreater(len(want), 0)
+        self.assertEqual(len(got), len(want), out)
+        for g, w in zip(got, want):
+            for a, b in zip(g, w):
+                self.assertAlmostEqual(a, b, places=3)
+
+    def test_a_bad_image_is_invalid_argument(self):
+        import grpc
+        import stratus_client
+        from stratus.v1 import common_pb2, detector_pb2
+        with stratus_client.Client(f"127.0.0.1:{self.port}", api_key="") as client:
+            with self.assertRaises(grpc.RpcError) as caught:
+                client.detector.AnalyzeFaces(detector_pb2.AnalyzeFacesRequest(
+                    image=common_pb2.Image(bytes=b"not an image")), timeout=10)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        # The fake attaches no ErrorInfo (the real detector does; see InProcessServerTest).
+        self.assertIsNone(stratus_client.error_info(caught.exception))
+
+
+class InProcessServerTest(unittest.TestCase):
+    """The metadata and the retries on the wire, seen by a server built on the generated code."""
+
+    def setUp(self):
+        import grpc
+        from stratus.v1 import detector_pb2, detector_pb2_grpc
+        test = self
+        self.metadata = []
+        self.unavailable_left = 0
+
+        class Detector(detector_pb2_grpc.DetectorServiceServicer):
+            def ListModels(self, request, context):
+                test.metadata.append(dict(context.invocation_metadata()))
+                if test.unavailable_left > 0:
+                    test.unavailable_left -= 1
+                    context.abort(grpc.StatusCode.UNAVAILABLE, "warming up")
+                return detector_pb2.ListModelsResponse()
+
+            def AnalyzeFaces(self, request, context):
+                # What common/status.cc's ToGrpcStatus sends: a google.rpc.Status holding an
+                # ErrorInfo.
+                from google.rpc import error_details_pb2, status_pb2
+                status = status_pb2.Status(code=3, message="bad image")
+                status.details.add().Pack(error_details_pb2.ErrorInfo(
+                    reason="InvalidImageFormatException", domain="stratus",
+                    metadata={"field": "image"}))
+                context.set_trailing_metadata(
+                    [("grpc-status-details-bin", status.SerializeToString())])
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "bad image")
+
+            def DetectStream(self, request_iterator, context):
+                test.metadata.append(dict(context.invocation_metadata()))
+                for r in request_iterator:
+                    yield detector_pb2.DetectResponse(sequence=r.sequence)
+
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        detector_pb2_grpc.add_DetectorServiceServicer_to_server(Detector(), self.server)
+        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.server.start()
+        self.env = {k: os.environ.get(k) for k in ("STRATUS_API_KEY", "STRATUS_CREDENTIALS_FILE")}
+        for k in self.env:
+            os.environ.pop(k, None)
+        self.credentials = _tmp / f"credentials-{self.id()}"
+
+    def tearDown(self):
+        self.server.stop(None)
+        for k, v in self.env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+    def call(self, **kwargs):
+        import stratus_client
+        from stratus.v1 import detector_pb2
+        with stratus_client.Client(f"127.0.0.1:{self.port}", **kwargs) as client:
+            client.detector.ListModels(detector_pb2.ListModelsRequest(), timeout=10)
+            replies = list(client.detector.DetectStream(
+                iter([detector_pb2.DetectRequest(sequence=7)]), timeout=10))
+        self.assertEqual([r.sequence for r in replies], [7])
+        return [m.get("authorization") for m in self.metadata]
+
+    def test_key_from_the_credentials_file_is_sent_on_unary_and_streaming_calls(self):
+        self.credentials.write_text("[stratus]\naws_access_key_id = AKIAEXAMPLE\n"
+                                    "aws_secret_access_key = secret\n"
+                                    "stratus_api_key = sk-file-123\n")
+        os.environ["STRATUS_CREDENTIALS_FILE"] = str(self.credentials)
+        self.assertEqual(self.call(), ["Bearer sk-file-123"] * 2)
+
+    def test_environment_and_argument_take_precedence(self):
+        self.credentials.write_text("[stratus]\nstratus_api_key = sk-file\n")
+        os.environ["STRATUS_CREDENTIALS_FILE"] = str(self.credentials)
+        os.environ["STRATUS_API_KEY"] = "sk-env"
+        self.assertEqual(self.call(), ["Bearer sk-env"] * 2)
+        self.metadata.clear()
+        self.assertEqual(self.call(api_key="sk-arg"), ["Bearer sk-arg"] * 2)
+        self.metadata.clear()
+        self.assertEqual(self.call(api_key=""), [None, None])
+
+    def test_no_key_without_file_profile_or_entry(self):
+        import stratus_client
+        self.assertIsNone(stratus_client.load_api_key(str(_tmp / "missing")))
+        self.credentials.write_text("[default]\nstratus_api_key = other-profile\n")
+        self.assertIsNone(stratus_client.load_api_key(str(self.credentials)))
+        self.assertEqual(stratus_client.load_api_key(str(self.credentials), profile="default"),
+                         "other-profile")
+        os.environ["STRATUS_CREDENTIALS_FILE"] = str(self.credentials)
+        self.assertEqual(self.call(), [None, None])
+
+    def test_error_info_decodes_the_status_details(self):
+        import grpc
+        import stratus_client
+        from stratus.v1 import detector_pb2
+        with stratus_client.Client(f"127.0.0.1:{self.port}", api_key="") as client:
+            with self.assertRaises(grpc.RpcError) as caught:
+                client.detector.AnalyzeFaces(detector_pb2.AnalyzeFacesRequest(), timeout=10)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        info = stratus_client.error_info(caught.exception)
+        self.assertEqual(info.reason, "InvalidImageFormatException")
+        self.assertEqual(dict(info.metadata), {"field": "image"})
+
+    def test_unavailable_is_retried(self):
+        self.unavailable_left = 2
+        self.call(api_key="")
+        self.assertEqual(len(self.metadata), 4)  # three ListModels attempts, one DetectStream
+
+
+if __name__ == "__main__":
+    unittest.main()
