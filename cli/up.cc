@@ -28,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/supervisor.h"
+#include "common/auth/bootstrap.h"
 #include "common/auth/client.h"
 #include "common/auth/key_store.h"
 #include "common/aws/credentials.h"
@@ -67,27 +68,6 @@ bool WaitForSignal(std::chrono::milliseconds timeout) {
   timespec ts{static_cast<time_t>(timeout.count() / 1000),
               static_cast<long>((timeout.count() % 1000) * 1000000)};
   return sigtimedwait(&set, nullptr, &ts) > 0;
-}
-
-// The key kept under `profile`/stratus_api_key of `file` when the keys table still accepts it
-// with `scopes`; otherwise a new key with `scopes`, written there.
-absl::StatusOr<std::string> EnsureKey(auth::KeyStore& keys, const std::string& file,
-                                      const std::string& profile, const std::string& name,
-                                      const std::vector<auth::Scope>& scopes) {
-  absl::StatusOr<std::string> kept =
-      aws::ReadCredentialsValue(file, profile, auth::kCredentialsKey);
-  if (kept.ok()) {
-    absl::StatusOr<auth::KeyRecord> r = keys.Verify(*kept);
-    if (r.ok() && r->scopes == scopes) return kept;
-  }
-  absl::StatusOr<auth::KeyStore::Created> created = keys.CreateKey(name, scopes);
-  if (!created.ok()) return created.status();
-  if (absl::Status s =
-          aws::WriteCredentialsValue(file, profile, auth::kCredentialsKey, created->key);
-      !s.ok()) {
-    return s;
-  }
-  return created->key;
 }
 
 }  // namespace
@@ -215,11 +195,11 @@ int RunUpCommand(int argc, char** argv) {
     auto keys = auth::KeyStore::Create({.database_url = database_url});
     absl::Status s = keys.ok() ? (*keys)->Refresh() : keys.status();
     absl::StatusOr<std::string> admin =
-        s.ok() ? EnsureKey(**keys, credentials_file, auth::kCredentialsProfile, "admin",
+        s.ok() ? auth::EnsureCredentialsKey(**keys, credentials_file, auth::kCredentialsProfile, "admin",
                            {{"*", auth::Level::kAdmin}})
                : s;
     absl::StatusOr<std::string> internal =
-        admin.ok() ? EnsureKey(**keys, credentials_file, "stratus-internal", "internal",
+        admin.ok() ? auth::EnsureCredentialsKey(**keys, credentials_file, "stratus-internal", "internal",
                                {{"detector", auth::Level::kRead},
                                 {"mask", auth::Level::kRead},
                                 {"recognition", auth::Level::kRead}})

@@ -1,11 +1,13 @@
 // API keys: format and scopes, the method table, the server-side check through a real gRPC port
 // (health open, reflection and everything else behind a key, refusals counted), the static keys
 // file, and the PostgreSQL table shared by two stores as two replicas would (creation and
-// revocation seen within the refresh interval) with KeyService on top.
+// revocation seen within the refresh interval) with KeyService on top, and the key `stratus up`
+// keeps in its credentials file.
 #include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -15,10 +17,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/api_key.h"
+#include "common/auth/bootstrap.h"
 #include "common/auth/client.h"
 #include "common/auth/key_store.h"
 #include "common/auth/server_auth.h"
 #include "common/auth/testing/test_keys.h"
+#include "common/aws/credentials.h"
 #include "common/embedded_postgres.h"
 #include "common/http_client.h"
 #include "common/service_host.h"
@@ -237,12 +241,20 @@ TEST_F(HostAuthTest, ClientChannelsSendTheKey) {
   EXPECT_EQ(admin->ListKeys(&ctx2, {}, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
+// Replaces `file` as a deployment would (the kubelet swaps a Secret's files atomically): a
+// reader sees the old or the new contents, never a half-written file.
+void ReplaceFile(const fs::path& file, const std::string& text) {
+  const fs::path tmp = file.string() + ".tmp";
+  std::ofstream(tmp) << text;
+  fs::rename(tmp, file);
+}
+
 TEST(KeysFileTest, ReadAndReRead) {
   fs::path file = fs::temp_directory_path() / absl::StrCat("stratus-keys-", getpid());
   auto a = GenerateKey();
   auto b = GenerateKey();
-  std::ofstream(file) << "# comment\n"
-                      << *KeysFileLine(a->key, {{"detector", Level::kRead}}, "first key") << "\n";
+  ReplaceFile(file, "# comment\n" +
+                        *KeysFileLine(a->key, {{"detector", Level::kRead}}, "first key") + "\n");
   auto store = KeyStore::Create(
       {.keys_file = file.string(), .refresh_interval = std::chrono::milliseconds(50)});
   ASSERT_TRUE(store.ok());
@@ -252,15 +264,20 @@ TEST(KeysFileTest, ReadAndReRead) {
   EXPECT_EQ(r->name, "first key");
   EXPECT_EQ(r->scopes, (std::vector<Scope>{{"detector", Level::kRead}}));
   EXPECT_FALSE((*store)->Verify(b->key).ok());
-  std::ofstream(file) << *KeysFileLine(b->key, {{"*", Level::kAdmin}}) << "\n";
+  ReplaceFile(file, *KeysFileLine(b->key, {{"*", Level::kAdmin}}) + "\n");
   EXPECT_TRUE(Eventually([&] { return (*store)->Verify(b->key).ok(); }));
   EXPECT_FALSE((*store)->Verify(a->key).ok());
-  // A broken file keeps the last keys in force.
-  std::ofstream(file) << "not a key line\n";
+  // A broken file keeps the last keys in force...
+  ReplaceFile(file, "not a key line\n");
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_TRUE((*store)->Verify(b->key).ok());
   EXPECT_FALSE((*store)->Refresh().ok());
+  // ...but a service does not start on one, nor on a missing file.
+  EXPECT_EQ(KeyStore::Create({.keys_file = file.string()}).status().code(),
+            absl::StatusCode::kInvalidArgument);
   fs::remove(file);
+  EXPECT_EQ(KeyStore::Create({.keys_file = file.string()}).status().code(),
+            absl::StatusCode::kNotFound);
   EXPECT_FALSE(KeysFileLine("nope", {{"*", Level::kAdmin}}).ok());
 }
 
@@ -311,6 +328,43 @@ TEST_F(KeyTableTest, ReplicasSeeCreationAndRevocationWithinTheInterval) {
   EXPECT_THAT(b->Verify(created->key).status().message(), HasSubstr("revoked"));
   EXPECT_EQ(a->RevokeKey(created->record.id).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(a->RevokeKey("nosuchkey").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(KeyTableTest, CredentialsKeyIsMadeOnceKeptAndReplacedWhenRevoked) {
+  auto keys = Store();
+  const std::string file = (*dir_ / "credentials").string();
+  ASSERT_TRUE(aws::WriteSharedCredentialsFile(file, "stratus", {"AKIDEXAMPLE", "secret"}).ok());
+  const std::vector<Scope> admin = {{"*", Level::kAdmin}};
+  auto first = EnsureCredentialsKey(*keys, file, kCredentialsProfile, "admin", admin);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*aws::ReadCredentialsValue(file, "stratus", "stratus_api_key"), *first);
+  EXPECT_EQ(*aws::ReadCredentialsValue(file, "stratus", "aws_access_key_id"), "AKIDEXAMPLE");
+  struct stat st;
+  ASSERT_EQ(stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  auto record = keys->Verify(*first);
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->scopes, admin);
+
+  // A later start finds it and keeps it; a second store (another process) agrees.
+  auto again = EnsureCredentialsKey(*Store(), file, kCredentialsProfile, "admin", admin);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *first);
+
+  // Revoked, it is replaced by a new key in the same place.
+  ASSERT_TRUE(keys->RevokeKey(record->id).ok());
+  auto replaced = EnsureCredentialsKey(*keys, file, kCredentialsProfile, "admin", admin);
+  ASSERT_TRUE(replaced.ok()) << replaced.status();
+  EXPECT_NE(*replaced, *first);
+  EXPECT_EQ(*aws::ReadCredentialsValue(file, "stratus", "stratus_api_key"), *replaced);
+  EXPECT_TRUE(keys->Verify(*replaced).ok());
+
+  auto no_table = KeyStore::Create({});
+  ASSERT_TRUE(no_table.ok());
+  EXPECT_EQ(EnsureCredentialsKey(**no_table, file, kCredentialsProfile, "admin", admin)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(KeyTableTest, KeyServiceManagesKeysForGlobalAdminsOnly) {

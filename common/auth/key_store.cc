@@ -122,6 +122,13 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Create(const Options& option
     store->db_ = *std::move(db);
   }
   if (store->db_ || !options.keys_file.empty()) {
+    // The first read happens here, so that a service does not refuse good keys in its first
+    // moments. A keys file that cannot be read is bad configuration; a database that is down
+    // is retried by the refresh thread (calls meanwhile get UNAVAILABLE).
+    (void)store->Refresh();
+    if (!options.keys_file.empty() && !store->file_loaded_) {
+      return ReadKeysFile(options.keys_file).status();
+    }
     store->thread_ = std::thread([s = store.get()] { s->RefreshLoop(); });
   }
   return store;
@@ -159,6 +166,11 @@ absl::StatusOr<KeyRecord> KeyStore::Verify(absl::string_view key) const {
       return absl::UnauthenticatedError(absl::StrCat("API key ", *id, " was revoked"));
     }
     return it->second;
+  }
+  if (db_ != nullptr && !db_loaded_) {
+    return absl::UnavailableError(absl::StrCat("API keys not loaded yet (the keys table is not "
+                                               "reachable)",
+                                               last_error_.ok() ? "" : ": ", last_error_.message()));
   }
   return absl::UnauthenticatedError("unknown API key");
 }

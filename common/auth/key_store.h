@@ -7,7 +7,8 @@
 //     contact. While the database is unreachable the last keys read stay in force.
 //   - a static file (`keys_file`), for services deployed without database access; re-read
 //     every `refresh_interval` too. One key a line: `<id> <sha256-hex> <scope>[,<scope>...]
-//     [name]`; `#` starts a comment. `stratus keys hash KEY` prints such a line.
+//     [name]`; `#` starts a comment. `stratus keys hash KEY` prints such a line. Replace the
+//     file atomically (write another, rename it over), as the kubelet does for a Secret.
 //   - keys added in memory with AddKey() (tests, embedding).
 // Verify() checks a presented key against all of them: the id selects the record, then the
 // SHA-256 of the key is compared with the stored hash in constant time. Keys are stored only
@@ -60,8 +61,9 @@ class KeyStore {
     std::chrono::milliseconds refresh_interval{2000};
   };
 
-  // Starts the refresh thread when a table or file is configured; the first read happens on
-  // it (a database that is down at start-up is retried). INVALID_ARGUMENT for a bad interval.
+  // Reads the table and file once, then starts the refresh thread when either is configured
+  // (a database that is down at start-up is retried there). INVALID_ARGUMENT for a bad
+  // interval or a malformed keys file, NOT_FOUND for a keys file that cannot be read.
   static absl::StatusOr<std::unique_ptr<KeyStore>> Create(const Options& options);
   ~KeyStore();
 
@@ -69,7 +71,8 @@ class KeyStore {
   absl::Status AddKey(const std::string& key, const std::vector<Scope>& scopes,
                       const std::string& name = "");
 
-  // The record of `key`; UNAUTHENTICATED with the reason (malformed, unknown or revoked).
+  // The record of `key`; UNAUTHENTICATED with the reason (malformed, unknown or revoked), or
+  // UNAVAILABLE for a key not found while the table has not been read yet.
   absl::StatusOr<KeyRecord> Verify(absl::string_view key) const;
 
   // OK once every configured source has been read at least once; else UNAVAILABLE with the

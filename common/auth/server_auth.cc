@@ -145,7 +145,8 @@ absl::Status CheckCall(const KeyStore& keys, const std::string& service_name,
   absl::StatusOr<KeyRecord> record = keys.Verify(key);
   if (!record.ok()) {
     absl::string_view m = record.status().message();
-    *reason = absl::StartsWith(m, "malformed")  ? "malformed"
+    *reason = record.status().code() == absl::StatusCode::kUnavailable ? "unavailable"
+              : absl::StartsWith(m, "malformed")                        ? "malformed"
               : absl::StrContains(m, "revoked") ? "revoked"
                                                 : "unknown";
     if (*reason == "revoked") {
