@@ -5,35 +5,15 @@
 
 #include <filesystem>
 
-#include "common/embedded_postgres.h"
+#include "common/testing/postgres_suite.h"
 
 namespace stratus {
 namespace {
 
-class DbTest : public testing::Test {
+class DbTest : public testing_util::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(std::filesystem::temp_directory_path() /
-                           ("stratus-db-test-" + std::to_string(getpid())));
-    auto pg = EmbeddedPostgres::Start({.data_dir = *dir_ + "/pg"});
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    pg_ = pg->release();
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
-  std::unique_ptr<Database> Open() {
-    auto db = Database::Create({.url = pg_->url(), .pool_size = 2});
-    EXPECT_TRUE(db.ok());
-    return std::move(*db);
-  }
-  static EmbeddedPostgres* pg_;
-  static std::string* dir_;
+  std::unique_ptr<Database> Open() { return Connect({.pool_size = 2}); }
 };
-EmbeddedPostgres* DbTest::pg_ = nullptr;
-std::string* DbTest::dir_ = nullptr;
 
 const std::vector<Migration> kMigrations = {
     {1, "items", "CREATE TABLE items (id serial PRIMARY KEY, name text UNIQUE NOT NULL)"},
@@ -83,7 +63,7 @@ TEST_F(DbTest, ConcurrentMigrationsDoNotRace) {
   std::atomic<int> failures{0};
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
-      auto db = Database::Create({.url = pg_->url()});
+      auto db = Database::Create({.url = postgres().url()});
       if (!(*db)->Migrate("race", {{1, "t", "CREATE TABLE race_t (x int)"}}).ok()) failures++;
     });
   }
@@ -94,11 +74,11 @@ TEST_F(DbTest, ConcurrentMigrationsDoNotRace) {
 TEST_F(DbTest, SurvivesServerLossAndRecovers) {
   auto db = Open();
   ASSERT_TRUE(db->Ping().ok());
-  pg_->Kill();
+  postgres().Kill();
   absl::Status down = db->Ping();
   EXPECT_EQ(down.code(), absl::StatusCode::kUnavailable) << down;
   EXPECT_EQ(db->Ping().code(), absl::StatusCode::kUnavailable);
-  ASSERT_TRUE(pg_->Restart().ok());
+  ASSERT_TRUE(postgres().Restart().ok());
   EXPECT_TRUE(db->Ping().ok());
 }
 

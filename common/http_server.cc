@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/logging.h"
+#include "common/percent_decode.h"
 
 namespace stratus {
 
@@ -75,31 +76,6 @@ const char* ReasonPhrase(int status) {
     default:
       return "Status";
   }
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX decoding of a path; malformed escapes stay as they are.
-std::string DecodePath(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
 }
 
 // Why a connection stops being read.
@@ -409,7 +385,7 @@ void HttpServer::Serve(int fd, const std::string& remote) {
       req.query = std::string(target.substr(q + 1));
       target = target.substr(0, q);
     }
-    req.path = DecodePath(target);
+    req.path = PercentDecode(target);
     for (size_t i = 1; i < lines.size(); ++i) {
       size_t colon = lines[i].find(':');
       if (colon == absl::string_view::npos || colon == 0) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/aws/aws_error.h"
+#include "common/percent_decode.h"
 
 namespace stratus::aws {
 namespace {
@@ -24,13 +25,6 @@ constexpr char kHexUpper[] = "0123456789ABCDEF";
 
 bool IsUnreserved(unsigned char c) {
   return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 absl::Status Incomplete(absl::string_view message) {
@@ -152,23 +146,6 @@ std::string UriEncode(absl::string_view s, bool keep_slash) {
   return out;
 }
 
-std::string UriDecode(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
 std::string CanonicalUri(absl::string_view raw_path) {
   // As the AWS SDKs do for every service but S3: resolve "." and "..", drop empty segments,
   // keep a leading and trailing slash, then URI-encode the (already encoded) path again.
@@ -192,7 +169,7 @@ std::string CanonicalQueryString(absl::string_view raw_query) {
     size_t eq = part.find('=');
     absl::string_view k = part.substr(0, eq);
     absl::string_view v = eq == absl::string_view::npos ? absl::string_view() : part.substr(eq + 1);
-    params.emplace_back(UriEncode(UriDecode(k), false), UriEncode(UriDecode(v), false));
+    params.emplace_back(UriEncode(PercentDecode(k), false), UriEncode(PercentDecode(v), false));
   }
   std::sort(params.begin(), params.end());
   std::string out;

@@ -70,8 +70,6 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 // AWS's URI encoding: A-Z a-z 0-9 - _ . ~ unchanged, everything else %XX (upper-case hex);
 // '/' kept when `keep_slash`.
 std::string UriEncode(absl::string_view s, bool keep_slash);
-// Decodes %XX escapes (a malformed escape is kept literally); '+' stays '+'.
-std::string UriDecode(absl::string_view s);
 // Canonical URI of a raw (as sent) request path, for non-S3 services.
 std::string CanonicalUri(absl::string_view raw_path);
 // Canonical query string of a raw query (without '?').

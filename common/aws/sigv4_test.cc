@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "common/aws/aws_error.h"
+#include "common/percent_decode.h"
 
 namespace stratus::aws {
 namespace {
@@ -520,7 +521,7 @@ TEST(SigV4Sdk, VerifiesRequestsSignedByTheAwsSdk) {
 TEST(SigV4Encoding, UriAndQuery) {
   EXPECT_EQ(UriEncode("a b/c~d*e", true), "a%20b/c~d%2Ae");
   EXPECT_EQ(UriEncode("a b/c", false), "a%20b%2Fc");
-  EXPECT_EQ(UriDecode("a%20b%2fc%zz%4"), "a b/c%zz%4");
+  EXPECT_EQ(PercentDecode("a%20b%2fc%zz%4"), "a b/c%zz%4");
   EXPECT_EQ(CanonicalUri(""), "/");
   EXPECT_EQ(CanonicalUri("/"), "/");
   EXPECT_EQ(CanonicalUri("/a/./b/../c//d/"), "/a/c/d/");

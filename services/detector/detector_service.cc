@@ -88,7 +88,9 @@ std::future<absl::StatusOr<DetectOutput>> Failed(absl::Status s) {
 
 }  // namespace
 
-absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image, const std::string& file_root) {
+absl::StatusOr<DecodedImage> DecodeRequestImage(const v1::Image& image,
+                                                const std::string& file_root,
+                                                MemoryBudget* budget) {
   std::string from_file;
   std::string_view bytes;
   switch (image.source_case()) {
@@ -133,6 +135,16 @@ absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image, const std::st
     case v1::Image::SOURCE_NOT_SET:
       return absl::InvalidArgumentError("no image given: set Image.bytes");
   }
+  DecodedImage out;
+  if (auto info = ProbeImage(bytes); info.ok() && budget != nullptr) {
+    // An unreadable header reserves nothing: DecodeImage gives the precise error below.
+    const size_t decoded = static_cast<size_t>(std::max(info->width, 0)) *
+                           static_cast<size_t>(std::max(info->height, 0)) * 3;
+    auto held = budget->Reserve(
+        decoded, absl::StrCat("a ", info->width, "x", info->height, " image"));
+    if (!held.ok()) return held.status();
+    out.bytes = std::move(*held);
+  }
   ImageLimits limits;
   limits.max_bytes = kMaxBytesByRef;
   auto mat = DecodeImage(bytes, limits);
@@ -140,15 +152,40 @@ absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image, const std::st
   if (mat->empty() || mat->cols <= 0 || mat->rows <= 0) {
     return InvalidImage("the image has no pixels (zero-sized frame)");
   }
-  return std::move(*mat);
+  out.pixels = std::move(*mat);
+  return out;
 }
 
 namespace {
+
 const std::string kUnknownModel = "unknown";
+
+// The gauges of the image memory budget; nullptr without a registry.
+metrics::Gauge* ImageBudgetGauge(metrics::Registry* registry, size_t limit) {
+  if (registry == nullptr) return nullptr;
+  metrics::BuildGauge()
+      .Name("stratus_detector_image_bytes_limit")
+      .Help("The image memory budget in bytes (0: no bound).")
+      .Register(*registry)
+      .Add({})
+      .Set(static_cast<double>(limit));
+  return &metrics::BuildGauge()
+              .Name("stratus_detector_image_bytes_reserved")
+              .Help("Bytes of decoded request images in flight, reserved from the image memory "
+                    "budget.")
+              .Register(*registry)
+              .Add({});
+}
+
 }  // namespace
 
 DetectorServiceImpl::DetectorServiceImpl(Detector* detector, DetectorServiceOptions options)
-    : detector_(detector), options_(std::move(options)) {
+    : detector_(detector),
+      options_(std::move(options)),
+      image_budget_(options_.image_memory_budget,
+                    ImageBudgetGauge(options_.metrics, options_.image_memory_budget)),
+      face_analyses_({.max_running = options_.max_face_analyses,
+                      .max_waiting = options_.max_face_analyses_waiting}) {
   if (options_.metrics) {
     requests_ = &metrics::BuildCounter()
                      .Name("stratus_detector_requests_total")
@@ -172,7 +209,8 @@ void DetectorServiceImpl::Count(const char* method, const std::string& model,
 }
 
 std::future<absl::StatusOr<DetectOutput>> DetectorServiceImpl::Submit(
-    const v1::DetectRequest& request, grpc::ServerContext* context) {
+    const v1::DetectRequest& request, grpc::ServerContext* context,
+    MemoryBudget::Reservation* held) {
   DetectParams params;
   params.model = request.model().empty() ? "objects" : request.model();
   if (request.min_confidence() < 0 || request.min_confidence() > 1 ||
@@ -188,15 +226,17 @@ std::future<absl::StatusOr<DetectOutput>> DetectorServiceImpl::Submit(
   params.max_results = request.max_results() == 0 ? 100 : request.max_results();
   params.classes.assign(request.classes().begin(), request.classes().end());
   params.deadline = Deadline(context);
-  auto image = DecodeRequestImage(request.image(), options_.file_root);
+  auto image = DecodeRequestImage(request.image(), options_.file_root, &image_budget_);
   if (!image.ok()) return Failed(image.status());
-  return detector_->DetectAsync(std::move(*image), params);
+  *held = std::move(image->bytes);
+  return detector_->DetectAsync(std::move(image->pixels), params);
 }
 
 grpc::Status DetectorServiceImpl::Detect(grpc::ServerContext* context,
                                          const v1::DetectRequest* request,
                                          v1::DetectResponse* response) {
-  auto out = Submit(*request, context).get();
+  MemoryBudget::Reservation held;
+  auto out = Submit(*request, context, &held).get();
   const std::string model = request->model().empty() ? "objects" : request->model();
   Count("Detect", model, out.status());
   if (!out.ok()) return ToGrpcStatus(out.status());
@@ -212,6 +252,7 @@ grpc::Status DetectorServiceImpl::DetectStream(
     int64_t sequence = 0;
     std::string model;
     std::future<absl::StatusOr<DetectOutput>> result;
+    MemoryBudget::Reservation held;
   };
   std::mutex mu;
   std::condition_variable cv;
@@ -232,7 +273,7 @@ grpc::Status DetectorServiceImpl::DetectStream(
       Slot slot;
       slot.sequence = request.sequence();
       slot.model = request.model().empty() ? "objects" : request.model();
-      slot.result = Submit(request, context);
+      slot.result = Submit(request, context, &slot.held);
       std::lock_guard<std::mutex> lock(mu);
       slots.push_back(std::move(slot));
       cv.notify_all();
@@ -252,6 +293,7 @@ grpc::Status DetectorServiceImpl::DetectStream(
       slots.pop_front();
     }
     absl::StatusOr<DetectOutput> out = slot.result.get();
+    slot.held.Release();
     {
       std::lock_guard<std::mutex> lock(mu);
       cv.notify_all();  // room for the reader
@@ -307,9 +349,15 @@ grpc::Status DetectorServiceImpl::AnalyzeFaces(grpc::ServerContext* context,
     params.max_faces = request->max_faces() == 0 ? 100 : request->max_faces();
     params.descriptors = request->descriptors();
     params.attributes = request->attributes();
-    STRATUS_ASSIGN_OR_RETURN(cv::Mat image,
-                             DecodeRequestImage(request->image(), options_.file_root));
-    STRATUS_ASSIGN_OR_RETURN(FaceAnalysisOutput out, detector_->AnalyzeFaces(image, params));
+    STRATUS_ASSIGN_OR_RETURN(
+        DecodedImage image, DecodeRequestImage(request->image(), options_.file_root, &image_budget_));
+    // A call without a deadline waits at most a minute for its turn.
+    const Admission::Clock::time_point deadline =
+        Deadline(context).value_or(Admission::Clock::now() + std::chrono::minutes(1));
+    STRATUS_ASSIGN_OR_RETURN(Admission::Ticket turn,
+                             face_analyses_.Enter(deadline, "AnalyzeFaces"));
+    STRATUS_ASSIGN_OR_RETURN(FaceAnalysisOutput out,
+                             detector_->AnalyzeFaces(image.pixels, params));
     const int w = out.image_width, h = out.image_height;
     response->mutable_image_size()->set_width(w);
     response->mutable_image_size()->set_height(h);

@@ -50,7 +50,8 @@ struct Server {
   std::unique_ptr<ServiceHost> host;
   std::unique_ptr<v1::DetectorService::Stub> stub;
 
-  static std::unique_ptr<Server> Start(DetectorOptions options, bool load = true) {
+  static std::unique_ptr<Server> Start(DetectorOptions options, bool load = true,
+                                       DetectorServiceOptions so = {}) {
     auto s = std::make_unique<Server>();
     ServiceHost::Options ho;
     ho.service_name = "detector";
@@ -68,7 +69,6 @@ struct Server {
     if (load) {
       EXPECT_TRUE(s->detector->Load().ok());
     }
-    DetectorServiceOptions so;
     so.metrics = &s->host->metrics();
     so.max_stream_in_flight = 8;
     s->service = std::make_unique<DetectorServiceImpl>(s->detector.get(), so);
@@ -231,6 +231,42 @@ TEST_F(DetectorServiceTest, BadImagesAreInvalidArgument) {
   EXPECT_THAT(s.error_message(), HasSubstr("unicorn"));
   // The service still serves.
   EXPECT_TRUE(Call(Request(Png(8, 8, 10)), &r).ok());
+}
+
+TEST_F(DetectorServiceTest, ImagesBeyondTheMemoryBudgetAreRefusedBeforeDecoding) {
+  DetectorServiceOptions so;
+  so.image_memory_budget = 1 << 20;  // 1 MiB of decoded RGB: a 400x400 image fits twice
+  auto server = Server::Start(TinyOptions(), true, so);
+  auto call = [&](const std::string& png) {
+    grpc::ClientContext ctx;
+    v1::DetectResponse r;
+    return server->stub->Detect(&ctx, Request(png), &r);
+  };
+  EXPECT_TRUE(call(Png(400, 400, 10)).ok());
+  grpc::Status big = call(Png(1000, 1000, 10));  // 3 MB decoded
+  EXPECT_EQ(big.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(big.error_message(), HasSubstr("1000x1000 image"));
+  EXPECT_THAT(big.error_message(), HasSubstr("memory budget"));
+  // Many at once: each either runs or is refused at once; the budget is never exceeded and is
+  // all given back.
+  const std::string png = Png(400, 400, 10);
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&] {
+      for (int i = 0; i < 4; ++i) {
+        grpc::Status s = call(png);
+        (s.ok() ? ok : s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ? refused : other)++;
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(other, 0);
+  EXPECT_GE(ok, 1);
+  EXPECT_EQ(ok + refused, 32);
+  const std::string text = server->host->metrics().Serialize();
+  EXPECT_THAT(text, HasSubstr("stratus_detector_image_bytes_reserved 0\n"));
+  EXPECT_THAT(text, HasSubstr("stratus_detector_image_bytes_limit 1048576\n"));
 }
 
 TEST(DecodeRequestImageTest, FileUrisOnlyUnderTheRoot) {

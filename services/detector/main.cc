@@ -1,6 +1,7 @@
 // stratus-detector: object and face detection with LibTorch models, dynamic batching across
 // callers. Liveness is up as soon as the server listens; the models load and warm up in the
 // background and readiness ("models") turns SERVING once the required ones are READY.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -38,6 +39,9 @@ int main(int argc, char** argv) {
   double max_delay_ms = 2.0;
   int max_queue = 256;
   int stream_in_flight = 16;
+  int image_memory_mb = 1024;
+  int max_face_analyses = 2;
+  int max_face_analyses_waiting = 64;
   std::string require_models = "objects,faces";
   std::string models;
   std::string layout = "auto";
@@ -55,6 +59,13 @@ int main(int argc, char** argv) {
             "requests queued per model before RESOURCE_EXHAUSTED");
   flags.Int("stream-in-flight", "", &stream_in_flight,
             "frames of one DetectStream queued or running at once");
+  flags.Int("image-memory-mb", "STRATUS_DETECTOR_IMAGE_MEMORY_MB", &image_memory_mb,
+            "decoded images of all requests in flight, in MiB, before RESOURCE_EXHAUSTED "
+            "(0: no bound)");
+  flags.Int("max-face-analyses", "STRATUS_DETECTOR_MAX_FACE_ANALYSES", &max_face_analyses,
+            "AnalyzeFaces calls running at once");
+  flags.Int("max-face-analyses-waiting", "", &max_face_analyses_waiting,
+            "AnalyzeFaces calls waiting for a turn before RESOURCE_EXHAUSTED");
   flags.String("require-models", "STRATUS_DETECTOR_REQUIRE_MODELS", &require_models,
                "comma-separated models that must be READY for readiness");
   flags.String("models", "STRATUS_DETECTOR_MODELS", &models,
@@ -100,6 +111,9 @@ int main(int argc, char** argv) {
   }
   stratus::detector::DetectorServiceOptions service_options;
   service_options.max_stream_in_flight = stream_in_flight;
+  service_options.image_memory_budget = static_cast<size_t>(std::max(0, image_memory_mb)) << 20;
+  service_options.max_face_analyses = max_face_analyses;
+  service_options.max_face_analyses_waiting = max_face_analyses_waiting;
   service_options.file_root = file_root;
   service_options.metrics = &(*host)->metrics();
   stratus::detector::DetectorServiceImpl service(detector->get(), service_options);

@@ -140,9 +140,12 @@ EventStore::EventStore(Database* db, Options options) : db_(db), options_(std::m
                      .Name("stratus_ingest_event_writes_total")
                      .Help(
                          "Events recorded: stored (in the database), spooled (on disk, the "
-                         "database down or past the write deadline), failed (neither).")
+                         "database down or past the write deadline), failed (neither); fenced: "
+                         "those the database then refused, produced after the stream's lease had "
+                         "passed on.")
                      .Register(r);
   stored_total_ = &writes.Add({{"result", "stored"}});
+  fenced_total_ = &writes.Add({{"result", "fenced"}});
   spooled_total_ = &writes.Add({{"result", "spooled"}});
   failed_total_ = &writes.Add({{"result", "failed"}});
 }
@@ -209,15 +212,38 @@ absl::Status EventStore::InsertWithDeadline(const v1::Event& event) {
   return done.get();
 }
 
+namespace {
+// The advisory lock that orders event ids (any constant that no other lock of the database uses).
+constexpr int64_t kEventIdLock = 0x5354524154455654;  // "STRATEVT"
+}  // namespace
+
 absl::Status EventStore::Insert(const std::vector<v1::Event>& events) {
   return db_->Transact([&](pqxx::work& tx) {
     tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", options_.write_deadline.count()));
+    // Ids in commit order: the sequence is drawn under a lock held until commit, shared by
+    // every replica, so once a reader sees id N every smaller id is committed or never will
+    // be, and After() cannot skip an event that commits late.
+    tx.exec(absl::StrCat("SELECT pg_advisory_xact_lock(", kEventIdLock, ")"));
     for (const auto& e : events) {
+      // Fenced: a newer lease of the stream had begun when the event happened, so its replica
+      // should have stopped; the new owner reports the stream from then on.
+      if (e.lease_epoch() != 0 &&
+          tx.exec_params1("SELECT EXISTS (SELECT 1 FROM ingest_stream_epochs WHERE stream = $1 "
+                          "AND epoch > $2 AND since <= to_timestamp($3::double precision / 1000))",
+                          e.stream(), e.lease_epoch(), UnixMs(e.time()))[0]
+              .as<bool>()) {
+        SLOG(WARNING) << "event refused: produced under a lease that had passed on"
+                      << Kv("stream", e.stream()) << Kv("epoch", e.lease_epoch())
+                      << Kv("uid", e.uid());
+        if (fenced_total_ != nullptr) fenced_total_->Increment();
+        continue;
+      }
       tx.exec_params(
-          "INSERT INTO ingest_events (event_uid, stream, type, at, payload) "
-          "VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000), $5::jsonb) "
+          "INSERT INTO ingest_events (event_uid, stream, type, at, payload, lease_epoch) "
+          "VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000), $5::jsonb, $6) "
           "ON CONFLICT (event_uid) DO NOTHING",
-          e.uid(), e.stream(), v1::Event::Type_Name(e.type()), UnixMs(e.time()), ToJson(e));
+          e.uid(), e.stream(), v1::Event::Type_Name(e.type()), UnixMs(e.time()), ToJson(e),
+          e.lease_epoch());
     }
     return absl::OkStatus();
   });

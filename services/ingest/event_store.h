@@ -11,8 +11,16 @@
 // process or the next one on the same spool, or a late commit of a write that missed its
 // deadline, stores each event once. Spool lines that do not parse (a torn last line after a
 // crash, a damaged disk) are moved to `events.rejected.jsonl` and counted, not dropped.
+// Fencing: an event whose lease_epoch is older than a lease of its stream that had begun when
+// the event happened is refused and counted (result="fenced"); epoch 0 is never refused.
+// Event times are the producing replica's clock and lease starts the database's, so clock skew
+// between them shifts that boundary by as much.
 // Readers: List() pages through stored events; After() returns events newer than an id, which
-// is how WatchEvents follows events from every replica.
+// is how WatchEvents follows events from every replica. Ids are assigned in commit order (the
+// inserts of all replicas draw them under one PostgreSQL advisory lock held until commit), so a
+// reader that moves its cursor to the last id it saw misses nothing; the price is that event
+// writes commit one at a time across the cluster (a few hundred per second at the least, far
+// above what streams produce).
 // Thread-safe.
 #ifndef STRATUS_SERVICES_INGEST_EVENT_STORE_H_
 #define STRATUS_SERVICES_INGEST_EVENT_STORE_H_
@@ -42,7 +50,7 @@ class EventStore {
     std::chrono::milliseconds flush_interval{1000};  // retry period while spooling
     std::chrono::milliseconds write_deadline{2000};  // per database write, then the spool
     // stratus_ingest_spool_events (gauge), stratus_ingest_spool_rejected_total,
-    // stratus_ingest_event_writes_total{result=stored|spooled|failed}; not owned; may be null.
+    // stratus_ingest_event_writes_total{result=stored|spooled|failed|fenced}; not owned; may be null.
     metrics::Registry* metrics = nullptr;
   };
 
@@ -115,6 +123,7 @@ class EventStore {
   metrics::Gauge* spool_gauge_ = nullptr;
   metrics::Counter* rejected_total_ = nullptr;
   metrics::Counter* stored_total_ = nullptr;
+  metrics::Counter* fenced_total_ = nullptr;
   metrics::Counter* spooled_total_ = nullptr;
   metrics::Counter* failed_total_ = nullptr;
 };

@@ -60,6 +60,7 @@ Ingest::Ingest(Database* db, metrics::Registry* registry, Options options)
           .Register(*registry);
   leases_taken_ = &leases.Add({{"change", "taken"}});
   leases_released_ = &leases.Add({{"change", "released"}});
+  fenced_ = &leases.Add({{"change", "fenced"}});
 }
 
 absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Registry* registry,
@@ -101,6 +102,7 @@ Ingest::~Ingest() { Stop(); }
 
 void Ingest::Start() {
   loop_ = std::thread([this] { Loop(); });
+  fence_ = std::thread([this] { FenceLoop(); });
 }
 
 void Ingest::Stop(bool release_leases) {
@@ -111,10 +113,12 @@ void Ingest::Stop(bool release_leases) {
   }
   cv_.notify_all();
   if (loop_.joinable()) loop_.join();
+  if (fence_.joinable()) fence_.join();
   std::map<std::string, std::unique_ptr<StreamWorker>> workers;
   {
     std::lock_guard<std::mutex> lock(mu_);
     workers.swap(workers_);
+    epochs_.clear();
   }
   for (auto& [name, w] : workers) w->Stop();
   if (!release_leases) return;
@@ -137,40 +141,90 @@ void Ingest::Loop() {
   }
 }
 
+void Ingest::FenceLoop() {
+  // Alone at the last round: nobody else could take the streams, so they keep running through
+  // an outage (the spool keeps their events; a replica that starts meanwhile takes the streams
+  // only once the leases have expired, and the epoch check then refuses what came after).
+  // Stop with a margin of a third of the lease: rounds run every third, so one round that
+  // fails (or hangs until its statement timeout) is tolerated, two are not.
+  const auto fence_after = options_.lease * 2 / 3;
+  const auto period = std::max<std::chrono::milliseconds>(
+      std::chrono::milliseconds(20),
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.lease) / 20);
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, period, [this] { return stop_; });
+    if (stop_ || workers_.empty() || !has_peers_) continue;
+    if (std::chrono::steady_clock::now() - renewed_at_ < fence_after) continue;
+    std::map<std::string, std::unique_ptr<StreamWorker>> fenced;
+    fenced.swap(workers_);
+    epochs_.clear();
+    streams_gauge_->Set(0);
+    lock.unlock();
+    SLOG(WARNING) << "leases not renewed in time; stopping every stream before they can expire"
+                  << Kv("streams", fenced.size());
+    fenced_->Increment(static_cast<double>(fenced.size()));
+    for (auto& [name, w] : fenced) w->Stop();
+    fenced.clear();
+    lock.lock();
+  }
+}
+
 absl::Status Ingest::Reconcile() {
   std::lock_guard<std::mutex> reconcile_lock(reconcile_mu_);
   spool_gauge_->Set(static_cast<double>(events_->spooled()));
-  auto held = leases_.Tick();
-  if (!held.ok()) return held.status();
+  const auto round_began = std::chrono::steady_clock::now();
+  auto round = leases_.Tick();
+  if (!round.ok()) return round.status();
+  const std::map<std::string, LeaseManager::Lease>* held = &round->held;
   std::vector<std::unique_ptr<StreamWorker>> to_stop;
   std::vector<StreamWorker*> to_start;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return absl::OkStatus();
+    renewed_at_ = round_began;
+    has_peers_ = round->live_replicas > 1;
     for (auto it = workers_.begin(); it != workers_.end();) {
       auto h = held->find(it->first);
-      if (h == held->end() ||
-          h->second.SerializeAsString() != it->second->config().SerializeAsString()) {
+      if (h == held->end() || h->second.epoch != epochs_[it->first] ||
+          h->second.config.SerializeAsString() != it->second->config().SerializeAsString()) {
         SLOG(INFO) << "stream released" << Kv("stream", it->first);
         leases_released_->Increment();
         to_stop.push_back(std::move(it->second));
+        epochs_.erase(it->first);
         it = workers_.erase(it);
       } else {
         ++it;
       }
     }
-    for (const auto& [name, config] : *held) {
+    for (const auto& [name, lease] : *held) {
       if (workers_.count(name)) continue;
-      SLOG(INFO) << "stream taken" << Kv("stream", name) << Kv("replica", options_.replica_id);
+      SLOG(INFO) << "stream taken" << Kv("stream", name) << Kv("replica", options_.replica_id)
+                 << Kv("epoch", lease.epoch);
       leases_taken_->Increment();
-      auto w = std::make_unique<StreamWorker>(config, deps_, options_.worker);
+      WorkerDeps deps = deps_;
+      deps.lease_epoch = lease.epoch;
+      auto w = std::make_unique<StreamWorker>(lease.config, deps, options_.worker);
       to_start.push_back(w.get());
       workers_[name] = std::move(w);
+      epochs_[name] = lease.epoch;
     }
     streams_gauge_->Set(static_cast<double>(workers_.size()));
   }
   for (auto& w : to_stop) w->Stop();
-  for (auto* w : to_start) w->Start();
+  {
+    // Started only once the workers they replace have stopped, and only if the fence has not
+    // taken them away meanwhile.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto* w : to_start) {
+      for (const auto& [name, live] : workers_) {
+        if (live.get() == w) {
+          w->Start();
+          break;
+        }
+      }
+    }
+  }
   std::map<std::string, v1::StreamStatus> statuses;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -5,6 +5,14 @@
 // A background loop runs a lease round every lease/3 (and at once after AddStream/RemoveStream),
 // starts workers for streams newly held, stops those lost or removed, restarts those whose
 // config changed, and publishes the statuses of its streams for ListStreams on any replica.
+//
+// Fencing: a replica that cannot renew its leases (the database unreachable, or hanging) while
+// other replicas were live at its last round stops all its workers once 2/3 of the lease has
+// passed since the last round that renewed them, so it has stopped before another replica may
+// take the streams over; a round that succeeds again starts them again. A replica that was
+// alone keeps its streams through a database outage, spooling their events. The events carry
+// the lease epoch, and the event store refuses those a replica produced after its lease had
+// passed on (a process paused past the fence, or a replica that appeared during an outage).
 // Thread-safe.
 #ifndef STRATUS_SERVICES_INGEST_INGEST_H_
 #define STRATUS_SERVICES_INGEST_INGEST_H_
@@ -70,6 +78,8 @@ class Ingest {
  private:
   Ingest(Database* db, metrics::Registry* registry, Options options);
   void Loop();
+  // Stops every worker when the leases may be about to expire unrenewed.
+  void FenceLoop();
 
   Database* db_;
   metrics::Registry* registry_;
@@ -82,6 +92,11 @@ class Ingest {
 
   std::mutex mu_;  // guards workers_ and the loop state
   std::map<std::string, std::unique_ptr<StreamWorker>> workers_;
+  std::map<std::string, int64_t> epochs_;  // lease epoch of each worker
+  // When the last round that renewed the leases began (steady clock); guarded by mu_.
+  std::chrono::steady_clock::time_point renewed_at_{};
+  bool has_peers_ = false;  // the last round saw other live replicas; guarded by mu_
+  std::thread fence_;
   std::mutex reconcile_mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -91,6 +106,7 @@ class Ingest {
   metrics::Gauge* spool_gauge_;
   metrics::Counter* leases_taken_;
   metrics::Counter* leases_released_;
+  metrics::Counter* fenced_;
 };
 
 // Checks a stream config: name, URI syntax and scheme, rates and analyses. INVALID_ARGUMENT

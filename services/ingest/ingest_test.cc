@@ -233,6 +233,32 @@ TEST_F(IngestTest, FrozenDatabaseCostsOneDeadlineAndLosesNothing) {
   for (int i = 0; i <= 10; ++i) EXPECT_EQ(all[i].track_id(), i) << "order at " << i;
 }
 
+// A replica cut off from the database (here: the server frozen, so its lease round hangs)
+// while another replica is live stops its streams before the lease can expire, and the stream
+// runs again once the replicas can renew.
+TEST_F(IngestTest, AReplicaThatCannotRenewStopsItsStreamsBeforeTheLeaseExpires) {
+  auto peer = MakeIngest("r0");
+  ASSERT_TRUE(peer->Reconcile().ok());  // live, holding nothing yet
+  ingest_ = MakeIngest("r1");           // lease 3 s: fenced after 2 s without a renewal
+  ASSERT_TRUE(ingest_->AddStream(Config("cam1"), false).ok());
+  ASSERT_TRUE(ingest_->Reconcile().ok());
+  ASSERT_EQ(ingest_->RunningStreams().size(), 1u);
+  ingest_->Start();
+  pg_->SignalAll(SIGSTOP);
+  const auto frozen = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Eventually([&] { return ingest_->RunningStreams().empty(); },
+                         std::chrono::seconds(10)));
+  EXPECT_LT(std::chrono::steady_clock::now() - frozen, std::chrono::seconds(3));
+  pg_->SignalAll(SIGCONT);
+  peer->Start();
+  ASSERT_TRUE(Eventually(
+      [&] { return ingest_->RunningStreams().size() + peer->RunningStreams().size() == 1; },
+      std::chrono::seconds(15)));
+  peer->Stop();
+  EXPECT_THAT(registry_.Serialize(),
+              testing::HasSubstr("stratus_ingest_lease_changes_total{change=\"fenced\"} 1\n"));
+}
+
 TEST_F(IngestTest, StreamsMoveToAnotherReplicaWhenOneDies) {
   ingest_ = MakeIngest("a");
   auto b = MakeIngest("b");

@@ -6,10 +6,10 @@
 
 namespace stratus::ingest {
 
-absl::StatusOr<std::map<std::string, v1::StreamConfig>> LeaseManager::Tick() {
-  using Owned = std::map<std::string, v1::StreamConfig>;
+absl::StatusOr<LeaseManager::Round> LeaseManager::Tick() {
   const int64_t lease_s = options_.lease.count();
-  return db_->Query<Owned>([&](pqxx::work& tx) -> absl::StatusOr<Owned> {
+  return db_->Query<Round>([&](pqxx::work& tx) -> absl::StatusOr<Round> {
+    tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", lease_s * 1000 / 3));
     tx.exec_params(
         "INSERT INTO ingest_replicas (replica, seen) VALUES ($1, now()) "
         "ON CONFLICT (replica) DO UPDATE SET seen = now()",
@@ -36,25 +36,33 @@ absl::StatusOr<std::map<std::string, v1::StreamConfig>> LeaseManager::Tick() {
     // Take free or expired streams up to the share.
     if (held < share) {
       tx.exec_params(
-          "UPDATE ingest_streams SET owner = $1, lease_until = now() + make_interval(secs => $2) "
-          "WHERE name IN (SELECT name FROM ingest_streams "
-          "  WHERE owner IS NULL OR lease_until < now() ORDER BY name LIMIT $3 "
-          "  FOR UPDATE SKIP LOCKED)",
+          "WITH taken AS ("
+          "  UPDATE ingest_streams SET owner = $1, lease_until = now() + make_interval(secs => $2),"
+          "    epoch = nextval('ingest_lease_epochs') "
+          "  WHERE name IN (SELECT name FROM ingest_streams "
+          "    WHERE owner IS NULL OR lease_until < now() ORDER BY name LIMIT $3 "
+          "    FOR UPDATE SKIP LOCKED) "
+          "  RETURNING name, epoch) "
+          "INSERT INTO ingest_stream_epochs (stream, epoch, owner, since) "
+          "SELECT name, epoch, $1, now() FROM taken",
           options_.replica_id, lease_s, share - held);
     }
-    Owned owned;
-    auto rows = tx.exec_params("SELECT name, config::text FROM ingest_streams WHERE owner = $1",
-                               options_.replica_id);
+    Round round;
+    round.live_replicas = live;
+    auto rows = tx.exec_params(
+        "SELECT name, config::text, epoch FROM ingest_streams WHERE owner = $1",
+        options_.replica_id);
     for (const auto& row : rows) {
-      v1::StreamConfig config;
-      auto s = google::protobuf::util::JsonStringToMessage(row[1].as<std::string>(), &config);
+      Lease lease;
+      auto s = google::protobuf::util::JsonStringToMessage(row[1].as<std::string>(), &lease.config);
       if (!s.ok()) {
         return absl::DataLossError(absl::StrCat("stream ", row[0].as<std::string>(),
                                                 ": bad config: ", s.ToString()));
       }
-      owned[row[0].as<std::string>()] = std::move(config);
+      lease.epoch = row[2].as<int64_t>();
+      round.held[row[0].as<std::string>()] = std::move(lease);
     }
-    return owned;
+    return round;
   });
 }
 

@@ -31,6 +31,21 @@ CREATE TABLE ingest_events (
 CREATE INDEX ingest_events_stream_at ON ingest_events (stream, at);
 CREATE INDEX ingest_events_type_at ON ingest_events (type, at);
 )sql"},
+      {2, "lease epochs",
+       R"sql(
+-- Every time a replica takes a stream, the lease gets a new epoch from one sequence, and the
+-- moment it began is kept, so that an event can be checked against the leases that followed.
+CREATE SEQUENCE ingest_lease_epochs;
+ALTER TABLE ingest_streams ADD COLUMN epoch bigint NOT NULL DEFAULT 0;
+CREATE TABLE ingest_stream_epochs (
+  stream      text NOT NULL,
+  epoch       bigint NOT NULL,
+  owner       text NOT NULL,
+  since       timestamptz NOT NULL,
+  PRIMARY KEY (stream, epoch)
+);
+ALTER TABLE ingest_events ADD COLUMN lease_epoch bigint NOT NULL DEFAULT 0;
+)sql"},
   };
   return *kMigrations;
 }

@@ -575,6 +575,7 @@ void StreamWorker::Emit(v1::Event event, const Frame& frame, bool snapshot) {
       absl::StrCat(absl::Hex(rng(), absl::kZeroPad16), absl::Hex(rng(), absl::kZeroPad16)));
   event.set_stream(config_.name());
   event.set_replica(deps_.replica);
+  event.set_lease_epoch(deps_.lease_epoch);
   *event.mutable_time() = ToProto(frame.captured);
   if (snapshot && !deps_.snapshot_dir.empty()) {
     fs::path dir = fs::path(deps_.snapshot_dir) / config_.name();

@@ -54,6 +54,7 @@ struct WorkerDeps {
   std::shared_ptr<grpc::Channel> recognition;  // for FACE_SEARCH
   metrics::Registry* metrics = nullptr;        // required
   std::string replica;
+  int64_t lease_epoch = 0;               // stamped on every event (0: not fenced)
   std::string snapshot_dir;              // "" = no snapshots
   const SourcePolicy* sources = nullptr;  // checked on every connect (Ingest always sets it;
                                           // null only where a test injects open_source)

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "common/embedded_postgres.h"
+#include "common/testing/postgres_suite.h"
 #include "services/recognition/schema.h"
 #include "services/recognition/testing/fake_analyzers.h"
 
@@ -19,24 +19,11 @@ using ::testing::SizeIs;
 using testing::DescriptorAtDistance;
 using testing::RandomDescriptor;
 
-class FaceStoreTest : public ::testing::Test {
+class FaceStoreTest : public testing_util::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(std::filesystem::temp_directory_path() /
-                           ("stratus-recognition-store-" + std::to_string(getpid())));
-    auto pg = EmbeddedPostgres::Start({.data_dir = *dir_ + "/pg"});
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    pg_ = pg->release();
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
   void SetUp() override {
-    auto db = Database::Create({.url = pg_->url(), .pool_size = 4});
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(*db);
+    db_ = Connect({.pool_size = 4});
+    ASSERT_NE(db_, nullptr);
     ASSERT_TRUE(db_->Migrate("recognition", Migrations()).ok());
     ASSERT_TRUE(db_->Transact([](pqxx::work& tx) {
                       tx.exec("DELETE FROM recognition_collections");
@@ -64,12 +51,8 @@ class FaceStoreTest : public ::testing::Test {
     return f;
   }
 
-  static EmbeddedPostgres* pg_;
-  static std::string* dir_;
   std::unique_ptr<Database> db_;
 };
-EmbeddedPostgres* FaceStoreTest::pg_ = nullptr;
-std::string* FaceStoreTest::dir_ = nullptr;
 
 TEST_F(FaceStoreTest, CollectionsCreateListDescribeDelete) {
   auto store = NewStore();
@@ -172,7 +155,7 @@ TEST_F(FaceStoreTest, IndexSearchListDelete) {
 }
 
 TEST_F(FaceStoreTest, ReplicasStayInStepAndRestartsReload) {
-  auto db2 = Database::Create({.url = pg_->url(), .pool_size = 2});
+  auto db2 = Database::Create({.url = postgres().url(), .pool_size = 2});
   ASSERT_TRUE(db2.ok());
   auto a = NewStore();
   auto b = NewStore(db2->get());
@@ -216,9 +199,9 @@ TEST_F(FaceStoreTest, ReplicasStayInStepAndRestartsReload) {
 TEST_F(FaceStoreTest, ListenerResyncsAfterDatabaseRestart) {
   auto a = NewStore();
   ASSERT_TRUE(a->CreateCollection("resync", "v1", {}).ok());
-  ASSERT_TRUE(pg_->Restart().ok());
+  ASSERT_TRUE(postgres().Restart().ok());
   // A second writer adds a face while A's listener reconnects; A must end up with it.
-  auto db2 = Database::Create({.url = pg_->url(), .pool_size = 1});
+  auto db2 = Database::Create({.url = postgres().url(), .pool_size = 1});
   auto b = NewStore(db2->get());
   ASSERT_TRUE(b->AddFaces("resync", {Face(RandomDescriptor(5))}, "", "v1").ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(20);

@@ -17,7 +17,7 @@
 
 #include "common/aws/aws_error.h"
 #include "common/aws/json_protocol.h"
-#include "common/embedded_postgres.h"
+#include "common/testing/postgres_suite.h"
 #include "services/recognition/aws_endpoint.h"
 #include "services/recognition/face_detail.h"
 #include "services/recognition/recognition_cli.h"
@@ -52,24 +52,11 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-class RekognitionTest : public ::testing::Test {
+class RekognitionTest : public testing_util::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new std::string(std::filesystem::temp_directory_path() /
-                           ("stratus-rekognition-test-" + std::to_string(getpid())));
-    auto pg = EmbeddedPostgres::Start({.data_dir = *dir_ + "/pg"});
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    pg_ = pg->release();
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-  }
   void SetUp() override {
-    auto db = Database::Create({.url = pg_->url()});
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(*db);
+    db_ = Connect();
+    ASSERT_NE(db_, nullptr);
     ASSERT_TRUE(db_->Migrate("recognition", Migrations()).ok());
     ASSERT_TRUE(db_->Transact([](pqxx::work& tx) {
                       tx.exec("DELETE FROM recognition_collections");
@@ -111,8 +98,6 @@ class RekognitionTest : public ::testing::Test {
     return n.ok() && *n >= 2;
   }
 
-  static EmbeddedPostgres* pg_;
-  static std::string* dir_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<FaceStore> store_;
   FakeFaceAnalyzer faces_;
@@ -120,8 +105,6 @@ class RekognitionTest : public ::testing::Test {
   FakeMaskClassifier masks_;
   std::unique_ptr<Recognizer> rec_;
 };
-EmbeddedPostgres* RekognitionTest::pg_ = nullptr;
-std::string* RekognitionTest::dir_ = nullptr;
 
 TEST(SimilarityTest, MappingMatchesTheContract) {
   EXPECT_NEAR(SimilarityFromDistance(0.6f), 80.0f, 1e-3);
@@ -231,8 +214,8 @@ TEST_F(RekognitionTest, BadImagesGetRekognitionErrors) {
 }
 
 TEST_F(RekognitionTest, ImageUrisOnlyUnderTheFileRoot) {
-  const std::filesystem::path root = std::filesystem::path(*dir_) / "images";
-  const std::filesystem::path sibling = std::filesystem::path(*dir_) / "images-private";
+  const std::filesystem::path root = dir() / "images";
+  const std::filesystem::path sibling = dir() / "images-private";
   std::filesystem::create_directories(root);
   std::filesystem::create_directories(sibling);
   const std::string png = Image({}, 11);
@@ -685,7 +668,7 @@ TEST_F(RekognitionTest, CommandLineOverGrpc) {
   auto server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
   const std::string endpoint = absl::StrCat("--endpoint=127.0.0.1:", port);
-  const std::string dir = *dir_ + "/cli";
+  const std::string dir = (this->dir() / "cli").string();
   std::filesystem::create_directories(dir);
   SyntheticFace f;
   f.descriptor = RandomDescriptor(500);

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 
 namespace stratus::import_graph {
 namespace {
@@ -491,19 +492,6 @@ absl::Status Converter::Convert(const NodeDef& n) {
 // ---------------------------------------------------------------------------------------------
 // The op table.
 
-#define GI_CONCAT_(a, b) a##b
-#define GI_CONCAT(a, b) GI_CONCAT_(a, b)
-#define GI_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                   \
-  if (!tmp.ok()) return tmp.status();  \
-  lhs = std::move(*tmp)
-#define GI_ASSIGN(lhs, expr) GI_ASSIGN_IMPL(GI_CONCAT(gi_or_, __LINE__), lhs, expr)
-#define GI_RETURN_IF_ERROR(expr) \
-  do {                           \
-    absl::Status gi_s = (expr);  \
-    if (!gi_s.ok()) return gi_s; \
-  } while (0)
-
 std::string Format(const std::string& fmt, const std::vector<std::string>& args) {
   std::string out;
   size_t k = 0;
@@ -568,7 +556,7 @@ absl::Status PlaceholderOp(Converter& c) {
   std::string type = "DT_FLOAT";
   if (n.attr.contains("dtype") && n.attr["dtype"].contains("type"))
     type = n.attr["dtype"]["type"].get<std::string>();
-  GI_ASSIGN(at::ScalarType dtype, TfType(type));
+  STRATUS_ASSIGN_OR_RETURN(at::ScalarType dtype, TfType(type));
   Value v;
   v.var = absl::StrCat("x", c.NextInput());
   v.shape = shape;
@@ -601,7 +589,7 @@ OpFn UnaryOp(std::string fmt) {
 }
 
 absl::Status LeakyReluOp(Converter& c) {
-  GI_ASSIGN(double alpha, AttrFloat(c.node(), "alpha", 0.2));
+  STRATUS_ASSIGN_OR_RETURN(double alpha, AttrFloat(c.node(), "alpha", 0.2));
   // TF attrs are float32: print the float32 value.
   return UnaryOp(absl::StrCat("torch.leaky_relu({}, ", FloatLit(static_cast<float>(alpha)), ")"))(
       c);
@@ -610,7 +598,7 @@ absl::Status LeakyReluOp(Converter& c) {
 absl::Status CastOp(Converter& c) {
   std::string type = "DT_FLOAT";
   if (c.node().attr.contains("DstT")) type = c.node().attr["DstT"].value("type", type);
-  GI_ASSIGN(at::ScalarType dtype, TfType(type));
+  STRATUS_ASSIGN_OR_RETURN(at::ScalarType dtype, TfType(type));
   Value& x = c.In(0);
   const std::string xv = c.Materialize(x);
   Value out = c.NewTensor(x.shape, x.perm, dtype);
@@ -703,7 +691,7 @@ absl::StatusOr<std::string> EmitActivation(Converter& c, const std::string& act,
   else if (act == "Tanh")
     expr = absl::StrCat("torch.tanh(", y, ")");
   else if (act == "LeakyRelu") {
-    GI_ASSIGN(double alpha, AttrFloat(n, "leakyrelu_alpha", 0.2));
+    STRATUS_ASSIGN_OR_RETURN(double alpha, AttrFloat(n, "leakyrelu_alpha", 0.2));
     expr = absl::StrCat("torch.leaky_relu(", y, ", ", FloatLit(static_cast<float>(alpha)), ")");
   } else if (act == "Prelu") {
     if (prelu_alpha == nullptr) return c.Error("Prelu without alpha");
@@ -720,7 +708,7 @@ absl::StatusOr<std::string> EmitActivation(Converter& c, const std::string& act,
 absl::Status PreluOp(Converter& c) {
   Value& x = c.In(0);
   const std::string xv = c.Materialize(x);
-  GI_ASSIGN(std::string y, EmitActivation(c, "Prelu", xv, &c.In(1), x.perm));
+  STRATUS_ASSIGN_OR_RETURN(std::string y, EmitActivation(c, "Prelu", xv, &c.In(1), x.perm));
   Value out = x;
   out.var = y;
   out.conv.reset();
@@ -740,7 +728,7 @@ struct SpatialAttrs {
 absl::StatusOr<SpatialAttrs> ReadSpatial(Converter& c, const char* strides_key) {
   const NodeDef& n = c.node();
   SpatialAttrs s;
-  GI_ASSIGN(std::string fmt, AttrString(n, "data_format", "NHWC"));
+  STRATUS_ASSIGN_OR_RETURN(std::string fmt, AttrString(n, "data_format", "NHWC"));
   if (fmt == "NCHW") {
     s.nhwc = false;
     s.h = 2, s.w = 3, s.ch = 1;
@@ -748,12 +736,12 @@ absl::StatusOr<SpatialAttrs> ReadSpatial(Converter& c, const char* strides_key) 
   } else if (fmt != "NHWC") {
     return c.Error("unsupported data_format ", fmt);
   }
-  GI_ASSIGN(std::vector<int64_t> st, AttrInts(n, strides_key));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> st, AttrInts(n, strides_key));
   if (st.size() == 4) s.strides = {st[s.h], st[s.w]};
-  GI_ASSIGN(std::vector<int64_t> dl, AttrInts(n, "dilations"));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> dl, AttrInts(n, "dilations"));
   if (dl.size() == 4) s.dilations = {dl[s.h], dl[s.w]};
-  GI_ASSIGN(s.padding, AttrString(n, "padding", "VALID"));
-  GI_ASSIGN(s.explicit_pads, AttrInts(n, "explicit_paddings"));
+  STRATUS_ASSIGN_OR_RETURN(s.padding, AttrString(n, "padding", "VALID"));
+  STRATUS_ASSIGN_OR_RETURN(s.explicit_pads, AttrInts(n, "explicit_paddings"));
   return s;
 }
 
@@ -828,15 +816,15 @@ std::string PadIfAsymmetric(Converter& c, const std::string& xv, std::array<int6
 
 absl::Status ConvOp(Converter& c, bool depthwise) {
   const NodeDef& n = c.node();
-  GI_ASSIGN(SpatialAttrs s, ReadSpatial(c, "strides"));
+  STRATUS_ASSIGN_OR_RETURN(SpatialAttrs s, ReadSpatial(c, "strides"));
   Value& x = c.In(0);
-  GI_ASSIGN(at::Tensor f, c.ConstIn(1));
+  STRATUS_ASSIGN_OR_RETURN(at::Tensor f, c.ConstIn(1));
   if (f.dim() != 4) return c.Error("filter must be rank 4");
   f = f.to(at::kFloat);
   const int64_t kh = f.size(0), kw = f.size(1);
   std::array<int64_t, 4> pads;
   int64_t h, w;
-  GI_ASSIGN(std::string xv, WindowInput(c, x, s, kh, kw, 0.0, &pads, &h, &w));
+  STRATUS_ASSIGN_OR_RETURN(std::string xv, WindowInput(c, x, s, kh, kw, 0.0, &pads, &h, &w));
   at::Tensor weight;
   int64_t groups = 1, cout;
   if (depthwise) {  // [H, W, C, M] -> [C*M, 1, H, W]; output channel c*M + m as in TF
@@ -854,22 +842,22 @@ absl::Status ConvOp(Converter& c, bool depthwise) {
   // Fused ops (_FusedConv2D, FusedDepthwiseConv2dNative).
   std::vector<std::string> fused;
   if (n.attr.contains("fused_ops")) {
-    GI_ASSIGN(fused, AttrStrings(n, "fused_ops"));
+    STRATUS_ASSIGN_OR_RETURN(fused, AttrStrings(n, "fused_ops"));
   }
   at::Tensor bias;
   std::string act;
   Value* prelu_alpha = nullptr;
   size_t fi = 0;
   if (fi < fused.size() && fused[fi] == "BiasAdd") {
-    GI_ASSIGN(bias, c.ConstIn(2));
+    STRATUS_ASSIGN_OR_RETURN(bias, c.ConstIn(2));
     bias = bias.to(at::kFloat).reshape({-1});
     ++fi;
   } else if (fi < fused.size() && fused[fi] == "FusedBatchNorm") {
-    GI_ASSIGN(at::Tensor scale, c.ConstIn(2));
-    GI_ASSIGN(at::Tensor offset, c.ConstIn(3));
-    GI_ASSIGN(at::Tensor mean, c.ConstIn(4));
-    GI_ASSIGN(at::Tensor var, c.ConstIn(5));
-    GI_ASSIGN(double eps, AttrFloat(n, "epsilon", 1e-3));
+    STRATUS_ASSIGN_OR_RETURN(at::Tensor scale, c.ConstIn(2));
+    STRATUS_ASSIGN_OR_RETURN(at::Tensor offset, c.ConstIn(3));
+    STRATUS_ASSIGN_OR_RETURN(at::Tensor mean, c.ConstIn(4));
+    STRATUS_ASSIGN_OR_RETURN(at::Tensor var, c.ConstIn(5));
+    STRATUS_ASSIGN_OR_RETURN(double eps, AttrFloat(n, "epsilon", 1e-3));
     at::Tensor k = scale.to(at::kFloat) / at::sqrt(var.to(at::kFloat) + eps);
     weight = weight * k.reshape({-1, 1, 1, 1});
     bias = offset.to(at::kFloat) - mean.to(at::kFloat) * k;
@@ -910,7 +898,7 @@ absl::Status ConvOp(Converter& c, bool depthwise) {
   Value out;
   out.shape = shape;
   out.perm = s.want;
-  GI_ASSIGN(out.var, EmitActivation(c, act, conv->out, prelu_alpha, s.want));
+  STRATUS_ASSIGN_OR_RETURN(out.var, EmitActivation(c, act, conv->out, prelu_alpha, s.want));
   if (act.empty()) out.conv = conv;
   c.SetOut(0, out);
   return absl::OkStatus();
@@ -919,9 +907,9 @@ absl::Status ConvOp(Converter& c, bool depthwise) {
 // Conv2DBackpropInput (transposed convolution): conv_transpose2d without padding, then the
 // crop that TF's padding of the corresponding forward convolution implies.
 absl::Status ConvTransposeOp(Converter& c) {
-  GI_ASSIGN(SpatialAttrs s, ReadSpatial(c, "strides"));
-  GI_ASSIGN(std::vector<int64_t> sizes, c.ConstInts(0));
-  GI_ASSIGN(at::Tensor f, c.ConstIn(1));
+  STRATUS_ASSIGN_OR_RETURN(SpatialAttrs s, ReadSpatial(c, "strides"));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, c.ConstInts(0));
+  STRATUS_ASSIGN_OR_RETURN(at::Tensor f, c.ConstIn(1));
   Value& x = c.In(2);
   if (sizes.size() != 4 || f.dim() != 4 || x.rank() != 4) return c.Error("expects rank-4 tensors");
   const int64_t kh = f.size(0), kw = f.size(1), cout = f.size(2);
@@ -956,14 +944,14 @@ absl::Status ConvTransposeOp(Converter& c) {
 
 absl::Status PoolOp(Converter& c, bool max) {
   const NodeDef& n = c.node();
-  GI_ASSIGN(SpatialAttrs s, ReadSpatial(c, "strides"));
-  GI_ASSIGN(std::vector<int64_t> ksize, AttrInts(n, "ksize"));
+  STRATUS_ASSIGN_OR_RETURN(SpatialAttrs s, ReadSpatial(c, "strides"));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> ksize, AttrInts(n, "ksize"));
   if (ksize.size() != 4) return c.Error("ksize must have 4 values");
   const int64_t kh = ksize[s.h], kw = ksize[s.w];
   Value& x = c.In(0);
   std::array<int64_t, 4> pads;
   int64_t h, w;
-  GI_ASSIGN(std::string xv, WindowInput(c, x, s, kh, kw, max ? -INFINITY : 0.0, &pads, &h, &w));
+  STRATUS_ASSIGN_OR_RETURN(std::string xv, WindowInput(c, x, s, kh, kw, max ? -INFINITY : 0.0, &pads, &h, &w));
   const int64_t oh = (h - kh) / s.strides[0] + 1;
   const int64_t ow = (w - kw) / s.strides[1] + 1;
   Value out;
@@ -998,11 +986,11 @@ absl::Status PoolOp(Converter& c, bool max) {
 
 absl::Status PadOp(Converter& c) {
   Value x = c.In(0);
-  GI_ASSIGN(std::vector<int64_t> p, c.ConstInts(1));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> p, c.ConstInts(1));
   if (p.size() != 2 * x.rank()) return c.Error("paddings must be [rank, 2]");
   double value = 0;
   if (c.node().op == "PadV2" && c.num_inputs() > 2) {
-    GI_ASSIGN(at::Tensor v, c.ConstIn(2));
+    STRATUS_ASSIGN_OR_RETURN(at::Tensor v, c.ConstIn(2));
     value = v.to(at::kDouble).item<double>();
   }
   bool any = false;
@@ -1034,7 +1022,7 @@ absl::Status PadOp(Converter& c) {
 
 absl::Status TransposeOp(Converter& c) {
   Value x = c.In(0);
-  GI_ASSIGN(std::vector<int64_t> tp, c.ConstInts(1));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> tp, c.ConstInts(1));
   if (tp.size() != x.rank()) return c.Error("perm rank ", tp.size(), " vs input rank ", x.rank());
   // out logical = in logical.permute(tp); the physical tensor is unchanged.
   const Perm inv_tp = Inverse(tp);
@@ -1076,15 +1064,15 @@ absl::Status ReshapeLike(Converter& c, std::vector<int64_t> shape) {
 }
 
 absl::Status ReshapeOp(Converter& c) {
-  GI_ASSIGN(std::vector<int64_t> shape, c.ConstInts(1));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> shape, c.ConstInts(1));
   return ReshapeLike(c, shape);
 }
 
 absl::Status SqueezeOp(Converter& c) {
   Value& x = c.In(0);
-  GI_ASSIGN(std::vector<int64_t> dims, AttrInts(c.node(), "squeeze_dims"));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> dims, AttrInts(c.node(), "squeeze_dims"));
   if (dims.empty()) {
-    GI_ASSIGN(dims, AttrInts(c.node(), "axis"));
+    STRATUS_ASSIGN_OR_RETURN(dims, AttrInts(c.node(), "axis"));
   }
   std::set<int64_t> drop;
   for (int64_t d : dims) drop.insert(NormAxis(d, x.rank()));
@@ -1098,7 +1086,7 @@ absl::Status SqueezeOp(Converter& c) {
 
 absl::Status ExpandDimsOp(Converter& c) {
   Value& x = c.In(0);
-  GI_ASSIGN(std::vector<int64_t> axis, c.ConstInts(1));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> axis, c.ConstInts(1));
   if (axis.size() != 1) return c.Error("axis must be a scalar");
   std::vector<int64_t> shape = x.shape;
   int64_t a = axis[0] < 0 ? axis[0] + static_cast<int64_t>(x.rank()) + 1 : axis[0];
@@ -1110,7 +1098,7 @@ absl::Status ConcatOp(Converter& c) {
   const bool v2 = c.node().op == "ConcatV2";
   const size_t n = c.num_inputs() - 1;
   const size_t first = v2 ? 0 : 1;
-  GI_ASSIGN(std::vector<int64_t> axis_v, c.ConstInts(v2 ? n : 0));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> axis_v, c.ConstInts(v2 ? n : 0));
   Value* ref = nullptr;
   for (size_t i = first; i < first + n; ++i)
     if (!c.In(i).is_const && ref == nullptr) ref = &c.In(i);
@@ -1136,12 +1124,12 @@ absl::Status ConcatOp(Converter& c) {
 absl::Status SplitOp(Converter& c) {
   const bool v = c.node().op == "SplitV";
   Value& x = c.In(v ? 0 : 1);
-  GI_ASSIGN(std::vector<int64_t> axis_v, c.ConstInts(v ? 2 : 0));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> axis_v, c.ConstInts(v ? 2 : 0));
   const int64_t axis = NormAxis(axis_v.at(0), x.rank());
   const int64_t dim = x.shape[static_cast<size_t>(axis)];
   std::vector<int64_t> sizes;
   if (v) {
-    GI_ASSIGN(sizes, c.ConstInts(1));
+    STRATUS_ASSIGN_OR_RETURN(sizes, c.ConstInts(1));
     int64_t known = 0, unknown = -1;
     for (size_t i = 0; i < sizes.size(); ++i) {
       if (sizes[i] < 0)
@@ -1151,7 +1139,7 @@ absl::Status SplitOp(Converter& c) {
     }
     if (unknown >= 0) sizes[static_cast<size_t>(unknown)] = dim - known;
   } else {
-    GI_ASSIGN(int64_t num, AttrInt(c.node(), "num_split", 1));
+    STRATUS_ASSIGN_OR_RETURN(int64_t num, AttrInt(c.node(), "num_split", 1));
     if (num <= 0 || dim % num != 0) return c.Error("cannot split ", dim, " in ", num);
     sizes.assign(static_cast<size_t>(num), dim / num);
   }
@@ -1171,8 +1159,8 @@ absl::Status SplitOp(Converter& c) {
 
 absl::Status ReduceOp(Converter& c, const std::string& fn) {
   Value& x = c.In(0);
-  GI_ASSIGN(std::vector<int64_t> axes, c.ConstInts(1));
-  GI_ASSIGN(bool keep, AttrBool(c.node(), "keep_dims", false));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> axes, c.ConstInts(1));
+  STRATUS_ASSIGN_OR_RETURN(bool keep, AttrBool(c.node(), "keep_dims", false));
   const std::string xv = c.Materialize(x);
   const Perm inv = Inverse(x.perm);
   std::set<int64_t> logical;
@@ -1236,10 +1224,10 @@ at::Tensor LegacyBilinearMatrix(int64_t in, int64_t out) {
 absl::Status ResizeOp(Converter& c, bool bilinear) {
   Value& x = c.In(0);
   if (x.rank() != 4) return c.Error("expects an NHWC input");
-  GI_ASSIGN(std::vector<int64_t> size, c.ConstInts(1));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> size, c.ConstInts(1));
   if (size.size() != 2) return c.Error("size must have 2 values");
-  GI_ASSIGN(bool align, AttrBool(c.node(), "align_corners", false));
-  GI_ASSIGN(bool half, AttrBool(c.node(), "half_pixel_centers", false));
+  STRATUS_ASSIGN_OR_RETURN(bool align, AttrBool(c.node(), "align_corners", false));
+  STRATUS_ASSIGN_OR_RETURN(bool half, AttrBool(c.node(), "half_pixel_centers", false));
   const Perm want{0, 3, 1, 2};
   const std::string xv = c.InPerm(x, want);
   Value out = c.NewTensor({x.shape[0], size[0], size[1], x.shape[3]}, want);
@@ -1266,13 +1254,13 @@ absl::Status ResizeOp(Converter& c, bool bilinear) {
 absl::Status MatMulOp(Converter& c) {
   const NodeDef& n = c.node();
   const bool batch = n.op == "BatchMatMulV2" || n.op == "BatchMatMul";
-  GI_ASSIGN(bool ta, AttrBool(n, batch ? "adj_x" : "transpose_a", false));
-  GI_ASSIGN(bool tb, AttrBool(n, batch ? "adj_y" : "transpose_b", false));
+  STRATUS_ASSIGN_OR_RETURN(bool ta, AttrBool(n, batch ? "adj_x" : "transpose_a", false));
+  STRATUS_ASSIGN_OR_RETURN(bool tb, AttrBool(n, batch ? "adj_y" : "transpose_b", false));
   Value& a = c.In(0);
   Value& b = c.In(1);
   std::vector<std::string> fused;
   if (n.attr.contains("fused_ops")) {
-    GI_ASSIGN(fused, AttrStrings(n, "fused_ops"));
+    STRATUS_ASSIGN_OR_RETURN(fused, AttrStrings(n, "fused_ops"));
   }
   std::string av = c.InPerm(a, Identity(a.rank()));
   if (ta) av = absl::StrCat(av, ".transpose(-1, -2)");
@@ -1283,7 +1271,7 @@ absl::Status MatMulOp(Converter& c) {
   std::string bias = "None";
   size_t fi = 0;
   if (fi < fused.size() && fused[fi] == "BiasAdd") {
-    GI_ASSIGN(at::Tensor bt, c.ConstIn(2));
+    STRATUS_ASSIGN_OR_RETURN(at::Tensor bt, c.ConstIn(2));
     bias = c.AddBuffer(bt.to(at::kFloat).reshape({-1}).contiguous());
     ++fi;
   }
@@ -1308,7 +1296,7 @@ absl::Status MatMulOp(Converter& c) {
       y = y2;
     }
   }
-  GI_ASSIGN(out.var, EmitActivation(c, act, y, alpha, out.perm));
+  STRATUS_ASSIGN_OR_RETURN(out.var, EmitActivation(c, act, y, alpha, out.perm));
   c.SetOut(0, out);
   return absl::OkStatus();
 }
@@ -1320,7 +1308,7 @@ absl::Status ShapeOp(Converter& c) {
 }
 
 absl::Status PackOp(Converter& c) {
-  GI_ASSIGN(int64_t axis, AttrInt(c.node(), "axis", 0));
+  STRATUS_ASSIGN_OR_RETURN(int64_t axis, AttrInt(c.node(), "axis", 0));
   std::vector<std::string> parts;
   std::vector<int64_t> shape = c.In(0).shape;
   axis = axis < 0 ? axis + static_cast<int64_t>(shape.size()) + 1 : axis;
@@ -1350,11 +1338,11 @@ absl::StatusOr<std::vector<SliceDim>> PlanStridedSlice(const NodeDef& n,
   auto err = [&](const std::string& m) {
     return absl::InvalidArgumentError(absl::StrCat("node '", n.name, "' (StridedSlice): ", m));
   };
-  GI_ASSIGN(int64_t bm, AttrInt(n, "begin_mask", 0));
-  GI_ASSIGN(int64_t em, AttrInt(n, "end_mask", 0));
-  GI_ASSIGN(int64_t ellipsis, AttrInt(n, "ellipsis_mask", 0));
-  GI_ASSIGN(int64_t newax, AttrInt(n, "new_axis_mask", 0));
-  GI_ASSIGN(int64_t shrink, AttrInt(n, "shrink_axis_mask", 0));
+  STRATUS_ASSIGN_OR_RETURN(int64_t bm, AttrInt(n, "begin_mask", 0));
+  STRATUS_ASSIGN_OR_RETURN(int64_t em, AttrInt(n, "end_mask", 0));
+  STRATUS_ASSIGN_OR_RETURN(int64_t ellipsis, AttrInt(n, "ellipsis_mask", 0));
+  STRATUS_ASSIGN_OR_RETURN(int64_t newax, AttrInt(n, "new_axis_mask", 0));
+  STRATUS_ASSIGN_OR_RETURN(int64_t shrink, AttrInt(n, "shrink_axis_mask", 0));
   if (ellipsis != 0) return err("ellipsis_mask is not supported");
   if (end.size() != begin.size() || strides.size() != begin.size()) {
     return err("begin, end and strides differ in length");
@@ -1397,11 +1385,11 @@ absl::StatusOr<std::vector<SliceDim>> PlanStridedSlice(const NodeDef& n,
 
 absl::Status StridedSliceOp(Converter& c) {
   Value& x = c.In(0);
-  GI_ASSIGN(std::vector<int64_t> begin, c.ConstInts(1));
-  GI_ASSIGN(std::vector<int64_t> end, c.ConstInts(2));
-  GI_ASSIGN(std::vector<int64_t> strides, c.ConstInts(3));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> begin, c.ConstInts(1));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> end, c.ConstInts(2));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> strides, c.ConstInts(3));
   std::vector<int64_t> shape;
-  GI_ASSIGN(std::vector<SliceDim> plan,
+  STRATUS_ASSIGN_OR_RETURN(std::vector<SliceDim> plan,
             PlanStridedSlice(c.node(), x.shape, begin, end, strides, &shape));
   std::vector<std::string> idx;
   for (const SliceDim& d : plan) {
@@ -1421,8 +1409,8 @@ absl::Status StridedSliceOp(Converter& c) {
 
 absl::Status DepthToSpaceOp(Converter& c) {
   Value& x = c.In(0);
-  GI_ASSIGN(int64_t r, AttrInt(c.node(), "block_size", 2));
-  GI_ASSIGN(std::string fmt, AttrString(c.node(), "data_format", "NHWC"));
+  STRATUS_ASSIGN_OR_RETURN(int64_t r, AttrInt(c.node(), "block_size", 2));
+  STRATUS_ASSIGN_OR_RETURN(std::string fmt, AttrString(c.node(), "data_format", "NHWC"));
   if (fmt != "NHWC" || x.rank() != 4) return c.Error("only NHWC is supported");
   const int64_t h = x.shape[1], w = x.shape[2], ch = x.shape[3] / (r * r);
   // TF: input channel (i * r + j) * C + c -> output pixel (h * r + i, w * r + j), channel c.
@@ -1440,8 +1428,8 @@ absl::Status DepthToSpaceOp(Converter& c) {
 
 absl::Status TopKOp(Converter& c) {
   Value& x = c.In(0);
-  GI_ASSIGN(std::vector<int64_t> k, c.ConstInts(1));
-  GI_ASSIGN(bool sorted, AttrBool(c.node(), "sorted", true));
+  STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> k, c.ConstInts(1));
+  STRATUS_ASSIGN_OR_RETURN(bool sorted, AttrBool(c.node(), "sorted", true));
   if (k.size() != 1) return c.Error("k must be a scalar");
   const std::string xv = c.InPerm(x, Identity(x.rank()));
   const std::string pair = c.NewVar();
@@ -1463,10 +1451,10 @@ absl::Status GatherOp(Converter& c) {
   Value& indices = c.In(1);
   int64_t axis = 0;
   if (c.num_inputs() > 2) {
-    GI_ASSIGN(std::vector<int64_t> a, c.ConstInts(2));
+    STRATUS_ASSIGN_OR_RETURN(std::vector<int64_t> a, c.ConstInts(2));
     axis = NormAxis(a.at(0), params.rank());
   }
-  GI_ASSIGN(int64_t batch_dims, AttrInt(c.node(), "batch_dims", 0));
+  STRATUS_ASSIGN_OR_RETURN(int64_t batch_dims, AttrInt(c.node(), "batch_dims", 0));
   if (batch_dims != 0) return c.Error("batch_dims is not supported");
   const std::string pv = c.InPerm(params, Identity(params.rank()));
   std::string iv;
