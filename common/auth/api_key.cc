@@ -52,7 +52,8 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& ReadMethods(
       {"stratus.v1.MaskService", {"Classify"}},
       {"stratus.v1.RecognitionService",
        {"DetectFaces", "CompareFaces", "ListCollections", "DescribeCollection", "ListFaces",
-        "SearchFaces", "SearchFacesByImage", "DetectLabels", "DetectProtectiveEquipment"}},
+        "SearchFaces", "SearchFacesByImage", "DetectLabels", "DetectProtectiveEquipment",
+        "ListUsers", "SearchUsers", "SearchUsersByImage"}},
       // Feed stores the posts it scores, so it is not here.
       {"stratus.v1.SentimentService", {"DetectSentiment", "BatchDetectSentiment", "GetTrends"}},
       {"stratus.v1.IngestService", {"ListStreams", "ListEvents", "WatchEvents"}},

@@ -73,6 +73,13 @@ void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* r
   Add(endpoint, recognizer, "SearchFacesByImage", &Recognizer::SearchFacesByImage);
   Add(endpoint, recognizer, "DetectLabels", &Recognizer::DetectLabels);
   Add(endpoint, recognizer, "DetectProtectiveEquipment", &Recognizer::DetectProtectiveEquipment);
+  Add(endpoint, recognizer, "CreateUser", &Recognizer::CreateUser);
+  Add(endpoint, recognizer, "DeleteUser", &Recognizer::DeleteUser);
+  Add(endpoint, recognizer, "ListUsers", &Recognizer::ListUsers);
+  Add(endpoint, recognizer, "AssociateFaces", &Recognizer::AssociateFaces);
+  Add(endpoint, recognizer, "DisassociateFaces", &Recognizer::DisassociateFaces);
+  Add(endpoint, recognizer, "SearchUsers", &Recognizer::SearchUsers);
+  Add(endpoint, recognizer, "SearchUsersByImage", &Recognizer::SearchUsersByImage);
 }
 
 }  // namespace stratus::recognition

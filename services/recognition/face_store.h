@@ -14,11 +14,17 @@
 // reconnects and reloads (resync).
 //
 // Lists, counts and descriptions are read from PostgreSQL; only nearest-neighbour searches use
-// the in-memory indexes. A search on a collection this replica has not heard of yet loads it
-// from PostgreSQL on the spot.
+// the in-memory indexes. Users (named sets of faces) live only in PostgreSQL: the index holds
+// descriptors, and which user a face belongs to is read with the matches, so users need no
+// notifications to be consistent across replicas. A search on a collection this replica has not
+// heard of yet loads it from PostgreSQL on the spot.
 //
-// Errors: NOT_FOUND (unknown collection or face), ALREADY_EXISTS (CreateCollection),
-// RESOURCE_EXHAUSTED (more than max_faces_per_collection), UNAVAILABLE (database down).
+// Errors: NOT_FOUND (unknown collection, face or user), ALREADY_EXISTS (CreateCollection),
+// ServiceQuotaExceededException (RESOURCE_EXHAUSTED: more than max_faces_per_collection faces,
+// max_users_per_collection users or max_faces_per_user faces of a user), ConflictException
+// (CreateUser of an existing user), IdempotentParameterMismatchException (a request token reused
+// with other parameters), UNAVAILABLE (database down). The named ones are AwsError statuses
+// (common/aws/aws_error.h).
 // Thread-safe.
 #ifndef STRATUS_SERVICES_RECOGNITION_FACE_STORE_H_
 #define STRATUS_SERVICES_RECOGNITION_FACE_STORE_H_
@@ -26,6 +32,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -47,6 +54,7 @@ struct CollectionInfo {
   std::string collection_id;
   std::string face_model_version;
   int64_t face_count = 0;
+  int64_t user_count = 0;  // DescribeCollection only
   absl::Time created;
   int64_t generation = 0;
 };
@@ -64,6 +72,24 @@ struct FaceMatchResult {
   float distance = 0;  // Euclidean distance of the descriptors
 };
 
+struct UserInfo {
+  std::string user_id;
+  int64_t face_count = 0;
+};
+
+struct UserMatchResult {
+  std::string user_id;
+  float distance = 0;  // the smallest distance between a query and one of the user's faces
+};
+
+// The idempotency key of a write: the operation's name, the caller's token ("" = no
+// idempotency) and the request's other fields (serialized), compared on a repeat.
+struct RequestToken {
+  std::string operation;
+  std::string token;
+  std::string request;
+};
+
 class FaceStore {
  public:
   struct Options {
@@ -71,7 +97,10 @@ class FaceStore {
     std::string listen_url;     // connection string of the listener; "" = db->url()
     bool listen = true;         // false: no cross-replica sync (single-process tools)
     VectorIndex::Options index;
-    int64_t max_faces_per_collection = 20'000'000;  // Rekognition's quota
+    int64_t max_faces_per_collection = 20'000'000;  // Rekognition's quotas
+    int64_t max_users_per_collection = 10'000'000;
+    int max_faces_per_user = 100;
+    absl::Duration request_token_lifetime = absl::Hours(24);  // how long a token replays
     std::chrono::milliseconds reconnect_delay{1000};
     int load_batch = 20000;     // rows per query when loading a collection
   };
@@ -103,15 +132,18 @@ class FaceStore {
                                                           const std::string& external_image_id,
                                                           const std::string& model_version);
   // Faces with face_id > start_after in face_id order, at most `max`, restricted to `only` when
-  // non-empty; *more set when others follow.
+  // non-empty and to the faces of `user_id` when non-empty; *more set when others follow.
   absl::StatusOr<std::vector<stratus::v1::Face>> ListFaces(const std::string& collection_id,
                                                            const std::string& start_after, int max,
                                                            const std::vector<std::string>& only,
-                                                           bool* more);
-  // Deletes the faces of `face_ids` that are in the collection; returns those deleted.
-  // Malformed ids count as not found.
-  absl::StatusOr<std::vector<std::string>> DeleteFaces(const std::string& collection_id,
-                                                       const std::vector<std::string>& face_ids);
+                                                           bool* more,
+                                                           const std::string& user_id = "");
+  // Deletes the faces of `face_ids` that are in the collection and belong to no user; returns
+  // those deleted. Faces of a user are left, listed in *associated (face_id, user_id) when
+  // given. Malformed ids count as not found.
+  absl::StatusOr<std::vector<std::string>> DeleteFaces(
+      const std::string& collection_id, const std::vector<std::string>& face_ids,
+      std::vector<std::pair<std::string, std::string>>* associated = nullptr);
   // The descriptor of a stored face (NOT_FOUND when not in that collection).
   absl::StatusOr<std::vector<float>> GetDescriptor(const std::string& collection_id,
                                                    const std::string& face_id);
@@ -121,6 +153,39 @@ class FaceStore {
                                                       const std::vector<float>& descriptor,
                                                       int max_faces, float max_distance,
                                                       const std::string& exclude_face_id = "");
+
+  // Users. Each write runs in one transaction; with a token, a repeat of the same request
+  // within request_token_lifetime returns the first answer without redoing it.
+  absl::Status CreateUser(const std::string& collection_id, const std::string& user_id,
+                          const RequestToken& token);
+  // Deletes the user; its faces stay, without a user.
+  absl::Status DeleteUser(const std::string& collection_id, const std::string& user_id,
+                          const RequestToken& token);
+  // Up to `max` users with user_id > start_after in bytewise order; *more set when others follow.
+  absl::StatusOr<std::vector<UserInfo>> ListUsers(const std::string& collection_id,
+                                                  const std::string& start_after, int max,
+                                                  bool* more);
+  // Associates faces with a user, as Rekognition's AssociateFaces (see recognition.proto): a
+  // face must be within `min_similarity` of one of the faces the user had before the call,
+  // similarity being `similarity(distance)`. RESOURCE_EXHAUSTED when the user already has
+  // max_faces_per_user faces.
+  absl::StatusOr<stratus::v1::AssociateFacesResponse> AssociateFaces(
+      const std::string& collection_id, const std::string& user_id,
+      const std::vector<std::string>& face_ids, float min_similarity,
+      const std::function<float(float)>& similarity, const RequestToken& token);
+  absl::StatusOr<stratus::v1::DisassociateFacesResponse> DisassociateFaces(
+      const std::string& collection_id, const std::string& user_id,
+      const std::vector<std::string>& face_ids, const RequestToken& token);
+  // The descriptors of a user's faces (NOT_FOUND for an unknown user).
+  absl::StatusOr<std::vector<std::vector<float>>> UserDescriptors(const std::string& collection_id,
+                                                                  const std::string& user_id);
+  // Users with a face within `max_distance` of one of `queries`, nearest first, at most
+  // `max_users`, leaving out `exclude_user_id` and the face `exclude_face_id`. Each query looks
+  // at its `neighbors` nearest faces of the index (faces of no user included).
+  absl::StatusOr<std::vector<UserMatchResult>> SearchUsers(
+      const std::string& collection_id, const std::vector<std::vector<float>>& queries,
+      int max_users, float max_distance, const std::string& exclude_user_id = "",
+      const std::string& exclude_face_id = "", int neighbors = 4096);
 
   // Faces in this replica's index of the collection (-1 when it has none): tests, metrics.
   int64_t IndexedFaces(const std::string& collection_id) const;

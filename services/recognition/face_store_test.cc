@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "common/aws/aws_error.h"
 #include "common/testing/postgres_suite.h"
 #include "services/recognition/schema.h"
 #include "services/recognition/testing/fake_analyzers.h"
@@ -18,6 +19,7 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using testing::DescriptorAtDistance;
 using testing::RandomDescriptor;
+namespace v1 = ::stratus::v1;
 
 class FaceStoreTest : public testing_util::PostgresSuite {
  protected:
@@ -207,6 +209,163 @@ TEST_F(FaceStoreTest, ListenerResyncsAfterDatabaseRestart) {
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (a->IndexedFaces("resync") != 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
   EXPECT_EQ(a->IndexedFaces("resync"), 1);
+}
+
+// Users: created, associated, searched and deleted on one replica, seen at once by another
+// (PostgreSQL is where users live), with Rekognition's rules and idempotency tokens.
+TEST_F(FaceStoreTest, UsersAreDurableAndSharedAcrossReplicas) {
+  auto db2 = Database::Create({.url = postgres().url(), .pool_size = 2});
+  ASSERT_TRUE(db2.ok());
+  auto a = NewStore();
+  auto b = NewStore(db2->get());
+  auto similarity = [](float d) { return 100.0f * std::max(0.0f, 1.0f - d / 2); };
+  ASSERT_TRUE(a->CreateCollection("team", "v1", {}).ok());
+  const auto ann = RandomDescriptor(101), ben = RandomDescriptor(102);
+  auto faces = a->AddFaces("team",
+                           {Face(ann), Face(DescriptorAtDistance(ann, 0.2f, 1)),
+                            Face(DescriptorAtDistance(ann, 0.3f, 2)), Face(ben)},
+                           "", "v1");
+  ASSERT_TRUE(faces.ok()) << faces.status();
+  auto id = [&](int i) { return (*faces)[i].face_id(); };
+
+  ASSERT_TRUE(a->CreateUser("team", "ann", {"CreateUser", "tok-1", "ann"}).ok());
+  // The same token and request again: the first answer, not ConflictException.
+  EXPECT_TRUE(b->CreateUser("team", "ann", {"CreateUser", "tok-1", "ann"}).ok());
+  auto conflict = b->CreateUser("team", "ann", {});
+  EXPECT_TRUE(aws::IsAwsError(conflict, "ConflictException")) << conflict;
+  auto mismatch = a->CreateUser("team", "other", {"CreateUser", "tok-1", "other"});
+  EXPECT_TRUE(aws::IsAwsError(mismatch, "IdempotentParameterMismatchException")) << mismatch;
+  EXPECT_EQ(a->CreateUser("nope", "ann", {}).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(b->CreateUser("team", "ben", {}).ok());
+
+  // Into an empty user every face found goes; later ones must look like the user's faces.
+  auto assoc = a->AssociateFaces("team", "ann", {id(0), "0b0e7c1e-0000-4000-8000-000000000000"},
+                                 75, similarity, {});
+  ASSERT_TRUE(assoc.ok()) << assoc.status();
+  ASSERT_THAT(assoc->associated_faces(), SizeIs(1));
+  EXPECT_EQ(assoc->associated_faces(0).face_id(), id(0));
+  ASSERT_THAT(assoc->unsuccessful_face_associations(), SizeIs(1));
+  EXPECT_EQ(assoc->unsuccessful_face_associations(0).reasons(0),
+            v1::UnsuccessfulFaceAssociation::FACE_NOT_FOUND);
+  EXPECT_EQ(assoc->user_status(), v1::UserStatus::ACTIVE);
+  const RequestToken t2{"AssociateFaces", "tok-2", "ann+1,2,3"};
+  assoc = b->AssociateFaces("team", "ann", {id(1), id(2), id(3), id(0)}, 75, similarity, t2);
+  ASSERT_TRUE(assoc.ok()) << assoc.status();
+  ASSERT_THAT(assoc->associated_faces(), SizeIs(2));  // id(0) is already ann's: in neither list
+  ASSERT_THAT(assoc->unsuccessful_face_associations(), SizeIs(1));
+  const auto& low = assoc->unsuccessful_face_associations(0);
+  EXPECT_EQ(low.face_id(), id(3));
+  EXPECT_EQ(low.reasons(0), v1::UnsuccessfulFaceAssociation::LOW_MATCH_CONFIDENCE);
+  EXPECT_TRUE(low.has_confidence());
+  EXPECT_LT(low.confidence(), 75);
+  // Replayed: the same answer although the faces are now ann's.
+  auto replay = a->AssociateFaces("team", "ann", {id(1), id(2), id(3), id(0)}, 75, similarity, t2);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->SerializeAsString(), assoc->SerializeAsString());
+  // Ben's first face; ann's face cannot go to ben.
+  assoc = a->AssociateFaces("team", "ben", {id(3), id(1)}, 75, similarity, {});
+  ASSERT_TRUE(assoc.ok());
+  ASSERT_THAT(assoc->associated_faces(), SizeIs(1));
+  EXPECT_EQ(assoc->unsuccessful_face_associations(0).user_id(), "ann");
+  EXPECT_EQ(assoc->unsuccessful_face_associations(0).reasons(0),
+            v1::UnsuccessfulFaceAssociation::ASSOCIATED_TO_A_DIFFERENT_USER);
+  EXPECT_EQ(a->AssociateFaces("team", "nobody", {id(3)}, 75, similarity, {}).status().code(),
+            absl::StatusCode::kNotFound);
+
+  // B sees users, counts and face owners.
+  bool more = false;
+  auto users = b->ListUsers("team", "", 1, &more);
+  ASSERT_TRUE(users.ok());
+  ASSERT_THAT(*users, SizeIs(1));
+  EXPECT_EQ((*users)[0].user_id, "ann");
+  EXPECT_EQ((*users)[0].face_count, 3);
+  EXPECT_TRUE(more);
+  users = b->ListUsers("team", "ann", 10, &more);
+  ASSERT_THAT(*users, SizeIs(1));
+  EXPECT_EQ((*users)[0].user_id, "ben");
+  EXPECT_FALSE(more);
+  EXPECT_EQ(b->DescribeCollection("team")->user_count, 2);
+  auto of_ann = b->ListFaces("team", "", 10, {}, &more, "ann");
+  ASSERT_TRUE(of_ann.ok());
+  ASSERT_THAT(*of_ann, SizeIs(3));
+  for (const auto& f : *of_ann) EXPECT_EQ(f.user_id(), "ann");
+
+  // Search by face: ann's faces aggregate to one match, the nearest one; ben is too far.
+  auto found = b->SearchUsers("team", {DescriptorAtDistance(ann, 0.1f, 7)}, 10, 0.6f);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_THAT(*found, SizeIs(1));
+  EXPECT_EQ((*found)[0].user_id, "ann");
+  EXPECT_LE((*found)[0].distance, 0.1f + 1e-4);
+  found = b->SearchUsers("team", {ann}, 10, 0.6f, "ann");
+  ASSERT_TRUE(found.ok());
+  EXPECT_THAT(*found, IsEmpty());
+  auto descriptors = b->UserDescriptors("team", "ann");
+  ASSERT_TRUE(descriptors.ok());
+  EXPECT_THAT(*descriptors, SizeIs(3));
+
+  // A face of a user cannot be deleted; disassociated, it can.
+  std::vector<std::pair<std::string, std::string>> associated;
+  auto deleted = a->DeleteFaces("team", {id(3)}, &associated);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_THAT(*deleted, IsEmpty());
+  ASSERT_THAT(associated, SizeIs(1));
+  EXPECT_EQ(associated[0].second, "ben");
+  auto dis = b->DisassociateFaces("team", "ben", {id(3), id(0)}, {});
+  ASSERT_TRUE(dis.ok()) << dis.status();
+  ASSERT_THAT(dis->disassociated_faces(), SizeIs(1));
+  EXPECT_EQ(dis->unsuccessful_face_disassociations(0).reasons(0),
+            v1::UnsuccessfulFaceDisassociation::ASSOCIATED_TO_A_DIFFERENT_USER);
+  EXPECT_EQ(dis->user_status(), v1::UserStatus::CREATED);
+  deleted = a->DeleteFaces("team", {id(3)});
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_THAT(*deleted, SizeIs(1));
+
+  // Deleting a user keeps its faces; a fresh replica reads what is left.
+  ASSERT_TRUE(a->DeleteUser("team", "ann", {"DeleteUser", "tok-3", "ann"}).ok());
+  EXPECT_TRUE(a->DeleteUser("team", "ann", {"DeleteUser", "tok-3", "ann"}).ok());  // replay
+  EXPECT_EQ(a->DeleteUser("team", "ann", {}).code(), absl::StatusCode::kNotFound);
+  b.reset();
+  auto c = NewStore(db2->get());
+  EXPECT_EQ(c->DescribeCollection("team")->user_count, 1);
+  EXPECT_EQ(c->DescribeCollection("team")->face_count, 3);
+  of_ann = c->ListFaces("team", "", 10, {}, &more);
+  ASSERT_TRUE(of_ann.ok());
+  for (const auto& f : *of_ann) EXPECT_EQ(f.user_id(), "");
+  found = c->SearchUsers("team", {ann}, 10, 0.6f);
+  ASSERT_TRUE(found.ok());
+  EXPECT_THAT(*found, IsEmpty());
+  // The collection takes its users and tokens with it.
+  ASSERT_TRUE(c->DeleteCollection("team").ok());
+  ASSERT_TRUE(c->CreateCollection("team", "v1", {}).ok());
+  EXPECT_EQ(c->DescribeCollection("team")->user_count, 0);
+  EXPECT_TRUE(c->CreateUser("team", "ann", {"CreateUser", "tok-1", "other"}).ok());
+}
+
+TEST_F(FaceStoreTest, AUserHoldsAtMostMaxFacesPerUser) {
+  FaceStore::Options o;
+  o.db = db_.get();
+  o.listen = false;
+  o.max_faces_per_user = 3;
+  auto store = FaceStore::Create(o);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Start().ok());
+  ASSERT_TRUE((*store)->CreateCollection("quota", "v1", {}).ok());
+  ASSERT_TRUE((*store)->CreateUser("quota", "u", {}).ok());
+  const auto d = RandomDescriptor(7);
+  std::vector<NewFace> many;
+  for (int i = 0; i < 5; ++i) many.push_back(Face(DescriptorAtDistance(d, 0.1f, i)));
+  auto faces = (*store)->AddFaces("quota", many, "", "v1");
+  ASSERT_TRUE(faces.ok());
+  std::vector<std::string> ids;
+  for (const auto& f : *faces) ids.push_back(f.face_id());
+  auto same = [](float) { return 100.0f; };
+  auto r = (*store)->AssociateFaces("quota", "u", ids, 75, same, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->associated_faces(), SizeIs(3));
+  ASSERT_THAT(r->unsuccessful_face_associations(), SizeIs(2));  // no room left: no reason
+  EXPECT_THAT(r->unsuccessful_face_associations(0).reasons(), IsEmpty());
+  auto full = (*store)->AssociateFaces("quota", "u", {ids[4]}, 75, same, {});
+  EXPECT_TRUE(aws::IsAwsError(full.status(), "ServiceQuotaExceededException")) << full.status();
 }
 
 }  // namespace

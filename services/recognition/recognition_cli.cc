@@ -27,7 +27,9 @@ const std::set<std::string>& Commands() {
   static const auto* kCommands = new std::set<std::string>{
       "detect-faces",      "compare-faces", "create-collection",     "delete-collection",
       "list-collections",  "index-faces",   "list-faces",            "search-faces-by-image",
-      "detect-labels",     "detect-ppe"};
+      "detect-labels",     "detect-ppe",    "create-user",           "delete-user",
+      "list-users",        "associate-faces", "disassociate-faces",  "search-users",
+      "search-users-by-image"};
   return *kCommands;
 }
 
@@ -121,6 +123,16 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
   }
   if (sub == "index-faces" || sub == "search-faces-by-image") flags.Int("max-faces", "", &max_faces, "MaxFaces");
   if (sub == "list-collections" || sub == "list-faces") flags.Int("max-results", "", &max_results, "page size (default 1000)");
+  std::string user_id, face_id;
+  if (sub == "list-faces") flags.String("user-id", "", &user_id, "only the faces of this user");
+  if (sub == "search-users") {
+    flags.String("user-id", "", &user_id, "search with this user's faces");
+    flags.String("face-id", "", &face_id, "search with this face");
+  }
+  if (sub == "associate-faces" || sub == "search-users" || sub == "search-users-by-image") {
+    flags.Double("threshold", "", &threshold,
+                 "UserMatchThreshold 0-100 (default 75 to associate, 80 to search)");
+  }
   if (sub == "detect-labels") {
     flags.Int("max-labels", "", &max_labels, "MaxLabels (default: all)");
     flags.Double("min-confidence", "", &min_confidence, "MinConfidence 0-100, a probability in percent (default 55)");
@@ -226,6 +238,7 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
         r.set_collection_id(args[0]);
         r.set_next_token(token);
         if (max_results > 0) r.set_max_results(max_results);
+        r.set_user_id(user_id);
         v1::ListFacesResponse resp;
         ok = Report(args[0], client.stub->ListFaces(&ctx, r, &resp), resp);
         token = resp.next_token();
@@ -292,6 +305,81 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
       auto* resp = new v1::DetectProtectiveEquipmentResponse;
       *out = resp;
       return client.stub->DetectProtectiveEquipment(ctx, r, resp);
+    });
+  } else if (sub == "create-user" || sub == "delete-user") {
+    if (args.size() != 2) return usage(sub + " needs COLLECTION and USER");
+    grpc::ClientContext ctx;
+    client.Deadline(&ctx);
+    if (sub == "create-user") {
+      v1::CreateUserRequest r;
+      r.set_collection_id(args[0]);
+      r.set_user_id(args[1]);
+      v1::CreateUserResponse resp;
+      ok = Report(args[1], client.stub->CreateUser(&ctx, r, &resp), resp);
+    } else {
+      v1::DeleteUserRequest r;
+      r.set_collection_id(args[0]);
+      r.set_user_id(args[1]);
+      v1::DeleteUserResponse resp;
+      ok = Report(args[1], client.stub->DeleteUser(&ctx, r, &resp), resp);
+    }
+  } else if (sub == "list-users") {
+    if (args.size() != 1) return usage("list-users needs one COLLECTION");
+    std::string token;
+    do {
+      grpc::ClientContext ctx;
+      client.Deadline(&ctx);
+      v1::ListUsersRequest r;
+      r.set_collection_id(args[0]);
+      r.set_next_token(token);
+      v1::ListUsersResponse resp;
+      ok = Report(args[0], client.stub->ListUsers(&ctx, r, &resp), resp);
+      token = resp.next_token();
+    } while (ok && !token.empty());
+  } else if (sub == "associate-faces" || sub == "disassociate-faces") {
+    if (args.size() < 3) return usage(sub + " needs COLLECTION, USER and at least one FACE_ID");
+    grpc::ClientContext ctx;
+    client.Deadline(&ctx);
+    if (sub == "associate-faces") {
+      v1::AssociateFacesRequest r;
+      r.set_collection_id(args[0]);
+      r.set_user_id(args[1]);
+      for (size_t i = 2; i < args.size(); ++i) r.add_face_ids(args[i]);
+      if (threshold >= 0) r.set_user_match_threshold(static_cast<float>(threshold));
+      v1::AssociateFacesResponse resp;
+      ok = Report(args[1], client.stub->AssociateFaces(&ctx, r, &resp), resp);
+    } else {
+      v1::DisassociateFacesRequest r;
+      r.set_collection_id(args[0]);
+      r.set_user_id(args[1]);
+      for (size_t i = 2; i < args.size(); ++i) r.add_face_ids(args[i]);
+      v1::DisassociateFacesResponse resp;
+      ok = Report(args[1], client.stub->DisassociateFaces(&ctx, r, &resp), resp);
+    }
+  } else if (sub == "search-users") {
+    if (args.size() != 1 || user_id.empty() == face_id.empty()) {
+      return usage("search-users needs COLLECTION and one of --user-id and --face-id");
+    }
+    v1::SearchUsersRequest r;
+    r.set_collection_id(args[0]);
+    r.set_user_id(user_id);
+    r.set_face_id(face_id);
+    if (threshold >= 0) r.set_user_match_threshold(static_cast<float>(threshold));
+    v1::SearchUsersResponse resp;
+    grpc::ClientContext ctx;
+    client.Deadline(&ctx);
+    ok = Report(args[0], client.stub->SearchUsers(&ctx, r, &resp), resp);
+  } else if (sub == "search-users-by-image") {
+    if (args.size() < 2) return usage("search-users-by-image needs COLLECTION and at least one IMAGE");
+    std::vector<std::string> paths(args.begin() + 1, args.end());
+    per_image(paths, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+      v1::SearchUsersByImageRequest r;
+      r.set_collection_id(args[0]);
+      *r.mutable_image() = image;
+      if (threshold >= 0) r.set_user_match_threshold(static_cast<float>(threshold));
+      auto* resp = new v1::SearchUsersByImageResponse;
+      *out = resp;
+      return client.stub->SearchUsersByImage(ctx, r, resp);
     });
   }
   return ok ? 0 : 1;

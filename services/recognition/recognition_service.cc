@@ -116,4 +116,67 @@ grpc::Status RecognitionServiceImpl::DetectProtectiveEquipment(grpc::ServerConte
   return grpc::Status::OK;
 }
 
+grpc::Status RecognitionServiceImpl::CreateUser(grpc::ServerContext*,
+                                                const v1::CreateUserRequest* request,
+                                                v1::CreateUserResponse* response) {
+  auto result = recognizer_->CreateUser(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status RecognitionServiceImpl::DeleteUser(grpc::ServerContext*,
+                                                const v1::DeleteUserRequest* request,
+                                                v1::DeleteUserResponse* response) {
+  auto result = recognizer_->DeleteUser(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status RecognitionServiceImpl::ListUsers(grpc::ServerContext*,
+                                               const v1::ListUsersRequest* request,
+                                               v1::ListUsersResponse* response) {
+  auto result = recognizer_->ListUsers(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status RecognitionServiceImpl::AssociateFaces(grpc::ServerContext*,
+                                                    const v1::AssociateFacesRequest* request,
+                                                    v1::AssociateFacesResponse* response) {
+  auto result = recognizer_->AssociateFaces(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status RecognitionServiceImpl::DisassociateFaces(grpc::ServerContext*,
+                                                       const v1::DisassociateFacesRequest* request,
+                                                       v1::DisassociateFacesResponse* response) {
+  auto result = recognizer_->DisassociateFaces(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status RecognitionServiceImpl::SearchUsers(grpc::ServerContext*,
+                                                 const v1::SearchUsersRequest* request,
+                                                 v1::SearchUsersResponse* response) {
+  auto result = recognizer_->SearchUsers(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status RecognitionServiceImpl::SearchUsersByImage(
+    grpc::ServerContext*, const v1::SearchUsersByImageRequest* request,
+    v1::SearchUsersByImageResponse* response) {
+  auto result = recognizer_->SearchUsersByImage(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
 }  // namespace stratus::recognition

@@ -57,6 +57,24 @@ class RecognitionServiceImpl final : public v1::RecognitionService::Service {
                                          const v1::DetectProtectiveEquipmentRequest* request,
                                          v1::DetectProtectiveEquipmentResponse* response) override;
 
+  grpc::Status CreateUser(grpc::ServerContext* context, const v1::CreateUserRequest* request,
+                          v1::CreateUserResponse* response) override;
+  grpc::Status DeleteUser(grpc::ServerContext* context, const v1::DeleteUserRequest* request,
+                          v1::DeleteUserResponse* response) override;
+  grpc::Status ListUsers(grpc::ServerContext* context, const v1::ListUsersRequest* request,
+                         v1::ListUsersResponse* response) override;
+  grpc::Status AssociateFaces(grpc::ServerContext* context,
+                              const v1::AssociateFacesRequest* request,
+                              v1::AssociateFacesResponse* response) override;
+  grpc::Status DisassociateFaces(grpc::ServerContext* context,
+                                 const v1::DisassociateFacesRequest* request,
+                                 v1::DisassociateFacesResponse* response) override;
+  grpc::Status SearchUsers(grpc::ServerContext* context, const v1::SearchUsersRequest* request,
+                           v1::SearchUsersResponse* response) override;
+  grpc::Status SearchUsersByImage(grpc::ServerContext* context,
+                                  const v1::SearchUsersByImageRequest* request,
+                                  v1::SearchUsersByImageResponse* response) override;
+
  private:
   Recognizer* recognizer_;
 };

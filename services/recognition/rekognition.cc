@@ -27,6 +27,10 @@ constexpr int kMaxPageSize = 4096;
 constexpr int kDefaultPageSize = 1000;
 constexpr float kDefaultSimilarity = 80.0f;
 constexpr int kMaxPersons = 15;
+constexpr size_t kMaxUserIdLength = 128;
+constexpr int kMaxFacesPerUserCall = 100;
+constexpr int kMaxUserResults = 500;
+constexpr float kDefaultUserMatchThreshold = 75.0f;  // AssociateFaces
 
 absl::Status Invalid(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
@@ -71,6 +75,53 @@ absl::Status CheckFaceId(const std::string& id, const char* field) {
     return Invalid(absl::StrCat(field, " '", id.substr(0, 100), "' is not a face id (a UUID)"));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckUserId(const std::string& id) {
+  if (id.empty()) return Invalid("UserId is required");
+  if (id.size() > kMaxUserIdLength || !ValidId(id, true)) {
+    return Invalid(absl::StrCat("UserId '", id.substr(0, 200),
+                                "' is invalid: 1-128 characters of [a-zA-Z0-9_.-:]"));
+  }
+  return absl::OkStatus();
+}
+
+// The idempotency key of a write: `request` with its token cleared is what a repeat must match.
+template <typename Req>
+absl::StatusOr<RequestToken> TokenOf(const char* operation, const Req& request) {
+  const std::string& token = request.client_request_token();
+  if (!token.empty()) {
+    bool ok = token.size() <= 64;
+    for (char c : token) {
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_');
+    }
+    if (!ok) return Invalid("ClientRequestToken must be 1-64 characters of [a-zA-Z0-9-_]");
+  }
+  Req rest = request;
+  rest.clear_client_request_token();
+  RequestToken t;
+  t.operation = operation;
+  t.token = token;
+  t.request = rest.SerializeAsString();
+  return t;
+}
+
+absl::StatusOr<std::vector<std::string>> FaceIdList(
+    const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  if (ids.empty() || ids.size() > kMaxFacesPerUserCall) {
+    return Invalid("FaceIds must hold 1 to 100 face ids");
+  }
+  for (const auto& id : ids) STRATUS_RETURN_IF_ERROR(CheckFaceId(id, "FaceIds"));
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+absl::StatusOr<int> MaxUsers(bool has, int value, const char* field) {
+  if (!has) return kMaxUserResults;
+  if (value < 1 || value > kMaxUserResults) {
+    return Invalid(absl::StrCat(field, " must be between 1 and 500, got ", value));
+  }
+  return value;
 }
 
 absl::StatusOr<float> Threshold(bool has, float value, const char* field) {
@@ -363,7 +414,7 @@ absl::StatusOr<v1::DescribeCollectionResponse> Recognizer::DescribeCollection(
   const int64_t micros = absl::ToUnixMicros(info.created);
   response.mutable_creation_timestamp()->set_seconds(micros / 1000000);
   response.mutable_creation_timestamp()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-  response.set_user_count(0);
+  response.set_user_count(info.user_count);
   return response;
 }
 
@@ -429,6 +480,7 @@ absl::StatusOr<v1::ListFacesResponse> Recognizer::ListFaces(const v1::ListFacesR
   STRATUS_ASSIGN_OR_RETURN(int max, PageSize(request.has_max_results(), request.max_results()));
   if (request.face_ids_size() > kMaxPageSize) return Invalid("at most 4096 FaceIds");
   for (const auto& id : request.face_ids()) STRATUS_RETURN_IF_ERROR(CheckFaceId(id, "FaceIds"));
+  if (!request.user_id().empty()) STRATUS_RETURN_IF_ERROR(CheckUserId(request.user_id()));
   std::string after;
   if (!request.next_token().empty()) {
     STRATUS_ASSIGN_OR_RETURN(after, DecodePageToken('F', request.next_token()));
@@ -438,9 +490,9 @@ absl::StatusOr<v1::ListFacesResponse> Recognizer::ListFaces(const v1::ListFacesR
   response.set_face_model_version(options_.face_model_version);
   bool more = false;
   std::vector<std::string> only(request.face_ids().begin(), request.face_ids().end());
-  STRATUS_ASSIGN_OR_RETURN(auto faces,
-                           options_.store->ListFaces(request.collection_id(), after, max, only, &more));
-  if (!request.user_id().empty()) return response;  // Stratus has no users
+  STRATUS_ASSIGN_OR_RETURN(
+      auto faces, options_.store->ListFaces(request.collection_id(), after, max, only, &more,
+                                            request.user_id()));
   for (auto& f : faces) *response.add_faces() = std::move(f);
   if (more) {
     response.set_next_token(EncodePageToken(
@@ -456,20 +508,28 @@ absl::StatusOr<v1::DeleteFacesResponse> Recognizer::DeleteFaces(const v1::Delete
   }
   for (const auto& id : request.face_ids()) STRATUS_RETURN_IF_ERROR(CheckFaceId(id, "FaceIds"));
   std::vector<std::string> ids(request.face_ids().begin(), request.face_ids().end());
-  STRATUS_ASSIGN_OR_RETURN(auto deleted, options_.store->DeleteFaces(request.collection_id(), ids));
+  std::vector<std::pair<std::string, std::string>> associated;
+  STRATUS_ASSIGN_OR_RETURN(auto deleted,
+                           options_.store->DeleteFaces(request.collection_id(), ids, &associated));
   v1::DeleteFacesResponse response;
   std::set<std::string> gone;
   for (auto& id : deleted) {
     gone.insert(absl::AsciiStrToLower(id));
     response.add_deleted_faces(id);
   }
+  std::map<std::string, std::string> owner(associated.begin(), associated.end());
   std::set<std::string> reported;
   for (const auto& id : ids) {
     const std::string lower = absl::AsciiStrToLower(id);
     if (gone.contains(lower) || !reported.insert(lower).second) continue;
     auto* u = response.add_unsuccessful_face_deletions();
     u->set_face_id(id);
-    u->add_reasons(v1::UnsuccessfulFaceDeletion::FACE_NOT_FOUND);
+    if (auto it = owner.find(lower); it != owner.end()) {
+      u->set_user_id(it->second);
+      u->add_reasons(v1::UnsuccessfulFaceDeletion::ASSOCIATED_TO_AN_EXISTING_USER);
+    } else {
+      u->add_reasons(v1::UnsuccessfulFaceDeletion::FACE_NOT_FOUND);
+    }
   }
   return response;
 }
@@ -524,6 +584,163 @@ absl::StatusOr<v1::SearchFacesByImageResponse> Recognizer::SearchFacesByImage(
     fm->set_similarity(SimilarityFromDistance(m.distance));
     *fm->mutable_face() = std::move(m.face);
   }
+  return response;
+}
+
+absl::StatusOr<v1::CreateUserResponse> Recognizer::CreateUser(
+    const v1::CreateUserRequest& request) {
+  STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
+  STRATUS_RETURN_IF_ERROR(CheckUserId(request.user_id()));
+  STRATUS_ASSIGN_OR_RETURN(RequestToken token, TokenOf("CreateUser", request));
+  STRATUS_RETURN_IF_ERROR(
+      options_.store->CreateUser(request.collection_id(), request.user_id(), token));
+  return v1::CreateUserResponse();
+}
+
+absl::StatusOr<v1::DeleteUserResponse> Recognizer::DeleteUser(
+    const v1::DeleteUserRequest& request) {
+  STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
+  STRATUS_RETURN_IF_ERROR(CheckUserId(request.user_id()));
+  STRATUS_ASSIGN_OR_RETURN(RequestToken token, TokenOf("DeleteUser", request));
+  STRATUS_RETURN_IF_ERROR(
+      options_.store->DeleteUser(request.collection_id(), request.user_id(), token));
+  return v1::DeleteUserResponse();
+}
+
+absl::StatusOr<v1::ListUsersResponse> Recognizer::ListUsers(const v1::ListUsersRequest& request) {
+  STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
+  STRATUS_ASSIGN_OR_RETURN(
+      int max, MaxUsers(request.has_max_results(), request.max_results(), "MaxResults"));
+  std::string after;
+  if (!request.next_token().empty()) {
+    STRATUS_ASSIGN_OR_RETURN(after, DecodePageToken('U', request.next_token()));
+  }
+  bool more = false;
+  STRATUS_ASSIGN_OR_RETURN(auto users,
+                           options_.store->ListUsers(request.collection_id(), after, max, &more));
+  v1::ListUsersResponse response;
+  for (const UserInfo& u : users) {
+    v1::User* out = response.add_users();
+    out->set_user_id(u.user_id);
+    out->set_user_status(u.face_count > 0 ? v1::UserStatus::ACTIVE : v1::UserStatus::CREATED);
+  }
+  if (more)
+    response.set_next_token(EncodePageToken('U', users.empty() ? after : users.back().user_id));
+  return response;
+}
+
+absl::StatusOr<v1::AssociateFacesResponse> Recognizer::AssociateFaces(
+    const v1::AssociateFacesRequest& request) {
+  STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
+  STRATUS_RETURN_IF_ERROR(CheckUserId(request.user_id()));
+  STRATUS_ASSIGN_OR_RETURN(auto ids, FaceIdList(request.face_ids()));
+  float threshold = kDefaultUserMatchThreshold;
+  if (request.has_user_match_threshold()) {
+    STRATUS_ASSIGN_OR_RETURN(threshold,
+                             Threshold(true, request.user_match_threshold(), "UserMatchThreshold"));
+  }
+  STRATUS_ASSIGN_OR_RETURN(RequestToken token, TokenOf("AssociateFaces", request));
+  return options_.store->AssociateFaces(request.collection_id(), request.user_id(), ids, threshold,
+                                        SimilarityFromDistance, token);
+}
+
+absl::StatusOr<v1::DisassociateFacesResponse> Recognizer::DisassociateFaces(
+    const v1::DisassociateFacesRequest& request) {
+  STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
+  STRATUS_RETURN_IF_ERROR(CheckUserId(request.user_id()));
+  STRATUS_ASSIGN_OR_RETURN(auto ids, FaceIdList(request.face_ids()));
+  STRATUS_ASSIGN_OR_RETURN(RequestToken token, TokenOf("DisassociateFaces", request));
+  return options_.store->DisassociateFaces(request.collection_id(), request.user_id(), ids, token);
+}
+
+namespace {
+
+void AddUserMatches(const std::vector<UserMatchResult>& matches,
+                    google::protobuf::RepeatedPtrField<v1::UserMatch>* out) {
+  for (const UserMatchResult& m : matches) {
+    v1::UserMatch* um = out->Add();
+    um->set_similarity(SimilarityFromDistance(m.distance));
+    um->mutable_user()->set_user_id(m.user_id);
+    um->mutable_user()->set_user_status(v1::UserStatus::ACTIVE);  // it has a matching face
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SearchUsersResponse> Recognizer::SearchUsers(
+    const v1::SearchUsersRequest& request) {
+  STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
+  const bool by_user = !request.user_id().empty(), by_face = !request.face_id().empty();
+  if (by_user == by_face) return Invalid("SearchUsers needs exactly one of UserId and FaceId");
+  if (by_user) STRATUS_RETURN_IF_ERROR(CheckUserId(request.user_id()));
+  if (by_face) STRATUS_RETURN_IF_ERROR(CheckFaceId(request.face_id(), "FaceId"));
+  STRATUS_ASSIGN_OR_RETURN(
+      float threshold, Threshold(request.has_user_match_threshold(), request.user_match_threshold(),
+                                 "UserMatchThreshold"));
+  STRATUS_ASSIGN_OR_RETURN(int max,
+                           MaxUsers(request.has_max_users(), request.max_users(), "MaxUsers"));
+  std::vector<std::vector<float>> queries;
+  v1::SearchUsersResponse response;
+  response.set_face_model_version(options_.face_model_version);
+  if (by_user) {
+    STRATUS_ASSIGN_OR_RETURN(
+        queries, options_.store->UserDescriptors(request.collection_id(), request.user_id()));
+    response.mutable_searched_user()->set_user_id(request.user_id());
+  } else {
+    STRATUS_ASSIGN_OR_RETURN(
+        auto d, options_.store->GetDescriptor(request.collection_id(), request.face_id()));
+    queries.push_back(std::move(d));
+    response.mutable_searched_face()->set_face_id(request.face_id());
+  }
+  if (queries.empty()) return response;  // a user without faces matches nobody
+  STRATUS_ASSIGN_OR_RETURN(
+      auto matches, options_.store->SearchUsers(
+                        request.collection_id(), queries, max, MaxDistanceForSimilarity(threshold),
+                        request.user_id(), absl::AsciiStrToLower(request.face_id())));
+  AddUserMatches(matches, response.mutable_user_matches());
+  return response;
+}
+
+absl::StatusOr<v1::SearchUsersByImageResponse> Recognizer::SearchUsersByImage(
+    const v1::SearchUsersByImageRequest& request) {
+  STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
+  STRATUS_ASSIGN_OR_RETURN(
+      float threshold, Threshold(request.has_user_match_threshold(), request.user_match_threshold(),
+                                 "UserMatchThreshold"));
+  STRATUS_ASSIGN_OR_RETURN(int max,
+                           MaxUsers(request.has_max_users(), request.max_users(), "MaxUsers"));
+  STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
+  STRATUS_ASSIGN_OR_RETURN(auto analysis, Analyze(image, kMaxFacesPerImage, true, false));
+  v1::SearchUsersByImageResponse response;
+  response.set_face_model_version(options_.face_model_version);
+  const AttributeSet defaults = ParseAttributes(google::protobuf::RepeatedField<int>());
+  const v1::FaceAnalysis* searched = nullptr;
+  for (const auto& f : analysis.faces()) {  // largest first
+    auto quality = QualityReasons(f, request.quality_filter(), analysis.image_size());
+    if (searched == nullptr && quality.empty() && f.face_descriptor_size() == kDescriptorDim) {
+      searched = &f;
+      *response.mutable_searched_face()->mutable_face_detail() =
+          ToFaceDetail(f, defaults, analysis.image_size());
+      continue;
+    }
+    v1::UnsearchedFace* u = response.add_unsearched_faces();
+    *u->mutable_face_details() = ToFaceDetail(f, defaults, analysis.image_size());
+    if (searched != nullptr) u->add_reasons(v1::UnsearchedFace::FACE_NOT_LARGEST);
+    for (auto r : quality) {
+      // UnindexedFace and UnsearchedFace name the same quality reasons.
+      v1::UnsearchedFace::Reason reason;
+      if (v1::UnsearchedFace::Reason_Parse(v1::UnindexedFace::Reason_Name(r), &reason)) {
+        u->add_reasons(reason);
+      }
+    }
+  }
+  std::vector<std::vector<float>> queries;
+  if (searched != nullptr) queries.push_back(Descriptor(*searched));
+  // Without a face, the search still checks that the collection exists.
+  STRATUS_ASSIGN_OR_RETURN(auto matches,
+                           options_.store->SearchUsers(request.collection_id(), queries, max,
+                                                       MaxDistanceForSimilarity(threshold)));
+  AddUserMatches(matches, response.mutable_user_matches());
   return response;
 }
 

@@ -5,7 +5,8 @@
 //
 // Errors are absl statuses; where Rekognition names a specific exception the status carries it
 // (common/aws/aws_error.h AwsError payload): InvalidImageFormatException, ImageTooLargeException,
-// InvalidPaginationTokenException, ServiceQuotaExceededException. Plain codes otherwise:
+// InvalidPaginationTokenException, ServiceQuotaExceededException, ConflictException,
+// IdempotentParameterMismatchException. Plain codes otherwise:
 // INVALID_ARGUMENT (InvalidParameterException), NOT_FOUND (ResourceNotFoundException),
 // ALREADY_EXISTS, UNAVAILABLE (ServiceUnavailableException 503: a backend is down or too slow),
 // RESOURCE_EXHAUSTED (ThrottlingException: a backend is overloaded), UNIMPLEMENTED (a feature
@@ -72,6 +73,22 @@ class Recognizer {
       const stratus::v1::DetectLabelsRequest& request);
   absl::StatusOr<stratus::v1::DetectProtectiveEquipmentResponse> DetectProtectiveEquipment(
       const stratus::v1::DetectProtectiveEquipmentRequest& request);
+  // Users (recognition.proto "Users"): durable in the face store, idempotent with a
+  // ClientRequestToken.
+  absl::StatusOr<stratus::v1::CreateUserResponse> CreateUser(
+      const stratus::v1::CreateUserRequest& request);
+  absl::StatusOr<stratus::v1::DeleteUserResponse> DeleteUser(
+      const stratus::v1::DeleteUserRequest& request);
+  absl::StatusOr<stratus::v1::ListUsersResponse> ListUsers(
+      const stratus::v1::ListUsersRequest& request);
+  absl::StatusOr<stratus::v1::AssociateFacesResponse> AssociateFaces(
+      const stratus::v1::AssociateFacesRequest& request);
+  absl::StatusOr<stratus::v1::DisassociateFacesResponse> DisassociateFaces(
+      const stratus::v1::DisassociateFacesRequest& request);
+  absl::StatusOr<stratus::v1::SearchUsersResponse> SearchUsers(
+      const stratus::v1::SearchUsersRequest& request);
+  absl::StatusOr<stratus::v1::SearchUsersByImageResponse> SearchUsersByImage(
+      const stratus::v1::SearchUsersByImageRequest& request);
 
   const Options& options() const { return options_; }
 

@@ -704,9 +704,369 @@ TEST_F(RekognitionTest, CommandLineOverGrpc) {
   EXPECT_EQ(code, 1);  // ResourceNotFoundException on stderr
   out = run({"compare-faces", endpoint, photo}, &code);
   EXPECT_EQ(code, 2);
+  out = run({"create-user", endpoint, "cli", "alice"}, &code);
+  EXPECT_EQ(code, 0) << out;
+  out = run({"associate-faces", endpoint, "cli", "alice",
+             indexed["FaceRecords"][0]["Face"]["FaceId"].get<std::string>()},
+            &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["UserStatus"], "ACTIVE");
+  out = run({"search-users-by-image", endpoint, "cli", photo}, &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["UserMatches"][0]["User"]["UserId"], "alice");
+  out = run({"list-users", endpoint, "cli"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["Users"][0]["UserId"], "alice");
+  out = run({"list-faces", endpoint, "--user-id=alice", "cli"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["Faces"].size(), 1u);
+  out = run({"search-users", endpoint, "cli"}, &code);
+  EXPECT_EQ(code, 2);  // neither --user-id nor --face-id
+  out = run({"create-user", endpoint, "cli", "alice"}, &code);
+  EXPECT_EQ(code, 1);  // ConflictException
   EXPECT_TRUE(IsRecognitionCommand("detect-ppe"));
   EXPECT_FALSE(IsRecognitionCommand("detect"));
   server->Shutdown();
+}
+
+// Rekognition's Users API through the Recognizer: shapes, limits, idempotency, errors, and the
+// gRPC and AWS JSON forms of its errors.
+TEST_F(RekognitionTest, UsersCreateAssociateSearchDelete) {
+  v1::CreateCollectionRequest create;
+  create.set_collection_id("club");
+  ASSERT_TRUE(rec_->CreateCollection(create).ok());
+  // Two people, two photos each, and one more photo of each to search with.
+  const auto ann = RandomDescriptor(201), ben = RandomDescriptor(202);
+  auto photo = [&](const std::vector<float>& who, float d, uint64_t seed) {
+    SyntheticFace f;
+    f.descriptor = d == 0 ? who : DescriptorAtDistance(who, d, seed);
+    return Image({MakeFace(f)}, 300 + seed);
+  };
+  std::vector<std::string> ann_faces, ben_faces;
+  for (int i = 0; i < 4; ++i) {
+    const bool is_ann = i % 2 == 0;
+    v1::IndexFacesRequest index;
+    index.set_collection_id("club");
+    *index.mutable_image() = Bytes(photo(is_ann ? ann : ben, 0.3f, i));
+    auto r = rec_->IndexFaces(index);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->face_records_size(), 1);
+    EXPECT_EQ(r->face_records(0).face().user_id(), "");
+    (is_ann ? ann_faces : ben_faces).push_back(r->face_records(0).face().face_id());
+  }
+
+  v1::CreateUserRequest cu;
+  cu.set_collection_id("club");
+  cu.set_user_id("ann");
+  cu.set_client_request_token("7e1c3a52-0000-4000-8000-000000000001");
+  ASSERT_TRUE(rec_->CreateUser(cu).ok());
+  ASSERT_TRUE(rec_->CreateUser(cu).ok());  // a retry with the same token
+  cu.clear_client_request_token();
+  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->CreateUser(cu).status())), "ConflictException");
+  cu.set_user_id("ben");
+  cu.set_client_request_token("7e1c3a52-0000-4000-8000-000000000001");
+  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->CreateUser(cu).status())),
+            "IdempotentParameterMismatchException");
+  cu.clear_client_request_token();
+  ASSERT_TRUE(rec_->CreateUser(cu).ok());
+  // Bad input: Rekognition's exceptions, never an internal error.
+  for (const char* bad : {"", "has space", "x/y"}) {
+    cu.set_user_id(bad);
+    EXPECT_EQ(rec_->CreateUser(cu).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  cu.set_user_id(std::string(129, 'u'));
+  EXPECT_EQ(rec_->CreateUser(cu).status().code(), absl::StatusCode::kInvalidArgument);
+  cu.set_user_id(std::string(128, 'u'));
+  cu.set_client_request_token("bad token!");
+  EXPECT_EQ(rec_->CreateUser(cu).status().code(), absl::StatusCode::kInvalidArgument);
+  cu.set_client_request_token(std::string(65, 't'));
+  EXPECT_EQ(rec_->CreateUser(cu).status().code(), absl::StatusCode::kInvalidArgument);
+  cu.clear_client_request_token();
+  cu.set_collection_id("nope");
+  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->CreateUser(cu).status())),
+            "ResourceNotFoundException");
+
+  v1::AssociateFacesRequest af;
+  af.set_collection_id("club");
+  af.set_user_id("ann");
+  for (const auto& id : ann_faces) af.add_face_ids(id);
+  af.add_face_ids(ben_faces[0]);  // not ann: under the 75 threshold once ann has a face
+  auto assoc = rec_->AssociateFaces(af);
+  ASSERT_TRUE(assoc.ok()) << assoc.status();
+  // Into an empty user every face goes, so ben's face too; take it back out.
+  EXPECT_EQ(assoc->associated_faces_size(), 3);
+  EXPECT_EQ(assoc->user_status(), v1::UserStatus::ACTIVE);
+  v1::DisassociateFacesRequest df;
+  df.set_collection_id("club");
+  df.set_user_id("ann");
+  df.add_face_ids(ben_faces[0]);
+  auto dis = rec_->DisassociateFaces(df);
+  ASSERT_TRUE(dis.ok()) << dis.status();
+  ASSERT_EQ(dis->disassociated_faces_size(), 1);
+  EXPECT_EQ(dis->user_status(), v1::UserStatus::ACTIVE);
+  // Now ann has faces: ben's face is refused with its similarity.
+  af.clear_face_ids();
+  af.add_face_ids(ben_faces[0]);
+  assoc = rec_->AssociateFaces(af);
+  ASSERT_TRUE(assoc.ok());
+  ASSERT_EQ(assoc->unsuccessful_face_associations_size(), 1);
+  EXPECT_EQ(assoc->unsuccessful_face_associations(0).reasons(0),
+            v1::UnsuccessfulFaceAssociation::LOW_MATCH_CONFIDENCE);
+  EXPECT_LT(assoc->unsuccessful_face_associations(0).confidence(), 75);
+  af.set_user_match_threshold(0);  // any face passes a 0 threshold
+  af.set_user_id("ben");
+  for (const auto& id : ben_faces) af.add_face_ids(id);
+  assoc = rec_->AssociateFaces(af);
+  ASSERT_TRUE(assoc.ok());
+  EXPECT_EQ(assoc->associated_faces_size(), 2);  // the repeated id counts once
+  af.clear_face_ids();
+  EXPECT_EQ(rec_->AssociateFaces(af).status().code(), absl::StatusCode::kInvalidArgument);
+  for (int i = 0; i < 101; ++i) af.add_face_ids(ben_faces[0]);
+  EXPECT_EQ(rec_->AssociateFaces(af).status().code(), absl::StatusCode::kInvalidArgument);
+  af.clear_face_ids();
+  af.add_face_ids("not-a-uuid");
+  EXPECT_EQ(rec_->AssociateFaces(af).status().code(), absl::StatusCode::kInvalidArgument);
+  af.set_face_ids(0, ben_faces[0]);
+  af.set_user_match_threshold(101);
+  EXPECT_EQ(rec_->AssociateFaces(af).status().code(), absl::StatusCode::kInvalidArgument);
+  af.clear_user_match_threshold();
+  af.set_user_id("nobody");
+  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->AssociateFaces(af).status())),
+            "ResourceNotFoundException");
+
+  v1::ListUsersRequest lu;
+  lu.set_collection_id("club");
+  lu.set_max_results(1);
+  auto users = rec_->ListUsers(lu);
+  ASSERT_TRUE(users.ok());
+  ASSERT_EQ(users->users_size(), 1);
+  EXPECT_EQ(users->users(0).user_id(), "ann");
+  EXPECT_EQ(users->users(0).user_status(), v1::UserStatus::ACTIVE);
+  ASSERT_FALSE(users->next_token().empty());
+  lu.set_next_token(users->next_token());
+  users = rec_->ListUsers(lu);
+  ASSERT_TRUE(users.ok());
+  ASSERT_EQ(users->users_size(), 1);
+  EXPECT_EQ(users->users(0).user_id(), "ben");
+  lu.set_max_results(0);
+  EXPECT_EQ(rec_->ListUsers(lu).status().code(), absl::StatusCode::kInvalidArgument);
+  lu.set_max_results(10);
+  lu.set_next_token("bogus");
+  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->ListUsers(lu).status())),
+            "InvalidPaginationTokenException");
+  v1::DescribeCollectionRequest dc;
+  dc.set_collection_id("club");
+  EXPECT_EQ(rec_->DescribeCollection(dc)->user_count(), 2);
+  v1::ListFacesRequest lf;
+  lf.set_collection_id("club");
+  lf.set_user_id("ben");
+  auto listed = rec_->ListFaces(lf);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->faces_size(), 2);
+  for (const auto& f : listed->faces()) EXPECT_EQ(f.user_id(), "ben");
+  lf.set_user_id("bad user!");
+  EXPECT_EQ(rec_->ListFaces(lf).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Search by image: the user, with the similarity of its nearest face; no face: no matches.
+  v1::SearchUsersByImageRequest sbi;
+  sbi.set_collection_id("club");
+  *sbi.mutable_image() = Bytes(photo(ann, 0.2f, 50));
+  auto found = rec_->SearchUsersByImage(sbi);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_EQ(found->user_matches_size(), 1);
+  EXPECT_EQ(found->user_matches(0).user().user_id(), "ann");
+  EXPECT_EQ(found->user_matches(0).user().user_status(), v1::UserStatus::ACTIVE);
+  EXPECT_GE(found->user_matches(0).similarity(), 80);
+  EXPECT_TRUE(found->has_searched_face());
+  EXPECT_EQ(found->searched_face().face_detail().landmarks_size(), 30);
+  *sbi.mutable_image() = Bytes(Image({}, 60));
+  found = rec_->SearchUsersByImage(sbi);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->user_matches_size(), 0);
+  EXPECT_FALSE(found->has_searched_face());
+  // Two faces: the smaller one is unsearched.
+  SyntheticFace big, small;
+  big.descriptor = DescriptorAtDistance(ben, 0.2f, 61), big.width = 0.4f, big.left = 0.0f;
+  small.descriptor = ann, small.width = 0.2f, small.left = 0.6f;
+  *sbi.mutable_image() = Bytes(Image({MakeFace(big), MakeFace(small)}, 62));
+  found = rec_->SearchUsersByImage(sbi);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->user_matches_size(), 1);
+  EXPECT_EQ(found->user_matches(0).user().user_id(), "ben");
+  ASSERT_EQ(found->unsearched_faces_size(), 1);
+  EXPECT_EQ(found->unsearched_faces(0).reasons(0), v1::UnsearchedFace::FACE_NOT_LARGEST);
+  sbi.set_user_match_threshold(-1);
+  EXPECT_EQ(rec_->SearchUsersByImage(sbi).status().code(), absl::StatusCode::kInvalidArgument);
+  sbi.clear_user_match_threshold();
+  sbi.set_max_users(501);
+  EXPECT_EQ(rec_->SearchUsersByImage(sbi).status().code(), absl::StatusCode::kInvalidArgument);
+  sbi.clear_max_users();
+  sbi.set_collection_id("nope");
+  EXPECT_EQ(rec_->SearchUsersByImage(sbi).status().code(), absl::StatusCode::kNotFound);
+
+  // Search by user and by face.
+  v1::SearchUsersRequest su;
+  su.set_collection_id("club");
+  su.set_user_id("ann");
+  su.set_user_match_threshold(0);
+  auto by_user = rec_->SearchUsers(su);
+  ASSERT_TRUE(by_user.ok()) << by_user.status();
+  EXPECT_EQ(by_user->searched_user().user_id(), "ann");
+  ASSERT_EQ(by_user->user_matches_size(), 1);  // ann herself left out
+  EXPECT_EQ(by_user->user_matches(0).user().user_id(), "ben");
+  EXPECT_LT(by_user->user_matches(0).similarity(), 80);
+  su.clear_user_id();
+  su.set_face_id(ann_faces[0]);
+  su.clear_user_match_threshold();
+  auto by_face = rec_->SearchUsers(su);
+  ASSERT_TRUE(by_face.ok()) << by_face.status();
+  EXPECT_EQ(by_face->searched_face().face_id(), ann_faces[0]);
+  ASSERT_EQ(by_face->user_matches_size(), 1);  // through ann's other face
+  EXPECT_EQ(by_face->user_matches(0).user().user_id(), "ann");
+  su.set_user_id("ann");
+  EXPECT_EQ(rec_->SearchUsers(su).status().code(), absl::StatusCode::kInvalidArgument);
+  su.clear_face_id();
+  su.set_user_id("nobody");
+  EXPECT_EQ(rec_->SearchUsers(su).status().code(), absl::StatusCode::kNotFound);
+  su.clear_user_id();
+  su.set_face_id("00000000-0000-4000-8000-000000000000");
+  EXPECT_EQ(rec_->SearchUsers(su).status().code(), absl::StatusCode::kNotFound);
+
+  // A face of a user is not deleted; DeleteUser frees it.
+  v1::DeleteFacesRequest del;
+  del.set_collection_id("club");
+  del.add_face_ids(ann_faces[0]);
+  auto deleted = rec_->DeleteFaces(del);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->deleted_faces_size(), 0);
+  ASSERT_EQ(deleted->unsuccessful_face_deletions_size(), 1);
+  EXPECT_EQ(deleted->unsuccessful_face_deletions(0).user_id(), "ann");
+  EXPECT_EQ(deleted->unsuccessful_face_deletions(0).reasons(0),
+            v1::UnsuccessfulFaceDeletion::ASSOCIATED_TO_AN_EXISTING_USER);
+  v1::DeleteUserRequest du;
+  du.set_collection_id("club");
+  du.set_user_id("ann");
+  ASSERT_TRUE(rec_->DeleteUser(du).ok());
+  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->DeleteUser(du).status())),
+            "ResourceNotFoundException");
+  deleted = rec_->DeleteFaces(del);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->deleted_faces_size(), 1);
+  EXPECT_EQ(rec_->DescribeCollection(dc)->user_count(), 1);
+}
+
+TEST_F(RekognitionTest, UsersOverTheAwsJsonEndpoint) {
+  aws::CredentialsStore keys;
+  ASSERT_TRUE(keys.Add({"AKIDTESTTESTTEST", "secretsecretsecretsecret", ""}).ok());
+  aws::AwsJsonEndpoint::Options o;
+  o.credentials = &keys;
+  o.sigv4.service = "rekognition";
+  auto endpoint = aws::AwsJsonEndpoint::Create(o);
+  ASSERT_TRUE(endpoint.ok());
+  RegisterRekognitionOperations(endpoint->get(), rec_.get());
+  auto call = [&](const std::string& op, const nlohmann::json& body) {
+    const std::string text = body.dump();
+    std::map<std::string, std::string> headers = {
+        {"host", "localhost:8083"},
+        {"content-type", "application/x-amz-json-1.1"},
+        {"x-amz-target", "RekognitionService." + op}};
+    aws::SigningParams p;
+    p.credentials = {"AKIDTESTTESTTEST", "secretsecretsecretsecret", ""};
+    p.service = "rekognition";
+    EXPECT_TRUE(aws::SignRequest(p, "POST", "/", "", text, &headers).ok());
+    HttpRequest req;
+    req.method = "POST";
+    req.path = "/";
+    for (auto& [k, v] : headers) req.headers[absl::AsciiStrToLower(k)] = v;
+    req.body = text;
+    HttpResponse r = (*endpoint)->Handle(req);
+    return std::pair{r.status, nlohmann::json::parse(r.body)};
+  };
+  ASSERT_EQ(call("CreateCollection", {{"CollectionId", "web"}}).first, 200);
+  auto [status, j] = call("CreateUser", {{"CollectionId", "web"}, {"UserId", "u:1"},
+                                         {"ClientRequestToken", "token-1"}});
+  ASSERT_EQ(status, 200) << j;
+  EXPECT_EQ(j, nlohmann::json::object());
+  std::tie(status, j) = call("CreateUser", {{"CollectionId", "web"}, {"UserId", "u:1"}});
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(j["__type"], "ConflictException");
+  std::tie(status, j) = call("CreateUser", {{"CollectionId", "web"}, {"UserId", "u:2"},
+                                            {"ClientRequestToken", "token-1"}});
+  EXPECT_EQ(j["__type"], "IdempotentParameterMismatchException");
+  std::tie(status, j) = call("ListUsers", {{"CollectionId", "web"}});
+  ASSERT_EQ(status, 200) << j;
+  ASSERT_EQ(j["Users"].size(), 1u);
+  EXPECT_EQ(j["Users"][0]["UserId"], "u:1");
+  EXPECT_EQ(j["Users"][0]["UserStatus"], "CREATED");
+  std::tie(status, j) = call("DescribeCollection", {{"CollectionId", "web"}});
+  EXPECT_TRUE(j["UserCount"].is_number());
+  EXPECT_EQ(j["UserCount"], 1);
+
+  SyntheticFace f;
+  f.descriptor = RandomDescriptor(900);
+  const std::string img = Image({MakeFace(f)}, 901);
+  std::tie(status, j) = call("IndexFaces", {{"CollectionId", "web"},
+                                            {"Image", {{"Bytes", aws::Base64Encode(img)}}}});
+  ASSERT_EQ(status, 200) << j;
+  const std::string face_id = j["FaceRecords"][0]["Face"]["FaceId"];
+  std::tie(status, j) = call("AssociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"},
+                                                {"FaceIds", {face_id, "00000000-0000-4000-8000-000000000000"}}});
+  ASSERT_EQ(status, 200) << j;
+  EXPECT_EQ(j["AssociatedFaces"][0]["FaceId"], face_id);
+  EXPECT_EQ(j["UnsuccessfulFaceAssociations"][0]["Reasons"][0], "FACE_NOT_FOUND");
+  EXPECT_FALSE(j["UnsuccessfulFaceAssociations"][0].contains("Confidence"));
+  EXPECT_EQ(j["UserStatus"], "ACTIVE");
+  std::tie(status, j) = call("ListFaces", {{"CollectionId", "web"}, {"UserId", "u:1"}});
+  ASSERT_EQ(status, 200) << j;
+  EXPECT_EQ(j["Faces"][0]["UserId"], "u:1");
+  std::tie(status, j) = call("SearchUsersByImage", {{"CollectionId", "web"},
+                                                    {"Image", {{"Bytes", aws::Base64Encode(img)}}}});
+  ASSERT_EQ(status, 200) << j;
+  ASSERT_EQ(j["UserMatches"].size(), 1u);
+  EXPECT_EQ(j["UserMatches"][0]["User"]["UserId"], "u:1");
+  EXPECT_EQ(j["UserMatches"][0]["User"]["UserStatus"], "ACTIVE");
+  EXPECT_GT(j["UserMatches"][0]["Similarity"].get<double>(), 99);
+  EXPECT_TRUE(j["SearchedFace"]["FaceDetail"].contains("BoundingBox"));
+  EXPECT_TRUE(j["UnsearchedFaces"].is_array());
+  std::tie(status, j) = call("SearchUsers", {{"CollectionId", "web"}, {"FaceId", face_id}});
+  ASSERT_EQ(status, 200) << j;
+  EXPECT_EQ(j["SearchedFace"]["FaceId"], face_id);
+  EXPECT_EQ(j["UserMatches"].size(), 0u);
+  std::tie(status, j) = call("DisassociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"},
+                                                   {"FaceIds", {face_id}}});
+  ASSERT_EQ(status, 200) << j;
+  EXPECT_EQ(j["DisassociatedFaces"][0]["FaceId"], face_id);
+  EXPECT_EQ(j["UserStatus"], "CREATED");
+  // Bad input of every operation: 400 with Rekognition's exception names.
+  const std::vector<std::tuple<std::string, nlohmann::json, std::string>> bad = {
+      {"CreateUser", {{"CollectionId", "web"}}, "InvalidParameterException"},
+      {"CreateUser", {{"CollectionId", "web"}, {"UserId", "a b"}}, "InvalidParameterException"},
+      {"CreateUser", {{"CollectionId", "nope"}, {"UserId", "a"}}, "ResourceNotFoundException"},
+      {"DeleteUser", {{"CollectionId", "web"}, {"UserId", "zz"}}, "ResourceNotFoundException"},
+      {"ListUsers", {{"CollectionId", "web"}, {"MaxResults", 501}}, "InvalidParameterException"},
+      {"ListUsers", {{"CollectionId", "web"}, {"NextToken", "x"}}, "InvalidPaginationTokenException"},
+      {"AssociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"}, {"FaceIds", nlohmann::json::array()}},
+       "InvalidParameterException"},
+      {"AssociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"}, {"FaceIds", {"x"}}},
+       "InvalidParameterException"},
+      {"AssociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"}, {"FaceIds", {face_id}},
+                          {"UserMatchThreshold", 150}}, "InvalidParameterException"},
+      {"DisassociateFaces", {{"CollectionId", "web"}, {"UserId", "zz"}, {"FaceIds", {face_id}}},
+       "ResourceNotFoundException"},
+      {"SearchUsers", {{"CollectionId", "web"}}, "InvalidParameterException"},
+      {"SearchUsers", {{"CollectionId", "web"}, {"UserId", "u:1"}, {"MaxUsers", 0}},
+       "InvalidParameterException"},
+      {"SearchUsersByImage", {{"CollectionId", "web"}, {"Image", {{"Bytes", aws::Base64Encode("junk")}}}},
+       "InvalidImageFormatException"},
+      {"SearchUsersByImage", {{"CollectionId", "web"}}, "InvalidParameterException"},
+  };
+  for (const auto& [op, body, type] : bad) {
+    std::tie(status, j) = call(op, body);
+    EXPECT_EQ(status, 400) << op << " " << body;
+    EXPECT_EQ(j["__type"], type) << op << " " << body << " " << j;
+  }
+  std::tie(status, j) = call("DeleteUser", {{"CollectionId", "web"}, {"UserId", "u:1"}});
+  EXPECT_EQ(status, 200) << j;
 }
 
 }  // namespace

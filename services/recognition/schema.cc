@@ -35,6 +35,32 @@ CREATE TABLE recognition_faces (
 CREATE INDEX recognition_faces_collection ON recognition_faces (collection_id, face_id);
 CREATE INDEX recognition_faces_collection_seq ON recognition_faces (collection_id, seq);
 )sql"},
+      // Users: a face belongs to at most one user of its collection. DeleteUser clears the
+      // faces' user_id before deleting the user (the key has no ON DELETE action, so a face can
+      // never name a missing user). Idempotency tokens remember the first response of a write.
+      {2, "users and idempotency tokens",
+       R"sql(
+CREATE TABLE recognition_users (
+  collection_id text NOT NULL REFERENCES recognition_collections ON DELETE CASCADE,
+  user_id       text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (collection_id, user_id)
+);
+ALTER TABLE recognition_faces ADD COLUMN user_id text;
+ALTER TABLE recognition_faces ADD CONSTRAINT recognition_faces_user
+  FOREIGN KEY (collection_id, user_id) REFERENCES recognition_users (collection_id, user_id);
+CREATE INDEX recognition_faces_user ON recognition_faces (collection_id, user_id)
+  WHERE user_id IS NOT NULL;
+CREATE TABLE recognition_request_tokens (
+  operation     text NOT NULL,
+  token         text NOT NULL,
+  collection_id text NOT NULL REFERENCES recognition_collections ON DELETE CASCADE,
+  request       bytea NOT NULL,
+  response      bytea NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (operation, token)
+);
+)sql"},
   };
   return *kMigrations;
 }

@@ -1,5 +1,5 @@
 // stratus-bench-sentiment: the Speed figures of issue 6.
-//   1. Model throughput in this process, tokenising included, on one LibTorch thread: texts per
+//   1. Model throughput in this process, featurising included, on one thread: texts per
 //      second per core at batch 1 and batch 25 (texts / thread CPU seconds, and wall texts/s).
 //   2. Cold start of the service: process start to grpc.health.v1 SERVING (model loaded,
 //      database migrated and reachable), against an embedded PostgreSQL started beforehand.
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
     report["machine"]["loadavg_1m"] = l1;
   }
 
-  // 1. The model in this process, one LibTorch thread.
+  // 1. The model in this process, one thread.
   auto model =
       sent::SentimentModel::Load({.model_dir = model_dir + "/sentiment", .intra_op_threads = 1});
   if (!model.ok()) {

@@ -1,5 +1,5 @@
 // What the sentiment core needs from a model: texts in, four class probabilities out. The real
-// implementation is SentimentModel (sentiment_model.h, LibTorch); tests may use the keyword
+// implementation is SentimentModel (sentiment_model.h); tests may use the keyword
 // classifier in testing/. Torch-free and proto-free.
 #ifndef STRATUS_SERVICES_SENTIMENT_CLASSIFIER_H_
 #define STRATUS_SERVICES_SENTIMENT_CLASSIFIER_H_

@@ -52,9 +52,9 @@ int main(int argc, char** argv) {
   flags.String("model", "STRATUS_SENTIMENT_MODEL", &model,
                "the model folder itself (default: <model-dir>/sentiment)");
   flags.Int("threads", "STRATUS_SENTIMENT_THREADS", &model_options.intra_op_threads,
-            "LibTorch intra-op threads (requests already run in parallel; 0: LibTorch's default)");
+            "threads one batch of 32+ texts is spread over (requests already run in parallel)");
   flags.Int("max-batch", "STRATUS_SENTIMENT_MAX_BATCH", &model_options.max_batch,
-            "texts per model forward at most");
+            "texts per chunk of a batch on one thread");
   flags.Int("feed-batch", "STRATUS_SENTIMENT_FEED_BATCH", &feed_batch,
             "posts of a Feed stream scored and stored together at most");
   flags.String("access-key-id", "STRATUS_AWS_ACCESS_KEY_ID", &credentials.access_key_id,

@@ -1,19 +1,16 @@
-// The trained sentiment model (training/SENTIMENT.md) served with LibTorch: the torch-free text
-// encoder (training/text/encoder.h, the trainer's own code) turns texts into [B, T] ids and
-// clause ids, the TorchScript module answers [B, 4] probabilities.
+// The trained sentiment model (training/SENTIMENT.md): the linear classifier of
+// training/text/sentiment_linear.h, the trainer's own featuriser and weights, torch-free.
 //
 //   auto model = SentimentModel::Load({.model_dir = dir + "/sentiment"});
 //   auto scores = (*model)->Classify(texts);
 //
-// LibTorch stays in sentiment_model.cc (pimpl): this header does not include it.
+// Errors of Load (all name the folder): NOT_FOUND (no config.yaml / weights / lexicons),
+// INVALID_ARGUMENT (a config the service cannot serve: not a stratus_linear_v1
+// text_classification model, labels other than POSITIVE/NEGATIVE/NEUTRAL[/MIXED]),
+// FAILED_PRECONDITION (weights or lexicons that do not load, or a warm-up answer whose scores
+// do not sum to 1).
 //
-// Errors of Load (all name the folder): NOT_FOUND (no model.pt / config.yaml / vocabulary),
-// INVALID_ARGUMENT (a config the service cannot serve: not text_classification over token ids,
-// labels other than POSITIVE/NEGATIVE/NEUTRAL[/MIXED]), FAILED_PRECONDITION (model.pt does not
-// load, or its warm-up forward fails or answers a shape other than [B, labels]).
-//
-// Thread safety: immutable after Load; Classify may run concurrently on any threads (each call
-// owns its tensors; TorchScript forward is reentrant).
+// Thread safety: immutable after Load; Classify may run concurrently on any threads.
 #ifndef STRATUS_SERVICES_SENTIMENT_SENTIMENT_MODEL_H_
 #define STRATUS_SERVICES_SENTIMENT_SENTIMENT_MODEL_H_
 
@@ -28,14 +25,13 @@ namespace stratus::sentiment {
 class SentimentModel final : public SentimentClassifier {
  public:
   struct Options {
-    // Folder with config.yaml, model.pt and the vocabulary ($STRATUS_MODEL_DIR/sentiment).
+    // Folder with config.yaml, weights.bin and lexicons/ ($STRATUS_MODEL_DIR/sentiment).
     std::string model_dir;
-    // LibTorch intra-op threads for the whole process (at::set_num_threads). The model is a
-    // bag of embeddings: one forward of 25 tweets takes well under a millisecond, so spreading
-    // it over threads costs more in synchronisation than it saves; concurrency comes from the
-    // RPC threads instead. 0 leaves LibTorch's setting alone.
+    // Threads one Classify call spreads a batch of at least 2 x 16 texts over (a text costs
+    // ~0.1 ms, so smaller batches stay on the calling thread); concurrency otherwise comes
+    // from the RPC threads. 0 or 1: the calling thread only.
     int intra_op_threads = 1;
-    // Texts per forward at most; longer Classify() calls are split.
+    // Texts per chunk of a Classify call (a chunk runs on one thread).
     int max_batch = 64;
   };
 

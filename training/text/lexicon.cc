@@ -252,6 +252,12 @@ VaderScores Vader::PolarityScores(std::string_view raw) const {
     const auto b = static_cast<unsigned char>(raw[i]);
     size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 1;
     len = std::min(len, raw.size() - i);
+    if (b < 0x80) {  // no emoji is a single ASCII character
+      text += raw[i];
+      prev_space = raw[i] == ' ';
+      ++i;
+      continue;
+    }
     const std::string ch(raw.substr(i, len));
     if (auto it = emoji_.find(ch); it != emoji_.end()) {
       if (!prev_space) text += ' ';
@@ -259,7 +265,7 @@ VaderScores Vader::PolarityScores(std::string_view raw) const {
       prev_space = false;
     } else {
       text += ch;
-      prev_space = ch == " ";
+      prev_space = false;
     }
     i += len;
   }

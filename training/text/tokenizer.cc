@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <vector>
 
 namespace stratus::text {
 namespace {
@@ -124,8 +126,39 @@ constexpr std::array<std::string_view, 44> kEmoticons = {
     "<3", "</3", "XD",  "xD", "XP",  ":S",  ":s",  ":@",  ">:(", ">:)", "D:",
     "(:", "):",  "^_^", "^^", "-_-", "T_T", ";_;", "o_O", "O_o", ":3",  "8)"};
 
+struct EmoticonForm {
+  std::string written;  // as it may appear in text (with or without a nose)
+  std::string_view normal;
+};
+
+// Every written form of kEmoticons: as listed, and with a '-' nose after the eyes.
+const std::vector<EmoticonForm>& EmoticonForms() {
+  static const auto* k = [] {
+    auto* forms = new std::vector<EmoticonForm>;
+    for (std::string_view e : kEmoticons) {
+      forms->push_back({std::string(e), e});
+      if (e.size() < 2 || (e[0] != ':' && e[0] != ';' && e[0] != '=' && e[0] != '>')) continue;
+      const size_t at = e[0] == '>' ? 2 : 1;
+      if (at >= e.size()) continue;
+      std::string written(e);
+      written.insert(at, "-");
+      forms->push_back({std::move(written), e});
+    }
+    return forms;
+  }();
+  return *k;
+}
+
 // Matches an emoticon at s[i]; returns its length in s (0 when none) and its normal form.
 size_t MatchEmoticon(std::string_view s, size_t i, std::string* normal) {
+  static const std::array<bool, 128> kFirst = [] {
+    std::array<bool, 128> f{};
+    for (std::string_view e : kEmoticons) f[static_cast<unsigned char>(e[0])] = true;
+    return f;
+  }();
+  if (static_cast<unsigned char>(s[i]) >= 128 || !kFirst[static_cast<unsigned char>(s[i])]) {
+    return 0;
+  }
   // Must start at a token boundary.
   if (i > 0 && !IsSpaceCp(static_cast<unsigned char>(s[i - 1])) && s[i - 1] != '"' &&
       s[i - 1] != '(' && s[i - 1] != ',') {
@@ -136,21 +169,11 @@ size_t MatchEmoticon(std::string_view s, size_t i, std::string* normal) {
     if (s[i] != ':' && s[i] != ';' && s[i] != '=' && s[i] != '<') return 0;
   }
   size_t best = 0;
-  std::string best_form;
-  for (std::string_view e : kEmoticons) {
-    // Try the form with a nose: the second char of the emoticon preceded by '-' or '^'.
-    for (int nose = 0; nose < 2; ++nose) {
-      std::string written(e);
-      if (nose == 1) {
-        if (e.size() < 2 || (e[0] != ':' && e[0] != ';' && e[0] != '=' && e[0] != '>')) continue;
-        size_t at = e[0] == '>' ? 2 : 1;
-        if (at >= written.size()) continue;
-        written.insert(at, "-");
-      }
-      if (s.substr(i, written.size()) == written && written.size() > best) {
-        best = written.size();
-        best_form = std::string(e);
-      }
+  std::string_view best_form;
+  for (const EmoticonForm& f : EmoticonForms()) {
+    if (f.written.size() > best && s.substr(i, f.written.size()) == f.written) {
+      best = f.written.size();
+      best_form = f.normal;
     }
   }
   if (best == 0) return 0;
@@ -164,7 +187,7 @@ size_t MatchEmoticon(std::string_view s, size_t i, std::string* normal) {
   if (end < s.size() && (IsAsciiAlpha(s[end]) || IsAsciiDigit(s[end]))) return 0;
   // A letter-initial emoticon ("XD", "D:") must not be glued to a preceding word.
   if (IsAsciiAlpha(s[i]) && i > 0 && (IsAsciiAlpha(s[i - 1]) || IsAsciiDigit(s[i - 1]))) return 0;
-  *normal = best_form == "xD" ? "XD" : best_form;
+  *normal = best_form == "xD" ? "XD" : std::string(best_form);
   if (*normal == ":p") *normal = ":P";
   if (*normal == ";p") *normal = ";P";
   if (*normal == ":s") *normal = ":S";

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
     std::cerr << s.message() << "\n" << flags.Usage();
     return 2;
   }
-  if (!std::filesystem::exists(model_dir + "/sentiment/model.pt")) {
+  if (!std::filesystem::exists(model_dir + "/sentiment/weights.bin")) {
     std::cerr << (RequireModels() ? "FAIL" : "SKIP") << ": no sentiment model in '" << model_dir
               << "/sentiment' (make models)\n";
     return RequireModels() ? 1 : kSkip;

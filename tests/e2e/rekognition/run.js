@@ -4,7 +4,9 @@
 // recognition service, and sets AWS_SHARED_CREDENTIALS_FILE + AWS_PROFILE=stratus to the
 // credentials file the service generated: exactly what a Stratus user sets besides the
 // endpoint. Checks DetectFaces, CompareFaces, the collection operations, IndexFaces, ListFaces
-// pagination, SearchFacesByImage, SearchFaces, DeleteFaces, the error shapes of bad input, and
+// pagination, SearchFacesByImage, SearchFaces, DeleteFaces, the Users operations (CreateUser,
+// DeleteUser, ListUsers, AssociateFaces, DisassociateFaces, SearchUsers, SearchUsersByImage),
+// the error shapes of bad input, and
 // that wrongly signed requests are refused.
 // Exit status 0 only when every check passed.
 'use strict';
@@ -148,6 +150,109 @@ async function main() {
                                                    FaceIds: [id, '00000000-0000-4000-8000-000000000000'] });
     assert.deepStrictEqual(r.DeletedFaces, [id]);
     assert.strictEqual(r.UnsuccessfulFaceDeletions[0].Reasons[0], 'FACE_NOT_FOUND');
+  });
+  await check('Users: create, associate, list, search, disassociate, delete', async () => {
+    const user = 'e2e-user:1';
+    await send(rek.CreateUserCommand, { CollectionId: collection, UserId: user });
+    // The SDK fills ClientRequestToken in: a second CreateUser is a new request.
+    await expectError(send(rek.CreateUserCommand, { CollectionId: collection, UserId: user }),
+                      'ConflictException');
+    const token = `token-${process.pid}`;
+    for (let i = 0; i < 2; i++) {  // the same token again: the first answer
+      await send(rek.CreateUserCommand, { CollectionId: collection, UserId: 'e2e-user:2',
+                                          ClientRequestToken: token });
+    }
+    await expectError(send(rek.CreateUserCommand, { CollectionId: collection, UserId: 'e2e-user:3',
+                                                    ClientRequestToken: token }),
+                      'IdempotentParameterMismatchException');
+    const page = await send(rek.ListUsersCommand, { CollectionId: collection, MaxResults: 1 });
+    assert.deepStrictEqual(page.Users, [{ UserId: user, UserStatus: 'CREATED' }]);
+    const rest = await send(rek.ListUsersCommand, { CollectionId: collection, NextToken: page.NextToken });
+    assert.deepStrictEqual(rest.Users.map((u) => u.UserId), ['e2e-user:2']);
+    assert.strictEqual(rest.NextToken, undefined);
+
+    const top = await send(rek.SearchFacesByImageCommand, { CollectionId: collection, Image: { Bytes: sample(4) },
+                                                            MaxFaces: 1, FaceMatchThreshold: 99 });
+    const faceId = top.FaceMatches[0].Face.FaceId;
+    const a = await send(rek.AssociateFacesCommand, { CollectionId: collection, UserId: user,
+      FaceIds: [faceId, '00000000-0000-4000-8000-000000000000'] });
+    assert.deepStrictEqual(a.AssociatedFaces, [{ FaceId: faceId }]);
+    assert.deepStrictEqual(a.UnsuccessfulFaceAssociations[0].Reasons, ['FACE_NOT_FOUND']);
+    assert.strictEqual(a.UserStatus, 'ACTIVE');
+    // The least similar face of the collection is refused now that the user has a face.
+    const all = await send(rek.SearchFacesCommand, { CollectionId: collection, FaceId: faceId,
+                                                     FaceMatchThreshold: 0 });
+    const stranger = all.FaceMatches[all.FaceMatches.length - 1];
+    assert.ok(stranger.Similarity < 75, `least similar: ${stranger.Similarity}`);
+    const b = await send(rek.AssociateFacesCommand, { CollectionId: collection, UserId: user,
+                                                      FaceIds: [stranger.Face.FaceId] });
+    assert.strictEqual(b.AssociatedFaces.length, 0);
+    assert.deepStrictEqual(b.UnsuccessfulFaceAssociations[0].Reasons, ['LOW_MATCH_CONFIDENCE']);
+    assert.ok(b.UnsuccessfulFaceAssociations[0].Confidence < 75);
+
+    const faces = await send(rek.ListFacesCommand, { CollectionId: collection, UserId: user });
+    assert.deepStrictEqual(faces.Faces.map((f) => [f.FaceId, f.UserId]), [[faceId, user]]);
+    const d = await send(rek.DescribeCollectionCommand, { CollectionId: collection });
+    assert.strictEqual(d.UserCount, 2);
+
+    const s = await send(rek.SearchUsersByImageCommand, { CollectionId: collection, Image: { Bytes: sample(4) } });
+    assert.strictEqual(s.UserMatches.length, 1);
+    assert.strictEqual(s.UserMatches[0].User.UserId, user);
+    assert.strictEqual(s.UserMatches[0].User.UserStatus, 'ACTIVE');
+    assert.ok(s.UserMatches[0].Similarity > 99);
+    assert.ok(s.SearchedFace.FaceDetail.BoundingBox.Width > 0);
+    assert.ok(s.UnsearchedFaces.length >= 1);
+    assert.ok(s.UnsearchedFaces.every((u) => u.Reasons.includes('FACE_NOT_LARGEST') && u.FaceDetails.BoundingBox));
+    const none = await send(rek.SearchUsersByImageCommand, { CollectionId: collection,
+      Image: { Bytes: fs.readFileSync(path.join(__dirname, 'blank.png')) } });
+    assert.deepStrictEqual(none.UserMatches, []);
+    assert.strictEqual(none.SearchedFace, undefined);
+    const byFace = await send(rek.SearchUsersCommand, { CollectionId: collection, FaceId: stranger.Face.FaceId,
+                                                        UserMatchThreshold: 0 });
+    assert.strictEqual(byFace.SearchedFace.FaceId, stranger.Face.FaceId);
+    assert.deepStrictEqual(byFace.UserMatches.map((m) => m.User.UserId), [user]);
+    assert.ok(Math.abs(byFace.UserMatches[0].Similarity - stranger.Similarity) < 0.01);
+    const byUser = await send(rek.SearchUsersCommand, { CollectionId: collection, UserId: user });
+    assert.strictEqual(byUser.SearchedUser.UserId, user);
+    assert.deepStrictEqual(byUser.UserMatches, []);
+
+    const del = await send(rek.DeleteFacesCommand, { CollectionId: collection, FaceIds: [faceId] });
+    assert.deepStrictEqual(del.DeletedFaces, []);
+    assert.strictEqual(del.UnsuccessfulFaceDeletions[0].UserId, user);
+    assert.deepStrictEqual(del.UnsuccessfulFaceDeletions[0].Reasons, ['ASSOCIATED_TO_AN_EXISTING_USER']);
+    const dis = await send(rek.DisassociateFacesCommand, { CollectionId: collection, UserId: user,
+                                                           FaceIds: [faceId] });
+    assert.deepStrictEqual(dis.DisassociatedFaces, [{ FaceId: faceId }]);
+    assert.strictEqual(dis.UserStatus, 'CREATED');
+    await send(rek.DeleteUserCommand, { CollectionId: collection, UserId: user });
+    await expectError(send(rek.DeleteUserCommand, { CollectionId: collection, UserId: user }),
+                      'ResourceNotFoundException');
+
+    await expectError(send(rek.CreateUserCommand, { CollectionId: collection, UserId: 'not valid' }),
+                      'InvalidParameterException');
+    await expectError(send(rek.CreateUserCommand, { CollectionId: 'no-such-collection', UserId: 'u' }),
+                      'ResourceNotFoundException');
+    await expectError(send(rek.AssociateFacesCommand, { CollectionId: collection, UserId: 'e2e-user:2',
+                                                        FaceIds: Array(101).fill(faceId) }),
+                      'InvalidParameterException');
+    await expectError(send(rek.AssociateFacesCommand, { CollectionId: collection, UserId: 'nobody',
+                                                        FaceIds: [faceId] }),
+                      'ResourceNotFoundException');
+    await expectError(send(rek.DisassociateFacesCommand, { CollectionId: collection, UserId: 'e2e-user:2',
+                                                           FaceIds: ['not-a-uuid'] }),
+                      'InvalidParameterException');
+    await expectError(send(rek.SearchUsersCommand, { CollectionId: collection, UserId: user, FaceId: faceId }),
+                      'InvalidParameterException');
+    await expectError(send(rek.SearchUsersCommand, { CollectionId: collection, FaceId: faceId, MaxUsers: 0 }),
+                      'InvalidParameterException');
+    await expectError(send(rek.SearchUsersByImageCommand, { CollectionId: collection, Image: { Bytes: sample(4) },
+                                                            UserMatchThreshold: 101 }),
+                      'InvalidParameterException');
+    await expectError(send(rek.SearchUsersByImageCommand, { CollectionId: 'no-such-collection',
+                                                            Image: { Bytes: sample(4) } }),
+                      'ResourceNotFoundException');
+    await expectError(send(rek.ListUsersCommand, { CollectionId: collection, NextToken: 'bogus' }),
+                      'InvalidPaginationTokenException');
   });
   await check('bad input gets Rekognition errors', async () => {
     await expectError(send(rek.SearchFacesByImageCommand, { CollectionId: 'no-such-collection',
