@@ -9,6 +9,8 @@ namespace stratus::cli {
 int RunUpCommand(int argc, char** argv);
 // stratus health ENDPOINT...: grpc.health.v1 check of each endpoint.
 int RunHealthCommand(int argc, char** argv);
+// stratus keys create|list|revoke|hash: API keys.
+int RunKeysCommand(int argc, char** argv);
 
 }  // namespace stratus::cli
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "common/auth/client.h"
 #include "services/detector/detector_cli.h"
 #include "services/ingest/ingest_cli.h"
 #include "services/mask/mask_cli.h"
@@ -52,6 +53,8 @@ const std::vector<Command>& Commands() {
       {"up", "run PostgreSQL and all services on this machine", stratus::cli::RunUpCommand},
       {"health", "check services' health: stratus health HOST:PORT...",
        stratus::cli::RunHealthCommand},
+      {"keys", "API keys: stratus keys create|list|revoke|generate|hash",
+       stratus::cli::RunKeysCommand},
       {"models", "list the detector's models", stratus::detector::RunModelsCommand},
       {"detect", "detect objects or faces: stratus detect [--model faces] IMAGE...",
        stratus::detector::RunDetectCommand},
@@ -109,6 +112,8 @@ int main(int argc, char** argv) {
       std::string(argv[1]) == "-h") {
     return Help(std::cout);
   }
+  // Every gRPC call of every command sends this key ($STRATUS_API_KEY or var/credentials).
+  stratus::auth::SetDefaultApiKey(stratus::auth::ApiKeyFromEnvironment());
   for (const auto& c : Commands()) {
     if (c.name == std::string(argv[1])) return c.run(argc - 1, argv + 1);
   }

@@ -7,6 +7,12 @@
 // or after it was ready, is restarted with backoff (1 s doubling to 30 s, reset after a minute
 // up), and so is the embedded PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and
 // then PostgreSQL.
+//
+// API keys: on first start it creates an admin key ("*:admin") and writes it to
+// <data-dir>/credentials (profile [stratus], stratus_api_key, beside the AWS pair), where every
+// `stratus` command finds it; and an internal key for service-to-service calls
+// (detector:read, mask:read, recognition:read; profile [stratus-internal]) that the services
+// get as STRATUS_API_KEY. Both are reused on later starts while the keys table accepts them.
 #include <signal.h>
 #include <unistd.h>
 
@@ -22,6 +28,9 @@
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/supervisor.h"
+#include "common/auth/bootstrap.h"
+#include "common/auth/client.h"
+#include "common/auth/key_store.h"
 #include "common/aws/credentials.h"
 #include "common/embedded_postgres.h"
 #include "common/flags.h"
@@ -181,6 +190,28 @@ int RunUpCommand(int argc, char** argv) {
     }
     env["STRATUS_AWS_CREDENTIALS_FILE"] = credentials_file;
   }
+  std::string admin_key;
+  {
+    auto keys = auth::KeyStore::Create({.database_url = database_url});
+    absl::Status s = keys.ok() ? (*keys)->Refresh() : keys.status();
+    absl::StatusOr<std::string> admin =
+        s.ok() ? auth::EnsureCredentialsKey(**keys, credentials_file, auth::kCredentialsProfile, "admin",
+                           {{"*", auth::Level::kAdmin}})
+               : s;
+    absl::StatusOr<std::string> internal =
+        admin.ok() ? auth::EnsureCredentialsKey(**keys, credentials_file, "stratus-internal", "internal",
+                               {{"detector", auth::Level::kRead},
+                                {"mask", auth::Level::kRead},
+                                {"recognition", auth::Level::kRead}})
+                   : admin.status();
+    if (!internal.ok()) {
+      std::cerr << "error: API keys: " << internal.status().message() << "\n";
+      if (postgres) (void)postgres->Stop();
+      return 1;
+    }
+    admin_key = *admin;
+    env["STRATUS_API_KEY"] = *internal;
+  }
 
   auto start = [&](ServiceProcess& s) -> absl::Status {
     auto e = env;
@@ -286,6 +317,8 @@ int RunUpCommand(int argc, char** argv) {
             << " AWS_PROFILE=stratus, endpoint http://" << addr(kRecognitionDefaults.http_port)
             << " (Rekognition) or http://" << addr(kSentimentDefaults.http_port)
             << " (Comprehend)\n";
+  std::cerr << "gRPC: the admin API key is stratus_api_key in " << credentials_file
+            << " (every stratus command run from here sends it; `stratus keys` manages keys)\n";
   if (demo) {
     v1::AddStreamRequest req;
     req.mutable_config()->set_name("demo");
@@ -296,7 +329,7 @@ int RunUpCommand(int argc, char** argv) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     auto stub = v1::IngestService::NewStub(
-        grpc::CreateChannel(addr(kIngestDefaults.grpc_port), grpc::InsecureChannelCredentials()));
+        auth::CreateChannelWithKey(addr(kIngestDefaults.grpc_port), admin_key));
     grpc::Status st = stub->AddStream(&ctx, req, &resp);
     if (st.ok()) {
       std::cerr << "demo: streaming " << req.config().uri()

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/client.h"
 #include "common/logging.h"
 
 namespace stratus {
@@ -20,10 +21,16 @@ void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_datab
             "HTTP port for /metrics, /healthz, /readyz (0: any free, -1: none)");
   flags.String("listen", "STRATUS_LISTEN", &out->host.grpc_address,
                "address to listen on, gRPC and HTTP (0.0.0.0: every interface)");
-  if (uses_database) {
-    flags.String("database-url", "STRATUS_DATABASE_URL", &out->database_url,
-                 "PostgreSQL URL, e.g. postgresql://user@host:5432/stratus");
-  }
+  flags.String("database-url", "STRATUS_DATABASE_URL", &out->database_url,
+               uses_database ? "PostgreSQL URL, e.g. postgresql://user@host:5432/stratus (also "
+                               "where the API keys are)"
+                             : "PostgreSQL URL of the API keys table (or --api-keys-file)");
+  flags.String("api-keys-file", "STRATUS_API_KEYS_FILE", &out->api_keys_file,
+               "file of accepted API keys, hashed (`stratus keys hash` prints its lines)");
+  flags.Int("auth-refresh-ms", "STRATUS_AUTH_REFRESH_MS", &out->auth_refresh_ms,
+            "how often the API keys are re-read (revocation takes effect within this)");
+  flags.String("api-key", "STRATUS_API_KEY", &out->api_key,
+               "API key this service sends to the services it calls");
   flags.Int("drain-ms", "STRATUS_DRAIN_MS", &out->drain_ms,
             "on SIGTERM, how long in-flight RPCs may take to finish");
   flags.String("log-level", "STRATUS_LOG_LEVEL", &out->log_level, "debug|info|warning|error");
@@ -50,6 +57,17 @@ absl::Status ApplyCommonServiceFlags(CommonServiceFlags* flags) {
   SetLogJson(flags->log_format == "json");
   flags->host.http_address = flags->host.grpc_address;
   flags->host.drain_deadline = std::chrono::milliseconds(flags->drain_ms);
+  if (flags->database_url.empty() && flags->api_keys_file.empty()) {
+    return absl::InvalidArgumentError(
+        "no source of API keys: set --database-url or --api-keys-file");
+  }
+  absl::StatusOr<std::unique_ptr<auth::KeyStore>> keys = auth::KeyStore::Create(
+      {.database_url = flags->database_url,
+       .keys_file = flags->api_keys_file,
+       .refresh_interval = std::chrono::milliseconds(flags->auth_refresh_ms)});
+  if (!keys.ok()) return keys.status();
+  flags->host.api_keys = std::move(*keys);
+  auth::SetDefaultApiKey(flags->api_key);
   return absl::OkStatus();
 }
 

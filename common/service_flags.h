@@ -1,7 +1,8 @@
 // The flags every service binary shares, registered by its main.cc:
 //   --grpc-port ($STRATUS_GRPC_PORT), --http-port ($STRATUS_HTTP_PORT), --listen ($STRATUS_LISTEN,
 //   default 127.0.0.1: loopback only),
-//   --database-url ($STRATUS_DATABASE_URL), --drain-ms, --log-level, --log-format.
+//   --database-url ($STRATUS_DATABASE_URL), --drain-ms, --log-level, --log-format, and for API
+//   keys --api-keys-file, --auth-refresh-ms and --api-key (see common/auth/key_store.h).
 // Default ports (also used by `stratus up` and every client command):
 //   gRPC ingest 50051, detector 50052, recognition 50053, mask 50054, sentiment 50055;
 //   HTTP 8081..8085 in the same order.
@@ -29,7 +30,10 @@ inline constexpr ServiceDefaults kSentimentDefaults{"sentiment", 50055, 8085};
 
 struct CommonServiceFlags {
   ServiceHost::Options host;
-  std::string database_url;  // "" when the service needs no database
+  std::string database_url;    // the service's database and the API keys table; may be ""
+  std::string api_keys_file;   // static API keys (hashed); "" for none
+  int auth_refresh_ms = 2000;  // how often the keys are re-read
+  std::string api_key;         // sent on calls to other services
   int drain_ms = 10000;
   std::string log_level = "info";  // debug | info | warning | error
   std::string log_format = "text"; // text | json
@@ -39,7 +43,9 @@ struct CommonServiceFlags {
 void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_database,
                                 FlagSet& flags, CommonServiceFlags* out);
 
-// After FlagSet::Parse: applies log settings and copies drain_ms into host options.
+// After FlagSet::Parse: applies log settings, copies drain_ms into host options, opens the API
+// key store (host.api_keys; INVALID_ARGUMENT when neither a database nor a keys file is set)
+// and makes --api-key the process's default client key (common/auth/client.h).
 absl::Status ApplyCommonServiceFlags(CommonServiceFlags* flags);
 
 // Parses the flags, printing usage on --help (exit 0) or a clear error on bad input (exit 2).

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/server_auth.h"
 #include "common/logging.h"
 #include "common/status.h"
 
@@ -98,6 +99,9 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(const Options& 
   if (options.grpc_port < 0 || options.grpc_port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("grpc port out of range: ", options.grpc_port));
   }
+  if (options.api_keys == nullptr) {
+    return absl::InvalidArgumentError("no API key store: every gRPC call must be authenticated");
+  }
   auto host = std::unique_ptr<ServiceHost>(new ServiceHost(options));
   metrics::RegisterProcessMetrics(host->registry_);
   metrics::RegisterBuildInfo(host->registry_);
@@ -150,8 +154,18 @@ absl::Status ServiceHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat(options_.grpc_address, ":", options_.grpc_port),
-                           grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.AddListeningPort(
+      absl::StrCat(options_.grpc_address, ":", options_.grpc_port),
+      auth::AuthenticatingServerCredentials({.service_name = options_.service_name,
+                                             .keys = options_.api_keys,
+                                             .registry = &registry_}),
+      &grpc_port_);
+  auth::KeyStore* keys = options_.api_keys.get();
+  checks_.emplace_back("api keys", [keys] { return keys->Loaded(); });
+  if (keys->has_database()) {
+    key_service_ = std::make_unique<auth::KeyServiceImpl>(keys);
+    builder.RegisterService(key_service_.get());
+  }
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (auto& [service, name] : services_) builder.RegisterService(service);

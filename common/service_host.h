@@ -2,6 +2,10 @@
 //
 // gRPC: the service's own handlers, grpc.health.v1 and server reflection, a max message size,
 // and an interceptor that counts and times every RPC by method and status code.
+// Authentication: every call but grpc.health.v1 needs an API key of `api_keys`, checked before
+// any handler runs (common/auth/server_auth.h: UNAUTHENTICATED / PERMISSION_DENIED, counted in
+// stratus_auth_refusals_total); readiness waits until the keys are loaded; when the store has
+// the keys table, stratus.v1.KeyService is served too.
 // Health: the health service reports readiness under "" and the service's full names (SERVING
 // once every readiness check passes; checks are re-run every `readiness_interval`, so a lost
 // database turns the service NOT_SERVING and back) and liveness under "liveness" (SERVING while
@@ -28,6 +32,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/auth/key_service.h"
+#include "common/auth/key_store.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
 
@@ -46,6 +52,8 @@ class ServiceHost {
     std::chrono::milliseconds readiness_interval{1000};
     int http_max_connections = 4096;  // HTTP connections open at once (a thread each)
     size_t http_max_body_bytes = 8 << 20;
+    // Required: the keys gRPC callers must present (Create fails without).
+    std::shared_ptr<auth::KeyStore> api_keys;
   };
 
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Create(const Options& options);
@@ -86,6 +94,7 @@ class ServiceHost {
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::unique_ptr<auth::KeyServiceImpl> key_service_;
   std::vector<std::pair<std::string, std::function<absl::Status()>>> checks_;
   int grpc_port_ = 0;
 

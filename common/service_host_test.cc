@@ -1,7 +1,7 @@
 #include "common/service_host.h"
 
-#include <grpcpp/grpcpp.h>
 #include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,9 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/auth/testing/test_keys.h"
 #include "common/http_client.h"
-#include "common/testing/eventually.h"
 #include "common/subprocess.h"
+#include "common/testing/eventually.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace stratus {
@@ -46,6 +47,7 @@ class ServiceHostTest : public testing::Test {
     options.http_address = "127.0.0.1";
     options.readiness_interval = std::chrono::milliseconds(50);
     options.drain_deadline = std::chrono::milliseconds(500);
+    options.api_keys = auth::testing::TestKeyStore();
     auto host = ServiceHost::Create(options);
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = std::move(*host);
@@ -118,8 +120,13 @@ TEST_F(ServiceHostTest, ShutdownStopsServingAndReturnsFromWait) {
 
 TEST(ServiceHostCreateTest, RejectsBadOptions) {
   ServiceHost::Options options;
+  options.api_keys = auth::testing::TestKeyStore();
   EXPECT_FALSE(ServiceHost::Create(options).ok());  // no name
   options.service_name = "x";
+  EXPECT_TRUE(ServiceHost::Create(options).ok());
+  options.api_keys = nullptr;
+  EXPECT_FALSE(ServiceHost::Create(options).ok());  // no key store
+  options.api_keys = auth::testing::TestKeyStore();
   options.grpc_port = 70000;
   EXPECT_FALSE(ServiceHost::Create(options).ok());
 }

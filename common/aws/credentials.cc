@@ -238,6 +238,15 @@ absl::StatusOr<AwsCredentials> ReadSharedCredentialsFile(const std::string& path
 
 namespace {
 
+// True for a line setting one of the keys WriteSharedCredentialsFile owns.
+bool IsAwsKeyLine(absl::string_view line) {
+  absl::string_view t = absl::StripAsciiWhitespace(line);
+  size_t eq = t.find('=');
+  if (eq == absl::string_view::npos) return false;
+  std::string key = absl::AsciiStrToLower(absl::StripAsciiWhitespace(t.substr(0, eq)));
+  return key == "aws_access_key_id" || key == "aws_secret_access_key" || key == "aws_session_token";
+}
+
 // WriteSharedCredentialsFile without taking the lock (the caller holds it).
 absl::Status WriteSharedCredentialsFileLocked(const std::string& path, const std::string& profile,
                                               const AwsCredentials& creds) {
@@ -260,18 +269,26 @@ absl::Status WriteSharedCredentialsFileLocked(const std::string& path, const std
     existing = ss.str();
   }
   std::string out;
+  std::vector<std::string> kept;  // the profile's other keys (e.g. stratus_api_key)
   for (const Section& s : ParseIni(existing)) {
-    if (!s.name.empty() && s.name == profile) continue;  // replaced below
+    if (!s.name.empty() && s.name == profile) {
+      for (size_t i = 1; i < s.lines.size(); ++i) {
+        if (!IsAwsKeyLine(s.lines[i])) kept.push_back(s.lines[i]);
+      }
+      continue;  // rewritten below
+    }
     std::vector<std::string> lines = s.lines;
     while (!lines.empty() && absl::StripAsciiWhitespace(lines.back()).empty()) lines.pop_back();
     if (lines.empty()) continue;
     absl::StrAppend(&out, absl::StrJoin(lines, "\n"), "\n\n");
   }
+  while (!kept.empty() && absl::StripAsciiWhitespace(kept.back()).empty()) kept.pop_back();
   absl::StrAppend(&out, "[", profile, "]\naws_access_key_id = ", creds.access_key_id,
                   "\naws_secret_access_key = ", creds.secret_access_key, "\n");
   if (!creds.session_token.empty()) {
     absl::StrAppend(&out, "aws_session_token = ", creds.session_token, "\n");
   }
+  for (const std::string& line : kept) absl::StrAppend(&out, line, "\n");
   return WriteFileAtomically(path, out);
 }
 
@@ -323,6 +340,66 @@ absl::StatusOr<AwsCredentials> LoadCredentials(const CredentialSources& sources)
     return s;
   }
   return fresh;
+}
+
+absl::StatusOr<std::string> ReadCredentialsValue(const std::string& path,
+                                                 const std::string& profile,
+                                                 const std::string& key) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("no credentials file at ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  for (const Section& s : ParseIni(ss.str())) {
+    if (s.name != profile) continue;
+    auto it = s.values.find(absl::AsciiStrToLower(key));
+    if (it != s.values.end() && !it->second.empty()) return it->second;
+  }
+  return absl::NotFoundError(absl::StrCat("no ", key, " in profile [", profile, "] of ", path));
+}
+
+absl::Status WriteCredentialsValue(const std::string& path, const std::string& profile,
+                                   const std::string& key, const std::string& value) {
+  if (profile.empty() || profile.find_first_of("[]\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid profile name: '", profile, "'"));
+  }
+  if (key.empty() || key.find_first_of("=[]\r\n") != std::string::npos ||
+      value.find_first_of("\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError("invalid credentials key or value");
+  }
+  absl::StatusOr<std::unique_ptr<FileLock>> lock = FileLock::Acquire(path);
+  if (!lock.ok()) return lock.status();
+  std::string existing;
+  if (std::ifstream in(path, std::ios::binary); in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    existing = ss.str();
+  }
+  const std::string lower = absl::AsciiStrToLower(key);
+  std::string out;
+  bool written = false;
+  for (const Section& s : ParseIni(existing)) {
+    std::vector<std::string> lines = s.lines;
+    while (!lines.empty() && absl::StripAsciiWhitespace(lines.back()).empty()) lines.pop_back();
+    if (!s.name.empty() && s.name == profile && !written) {
+      std::vector<std::string> kept;
+      for (const std::string& line : lines) {
+        absl::string_view t = absl::StripAsciiWhitespace(line);
+        size_t eq = t.find('=');
+        if (eq != absl::string_view::npos &&
+            absl::AsciiStrToLower(absl::StripAsciiWhitespace(t.substr(0, eq))) == lower) {
+          continue;
+        }
+        kept.push_back(line);
+      }
+      kept.push_back(absl::StrCat(key, " = ", value));
+      lines = std::move(kept);
+      written = true;
+    }
+    if (lines.empty()) continue;
+    absl::StrAppend(&out, absl::StrJoin(lines, "\n"), "\n\n");
+  }
+  if (!written) absl::StrAppend(&out, "[", profile, "]\n", key, " = ", value, "\n");
+  return WriteFileAtomically(path, out);
 }
 
 }  // namespace stratus::aws

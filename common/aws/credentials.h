@@ -66,13 +66,24 @@ absl::StatusOr<AwsCredentials> GenerateCredentials();
 absl::StatusOr<AwsCredentials> ReadSharedCredentialsFile(
     const std::string& path, const std::string& profile = kDefaultProfile);
 
-// Writes `creds` under `[profile]`, keeping the file's other profiles as they were. Atomic
+// Writes `creds` under `[profile]`, keeping the file's other profiles as they were, and the
+// profile's keys other than aws_access_key_id, aws_secret_access_key and aws_session_token. Atomic
 // (a temporary file in the same folder, fsync, rename) and created with mode 0600 (the final
 // file is 0600 whatever it was before). Creates the parent folder if missing (mode 0700).
 // Serialised with other writers and with LoadCredentials' generation through an flock on
 // "<path>.lock" (left in place, mode 0600).
 absl::Status WriteSharedCredentialsFile(const std::string& path, const std::string& profile,
                                         const AwsCredentials& creds);
+
+// One more key of `profile` (e.g. "stratus_api_key", which `stratus up` keeps beside the AWS
+// pair). NOT_FOUND when the file, the profile or the key is missing or empty.
+absl::StatusOr<std::string> ReadCredentialsValue(const std::string& path,
+                                                 const std::string& profile,
+                                                 const std::string& key);
+// Sets `key = value` in `profile` (created when missing), keeping everything else; atomic,
+// 0600 and locked like WriteSharedCredentialsFile, which in turn keeps such keys.
+absl::Status WriteCredentialsValue(const std::string& path, const std::string& profile,
+                                   const std::string& key, const std::string& value);
 
 // Where the credentials come from; main.cc fills this from flags and environment.
 struct CredentialSources {

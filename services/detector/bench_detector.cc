@@ -25,6 +25,7 @@
 
 #include "common/paths.h"
 #include "absl/strings/str_format.h"
+#include "common/auth/testing/test_keys.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/logging.h"
@@ -61,6 +62,7 @@ struct Bench {
     ho.grpc_address = "127.0.0.1";
     ho.http_port = -1;
     ho.drain_deadline = std::chrono::milliseconds(100);
+    ho.api_keys = auth::testing::TestKeyStore();
     auto host = ServiceHost::Create(ho);
     if (!host.ok()) return host.status();
     b->host = std::move(*host);
@@ -72,8 +74,7 @@ struct Bench {
     b->service = std::make_unique<DetectorServiceImpl>(b->detector.get(), DetectorServiceOptions{});
     b->host->AddService(b->service.get(), "stratus.v1.DetectorService");
     if (auto s = b->host->Start(); !s.ok()) return s;
-    b->channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(b->host->grpc_port()),
-                                     grpc::InsecureChannelCredentials());
+    b->channel = auth::testing::AdminChannel("127.0.0.1:" + std::to_string(b->host->grpc_port()));
     return b;
   }
   ~Bench() {
@@ -102,8 +103,8 @@ Throughput RunCallers(Bench& b, const v1::DetectRequest& request, int callers, d
   for (int c = 0; c < callers; ++c) {
     threads.emplace_back([&, c] {
       // One channel per caller, as separate clients would have.
-      auto stub = v1::DetectorService::NewStub(grpc::CreateChannel(
-          "127.0.0.1:" + std::to_string(b.host->grpc_port()), grpc::InsecureChannelCredentials()));
+      auto stub = v1::DetectorService::NewStub(
+          auth::testing::AdminChannel("127.0.0.1:" + std::to_string(b.host->grpc_port())));
       while (!stop.load()) {
         grpc::ClientContext ctx;
         v1::DetectResponse r;

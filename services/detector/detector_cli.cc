@@ -13,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/client.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/status.h"
@@ -50,8 +51,7 @@ std::unique_ptr<v1::DetectorService::Stub> Connect(const ClientFlags& f) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(16 << 20);
   args.SetMaxSendMessageSize(16 << 20);
-  return v1::DetectorService::NewStub(
-      grpc::CreateCustomChannel(f.endpoint, grpc::InsecureChannelCredentials(), args));
+  return v1::DetectorService::NewStub(stratus::auth::CreateChannel(f.endpoint, args));
 }
 
 void SetDeadline(grpc::ClientContext* ctx, const ClientFlags& f) {

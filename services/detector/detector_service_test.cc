@@ -14,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
+#include "common/auth/testing/test_keys.h"
 #include "common/paths.h"
 #include "common/service_host.h"
 #include "services/detector/detector.h"
@@ -57,6 +58,7 @@ struct Server {
     ho.grpc_address = "127.0.0.1";
     ho.http_port = -1;
     ho.drain_deadline = std::chrono::milliseconds(200);
+    ho.api_keys = auth::testing::TestKeyStore();
     auto host = ServiceHost::Create(ho);
     EXPECT_TRUE(host.ok()) << host.status();
     s->host = std::move(*host);
@@ -74,8 +76,8 @@ struct Server {
     Detector* raw = s->detector.get();
     s->host->AddReadinessCheck("models", [raw] { return raw->Readiness(); });
     EXPECT_TRUE(s->host->Start().ok());
-    s->stub = v1::DetectorService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(s->host->grpc_port()), grpc::InsecureChannelCredentials()));
+    s->stub = v1::DetectorService::NewStub(
+        auth::testing::AdminChannel("127.0.0.1:" + std::to_string(s->host->grpc_port())));
     return s;
   }
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(host->grpc_port()); }

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/client.h"
 #include "common/flags.h"
 #include "common/subprocess.h"
 #include "services/ingest/stream_worker.h"
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
     std::cerr << s.message() << "\n" << flags.Usage();
     return s.ok() ? 0 : 2;
   }
+  stratus::auth::SetDefaultApiKey(stratus::auth::ApiKeyFromEnvironment());  // for --detector
   auto dir = std::filesystem::temp_directory_path() / absl::StrCat("stratus-bench-", getpid());
   std::filesystem::create_directories(dir);
   std::string clip = (dir / "720p.mp4").string();
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<stratus::ingest::StreamWorker>> workers;
     // Events are not stored here (no PostgreSQL): the figures come from the workers and metrics.
     double rss0 = RssMb();
-    auto channel = grpc::CreateChannel(detector, grpc::InsecureChannelCredentials());
+    auto channel = stratus::auth::CreateChannel(detector);
     auto sources = stratus::ingest::SourcePolicy::Create({.media_roots = {dir.string()}});
     if (!sources.ok()) {
       std::cerr << sources.status().message() << "\n";

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/client.h"
 #include "common/logging.h"
 
 namespace stratus::ingest {
@@ -75,14 +76,12 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   if (!events.ok()) return events.status();
   ingest->events_ = std::move(*events);
   ingest->deps_.events = ingest->events_.get();
-  ingest->deps_.detector =
-      grpc::CreateChannel(options.detector_address, grpc::InsecureChannelCredentials());
+  ingest->deps_.detector = stratus::auth::CreateChannel(options.detector_address);
   if (!options.mask_address.empty()) {
-    ingest->deps_.mask = grpc::CreateChannel(options.mask_address, grpc::InsecureChannelCredentials());
+    ingest->deps_.mask = stratus::auth::CreateChannel(options.mask_address);
   }
   if (!options.recognition_address.empty()) {
-    ingest->deps_.recognition =
-        grpc::CreateChannel(options.recognition_address, grpc::InsecureChannelCredentials());
+    ingest->deps_.recognition = stratus::auth::CreateChannel(options.recognition_address);
   }
   ingest->deps_.metrics = registry;
   ingest->deps_.replica = options.replica_id;

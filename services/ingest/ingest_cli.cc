@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/client.h"
 #include "common/flags.h"
 #include "stratus/v1/ingest.grpc.pb.h"
 
@@ -23,8 +24,7 @@ std::string Json(const google::protobuf::Message& m) {
 }
 
 std::unique_ptr<v1::IngestService::Stub> Connect(const std::string& endpoint) {
-  return v1::IngestService::NewStub(
-      grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+  return v1::IngestService::NewStub(stratus::auth::CreateChannel(endpoint));
 }
 
 int Fail(const grpc::Status& s) {

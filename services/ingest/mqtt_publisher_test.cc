@@ -18,6 +18,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/testing/test_keys.h"
 #include "common/subprocess.h"
 #include "common/testing/eventually.h"
 #include "services/ingest/stream_worker.h"
@@ -306,8 +307,7 @@ TEST_F(MqttPublisherTest, StreamWorkerPublishesItsEvents) {
   config.set_uri(video);
   config.set_sample_fps(10);
   WorkerDeps deps;
-  deps.detector = grpc::CreateChannel(absl::StrCat("127.0.0.1:", detector->grpc_port()),
-                                      grpc::InsecureChannelCredentials());
+  deps.detector = auth::testing::ReadChannel(absl::StrCat("127.0.0.1:", detector->grpc_port()));
   deps.metrics = &registry_;
   deps.replica = "r1";
   deps.mqtt = pub.get();

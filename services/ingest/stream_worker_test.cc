@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/testing/test_keys.h"
 #include "common/testing/eventually.h"
 #include "services/ingest/testing/faulty_source.h"
 #include "services/ingest/testing/square_detector.h"
@@ -33,8 +34,8 @@ class StreamWorkerTest : public testing::Test {
     config.set_uri("test://" + name);
     config.set_sample_every_n_frames(1);
     WorkerDeps deps;
-    deps.detector = grpc::CreateChannel(absl::StrCat("127.0.0.1:", detector_->grpc_port()),
-                                        grpc::InsecureChannelCredentials());
+    deps.detector =
+        auth::testing::ReadChannel(absl::StrCat("127.0.0.1:", detector_->grpc_port()));
     deps.metrics = &registry_;
     deps.replica = "r1";
     deps.open_source = testing_util::FaultySourceOpener(std::move(source));

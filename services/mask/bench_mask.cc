@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +25,7 @@
 
 #include "common/paths.h"
 #include "absl/strings/str_format.h"
+#include "common/auth/testing/test_keys.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/logging.h"
@@ -128,12 +131,13 @@ int main(int argc, char** argv) {
   ho.service_name = "mask";
   ho.grpc_address = "127.0.0.1";
   ho.http_port = -1;
+  ho.api_keys = stratus::auth::testing::TestKeyStore();
   auto host = stratus::ServiceHost::Create(ho);
   if (!host.ok()) return 1;
   (*host)->AddService(&service, "stratus.v1.MaskService");
   if (!(*host)->Start().ok()) return 1;
-  auto stub = stratus::v1::MaskService::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string((*host)->grpc_port()), grpc::InsecureChannelCredentials()));
+  auto stub = stratus::v1::MaskService::NewStub(
+      stratus::auth::testing::AdminChannel("127.0.0.1:" + std::to_string((*host)->grpc_port())));
 
   const int hw = static_cast<int>(std::thread::hardware_concurrency());
   for (const char* path : {"core", "grpc"}) {

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/client.h"
 #include "common/status.h"
 
 namespace stratus::mask {
@@ -11,8 +12,8 @@ DetectorClient::DetectorClient(const DetectorClientOptions& options) : options_(
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options_.max_message_bytes);
   args.SetMaxSendMessageSize(options_.max_message_bytes);
-  stub_ = stratus::v1::DetectorService::NewStub(
-      grpc::CreateCustomChannel(options_.address, grpc::InsecureChannelCredentials(), args));
+  stub_ =
+      stratus::v1::DetectorService::NewStub(stratus::auth::CreateChannel(options_.address, args));
 }
 
 absl::StatusOr<std::vector<FaceBox>> DetectorClient::FindFaces(std::string_view encoded,

@@ -6,13 +6,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/ascii.h"
+#include "common/auth/client.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/status.h"
@@ -108,8 +108,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
-  client.stub = v1::MaskService::NewStub(
-      grpc::CreateCustomChannel(client.endpoint, grpc::InsecureChannelCredentials(), args));
+  client.stub = v1::MaskService::NewStub(stratus::auth::CreateChannel(client.endpoint, args));
 
   const std::vector<std::string>& paths = flags.positional();
   bool all_ok = true;

@@ -12,12 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
 
+#include "common/auth/testing/test_keys.h"
 #include "common/image.h"
 #include "common/paths.h"
 #include "common/service_host.h"
@@ -57,6 +57,9 @@ std::unique_ptr<ServiceHost> StartHost(const std::string& name, grpc::Service* s
   ho.http_port = -1;
   ho.drain_deadline = std::chrono::milliseconds(200);
   ho.readiness_interval = std::chrono::milliseconds(50);
+  ho.api_keys = auth::testing::TestKeyStore();
+  // The mask service's own calls to the detector send the process's default key.
+  auth::SetDefaultApiKey(auth::testing::kAdminKey);
   auto host = ServiceHost::Create(ho);
   EXPECT_TRUE(host.ok()) << host.status();
   (*host)->AddService(service, full_name);
@@ -127,8 +130,7 @@ class MaskServiceTest : public ::testing::Test {
     MaskClassifier* raw = classifier_.get();
     host_ = StartHost("mask", service_.get(), "stratus.v1.MaskService",
                       [raw] { return raw->Readiness(); });
-    stub_ = v1::MaskService::NewStub(grpc::CreateChannel(endpoint(),
-                                                         grpc::InsecureChannelCredentials()));
+    stub_ = v1::MaskService::NewStub(auth::testing::AdminChannel(endpoint()));
   }
   void TearDown() override {
     host_->Shutdown();
@@ -347,8 +349,8 @@ TEST_F(MaskServiceTest, UnavailableUntilTheModelIsLoaded) {
   MaskClassifier* raw = c->get();
   auto host = StartHost("mask", &service, "stratus.v1.MaskService",
                         [raw] { return raw->Readiness(); });
-  auto stub = v1::MaskService::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(host->grpc_port()), grpc::InsecureChannelCredentials()));
+  auto stub = v1::MaskService::NewStub(
+      auth::testing::AdminChannel("127.0.0.1:" + std::to_string(host->grpc_port())));
   v1::ClassifyRequest request;
   request.add_crops()->set_bytes(Encode(Solid(20, 20, {255, 0, 0})));
   v1::ClassifyResponse response;
@@ -484,8 +486,8 @@ class FullPath {
     finder_ = std::make_unique<DetectorClient>(dc);
     service_ = std::make_unique<MaskServiceImpl>(classifier_.get(), finder_.get());
     host_ = StartHost("mask", service_.get(), "stratus.v1.MaskService");
-    stub_ = v1::MaskService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(host_->grpc_port()), grpc::InsecureChannelCredentials()));
+    stub_ = v1::MaskService::NewStub(
+        auth::testing::AdminChannel("127.0.0.1:" + std::to_string(host_->grpc_port())));
   }
   ~FullPath() {
     host_->Shutdown();

@@ -1,5 +1,6 @@
 #include "services/recognition/backends.h"
 
+#include "common/auth/client.h"
 #include "common/status.h"
 
 namespace stratus::recognition {
@@ -9,7 +10,7 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& address, int max_bytes
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_bytes);
   args.SetMaxSendMessageSize(max_bytes);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return stratus::auth::CreateChannel(address, args);
 }
 
 void SetDeadline(grpc::ClientContext* ctx, std::chrono::milliseconds timeout) {

@@ -38,6 +38,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/client.h"
 #include "common/flags.h"
 #include "services/recognition/face_detail.h"
 #include "services/recognition/vector_index.h"
@@ -344,7 +345,7 @@ std::string ReadFile(const std::string& path) {
 
 void BenchGrpc(const std::string& address, const std::string& image, const std::string& target,
                int requests) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto channel = stratus::auth::CreateChannel(address);
   auto stub = v1::RecognitionService::NewStub(channel);
   const std::string a = ReadFile(image), b = ReadFile(target.empty() ? image : target);
   auto run = [&](const char* name, auto call) {
@@ -406,6 +407,7 @@ int main(int argc, char** argv) {
     std::cerr << (s.ok() ? "" : std::string(s.message()) + "\n") << flags.Usage();
     return s.ok() ? 0 : 2;
   }
+  stratus::auth::SetDefaultApiKey(stratus::auth::ApiKeyFromEnvironment());  // for --recognition
   for (int64_t n : Sizes(sizes)) BenchIndex(n, queries);
 #ifndef STRATUS_BENCH_INDEX_ONLY
   if (!store_sizes.empty() || index_faces > 0) BenchStore(Sizes(store_sizes), std::min(queries, 500), index_faces);

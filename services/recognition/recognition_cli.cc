@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/client.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/status.h"
@@ -41,8 +42,7 @@ struct Client {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(16 << 20);
     args.SetMaxSendMessageSize(16 << 20);
-    stub = v1::RecognitionService::NewStub(
-        grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));
+    stub = v1::RecognitionService::NewStub(stratus::auth::CreateChannel(endpoint, args));
   }
   void Deadline(grpc::ClientContext* ctx) const {
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));

@@ -29,6 +29,8 @@
 #include "common/paths.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/auth/client.h"
+#include "common/auth/key_store.h"
 #include "common/embedded_postgres.h"
 #include "common/flags.h"
 #include "common/health_client.h"
@@ -180,6 +182,17 @@ int main(int argc, char** argv) {
     std::cerr << "error: PostgreSQL: " << pg.status() << "\n";
     return 1;
   }
+  {
+    // The service reads its API keys from the same database; the calls below send this one.
+    auto keys = stratus::auth::KeyStore::Create({.database_url = (*pg)->url()});
+    if (!keys.ok()) return 1;
+    auto created = (*keys)->CreateKey("bench", {{"*", stratus::auth::Level::kAdmin}});
+    if (!created.ok()) {
+      std::cerr << "error: API key: " << created.status() << "\n";
+      return 1;
+    }
+    stratus::auth::SetDefaultApiKey(created->key);
+  }
   std::vector<double> starts, start_cpu;
   std::unique_ptr<stratus::Subprocess> server;
   std::string address;
@@ -230,8 +243,7 @@ int main(int argc, char** argv) {
                              {"runs", starts.size()}};
 
   // 3. DetectSentiment over gRPC, one sequential client.
-  auto stub = v1::SentimentService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub = v1::SentimentService::NewStub(stratus::auth::CreateChannel(address));
   std::vector<double> latencies;
   for (int i = 0; i < requests + 50; ++i) {
     v1::DetectSentimentRequest req;

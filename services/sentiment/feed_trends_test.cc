@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/testing/test_keys.h"
 #include "common/db.h"
 #include "common/embedded_postgres.h"
 #include "common/service_host.h"
@@ -97,14 +98,16 @@ class FeedTrendsTest : public ::testing::Test {
     model_ = std::make_shared<testing::KeywordClassifier>();
     analyzer_->SetClassifier(model_);
     service_ = std::make_unique<SentimentServiceImpl>(analyzer_.get(), 8);
-    auto host = ServiceHost::Create(
-        {.service_name = "sentiment-test", .grpc_address = "127.0.0.1", .http_port = -1});
+    auto host = ServiceHost::Create({.service_name = "sentiment-test",
+                                     .grpc_address = "127.0.0.1",
+                                     .http_port = -1,
+                                     .api_keys = auth::testing::TestKeyStore()});
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = std::move(*host);
     host_->AddService(service_.get(), "stratus.v1.SentimentService");
     ASSERT_TRUE(host_->Start().ok());
-    stub_ = v1::SentimentService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", host_->grpc_port()), grpc::InsecureChannelCredentials()));
+    stub_ = v1::SentimentService::NewStub(
+        auth::testing::AdminChannel(absl::StrCat("127.0.0.1:", host_->grpc_port())));
   }
   void TearDown() override {
     stub_.reset();

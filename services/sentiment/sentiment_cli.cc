@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/client.h"
 #include "common/flags.h"
 #include "services/sentiment/sentiment.h"
 #include "services/sentiment/sentiment_service.h"
@@ -51,8 +52,7 @@ bool ParseOrUsage(FlagSet& flags, int argc, char** argv, int* code) {
 }
 
 std::unique_ptr<v1::SentimentService::Stub> Connect(const std::string& endpoint) {
-  return v1::SentimentService::NewStub(
-      grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials()));
+  return v1::SentimentService::NewStub(stratus::auth::CreateChannel(endpoint));
 }
 
 // Floats in their shortest decimal form (0.85, not 0.8500000238418579).

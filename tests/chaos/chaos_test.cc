@@ -16,6 +16,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/key_store.h"
+#include "common/auth/testing/test_keys.h"
 #include "common/db.h"
 #include "common/embedded_postgres.h"
 #include "common/subprocess.h"
@@ -50,6 +52,12 @@ class ChaosTest : public testing::Test {
     ingest::testing_util::WriteSquareVideo(video_, 40, 10, 20);
     grpc_port_ = *PickFreePort();
     http_port_ = *PickFreePort();
+    // The test's key, from a file so that an ingest started while PostgreSQL is away accepts
+    // it too; ingest sends the stand-in detector's read key.
+    keys_file_ = (dir_ / "api-keys").string();
+    auto line = auth::KeysFileLine(auth::testing::kAdminKey, {{"*", auth::Level::kAdmin}});
+    ASSERT_TRUE(line.ok()) << line.status();
+    std::ofstream(keys_file_) << *line << "\n";
   }
   void TearDown() override {
     ingest_.reset();
@@ -75,6 +83,8 @@ class ChaosTest : public testing::Test {
                  {"STRATUS_MASK_ADDR", ""},
                  {"STRATUS_RECOGNITION_ADDR", ""},
                  {"STRATUS_DRAIN_MS", "500"},
+                 {"STRATUS_API_KEYS_FILE", keys_file_},
+                 {"STRATUS_API_KEY", auth::testing::kReadKey},
                  // The test video lives in dir_: local files are streamed from media roots only.
                  {"STRATUS_MEDIA_ROOT", dir_.string()}},
          .log_file = (dir_ / "ingest.log").string()});
@@ -83,8 +93,8 @@ class ChaosTest : public testing::Test {
   }
 
   void AddStream() {
-    auto stub = v1::IngestService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", grpc_port_), grpc::InsecureChannelCredentials()));
+    auto stub = v1::IngestService::NewStub(
+        auth::testing::AdminChannel(absl::StrCat("127.0.0.1:", grpc_port_)));
     v1::AddStreamRequest req;
     req.mutable_config()->set_name("cam");
     req.mutable_config()->set_uri(video_);
@@ -170,6 +180,7 @@ class ChaosTest : public testing::Test {
   std::unique_ptr<Database> db_;
   std::unique_ptr<ingest::testing_util::SquareDetector> detector_;
   std::string video_;
+  std::string keys_file_;
   int grpc_port_ = 0, http_port_ = 0;
   std::unique_ptr<Subprocess> ingest_;
 };

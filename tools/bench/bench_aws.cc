@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/testing/test_keys.h"
 #include "common/aws/json_protocol.h"
 #include "common/aws/sigv4.h"
 #include "common/flags.h"
@@ -96,6 +97,7 @@ absl::Status StartHost(const std::string& name, grpc::Service* grpc_service,
   ho.service_name = name;
   ho.grpc_address = "127.0.0.1";
   ho.http_address = "127.0.0.1";
+  ho.api_keys = stratus::auth::testing::TestKeyStore();  // the gRPC path checks a key, as served
   auto host = stratus::ServiceHost::Create(ho);
   if (!host.ok()) return host.status();
   out->host = std::move(*host);
@@ -309,8 +311,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<v1::SentimentService::Stub> sentiment_stub;
   std::string sentiment_hostport;
   if (sentiment.host) {
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", sentiment.host->grpc_port()),
-                                       grpc::InsecureChannelCredentials());
+    auto channel = stratus::auth::testing::ReadChannel(
+        absl::StrCat("127.0.0.1:", sentiment.host->grpc_port()));
     sentiment_stub = v1::SentimentService::NewStub(channel);
     sentiment_hostport = absl::StrCat("127.0.0.1:", sentiment.host->http_port());
     size_t next = 0;

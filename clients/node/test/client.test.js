@@ -7,6 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const childProcess = require('child_process');
+const crypto = require('crypto');
 const fs = require('fs');
 const net = require('net');
 const os = require('os');
@@ -34,6 +35,16 @@ function freePort() {
   });
 }
 
+// A fresh API key `stk_<id>_<secret>` and its line for an --api-keys-file.
+function makeKey(id) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let secret = '';
+  for (let i = 0; i < 32; i += 1) secret += alphabet[crypto.randomInt(alphabet.length)];
+  const key = `stk_${id}_${secret}`;
+  const hash = crypto.createHash('sha256').update(key).digest('hex');
+  return { key, line: `${id} ${hash} *:read node client test` };
+}
+
 function withoutKeyEnv(fn) {
   return async () => {
     const saved = { k: process.env.STRATUS_API_KEY, f: process.env.STRATUS_CREDENTIALS_FILE };
@@ -55,14 +66,17 @@ test.describe('against stratus-fake-detector', () => {
     : !fs.existsSync(path.join(golden, 'sample1.png')) ? `no reference outputs in ${golden}` : false;
   let proc;
   let target;
+  const { key, line } = makeKey('nodeclientts');
 
   test.before(async () => {
     if (skip) return;
     const port = await freePort();
     target = `127.0.0.1:${port}`;
-    proc = childProcess.spawn(binary, ['--grpc-port', String(port), '--golden-dir', golden],
-      { stdio: 'ignore' });
-    const probe = new Client(target, { apiKey: '' });
+    const keysFile = path.join(tmp, 'api-keys');
+    fs.writeFileSync(keysFile, `${line}\n`);
+    proc = childProcess.spawn(binary, ['--grpc-port', String(port), '--golden-dir', golden,
+      '--api-keys-file', keysFile], { stdio: 'ignore' });
+    const probe = new Client(target, { apiKey: key });
     await new Promise((resolve, reject) => probe.detector.waitForReady(Date.now() + 30000,
       (err) => (err ? reject(err) : resolve())));
     probe.close();
@@ -82,7 +96,7 @@ test.describe('against stratus-fake-detector', () => {
     const out = childProcess.execFileSync(process.execPath,
       [script, target, path.join(golden, 'sample1.png')], {
         encoding: 'utf8',
-        env: { ...process.env, STRATUS_API_KEY: '', NODE_PATH: `${modules}:${process.env.NODE_PATH || ''}` },
+        env: { ...process.env, STRATUS_API_KEY: key, NODE_PATH: `${modules}:${process.env.NODE_PATH || ''}` },
       });
     const got = out.trim().split('\n').map((l) => l.split(/\s+/).map(Number));
     const want = JSON.parse(fs.readFileSync(path.join(golden, 'sample1.json'), 'utf8')).ssdMobilenetv1
@@ -96,7 +110,7 @@ test.describe('against stratus-fake-detector', () => {
   });
 
   test('a bad image is INVALID_ARGUMENT', { skip }, async () => {
-    const client = new Client(target, { apiKey: '' });
+    const client = new Client(target, { apiKey: key });
     await assert.rejects(client.unary('detector', 'AnalyzeFaces', { image: { bytes: Buffer.from('not an image') } }),
       (err) => {
         assert.strictEqual(err.code, grpc.status.INVALID_ARGUMENT);
@@ -105,6 +119,18 @@ test.describe('against stratus-fake-detector', () => {
         return true;
       });
     client.close();
+  });
+
+  test('a missing or unknown key is UNAUTHENTICATED', { skip }, async () => {
+    for (const [apiKey, says] of [['', 'missing API key'], [makeKey('nodeclientno').key, 'unknown API key']]) {
+      const client = new Client(target, { apiKey });
+      await assert.rejects(client.unary('detector', 'ListModels', {}), (err) => {
+        assert.strictEqual(err.code, grpc.status.UNAUTHENTICATED);
+        assert.ok(err.details.includes(says), err.details);
+        return true;
+      });
+      client.close();
+    }
   });
 });
 

@@ -5,8 +5,11 @@ servers built on the generated servicers.
 
 Environment (ctest sets it): STRATUS_SOURCE_DIR, STRATUS_SHARED_DIR, STRATUS_FAKE_DETECTOR.
 """
+import hashlib
 import json
 import os
+import secrets
+import string
 import re
 import shutil
 import socket
@@ -49,6 +52,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+def make_key(key_id):
+    """A fresh API key `stk_<key_id>_<secret>` and its line for an --api-keys-file."""
+    alphabet = string.ascii_letters + string.digits
+    key = f"stk_{key_id}_" + "".join(secrets.choice(alphabet) for _ in range(32))
+    return key, f"{key_id} {hashlib.sha256(key.encode()).hexdigest()} *:read python client test"
+
+
 def readme_example():
     text = (SOURCE / "clients" / "python" / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
@@ -77,9 +87,13 @@ class FakeDetectorTest(unittest.TestCase):
             raise unittest.SkipTest(f"no face-api reference outputs in {GOLDEN}")
         import grpc
         cls.port = free_port()
+        cls.key, line = make_key("pyclienttest")
+        keys_file = _tmp / "api-keys"
+        keys_file.write_text(line + "\n")
         cls.log = open(_tmp / "fake-detector.log", "wb")
         cls.proc = subprocess.Popen([binary, "--grpc-port", str(cls.port), "--golden-dir",
-                                     str(GOLDEN)], stdout=cls.log, stderr=subprocess.STDOUT)
+                                     str(GOLDEN), "--api-keys-file", str(keys_file)],
+                                    stdout=cls.log, stderr=subprocess.STDOUT)
         channel = grpc.insecure_channel(f"127.0.0.1:{cls.port}")
         try:
             grpc.channel_ready_future(channel).result(timeout=30)
@@ -98,7 +112,7 @@ class FakeDetectorTest(unittest.TestCase):
         out = subprocess.run(
             [sys.executable, str(script), f"127.0.0.1:{self.port}", str(GOLDEN / "sample1.png")],
             check=True, capture_output=True, text=True,
-            env=dict(os.environ, PYTHONPATH=str(_site), STRATUS_API_KEY="")).stdout
+            env=dict(os.environ, PYTHONPATH=str(_site), STRATUS_API_KEY=self.key)).stdout
         got = [[float(x) for x in line.split()] for line in out.splitlines()]
         golden = json.loads((GOLDEN / "sample1.json").read_text())["ssdMobilenetv1"]
         want = sorted(
@@ -117,13 +131,25 @@ class FakeDetectorTest(unittest.TestCase):
         import grpc
         import stratus_client
         from stratus.v1 import common_pb2, detector_pb2
-        with stratus_client.Client(f"127.0.0.1:{self.port}", api_key="") as client:
+        with stratus_client.Client(f"127.0.0.1:{self.port}", api_key=self.key) as client:
             with self.assertRaises(grpc.RpcError) as caught:
                 client.detector.AnalyzeFaces(detector_pb2.AnalyzeFacesRequest(
                     image=common_pb2.Image(bytes=b"not an image")), timeout=10)
         self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
         # The fake attaches no ErrorInfo (the real detector does; see InProcessServerTest).
         self.assertIsNone(stratus_client.error_info(caught.exception))
+
+    def test_the_service_refuses_a_missing_or_unknown_key(self):
+        import grpc
+        import stratus_client
+        from stratus.v1 import detector_pb2
+        stranger, _ = make_key("pyclientnone")
+        for key, says in (("", "missing API key"), (stranger, "unknown API key")):
+            with stratus_client.Client(f"127.0.0.1:{self.port}", api_key=key) as client:
+                with self.assertRaises(grpc.RpcError) as caught:
+                    client.detector.ListModels(detector_pb2.ListModelsRequest(), timeout=10)
+            self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+            self.assertIn(says, caught.exception.details())
 
 
 class InProcessServerTest(unittest.TestCase):

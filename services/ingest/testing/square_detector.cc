@@ -4,6 +4,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "common/auth/testing/test_keys.h"
+
 namespace stratus::ingest::testing_util {
 
 class SquareDetectorService final : public v1::DetectorService::Service {
@@ -64,8 +66,10 @@ std::unique_ptr<SquareDetector> StartSquareDetector() {
   auto host = ServiceHost::Create({.service_name = "fake-detector",
                                    .grpc_address = "127.0.0.1",
                                    .http_port = -1,
-                                   .drain_deadline = std::chrono::milliseconds(200)});
+                                   .drain_deadline = std::chrono::milliseconds(200),
+                                   .api_keys = auth::testing::TestKeyStore()});
   if (!host.ok()) return nullptr;
+  auth::SetDefaultApiKey(auth::testing::kAdminKey);  // what the code under test sends
   d->host = std::move(*host);
   d->host->AddService(d->service.get(), "stratus.v1.DetectorService");
   if (!d->host->Start().ok()) return nullptr;

@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   std::string golden = (stratus::SharedDir() / "golden" / "faceapi").string();
   flags.Int("grpc-port", "", &host_options.grpc_port, "gRPC port");
   flags.String("golden-dir", "STRATUS_GOLDEN_DIR", &golden, "folder with sampleN.png/json");
+  std::string keys_file;
+  flags.String("api-keys-file", "STRATUS_API_KEYS_FILE", &keys_file,
+               "accepted API keys (see common/auth/key_store.h)");
   if (auto s = flags.Parse(argc, argv); !s.ok() || flags.help_requested()) {
     std::cerr << (s.ok() ? "" : std::string(s.message()) + "\n") << flags.Usage();
     return s.ok() ? 0 : 2;
@@ -60,6 +63,13 @@ int main(int argc, char** argv) {
     std::cerr << "error: no golden samples in " << golden << "\n";
     return 2;
   }
+  auto keys = stratus::auth::KeyStore::Create({.keys_file = keys_file});
+  if (keys_file.empty() || !keys.ok()) {
+    std::cerr << "error: --api-keys-file: " << (keys.ok() ? "required" : keys.status().message())
+              << "\n";
+    return 2;
+  }
+  host_options.api_keys = std::move(*keys);
   auto host = stratus::ServiceHost::Create(host_options);
   if (!host.ok()) return 1;
   FakeDetectorService service(&faces);

@@ -20,6 +20,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/client.h"
+#include "common/auth/key_store.h"
 #include "common/embedded_postgres.h"
 #include "common/flags.h"
 #include "common/health_client.h"
@@ -72,10 +74,24 @@ int main(int argc, char** argv) {
     std::cerr << "FAIL: PostgreSQL: " << pg.status() << "\n";
     return 1;
   }
+  // One API key for everything here: the detector accepts it from a keys file, recognition
+  // from the same file, and both this driver and recognition send it.
+  auto key = stratus::auth::GenerateKey();
+  auto key_line = key.ok()
+                      ? stratus::auth::KeysFileLine(key->key, {{"*", stratus::auth::Level::kAdmin}})
+                      : key.status();
+  if (!key_line.ok()) {
+    std::cerr << "FAIL: API key: " << key_line.status() << "\n";
+    return 1;
+  }
+  const std::string keys_file = dir + "/api-keys";
+  std::ofstream(keys_file) << *key_line << "\n";
+  stratus::auth::SetDefaultApiKey(key->key);
   auto det_port = stratus::PickFreePort();
   auto det_http = stratus::PickFreePort();
   if (!det_port.ok() || !det_http.ok()) return 1;
-  std::vector<std::string> det_argv = {detector, absl::StrCat("--grpc-port=", *det_port)};
+  std::vector<std::string> det_argv = {detector, absl::StrCat("--grpc-port=", *det_port),
+                                       "--api-keys-file=" + keys_file};
   if (fake) {
     det_argv.push_back("--golden-dir=" + golden);
   } else {
@@ -127,7 +143,8 @@ int main(int argc, char** argv) {
   auto rec = stratus::Subprocess::Spawn(
       {.argv = {recognition, absl::StrCat("--grpc-port=", *rec_grpc),
                 absl::StrCat("--http-port=", *rec_http), "--database-url=" + (*pg)->url(),
-                "--detector=" + det_addr, "--mask=127.0.0.1:1", "--credentials-file=" + credentials},
+                "--detector=" + det_addr, "--mask=127.0.0.1:1", "--credentials-file=" + credentials,
+                "--api-keys-file=" + keys_file, "--api-key=" + key->key},
        .log_file = dir + "/recognition.log"});
   if (!rec.ok()) {
     std::cerr << "FAIL: recognition: " << rec.status() << "\n";

@@ -96,6 +96,9 @@ detector and mask; only ingest, recognition and sentiment keep state in PostgreS
 {{- end -}}
 
 {{/* The Secret with the keys the AWS JSON endpoints (recognition, sentiment) accept. */}}
+{{- define "stratus.apiKeysSecret" -}}
+{{- default (printf "%s-api-keys" (include "stratus.fullname" .)) .Values.auth.existingSecret -}}
+{{- end -}}
 {{- define "stratus.awsSecret" -}}
 {{- default (printf "%s-aws" (include "stratus.fullname" .)) .Values.aws.existingSecret -}}
 {{- end -}}

@@ -1,0 +1,158 @@
+// stratus keys create|list|revoke|generate|hash: API key management (stratus.v1.KeyService),
+// and keys for a static keys file (--api-keys-file), made offline.
+#include <google/protobuf/util/time_util.h>
+
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/commands.h"
+#include "common/auth/api_key.h"
+#include "common/auth/client.h"
+#include "common/auth/key_store.h"
+#include "common/flags.h"
+#include "common/service_flags.h"
+#include "stratus/v1/keys.grpc.pb.h"
+
+namespace stratus::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: stratus keys create [--name N] [--scope S]...   a key in the keys table\n"
+    "       stratus keys list | revoke ID\n"
+    "       stratus keys generate [--name N] [--scope S]... a new key (line 1) and its keys-file\n"
+    "                                                      line (line 2), offline\n"
+    "       stratus keys hash KEY [--name N] [--scope S]... the keys-file line of KEY\n"
+    "Scopes: <service>:<level>, service one of ingest detector recognition mask sentiment or *,\n"
+    "level read or admin (admin includes read); \"read\" and \"admin\" alone mean *:read and\n"
+    "*:admin. Keys are managed through any service with the keys table (default: ingest).\n";
+
+bool Parse(FlagSet& flags, int argc, char** argv, int* code) {
+  auto s = flags.Parse(argc, argv);
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    *code = 0;
+    return false;
+  }
+  if (!s.ok()) {
+    std::cerr << "error: " << s.message() << "\n\n" << flags.Usage();
+    *code = 2;
+    return false;
+  }
+  return true;
+}
+
+int Fail(const grpc::Status& s) {
+  std::cerr << "error: " << s.error_message() << " (" << s.error_code() << ")\n";
+  return 1;
+}
+
+std::string Time(const google::protobuf::Timestamp& t) {
+  return google::protobuf::util::TimeUtil::ToString(t);
+}
+
+std::unique_ptr<v1::KeyService::Stub> Connect(const std::string& endpoint) {
+  return v1::KeyService::NewStub(auth::CreateChannel(endpoint));
+}
+
+grpc::ClientContext* WithDeadline(grpc::ClientContext* ctx) {
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return ctx;
+}
+
+}  // namespace
+
+int RunKeysCommand(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string sub = argv[1];
+  std::string endpoint = absl::StrCat("127.0.0.1:", kIngestDefaults.grpc_port);
+  std::string name;
+  std::vector<std::string> scopes;
+  FlagSet flags("stratus keys " + sub, kUsage);
+  flags.String("endpoint", "STRATUS_INGEST_ADDR", &endpoint,
+               "gRPC address of a service with the keys table");
+  if (sub == "create" || sub == "hash" || sub == "generate") {
+    flags.String("name", "", &name, "what the key is for (shown in listings)");
+    flags.StringList("scope", "", &scopes, "a scope (repeatable; default: admin)");
+  }
+  int code = 0;
+  if (!Parse(flags, argc - 1, argv + 1, &code)) return code;
+  if (scopes.empty()) scopes.push_back("admin");
+  const auto& args = flags.positional();
+
+  if (sub == "hash" || sub == "generate") {
+    if (args.size() != (sub == "hash" ? 1u : 0u)) {
+      std::cerr << "error: stratus keys " << (sub == "hash" ? "hash KEY" : "generate") << "\n";
+      return 2;
+    }
+    auto parsed = auth::ParseScopes(scopes);
+    if (!parsed.ok()) {
+      std::cerr << "error: " << parsed.status().message() << "\n";
+      return 2;
+    }
+    std::string key = sub == "hash" ? args[0] : "";
+    if (key.empty()) {
+      auto fresh = auth::GenerateKey();
+      if (!fresh.ok()) {
+        std::cerr << "error: " << fresh.status().message() << "\n";
+        return 1;
+      }
+      key = fresh->key;
+      std::cout << key << "\n";
+    }
+    auto line = auth::KeysFileLine(key, *parsed, name);
+    if (!line.ok()) {
+      std::cerr << "error: " << line.status().message() << "\n";
+      return 2;
+    }
+    std::cout << *line << "\n";
+    return 0;
+  }
+  if (sub == "create") {
+    v1::CreateKeyRequest req;
+    req.set_name(name);
+    for (const auto& s : scopes) req.add_scopes(s);
+    v1::CreateKeyResponse resp;
+    grpc::ClientContext ctx;
+    grpc::Status st = Connect(endpoint)->CreateKey(WithDeadline(&ctx), req, &resp);
+    if (!st.ok()) return Fail(st);
+    std::cerr << "key " << resp.key().id() << " scopes " << absl::StrJoin(resp.key().scopes(), ",")
+              << " (the key below is shown only now)\n";
+    std::cout << resp.secret_key() << "\n";
+    return 0;
+  }
+  if (sub == "list") {
+    v1::ListKeysResponse resp;
+    grpc::ClientContext ctx;
+    grpc::Status st = Connect(endpoint)->ListKeys(WithDeadline(&ctx), {}, &resp);
+    if (!st.ok()) return Fail(st);
+    std::cout << "ID            CREATED                 REVOKED                 SCOPES  NAME\n";
+    for (const auto& k : resp.keys()) {
+      std::string revoked = k.has_revoke_time() ? Time(k.revoke_time()) : "-";
+      std::cout << k.id() << "  " << Time(k.create_time()) << "  " << revoked << "  "
+                << absl::StrJoin(k.scopes(), ",") << "  " << k.name() << "\n";
+    }
+    return 0;
+  }
+  if (sub == "revoke") {
+    if (args.size() != 1) {
+      std::cerr << "error: stratus keys revoke ID\n";
+      return 2;
+    }
+    v1::RevokeKeyRequest req;
+    req.set_id(args[0]);
+    v1::RevokeKeyResponse resp;
+    grpc::ClientContext ctx;
+    grpc::Status st = Connect(endpoint)->RevokeKey(WithDeadline(&ctx), req, &resp);
+    if (!st.ok()) return Fail(st);
+    std::cout << "revoked " << args[0] << "\n";
+    return 0;
+  }
+  std::cerr << "error: unknown subcommand '" << sub << "'\n" << kUsage;
+  return 2;
+}
+
+}  // namespace stratus::cli
