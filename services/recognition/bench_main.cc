@@ -407,9 +407,9 @@ int main(int argc, char** argv) {
     std::cerr << (s.ok() ? "" : std::string(s.message()) + "\n") << flags.Usage();
     return s.ok() ? 0 : 2;
   }
-  stratus::auth::SetDefaultApiKey(stratus::auth::ApiKeyFromEnvironment());  // for --recognition
   for (int64_t n : Sizes(sizes)) BenchIndex(n, queries);
 #ifndef STRATUS_BENCH_INDEX_ONLY
+  stratus::auth::SetDefaultApiKey(stratus::auth::ApiKeyFromEnvironment());  // for --recognition
   if (!store_sizes.empty() || index_faces > 0) BenchStore(Sizes(store_sizes), std::min(queries, 500), index_faces);
   if (!recognition.empty()) BenchGrpc(recognition, image, target, requests);
 #endif
