@@ -285,11 +285,11 @@ TEST(ProtoTest, ServicesHaveTheAgreedMethods) {
   EXPECT_TRUE(det->FindMethodByName("DetectStream")->client_streaming());
   EXPECT_TRUE(det->FindMethodByName("DetectStream")->server_streaming());
   ASSERT_NE(service("RecognitionService"), nullptr);
-  EXPECT_EQ(service("RecognitionService")->method_count(), 13);
+  EXPECT_EQ(service("RecognitionService")->method_count(), 20);
   ASSERT_NE(service("MaskService"), nullptr);
   EXPECT_EQ(service("MaskService")->method_count(), 1);
   ASSERT_NE(service("SentimentService"), nullptr);
-  EXPECT_EQ(service("SentimentService")->method_count(), 4);
+  EXPECT_EQ(service("SentimentService")->method_count(), 10);
   EXPECT_TRUE(service("SentimentService")
                   ->FindMethodByName("Feed")
                   ->client_streaming());

@@ -59,6 +59,8 @@ struct Server {
     ho.http_port = -1;
     ho.drain_deadline = std::chrono::milliseconds(200);
     ho.api_keys = auth::testing::TestKeyStore();
+    // The CLI commands under test send the process's default key.
+    auth::SetDefaultApiKey(auth::testing::kAdminKey);
     auto host = ServiceHost::Create(ho);
     EXPECT_TRUE(host.ok()) << host.status();
     s->host = std::move(*host);

@@ -98,6 +98,8 @@ class FeedTrendsTest : public ::testing::Test {
     model_ = std::make_shared<testing::KeywordClassifier>();
     analyzer_->SetClassifier(model_);
     service_ = std::make_unique<SentimentServiceImpl>(analyzer_.get(), 8);
+    // The CLI commands under test send the process's default key.
+    auth::SetDefaultApiKey(auth::testing::kAdminKey);
     auto host = ServiceHost::Create({.service_name = "sentiment-test",
                                      .grpc_address = "127.0.0.1",
                                      .http_port = -1,
