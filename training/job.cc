@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "training/path_variables.h"
 #include "yaml-cpp/yaml.h"
 
 namespace stratus::training {
@@ -111,38 +112,11 @@ class Parser {
     std::string raw;
     STRATUS_RETURN_IF_ERROR(String(parent, key, path, required, &raw));
     if (!parent[key]) return absl::OkStatus();
-    std::string expanded;
-    for (size_t i = 0; i < raw.size();) {
-      if (raw.compare(i, 2, "${") == 0) {
-        const size_t end = raw.find('}', i);
-        if (end == std::string::npos) return Error(parent[key], Join(path, key), "unclosed ${");
-        std::string var = raw.substr(i + 2, end - i - 2);
-        std::string def;
-        bool has_def = false;
-        if (const size_t d = var.find(":-"); d != std::string::npos) {
-          def = var.substr(d + 2);
-          var = var.substr(0, d);
-          has_def = true;
-        }
-        const char* v = std::getenv(var.c_str());
-        if (v != nullptr && *v != '\0') {
-          expanded += v;
-        } else if (has_def) {
-          expanded += def;
-        } else {
-          return Error(parent[key], Join(path, key),
-                       absl::StrCat("environment variable ", var, " is not set"));
-        }
-        i = end + 1;
-      } else {
-        expanded += raw[i++];
-      }
+    auto expanded = ExpandPathVariables(raw);
+    if (!expanded.ok()) {
+      return Error(parent[key], Join(path, key), std::string(expanded.status().message()));
     }
-    if (expanded == "~" || expanded.rfind("~/", 0) == 0) {
-      const char* home = std::getenv("HOME");
-      expanded = std::string(home ? home : "") + expanded.substr(1);
-    }
-    std::filesystem::path p(expanded);
+    std::filesystem::path p(*expanded);
     if (p.is_relative()) p = std::filesystem::path(base.empty() ? base_dir_ : base) / p;
     *out = p.lexically_normal().string();
     return absl::OkStatus();

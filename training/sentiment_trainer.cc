@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "training/path_variables.h"
 #include "training/text/encoder.h"
 #include "yaml-cpp/yaml.h"
 
@@ -459,36 +460,11 @@ namespace {
 
 // ${VAR} / ${VAR:-default} and a leading ~.
 absl::StatusOr<std::string> ExpandPath(const std::string& raw) {
-  std::string out;
-  for (size_t i = 0; i < raw.size();) {
-    if (raw.compare(i, 2, "${") != 0) {
-      out += raw[i++];
-      continue;
-    }
-    const size_t end = raw.find('}', i);
-    if (end == std::string::npos) return absl::InvalidArgumentError("unclosed ${ in " + raw);
-    std::string var = raw.substr(i + 2, end - i - 2), def;
-    bool has_def = false;
-    if (const size_t d = var.find(":-"); d != std::string::npos) {
-      def = var.substr(d + 2);
-      var = var.substr(0, d);
-      has_def = true;
-    }
-    const char* v = std::getenv(var.c_str());
-    if (v != nullptr && *v != '\0') {
-      out += v;
-    } else if (has_def) {
-      out += def;
-    } else {
-      return absl::InvalidArgumentError("environment variable " + var + " is not set");
-    }
-    i = end + 1;
+  auto expanded = ExpandPathVariables(raw);
+  if (!expanded.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(expanded.status().message(), " in ", raw));
   }
-  if (out == "~" || out.rfind("~/", 0) == 0) {
-    const char* home = std::getenv("HOME");
-    out = std::string(home ? home : "") + out.substr(1);
-  }
-  return out;
+  return expanded;
 }
 
 absl::Status CheckKeys(const YAML::Node& n, const std::string& where,
