@@ -5,6 +5,8 @@
 # exits non-zero (with LABEL in the message) when the fetched file does not match the pin.
 #   npm_extract LABEL TARBALL DIR
 # extracts the whole package into DIR once (DIR/.extracted marks a finished extraction).
+#   npm_extract_files LABEL TARBALL DIR FILE...
+# extracts only the package's FILEs (paths inside the package) into DIR, those not there yet.
 
 npm_sri() { echo "sha512-$(openssl dgst -sha512 -binary "$1" | base64 -w0)"; }
 
@@ -41,4 +43,22 @@ npm_extract() {
   rm -rf "$dir"
   mv "$tmp/package" "$dir"
   rmdir "$tmp"
+}
+
+npm_extract_files() {
+  local label=$1 tarball=$2 dir=$3
+  shift 3
+  local missing=() f
+  for f in "$@"; do [ -f "$dir/$f" ] || missing+=("$f"); done
+  ((${#missing[@]} == 0)) && return 0
+  echo "$label: extracting ${missing[*]} from $tarball" >&2
+  local tmp
+  mkdir -p "$dir"
+  tmp=$(mktemp -d "$(dirname "$dir")/.extract.XXXXXX")
+  tar -xzf "$tarball" -C "$tmp" "${missing[@]/#/package/}"
+  for f in "${missing[@]}"; do
+    mkdir -p "$(dirname "$dir/$f")"
+    mv "$tmp/package/$f" "$dir/$f"
+  done
+  rm -rf "$tmp"
 }

