@@ -5,15 +5,12 @@
 // credentials file); a revoked key is refused by every service within seconds; and mask's own
 // calls to the detector carry its internal key (with the models present).
 #include <gmock/gmock.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <sstream>
 #include <tuple>
 
@@ -23,6 +20,7 @@
 #include "common/auth/api_key.h"
 #include "common/auth/client.h"
 #include "common/auth/key_store.h"
+#include "common/auth/testing/test_keys.h"
 #include "common/aws/credentials.h"
 #include "common/embedded_postgres.h"
 #include "common/health_client.h"
@@ -36,6 +34,7 @@ namespace stratus {
 namespace {
 
 namespace fs = std::filesystem;
+using ::stratus::auth::testing::RawCall;
 using ::stratus::testing_util::Eventually;
 using ::testing::HasSubstr;
 
@@ -44,29 +43,6 @@ bool RequireModels() {
   return v != nullptr && std::string(v) == "1";
 }
 
-// One request message to `method` with `authorization` ("" for none).
-grpc::Status RawCall(const std::string& target, const std::string& method,
-                     const std::string& authorization, const std::string& payload = "") {
-  grpc::GenericStub stub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
-  grpc::Slice slice(payload);
-  grpc::ByteBuffer request(&slice, 1), response;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-    std::lock_guard<std::mutex> lock(mu);
-    status = std::move(s);
-    done = true;
-    cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  return status;
-}
 
 std::string Bearer(const std::string& key) { return "Bearer " + key; }
 

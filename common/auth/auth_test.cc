@@ -4,16 +4,13 @@
 // revocation seen within the refresh interval) with KeyService on top, and the key `stratus up`
 // keeps in its credentials file.
 #include <gmock/gmock.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/api_key.h"
@@ -34,33 +31,10 @@ namespace stratus::auth {
 namespace {
 
 namespace fs = std::filesystem;
+using ::stratus::auth::testing::RawCall;
 using ::stratus::testing_util::Eventually;
 using ::testing::HasSubstr;
 
-// One request message to `method`, whatever its streaming kind; `key` "" sends none.
-grpc::Status RawCall(const std::string& target, const std::string& method,
-                     const std::string& payload, const std::string& authorization = "") {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
-  grpc::Slice slice(payload);
-  grpc::ByteBuffer request(&slice, 1), response;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-    std::lock_guard<std::mutex> lock(mu);
-    status = std::move(s);
-    done = true;
-    cv.notify_all();
-  });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  return status;
-}
 
 constexpr char kListServices[] = "\x3a\x00";  // ServerReflectionRequest{list_services: ""}
 const std::string kReflection = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
@@ -204,19 +178,19 @@ TEST_F(HostAuthTest, HealthIsOpenEverythingElseNeedsAKey) {
 
   const std::string read = std::string("Bearer ") + testing::kReadKey;
   const std::string admin = std::string("Bearer ") + testing::kAdminKey;
-  grpc::Status s = RawCall(target_, kReflection, std::string(kListServices, 2));
+  grpc::Status s = RawCall(target_, kReflection, "", std::string(kListServices, 2));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(s.error_message(), HasSubstr("missing API key"));
-  EXPECT_TRUE(RawCall(target_, kReflection, std::string(kListServices, 2), read).ok());
+  EXPECT_TRUE(RawCall(target_, kReflection, read, std::string(kListServices, 2)).ok());
 
   const std::string remove = "/stratus.v1.RecognitionService/DeleteCollection";
   EXPECT_EQ(RawCall(target_, remove, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(RawCall(target_, remove, "", "Bearer stk_bad").error_code(),
+  EXPECT_EQ(RawCall(target_, remove, "Bearer stk_bad").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  s = RawCall(target_, remove, "", read);
+  s = RawCall(target_, remove, read);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(s.error_message(), HasSubstr("recognition:admin"));
-  EXPECT_EQ(RawCall(target_, remove, "", admin).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(RawCall(target_, remove, admin).error_code(), grpc::StatusCode::UNIMPLEMENTED);
 
   auto metrics =
       HttpFetch("GET", absl::StrCat("http://127.0.0.1:", host_->http_port(), "/metrics"));

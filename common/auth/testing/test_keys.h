@@ -29,6 +29,11 @@ std::shared_ptr<grpc::Channel> AdminChannel(const std::string& target,
 std::shared_ptr<grpc::Channel> ReadChannel(const std::string& target,
                                            const grpc::ChannelArguments& args = {});
 
+// One serialised request message `payload` to `method` ("/pkg.Service/Method", whatever its
+// streaming kind) with `authorization` as the header ("" sends none); waits at most 10 s.
+grpc::Status RawCall(const std::string& target, const std::string& method,
+                     const std::string& authorization, const std::string& payload = "");
+
 }  // namespace stratus::auth::testing
 
 #endif  // STRATUS_COMMON_AUTH_TESTING_TEST_KEYS_H_
