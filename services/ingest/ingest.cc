@@ -118,7 +118,6 @@ void Ingest::Stop(bool release_leases) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     workers.swap(workers_);
-    epochs_.clear();
   }
   for (auto& [name, w] : workers) w->Stop();
   if (!release_leases) return;
@@ -158,7 +157,6 @@ void Ingest::FenceLoop() {
     if (std::chrono::steady_clock::now() - renewed_at_ < fence_after) continue;
     std::map<std::string, std::unique_ptr<StreamWorker>> fenced;
     fenced.swap(workers_);
-    epochs_.clear();
     streams_gauge_->Set(0);
     lock.unlock();
     SLOG(WARNING) << "leases not renewed in time; stopping every stream before they can expire"
@@ -186,12 +184,11 @@ absl::Status Ingest::Reconcile() {
     has_peers_ = round->live_replicas > 1;
     for (auto it = workers_.begin(); it != workers_.end();) {
       auto h = held->find(it->first);
-      if (h == held->end() || h->second.epoch != epochs_[it->first] ||
+      if (h == held->end() || h->second.epoch != it->second->lease_epoch() ||
           h->second.config.SerializeAsString() != it->second->config().SerializeAsString()) {
         SLOG(INFO) << "stream released" << Kv("stream", it->first);
         leases_released_->Increment();
         to_stop.push_back(std::move(it->second));
-        epochs_.erase(it->first);
         it = workers_.erase(it);
       } else {
         ++it;
@@ -207,7 +204,6 @@ absl::Status Ingest::Reconcile() {
       auto w = std::make_unique<StreamWorker>(lease.config, deps, options_.worker);
       to_start.push_back(w.get());
       workers_[name] = std::move(w);
-      epochs_[name] = lease.epoch;
     }
     streams_gauge_->Set(static_cast<double>(workers_.size()));
   }

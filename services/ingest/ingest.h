@@ -92,7 +92,6 @@ class Ingest {
 
   std::mutex mu_;  // guards workers_ and the loop state
   std::map<std::string, std::unique_ptr<StreamWorker>> workers_;
-  std::map<std::string, int64_t> epochs_;  // lease epoch of each worker
   // When the last round that renewed the leases began (steady clock); guarded by mu_.
   std::chrono::steady_clock::time_point renewed_at_{};
   bool has_peers_ = false;  // the last round saw other live replicas; guarded by mu_

@@ -82,6 +82,7 @@ class StreamWorker {
   void Stop();
   v1::StreamStatus status() const;
   const v1::StreamConfig& config() const { return config_; }
+  int64_t lease_epoch() const { return deps_.lease_epoch; }
 
  private:
   struct Frame {
