@@ -190,6 +190,10 @@ void HttpServer::Handle(const std::string& path, HttpHandler handler) {
   handlers_[path] = std::move(handler);
 }
 
+void HttpServer::HandlePrefix(const std::string& prefix, HttpHandler handler) {
+  prefix_handlers_[prefix] = std::move(handler);
+}
+
 absl::Status HttpServer::Start() {
   const std::string listen_on = absl::StrCat(options_.address, ":", options_.port);
   addrinfo hints{};
@@ -325,12 +329,25 @@ void HttpServer::AcceptLoop() {
 }
 
 HttpResponse HttpServer::Dispatch(const HttpRequest& req) const {
-  auto it = handlers_.find(req.path);
-  if (it == handlers_.end()) {
+  const HttpHandler* handler = nullptr;
+  if (auto it = handlers_.find(req.path); it != handlers_.end()) {
+    handler = &it->second;
+  } else {
+    // Keys sort so that a longer prefix comes after its own prefixes: scan back from the last
+    // key <= path for the first one the path starts with.
+    for (auto p = prefix_handlers_.upper_bound(req.path); p != prefix_handlers_.begin();) {
+      --p;
+      if (absl::StartsWith(req.path, p->first)) {
+        handler = &p->second;
+        break;
+      }
+    }
+  }
+  if (handler == nullptr) {
     return HttpResponse::Text(404, absl::StrCat("no such path: ", req.path, "\n"));
   }
   try {
-    return it->second(req);
+    return (*handler)(req);
   } catch (const std::exception& e) {
     SLOG(ERROR) << "http handler failed" << Kv("path", req.path) << Kv("error", e.what());
     return HttpResponse::Text(500, absl::StrCat("internal error: ", e.what(), "\n"));

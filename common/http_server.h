@@ -10,13 +10,15 @@
 //
 // Protocol: HTTP/1.0 and 1.1, keep-alive (1.1's default; "Connection: close" honoured both
 // ways), pipelined requests, Content-Length and chunked request bodies, "Expect: 100-continue".
+// Routing: an exact path registered with Handle() wins; otherwise the longest prefix registered
+// with HandlePrefix() that the path starts with.
 // Answers of the server itself: 400 for a malformed request, 404 for an unregistered path, 413
 // for a body over max_body_bytes (before a handler runs; the connection is then closed), 431 for
 // headers over max_header_bytes, 500 with the exception's message when a handler throws. A
 // connection idle for idle_timeout between requests, or slower than request_timeout to send one,
 // is closed.
 //
-// Thread safety: Handle() before Start(); handlers run concurrently and must be thread-safe.
+// Thread safety: Handle() and HandlePrefix() before Start(); handlers run concurrently and must be thread-safe.
 // Stop() (or the destructor) closes every connection and waits for running handlers to return.
 #ifndef STRATUS_COMMON_HTTP_SERVER_H_
 #define STRATUS_COMMON_HTTP_SERVER_H_
@@ -75,6 +77,9 @@ class HttpServer {
 
   // Routes an exact path (any method) to a handler. Call before Start().
   void Handle(const std::string& path, HttpHandler handler);
+  // Routes every path that starts with `prefix` (any method) and has no exact route; the
+  // longest matching prefix wins. Call before Start().
+  void HandlePrefix(const std::string& prefix, HttpHandler handler);
 
   // Starts listening; fails with UNAVAILABLE naming the address when the port is taken.
   absl::Status Start();
@@ -90,6 +95,7 @@ class HttpServer {
 
   Options options_;
   std::map<std::string, HttpHandler> handlers_;
+  std::map<std::string, HttpHandler> prefix_handlers_;
   std::shared_ptr<Shared> shared_;  // also held by connection threads
   int listen_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: tells the accept loop to stop

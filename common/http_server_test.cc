@@ -252,6 +252,32 @@ TEST_F(HttpServerTest, IdleConnectionsAreClosedAndStopIsPrompt) {
   EXPECT_TRUE(b.WaitClosed());
 }
 
+TEST_F(HttpServerTest, ExactRoutesWinThenTheLongestPrefix) {
+  server_.reset();
+  auto server = HttpServer::Create({.address = "127.0.0.1"});
+  ASSERT_TRUE(server.ok());
+  server_ = std::move(*server);
+  auto named = [](std::string name) {
+    return [name](const HttpRequest& r) { return HttpResponse::Text(200, name + " " + r.path); };
+  };
+  server_->Handle("/api/session", named("exact"));
+  server_->HandlePrefix("/", named("root"));
+  server_->HandlePrefix("/api/", named("api"));
+  server_->HandlePrefix("/api/rpc/", named("rpc"));
+  ASSERT_TRUE(server_->Start().ok());
+  const std::string base = absl::StrCat("http://127.0.0.1:", server_->port());
+  auto body = [&](const std::string& path) {
+    auto r = HttpFetch("GET", base + path, {}, "");
+    return r.ok() ? r->body : r.status().ToString();
+  };
+  EXPECT_EQ(body("/api/session"), "exact /api/session");
+  EXPECT_EQ(body("/api/sessions"), "api /api/sessions");
+  EXPECT_EQ(body("/api/rpc/a/B"), "rpc /api/rpc/a/B");
+  EXPECT_EQ(body("/api/rp"), "api /api/rp");
+  EXPECT_EQ(body("/apix"), "root /apix");
+  EXPECT_EQ(body("/index.html"), "root /index.html");
+}
+
 TEST_F(HttpServerTest, PortInUseIsUnavailable) {
   HttpServer::Options o;
   o.address = "127.0.0.1";
