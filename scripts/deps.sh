@@ -13,6 +13,7 @@ PACKAGES=(
   libhnswlib-dev                             # header-only HNSW graph (face search)
   libphonenumber-dev libre2-dev libicu-dev iso-codes  # Comprehend's PII, key phrases, language codes
   libopencv-dev                              # its CMake config; pulls in the modules we use
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng  # DetectText (runtime/text_reader)
   prometheus-cpp-dev grpc-proto              # metrics (core + text format); grpc.health.v1 proto
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev                # libFuzzer, ASan, UBSan for the fuzz harnesses (fuzz/)
