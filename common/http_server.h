@@ -18,8 +18,9 @@
 // connection idle for idle_timeout between requests, or slower than request_timeout to send one,
 // is closed.
 //
-// Thread safety: Handle() and HandlePrefix() before Start(); handlers run concurrently and must be thread-safe.
-// Stop() (or the destructor) closes every connection and waits for running handlers to return.
+// Thread safety: Handle() and HandlePrefix() before Start(); handlers run concurrently and must be
+// thread-safe. Stop() (or the destructor) closes every connection and waits for running handlers to
+// return.
 #ifndef STRATUS_COMMON_HTTP_SERVER_H_
 #define STRATUS_COMMON_HTTP_SERVER_H_
 

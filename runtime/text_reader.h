@@ -25,17 +25,17 @@ struct TextDetection {
   float confidence = 0;  // 0-100
   cv::Rect box;          // pixels of the input image
   int id = 0;
-  int parent_id = -1;    // a word's line; -1 for lines
+  int parent_id = -1;  // a word's line; -1 for lines
 };
 
 class TextReader {
  public:
   struct Options {
-    std::string tessdata_dir;   // "" : Debian's /usr/share/tesseract-ocr/5/tessdata
+    std::string tessdata_dir;  // "": Tesseract's default ($TESSDATA_PREFIX or its build's)
     std::string language = "eng";
-    int instances = 2;          // Tesseract engines in the pool
-    bool preprocess = true;     // upscaling and binarisation before recognition
-    int max_words = 100;        // AWS DetectText limits
+    int instances = 2;       // Tesseract engines in the pool
+    bool preprocess = true;  // upscaling and binarisation before recognition
+    int max_words = 100;     // AWS DetectText limits
     int max_lines = 50;
   };
   static absl::StatusOr<std::unique_ptr<TextReader>> Create(const Options& options);

@@ -11,7 +11,8 @@ namespace stratus::runtime {
 namespace {
 
 cv::Mat Render(const std::string& text, bool light_on_dark) {
-  cv::Mat img(200, 900, CV_8UC3, light_on_dark ? cv::Scalar(30, 30, 30) : cv::Scalar(240, 240, 240));
+  cv::Mat img(200, 900, CV_8UC3,
+              light_on_dark ? cv::Scalar(30, 30, 30) : cv::Scalar(240, 240, 240));
   cv::putText(img, text, {20, 120}, cv::FONT_HERSHEY_SIMPLEX, 2.0,
               light_on_dark ? cv::Scalar(250, 250, 250) : cv::Scalar(10, 10, 10), 4, cv::LINE_AA);
   return img;
@@ -26,7 +27,8 @@ TEST(TextReaderTest, ReadsWordsWithLineParents) {
     std::set<std::string> words;
     std::set<int> line_ids;
     for (const auto& d : *got) {
-      if (d.type == TextDetection::Type::kLine) line_ids.insert(d.id);
+      if (d.type == TextDetection::Type::kLine)
+        line_ids.insert(d.id);
       else {
         words.insert(d.text);
         EXPECT_TRUE(line_ids.count(d.parent_id)) << d.text;
