@@ -1,8 +1,11 @@
 // Checks what `docker-compose config` cannot: that the resolved compose file, the Prometheus
 // configuration and the Grafana provisioning fit together.
-//  - every Stratus service has a health check on its own /readyz, and only ingest, recognition
-//    and sentiment get the database URL (pointing at the compose PostgreSQL); ingest's spool is
-//    on a volume;
+//  - every Stratus service has a health check on its own /readyz, and only ingest, recognition,
+//    sentiment and the console get the database URL (pointing at the compose PostgreSQL); only
+//    the model-using services mount /models; every service mounts the API keys file it is
+//    given (STRATUS_API_KEYS_FILE); ingest's spool is on a volume;
+//  - the console calls every service's gRPC port, scrapes every service's HTTP port for its
+//    cost page, has no API key of its own and no one-time login token (users log in with a key);
 //  - PostgreSQL keeps its data in a named volume; the CUDA detector sits behind the `gpu`
 //    profile with an NVIDIA GPU reserved;
 //  - Prometheus scrapes every service's HTTP port;
@@ -25,8 +28,14 @@ const compose = parse(readFileSync(composeFile, "utf8"));
 const prom = parse(readFileSync(promFile, "utf8"));
 const services = compose.services ?? {};
 
-const STRATUS = { ingest: 8081, detector: 8082, recognition: 8083, mask: 8084, sentiment: 8085, "detector-gpu": 8082 };
-const NEEDS_DB = new Set(["ingest", "recognition", "sentiment"]);
+const STRATUS = {
+  ingest: 8081, detector: 8082, recognition: 8083, mask: 8084, sentiment: 8085, console: 8086,
+  "detector-gpu": 8082,
+};
+// gRPC ports of the services the console calls (STRATUS_<NAME>_ADDR) and scrapes.
+const GRPC = { ingest: 50051, detector: 50052, recognition: 50053, mask: 50054, sentiment: 50055 };
+const NEEDS_DB = new Set(["ingest", "recognition", "sentiment", "console"]);
+const NEEDS_MODELS = new Set(["detector", "recognition", "mask", "sentiment"]);
 
 function env(svc) {
   const e = svc.environment ?? {};
@@ -55,11 +64,16 @@ for (const [name, port] of Object.entries(STRATUS)) {
   } else if (e.STRATUS_DATABASE_URL) {
     errors.push(`compose: ${name} gets a database URL it does not need`);
   }
-  if (base !== "ingest" && !(svc.volumes ?? []).some((v) => (v.target ?? String(v).split(":")[1]) === "/models")) {
-    errors.push(`compose: ${name} does not mount the model repository at /models`);
+  const mounted = (svc.volumes ?? []).map((v) => v.target ?? String(v).split(":")[1]);
+  if (NEEDS_MODELS.has(base) !== mounted.includes("/models")) {
+    errors.push(`compose: ${name} ${NEEDS_MODELS.has(base) ? "does not mount" : "mounts"} the model repository at /models`);
+  }
+  // A service refuses to start with a keys file it cannot read.
+  if (!e.STRATUS_API_KEYS_FILE) errors.push(`compose: ${name} has no STRATUS_API_KEYS_FILE`);
+  else if (!mounted.includes(e.STRATUS_API_KEYS_FILE)) {
+    errors.push(`compose: ${name} does not mount its API keys file ${e.STRATUS_API_KEYS_FILE}`);
   }
   if (base === "ingest") {
-    const mounted = (svc.volumes ?? []).map((v) => v.target ?? String(v).split(":")[1]);
     for (const key of ["STRATUS_SPOOL_DIR", "STRATUS_SNAPSHOT_DIR"]) {
       if (!e[key] || !mounted.some((m) => e[key].startsWith(`${m}/`))) {
         errors.push(`compose: ingest ${key} is not on a volume (the root filesystem is read-only)`);
@@ -68,6 +82,27 @@ for (const [name, port] of Object.entries(STRATUS)) {
   }
   const targets = (prom.scrape_configs ?? []).flatMap((j) => (j.static_configs ?? []).flatMap((s) => s.targets ?? []));
   if (!targets.includes(`${name}:${port}`)) errors.push(`prometheus: nothing scrapes ${name}:${port}`);
+}
+
+const con = services.console;
+if (con) {
+  const e = env(con);
+  // The detector may be the gpu profile's (STRATUS_DETECTOR=detector-gpu), as for ingest.
+  const detector = String(env(services.ingest ?? {}).STRATUS_DETECTOR_ADDR ?? "detector:50052").split(":")[0];
+  const scrape = new Map(String(e.STRATUS_CONSOLE_SCRAPE ?? "").split(",").filter(Boolean)
+    .map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+  for (const [name, port] of Object.entries(GRPC)) {
+    const host = name === "detector" ? detector : name;
+    const addr = `STRATUS_${name.toUpperCase()}_ADDR`;
+    if (e[addr] !== `${host}:${port}`) errors.push(`compose: console ${addr} is not ${host}:${port}`);
+    if (scrape.get(name) !== `${host}:${STRATUS[name]}`) {
+      errors.push(`compose: console STRATUS_CONSOLE_SCRAPE has no ${name}=${host}:${STRATUS[name]}`);
+    }
+    if (name !== "detector" && !con.depends_on?.[name]) errors.push(`compose: console does not depend on ${name}`);
+  }
+  for (const key of ["STRATUS_API_KEY", "STRATUS_CONSOLE_LOGIN_TOKEN", "STRATUS_CONSOLE_LOGIN_KEY"]) {
+    if (e[key]) errors.push(`compose: console sets ${key} (its calls carry the session's key; users log in with one)`);
+  }
 }
 
 const pg = services.postgres;

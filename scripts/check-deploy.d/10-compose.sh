@@ -3,8 +3,8 @@
 # no Docker engine needed), with and without the gpu profile; the Prometheus configuration with
 # promtool; and that compose, Prometheus and the Grafana provisioning fit together
 # (deploy/validate/compose-check.mjs, whose dashboard queries promtool then parses); that no
-# password has a default and only the public endpoints are published. Proves the checks fail on
-# a broken compose file.
+# password has a default and only the public endpoints are published (the console and
+# Prometheus on loopback only). Proves the checks fail on a broken compose file.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/check-deploy.d/validator-env
@@ -50,5 +50,13 @@ docker-compose -f "$out/open-port.yml" --profile gpu config >"$out/open-port.yam
 if node "$validator/compose-check.mjs" "$out/open-port.yaml" deploy/prometheus/prometheus.yml \
      deploy/grafana "$out/rules3.yml" >/dev/null; then
   echo "check-deploy: compose-check accepted a published metrics port"; exit 1
+fi
+# ... and a console published beyond loopback (its login page is for this machine only).
+sed 's/^    ports: \["127\.0\.0\.1:8086:8086"\]/    ports: ["8086:8086"]/' docker-compose.yml >"$out/open-console.yml"
+cmp -s docker-compose.yml "$out/open-console.yml" && { echo "check-deploy: self-test could not publish the console"; exit 1; }
+docker-compose -f "$out/open-console.yml" --profile gpu config >"$out/open-console.yaml"
+if node "$validator/compose-check.mjs" "$out/open-console.yaml" deploy/prometheus/prometheus.yml \
+     deploy/grafana "$out/rules4.yml" >/dev/null; then
+  echo "check-deploy: compose-check accepted a console published on every interface"; exit 1
 fi
 echo "check-deploy: docker-compose.yml, Prometheus and Grafana OK"
