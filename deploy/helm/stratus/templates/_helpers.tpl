@@ -51,18 +51,30 @@ url
 {{- end -}}
 
 {{/*
+The Stratus services the release runs, comma-separated: the five, and the console unless
+console.enabled is false. Use: splitList "," (include "stratus.services" .)
+*/}}
+{{- define "stratus.services" -}}
+ingest,detector,recognition,mask,sentiment{{ if .Values.console.enabled }},console{{ end }}
+{{- end -}}
+
+{{/*
 What each service needs: the database, the models, and the addresses of other services.
 ingest fans frames to the detector and faces to recognition and mask; recognition calls the
-detector and mask; only ingest, recognition and sentiment keep state in PostgreSQL.
+detector and mask; the console calls all five. Ingest, recognition and sentiment keep state in
+PostgreSQL; the console reads only the API keys table there (users log in with those keys).
 */}}
 {{- define "stratus.needsDatabase" -}}
-{{- if has . (list "ingest" "recognition" "sentiment") -}}true{{- end -}}
+{{- if has . (list "ingest" "recognition" "sentiment" "console") -}}true{{- end -}}
 {{- end -}}
 {{- define "stratus.needsModels" -}}
 {{- if has . (list "detector" "recognition" "mask" "sentiment") -}}true{{- end -}}
 {{- end -}}
 {{- define "stratus.callees" -}}
-{{- if eq . "ingest" -}}detector,recognition,mask{{- else if eq . "recognition" -}}detector,mask{{- end -}}
+{{- if eq . "ingest" -}}detector,recognition,mask
+{{- else if eq . "recognition" -}}detector,mask
+{{- else if eq . "console" -}}ingest,detector,recognition,mask,sentiment
+{{- end -}}
 {{- end -}}
 
 {{/* The model volume: an emptyDir filled from the models image, or an existing claim. */}}
