@@ -9,8 +9,14 @@
 //  - duplicate keys (the YAML parser refuses them) and duplicate kind/name pairs;
 //  - workload selectors that do not select their own pod template; Services that select no pod
 //    or target a port name no selected container has; probes on ports the container does not
-//    expose; autoscalers aimed at missing Deployments; Secrets, ConfigMaps and claims that are
-//    used but neither rendered nor declared external (--external Kind/name).
+//    expose; autoscalers aimed at missing Deployments; Ingresses routed to missing Services or
+//    ports; Secrets, ConfigMaps and claims that are used but neither rendered nor declared
+//    external (--external Kind/name);
+//  - reachability: every address a container is given as `<Service>:<port>` in a plain env value
+//    (alone, in a URL or in a list such as `name=host:port,...`) must be a port of that Service,
+//    admitted by the ingress NetworkPolicies of the pods behind it and by the caller's egress
+//    policies (peers are matched by pod labels within the namespace or across all namespaces;
+//    ipBlock and namespace label selectors are not assumed to cover pods).
 //
 // usage: node validate.mjs [--external Kind/name]... FILE...
 // Prints one line per file; exits 1 if anything is wrong, 2 on bad usage.
@@ -98,6 +104,79 @@ function podTemplate(obj) {
   }
 }
 
+// NetworkPolicy evaluation for one connection from pod labels `from` to pod labels `to` on
+// container port `port` (named `portName`).
+function policyTypes(np) {
+  return np.spec?.policyTypes ?? (np.spec?.egress ? ["Ingress", "Egress"] : ["Ingress"]);
+}
+function peerMatches(peer, labels) {
+  if (peer.ipBlock) return false;
+  const ns = peer.namespaceSelector;
+  if (ns !== undefined && (Object.keys(ns.matchLabels ?? {}).length || (ns.matchExpressions ?? []).length)) {
+    return false;
+  }
+  if (peer.podSelector === undefined) return ns !== undefined;
+  return matches(peer.podSelector, labels);
+}
+function portMatches(ports, port, portName) {
+  if (!ports || ports.length === 0) return true;
+  return ports.some((p) => p.port === undefined || p.port === port || p.port === portName ||
+    (typeof p.port === "number" && p.endPort !== undefined && port >= p.port && port <= p.endPort));
+}
+// The NetworkPolicy names that govern `self` in `direction` and refuse the peer; [] = admitted.
+function refusedBy(policies, direction, self, peer, port, portName) {
+  const applying = policies.filter((np) => matches(np.spec?.podSelector, self) && policyTypes(np).includes(direction));
+  const key = direction === "Ingress" ? "ingress" : "egress";
+  const peersKey = direction === "Ingress" ? "from" : "to";
+  const admitted = applying.some((np) => (np.spec?.[key] ?? []).some((rule) =>
+    portMatches(rule.ports, port, portName) &&
+    (!rule[peersKey] || rule[peersKey].length === 0 || rule[peersKey].some((p) => peerMatches(p, peer)))));
+  return admitted ? [] : applying.map((np) => np.metadata?.name);
+}
+
+function reachability(objects, pods) {
+  const errors = [];
+  const services = new Map(objects.filter((o) => o.kind === "Service").map((o) => [o.metadata?.name, o]));
+  const policies = objects.filter((o) => o.kind === "NetworkPolicy");
+  for (const { owner, tpl } of pods) {
+    const id = `${owner.kind}/${owner.metadata?.name}`;
+    const self = tpl.metadata?.labels ?? {};
+    for (const c of [...(tpl.spec?.initContainers ?? []), ...(tpl.spec?.containers ?? [])]) {
+      for (const e of c.env ?? []) {
+        if (typeof e.value !== "string") continue;
+        for (const m of e.value.matchAll(/(?:^|[=,\s/@])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?):(\d+)\b/g)) {
+          const [host, number] = [m[1], Number(m[2])];
+          const svc = services.get(host);
+          if (!svc) continue;
+          const sp = (svc.spec?.ports ?? []).find((p) => p.port === number);
+          if (!sp) {
+            errors.push(`${id}: container ${c.name} env ${e.name} names ${host}:${number}, a port Service/${host} does not have`);
+            continue;
+          }
+          const targets = pods.filter((p) => svc.spec?.selector && matches({ matchLabels: svc.spec.selector }, p.tpl.metadata?.labels));
+          for (const t of targets) {
+            const tc = (t.tpl.spec?.containers ?? []).flatMap((x) => x.ports ?? []);
+            const tp = sp.targetPort ?? sp.port;
+            const cp = typeof tp === "string" ? tc.find((x) => x.name === tp) : tc.find((x) => x.containerPort === tp);
+            const [port, name] = [cp?.containerPort ?? tp, cp?.name];
+            const target = t.tpl.metadata?.labels ?? {};
+            const tid = `${t.owner.kind}/${t.owner.metadata?.name}`;
+            const inRefused = refusedBy(policies, "Ingress", target, self, port, name);
+            if (inRefused.length) {
+              errors.push(`${id}: env ${e.name} calls ${host}:${number}, but ${tid}'s NetworkPolicy ${inRefused.join(", ")} does not admit it`);
+            }
+            const outRefused = refusedBy(policies, "Egress", self, target, port, name);
+            if (outRefused.length) {
+              errors.push(`${id}: env ${e.name} calls ${host}:${number}, but its egress NetworkPolicy ${outRefused.join(", ")} does not let it out`);
+            }
+          }
+        }
+      }
+    }
+  }
+  return errors;
+}
+
 function crossChecks(objects, external) {
   const errors = [];
   const have = new Set([...external]);
@@ -170,7 +249,22 @@ function crossChecks(objects, external) {
     if (o.kind === "NetworkPolicy" && !pods.some((p) => matches(o.spec?.podSelector, p.tpl.metadata?.labels))) {
       errors.push(`${id}: podSelector selects no pod`);
     }
+    if (o.kind === "Ingress") {
+      const backends = [o.spec?.defaultBackend, ...(o.spec?.rules ?? []).flatMap((r) => (r.http?.paths ?? []).map((p) => p.backend))];
+      for (const b of backends.filter((b) => b?.service)) {
+        const svc = objects.find((x) => x.kind === "Service" && x.metadata?.name === b.service.name);
+        const want = b.service.port?.name ?? b.service.port?.number;
+        if (!svc) errors.push(`${id}: backend Service/${b.service.name} is missing`);
+        else if (!(svc.spec?.ports ?? []).some((p) => p.name === want || p.port === want)) {
+          errors.push(`${id}: backend Service/${b.service.name} has no port ${want}`);
+        }
+      }
+      for (const t of o.spec?.tls ?? []) {
+        if (t.secretName && !have.has(`Secret/${t.secretName}`)) errors.push(`${id}: TLS Secret/${t.secretName} is missing`);
+      }
+    }
   }
+  errors.push(...reachability(objects, pods));
   return errors;
 }
 

