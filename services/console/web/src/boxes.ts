@@ -34,7 +34,7 @@ export function labelBoxes(r: any): OverlayBox[] {
 export function ppeBoxes(r: any): OverlayBox[] {
   const out: OverlayBox[] = [];
   for (const p of r?.Persons ?? []) {
-    out.push({ box: ratioBox(p.BoundingBox), caption: `person ${p.Id} ${pct(p.Confidence)}`, layer: 'ppe' });
+    out.push({ box: ratioBox(p.BoundingBox), caption: `person #${p.Id} ${pct(p.Confidence)}`, layer: 'ppe' });
     for (const part of p.BodyParts ?? []) {
       for (const eq of part.EquipmentDetections ?? []) {
         const covers = !!eq.CoversBodyPart?.Value;

@@ -48,7 +48,7 @@ describe('overlay boxes', () => {
   it('reads PPE and Classify (lowerCamel fields, fractions)', () => {
     const p = ppeBoxes({ Persons: [{ Id: 0, Confidence: 95, BoundingBox: bb, BodyParts: [{ Name: 'FACE', EquipmentDetections: [{ BoundingBox: bb, Type: 'FACE_COVER', CoversBodyPart: { Value: false } }] }] }],
                          Summary: { PersonsWithRequiredEquipment: [], PersonsWithoutRequiredEquipment: [0], PersonsIndeterminate: [] } });
-    expect(p.map((x) => x.caption)).toEqual(['person 0 95%', 'face cover on face (not covering)']);
+    expect(p.map((x) => x.caption)).toEqual(['person #0 95%', 'face cover on face (not covering)']);
     expect(p[1].tone).toBe('bad');
     expect(ppeSummary({ Summary: { PersonsWithoutRequiredEquipment: [0, 1] } })).toEqual({ with: 0, without: 2, indeterminate: 0 });
     const m = maskBoxes({ results: [{ box: bb, label: 'with_mask', confidence: 0.971 }, { box: bb, label: 'without_mask', confidence: 0.5 }] });

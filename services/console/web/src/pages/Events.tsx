@@ -161,7 +161,7 @@ export function Events() {
                   ? <img class="thumb" src={snapshotUrl(ev.snapshotRef)} alt="" loading="lazy" data-testid="event-thumb" />
                   : <span class="thumb none" aria-hidden="true" />}
                 <span class="what">
-                  <strong>{enumLabel(ev.type)}</strong> <span class="muted">· {ev.stream}</span>
+                  <span><strong>{enumLabel(ev.type)}</strong> <span class="muted">· {ev.stream}</span></span>
                   <span class="small">{summary(ev)}</span>
                 </span>
                 <time class="small muted" dateTime={ev.time}>{fmtTime(ev.time)}</time>

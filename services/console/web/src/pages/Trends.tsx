@@ -28,7 +28,7 @@ export function Trends() {
   }, [query]);
   const series = useMemo(() => (t.data ? trendSeries(t.data.buckets, t.data.start, t.data.end, query.windowS, metric) : []), [t.data, metric]);
   const tooMany = period / windowS > 10000;
-  const chartSeries = SENTIMENTS.map((s) => ({ label: s, stroke: COLOURS[s] }));
+  const chartSeries = SENTIMENTS.map((s) => ({ label: s, stroke: COLOURS[s], spanGaps: metric === 'score' }));
   return (
     <>
       <h1>Trends</h1>
@@ -58,7 +58,7 @@ export function Trends() {
           <section key={s.topic} class="card" data-testid="trend-topic" data-topic={s.topic} aria-labelledby={`h-topic-${s.topic}`}>
             <h2 id={`h-topic-${s.topic}`}>{s.topic || '(no topic)'} <span class="muted small">{fmtNum(s.total, 0)} posts</span></h2>
             <LineChart testid="trend-chart" title={`Sentiment of ${s.topic || 'posts without a topic'} over time`} data={s.data} xTime
-                       series={chartSeries} yLabel={metric === 'count' ? 'posts' : 'mean score'} height={220} />
+                       series={chartSeries} yLabel={metric === 'count' ? 'posts' : 'mean score'} yRange={metric === 'score' ? [0, 1] : undefined} height={220} />
           </section>
         ))}
       </div>
