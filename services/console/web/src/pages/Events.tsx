@@ -85,7 +85,8 @@ export function Events() {
   useEffect(() => {
     if (!follow) return;
     setLiveError('');
-    const after = events.reduce((m, e) => (BigInt(e.id ?? 0) > m ? BigInt(e.id) : m), 0n);
+    const big = (v: any) => { try { return BigInt(v ?? 0); } catch { return 0n; } };
+    const after = events.reduce((m, e) => (big(e.id) > m ? big(e.id) : m), 0n);
     return watchEvents(liveQuery(filter, after > 0n ? String(after) : ''), (ev) => {
       setLiveError('');
       if (!matchesFilter(ev, filter)) return;

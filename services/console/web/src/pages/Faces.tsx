@@ -112,7 +112,12 @@ function FaceList({ collection, version }: { collection: string; version: number
   };
   useEffect(() => { load(''); }, [collection, version]);
   const del = async (id: string) => {
-    try { await R('DeleteFaces', { CollectionId: collection, FaceIds: [id] }); setFaces((f) => f.filter((x) => x.FaceId !== id)); }
+    try {
+      const r = await R('DeleteFaces', { CollectionId: collection, FaceIds: [id] });
+      const failed = (r.UnsuccessfulFaceDeletions ?? []).find((u: any) => u.FaceId === id);
+      if (failed) throw new Error(`face ${id} not deleted: ${(failed.Reasons ?? []).map(enumLabel).join(', ')}`);
+      setFaces((f) => f.filter((x) => x.FaceId !== id));
+    }
     catch (e) { setError(e); }
   };
   return (
