@@ -96,7 +96,8 @@ export function Events() {
 
   const apply = (e: Event) => { e.preventDefault(); setFilter({ ...draft, types: [...draft.types] }); };
   const toggleType = (t: string, on: boolean) => setDraft({ ...draft, types: on ? [...draft.types, t] : draft.types.filter((x) => x !== t) });
-  const close = () => { setOpen(null); opener.current?.focus(); };
+  // Focus goes back to the row once the modal dialog (which makes the page inert) is gone.
+  const close = () => { setOpen(null); setTimeout(() => opener.current?.focus()); };
 
   return (
     <>
