@@ -93,16 +93,16 @@ describe('stream form', () => {
   it('round-trips a StreamConfig and builds AddStream', () => {
     const cfg = { name: 'cam1', uri: 'rtsp://h/s', transport: 'TCP', sampleFps: 2.5, motionGating: true,
                   analyses: ['OBJECTS', 'FACE_SEARCH'], classes: ['person', 'car'], collectionId: 'staff', minConfidence: 0,
-                  faceMatchThreshold: 90, sampleEveryNFrames: 0 };
+                  faceMatchThreshold: 90, sampleEveryNFrames: 3 };
     const f = formOf(cfg);
     expect(f.classes).toBe('person, car'); expect(f.minConfidence).toBe('');
     expect(validate(f)).toEqual({});
-    expect(addStreamRequest(f, true)).toEqual({ replace: true, config: { name: 'cam1', uri: 'rtsp://h/s', transport: 'TCP', sampleFps: 2.5,
+    expect(addStreamRequest(f, true)).toEqual({ replace: true, config: { name: 'cam1', uri: 'rtsp://h/s', transport: 'TCP', sampleFps: 2.5, sampleEveryNFrames: 3,
       motionGating: true, analyses: ['OBJECTS', 'FACE_SEARCH'], classes: ['person', 'car'], collectionId: 'staff', faceMatchThreshold: 90 } });
   });
   it('checks fields before sending', () => {
-    const e = validate({ ...emptyForm(), name: 'bad name', uri: 'ftp://x', analyses: ['FACE_SEARCH'], sampleFps: '-1', minConfidence: '2' });
-    expect(Object.keys(e).sort()).toEqual(['collectionId', 'minConfidence', 'name', 'sampleFps', 'uri']);
+    const e = validate({ ...emptyForm(), name: 'bad name', uri: 'ftp://x', analyses: ['FACE_SEARCH'], sampleFps: '-1', sampleEveryNFrames: '1.5', minConfidence: '2' });
+    expect(Object.keys(e).sort()).toEqual(['collectionId', 'minConfidence', 'name', 'sampleEveryNFrames', 'sampleFps', 'uri']);
     expect(validate({ ...emptyForm(), name: 'a', uri: 'rtsp://u:***@h/' }).uri).toMatch(/masked/);
   });
 });

@@ -1,18 +1,22 @@
 // The live picture of a stream: frames from SSE /api/live/frames (GetStreamFrameResponse JSON)
-// shown as a JPEG in an <img> with the detections' boxes and labels drawn over it.
+// shown as a JPEG in an <img> with the detections' boxes and labels drawn over it; paused while
+// the page is hidden.
 import { useEffect, useState } from 'preact/hooks';
 import { ratioBox } from '../geometry';
 import { watchFrames, type Frame } from '../sse';
 import { BoxOverlay } from './BoxOverlay';
 import { fmtFrac, fmtTime } from '../format';
+import { usePageVisible } from '../hooks/usePageVisible';
 
 export function LiveFrame({ stream, maxFps = 5 }: { stream: string; maxFps?: number }) {
   const [frame, setFrame] = useState<Frame | null>(null);
   const [error, setError] = useState('');
+  const visible = usePageVisible();
+  useEffect(() => { setFrame(null); setError(''); }, [stream]);
   useEffect(() => {
-    setFrame(null); setError('');
+    if (!visible) return;
     return watchFrames(stream, (f) => { setFrame(f); setError(''); }, setError, maxFps);
-  }, [stream, maxFps]);
+  }, [stream, maxFps, visible]);
   const boxes = (frame?.detections ?? []).map((d) => ({
     box: ratioBox(d.box), caption: `${d.label} ${fmtFrac(d.confidence)}${d.trackId && d.trackId !== '0' ? ` #${d.trackId}` : ''}`,
     tone: d.label === 'person' ? ('info' as const) : undefined,

@@ -160,7 +160,8 @@ export function Events() {
               <button type="button" class="event" data-testid="event-row" data-event-id={ev.id} data-type={ev.type}
                       onClick={(e) => { opener.current = e.currentTarget as HTMLElement; setOpen(ev); }}>
                 {ev.snapshotRef
-                  ? <img class="thumb" src={snapshotUrl(ev.snapshotRef)} alt="" loading="lazy" data-testid="event-thumb" />
+                  ? <img class="thumb" src={snapshotUrl(ev.snapshotRef)} alt="" loading="lazy" data-testid="event-thumb"
+                         onError={(e) => { (e.target as HTMLImageElement).style.visibility = 'hidden'; }} />
                   : <span class="thumb none" aria-hidden="true" />}
                 <span class="what">
                   <span><strong>{enumLabel(ev.type)}</strong> <span class="muted">· {ev.stream}</span></span>

@@ -74,6 +74,10 @@ function StreamEditor({ initial, editing, collections, onDone, onCancel }:
           <input id="sf-sampleFps" data-field="sampleFps" data-testid="stream-fps" type="number" min="0" step="0.1" value={f.sampleFps}
                  onInput={inp('sampleFps')} {...aria('sampleFps')} />
         </Field>
+        <Field id="sf-sampleEveryNFrames" label="Or every Nth decoded frame" error={errors.sampleEveryNFrames} hint="used when the fps above is empty or 0">
+          <input id="sf-sampleEveryNFrames" data-field="sampleEveryNFrames" data-testid="stream-every-n" type="number" min="1" step="1"
+                 value={f.sampleEveryNFrames} onInput={inp('sampleEveryNFrames')} {...aria('sampleEveryNFrames')} />
+        </Field>
         <Field id="sf-transport" label="RTSP transport" error={errors.transport}>
           <select id="sf-transport" data-field="transport" data-testid="stream-transport" value={f.transport}
                   onChange={inp('transport')} {...aria('transport')}>
