@@ -18,11 +18,13 @@ export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
       <form class="card login" onSubmit={submit} data-testid="login-form" noValidate>
         <h1>Stratus console</h1>
         <p class="muted">Sign in with an API key (<code>stk_…</code>), or open the one-time link that <code>stratus up</code> printed.</p>
-        <label for="apikey">API key</label>
-        <input id="apikey" type="password" autocomplete="current-password" value={key} data-testid="login-key"
-               aria-invalid={error ? 'true' : undefined} aria-describedby={error ? 'login-error' : undefined}
-               onInput={(e) => setKey((e.target as HTMLInputElement).value)} autoFocus />
-        {error && <p id="login-error" class="field-error" role="alert" data-testid="login-error">{error}</p>}
+        <div class="field">
+          <label for="apikey">API key</label>
+          <input id="apikey" type="password" autocomplete="current-password" value={key} data-testid="login-key"
+                 aria-invalid={error ? 'true' : undefined} aria-describedby={error ? 'login-error' : undefined}
+                 onInput={(e) => setKey((e.target as HTMLInputElement).value)} autoFocus />
+          {error && <p id="login-error" class="field-error" role="alert" data-testid="login-error">{error}</p>}
+        </div>
         <button type="submit" disabled={busy} data-testid="login-submit">{busy ? 'Signing in…' : 'Sign in'}</button>
       </form>
     </main>

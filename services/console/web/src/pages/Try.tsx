@@ -2,7 +2,7 @@
 // DetectLabels, DetectProtectiveEquipment and MaskService/Classify, each answer's boxes drawn on
 // the image (one layer each, toggled) with a summary per call; and a text through
 // SentimentService/DetectSentiment with its sentiment and the four scores.
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { fileToBase64, rpc } from '../api';
 import { faceBoxes, labelBoxes, maskBoxes, ppeBoxes, ppeSummary, type Layer, type OverlayBox } from '../boxes';
 import { useObjectUrl } from '../hooks/useObjectUrl';
@@ -70,15 +70,16 @@ function ImageTry() {
   const url = useObjectUrl(file);
   const [calls, setCalls] = useState<Record<string, Call>>({});
   const [shown, setShown] = useState<Record<string, boolean>>({ faces: true, labels: true, ppe: true, masks: true });
+  const gen = useRef(0);
   const run = async (files: File[]) => {
-    const f = files[0];
+    const f = files[0], id = ++gen.current;
     setFile(f);
     setCalls(Object.fromEntries(CALLS.map((c) => [c.layer, { state: 'busy' }])));
     const b64 = await fileToBase64(f);
     await Promise.all(CALLS.map(async (c) => {
       let v: Call;
       try { v = { state: 'done', data: await c.run(b64) }; } catch (error) { v = { state: 'failed', error }; }
-      setCalls((old) => ({ ...old, [c.layer]: v }));
+      if (id === gen.current) setCalls((old) => ({ ...old, [c.layer]: v }));
     }));
   };
   const boxes = CALLS.flatMap((c) => (shown[c.layer] && calls[c.layer]?.data ? c.boxes(calls[c.layer].data) : []));
