@@ -1,4 +1,4 @@
-// API client of the console's JSON API (notes: console-api contract): a fetch wrapper that adds
+// API client of the console's JSON API (docs/console/api.md): a fetch wrapper that adds
 // X-CSRF-Token to state-changing requests from the current session and turns error bodies
 // {"error":{code,message,reason,metadata}} into ApiError.
 export interface Session { keyId: string; name: string; scopes: { service: string; level: string }[]; csrfToken: string }
@@ -14,6 +14,10 @@ export class ApiError extends Error {
 type Fetch = typeof fetch;
 let csrfToken = '';
 export function setCsrfToken(t: string) { csrfToken = t; }
+// Called when a request other than the session's own answers 401 (the session expired or was
+// logged out elsewhere): the app shows the login page again.
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(f: () => void) { onUnauthorized = f; }
 
 export async function toApiError(res: Response): Promise<ApiError> {
   let body: any = null;
@@ -34,7 +38,11 @@ export async function request<T>(method: string, path: string, body?: unknown, f
   if (method !== 'GET' && method !== 'HEAD' && !exempt && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const res = await f(path, { method, headers, credentials: 'same-origin',
                               body: body === undefined ? undefined : JSON.stringify(body) });
-  if (!res.ok) throw await toApiError(res);
+  if (!res.ok) {
+    const err = await toApiError(res);
+    if (res.status === 401 && path !== '/api/session') onUnauthorized();
+    throw err;
+  }
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }

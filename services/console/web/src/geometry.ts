@@ -2,6 +2,12 @@
 // image of imgW x imgH is drawn letterboxed (aspect kept, centred) into a canvas of canW x canH.
 export interface RatioBox { left: number; top: number; width: number; height: number }
 export interface Rect { x: number; y: number; w: number; h: number }
+// common.proto's BoundingBox as the API writes it (json_name: PascalCase), in every service.
+export interface AwsBox { Left?: number; Top?: number; Width?: number; Height?: number }
+
+// AwsBox -> RatioBox; absent members (proto JSON may omit nothing, but be safe) are 0.
+export const ratioBox = (b: AwsBox | null | undefined): RatioBox =>
+  ({ left: Number(b?.Left ?? 0), top: Number(b?.Top ?? 0), width: Number(b?.Width ?? 0), height: Number(b?.Height ?? 0) });
 
 export function letterbox(imgW: number, imgH: number, canW: number, canH: number): Rect {
   if (imgW <= 0 || imgH <= 0 || canW <= 0 || canH <= 0) return { x: 0, y: 0, w: 0, h: 0 };

@@ -1,5 +1,7 @@
 // Server-sent events of /api/live/events and /api/live/frames: a parser of the text/event-stream
 // wire format (for tests and non-EventSource use) and EventSource wrappers that decode JSON.
+import type { AwsBox } from './geometry';
+
 export interface SseMessage { event: string; data: string; id?: string }
 
 // Parses complete messages from `buf`; returns them and the unparsed rest.
@@ -26,14 +28,18 @@ export function parseSse(buf: string): { messages: SseMessage[]; rest: string } 
   return { messages, rest };
 }
 
-export interface Detection { label: string; confidence: number; box: { left: number; top: number; width: number; height: number }; trackId?: string }
+// stratus.v1.GetStreamFrameResponse in the API's JSON mapping: its own fields lowerCamelCase,
+// int64 (sequence, trackId) as strings, jpeg base64, box a common.proto BoundingBox (PascalCase).
+export interface Detection { label: string; confidence: number; box: AwsBox; trackId: string }
 export interface Frame { stream: string; sequence: string; time: string; width: number; height: number; jpeg: string; detections: Detection[] }
 
 export function parseFrame(data: string): Frame {
   const f = JSON.parse(data);
   return { stream: String(f.stream ?? ''), sequence: String(f.sequence ?? '0'), time: String(f.time ?? ''),
            width: Number(f.width ?? 0), height: Number(f.height ?? 0), jpeg: String(f.jpeg ?? ''),
-           detections: Array.isArray(f.detections) ? f.detections : [] };
+           detections: (Array.isArray(f.detections) ? f.detections : []).map((d: any) => ({
+             label: String(d?.label ?? ''), confidence: Number(d?.confidence ?? 0), box: d?.box ?? {},
+             trackId: String(d?.trackId ?? '0') })) };
 }
 
 function watch<T>(url: string, name: string, parse: (d: string) => T, onData: (v: T) => void,
@@ -43,6 +49,7 @@ function watch<T>(url: string, name: string, parse: (d: string) => T, onData: (v
   es.addEventListener('error', (e) => {
     const d = (e as MessageEvent).data;
     if (d) { try { onError?.(JSON.parse(d).message ?? d); } catch { onError?.(d); } es.close(); }
+    else if (es.readyState === EventSource.CLOSED) onError?.('the live connection was refused');
   });
   return () => es.close();
 }

@@ -1,10 +1,10 @@
 // Unit tests of the console's front-end logic (api client, geometry, SSE, filters, cost, forms).
 import { describe, it, expect } from 'vitest';
 import { ApiError, request, setCsrfToken, getSession } from '../src/api';
-import { letterbox, boxToCanvas } from '../src/geometry';
+import { letterbox, boxToCanvas, ratioBox } from '../src/geometry';
 import { parseSse, parseFrame } from '../src/sse';
 import { listEventsRequest, liveQuery, matchesFilter } from '../src/filters';
-import { breakEven, costSeries, modelOf } from '../src/cost';
+import { breakEven, costSeries, parseCostReport, rpsModel, chartMaxRps } from '../src/cost';
 import { fieldOfError } from '../src/formErrors';
 
 const fake = (status: number, body: unknown, seen: any[] = []) => (async (url: any, init: any) => {
@@ -15,13 +15,13 @@ const fake = (status: number, body: unknown, seen: any[] = []) => (async (url: a
 describe('api client', () => {
   it('turns an error body into ApiError', async () => {
     const f = fake(400, { error: { code: 'INVALID_ARGUMENT', message: 'bad uri', reason: 'R', metadata: { field: 'config.uri' } } });
-    const e = await request('POST', '/api/rpc/x/y', {}, f).catch((x) => x);
+    const e = await request<any>('POST', '/api/rpc/x/y', {}, f).catch((x: any) => x);
     expect(e).toBeInstanceOf(ApiError);
     expect([e.status, e.code, e.message, e.reason, e.metadata.field]).toEqual([400, 'INVALID_ARGUMENT', 'bad uri', 'R', 'config.uri']);
   });
   it('handles a non-JSON error', async () => {
     const f = (async () => new Response('oops', { status: 502, statusText: 'Bad Gateway' })) as typeof fetch;
-    const e = await request('GET', '/api/services', undefined, f).catch((x) => x);
+    const e = await request<any>('GET', '/api/services', undefined, f).catch((x: any) => x);
     expect(e.code).toBe('UNKNOWN'); expect(e.status).toBe(502);
   });
   it('adds X-CSRF-Token to POST/DELETE but not GET or login', async () => {
@@ -60,9 +60,12 @@ describe('sse', () => {
     expect(r.messages).toEqual([{ event: 'event', data: '{"a":1}', id: '7' }, { event: 'frame', data: 'x\ny' }]);
     expect(r.rest).toBe('event: fr');
   });
-  it('parses a Frame', () => {
-    const f = parseFrame('{"stream":"cam1","sequence":"12","width":768,"height":432,"jpeg":"AA==","detections":[{"label":"person","confidence":0.7,"box":{"left":0.1,"top":0.2,"width":0.3,"height":0.4}}]}');
+  it('parses a Frame (GetStreamFrameResponse JSON: PascalCase box, int64 strings)', () => {
+    const f = parseFrame('{"stream":"cam1","sequence":"12","width":768,"height":432,"jpeg":"AA==","detections":[{"label":"person","confidence":0.7,"box":{"Left":0.1,"Top":0.2,"Width":0.3,"Height":0.4},"trackId":"4"}]}');
     expect(f.sequence).toBe('12'); expect(f.detections[0].label).toBe('person'); expect(f.width).toBe(768);
+    expect(f.detections[0].trackId).toBe('4');
+    expect(ratioBox(f.detections[0].box)).toEqual({ left: 0.1, top: 0.2, width: 0.3, height: 0.4 });
+    expect(parseFrame('{"detections":[{"label":"car","box":{}}]}').detections[0].trackId).toBe('0');
   });
 });
 
@@ -87,10 +90,31 @@ describe('cost', () => {
     expect(breakEven({ vmMonthly: 100, serverlessFixed: 200, perRequest: 0.001 })).toBeNull();
     expect(breakEven({ vmMonthly: 100, serverlessFixed: 0, perRequest: 0 })).toBeNull();
   });
-  it('builds series and reads rows', () => {
+  it('builds series', () => {
     const s = costSeries({ vmMonthly: 10, serverlessFixed: 1, perRequest: 0.5 }, 10, 2);
     expect(s).toEqual({ requests: [0, 5, 10], vm: [10, 10, 10], serverless: [1, 3.5, 6] });
-    expect(modelOf({ vm_monthly: 50, serverless_monthly: 30, requests_monthly: 300 }).perRequest).toBeCloseTo(0.1);
+  });
+  it('reads the report of `stratus cost --json` and models VM vs serverless per req/s', () => {
+    const r = parseCostReport({
+      prices: { file: 'p.yaml', provider: 'aws', region: 'eu-west-1', as_of: '2026-01', currency: 'USD', hours_per_month: 730 },
+      target_utilisation: 0.6,
+      services: [{ service: 'mask', mean_rps: 2, peak_rps: 5, active_fraction: 0.5, work_seconds_per_request: 0.02,
+                   work_source: 'measured cpu', cheapest: 'serverless', break_even_rps: 8.5,
+                   break_even_note: 'serverless is cheaper below 8.5 req/s sustained (now 2 req/s)',
+                   placements: { 'dedicated-vm': { available: true, monthly: 60, detail: '1x c7i.large' },
+                                 'spot-vm': { available: true, monthly: 40, detail: '2x' },
+                                 serverless: { available: true, monthly: 14, detail: 'lambda' },
+                                 pods: { available: false, monthly: null, detail: 'n/a' } } }],
+    });
+    expect([r.currency, r.hoursPerMonth, r.services.length]).toEqual(['USD', 730, 1]);
+    const s = r.services[0];
+    expect([s.service, s.breakEvenRps, s.cheapest, s.placements.pods.monthly, s.placements.pods.available]).toEqual(['mask', 8.5, 'serverless', null, false]);
+    const m = rpsModel(s)!;
+    expect(m).toEqual({ vmMonthly: 60, serverlessFixed: 0, perRequest: 7 });
+    expect(breakEven(m)).toBeCloseTo(60 / 7);
+    expect(chartMaxRps(s, m)).toBe(17);
+    expect(rpsModel({ ...s, meanRps: 0 })).toBeNull();
+    expect(parseCostReport({ services: [{ service: 'x', break_even_rps: null }] }).services[0].breakEvenRps).toBeNull();
   });
 });
 
