@@ -131,8 +131,7 @@ TEST(ProtoTest, RecognitionParsesAwsJson) {
   // An unknown enum string is a parse error (the endpoint's
   // InvalidParameterException), not silently dropped.
   IndexFacesRequest bad;
-  EXPECT_FALSE(
-      JsonStringToMessage(R"({"QualityFilter": "BEST"})", &bad).ok());
+  EXPECT_FALSE(JsonStringToMessage(R"({"QualityFilter": "BEST"})", &bad).ok());
 }
 
 TEST(ProtoTest, RecognitionWritesAwsMemberNames) {
@@ -172,9 +171,7 @@ TEST(ProtoTest, ProtectiveEquipmentRoundTrip) {
   DetectProtectiveEquipmentResponse r = RoundTrip(resp);
   EXPECT_EQ(r.persons(0).body_parts(0).equipment_detections(0).type(),
             ProtectiveEquipmentType::FACE_COVER);
-  EXPECT_TRUE(
-      r.persons(0).body_parts(0).equipment_detections(0).covers_body_part()
-          .value());
+  EXPECT_TRUE(r.persons(0).body_parts(0).equipment_detections(0).covers_body_part().value());
   EXPECT_EQ(r.summary().persons_with_required_equipment_size(), 1);
 }
 
@@ -196,10 +193,8 @@ TEST(ProtoTest, MaskRoundTrip) {
 
 TEST(ProtoTest, SentimentComprehendJson) {
   BatchDetectSentimentRequest req;
-  ASSERT_TRUE(JsonStringToMessage(
-                  R"({"TextList": ["good", "bad"], "LanguageCode": "en"})",
-                  &req)
-                  .ok());
+  ASSERT_TRUE(
+      JsonStringToMessage(R"({"TextList": ["good", "bad"], "LanguageCode": "en"})", &req).ok());
   EXPECT_EQ(req.text_list_size(), 2);
   EXPECT_EQ(req.language_code(), "en");
 
@@ -259,8 +254,7 @@ TEST(ProtoTest, ErrorInfoTravelsInGoogleRpcStatus) {
   status.set_code(3);
   status.set_message("image is truncated");
   ASSERT_TRUE(status.add_details()->PackFrom(info));
-  EXPECT_EQ(status.details(0).type_url(),
-            "type.googleapis.com/google.rpc.ErrorInfo");
+  EXPECT_EQ(status.details(0).type_url(), "type.googleapis.com/google.rpc.ErrorInfo");
 
   google::rpc::Status got = RoundTrip(status);
   ASSERT_EQ(got.details_size(), 1);
@@ -277,8 +271,7 @@ TEST(ProtoTest, ServicesHaveTheAgreedMethods) {
   auto service = [&](const char* name) {
     return pool->FindServiceByName(std::string("stratus.v1.") + name);
   };
-  EXPECT_STREQ(DetectorService::service_full_name(),
-               "stratus.v1.DetectorService");
+  EXPECT_STREQ(DetectorService::service_full_name(), "stratus.v1.DetectorService");
   const auto* det = service("DetectorService");
   ASSERT_NE(det, nullptr);
   ASSERT_NE(det->FindMethodByName("DetectStream"), nullptr);
@@ -290,13 +283,19 @@ TEST(ProtoTest, ServicesHaveTheAgreedMethods) {
   EXPECT_EQ(service("MaskService")->method_count(), 1);
   ASSERT_NE(service("SentimentService"), nullptr);
   EXPECT_EQ(service("SentimentService")->method_count(), 10);
-  EXPECT_TRUE(service("SentimentService")
-                  ->FindMethodByName("Feed")
-                  ->client_streaming());
+  EXPECT_TRUE(service("SentimentService")->FindMethodByName("Feed")->client_streaming());
   const auto* ingest = service("IngestService");
   ASSERT_NE(ingest, nullptr);
-  EXPECT_EQ(ingest->method_count(), 5);
+  EXPECT_EQ(ingest->method_count(), 7);
   EXPECT_TRUE(ingest->FindMethodByName("WatchEvents")->server_streaming());
+  for (const char* unary : {"GetStreamFrame", "GetSnapshot"}) {
+    const auto* m = ingest->FindMethodByName(unary);
+    ASSERT_NE(m, nullptr) << unary;
+    EXPECT_FALSE(m->client_streaming()) << unary;
+    EXPECT_FALSE(m->server_streaming()) << unary;
+  }
+  EXPECT_EQ(ingest->FindMethodByName("GetStreamFrame")->output_type()->full_name(),
+            "stratus.v1.GetStreamFrameResponse");
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& ReadMethods(
         "ListUsers", "SearchUsers", "SearchUsersByImage"}},
       // Feed stores the posts it scores, so it is not here.
       {"stratus.v1.SentimentService", {"DetectSentiment", "BatchDetectSentiment", "GetTrends"}},
-      {"stratus.v1.IngestService", {"ListStreams", "ListEvents", "WatchEvents"}},
+      {"stratus.v1.IngestService",
+       {"ListStreams", "ListEvents", "WatchEvents", "GetStreamFrame", "GetSnapshot"}},
       {"grpc.reflection.v1alpha.ServerReflection", {"ServerReflectionInfo"}},
       {"grpc.reflection.v1.ServerReflection", {"ServerReflectionInfo"}},
   };

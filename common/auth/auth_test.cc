@@ -35,7 +35,6 @@ using ::stratus::auth::testing::RawCall;
 using ::stratus::testing_util::Eventually;
 using ::testing::HasSubstr;
 
-
 constexpr char kListServices[] = "\x3a\x00";  // ServerReflectionRequest{list_services: ""}
 const std::string kReflection = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
 
@@ -86,6 +85,9 @@ TEST(ApiKeyTest, MethodTable) {
   EXPECT_EQ(RequiredAccess("/stratus.v1.RecognitionService/DeleteCollection"), Access::kAdmin);
   EXPECT_EQ(RequiredAccess("/stratus.v1.RecognitionService/IndexFaces"), Access::kAdmin);
   EXPECT_EQ(RequiredAccess("/stratus.v1.IngestService/AddStream"), Access::kAdmin);
+  EXPECT_EQ(RequiredAccess("/stratus.v1.IngestService/GetStreamFrame"), Access::kRead);
+  EXPECT_EQ(RequiredAccess("/stratus.v1.IngestService/GetSnapshot"), Access::kRead);
+  EXPECT_EQ(RequiredAccess("/stratus.v1.IngestService/RemoveStream"), Access::kAdmin);
   EXPECT_EQ(RequiredAccess("/stratus.v1.SentimentService/Feed"), Access::kAdmin);
   EXPECT_EQ(RequiredAccess("/stratus.v1.DetectorService/NewMethod"), Access::kAdmin);
   EXPECT_EQ(RequiredAccess("/other.Service/Detect"), Access::kAdmin);
@@ -335,10 +337,9 @@ TEST_F(KeyTableTest, CredentialsKeyIsMadeOnceKeptAndReplacedWhenRevoked) {
 
   auto no_table = KeyStore::Create({});
   ASSERT_TRUE(no_table.ok());
-  EXPECT_EQ(EnsureCredentialsKey(**no_table, file, kCredentialsProfile, "admin", admin)
-                .status()
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      EnsureCredentialsKey(**no_table, file, kCredentialsProfile, "admin", admin).status().code(),
+      absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(KeyTableTest, KeyServiceManagesKeysForGlobalAdminsOnly) {

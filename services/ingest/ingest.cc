@@ -3,11 +3,15 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
+#include <system_error>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
 #include "common/logging.h"
+#include "common/path_root.h"
 
 namespace stratus::ingest {
 
@@ -114,7 +118,7 @@ void Ingest::Stop(bool release_leases) {
   cv_.notify_all();
   if (loop_.joinable()) loop_.join();
   if (fence_.joinable()) fence_.join();
-  std::map<std::string, std::unique_ptr<StreamWorker>> workers;
+  std::map<std::string, std::shared_ptr<StreamWorker>> workers;
   {
     std::lock_guard<std::mutex> lock(mu_);
     workers.swap(workers_);
@@ -155,7 +159,7 @@ void Ingest::FenceLoop() {
     cv_.wait_for(lock, period, [this] { return stop_; });
     if (stop_ || workers_.empty() || !has_peers_) continue;
     if (std::chrono::steady_clock::now() - renewed_at_ < fence_after) continue;
-    std::map<std::string, std::unique_ptr<StreamWorker>> fenced;
+    std::map<std::string, std::shared_ptr<StreamWorker>> fenced;
     fenced.swap(workers_);
     streams_gauge_->Set(0);
     lock.unlock();
@@ -175,7 +179,7 @@ absl::Status Ingest::Reconcile() {
   auto round = leases_.Tick();
   if (!round.ok()) return round.status();
   const std::map<std::string, LeaseManager::Lease>* held = &round->held;
-  std::vector<std::unique_ptr<StreamWorker>> to_stop;
+  std::vector<std::shared_ptr<StreamWorker>> to_stop;
   std::vector<StreamWorker*> to_start;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -201,7 +205,7 @@ absl::Status Ingest::Reconcile() {
       leases_taken_->Increment();
       WorkerDeps deps = deps_;
       deps.lease_epoch = lease.epoch;
-      auto w = std::make_unique<StreamWorker>(lease.config, deps, options_.worker);
+      auto w = std::make_shared<StreamWorker>(lease.config, deps, options_.worker);
       to_start.push_back(w.get());
       workers_[name] = std::move(w);
     }
@@ -316,6 +320,127 @@ absl::StatusOr<std::vector<v1::StreamStatus>> Ingest::ListStreams() {
     if (it != workers_.end()) st = it->second->status();
   }
   return stored;
+}
+
+absl::StatusOr<std::shared_ptr<StreamWorker>> Ingest::HeldWorker(const std::string& stream) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = workers_.find(stream);
+    if (it != workers_.end()) return it->second;
+  }
+  // Not here: the table says whether it exists and who holds it.
+  struct Holder {
+    bool exists = false;
+    std::string owner;  // empty: no live lease
+  };
+  auto holder = db_->Query<Holder>([&](pqxx::work& tx) -> absl::StatusOr<Holder> {
+    auto rows = tx.exec_params(
+        "SELECT owner, lease_until > now() FROM ingest_streams WHERE name = $1", stream);
+    Holder h;
+    if (rows.empty()) return h;
+    h.exists = true;
+    const auto& row = rows[0];
+    if (!row[0].is_null() && !row[1].is_null() && row[1].as<bool>()) {
+      h.owner = row[0].as<std::string>();
+    }
+    return h;
+  });
+  if (!holder.ok()) return holder.status();
+  if (!holder->exists) return absl::NotFoundError(absl::StrCat("no stream named '", stream, "'"));
+  if (holder->owner.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("stream '", stream, "' is not held by any replica yet; try again shortly"));
+  }
+  if (holder->owner == options_.replica_id) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("stream '", stream, "' is held by this replica ('", options_.replica_id,
+                     "') but not running right now (starting, or stopped until its lease is "
+                     "renewed); try again shortly"));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("stream '", stream, "' is held by replica '", holder->owner,
+                   "'; only that replica has its frames (this is '", options_.replica_id, "')"));
+}
+
+absl::StatusOr<StreamWorker::LatestFrame> Ingest::GetFrame(const std::string& stream,
+                                                           int64_t after_sequence,
+                                                           std::chrono::milliseconds wait,
+                                                           const std::function<bool()>& cancelled) {
+  if (stream.empty()) return absl::InvalidArgumentError("stream is empty");
+  if (wait.count() < 0 || wait > kMaxFrameWait) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("wait_ms must be between 0 and ", kMaxFrameWait.count()));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  std::optional<StreamWorker::LatestFrame> frame;
+  while (true) {
+    // Looked up again on every slice: the worker may have been replaced (config changed) or
+    // stopped (lease lost) meanwhile.
+    auto worker = HeldWorker(stream);
+    if (!worker.ok()) {
+      if (frame) return *std::move(frame);  // what it had before it went
+      return worker.status();
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::max(deadline - now, std::chrono::steady_clock::duration::zero()));
+    frame = (*worker)->WaitForFrame(after_sequence, std::min(left, std::chrono::milliseconds(100)));
+    if (frame && frame->sequence > after_sequence) break;
+    if (std::chrono::steady_clock::now() >= deadline || (*worker)->stopped() ||
+        (cancelled && cancelled())) {
+      break;
+    }
+  }
+  if (!frame) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("stream '", stream, "' has no analysed frame yet"));
+  }
+  return *std::move(frame);
+}
+
+absl::StatusOr<std::string> Ingest::ReadSnapshot(const std::string& snapshot_ref) {
+  namespace fs = std::filesystem;
+  if (options_.snapshot_dir.empty()) {
+    return absl::FailedPreconditionError("this replica keeps no snapshots");
+  }
+  constexpr absl::string_view kScheme = "file://";
+  if (!absl::StartsWith(snapshot_ref, kScheme)) {
+    return absl::InvalidArgumentError("snapshot_ref must be a file:// reference");
+  }
+  const std::string path = snapshot_ref.substr(kScheme.size());
+  if (path.empty() || path.front() != '/') {
+    return absl::InvalidArgumentError("snapshot_ref must name an absolute path (file:///...)");
+  }
+  auto resolved = ResolveUnderRoot(path, options_.snapshot_dir);
+  if (!resolved.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("snapshot_ref is outside the snapshot folder: ", resolved.status().message()));
+  }
+  std::error_code ec;
+  const fs::file_status st = fs::status(*resolved, ec);
+  if (!fs::exists(st)) {
+    return absl::NotFoundError(absl::StrCat("snapshot '", snapshot_ref, "' is gone"));
+  }
+  if (!fs::is_regular_file(st)) {
+    return absl::InvalidArgumentError(absl::StrCat("snapshot '", snapshot_ref, "' is not a file"));
+  }
+  const uintmax_t size = fs::file_size(*resolved, ec);
+  if (!ec && size > static_cast<uintmax_t>(kMaxSnapshotBytes)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "snapshot '", snapshot_ref, "' is larger than ", kMaxSnapshotBytes >> 20, " MiB"));
+  }
+  std::ifstream in(*resolved, std::ios::binary);
+  if (ec || !in) return absl::NotFoundError(absl::StrCat("snapshot '", snapshot_ref, "' is gone"));
+  // Never more than the limit, should the file have grown since.
+  std::string jpeg(static_cast<size_t>(size), '\0');
+  in.read(jpeg.data(), static_cast<std::streamsize>(jpeg.size()));
+  jpeg.resize(static_cast<size_t>(in.gcount()));
+  if (jpeg.size() < 3 || static_cast<unsigned char>(jpeg[0]) != 0xFF ||
+      static_cast<unsigned char>(jpeg[1]) != 0xD8) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("snapshot '", snapshot_ref, "' is not a JPEG"));
+  }
+  return jpeg;
 }
 
 }  // namespace stratus::ingest

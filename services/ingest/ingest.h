@@ -13,6 +13,10 @@
 // alone keeps its streams through a database outage, spooling their events. The events carry
 // the lease epoch, and the event store refuses those a replica produced after its lease had
 // passed on (a process paused past the fence, or a replica that appeared during an outage).
+//
+// Live view: GetFrame() answers with the last analysed frame of a stream this replica holds
+// (long-polling for a newer one); only the holder has it, others say which replica does.
+// ReadSnapshot() reads an event's snapshot JPEG, confined to the snapshot folder.
 // Thread-safe.
 #ifndef STRATUS_SERVICES_INGEST_INGEST_H_
 #define STRATUS_SERVICES_INGEST_INGEST_H_
@@ -20,6 +24,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,10 +45,10 @@ namespace stratus::ingest {
 class Ingest {
  public:
   struct Options {
-    std::string replica_id;                 // required, unique per replica, stable over restarts
+    std::string replica_id;  // required, unique per replica, stable over restarts
     std::chrono::seconds lease{10};
-    std::string spool_dir;                  // required: this replica's event spool
-    std::string snapshot_dir;               // "" = no JPEG snapshots
+    std::string spool_dir;     // required: this replica's event spool
+    std::string snapshot_dir;  // "" = no JPEG snapshots
     std::string detector_address = "localhost:50052";
     std::string mask_address = "localhost:50054";
     std::string recognition_address = "localhost:50053";
@@ -69,6 +74,26 @@ class Ingest {
   absl::Status RemoveStream(const std::string& name);
   absl::StatusOr<std::vector<v1::StreamStatus>> ListStreams();
 
+  // The longest GetFrame() wait, and the largest snapshot ReadSnapshot() reads.
+  static constexpr std::chrono::milliseconds kMaxFrameWait{10000};
+  static constexpr int64_t kMaxSnapshotBytes = 10 << 20;
+
+  // The last analysed frame of `stream`, which this replica must hold. Waits up to `wait` for
+  // one with a sequence greater than `after_sequence` (returning early when `cancelled` says
+  // so, checked every 100 ms), then answers with the newest it has, new or not.
+  // INVALID_ARGUMENT: empty stream, `wait` outside 0..kMaxFrameWait. NOT_FOUND: no such stream.
+  // FAILED_PRECONDITION: no frame analysed yet (after waiting), or the stream is held by another
+  // replica (named) or by none. UNAVAILABLE: the database, asked who holds it, is unreachable.
+  absl::StatusOr<StreamWorker::LatestFrame> GetFrame(
+      const std::string& stream, int64_t after_sequence, std::chrono::milliseconds wait,
+      const std::function<bool()>& cancelled = nullptr);
+  // The JPEG named by an event's snapshot_ref ("file://" + absolute path), which must lie in
+  // the snapshot folder (symbolic links and ".." resolved first). INVALID_ARGUMENT: another
+  // scheme, a path outside the folder or not a regular file. NOT_FOUND: the file is gone.
+  // FAILED_PRECONDITION: no snapshot folder configured, the file is not a JPEG or is larger
+  // than kMaxSnapshotBytes.
+  absl::StatusOr<std::string> ReadSnapshot(const std::string& snapshot_ref);
+
   EventStore* events() { return events_.get(); }
   const SourcePolicy& sources() const { return *sources_; }
   // Runs one lease round and reconciles workers now (tests; the loop does it by itself).
@@ -83,6 +108,9 @@ class Ingest {
 
   Database* db_;
   metrics::Registry* registry_;
+  // The worker of `stream` when this replica runs it; otherwise why not (see GetFrame()).
+  absl::StatusOr<std::shared_ptr<StreamWorker>> HeldWorker(const std::string& stream);
+
   Options options_;
   LeaseManager leases_;
   std::unique_ptr<EventStore> events_;
@@ -91,7 +119,8 @@ class Ingest {
   WorkerDeps deps_;
 
   std::mutex mu_;  // guards workers_ and the loop state
-  std::map<std::string, std::unique_ptr<StreamWorker>> workers_;
+  // Shared so that a GetFrame() waiting on a worker keeps it alive while it is replaced.
+  std::map<std::string, std::shared_ptr<StreamWorker>> workers_;
   // When the last round that renewed the leases began (steady clock); guarded by mu_.
   std::chrono::steady_clock::time_point renewed_at_{};
   bool has_peers_ = false;  // the last round saw other live replicas; guarded by mu_

@@ -42,7 +42,8 @@ grpc::Status IngestServiceImpl::ListStreams(grpc::ServerContext*, const v1::List
   return grpc::Status::OK;
 }
 
-grpc::Status IngestServiceImpl::ListEvents(grpc::ServerContext*, const v1::ListEventsRequest* request,
+grpc::Status IngestServiceImpl::ListEvents(grpc::ServerContext*,
+                                           const v1::ListEventsRequest* request,
                                            v1::ListEventsResponse* response) {
   if (request->page_size() < 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "page_size must not be negative");
@@ -85,6 +86,34 @@ grpc::Status IngestServiceImpl::WatchEvents(grpc::ServerContext* context,
     }
     std::this_thread::sleep_for(watch_poll_);
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestServiceImpl::GetStreamFrame(grpc::ServerContext* context,
+                                               const v1::GetStreamFrameRequest* request,
+                                               v1::GetStreamFrameResponse* response) {
+  auto frame = ingest_->GetFrame(
+      request->stream(), request->after_sequence(), std::chrono::milliseconds(request->wait_ms()),
+      [context] { return context != nullptr && context->IsCancelled(); });
+  if (!frame.ok()) return ToGrpcStatus(frame.status());
+  response->set_stream(request->stream());
+  response->set_sequence(frame->sequence);
+  *response->mutable_time() = TimeUtil::NanosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(frame->captured.time_since_epoch())
+          .count());
+  response->set_width(frame->width);
+  response->set_height(frame->height);
+  response->set_jpeg(*frame->jpeg);
+  for (auto& d : frame->detections) *response->add_detections() = std::move(d);
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestServiceImpl::GetSnapshot(grpc::ServerContext*,
+                                            const v1::GetSnapshotRequest* request,
+                                            v1::GetSnapshotResponse* response) {
+  auto jpeg = ingest_->ReadSnapshot(request->snapshot_ref());
+  if (!jpeg.ok()) return ToGrpcStatus(jpeg.status());
+  response->set_jpeg(std::move(*jpeg));
   return grpc::Status::OK;
 }
 

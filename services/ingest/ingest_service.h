@@ -1,4 +1,5 @@
 // gRPC adapter of the ingest service (stratus.v1.IngestService): thin handlers over Ingest.
+// GetStreamFrame's long-poll ends early when the caller cancels.
 #ifndef STRATUS_SERVICES_INGEST_INGEST_SERVICE_H_
 #define STRATUS_SERVICES_INGEST_INGEST_SERVICE_H_
 
@@ -28,6 +29,11 @@ class IngestServiceImpl final : public v1::IngestService::Service {
                           v1::ListEventsResponse* response) override;
   grpc::Status WatchEvents(grpc::ServerContext* context, const v1::WatchEventsRequest* request,
                            grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::Status GetStreamFrame(grpc::ServerContext* context,
+                              const v1::GetStreamFrameRequest* request,
+                              v1::GetStreamFrameResponse* response) override;
+  grpc::Status GetSnapshot(grpc::ServerContext* context, const v1::GetSnapshotRequest* request,
+                           v1::GetSnapshotResponse* response) override;
 
  private:
   Ingest* ingest_;

@@ -1,12 +1,13 @@
 // The ingest core against a real PostgreSQL and a detector over real gRPC: a stand-in detector
 // that finds the bright square a synthetic video draws (so detections follow the picture), a
-// video file that plays in real time, the tracker, the event store and its spool.
+// video file that plays in real time, the tracker, the event store and its spool; and the
+// gRPC adapter for the live view (GetStreamFrame, GetSnapshot) called with a read-only key.
 #include "services/ingest/ingest.h"
 
 #include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
@@ -19,8 +20,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/testing/test_keys.h"
 #include "common/embedded_postgres.h"
+#include "common/service_host.h"
 #include "common/testing/eventually.h"
+#include "services/ingest/ingest_service.h"
 #include "services/ingest/schema.h"
 #include "services/ingest/testing/square_detector.h"
 
@@ -55,13 +59,16 @@ class IngestTest : public testing::Test {
     pg_.reset();
     if (!HasFailure()) fs::remove_all(dir_);
   }
-  std::unique_ptr<Ingest> MakeIngest(const std::string& replica) {
+  std::unique_ptr<Ingest> MakeIngest(const std::string& replica,
+                                     const std::string& detector_address = "") {
     Ingest::Options o;
     o.replica_id = replica;
     o.lease = std::chrono::seconds(3);
     o.spool_dir = (dir_ / "spool" / replica).string();
     o.snapshot_dir = (dir_ / "snapshots").string();
-    o.detector_address = absl::StrCat("127.0.0.1:", detector_->grpc_port());
+    o.detector_address = detector_address.empty()
+                             ? absl::StrCat("127.0.0.1:", detector_->grpc_port())
+                             : detector_address;
     o.mask_address = "";
     o.recognition_address = "";
     o.worker.person_tracking.max_age = std::chrono::milliseconds(800);
@@ -246,8 +253,8 @@ TEST_F(IngestTest, AReplicaThatCannotRenewStopsItsStreamsBeforeTheLeaseExpires) 
   ingest_->Start();
   pg_->SignalAll(SIGSTOP);
   const auto frozen = std::chrono::steady_clock::now();
-  ASSERT_TRUE(Eventually([&] { return ingest_->RunningStreams().empty(); },
-                         std::chrono::seconds(10)));
+  ASSERT_TRUE(
+      Eventually([&] { return ingest_->RunningStreams().empty(); }, std::chrono::seconds(10)));
   EXPECT_LT(std::chrono::steady_clock::now() - frozen, std::chrono::seconds(3));
   pg_->SignalAll(SIGCONT);
   peer->Start();
@@ -295,6 +302,216 @@ TEST_F(IngestTest, RefusesABadMqttUrl) {
   auto i = Ingest::Create(db_.get(), &registry_, o);
   EXPECT_EQ(i.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(i.status().message()), testing::HasSubstr("mqtt://"));
+}
+
+// The ingest service over gRPC on 127.0.0.1, reached with the read-only test key.
+struct Served {
+  explicit Served(Ingest* ingest) : service(ingest) {
+    auto h = ServiceHost::Create({.service_name = "ingest",
+                                  .grpc_address = "127.0.0.1",
+                                  .http_port = -1,
+                                  .drain_deadline = std::chrono::milliseconds(200),
+                                  .api_keys = auth::testing::TestKeyStore()});
+    EXPECT_TRUE(h.ok()) << h.status();
+    host = std::move(*h);
+    host->AddService(&service, "stratus.v1.IngestService");
+    EXPECT_TRUE(host->Start().ok());
+    stub = v1::IngestService::NewStub(
+        auth::testing::ReadChannel(absl::StrCat("127.0.0.1:", host->grpc_port())));
+  }
+  ~Served() { host->Shutdown(); }
+
+  grpc::Status Frame(const std::string& stream, int64_t after, int wait_ms,
+                     v1::GetStreamFrameResponse* out) {
+    v1::GetStreamFrameRequest req;
+    req.set_stream(stream);
+    req.set_after_sequence(after);
+    req.set_wait_ms(wait_ms);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return stub->GetStreamFrame(&ctx, req, out);
+  }
+  grpc::Status Snapshot(const std::string& ref, std::string* jpeg = nullptr) {
+    v1::GetSnapshotRequest req;
+    req.set_snapshot_ref(ref);
+    v1::GetSnapshotResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    grpc::Status s = stub->GetSnapshot(&ctx, req, &resp);
+    if (jpeg != nullptr) *jpeg = resp.jpeg();
+    return s;
+  }
+
+  IngestServiceImpl service;
+  std::unique_ptr<ServiceHost> host;
+  std::unique_ptr<v1::IngestService::Stub> stub;
+};
+
+bool IsJpeg(const std::string& b) {
+  return b.size() > 2 && static_cast<unsigned char>(b[0]) == 0xFF &&
+         static_cast<unsigned char>(b[1]) == 0xD8;
+}
+
+using Ms = std::chrono::milliseconds;
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<Ms>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Ms Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - t0);
+}
+
+TEST_F(IngestTest, LiveFramesWithDetectionsAndLongPollOverGrpc) {
+  ingest_ = MakeIngest("r1");
+  ingest_->Start();
+  Served served(ingest_.get());
+  v1::GetStreamFrameResponse frame;
+  EXPECT_EQ(served.Frame("", 0, 0, &frame).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(served.Frame("cam1", 0, -1, &frame).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(served.Frame("cam1", 0, 10001, &frame).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(served.Frame("nope", 0, 0, &frame).error_code(), grpc::StatusCode::NOT_FOUND);
+  const int64_t added_ms = UnixMs();
+  ASSERT_TRUE(ingest_->AddStream(Config("cam1"), false).ok());
+
+  // The square crosses during the first 3 s of the file: a frame with the person comes.
+  int64_t after = 0;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        v1::GetStreamFrameResponse f;
+        if (!served.Frame("cam1", after, 2000, &f).ok()) return false;
+        EXPECT_GE(f.sequence(), after);
+        after = f.sequence();
+        if (f.detections().empty()) return false;
+        frame = std::move(f);
+        return true;
+      },
+      std::chrono::seconds(30)));
+  EXPECT_EQ(frame.stream(), "cam1");
+  EXPECT_GT(frame.sequence(), 0);
+  EXPECT_EQ(frame.width(), 320);
+  EXPECT_EQ(frame.height(), 180);
+  EXPECT_TRUE(IsJpeg(frame.jpeg()));
+  // Captured since the stream was added (the wall clock, as events' times).
+  const int64_t captured_ms =
+      google::protobuf::util::TimeUtil::TimestampToMilliseconds(frame.time());
+  EXPECT_GE(captured_ms, added_ms);
+  EXPECT_LE(captured_ms, UnixMs());
+  const v1::FrameDetection& d = frame.detections(0);
+  EXPECT_EQ(d.label(), "person");
+  EXPECT_GT(d.confidence(), 0.5f);
+  EXPECT_GT(d.box().width(), 0.05f);
+  EXPECT_GE(d.box().left(), 0.f);
+  EXPECT_LE(d.box().left() + d.box().width(), 1.0001f);
+
+  // A newer frame ends the long-poll early (frames come at 10 fps; at the end of the file the
+  // stream reconnects within about a second).
+  auto t0 = std::chrono::steady_clock::now();
+  v1::GetStreamFrameResponse next;
+  ASSERT_TRUE(served.Frame("cam1", frame.sequence(), 8000, &next).ok());
+  EXPECT_LT(Since(t0), Ms(5000));
+  EXPECT_GT(next.sequence(), frame.sequence());
+  // Nothing newer than a sequence far ahead: answered after wait_ms with the newest frame.
+  t0 = std::chrono::steady_clock::now();
+  v1::GetStreamFrameResponse newest;
+  ASSERT_TRUE(served.Frame("cam1", int64_t{1} << 40, 600, &newest).ok());
+  EXPECT_GE(Since(t0), Ms(600));
+  EXPECT_LT(Since(t0), Ms(5000));
+  EXPECT_GE(newest.sequence(), next.sequence());
+  EXPECT_TRUE(IsJpeg(newest.jpeg()));
+
+  // The read-only key may not change anything.
+  v1::RemoveStreamRequest remove;
+  remove.set_name("cam1");
+  v1::RemoveStreamResponse removed;
+  grpc::ClientContext ctx;
+  EXPECT_EQ(served.stub->RemoveStream(&ctx, remove, &removed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(IngestTest, SnapshotsAreServedFromTheSnapshotFolderOnly) {
+  ingest_ = MakeIngest("r1");
+  ingest_->Start();
+  Served served(ingest_.get());
+  ASSERT_TRUE(ingest_->AddStream(Config("cam1"), false).ok());
+  std::string ref;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        for (const auto& e : Events("cam1")) {
+          if (!e.snapshot_ref().empty()) ref = e.snapshot_ref();
+        }
+        return !ref.empty();
+      },
+      std::chrono::seconds(30)));
+  std::string jpeg;
+  ASSERT_TRUE(served.Snapshot(ref, &jpeg).ok()) << ref;
+  EXPECT_TRUE(IsJpeg(jpeg));
+  EXPECT_EQ(jpeg, ReadFile(ref.substr(7)));
+
+  const fs::path snapshots = dir_ / "snapshots";
+  auto code = [&](const std::string& r) { return served.Snapshot(r).error_code(); };
+  // Outside the folder: elsewhere, a sibling whose name starts with the folder's, a way out
+  // through "..", a link inside pointing out, another scheme, a relative path.
+  EXPECT_EQ(code("file:///etc/passwd"), grpc::StatusCode::INVALID_ARGUMENT);
+  fs::create_directories(dir_ / "snapshots-old");
+  {
+    std::ofstream out(dir_ / "snapshots-old" / "x.jpg", std::ios::binary);
+    out << jpeg;
+  }
+  EXPECT_EQ(code("file://" + (dir_ / "snapshots-old" / "x.jpg").string()),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code("file://" + (snapshots / ".." / "snapshots-old" / "x.jpg").string()),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  fs::create_symlink(dir_ / "snapshots-old" / "x.jpg", snapshots / "cam1" / "link.jpg");
+  EXPECT_EQ(code("file://" + (snapshots / "cam1" / "link.jpg").string()),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code("http://example.com/x.jpg"), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code(ref.substr(7)), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code("file://cam1/x.jpg"), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(code("file://" + (snapshots / "cam1").string()), grpc::StatusCode::INVALID_ARGUMENT);
+  // Inside but gone, or not a JPEG.
+  EXPECT_EQ(code("file://" + (snapshots / "cam1" / "gone.jpg").string()),
+            grpc::StatusCode::NOT_FOUND);
+  {
+    std::ofstream out(snapshots / "cam1" / "notes.jpg");
+    out << "not a picture";
+  }
+  EXPECT_EQ(code("file://" + (snapshots / "cam1" / "notes.jpg").string()),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// Frames live in the memory of the replica that holds the stream: any other says which one.
+TEST_F(IngestTest, FramesComeOnlyFromTheReplicaHoldingTheStream) {
+  // r0's detector is unreachable, so its stream runs but never has a frame analysed.
+  auto peer = MakeIngest("r0", "127.0.0.1:1");
+  ingest_ = MakeIngest("r1");
+  ASSERT_TRUE(ingest_->AddStream(Config("cam1"), false).ok());
+  auto frame = ingest_->GetFrame("cam1", 0, Ms(0));
+  EXPECT_EQ(frame.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(frame.status().message()), testing::HasSubstr("not held by any"));
+  ASSERT_TRUE(peer->Reconcile().ok());  // the only live replica: it takes the stream
+  ASSERT_EQ(peer->RunningStreams().size(), 1u);
+  frame = ingest_->GetFrame("cam1", 0, Ms(0));
+  EXPECT_EQ(frame.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(frame.status().message()), testing::HasSubstr("replica 'r0'"));
+  EXPECT_EQ(ingest_->GetFrame("nope", 0, Ms(0)).status().code(), absl::StatusCode::kNotFound);
+  // The holder has nothing analysed: at once, and after waiting as long as asked.
+  frame = peer->GetFrame("cam1", 0, Ms(0));
+  EXPECT_EQ(frame.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(frame.status().message()), testing::HasSubstr("no analysed frame"));
+  auto t0 = std::chrono::steady_clock::now();
+  frame = peer->GetFrame("cam1", 0, Ms(500));
+  EXPECT_GE(Since(t0), Ms(500));
+  EXPECT_LT(Since(t0), Ms(3000));
+  EXPECT_EQ(frame.status().code(), absl::StatusCode::kFailedPrecondition);
+  // A caller that gives up ends the wait.
+  t0 = std::chrono::steady_clock::now();
+  frame = peer->GetFrame("cam1", 0, Ms(10000), [] { return true; });
+  EXPECT_LT(Since(t0), Ms(3000));
+  EXPECT_EQ(frame.status().code(), absl::StatusCode::kFailedPrecondition);
+  peer->Stop();
 }
 
 TEST(ValidateStreamConfigTest, RefusesBadConfigs) {

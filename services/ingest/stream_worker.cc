@@ -91,6 +91,7 @@ void StreamWorker::Stop() {
     if (session_ != nullptr) session_->TryCancel();
   }
   cv_.notify_all();
+  frame_cv_.notify_all();
   if (capture_thread_.joinable()) capture_thread_.join();
   if (analysis_thread_.joinable()) analysis_thread_.join();
   SetState(v1::StreamStatus::STOPPED, "");
@@ -113,6 +114,37 @@ v1::StreamStatus StreamWorker::status() const {
   s.set_frames_analysed(static_cast<int64_t>(frames_analysed_->Value()));
   *s.mutable_updated() = ToProto(Clock::now());
   return s;
+}
+
+std::optional<StreamWorker::LatestFrame> StreamWorker::WaitForFrame(
+    int64_t after_sequence, std::chrono::milliseconds wait) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (wait.count() > 0) {
+    frame_cv_.wait_for(lock, wait, [&] {
+      return stop_ || (latest_.has_value() && latest_->sequence > after_sequence);
+    });
+  }
+  return latest_;
+}
+
+bool StreamWorker::stopped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_;
+}
+
+void StreamWorker::PublishFrame(const Frame& frame, std::vector<v1::FrameDetection> detections) {
+  LatestFrame latest;
+  latest.sequence = frame.sequence;
+  latest.captured = frame.captured;
+  latest.width = frame.width;
+  latest.height = frame.height;
+  latest.jpeg = std::make_shared<const std::string>(frame.jpeg);
+  latest.detections = std::move(detections);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    latest_ = std::move(latest);
+  }
+  frame_cv_.notify_all();
 }
 
 void StreamWorker::SetState(v1::StreamStatus::State state, const std::string& error) {
@@ -165,8 +197,8 @@ void StreamWorker::CaptureThread() {
   }
 }
 
-absl::StatusOr<std::optional<std::string>> StreamWorker::EncodeSampled(FrameSource& source,
-                                                                       cv::Mat& previous_thumb) {
+absl::StatusOr<std::optional<StreamWorker::Encoded>> StreamWorker::EncodeSampled(
+    FrameSource& source, cv::Mat& previous_thumb) {
   try {
     cv::Mat bgr;
     if (!source.Retrieve(&bgr) || bgr.empty()) return absl::DataLossError("cannot decode frame");
@@ -187,7 +219,7 @@ absl::StatusOr<std::optional<std::string>> StreamWorker::EncodeSampled(FrameSour
     if (!cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, options_.jpeg_quality})) {
       return absl::InternalError("cannot encode frame as JPEG");
     }
-    return std::string(buf.begin(), buf.end());
+    return Encoded{std::string(buf.begin(), buf.end()), bgr.cols, bgr.rows};
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("frame: ", e.what()));
   } catch (...) {
@@ -197,7 +229,6 @@ absl::StatusOr<std::optional<std::string>> StreamWorker::EncodeSampled(FrameSour
 
 void StreamWorker::CaptureLoop() {
   int attempt = 0;
-  int64_t sequence = 0;
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -205,9 +236,9 @@ void StreamWorker::CaptureLoop() {
     }
     SetState(v1::StreamStatus::CONNECTING, "");
     // Asked again on every connect: a name may resolve elsewhere now, a file may have moved.
-    const absl::StatusOr<std::string> target =
-        deps_.sources != nullptr ? deps_.sources->Check(config_.uri())
-                                 : absl::StatusOr<std::string>(config_.uri());
+    const absl::StatusOr<std::string> target = deps_.sources != nullptr
+                                                   ? deps_.sources->Check(config_.uri())
+                                                   : absl::StatusOr<std::string>(config_.uri());
     absl::StatusOr<std::unique_ptr<FrameSource>> opened = absl::UnknownError("not opened");
     if (target.ok()) {
       v1::StreamConfig checked = config_;
@@ -280,16 +311,19 @@ void StreamWorker::CaptureLoop() {
                              : now - last_sample >= sample_period;
           if (!sampled) continue;
           last_sample = now;
-          absl::StatusOr<std::optional<std::string>> jpeg = EncodeSampled(source, previous_thumb);
-          if (!jpeg.ok()) {
-            frame_error = std::string(jpeg.status().message());
+          absl::StatusOr<std::optional<Encoded>> encoded = EncodeSampled(source, previous_thumb);
+          if (!encoded.ok()) {
+            frame_error = std::string(encoded.status().message());
           } else {
             failures_in_a_row = 0;
-            if (!jpeg->has_value()) continue;  // no motion
+            if (!encoded->has_value()) continue;  // no motion
             Frame frame;
-            frame.sequence = ++sequence;
+            // A member, so that sequences keep growing when the capture loop starts again.
+            frame.sequence = ++sequence_;
             frame.captured = Clock::now();
-            frame.jpeg = std::move(**jpeg);
+            frame.width = (*encoded)->width;
+            frame.height = (*encoded)->height;
+            frame.jpeg = std::move((*encoded)->jpeg);
             {
               std::lock_guard<std::mutex> lock(mu_);
               queue_.push_back(std::move(frame));
@@ -473,9 +507,32 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
     }
     last_analysed_ = now;
   }
+  std::vector<v1::FrameDetection> drawn;
+  auto draw = [&drawn](const std::vector<v1::Detection>& dets, const Tracker::Update& update) {
+    for (size_t i = 0; i < dets.size(); ++i) {
+      v1::FrameDetection& d = drawn.emplace_back();
+      d.set_label(dets[i].label());
+      d.set_confidence(dets[i].confidence());
+      *d.mutable_box() = dets[i].box();
+      d.set_track_id(i < update.track_ids.size() ? update.track_ids[i] : 0);
+    }
+  };
+  std::optional<Tracker::Update> object_update, face_update;
   if (objects != nullptr) {
     std::vector<v1::Detection> dets(objects->detections().begin(), objects->detections().end());
-    auto update = people_.Observe(dets, frame.captured);
+    object_update = people_.Observe(dets, frame.captured);
+    draw(dets, *object_update);
+  }
+  if (faces != nullptr) {
+    std::vector<v1::Detection> dets(faces->detections().begin(), faces->detections().end());
+    for (auto& d : dets) d.set_label("face");
+    face_update = faces_.Observe(dets, frame.captured);
+    draw(dets, *face_update);
+  }
+  // Shown before the events are recorded and before the mask and recognition calls below.
+  PublishFrame(frame, std::move(drawn));
+  if (object_update) {
+    const Tracker::Update& update = *object_update;
     for (const auto& t : update.appeared) {
       v1::Event e;
       e.set_type(t.label == "person" ? v1::Event::PERSON_APPEARED : v1::Event::OBJECT_DETECTED);
@@ -496,11 +553,8 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
       Emit(std::move(e), frame, false);
     }
   }
-  if (faces == nullptr) return;
-  std::vector<v1::Detection> dets(faces->detections().begin(), faces->detections().end());
-  for (auto& d : dets) d.set_label("face");
-  auto update = faces_.Observe(dets, frame.captured);
-  for (const auto& t : update.appeared) {
+  if (!face_update) return;
+  for (const auto& t : face_update->appeared) {
     if (Wants(v1::StreamConfig::MASKS) && deps_.mask) {
       auto stub = v1::MaskService::NewStub(deps_.mask);
       v1::ClassifyRequest req;

@@ -19,7 +19,12 @@
 // stream asks for it, and records events. When the detector is down it keeps retrying with
 // backoff and reports it as the stream's last error; analysis resumes by itself.
 //
-// Thread-safe: status() may be called from any thread.
+// The last analysed frame (its JPEG as queued, not re-encoded, with what the detector found in
+// it and the track ids the trackers gave) is kept for the live view: WaitForFrame() answers with
+// it, waiting for a newer one when asked. It is published as soon as the trackers have seen the
+// frame, before any mask or recognition call about it.
+//
+// Thread-safe: status() and WaitForFrame() may be called from any thread.
 #ifndef STRATUS_SERVICES_INGEST_STREAM_WORKER_H_
 #define STRATUS_SERVICES_INGEST_STREAM_WORKER_H_
 
@@ -33,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/metrics.h"
 #include "services/ingest/event_store.h"
@@ -54,8 +60,8 @@ struct WorkerDeps {
   std::shared_ptr<grpc::Channel> recognition;  // for FACE_SEARCH
   metrics::Registry* metrics = nullptr;        // required
   std::string replica;
-  int64_t lease_epoch = 0;               // stamped on every event (0: not fenced)
-  std::string snapshot_dir;              // "" = no snapshots
+  int64_t lease_epoch = 0;                // stamped on every event (0: not fenced)
+  std::string snapshot_dir;               // "" = no snapshots
   const SourcePolicy* sources = nullptr;  // checked on every connect (Ingest always sets it;
                                           // null only where a test injects open_source)
   MqttPublisher* mqtt = nullptr;          // null: no MQTT
@@ -75,12 +81,28 @@ struct WorkerOptions {
 
 class StreamWorker {
  public:
+  // An analysed frame with what was found in it.
+  struct LatestFrame {
+    int64_t sequence = 0;  // 1, 2, ... per sampled frame since the worker started
+    Clock::time_point captured;
+    int width = 0, height = 0;
+    std::shared_ptr<const std::string> jpeg;     // never null; shared, not copied, per caller
+    std::vector<v1::FrameDetection> detections;  // objects first, then faces
+  };
+
   StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptions options);
   ~StreamWorker();  // stops and joins
 
   void Start();
+  // Stops and joins the threads; wakes WaitForFrame() callers.
   void Stop();
   v1::StreamStatus status() const;
+  // The last analysed frame, once its sequence is greater than `after_sequence`, or when `wait`
+  // has passed or the worker stops, whichever comes first (then it may be an older frame);
+  // nullopt when no frame has been analysed yet. `wait` <= 0 answers at once.
+  std::optional<LatestFrame> WaitForFrame(int64_t after_sequence,
+                                          std::chrono::milliseconds wait) const;
+  bool stopped() const;
   const v1::StreamConfig& config() const { return config_; }
   int64_t lease_epoch() const { return deps_.lease_epoch; }
 
@@ -88,18 +110,25 @@ class StreamWorker {
   struct Frame {
     int64_t sequence = 0;
     Clock::time_point captured;
+    int width = 0, height = 0;
     std::string jpeg;
+  };
+  struct Encoded {
+    std::string jpeg;
+    int width = 0, height = 0;
   };
 
   void CaptureThread();
   void CaptureLoop();
   // The sampled frame as JPEG; nullopt when motion gating finds it still. Never throws.
-  absl::StatusOr<std::optional<std::string>> EncodeSampled(FrameSource& source,
-                                                           cv::Mat& previous_thumb);
+  absl::StatusOr<std::optional<Encoded>> EncodeSampled(FrameSource& source,
+                                                       cv::Mat& previous_thumb);
   void AnalysisLoop();
   bool RunDetectorSession();
   void HandleResults(const Frame& frame, const v1::DetectResponse* objects,
                      const v1::DetectResponse* faces);
+  // Keeps `frame` as the latest, with the detections drawn from it, and wakes the waiters.
+  void PublishFrame(const Frame& frame, std::vector<v1::FrameDetection> detections);
   void Emit(v1::Event event, const Frame& frame, bool snapshot);
   void SetState(v1::StreamStatus::State state, const std::string& error);
   void NoteError(const std::string& error);  // last_error, state unchanged
@@ -119,6 +148,9 @@ class StreamWorker {
   v1::StreamStatus status_;
   double fps_in_ = 0, fps_analysed_ = 0;
   Clock::time_point last_in_{}, last_analysed_{};
+  std::optional<LatestFrame> latest_;         // guarded by mu_
+  mutable std::condition_variable frame_cv_;  // latest_ changed or stop_ set
+  int64_t sequence_ = 0;                      // of the last sampled frame; capture thread only
 
   Tracker people_;
   Tracker faces_;

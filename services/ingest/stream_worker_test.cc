@@ -1,11 +1,18 @@
 // StreamWorker against sources whose frames fail in the ways real ones do (reads and decodes
 // that throw, frames that do not decode, pixels OpenCV refuses), with the stand-in detector over
 // real gRPC: failed frames are counted and skipped, a source that keeps failing goes to FAILED
-// with the reason, and nothing escapes to end the process.
+// with the reason, and nothing escapes to end the process. And the live view: with a source
+// that gives frames only when the test lets it, the last analysed frame with its detections and
+// track ids, and WaitForFrame's long-poll (early on a new frame, at the deadline without one,
+// at once when the worker stops).
 #include "services/ingest/stream_worker.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <future>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/testing/test_keys.h"
@@ -20,6 +27,75 @@ using ::stratus::testing_util::Eventually;
 using testing_util::Fault;
 using testing_util::FaultySourceOptions;
 
+// A live source that gives a frame only when the test lets it (Allow()): the square at x = 20 +
+// 10 * (index of the frame), so the tracker follows it. Grab() waits for a permit (or Close()).
+class Gate {
+ public:
+  void Allow(int frames = 1) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      permits_ += frames;
+    }
+    cv_.notify_all();
+  }
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+  }
+  // False once closed.
+  bool Take() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return closed_ || permits_ > 0; });
+    if (closed_) return false;
+    --permits_;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int permits_ = 0;
+  bool closed_ = false;
+};
+
+class GatedSource : public FrameSource {
+ public:
+  explicit GatedSource(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+  bool Grab() override {
+    if (!gate_->Take()) return false;
+    ++index_;
+    return true;
+  }
+  bool Retrieve(cv::Mat* bgr) override {
+    cv::Mat frame(180, 320, CV_8UC3, cv::Scalar(30, 30, 30));
+    cv::rectangle(frame, cv::Rect(20 + 10 * index_, 50, 40, 80), cv::Scalar(255, 255, 255),
+                  cv::FILLED);
+    *bgr = frame;
+    return true;
+  }
+  double fps() override { return 25; }
+  bool needs_pacing() override { return false; }
+
+ private:
+  std::shared_ptr<Gate> gate_;
+  int index_ = -1;
+};
+
+FrameSourceOpener GatedOpener(std::shared_ptr<Gate> gate) {
+  return [gate](const v1::StreamConfig&) -> absl::StatusOr<std::unique_ptr<FrameSource>> {
+    return std::make_unique<GatedSource>(gate);
+  };
+}
+
+using Ms = std::chrono::milliseconds;
+
+Ms Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<Ms>(std::chrono::steady_clock::now() - t0);
+}
+
 class StreamWorkerTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -29,16 +105,21 @@ class StreamWorkerTest : public testing::Test {
 
   std::unique_ptr<StreamWorker> Start(const std::string& name, FaultySourceOptions source,
                                       WorkerOptions options = {}) {
+    return Start(name, testing_util::FaultySourceOpener(std::move(source)), options);
+  }
+  std::unique_ptr<StreamWorker> Start(const std::string& name, FrameSourceOpener source,
+                                      WorkerOptions options = {},
+                                      std::vector<v1::StreamConfig::Analysis> analyses = {}) {
     v1::StreamConfig config;
     config.set_name(name);
     config.set_uri("test://" + name);
     config.set_sample_every_n_frames(1);
+    for (auto a : analyses) config.add_analyses(a);
     WorkerDeps deps;
-    deps.detector =
-        auth::testing::ReadChannel(absl::StrCat("127.0.0.1:", detector_->grpc_port()));
+    deps.detector = auth::testing::ReadChannel(absl::StrCat("127.0.0.1:", detector_->grpc_port()));
     deps.metrics = &registry_;
     deps.replica = "r1";
-    deps.open_source = testing_util::FaultySourceOpener(std::move(source));
+    deps.open_source = std::move(source);
     options.person_tracking.max_age = std::chrono::milliseconds(800);
     auto w = std::make_unique<StreamWorker>(config, deps, options);
     w->Start();
@@ -111,6 +192,92 @@ TEST_F(StreamWorkerTest, SourceWhoseFramesKeepFailingIsFailedWithTheReasonAndOth
   auto t0 = std::chrono::steady_clock::now();
   bad->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+TEST_F(StreamWorkerTest, KeepsTheLastAnalysedFrameWithItsDetectionsAndTrackIds) {
+  auto gate = std::make_shared<Gate>();
+  auto worker =
+      Start("live", GatedOpener(gate), {}, {v1::StreamConfig::OBJECTS, v1::StreamConfig::FACES});
+  struct CloseOnExit {  // before the worker goes, however the test ends, or its Stop() waits
+    std::shared_ptr<Gate> gate;
+    ~CloseOnExit() { gate->Close(); }
+  } close_on_exit{gate};
+  // Nothing analysed yet: nothing at once, nor after waiting.
+  EXPECT_FALSE(worker->WaitForFrame(0, Ms(0)).has_value());
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(worker->WaitForFrame(0, Ms(300)).has_value());
+  EXPECT_GE(Since(t0), Ms(300));
+
+  // A waiter wakes as soon as the first frame is analysed, long before its deadline.
+  auto first = std::async(std::launch::async, [&] { return worker->WaitForFrame(0, Ms(10000)); });
+  std::this_thread::sleep_for(Ms(100));
+  t0 = std::chrono::steady_clock::now();
+  gate->Allow();
+  ASSERT_EQ(first.wait_for(std::chrono::seconds(8)), std::future_status::ready);
+  EXPECT_LT(Since(t0), Ms(5000));
+  std::optional<StreamWorker::LatestFrame> f = first.get();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->sequence, 1);
+  EXPECT_EQ(f->width, 320);
+  EXPECT_EQ(f->height, 180);
+  ASSERT_NE(f->jpeg, nullptr);
+  ASSERT_GT(f->jpeg->size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>((*f->jpeg)[0]), 0xFF);
+  EXPECT_EQ(static_cast<unsigned char>((*f->jpeg)[1]), 0xD8);
+  cv::Mat decoded = cv::imdecode(
+      cv::Mat(1, static_cast<int>(f->jpeg->size()), CV_8UC1, const_cast<char*>(f->jpeg->data())),
+      cv::IMREAD_COLOR);
+  EXPECT_EQ(decoded.cols, 320);
+  EXPECT_EQ(decoded.rows, 180);
+  EXPECT_LE(std::chrono::system_clock::now() - f->captured, std::chrono::seconds(10));
+  // The person (objects) and its face, as ratios of the picture; not tracked yet (a track is
+  // announced on its second frame).
+  ASSERT_EQ(f->detections.size(), 2u);
+  EXPECT_EQ(f->detections[0].label(), "person");
+  EXPECT_FLOAT_EQ(f->detections[0].confidence(), 0.9f);
+  EXPECT_NEAR(f->detections[0].box().left(), 20.0 / 320, 0.01);
+  EXPECT_NEAR(f->detections[0].box().top(), 50.0 / 180, 0.01);
+  EXPECT_NEAR(f->detections[0].box().width(), 40.0 / 320, 0.01);
+  EXPECT_NEAR(f->detections[0].box().height(), 80.0 / 180, 0.01);
+  EXPECT_EQ(f->detections[0].track_id(), 0);
+  EXPECT_EQ(f->detections[1].label(), "face");
+  EXPECT_NEAR(f->detections[1].box().height(), 40.0 / 180, 0.01);
+  EXPECT_EQ(f->detections[1].track_id(), 0);
+
+  // The next frame is newer, and both tracks are announced now: their ids are drawn.
+  gate->Allow();
+  f = worker->WaitForFrame(1, Ms(10000));
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->sequence, 2);
+  ASSERT_EQ(f->detections.size(), 2u);
+  EXPECT_NEAR(f->detections[0].box().left(), 30.0 / 320, 0.01);
+  EXPECT_GT(f->detections[0].track_id(), 0);
+  EXPECT_GT(f->detections[1].track_id(), 0);
+  EXPECT_EQ(f->detections[1].label(), "face");
+  // The person's track, announced with that frame (its event follows the frame's publication).
+  EXPECT_TRUE(Eventually([&] { return Appeared("live") == 1; }));
+
+  // No newer frame comes: the waiter answers at its deadline with the newest it has.
+  t0 = std::chrono::steady_clock::now();
+  std::optional<StreamWorker::LatestFrame> same = worker->WaitForFrame(2, Ms(400));
+  EXPECT_GE(Since(t0), Ms(400));
+  EXPECT_LT(Since(t0), Ms(4000));
+  ASSERT_TRUE(same.has_value());
+  EXPECT_EQ(same->sequence, 2);
+  EXPECT_EQ(same->jpeg, f->jpeg);  // the same bytes, shared
+
+  // Stopping wakes a waiter at once.
+  auto waiting = std::async(std::launch::async, [&] { return worker->WaitForFrame(2, Ms(10000)); });
+  std::this_thread::sleep_for(Ms(100));
+  t0 = std::chrono::steady_clock::now();
+  gate->Close();
+  worker->Stop();
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(8)), std::future_status::ready);
+  EXPECT_LT(Since(t0), Ms(5000));
+  std::optional<StreamWorker::LatestFrame> last = waiting.get();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->sequence, 2);
+  EXPECT_TRUE(worker->stopped());
 }
 
 }  // namespace

@@ -17,9 +17,14 @@ float Iou(const v1::BoundingBox& a, const v1::BoundingBox& b) {
 Tracker::Update Tracker::Observe(const std::vector<v1::Detection>& detections,
                                  Clock::time_point now) {
   Update update;
+  update.track_ids.assign(detections.size(), 0);
   std::vector<const v1::Detection*> dets;
-  for (const auto& d : detections) {
-    if (options_.labels.count(d.label())) dets.push_back(&d);
+  std::vector<size_t> index;  // dets[i] is detections[index[i]]
+  for (size_t i = 0; i < detections.size(); ++i) {
+    if (options_.labels.count(detections[i].label())) {
+      dets.push_back(&detections[i]);
+      index.push_back(i);
+    }
   }
   // All candidate pairs above the threshold, best first.
   struct Pair {
@@ -49,6 +54,7 @@ Tracker::Update Tracker::Observe(const std::vector<v1::Detection>& detections,
       t.announced = true;
       update.appeared.push_back(t);
     }
+    if (t.announced) update.track_ids[index[p.det]] = t.id;
   }
   // Expire unmatched tracks.
   std::vector<Track> kept;
@@ -74,6 +80,7 @@ Tracker::Update Tracker::Observe(const std::vector<v1::Detection>& detections,
     if (options_.min_hits <= 1) {
       t.announced = true;
       update.appeared.push_back(t);
+      update.track_ids[index[d]] = t.id;
     }
     tracks_.push_back(std::move(t));
   }

@@ -4,7 +4,9 @@
 // Each Observe() matches the frame's detections of the tracked labels to live tracks greedily by
 // IoU (highest first, at least `iou_threshold`, same label). A track is announced ("appeared")
 // after `min_hits` matched frames, and ends ("left") when unmatched for longer than `max_age`.
-// Unmatched detections start tentative tracks. Not thread-safe: one tracker per stream.
+// Unmatched detections start tentative tracks. The update also says which announced track each
+// detection belongs to (for drawing boxes with their track ids). Not thread-safe: one tracker per
+// stream.
 #ifndef STRATUS_SERVICES_INGEST_TRACKER_H_
 #define STRATUS_SERVICES_INGEST_TRACKER_H_
 
@@ -23,8 +25,8 @@ using Clock = std::chrono::system_clock;
 struct Track {
   int64_t id = 0;
   std::string label;
-  v1::BoundingBox box;      // latest
-  float confidence = 0;     // best seen
+  v1::BoundingBox box;   // latest
+  float confidence = 0;  // best seen
   Clock::time_point first_seen;
   Clock::time_point last_seen;
   int hits = 0;
@@ -34,14 +36,18 @@ struct Track {
 class Tracker {
  public:
   struct Options {
-    float iou_threshold = 0.3f;                // to continue a track
-    int min_hits = 2;                          // frames before a track is announced
-    std::chrono::milliseconds max_age{2000};   // unmatched this long: the track ends
-    std::set<std::string> labels = {"person"}; // what to track; others are ignored
+    float iou_threshold = 0.3f;                 // to continue a track
+    int min_hits = 2;                           // frames before a track is announced
+    std::chrono::milliseconds max_age{2000};    // unmatched this long: the track ends
+    std::set<std::string> labels = {"person"};  // what to track; others are ignored
   };
   struct Update {
     std::vector<Track> appeared;
     std::vector<Track> left;  // only tracks that had been announced
+    // Observe(): for each detection passed in (same order), the id of the announced track it
+    // belongs to now; 0 when it is not tracked (a label not tracked, or a track not yet
+    // announced). Empty after Flush().
+    std::vector<int64_t> track_ids;
   };
 
   explicit Tracker(Options options) : options_(std::move(options)) {}

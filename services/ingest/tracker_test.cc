@@ -5,7 +5,8 @@
 namespace stratus::ingest {
 namespace {
 
-v1::Detection Person(float left, float top, float conf = 0.9f, const std::string& label = "person") {
+v1::Detection Person(float left, float top, float conf = 0.9f,
+                     const std::string& label = "person") {
   v1::Detection d;
   d.set_label(label);
   d.set_confidence(conf);
@@ -23,7 +24,8 @@ TEST(TrackerTest, OnePersonWalkingThroughIsOneTrack) {
   int64_t id = 0;
   // Walks left to right, 2% of the width per frame at 10 fps.
   for (int i = 0; i < 40; ++i) {
-    auto u = tracker.Observe({Person(0.05f + 0.02f * i, 0.3f)}, t0 + std::chrono::milliseconds(100 * i));
+    auto u =
+        tracker.Observe({Person(0.05f + 0.02f * i, 0.3f)}, t0 + std::chrono::milliseconds(100 * i));
     for (auto& t : u.appeared) {
       appeared++;
       id = t.id;
@@ -51,10 +53,12 @@ TEST(TrackerTest, SingleFrameFlickerIsNotAnnounced) {
 TEST(TrackerTest, TwoPeopleAreTwoTracksAndOtherLabelsIgnored) {
   Tracker tracker({.min_hits = 1});
   auto t0 = Clock::now();
-  auto u = tracker.Observe({Person(0.1f, 0.2f), Person(0.7f, 0.2f), Person(0.4f, 0.4f, 0.9f, "chair")}, t0);
+  auto u = tracker.Observe(
+      {Person(0.1f, 0.2f), Person(0.7f, 0.2f), Person(0.4f, 0.4f, 0.9f, "chair")}, t0);
   ASSERT_EQ(u.appeared.size(), 2u);
   EXPECT_NE(u.appeared[0].id, u.appeared[1].id);
-  u = tracker.Observe({Person(0.71f, 0.2f), Person(0.11f, 0.2f)}, t0 + std::chrono::milliseconds(100));
+  u = tracker.Observe({Person(0.71f, 0.2f), Person(0.11f, 0.2f)},
+                      t0 + std::chrono::milliseconds(100));
   EXPECT_TRUE(u.appeared.empty());
   EXPECT_EQ(tracker.tracks().size(), 2u);
   auto f = tracker.Flush();
@@ -66,6 +70,25 @@ TEST(TrackerTest, IouOfDisjointAndIdenticalBoxes) {
   auto b = Person(0.6f, 0.6f).box();
   EXPECT_FLOAT_EQ(Iou(a, a), 1.0f);
   EXPECT_FLOAT_EQ(Iou(a, b), 0.0f);
+}
+
+TEST(TrackerTest, SaysWhichAnnouncedTrackEachDetectionBelongsTo) {
+  Tracker tracker({.min_hits = 2, .max_age = std::chrono::milliseconds(500)});
+  auto t0 = Clock::now();
+  // A car is not tracked; the person's track is tentative on the first frame.
+  auto u = tracker.Observe({Person(0.1f, 0.3f), Person(0.6f, 0.3f, 0.8f, "car")}, t0);
+  EXPECT_EQ(u.track_ids, (std::vector<int64_t>{0, 0}));
+  // Announced on the second: its id, in the order the detections came.
+  u = tracker.Observe({Person(0.6f, 0.3f, 0.8f, "car"), Person(0.11f, 0.3f)},
+                      t0 + std::chrono::milliseconds(100));
+  ASSERT_EQ(u.appeared.size(), 1u);
+  EXPECT_EQ(u.track_ids, (std::vector<int64_t>{0, u.appeared[0].id}));
+  // Later frames keep the id, a newcomer has none until it is announced.
+  const int64_t id = u.appeared[0].id;
+  u = tracker.Observe({Person(0.12f, 0.3f), Person(0.8f, 0.2f)},
+                      t0 + std::chrono::milliseconds(200));
+  EXPECT_EQ(u.track_ids, (std::vector<int64_t>{id, 0}));
+  EXPECT_TRUE(u.appeared.empty());
 }
 
 }  // namespace

@@ -15,9 +15,9 @@ class SquareDetectorService final : public v1::DetectorService::Service {
     Run(*req, resp);
     return grpc::Status::OK;
   }
-  grpc::Status DetectStream(grpc::ServerContext*,
-                            grpc::ServerReaderWriter<v1::DetectResponse, v1::DetectRequest>* stream)
-      override {
+  grpc::Status DetectStream(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<v1::DetectResponse, v1::DetectRequest>* stream) override {
     v1::DetectRequest req;
     while (stream->Read(&req)) {
       v1::DetectResponse resp;
@@ -41,14 +41,15 @@ class SquareDetectorService final : public v1::DetectorService::Service {
     }
     resp->mutable_image_size()->set_width(img.cols);
     resp->mutable_image_size()->set_height(img.rows);
-    if (req.model() != "objects") return;
+    if (req.model() != "objects" && req.model() != "faces") return;
     cv::Mat mask;
     cv::threshold(img, mask, 200, 255, cv::THRESH_BINARY);
     cv::Rect r = cv::boundingRect(mask);
     if (r.area() < 25) return;
+    if (req.model() == "faces") r.height = std::min(r.height, r.width);  // its head
     auto* d = resp->add_detections();
-    d->set_label("person");
-    d->set_confidence(0.9f);
+    d->set_label(req.model() == "faces" ? "face" : "person");
+    d->set_confidence(req.model() == "faces" ? 0.8f : 0.9f);
     d->mutable_box()->set_left(static_cast<float>(r.x) / img.cols);
     d->mutable_box()->set_top(static_cast<float>(r.y) / img.rows);
     d->mutable_box()->set_width(static_cast<float>(r.width) / img.cols);

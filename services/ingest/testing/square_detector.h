@@ -20,9 +20,10 @@ struct SquareDetector {
   ~SquareDetector();
 };
 
-// A detector on 127.0.0.1:<any port>: model "objects" reports the bright region as a "person",
-// model "faces" reports nothing. It accepts the keys of auth::testing::TestKeyStore() and makes
-// kAdminKey the process's default client key, so the ingest code under test reaches it.
+// A detector on 127.0.0.1:<any port>: model "objects" reports the bright region as a "person"
+// (confidence 0.9), model "faces" its top square (as wide as it is) as a "face" (0.8). It accepts
+// the keys of auth::testing::TestKeyStore() and makes kAdminKey the process's default client key,
+// so the ingest code under test reaches it.
 std::unique_ptr<SquareDetector> StartSquareDetector();
 
 // Writes an MJPEG AVI of `frames` 320x180 frames at `fps`: a white square crosses from left to
