@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -115,7 +116,7 @@ class Reader {
   int fd_;
 };
 
-bool SendAll(int fd, absl::string_view data, Clock::time_point deadline) {
+bool SendAll(int fd, std::string_view data, Clock::time_point deadline) {
   size_t sent = 0;
   while (sent < data.size()) {
     ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -137,15 +138,16 @@ bool SendAll(int fd, absl::string_view data, Clock::time_point deadline) {
   return true;
 }
 
-// The whole response (head and body) as one buffer, so that it leaves in one send.
+// The whole response (head and body) as one buffer, so that it leaves in one send. A streamed
+// response gets its head only, without Content-Length (its end is the connection's close).
 std::string Serialize(const HttpResponse& r, bool keep_alive, bool head_only) {
   std::string out = absl::StrCat("HTTP/1.1 ", r.status, " ", ReasonPhrase(r.status),
-                                 "\r\nContent-Type: ", r.content_type,
-                                 "\r\nContent-Length: ", r.body.size(), "\r\n");
+                                 "\r\nContent-Type: ", r.content_type, "\r\n");
+  if (!r.stream) absl::StrAppend(&out, "Content-Length: ", r.body.size(), "\r\n");
   for (const auto& [k, v] : r.headers) absl::StrAppend(&out, k, ": ", v, "\r\n");
-  if (!keep_alive) out += "Connection: close\r\n";
+  if (!keep_alive || r.stream) out += "Connection: close\r\n";
   out += "\r\n";
-  if (!head_only) out += r.body;
+  if (!head_only && !r.stream) out += r.body;
   return out;
 }
 
@@ -170,6 +172,62 @@ HttpResponse HttpResponse::Json(int status, std::string body) {
   r.body = std::move(body);
   return r;
 }
+
+HttpResponse HttpResponse::EventStream(std::function<void(HttpStream&)> produce) {
+  HttpResponse r;
+  r.content_type = "text/event-stream; charset=utf-8";
+  r.headers = {{"Cache-Control", "no-cache, no-store"}, {"X-Accel-Buffering", "no"}};
+  r.stream = std::move(produce);
+  return r;
+}
+
+// The HttpStream of one connection.
+class HttpServer::Connection final : public HttpStream {
+ public:
+  Connection(int fd, std::shared_ptr<Shared> shared, std::chrono::milliseconds send_timeout)
+      : fd_(fd), shared_(std::move(shared)), send_timeout_(send_timeout) {}
+
+  bool Write(std::string_view data) override {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    if (closed_ || Stopping()) return false;
+    if (!SendAll(fd_, data, Clock::now() + send_timeout_)) closed_ = true;
+    return !closed_;
+  }
+
+  bool WaitUntilClosed(std::chrono::milliseconds timeout) override {
+    const Clock::time_point deadline = Clock::now() + timeout;
+    for (;;) {
+      if (closed_ || Stopping()) return true;
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      pollfd p{fd_, POLLIN | POLLRDHUP, 0};
+      int r = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+        closed_ = true;
+        continue;
+      }
+      if (r > 0) {  // the client sent something: read it away; 0 bytes means it closed
+        char buf[4096];
+        ssize_t n = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) closed_ = true;
+      }
+    }
+  }
+
+ private:
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    return shared_->stopping;
+  }
+
+  const int fd_;
+  const std::shared_ptr<Shared> shared_;
+  const std::chrono::milliseconds send_timeout_;
+  std::mutex write_mu_;
+  std::atomic<bool> closed_{false};
+};
 
 HttpServer::HttpServer(const Options& options)
     : options_(options), shared_(std::make_shared<Shared>()) {}
@@ -485,6 +543,16 @@ void HttpServer::Serve(int fd, const std::string& remote) {
     {
       std::lock_guard<std::mutex> lock(shared_->mu);
       if (shared_->stopping) keep_alive = false;
+    }
+    if (response.stream) {
+      if (!reply(response, true, head_only) || head_only) return;
+      Connection stream(fd, shared_, options_.request_timeout);
+      try {
+        response.stream(stream);
+      } catch (const std::exception& e) {
+        SLOG(ERROR) << "http stream failed" << Kv("path", req.path) << Kv("error", e.what());
+      }
+      return;
     }
     if (!reply(response, keep_alive, head_only)) return;
   }

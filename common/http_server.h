@@ -18,6 +18,12 @@
 // connection idle for idle_timeout between requests, or slower than request_timeout to send one,
 // is closed.
 //
+// Streamed responses (server-sent events): a handler may answer with HttpResponse::stream set;
+// the server then sends the head without Content-Length and with "Connection: close", and calls
+// `stream` on the connection's thread with an HttpStream to write the body piece by piece; the
+// connection closes when it returns. Stop() makes every HttpStream report closed, so a stream
+// that checks Write()'s result or WaitUntilClosed() ends promptly.
+//
 // Thread safety: Handle() and HandlePrefix() before Start(); handlers run concurrently and must be
 // thread-safe. Stop() (or the destructor) closes every connection and waits for running handlers to
 // return.
@@ -29,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,14 +55,31 @@ struct HttpRequest {
   std::string Header(const std::string& name) const;
 };
 
+// The body of a streamed response, written while the handler's stream function runs.
+// Thread-safe: several threads may Write (each write is sent whole, in order of the calls).
+class HttpStream {
+ public:
+  virtual ~HttpStream() = default;
+  // Sends `data` now. False once the client has gone, has not read for the server's
+  // request_timeout, or the server is stopping: the stream function should then return.
+  virtual bool Write(std::string_view data) = 0;
+  // Waits up to `timeout` for the client to close the connection or the server to stop;
+  // true when either happened (bytes the client sends meanwhile are read and ignored).
+  virtual bool WaitUntilClosed(std::chrono::milliseconds timeout) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is streamed by this function and `body` is ignored (see above).
+  std::function<void(HttpStream&)> stream;
 
   static HttpResponse Text(int status, std::string body);
   static HttpResponse Json(int status, std::string body);
+  // 200 text/event-stream, not cached, not buffered by proxies; `produce` writes the events.
+  static HttpResponse EventStream(std::function<void(HttpStream&)> produce);
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -89,6 +113,7 @@ class HttpServer {
 
  private:
   struct Shared;
+  class Connection;
   explicit HttpServer(const Options& options);
   void AcceptLoop();
   void Serve(int fd, const std::string& remote);

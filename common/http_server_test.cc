@@ -278,6 +278,60 @@ TEST_F(HttpServerTest, ExactRoutesWinThenTheLongestPrefix) {
   EXPECT_EQ(body("/index.html"), "root /index.html");
 }
 
+// A streamed response: head without Content-Length, pieces as they are written, the connection
+// closed at the end; a client that goes away is seen by WaitUntilClosed and Write; Stop() ends
+// a stream that waits.
+TEST(HttpServerStreamTest, StreamsPiecesAndSeesTheClientGoAndTheServerStop) {
+  HttpServer::Options o;
+  o.address = "127.0.0.1";
+  auto server = HttpServer::Create(o);
+  ASSERT_TRUE(server.ok());
+  absl::Notification second_piece, client_gone, stream_done, stream_ended;
+  std::atomic<bool> write_failed{false};
+  (*server)->Handle("/events", [&](const HttpRequest&) {
+    return HttpResponse::EventStream([&](HttpStream& out) {
+      EXPECT_TRUE(out.Write("data: one\n\n"));
+      EXPECT_FALSE(out.WaitUntilClosed(std::chrono::milliseconds(50)));
+      second_piece.WaitForNotification();
+      EXPECT_TRUE(out.Write("data: two\n\n"));
+      if (out.WaitUntilClosed(std::chrono::seconds(5))) client_gone.Notify();
+      write_failed = !out.Write("data: three\n\n");
+      stream_done.Notify();
+    });
+  });
+  (*server)->Handle("/forever", [&](const HttpRequest&) {
+    return HttpResponse::EventStream([&](HttpStream& out) {
+      out.Write(": hello\n\n");
+      while (!out.WaitUntilClosed(std::chrono::milliseconds(100))) {
+      }
+      stream_ended.Notify();
+    });
+  });
+  ASSERT_TRUE((*server)->Start().ok());
+  {
+    RawClient c((*server)->port());
+    c.Send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string got = c.ReadUntil("data: one\n\n");
+    EXPECT_THAT(got, StartsWith("HTTP/1.1 200 OK\r\n"));
+    EXPECT_THAT(got, HasSubstr("Content-Type: text/event-stream"));
+    EXPECT_THAT(got, HasSubstr("Connection: close\r\n"));
+    EXPECT_THAT(got, HasSubstr("Cache-Control: no-cache"));
+    EXPECT_EQ(got.find("Content-Length"), std::string::npos);
+    EXPECT_EQ(got.find("two"), std::string::npos);
+    second_piece.Notify();
+    EXPECT_THAT(c.ReadUntil("data: two\n\n"), HasSubstr("data: two"));
+  }  // the client closes
+  EXPECT_TRUE(client_gone.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  ASSERT_TRUE(stream_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(write_failed);
+  RawClient waiting((*server)->port());
+  waiting.Send("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(waiting.ReadUntil(": hello"), HasSubstr(": hello"));
+  (*server)->Stop();
+  EXPECT_TRUE(stream_ended.HasBeenNotified());
+  EXPECT_TRUE(waiting.WaitClosed());
+}
+
 TEST_F(HttpServerTest, PortInUseIsUnavailable) {
   HttpServer::Options o;
   o.address = "127.0.0.1";
