@@ -43,11 +43,13 @@ std::string ErrorReason(const grpc::Status& status) {
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
-  std::string reason = ErrorReason(status);
-  if (reason.empty()) return grpc::Status(code, std::string(status.message()));
+  auto payload = status.GetPayload(kErrorInfoUrl);
   google::rpc::ErrorInfo info;
-  info.set_reason(reason);
-  info.set_domain(kDomain);
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload)) ||
+      info.reason().empty()) {
+    return grpc::Status(code, std::string(status.message()));
+  }
+  if (info.domain().empty()) info.set_domain(kDomain);
   google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));
   details.set_message(std::string(status.message()));
@@ -58,8 +60,23 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   absl::Status s(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-  std::string reason = ErrorReason(status);
-  return reason.empty() ? s : WithReason(s, reason);
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return s;
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) {  // kept whole: reason, domain and metadata
+      s.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
+      break;
+    }
+  }
+  return s;
+}
+
+std::map<std::string, std::string> ErrorMetadata(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrorInfoUrl);
+  google::rpc::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return {};
+  return {info.metadata().begin(), info.metadata().end()};
 }
 
 std::string StatusCodeLabel(absl::StatusCode code) {

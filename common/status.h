@@ -6,6 +6,9 @@
 
 #include <grpcpp/support/status.h>
 
+#include <map>
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/status_macros.h"
@@ -22,6 +25,9 @@ absl::Status WithReason(absl::Status status, std::string_view reason);
 // The reason attached to an error ("" when none), on either side of the wire.
 std::string ErrorReason(const absl::Status& status);
 std::string ErrorReason(const grpc::Status& status);
+// The metadata of the google.rpc.ErrorInfo a service sent with an error (FromGrpcStatus keeps
+// it), e.g. {"field": "config.uri"}; empty when none.
+std::map<std::string, std::string> ErrorMetadata(const absl::Status& status);
 
 // The lower-case canonical name of a code ("ok", "invalid_argument", ...), used as a metric label.
 std::string StatusCodeLabel(absl::StatusCode code);

@@ -66,6 +66,10 @@ const std::map<std::string, std::vector<std::string>, std::less<>>& ReadMethods(
 
 }  // namespace
 
+absl::StatusOr<std::string> RandomToken(size_t chars) {
+  return RandomString(kSecretAlphabet, chars);
+}
+
 absl::StatusOr<NewKey> GenerateKey() {
   absl::StatusOr<std::string> id = RandomString(kIdAlphabet, kIdLength);
   if (!id.ok()) return id.status();

@@ -42,6 +42,9 @@ struct NewKey {
   std::string key;  // the whole key, stk_<id>_<secret>
 };
 absl::StatusOr<NewKey> GenerateKey();
+// `chars` random characters of [A-Za-z0-9] (about 5.95 bits each), for session ids, CSRF and
+// login tokens. INTERNAL if no randomness is available.
+absl::StatusOr<std::string> RandomToken(size_t chars);
 
 // The id of a well-formed key; UNAUTHENTICATED ("malformed API key ...") otherwise.
 absl::StatusOr<std::string> KeyId(absl::string_view key);
