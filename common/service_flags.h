@@ -4,8 +4,8 @@
 //   --database-url ($STRATUS_DATABASE_URL), --drain-ms, --log-level, --log-format, and for API
 //   keys --api-keys-file, --auth-refresh-ms and --api-key (see common/auth/key_store.h).
 // Default ports (also used by `stratus up` and every client command):
-//   gRPC ingest 50051, detector 50052, recognition 50053, mask 50054, sentiment 50055;
-//   HTTP 8081..8085 in the same order.
+//   gRPC ingest 50051, detector 50052, recognition 50053, mask 50054, sentiment 50055,
+//   console 50056; HTTP 8081..8086 in the same order.
 #ifndef STRATUS_COMMON_SERVICE_FLAGS_H_
 #define STRATUS_COMMON_SERVICE_FLAGS_H_
 
@@ -27,6 +27,7 @@ inline constexpr ServiceDefaults kDetectorDefaults{"detector", 50052, 8082};
 inline constexpr ServiceDefaults kRecognitionDefaults{"recognition", 50053, 8083};
 inline constexpr ServiceDefaults kMaskDefaults{"mask", 50054, 8084};
 inline constexpr ServiceDefaults kSentimentDefaults{"sentiment", 50055, 8085};
+inline constexpr ServiceDefaults kConsoleDefaults{"console", 50056, 8086};
 
 struct CommonServiceFlags {
   ServiceHost::Options host;
