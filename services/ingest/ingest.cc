@@ -89,7 +89,18 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   }
   ingest->deps_.metrics = registry;
   ingest->deps_.replica = options.replica_id;
-  ingest->deps_.snapshot_dir = options.snapshot_dir;
+  if (!options.snapshot_dir.empty()) {
+    // Absolute, so that events' snapshot_refs are file:///... URIs that name the file wherever
+    // they are read (a relative folder would give "file://var/...").
+    std::error_code ec;
+    std::filesystem::path dir = std::filesystem::absolute(options.snapshot_dir, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat("snapshot_dir '", options.snapshot_dir,
+                                                     "' cannot be made absolute: ", ec.message()));
+    }
+    ingest->options_.snapshot_dir = dir.lexically_normal().string();
+  }
+  ingest->deps_.snapshot_dir = ingest->options_.snapshot_dir;
   if (!options.mqtt_url.empty()) {
     auto mqtt = MqttPublisher::Create({.url = options.mqtt_url,
                                        .client_id = "stratus-ingest-" + options.replica_id,
@@ -407,10 +418,11 @@ absl::StatusOr<std::string> Ingest::ReadSnapshot(const std::string& snapshot_ref
   if (!absl::StartsWith(snapshot_ref, kScheme)) {
     return absl::InvalidArgumentError("snapshot_ref must be a file:// reference");
   }
+  // Replicas that were given a relative snapshot folder before it was made absolute wrote
+  // "file://var/..." refs: relative paths resolve against the working directory, as they were
+  // written, and the folder check below applies to them all the same.
   const std::string path = snapshot_ref.substr(kScheme.size());
-  if (path.empty() || path.front() != '/') {
-    return absl::InvalidArgumentError("snapshot_ref must name an absolute path (file:///...)");
-  }
+  if (path.empty()) return absl::InvalidArgumentError("snapshot_ref names no file");
   auto resolved = ResolveUnderRoot(path, options_.snapshot_dir);
   if (!resolved.ok()) {
     return absl::InvalidArgumentError(

@@ -48,7 +48,7 @@ class Ingest {
     std::string replica_id;  // required, unique per replica, stable over restarts
     std::chrono::seconds lease{10};
     std::string spool_dir;     // required: this replica's event spool
-    std::string snapshot_dir;  // "" = no JPEG snapshots
+    std::string snapshot_dir;  // "" = no JPEG snapshots; made absolute
     std::string detector_address = "localhost:50052";
     std::string mask_address = "localhost:50054";
     std::string recognition_address = "localhost:50053";
@@ -87,7 +87,7 @@ class Ingest {
   absl::StatusOr<StreamWorker::LatestFrame> GetFrame(
       const std::string& stream, int64_t after_sequence, std::chrono::milliseconds wait,
       const std::function<bool()>& cancelled = nullptr);
-  // The JPEG named by an event's snapshot_ref ("file://" + absolute path), which must lie in
+  // The JPEG named by an event's snapshot_ref ("file://" + path), which must lie in
   // the snapshot folder (symbolic links and ".." resolved first). INVALID_ARGUMENT: another
   // scheme, a path outside the folder or not a regular file. NOT_FOUND: the file is gone.
   // FAILED_PRECONDITION: no snapshot folder configured, the file is not a JPEG or is larger

@@ -60,12 +60,13 @@ class IngestTest : public testing::Test {
     if (!HasFailure()) fs::remove_all(dir_);
   }
   std::unique_ptr<Ingest> MakeIngest(const std::string& replica,
-                                     const std::string& detector_address = "") {
+                                     const std::string& detector_address = "",
+                                     const std::string& snapshot_dir = "") {
     Ingest::Options o;
     o.replica_id = replica;
     o.lease = std::chrono::seconds(3);
     o.spool_dir = (dir_ / "spool" / replica).string();
-    o.snapshot_dir = (dir_ / "snapshots").string();
+    o.snapshot_dir = snapshot_dir.empty() ? (dir_ / "snapshots").string() : snapshot_dir;
     o.detector_address = detector_address.empty()
                              ? absl::StrCat("127.0.0.1:", detector_->grpc_port())
                              : detector_address;
@@ -432,7 +433,10 @@ TEST_F(IngestTest, LiveFramesWithDetectionsAndLongPollOverGrpc) {
 }
 
 TEST_F(IngestTest, SnapshotsAreServedFromTheSnapshotFolderOnly) {
-  ingest_ = MakeIngest("r1");
+  // Given as a relative folder (as the default, <spool-dir>/../snapshots, may be): the refs
+  // still name the file absolutely.
+  const fs::path snapshots = dir_ / "snapshots";
+  ingest_ = MakeIngest("r1", "", fs::relative(snapshots, fs::current_path()).string());
   ingest_->Start();
   Served served(ingest_.get());
   ASSERT_TRUE(ingest_->AddStream(Config("cam1"), false).ok());
@@ -445,12 +449,12 @@ TEST_F(IngestTest, SnapshotsAreServedFromTheSnapshotFolderOnly) {
         return !ref.empty();
       },
       std::chrono::seconds(30)));
+  EXPECT_TRUE(absl::StartsWith(ref, "file://" + snapshots.string() + "/cam1/")) << ref;
   std::string jpeg;
   ASSERT_TRUE(served.Snapshot(ref, &jpeg).ok()) << ref;
   EXPECT_TRUE(IsJpeg(jpeg));
   EXPECT_EQ(jpeg, ReadFile(ref.substr(7)));
 
-  const fs::path snapshots = dir_ / "snapshots";
   auto code = [&](const std::string& r) { return served.Snapshot(r).error_code(); };
   // Outside the folder: elsewhere, a sibling whose name starts with the folder's, a way out
   // through "..", a link inside pointing out, another scheme, a relative path.
