@@ -1,12 +1,13 @@
 // stratus up: the whole platform on one machine, on embedded defaults.
 //
 // Starts PostgreSQL (an embedded cluster in <data-dir>/postgres unless STRATUS_DATABASE_URL
-// names a server), then the five services on their default ports, prints one line per service
-// (`<service> grpc=<host:port> http=<host:port>`), waits until every one reports SERVING and
-// prints `ready`. From the start it supervises (cli/supervisor.h): a service that exits, before
-// or after it was ready, is restarted with backoff (1 s doubling to 30 s, reset after a minute
-// up), and so is the embedded PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and
-// then PostgreSQL.
+// names a server), then the five services and the web console on their default ports, prints
+// one line per service (`<service> grpc=<host:port> http=<host:port>`), then the console link
+// (`console url=http://<host:port>/login?token=<one-time token>`: it logs the local operator in
+// once, with the admin key), waits until every one reports SERVING and prints `ready`. From the
+// start it supervises (cli/supervisor.h): a service that exits, before or after it was ready, is
+// restarted with backoff (1 s doubling to 30 s, reset after a minute up), and so is the embedded
+// PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and then PostgreSQL.
 //
 // API keys: on first start it creates an admin key ("*:admin") and writes it to
 // <data-dir>/credentials (profile [stratus], stratus_api_key, beside the AWS pair), where every
@@ -28,6 +29,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/supervisor.h"
+#include "common/auth/api_key.h"
 #include "common/auth/bootstrap.h"
 #include "common/auth/client.h"
 #include "common/auth/key_store.h"
@@ -73,8 +75,10 @@ bool WaitForSignal(std::chrono::milliseconds timeout) {
 }  // namespace
 
 int RunUpCommand(int argc, char** argv) {
-  FlagSet flags("stratus up",
-                "Runs PostgreSQL and the five Stratus services on this machine until Ctrl-C.");
+  FlagSet flags(
+      "stratus up",
+      "Runs PostgreSQL, the five Stratus services and the web console on this machine until "
+      "Ctrl-C.");
   std::string data_dir = "var";
   std::string database_url;
   std::string listen = "127.0.0.1";
@@ -129,8 +133,8 @@ int RunUpCommand(int argc, char** argv) {
   std::unique_ptr<EmbeddedPostgres> postgres;
   if (database_url.empty()) {
     std::cerr << "starting PostgreSQL in " << data_dir << "/postgres\n";
-    auto pg = EmbeddedPostgres::Start({.data_dir = data_dir + "/postgres",
-                                       .log_file = log_dir + "/postgres.log"});
+    auto pg = EmbeddedPostgres::Start(
+        {.data_dir = data_dir + "/postgres", .log_file = log_dir + "/postgres.log"});
     if (!pg.ok()) {
       std::cerr << "error: PostgreSQL: " << pg.status().message() << "\n";
       return 1;
@@ -148,7 +152,7 @@ int RunUpCommand(int argc, char** argv) {
 
   std::vector<ServiceProcess> services;
   for (const auto& d : {kIngestDefaults, kDetectorDefaults, kRecognitionDefaults, kMaskDefaults,
-                        kSentimentDefaults}) {
+                        kSentimentDefaults, kConsoleDefaults}) {
     if (!only.empty() && std::find(only.begin(), only.end(), d.name) == only.end()) continue;
     services.push_back({d, d.grpc_port, d.http_port});
   }
@@ -156,6 +160,7 @@ int RunUpCommand(int argc, char** argv) {
   std::map<std::string, std::string> env = {
       {"STRATUS_DATABASE_URL", database_url},
       {"STRATUS_LISTEN", listen},
+      {"STRATUS_INGEST_ADDR", addr(kIngestDefaults.grpc_port)},
       {"STRATUS_DETECTOR_ADDR", addr(kDetectorDefaults.grpc_port)},
       {"STRATUS_RECOGNITION_ADDR", addr(kRecognitionDefaults.grpc_port)},
       {"STRATUS_MASK_ADDR", addr(kMaskDefaults.grpc_port)},
@@ -195,15 +200,16 @@ int RunUpCommand(int argc, char** argv) {
     auto keys = auth::KeyStore::Create({.database_url = database_url});
     absl::Status s = keys.ok() ? (*keys)->Refresh() : keys.status();
     absl::StatusOr<std::string> admin =
-        s.ok() ? auth::EnsureCredentialsKey(**keys, credentials_file, auth::kCredentialsProfile, "admin",
-                           {{"*", auth::Level::kAdmin}})
+        s.ok() ? auth::EnsureCredentialsKey(**keys, credentials_file, auth::kCredentialsProfile,
+                                            "admin", {{"*", auth::Level::kAdmin}})
                : s;
     absl::StatusOr<std::string> internal =
-        admin.ok() ? auth::EnsureCredentialsKey(**keys, credentials_file, "stratus-internal", "internal",
-                               {{"detector", auth::Level::kRead},
-                                {"mask", auth::Level::kRead},
-                                {"recognition", auth::Level::kRead}})
-                   : admin.status();
+        admin.ok()
+            ? auth::EnsureCredentialsKey(**keys, credentials_file, "stratus-internal", "internal",
+                                         {{"detector", auth::Level::kRead},
+                                          {"mask", auth::Level::kRead},
+                                          {"recognition", auth::Level::kRead}})
+            : admin.status();
     if (!internal.ok()) {
       std::cerr << "error: API keys: " << internal.status().message() << "\n";
       if (postgres) (void)postgres->Stop();
@@ -213,8 +219,30 @@ int RunUpCommand(int argc, char** argv) {
     env["STRATUS_API_KEY"] = *internal;
   }
 
+  // The console link's one-time token; the console's session with it uses the admin key.
+  std::map<std::string, std::string> console_env;
+  {
+    absl::StatusOr<std::string> token = auth::RandomToken(32);
+    if (!token.ok()) {
+      std::cerr << "error: console login token: " << token.status().message() << "\n";
+      if (postgres) (void)postgres->Stop();
+      return 1;
+    }
+    std::vector<std::string> scrape;
+    for (const auto& d : {kIngestDefaults, kDetectorDefaults, kRecognitionDefaults, kMaskDefaults,
+                          kSentimentDefaults}) {
+      scrape.push_back(absl::StrCat(d.name, "=", addr(d.http_port)));
+    }
+    console_env = {{"STRATUS_CONSOLE_LOGIN_TOKEN", *token},
+                   {"STRATUS_CONSOLE_LOGIN_KEY", admin_key},
+                   {"STRATUS_CONSOLE_SCRAPE", absl::StrJoin(scrape, ",")}};
+  }
+
   auto start = [&](ServiceProcess& s) -> absl::Status {
     auto e = env;
+    if (s.defaults.name == std::string_view(kConsoleDefaults.name)) {
+      e.insert(console_env.begin(), console_env.end());
+    }
     e["STRATUS_GRPC_PORT"] = std::to_string(s.grpc_port);
     e["STRATUS_HTTP_PORT"] = std::to_string(s.http_port);
     auto p = Subprocess::Spawn({.argv = {bin_dir + "/stratus-" + s.defaults.name},
@@ -249,6 +277,11 @@ int RunUpCommand(int argc, char** argv) {
     std::cout << s.defaults.name << " grpc=" << addr(s.grpc_port) << " http=" << addr(s.http_port)
               << std::endl;
   }
+  for (const auto& s : services) {
+    if (s.defaults.name != std::string_view(kConsoleDefaults.name)) continue;
+    std::cout << "console url=http://" << addr(s.http_port)
+              << "/login?token=" << console_env["STRATUS_CONSOLE_LOGIN_TOKEN"] << std::endl;
+  }
   std::cerr << "logs in " << log_dir << "\n";
 
   Supervisor supervisor({.log = [&](const std::string& name, const std::string& what) {
@@ -263,16 +296,16 @@ int RunUpCommand(int argc, char** argv) {
                           started);
   }
   for (auto& s : services) {
-    supervisor.AddRunning(
-        {.name = s.defaults.name,
-         .start = [&] { return start(s); },
-         .running = [&] { return s.process && s.process->Running(); },
-         .exit_reason =
-             [&] {
-               return absl::StrCat("exited with code ",
-                                   s.process ? s.process->exit_code().value_or(-1) : -1);
-             }},
-        started);
+    supervisor.AddRunning({.name = s.defaults.name,
+                           .start = [&] { return start(s); },
+                           .running = [&] { return s.process && s.process->Running(); },
+                           .exit_reason =
+                               [&] {
+                                 return absl::StrCat(
+                                     "exited with code ",
+                                     s.process ? s.process->exit_code().value_or(-1) : -1);
+                               }},
+                          started);
   }
 
   // Wait for readiness, reporting who is still not ready every 10 seconds; a service that dies

@@ -24,6 +24,8 @@ PACKAGES=(
   # MQTT events (libmosquitto; the broker and clients for tests) and the Python client library
   mosquitto mosquitto-clients libmosquitto-dev
   python3-grpcio python3-protobuf python3-setuptools python3-pip
+  # the web console's end-to-end test (tests/e2e/console): a real browser driven by playwright-core
+  chromium fonts-dejavu-core
 )
 
 # Node.js and npm drive the end-to-end tests with the real AWS SDKs. Machines that already carry

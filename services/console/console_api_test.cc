@@ -151,7 +151,8 @@ class ConsoleApiTest : public ::testing::Test {
     const std::string target = absl::StrCat("127.0.0.1:", host_->grpc_port());
     channel_ = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
     bridge_ = std::make_unique<RpcBridge>(
-        RpcBridge::Options{.channels = {{"stratus.v1.IngestService", channel_}}});
+        RpcBridge::Options{.channels = {{"stratus.v1.IngestService", channel_},
+                                        {"stratus.v1.RecognitionService", channel_}}});
     sessions_ = std::make_unique<SessionStore>(
         SessionStore::Options{.keys = keys_.get(),
                               .login_token = "one-time-token",
@@ -286,6 +287,12 @@ TEST_F(ConsoleApiTest, CallsCarryTheSessionsKeyAndItsScopes) {
   EXPECT_EQ(Fetch("POST", "/api/rpc/stratus.v1.IngestService/Nope", h, "{}").status, 404);
   EXPECT_EQ(Fetch("POST", "/api/rpc/stratus.v1.DetectorService/ListModels", h, "{}").status, 404);
   EXPECT_EQ(Fetch("POST", "/api/rpc/stratus.v1.IngestService/WatchEvents", h, "{}").status, 404);
+  // Every service's messages are known to the bridge, even those nothing else here links:
+  // the call reaches the server (which does not serve recognition: UNIMPLEMENTED).
+  HttpResult recognition = Fetch("POST", "/api/rpc/stratus.v1.RecognitionService/ListCollections",
+                                 h, R"({"MaxResults":10})");
+  EXPECT_EQ(recognition.status, 501) << recognition.body;
+  EXPECT_EQ(Code(recognition), "UNIMPLEMENTED");
   // Scripts may use the key itself instead of a session (no CSRF: browsers never send it).
   HttpResult bearer =
       Fetch("POST", kListStreams,

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/http_client.h"
+#include "nlohmann/json.hpp"
 #include "tools/cost/cost_command.h"
 
 namespace stratus::console {
@@ -91,25 +92,46 @@ absl::StatusOr<std::string> CostScraper::ReportJson() {
         absl::StrCat("no load measured yet: the console scrapes /metrics every ",
                      options_.interval.count() / 1000, " s and needs two scrapes"));
   }
-  // The cost command reads recordings from files: a private folder, removed afterwards.
+  // The cost command reads recordings from files: a private folder, removed afterwards. It runs
+  // once per service, so that a service it cannot price yet (e.g. only health checks so far)
+  // is listed as skipped rather than failing the whole report.
   std::string tmpl = (fs::temp_directory_path() / "stratus-console-cost-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) {
     return absl::InternalError("cannot create a temporary folder for the cost report");
   }
   const fs::path dir(tmpl);
-  std::vector<std::string> args = {"--json"};
-  if (!options_.prices_file.empty()) args.insert(args.end(), {"--prices", options_.prices_file});
+  nlohmann::json report;
+  nlohmann::json skipped = nlohmann::json::array();
   for (const auto& [service, text] : recordings) {
     const fs::path file = dir / (service + ".prom");
     std::ofstream(file) << text;
-    args.insert(args.end(), {"--metrics", absl::StrCat(service, "=", file.string())});
+    std::vector<std::string> args = {"--json", "--metrics",
+                                     absl::StrCat(service, "=", file.string())};
+    if (!options_.prices_file.empty()) args.insert(args.end(), {"--prices", options_.prices_file});
+    std::ostringstream out, err;
+    nlohmann::json one;
+    if (cost::RunCost(args, out, err) == 0) one = nlohmann::json::parse(out.str(), nullptr, false);
+    if (!one.is_object() || !one.contains("services")) {
+      std::string why = err.str();
+      while (!why.empty() && why.back() == '\n') why.pop_back();
+      skipped.push_back({{"service", service}, {"reason", why}});
+      continue;
+    }
+    if (report.is_null()) {
+      report = one;
+    } else {
+      for (auto& s : one["services"]) report["services"].push_back(s);
+    }
   }
-  std::ostringstream out, err;
-  const int rc = cost::RunCost(args, out, err);
   std::error_code ec;
   fs::remove_all(dir, ec);
-  if (rc != 0) return absl::InternalError(absl::StrCat("cost: ", err.str()));
-  return out.str();
+  if (report.is_null()) {
+    return absl::UnavailableError(absl::StrCat(
+        "no service has a load to price yet (", skipped.size(), " scraped: ",
+        skipped.empty() ? std::string("none") : skipped[0]["reason"].get<std::string>(), ")"));
+  }
+  report["skipped"] = skipped;
+  return report.dump(2);
 }
 
 }  // namespace stratus::console

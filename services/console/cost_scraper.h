@@ -39,8 +39,9 @@ class CostScraper {
   void Start();
   // Scrapes every target once now (the scrape thread calls this).
   void ScrapeOnce();
-  // The JSON of `stratus cost --json` over what was scraped; UNAVAILABLE (saying so) until two
-  // scrapes of some service exist, INTERNAL when the cost command fails.
+  // The JSON of `stratus cost --json` over what was scraped, plus "skipped": [{service, reason}]
+  // for services it cannot price yet (e.g. no RPC but health checks so far); UNAVAILABLE, saying
+  // why, until some service has two scrapes with a load.
   absl::StatusOr<std::string> ReportJson();
 
  private:

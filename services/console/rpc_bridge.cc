@@ -9,10 +9,34 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
+#include "stratus/v1/detector.pb.h"
+#include "stratus/v1/ingest.pb.h"
+#include "stratus/v1/keys.pb.h"
+#include "stratus/v1/mask.pb.h"
+#include "stratus/v1/recognition.pb.h"
+#include "stratus/v1/sentiment.pb.h"
 
 namespace stratus::console {
 
 namespace pb = google::protobuf;
+
+namespace {
+
+// The generated pool knows a .proto file only once its code is linked in and initialised; the
+// bridge names no message of most files, so a static library's objects for them would be
+// left out. One descriptor() of each file keeps them in.
+void LinkServiceProtos() {
+  static const pb::Descriptor* const kFiles[] = {
+      v1::DetectRequest::descriptor(),      v1::AddStreamRequest::descriptor(),
+      v1::CreateKeyRequest::descriptor(),   v1::ClassifyRequest::descriptor(),
+      v1::DetectFacesRequest::descriptor(), v1::DetectSentimentRequest::descriptor(),
+  };
+  (void)kFiles;
+}
+
+}  // namespace
+
+RpcBridge::RpcBridge(Options options) : options_(std::move(options)) { LinkServiceProtos(); }
 
 absl::StatusOr<std::string> RpcBridge::Call(const std::string& service, const std::string& method,
                                             const std::string& request_json,

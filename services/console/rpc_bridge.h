@@ -30,7 +30,7 @@ class RpcBridge {
     std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
     std::chrono::milliseconds deadline{30000};
   };
-  explicit RpcBridge(Options options) : options_(std::move(options)) {}
+  explicit RpcBridge(Options options);
 
   // Calls `method` of `service` with the JSON `request_json`, sending `api_key` as the bearer
   // key. The response's JSON, or the call's error (FromGrpcStatus: reason and metadata kept);

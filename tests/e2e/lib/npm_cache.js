@@ -26,14 +26,14 @@ function cachedRequire(here) {
     fs.mkdirSync(tmp, { recursive: true });
     fs.writeFileSync(path.join(tmp, 'package.json'), pkg);
     fs.writeFileSync(path.join(tmp, 'package-lock.json'), lock);
-    console.log(`npm: installing the AWS SDK into ${dir}`);
+    console.log(`npm: installing the test's packages into ${dir}`);
     const r = childProcess.spawnSync(
       'npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
       { cwd: tmp, stdio: 'inherit', timeout: 600000 });
     if (r.status !== 0) {
       fs.rmSync(tmp, { recursive: true, force: true });
       console.error(`FAIL: npm ci could not install the packages (status ${r.status}` +
-                    `${r.error ? `, ${r.error.message}` : ''}); this test needs the real AWS SDK`);
+                    `${r.error ? `, ${r.error.message}` : ''}); this test needs them`);
       process.exit(1);
     }
     fs.writeFileSync(path.join(tmp, '.installed'), new Date().toISOString() + '\n');
