@@ -130,6 +130,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(const Options& 
     http.port = options.http_port;
     http.max_connections = options.http_max_connections;
     http.max_body_bytes = options.http_max_body_bytes;
+    http.tls = {.cert = options.tls.cert, .key = options.tls.key};
     auto server = HttpServer::Create(http);
     if (!server.ok()) return server.status();
     host->http_ = std::move(server).value();

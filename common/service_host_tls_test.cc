@@ -5,8 +5,10 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
 #include "common/auth/testing/test_keys.h"
+#include "common/http_client.h"
 #include "common/service_flags.h"
 #include "common/service_host.h"
 #include "common/testing/test_tls.h"
@@ -53,7 +55,7 @@ class ServiceHostTlsTest : public testing::Test {
     ServiceHost::Options o;
     o.service_name = "test";
     o.grpc_address = "127.0.0.1";
-    o.http_port = -1;
+    o.http_address = "127.0.0.1";
     o.readiness_interval = std::chrono::milliseconds(50);
     o.drain_deadline = std::chrono::milliseconds(200);
     o.api_keys = auth::testing::TestKeyStore();
@@ -80,6 +82,13 @@ TEST_F(ServiceHostTlsTest, TlsCallSucceedsWithTheRightCaOnly) {
   EXPECT_TRUE(s.ok()) << s.error_message();
   bool serving = false;
   EXPECT_TRUE(Health(Ssl(tls_.ca), target_, &serving).ok());
+
+  // The HTTP port serves HTTPS with the same certificate.
+  auto healthz =
+      HttpFetch("GET", absl::StrCat("https://127.0.0.1:", host_->http_port(), "/healthz"), {}, "",
+                HttpFetchOptions{.ca_file = tls_.ca});
+  ASSERT_TRUE(healthz.ok()) << healthz.status();
+  EXPECT_EQ(healthz->status, 200);
 
   // The API key is still required over TLS.
   s = auth::testing::RawCall(Ssl(tls_.ca), target_, kMethod, "");
