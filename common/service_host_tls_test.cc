@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
@@ -136,6 +139,28 @@ TEST_F(ServiceHostTlsTest, DefaultClientTlsMakesEveryChannelTls) {
 
   absl::Status bad = auth::SetDefaultClientTls({.ca = tls_.dir + "/none.pem"});
   EXPECT_THAT(bad.message(), HasSubstr("none.pem: cannot read"));
+}
+
+TEST(ClientTlsFromEnvironmentTest, EnvironmentThenTheDataDirOfAnUpWithTls) {
+  TestTls t = MakeTestTls();
+  setenv("STRATUS_DATA_DIR", t.dir.c_str(), 1);
+  unsetenv("STRATUS_TLS_CA");
+  std::filesystem::create_directories(t.dir + "/tls");
+  testing_util::WriteTestFile(t.dir + "/tls/ca.pem", *ReadTlsFile("ca", t.ca));
+  EXPECT_EQ(auth::ClientTlsFromEnvironment().ca, "");  // no `enabled`: that up ran plain text
+  testing_util::WriteTestFile(t.dir + "/tls/enabled", "");
+  EXPECT_EQ(auth::ClientTlsFromEnvironment().ca, t.dir + "/tls/ca.pem");
+  setenv("STRATUS_TLS_CA", t.other_ca.c_str(), 1);
+  setenv("STRATUS_TLS_CLIENT_CERT", t.client_cert.c_str(), 1);
+  setenv("STRATUS_TLS_CLIENT_KEY", t.client_key.c_str(), 1);
+  TlsFiles files = auth::ClientTlsFromEnvironment();
+  EXPECT_EQ(files.ca, t.other_ca);
+  EXPECT_EQ(files.cert, t.client_cert);
+  EXPECT_EQ(files.key, t.client_key);
+  for (const char* v : {"STRATUS_DATA_DIR", "STRATUS_TLS_CA", "STRATUS_TLS_CLIENT_CERT",
+                        "STRATUS_TLS_CLIENT_KEY"}) {
+    unsetenv(v);
+  }
 }
 
 TEST(ServiceHostTlsFilesTest, BadFilesAreClearErrors) {
