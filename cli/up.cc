@@ -193,7 +193,11 @@ int RunUpCommand(int argc, char** argv) {
     if (!only.empty() && std::find(only.begin(), only.end(), d.name) == only.end()) continue;
     services.push_back({d, d.grpc_port, d.http_port});
   }
-  auto addr = [&](int port) { return absl::StrCat(listen, ":", port); };
+  // Where clients dial. Over TLS they check the certificate against that host, so a wildcard
+  // --listen is dialled on loopback (the certificate names 127.0.0.1, not 0.0.0.0).
+  const std::string dial_host =
+      tls && (listen == "0.0.0.0" || listen == "::" || listen == "[::]") ? "127.0.0.1" : listen;
+  auto addr = [&](int port) { return absl::StrCat(dial_host, ":", port); };
   std::map<std::string, std::string> env = {
       {"STRATUS_DATABASE_URL", database_url},
       {"STRATUS_LISTEN", listen},
