@@ -162,15 +162,18 @@ Handshakes RunHandshake(std::shared_ptr<TlsContext> server_ctx,
   auto c = TlsSocket::Connect(client_ctx, fds[1], host, deadline);
   h.client = c.status();
   if (c.ok()) {
+    // Under TLS 1.3 the client finishes first: when the server then refuses it (mTLS), this
+    // write or the read below fails, and nothing is echoed.
     TlsIoResult w = (*c)->Write("ping", 4);
-    EXPECT_EQ(w.n, 4);
     char buf[64];
     TlsIoResult r;
-    do {
+    if (w.n != 4) r.n = -1;
+    while (w.n == 4) {
       pollfd p{fds[1], POLLIN, 0};
       poll(&p, 1, 5000);
       r = (*c)->Read(buf, sizeof(buf));
-    } while (r.wait != 0);
+      if (r.wait == 0) break;
+    }
     h.echoed = std::string(buf, std::max<ssize_t>(r.n, 0));
   } else {
     shutdown(fds[1], SHUT_RDWR);

@@ -4,13 +4,16 @@
 //   files: tls.ca (CA of the server and client certificates), tls.server_cert/server_key (SAN
 //   localhost, 127.0.0.1, ::1), tls.client_cert/client_key (signed by the same CA), and
 //   tls.other_ca (an unrelated CA, with other_client_cert/other_client_key signed by it).
+// The folder is removed when the last copy of the TestTls goes.
 #ifndef STRATUS_COMMON_TESTING_TEST_TLS_H_
 #define STRATUS_COMMON_TESTING_TEST_TLS_H_
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "common/tls.h"
@@ -21,6 +24,7 @@ struct TestTls {
   std::string dir;
   std::string ca, server_cert, server_key, client_cert, client_key;
   std::string other_ca, other_client_cert, other_client_key;
+  std::shared_ptr<void> cleanup;  // removes `dir`
 };
 
 inline std::string WriteTestFile(const std::string& path, const std::string& data) {
@@ -32,6 +36,10 @@ inline TestTls MakeTestTls() {
   TestTls t;
   char tmpl[] = "/tmp/stratus-tls-test-XXXXXX";
   t.dir = mkdtemp(tmpl);
+  t.cleanup = std::shared_ptr<void>(nullptr, [dir = t.dir](void*) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  });
   auto ca = IssueCertificate({.common_name = "test CA", .is_ca = true});
   auto server = IssueCertificate(
       {.common_name = "localhost", .hosts = {"localhost", "127.0.0.1", "::1"}}, &*ca);
