@@ -1,4 +1,5 @@
 // stratus: the command-line tool. `stratus help` lists the commands.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -114,6 +115,15 @@ int main(int argc, char** argv) {
   }
   // Every gRPC call of every command sends this key ($STRATUS_API_KEY or var/credentials).
   stratus::auth::SetDefaultApiKey(stratus::auth::ApiKeyFromEnvironment());
+  // ...over TLS trusting $STRATUS_TLS_CA, or the CA of a `stratus up --tls` of this data dir;
+  // the HTTP client (https:// URLs) reads $STRATUS_TLS_CA, so a CA found here is put there.
+  if (stratus::TlsFiles tls = stratus::auth::ClientTlsFromEnvironment(); !tls.ca.empty()) {
+    if (absl::Status s = stratus::auth::SetDefaultClientTls(tls); !s.ok()) {
+      std::cerr << "stratus: " << s.message() << "\n";
+      return 2;
+    }
+    setenv("STRATUS_TLS_CA", tls.ca.c_str(), 0);
+  }
   for (const auto& c : Commands()) {
     if (c.name == std::string(argv[1])) return c.run(argc - 1, argv + 1);
   }

@@ -2,23 +2,34 @@
 //
 // Starts PostgreSQL (an embedded cluster in <data-dir>/postgres unless STRATUS_DATABASE_URL
 // names a server), then the five services and the web console on their default ports, prints
-// one line per service (`<service> grpc=<host:port> http=<host:port>`), then the console link
-// (`console url=http://<host:port>/login?token=<one-time token>`: it logs the local operator in
-// once, with the admin key), waits until every one reports SERVING and prints `ready`. From the
-// start it supervises (cli/supervisor.h): a service that exits, before or after it was ready, is
-// restarted with backoff (1 s doubling to 30 s, reset after a minute up), and so is the embedded
-// PostgreSQL. Ctrl-C or SIGTERM stops the services (draining) and then PostgreSQL.
+// one line per service (`<service> grpc=<host:port> http=<host:port>`, http=https://<host:port>
+// with --tls), then the console link (`console url=http(s)://<host:port>/login?token=<one-time
+// token>`: it logs the local operator in once, with the admin key), waits until every one
+// reports SERVING and prints `ready`. From the start it supervises (cli/supervisor.h): a service
+// that exits, before or after it was ready, is restarted with backoff (1 s doubling to 30 s,
+// reset after a minute up), and so is the embedded PostgreSQL. Ctrl-C or SIGTERM stops the
+// services (draining) and then PostgreSQL.
 //
 // API keys: on first start it creates an admin key ("*:admin") and writes it to
 // <data-dir>/credentials (profile [stratus], stratus_api_key, beside the AWS pair), where every
 // `stratus` command finds it; and an internal key for service-to-service calls
 // (detector:read, mask:read, recognition:read; profile [stratus-internal]) that the services
 // get as STRATUS_API_KEY. Both are reused on later starts while the keys table accepts them.
+//
+// TLS (--tls): a local CA and a server certificate it signed are kept in <data-dir>/tls
+// (ca.pem, server.pem, server.key; common/tls.h EnsureLocalCa: made on first use, reused while
+// valid, SAN localhost, 127.0.0.1, ::1 and --listen); every service gets them as
+// STRATUS_TLS_CERT/STRATUS_TLS_KEY (gRPC and HTTP over TLS) and STRATUS_TLS_CA (to call the
+// others), the printed HTTP URLs are https://, and stderr says how to trust the CA (stratus
+// commands, the AWS CLI/SDKs, Node, browsers and the system store). <data-dir>/tls/enabled
+// tells the stratus tool that the services of this data dir speak TLS (auth/client.h
+// ClientTlsFromEnvironment); a start without --tls removes it and leaves the CA for later.
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -41,6 +52,7 @@
 #include "common/logging.h"
 #include "common/service_flags.h"
 #include "common/subprocess.h"
+#include "common/tls.h"
 #include "stratus/v1/ingest.grpc.pb.h"
 
 namespace stratus::cli {
@@ -87,6 +99,7 @@ int RunUpCommand(int argc, char** argv) {
   std::string demo_video = "../shared/data/video/people-walking.mp4";
   std::string access_key_id, secret_access_key;
   bool demo = false;
+  bool tls = false;
   int ready_timeout_s = 900;
   std::vector<std::string> only;
   flags.String("data-dir", "STRATUS_DATA_DIR", &data_dir,
@@ -100,6 +113,9 @@ int RunUpCommand(int argc, char** argv) {
                "access key for the AWS-compatible endpoints (generated when empty)");
   flags.String("secret-access-key", "STRATUS_AWS_SECRET_ACCESS_KEY", &secret_access_key,
                "secret for --access-key-id");
+  flags.Bool("tls", "", &tls,
+             "serve gRPC and HTTP over TLS with a local CA kept in <data-dir>/tls (prints how to "
+             "trust it)");
   flags.Bool("demo", "", &demo, "add the sample video as a stream once ready");
   flags.String("demo-video", "STRATUS_DEMO_VIDEO", &demo_video, "the video --demo plays");
   flags.Int("ready-timeout", "", &ready_timeout_s, "seconds to wait for every service to be ready");
@@ -130,6 +146,32 @@ int RunUpCommand(int argc, char** argv) {
   data_dir = fs::absolute(data_dir).lexically_normal().string();
   const std::string log_dir = data_dir + "/logs";
 
+  // TLS material first: a failure here should not leave PostgreSQL running.
+  const std::string tls_dir = data_dir + "/tls";
+  LocalCaFiles tls_files;
+  if (tls) {
+    std::vector<std::string> hosts = {listen};
+    if (listen == "0.0.0.0" || listen == "::") {
+      char name[256] = "";
+      if (gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0') hosts.push_back(name);
+    }
+    absl::StatusOr<LocalCaFiles> made = EnsureLocalCa(tls_dir, hosts);
+    absl::Status s = made.ok() ? auth::SetDefaultClientTls({.ca = made->ca_cert}) : made.status();
+    if (s.ok()) {
+      std::ofstream(tls_dir + "/enabled") << "the services of this data dir serve TLS\n";
+    }
+    if (!s.ok()) {
+      std::cerr << "error: TLS: " << s.message() << "\n";
+      return 1;
+    }
+    tls_files = *made;
+    if (tls_files.created_ca) std::cerr << "made a local CA: " << tls_files.ca_cert << "\n";
+  } else {
+    fs::remove(tls_dir + "/enabled", ec);
+    (void)auth::SetDefaultClientTls({});
+  }
+  const std::string http_scheme = tls ? "https://" : "http://";
+
   std::unique_ptr<EmbeddedPostgres> postgres;
   if (database_url.empty()) {
     std::cerr << "starting PostgreSQL in " << data_dir << "/postgres\n";
@@ -156,7 +198,11 @@ int RunUpCommand(int argc, char** argv) {
     if (!only.empty() && std::find(only.begin(), only.end(), d.name) == only.end()) continue;
     services.push_back({d, d.grpc_port, d.http_port});
   }
-  auto addr = [&](int port) { return absl::StrCat(listen, ":", port); };
+  // Where clients dial. Over TLS they check the certificate against that host, so a wildcard
+  // --listen is dialled on loopback (the certificate names 127.0.0.1, not 0.0.0.0).
+  const std::string dial_host =
+      tls && (listen == "0.0.0.0" || listen == "::" || listen == "[::]") ? "127.0.0.1" : listen;
+  auto addr = [&](int port) { return absl::StrCat(dial_host, ":", port); };
   std::map<std::string, std::string> env = {
       {"STRATUS_DATABASE_URL", database_url},
       {"STRATUS_LISTEN", listen},
@@ -170,6 +216,11 @@ int RunUpCommand(int argc, char** argv) {
       // spin, while they wait (measured up to 10x slower at batch 1 otherwise).
       {"OMP_WAIT_POLICY", "PASSIVE"},
   };
+  if (tls) {
+    env["STRATUS_TLS_CERT"] = tls_files.server_cert;
+    env["STRATUS_TLS_KEY"] = tls_files.server_key;
+    env["STRATUS_TLS_CA"] = tls_files.ca_cert;
+  }
   if (!model_dir.empty()) env["STRATUS_MODEL_DIR"] = model_dir;
   // Ingest opens local files only under media roots: the demo's video folder.
   if (demo) {
@@ -274,12 +325,12 @@ int RunUpCommand(int argc, char** argv) {
       stop_all();
       return 1;
     }
-    std::cout << s.defaults.name << " grpc=" << addr(s.grpc_port) << " http=" << addr(s.http_port)
-              << std::endl;
+    std::cout << s.defaults.name << " grpc=" << addr(s.grpc_port)
+              << " http=" << (tls ? http_scheme : "") << addr(s.http_port) << std::endl;
   }
   for (const auto& s : services) {
     if (s.defaults.name != std::string_view(kConsoleDefaults.name)) continue;
-    std::cout << "console url=http://" << addr(s.http_port)
+    std::cout << "console url=" << http_scheme << addr(s.http_port)
               << "/login?token=" << console_env["STRATUS_CONSOLE_LOGIN_TOKEN"] << std::endl;
   }
   std::cerr << "logs in " << log_dir << "\n";
@@ -332,8 +383,9 @@ int RunUpCommand(int argc, char** argv) {
     if (std::chrono::steady_clock::now() > next_report) {
       for (auto& s : services) {
         if (s.ready) continue;
-        auto r = HttpFetch("GET", absl::StrCat("http://", addr(s.http_port), "/readyz"), {}, "",
-                           std::chrono::seconds(1));
+        auto r = HttpFetch(
+            "GET", absl::StrCat(http_scheme, addr(s.http_port), "/readyz"), {}, "",
+            HttpFetchOptions{.timeout = std::chrono::seconds(1), .ca_file = tls_files.ca_cert});
         std::cerr << "waiting for " << s.defaults.name << ": "
                   << (r.ok() ? r->body : std::string(r.status().message()));
         if (!r.ok() || r->body.empty() || r->body.back() != '\n') std::cerr << "\n";
@@ -347,11 +399,27 @@ int RunUpCommand(int argc, char** argv) {
   }
   std::cout << "ready" << std::endl;
   std::cerr << "AWS SDKs: AWS_SHARED_CREDENTIALS_FILE=" << credentials_file
-            << " AWS_PROFILE=stratus, endpoint http://" << addr(kRecognitionDefaults.http_port)
-            << " (Rekognition) or http://" << addr(kSentimentDefaults.http_port)
-            << " (Comprehend)\n";
+            << " AWS_PROFILE=stratus, endpoint " << http_scheme
+            << addr(kRecognitionDefaults.http_port) << " (Rekognition) or " << http_scheme
+            << addr(kSentimentDefaults.http_port) << " (Comprehend)\n";
   std::cerr << "gRPC: the admin API key is stratus_api_key in " << credentials_file
             << " (every stratus command run from here sends it; `stratus keys` manages keys)\n";
+  if (tls) {
+    const std::string& ca = tls_files.ca_cert;
+    std::cerr << "TLS: every endpoint uses a certificate of the local CA " << ca << "; trust it:\n"
+              << "  stratus commands: STRATUS_TLS_CA=" << ca
+              << " (found by itself when run with this data dir)\n"
+              << "  AWS CLI and SDKs: AWS_CA_BUNDLE=" << ca << "\n"
+              << "  Node.js: NODE_EXTRA_CA_CERTS=" << ca << "\n"
+              << "  curl: curl --cacert " << ca << "\n"
+              << "  system store (Debian/Ubuntu): sudo cp " << ca
+              << " /usr/local/share/ca-certificates/stratus-local-ca.crt && sudo "
+                 "update-ca-certificates\n"
+              << "  browsers: import " << ca
+              << " as a certificate authority (Firefox: Settings > Privacy & Security > "
+                 "Certificates > Import; Chrome: Settings > Privacy and security > Security > "
+                 "Manage certificates > Authorities)\n";
+  }
   if (demo) {
     v1::AddStreamRequest req;
     req.mutable_config()->set_name("demo");

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/auth/client.h"
 #include "common/status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -23,7 +24,7 @@ const char* ServingStatusName(ServingStatus s) {
 
 absl::StatusOr<ServingStatus> CheckHealth(const std::string& endpoint, const std::string& service,
                                           std::chrono::milliseconds timeout) {
-  auto channel = grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(endpoint, auth::DefaultChannelCredentials());
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::health::v1::HealthCheckRequest req;
   req.set_service(service);

@@ -7,22 +7,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/tls.h"
 
 namespace stratus {
 namespace {
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
+using Clock = std::chrono::steady_clock;
 
 absl::Status WaitFor(int fd, short events, std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -66,13 +64,25 @@ absl::Status ParseHead(absl::string_view head, HttpResult* result) {
   return absl::OkStatus();
 }
 
-// Connects a TCP socket to host:port; the descriptor or UNAVAILABLE.
-absl::StatusOr<int> ConnectTcp(const std::string& hostport) {
-  std::string host = hostport, port = "80";
-  if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
+// "host:port" (or "[v6]:port") split; the port is `default_port` when absent.
+std::pair<std::string, std::string> SplitHostPort(const std::string& hostport,
+                                                  const std::string& default_port) {
+  std::string host = hostport, port = default_port;
+  if (auto colon = hostport.rfind(':'); colon != std::string::npos &&
+                                        hostport.find(']', colon) == std::string::npos &&
+                                        (hostport[0] == '[' || hostport.find(':') == colon)) {
     host = hostport.substr(0, colon);
     port = hostport.substr(colon + 1);
   }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return {host, port};
+}
+
+// Connects a TCP socket to host:port; the descriptor or UNAVAILABLE.
+absl::StatusOr<int> ConnectTcp(const std::string& hostport, const std::string& default_port) {
+  auto [host, port] = SplitHostPort(hostport, default_port);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -91,43 +101,135 @@ absl::StatusOr<int> ConnectTcp(const std::string& hostport) {
   return fd;
 }
 
+// The client context trusting `ca_file` (else $STRATUS_TLS_CA, else the system's roots), made
+// once per file.
+absl::StatusOr<std::shared_ptr<TlsContext>> ClientContext(std::string ca_file) {
+  if (ca_file.empty()) {
+    const char* env = std::getenv("STRATUS_TLS_CA");
+    if (env != nullptr) ca_file = env;
+  }
+  static std::mutex mu;
+  static auto* contexts = new std::map<std::string, std::shared_ptr<TlsContext>>;
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto it = contexts->find(ca_file); it != contexts->end()) return it->second;
+  absl::StatusOr<std::shared_ptr<TlsContext>> ctx = TlsContext::Client(ca_file);
+  if (!ctx.ok())
+    return absl::Status(ctx.status().code(), absl::StrCat("https: ", ctx.status().message()));
+  (*contexts)[ca_file] = *ctx;
+  return *ctx;
+}
+
 }  // namespace
+
+// A connected socket, with TLS over it for https.
+struct HttpClientStream {
+  int fd = -1;
+  std::unique_ptr<TlsSocket> tls;
+
+  ~HttpClientStream() {
+    if (tls) tls->Shutdown();
+    tls.reset();
+    if (fd >= 0) close(fd);
+  }
+
+  static absl::StatusOr<std::unique_ptr<HttpClientStream>> Open(const std::string& hostport,
+                                                                bool https,
+                                                                const std::string& ca_file,
+                                                                Clock::time_point deadline) {
+    auto stream = std::make_unique<HttpClientStream>();
+    absl::StatusOr<int> fd = ConnectTcp(hostport, https ? "443" : "80");
+    if (!fd.ok()) return fd.status();
+    stream->fd = *fd;
+    int one = 1;
+    setsockopt(stream->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (https) {
+      absl::StatusOr<std::shared_ptr<TlsContext>> ctx = ClientContext(ca_file);
+      if (!ctx.ok()) return ctx.status();
+      absl::StatusOr<std::unique_ptr<TlsSocket>> tls =
+          TlsSocket::Connect(*ctx, stream->fd, SplitHostPort(hostport, "443").first, deadline);
+      if (!tls.ok()) return tls.status();
+      stream->tls = std::move(*tls);
+    }
+    return stream;
+  }
+
+  absl::Status SendAll(const std::string& data, Clock::time_point deadline) {
+    for (size_t sent = 0; sent < data.size();) {
+      TlsIoResult r;
+      if (tls) {
+        r = tls->Write(data.data() + sent, data.size() - sent);
+      } else {
+        if (auto s = WaitFor(fd, POLLOUT, deadline); !s.ok()) return s;
+        r.n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      }
+      if (r.wait != 0) {
+        if (auto s = WaitFor(fd, r.wait, deadline); !s.ok()) return s;
+        continue;
+      }
+      if (r.n <= 0) return absl::UnavailableError("http: send failed");
+      sent += r.n;
+    }
+    return absl::OkStatus();
+  }
+
+  // Bytes received into `buf` (0 at the end of the stream).
+  absl::StatusOr<size_t> Receive(char* buf, size_t len, Clock::time_point deadline) {
+    short want = POLLIN;
+    for (;;) {
+      if (!tls || want != POLLIN || !tls->Pending()) {
+        if (auto s = WaitFor(fd, want, deadline); !s.ok()) return s;
+      }
+      TlsIoResult r;
+      if (tls) {
+        r = tls->Read(buf, len);
+      } else {
+        r.n = recv(fd, buf, len, 0);
+      }
+      if (r.wait != 0) {
+        want = r.wait;
+        continue;
+      }
+      if (r.n < 0) return absl::UnavailableError("http: receive failed");
+      return static_cast<size_t>(r.n);
+    }
+  }
+};
 
 absl::StatusOr<HttpResult> HttpFetch(const std::string& method, const std::string& url,
                                      const std::map<std::string, std::string>& headers,
                                      const std::string& body, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  if (url.rfind("http://", 0) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("only http:// URLs are supported: ", url));
+  return HttpFetch(method, url, headers, body, HttpFetchOptions{.timeout = timeout});
+}
+
+absl::StatusOr<HttpResult> HttpFetch(const std::string& method, const std::string& url,
+                                     const std::map<std::string, std::string>& headers,
+                                     const std::string& body, const HttpFetchOptions& options) {
+  auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  const bool https = url.rfind("https://", 0) == 0;
+  if (!https && url.rfind("http://", 0) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("only http:// and https:// URLs are supported: ", url));
   }
-  std::string rest = url.substr(7);
+  std::string rest = url.substr(https ? 8 : 7);
   size_t slash = rest.find('/');
   std::string hostport = rest.substr(0, slash);
   std::string path = slash == std::string::npos ? "/" : rest.substr(slash);
-  absl::StatusOr<int> fd = ConnectTcp(hostport);
-  if (!fd.ok()) return fd.status();
-  Fd sock;
-  sock.fd = *fd;
+  absl::StatusOr<std::unique_ptr<HttpClientStream>> stream =
+      HttpClientStream::Open(hostport, https, options.ca_file, deadline);
+  if (!stream.ok()) return stream.status();
   std::string req = absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: ", hostport,
                                  "\r\nConnection: close\r\nContent-Length: ", body.size(), "\r\n");
   for (const auto& [k, v] : headers) absl::StrAppend(&req, k, ": ", v, "\r\n");
   req += "\r\n";
   req += body;
-  size_t sent = 0;
-  while (sent < req.size()) {
-    if (auto s = WaitFor(sock.fd, POLLOUT, deadline); !s.ok()) return s;
-    ssize_t n = send(sock.fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return absl::UnavailableError("http: send failed");
-    sent += n;
-  }
+  if (auto s = (*stream)->SendAll(req, deadline); !s.ok()) return s;
   std::string raw;
   char buf[16384];
   for (;;) {
-    if (auto s = WaitFor(sock.fd, POLLIN, deadline); !s.ok()) return s;
-    ssize_t n = recv(sock.fd, buf, sizeof(buf), 0);
-    if (n < 0) return absl::UnavailableError("http: receive failed");
-    if (n == 0) break;
-    raw.append(buf, n);
+    absl::StatusOr<size_t> n = (*stream)->Receive(buf, sizeof(buf), deadline);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    raw.append(buf, *n);
   }
   size_t head_end = raw.find("\r\n\r\n");
   if (head_end == std::string::npos) return absl::UnavailableError("http: malformed response");
@@ -141,27 +243,34 @@ absl::StatusOr<HttpResult> HttpFetch(const std::string& method, const std::strin
 }
 
 absl::StatusOr<std::unique_ptr<HttpConnection>> HttpConnection::Connect(
-    const std::string& host_port, std::chrono::milliseconds timeout) {
-  std::unique_ptr<HttpConnection> c(new HttpConnection(host_port));
+    const std::string& host_port, std::chrono::milliseconds timeout, const std::string& ca_file) {
+  std::unique_ptr<HttpConnection> c;
+  if (host_port.rfind("https://", 0) == 0) {
+    c.reset(new HttpConnection(host_port.substr(8)));
+    c->https_ = true;
+    c->ca_file_ = ca_file;
+  } else {
+    c.reset(new HttpConnection(host_port));
+  }
   if (auto s = c->Open(std::chrono::steady_clock::now() + timeout); !s.ok()) return s;
   return c;
 }
 
+HttpConnection::HttpConnection(std::string host_port) : host_port_(std::move(host_port)) {}
+
 HttpConnection::~HttpConnection() { Close(); }
 
 void HttpConnection::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
+  stream_.reset();
   buffer_.clear();
 }
 
 absl::Status HttpConnection::Open(std::chrono::steady_clock::time_point deadline) {
   Close();
-  absl::StatusOr<int> fd = ConnectTcp(host_port_);
-  if (!fd.ok()) return fd.status();
-  fd_ = *fd;
-  int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  absl::StatusOr<std::unique_ptr<HttpClientStream>> stream =
+      HttpClientStream::Open(host_port_, https_, ca_file_, deadline);
+  if (!stream.ok()) return stream.status();
+  stream_ = std::move(*stream);
   ++connects_;
   return absl::OkStatus();
 }
@@ -171,7 +280,7 @@ absl::StatusOr<HttpResult> HttpConnection::Send(const std::string& method, const
                                                 const std::string& body,
                                                 std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  if (fd_ < 0) {
+  if (stream_ == nullptr) {
     if (auto s = Open(deadline); !s.ok()) return s;
   }
   // Any failure below leaves the connection unusable (a response may be half read).
@@ -187,20 +296,14 @@ absl::StatusOr<HttpResult> HttpConnection::Send(const std::string& method, const
   for (const auto& [k, v] : headers) absl::StrAppend(&req, k, ": ", v, "\r\n");
   req += "\r\n";
   req += body;
-  for (size_t sent = 0; sent < req.size();) {
-    if (auto s = WaitFor(fd_, POLLOUT, deadline); !s.ok()) return s;
-    ssize_t n = send(fd_, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return absl::UnavailableError("http: send failed");
-    sent += n;
-  }
+  if (auto s = stream_->SendAll(req, deadline); !s.ok()) return s;
   // Reads more bytes into buffer_; false at end of stream.
   char buf[16384];
   auto more = [&]() -> absl::StatusOr<bool> {
-    if (auto s = WaitFor(fd_, POLLIN, deadline); !s.ok()) return s;
-    ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-    if (n < 0) return absl::UnavailableError("http: receive failed");
-    buffer_.append(buf, n);
-    return n > 0;
+    absl::StatusOr<size_t> n = stream_->Receive(buf, sizeof(buf), deadline);
+    if (!n.ok()) return n.status();
+    buffer_.append(buf, *n);
+    return *n > 0;
   };
   auto need_more = [&]() -> absl::Status {
     absl::StatusOr<bool> got = more();

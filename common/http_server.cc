@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "common/logging.h"
 #include "common/percent_decode.h"
+#include "common/tls.h"
 
 namespace stratus {
 
@@ -82,30 +83,76 @@ const char* ReasonPhrase(int status) {
 // Why a connection stops being read.
 enum class ReadResult { kOk, kClosed, kTimeout, kError };
 
+// The byte stream of one accepted connection: the socket itself, or TLS over it. Read and
+// Write never block; when they cannot proceed they say which poll() events to wait for. TLS
+// may hold decrypted bytes the socket no longer shows as readable: Pending() says so, and
+// every wait for input checks it before polling.
+class ConnIo {
+ public:
+  explicit ConnIo(int fd) : fd_(fd) {}
+
+  void SetTls(std::unique_ptr<TlsSocket> tls) { tls_ = std::move(tls); }
+  bool tls() const { return tls_ != nullptr; }
+  int fd() const { return fd_; }
+
+  TlsIoResult Read(char* buf, size_t len) {
+    if (tls_) return tls_->Read(buf, len);
+    TlsIoResult r;
+    r.n = recv(fd_, buf, len, MSG_DONTWAIT);
+    if (r.n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) r.wait = POLLIN;
+    return r;
+  }
+
+  TlsIoResult Write(const char* buf, size_t len) {
+    if (tls_) return tls_->Write(buf, len);
+    TlsIoResult r;
+    r.n = send(fd_, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r.n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) r.wait = POLLOUT;
+    return r;
+  }
+
+  bool Pending() { return tls_ != nullptr && tls_->Pending(); }
+
+  // TLS: close_notify, best effort. The socket itself is closed by the connection's thread.
+  void Finish() {
+    if (tls_) tls_->Shutdown();
+  }
+
+ private:
+  const int fd_;
+  std::unique_ptr<TlsSocket> tls_;
+};
+
 // Buffered reading of one connection with deadlines.
 class Reader {
  public:
-  explicit Reader(int fd) : fd_(fd) {}
+  explicit Reader(ConnIo& io) : io_(io) {}
 
   // Appends what arrives before `deadline` to the buffer.
   ReadResult Fill(Clock::time_point deadline) {
+    short want = POLLIN;
     for (;;) {
-      auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return ReadResult::kTimeout;
-      pollfd p{fd_, POLLIN, 0};
-      int r = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
-      if (r == 0) return ReadResult::kTimeout;
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return ReadResult::kError;
+      if (want != POLLIN || !io_.Pending()) {
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) return ReadResult::kTimeout;
+        pollfd p{io_.fd(), want, 0};
+        int r = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+        if (r == 0) return ReadResult::kTimeout;
+        if (r < 0) {
+          if (errno == EINTR) continue;
+          return ReadResult::kError;
+        }
       }
       char buf[16384];
-      ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (n < 0) return ReadResult::kError;
-      if (n == 0) return ReadResult::kClosed;
-      buffer.append(buf, n);
+      TlsIoResult n = io_.Read(buf, sizeof(buf));
+      if (n.wait != 0) {
+        want = n.wait;
+        continue;
+      }
+      if (n.n < 0) return ReadResult::kError;
+      if (n.n == 0) return ReadResult::kClosed;
+      buffer.append(buf, n.n);
       return ReadResult::kOk;
     }
   }
@@ -113,24 +160,25 @@ class Reader {
   std::string buffer;  // received, not yet consumed
 
  private:
-  int fd_;
+  ConnIo& io_;
 };
 
-bool SendAll(int fd, std::string_view data, Clock::time_point deadline) {
+bool SendAll(ConnIo& io, std::string_view data, Clock::time_point deadline) {
   size_t sent = 0;
   while (sent < data.size()) {
-    ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      sent += n;
+    TlsIoResult n = io.Write(data.data() + sent, data.size() - sent);
+    if (n.n > 0) {
+      sent += n.n;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    if (n.wait != 0) {
       auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return false;
-      pollfd p{fd, POLLOUT, 0};
-      if (poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+      pollfd p{io.fd(), n.wait, 0};
+      int r = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
       continue;
     }
     return false;
@@ -184,13 +232,13 @@ HttpResponse HttpResponse::EventStream(std::function<void(HttpStream&)> produce)
 // The HttpStream of one connection.
 class HttpServer::Connection final : public HttpStream {
  public:
-  Connection(int fd, std::shared_ptr<Shared> shared, std::chrono::milliseconds send_timeout)
-      : fd_(fd), shared_(std::move(shared)), send_timeout_(send_timeout) {}
+  Connection(ConnIo& io, std::shared_ptr<Shared> shared, std::chrono::milliseconds send_timeout)
+      : io_(io), shared_(std::move(shared)), send_timeout_(send_timeout) {}
 
   bool Write(std::string_view data) override {
     std::lock_guard<std::mutex> lock(write_mu_);
     if (closed_ || Stopping()) return false;
-    if (!SendAll(fd_, data, Clock::now() + send_timeout_)) closed_ = true;
+    if (!SendAll(io_, data, Clock::now() + send_timeout_)) closed_ = true;
     return !closed_;
   }
 
@@ -201,17 +249,20 @@ class HttpServer::Connection final : public HttpStream {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return false;
-      pollfd p{fd_, POLLIN | POLLRDHUP, 0};
-      int r = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
-        closed_ = true;
-        continue;
+      int r = 1;
+      if (!io_.Pending()) {
+        pollfd p{io_.fd(), POLLIN | POLLRDHUP, 0};
+        r = poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+          closed_ = true;
+          continue;
+        }
       }
       if (r > 0) {  // the client sent something: read it away; 0 bytes means it closed
         char buf[4096];
-        ssize_t n = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) closed_ = true;
+        TlsIoResult n = io_.Read(buf, sizeof(buf));
+        if (n.wait == 0 && n.n <= 0) closed_ = true;
       }
     }
   }
@@ -222,7 +273,7 @@ class HttpServer::Connection final : public HttpStream {
     return shared_->stopping;
   }
 
-  const int fd_;
+  ConnIo& io_;
   const std::shared_ptr<Shared> shared_;
   const std::chrono::milliseconds send_timeout_;
   std::mutex write_mu_;
@@ -239,7 +290,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& op
   if (options.max_connections < 1) {
     return absl::InvalidArgumentError("http max_connections must be >= 1");
   }
-  return std::unique_ptr<HttpServer>(new HttpServer(options));
+  std::unique_ptr<HttpServer> server(new HttpServer(options));
+  if (options.tls.serves_tls()) {
+    // The HTTP endpoints authenticate on their own (SigV4, console sessions; probes and
+    // /metrics are open), so client certificates are not asked for here.
+    absl::StatusOr<std::shared_ptr<TlsContext>> ctx =
+        TlsContext::Server({.cert = options.tls.cert, .key = options.tls.key});
+    if (!ctx.ok()) return ctx.status();
+    server->tls_ = std::move(*ctx);
+  }
+  return server;
 }
 
 HttpServer::~HttpServer() { Stop(); }
@@ -413,10 +473,36 @@ HttpResponse HttpServer::Dispatch(const HttpRequest& req) const {
 }
 
 void HttpServer::Serve(int fd, const std::string& remote) {
-  Reader in(fd);
+  ConnIo io(fd);
+  if (tls_) {
+    bool plain_http = false;
+    absl::StatusOr<std::unique_ptr<TlsSocket>> tls =
+        TlsSocket::Accept(tls_, fd, Clock::now() + options_.tls_handshake_timeout, &plain_http);
+    if (!tls.ok()) {
+      SLOG(DEBUG) << "http: TLS handshake failed" << Kv("remote", remote)
+                  << Kv("error", tls.status().message());
+      if (plain_http) {  // an answer the client can read, as plain text, then close
+        HttpResponse r = HttpResponse::Text(
+            400, "this port speaks HTTPS: the plain HTTP request was refused; use https://\n");
+        SendAll(io, Serialize(r, false, false), Clock::now() + std::chrono::seconds(1));
+        shutdown(fd, SHUT_WR);
+        Reader drain(io);  // lets the answer arrive before the close (no RST on unread bytes)
+        while (drain.Fill(Clock::now() + std::chrono::milliseconds(200)) == ReadResult::kOk) {
+          drain.buffer.clear();
+        }
+      }
+      return;
+    }
+    io.SetTls(std::move(*tls));
+  }
+  struct FinishTls {
+    ConnIo& io;
+    ~FinishTls() { io.Finish(); }
+  } finish{io};
+  Reader in(io);
   // Sends a response of the server's own; false when the connection is to be closed.
   auto reply = [&](const HttpResponse& r, bool keep_alive, bool head_only) {
-    return SendAll(fd, Serialize(r, keep_alive, head_only),
+    return SendAll(io, Serialize(r, keep_alive, head_only),
                    Clock::now() + options_.request_timeout) &&
            keep_alive;
   };
@@ -494,7 +580,7 @@ void HttpServer::Serve(int fd, const std::string& remote) {
     }
     if (absl::AsciiStrToLower(req.Header("expect")) == "100-continue" && (chunked || length > 0) &&
         in.buffer.empty()) {
-      if (!SendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n", deadline)) return;
+      if (!SendAll(io, "HTTP/1.1 100 Continue\r\n\r\n", deadline)) return;
     }
     auto too_large = [&] {
       reply(HttpResponse::Json(413, "{\"message\":\"request body too large\"}"), false, false);
@@ -546,7 +632,7 @@ void HttpServer::Serve(int fd, const std::string& remote) {
     }
     if (response.stream) {
       if (!reply(response, true, head_only) || head_only) return;
-      Connection stream(fd, shared_, options_.request_timeout);
+      Connection stream(io, shared_, options_.request_timeout);
       try {
         response.stream(stream);
       } catch (const std::exception& e) {

@@ -24,6 +24,13 @@
 // connection closes when it returns. Stop() makes every HttpStream report closed, so a stream
 // that checks Write()'s result or WaitUntilClosed() ends promptly.
 //
+// TLS: with Options::tls.cert and .key every connection is HTTPS (TLS 1.2 or later): the
+// handshake must finish within tls_handshake_timeout, then requests, keep-alive and streamed
+// responses work as over plain TCP. A plain HTTP request on a TLS port gets a plain-text 400
+// saying to use https:// and the connection is closed; any other failed handshake (garbage,
+// an untrusted client, a timeout) just closes the connection. Either way the server keeps
+// serving. Client certificates are not asked for (the endpoints authenticate on their own).
+//
 // Thread safety: Handle() and HandlePrefix() before Start(); handlers run concurrently and must be
 // thread-safe. Stop() (or the destructor) closes every connection and waits for running handlers to
 // return.
@@ -40,6 +47,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/tls.h"
 
 namespace stratus {
 
@@ -95,6 +103,8 @@ class HttpServer {
     std::chrono::milliseconds idle_timeout{60000};  // between requests of a connection
     std::chrono::milliseconds request_timeout{30000};  // to receive one request once begun
     size_t stack_bytes = 8 << 20;                      // of each connection thread
+    TlsFiles tls;  // cert and key: serve HTTPS (see above); empty: plain HTTP
+    std::chrono::milliseconds tls_handshake_timeout{10000};
   };
 
   static absl::StatusOr<std::unique_ptr<HttpServer>> Create(const Options& options);
@@ -123,6 +133,7 @@ class HttpServer {
   std::map<std::string, HttpHandler> handlers_;
   std::map<std::string, HttpHandler> prefix_handlers_;
   std::shared_ptr<Shared> shared_;  // also held by connection threads
+  std::shared_ptr<TlsContext> tls_;  // null: plain HTTP
   int listen_fd_ = -1;
   int wake_fd_ = -1;  // eventfd: tells the accept loop to stop
   int port_ = 0;

@@ -31,6 +31,13 @@ void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_datab
             "how often the API keys are re-read (revocation takes effect within this)");
   flags.String("api-key", "STRATUS_API_KEY", &out->api_key,
                "API key this service sends to the services it calls");
+  flags.String("tls-cert", "STRATUS_TLS_CERT", &out->host.tls.cert,
+               "PEM certificate (chain) to serve gRPC and HTTP over TLS (with --tls-key)");
+  flags.String("tls-key", "STRATUS_TLS_KEY", &out->host.tls.key, "PEM private key of --tls-cert");
+  flags.String("tls-client-ca", "STRATUS_TLS_CLIENT_CA", &out->host.tls.client_ca,
+               "PEM CA: gRPC callers must present a certificate it signed (mTLS)");
+  flags.String("tls-ca", "STRATUS_TLS_CA", &out->host.tls.ca,
+               "PEM CA to trust when calling other services (their channels use TLS)");
   flags.Int("drain-ms", "STRATUS_DRAIN_MS", &out->drain_ms,
             "on SIGTERM, how long in-flight RPCs may take to finish");
   flags.String("log-level", "STRATUS_LOG_LEVEL", &out->log_level, "debug|info|warning|error");
@@ -57,6 +64,12 @@ absl::Status ApplyCommonServiceFlags(CommonServiceFlags* flags) {
   SetLogJson(flags->log_format == "json");
   flags->host.http_address = flags->host.grpc_address;
   flags->host.drain_deadline = std::chrono::milliseconds(flags->drain_ms);
+  if (absl::Status s = CheckServerFiles(flags->host.tls); !s.ok()) return s;
+  if (!flags->host.tls.ca.empty()) {
+    absl::Status s = auth::SetDefaultClientTls(
+        {.cert = flags->host.tls.cert, .key = flags->host.tls.key, .ca = flags->host.tls.ca});
+    if (!s.ok()) return s;
+  }
   if (flags->database_url.empty() && flags->api_keys_file.empty()) {
     return absl::InvalidArgumentError(
         "no source of API keys: set --database-url or --api-keys-file");

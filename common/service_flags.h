@@ -2,7 +2,12 @@
 //   --grpc-port ($STRATUS_GRPC_PORT), --http-port ($STRATUS_HTTP_PORT), --listen ($STRATUS_LISTEN,
 //   default 127.0.0.1: loopback only),
 //   --database-url ($STRATUS_DATABASE_URL), --drain-ms, --log-level, --log-format, and for API
-//   keys --api-keys-file, --auth-refresh-ms and --api-key (see common/auth/key_store.h).
+//   keys --api-keys-file, --auth-refresh-ms and --api-key (see common/auth/key_store.h);
+//   for TLS --tls-cert ($STRATUS_TLS_CERT), --tls-key ($STRATUS_TLS_KEY): serve gRPC and HTTP
+//   over TLS with these PEM files; --tls-client-ca ($STRATUS_TLS_CLIENT_CA): also require gRPC
+//   callers' certificates signed by this CA (mTLS); --tls-ca ($STRATUS_TLS_CA): the CA to trust
+//   when calling other services (their channels are then TLS, presenting --tls-cert/--tls-key
+//   as client certificate). Without them everything is plain text, as before.
 // Default ports (also used by `stratus up` and every client command):
 //   gRPC ingest 50051, detector 50052, recognition 50053, mask 50054, sentiment 50055,
 //   console 50056; HTTP 8081..8086 in the same order.
@@ -45,8 +50,9 @@ void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_datab
                                 FlagSet& flags, CommonServiceFlags* out);
 
 // After FlagSet::Parse: applies log settings, copies drain_ms into host options, opens the API
-// key store (host.api_keys; INVALID_ARGUMENT when neither a database nor a keys file is set)
-// and makes --api-key the process's default client key (common/auth/client.h).
+// key store (host.api_keys; INVALID_ARGUMENT when neither a database nor a keys file is set),
+// checks the TLS files (INVALID_ARGUMENT naming the file and what is wrong with it), makes
+// --api-key the process's default client key and --tls-ca its client TLS (common/auth/client.h).
 absl::Status ApplyCommonServiceFlags(CommonServiceFlags* flags);
 
 // Parses the flags, printing usage on --help (exit 0) or a clear error on bad input (exit 2).

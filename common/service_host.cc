@@ -83,6 +83,11 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
   metrics::Family<metrics::Histogram>* durations_;
 };
 
+bool IsLoopback(const std::string& address) {
+  return address == "localhost" || address == "::1" || address == "[::1]" ||
+         address.rfind("127.", 0) == 0;
+}
+
 std::atomic<ServiceHost*> g_signal_host{nullptr};
 int g_signal_pipe[2] = {-1, -1};
 
@@ -102,7 +107,21 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(const Options& 
   if (options.api_keys == nullptr) {
     return absl::InvalidArgumentError("no API key store: every gRPC call must be authenticated");
   }
+  if (absl::Status s = CheckServerFiles(options.tls); !s.ok()) return s;
   auto host = std::unique_ptr<ServiceHost>(new ServiceHost(options));
+  if (options.tls.serves_tls()) {
+    absl::StatusOr<std::string> cert = ReadTlsFile("tls cert", options.tls.cert);
+    absl::StatusOr<std::string> key = ReadTlsFile("tls key", options.tls.key);
+    if (!cert.ok()) return cert.status();
+    if (!key.ok()) return key.status();
+    host->tls_cert_pem_ = *cert;
+    host->tls_key_pem_ = *key;
+    if (!options.tls.client_ca.empty()) {
+      absl::StatusOr<std::string> ca = ReadTlsFile("tls client CA", options.tls.client_ca);
+      if (!ca.ok()) return ca.status();
+      host->tls_client_ca_pem_ = *ca;
+    }
+  }
   metrics::RegisterProcessMetrics(host->registry_);
   metrics::RegisterBuildInfo(host->registry_);
   if (options.http_port >= 0) {
@@ -111,6 +130,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(const Options& 
     http.port = options.http_port;
     http.max_connections = options.http_max_connections;
     http.max_body_bytes = options.http_max_body_bytes;
+    http.tls = {.cert = options.tls.cert, .key = options.tls.key};
     auto server = HttpServer::Create(http);
     if (!server.ok()) return server.status();
     host->http_ = std::move(server).value();
@@ -158,7 +178,10 @@ absl::Status ServiceHost::Start() {
       absl::StrCat(options_.grpc_address, ":", options_.grpc_port),
       auth::AuthenticatingServerCredentials({.service_name = options_.service_name,
                                              .keys = options_.api_keys,
-                                             .registry = &registry_}),
+                                             .registry = &registry_,
+                                             .tls_cert_pem = tls_cert_pem_,
+                                             .tls_key_pem = tls_key_pem_,
+                                             .tls_client_ca_pem = tls_client_ca_pem_}),
       &grpc_port_);
   auth::KeyStore* keys = options_.api_keys.get();
   checks_.emplace_back("api keys", [keys] { return keys->Loaded(); });
@@ -183,7 +206,15 @@ absl::Status ServiceHost::Start() {
   EvaluateReadiness();
   health_thread_ = std::thread([this] { HealthLoop(); });
   SLOG(INFO) << "service started" << Kv("service", options_.service_name)
-             << Kv("grpc_port", grpc_port_) << Kv("http_port", http_port());
+             << Kv("grpc_port", grpc_port_) << Kv("http_port", http_port())
+             << Kv("tls", !options_.tls.serves_tls()       ? "off"
+                          : options_.tls.client_ca.empty() ? "on"
+                                                           : "mtls");
+  if (!options_.tls.serves_tls() && !IsLoopback(options_.grpc_address)) {
+    SLOG(WARNING) << "serving plain text on a non-loopback address: anyone on the network can "
+                     "read API keys and data; set --tls-cert and --tls-key"
+                  << Kv("service", options_.service_name) << Kv("address", options_.grpc_address);
+  }
   return absl::OkStatus();
 }
 

@@ -2,6 +2,11 @@
 //
 // gRPC: the service's own handlers, grpc.health.v1 and server reflection, a max message size,
 // and an interceptor that counts and times every RPC by method and status code.
+// TLS: with `tls.cert` and `tls.key` the gRPC port serves TLS (and the HTTP port HTTPS, with the
+// same files); with `tls.client_ca` too, gRPC callers must present a certificate that CA signed
+// (mTLS; grpc.health.v1 stays open). Create() checks the files (common/tls.h: a clear error
+// naming the file when one is unreadable, not PEM, mismatched or expired). Without them both
+// ports speak plain text, as before; on an address other than loopback Start() logs a warning.
 // Authentication: every call but grpc.health.v1 needs an API key of `api_keys`, checked before
 // any handler runs (common/auth/server_auth.h: UNAUTHENTICATED / PERMISSION_DENIED, counted in
 // stratus_auth_refusals_total); readiness waits until the keys are loaded; when the store has
@@ -36,6 +41,7 @@
 #include "common/auth/key_store.h"
 #include "common/http_server.h"
 #include "common/metrics.h"
+#include "common/tls.h"
 
 namespace stratus {
 
@@ -54,6 +60,7 @@ class ServiceHost {
     size_t http_max_body_bytes = 8 << 20;
     // Required: the keys gRPC callers must present (Create fails without).
     std::shared_ptr<auth::KeyStore> api_keys;
+    TlsFiles tls;  // cert, key and client_ca as above; `ca` is not used by the host
   };
 
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Create(const Options& options);
@@ -97,6 +104,7 @@ class ServiceHost {
   std::unique_ptr<auth::KeyServiceImpl> key_service_;
   std::vector<std::pair<std::string, std::function<absl::Status()>>> checks_;
   int grpc_port_ = 0;
+  std::string tls_cert_pem_, tls_key_pem_, tls_client_ca_pem_;  // read by Create()
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -4,6 +4,7 @@
 #include <grpcpp/support/client_interceptor.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 
 #include "common/aws/credentials.h"
@@ -13,6 +14,10 @@ namespace {
 
 std::mutex g_mu;
 std::string* g_key = new std::string;
+// The default client TLS: the CA file and the credentials made from it (null: plain text).
+std::string* g_tls_ca = new std::string;
+std::shared_ptr<grpc::ChannelCredentials>* g_tls_creds =
+    new std::shared_ptr<grpc::ChannelCredentials>;
 
 class KeyInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -54,6 +59,64 @@ std::string DefaultApiKey() {
   return *g_key;
 }
 
+absl::Status SetDefaultClientTls(const TlsFiles& files) {
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (!files.ca.empty()) {
+    if (absl::Status s = CheckCaFile(files.ca); !s.ok()) return s;
+    absl::StatusOr<std::string> roots = ReadTlsFile("tls CA", files.ca);
+    if (!roots.ok()) return roots.status();
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = *roots;
+    if (!files.cert.empty() || !files.key.empty()) {
+      if (absl::Status s = CheckServerFiles({.cert = files.cert, .key = files.key}); !s.ok()) {
+        return s;
+      }
+      absl::StatusOr<std::string> cert = ReadTlsFile("tls cert", files.cert);
+      absl::StatusOr<std::string> key = ReadTlsFile("tls key", files.key);
+      if (!cert.ok()) return cert.status();
+      if (!key.ok()) return key.status();
+      options.pem_cert_chain = *cert;
+      options.pem_private_key = *key;
+    }
+    creds = grpc::SslCredentials(options);
+  }
+  std::lock_guard<std::mutex> lock(g_mu);
+  *g_tls_ca = files.ca;
+  *g_tls_creds = std::move(creds);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> DefaultChannelCredentials() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return *g_tls_creds ? *g_tls_creds : grpc::InsecureChannelCredentials();
+}
+
+std::string DefaultClientTlsCa() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return *g_tls_ca;
+}
+
+TlsFiles ClientTlsFromEnvironment() {
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v != nullptr ? v : "";
+  };
+  TlsFiles files;
+  files.ca = env("STRATUS_TLS_CA");
+  if (files.ca.empty()) {
+    std::string dir = env("STRATUS_DATA_DIR");
+    if (dir.empty()) dir = "var";
+    std::error_code ec;
+    if (std::filesystem::exists(dir + "/tls/enabled", ec) &&
+        std::filesystem::exists(dir + "/tls/ca.pem", ec)) {
+      files.ca = dir + "/tls/ca.pem";
+    }
+  }
+  files.cert = env("STRATUS_TLS_CLIENT_CERT");
+  files.key = env("STRATUS_TLS_CLIENT_KEY");
+  return files;
+}
+
 std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target,
                                              const grpc::ChannelArguments& args) {
   return CreateChannelWithKey(target, DefaultApiKey(), args);
@@ -62,13 +125,11 @@ std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target,
 std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,
                                                     const std::string& api_key,
                                                     const grpc::ChannelArguments& args) {
-  if (api_key.empty()) {
-    return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-  }
+  std::shared_ptr<grpc::ChannelCredentials> creds = DefaultChannelCredentials();
+  if (api_key.empty()) return grpc::CreateCustomChannel(target, creds, args);
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
   f.push_back(std::make_unique<KeyInterceptorFactory>(api_key));
-  return grpc::experimental::CreateCustomChannelWithInterceptors(
-      target, grpc::InsecureChannelCredentials(), args, std::move(f));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(target, creds, args, std::move(f));
 }
 
 std::string ApiKeyFromEnvironment() {

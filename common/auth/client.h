@@ -1,8 +1,16 @@
-// Client side of API keys: channels that send `authorization: Bearer <key>` on every call.
+// Client side of API keys and TLS: every gRPC channel of the project is made here; it sends
+// `authorization: Bearer <key>` on every call.
 //
 // A process has one default key, set by its main.cc (services: --api-key; the stratus tool:
 // ApiKeyFromEnvironment()) and sent by every channel from CreateChannel(). An empty key sends
 // nothing, and the server answers UNAUTHENTICATED saying the key is missing.
+//
+// TLS: a process also has one default client TLS setting (services: --tls-ca with their own
+// --tls-cert/--tls-key as client certificate; the stratus tool: ClientTlsFromEnvironment()).
+// Without a CA, channels are plain text as before; with one, every channel from CreateChannel*
+// (and DefaultChannelCredentials()) is TLS trusting only that CA, verifying the target's host
+// name or IP address against the server certificate, and presenting the client certificate
+// when one is set (for servers that require mTLS).
 #ifndef STRATUS_COMMON_AUTH_CLIENT_H_
 #define STRATUS_COMMON_AUTH_CLIENT_H_
 
@@ -10,6 +18,9 @@
 
 #include <memory>
 #include <string>
+
+#include "absl/status/status.h"
+#include "common/tls.h"
 
 namespace stratus::auth {
 
@@ -21,7 +32,24 @@ inline constexpr char kCredentialsKey[] = "stratus_api_key";
 void SetDefaultApiKey(const std::string& key);
 std::string DefaultApiKey();
 
-// A plain-text channel to `target` sending `api_key` (the default key when omitted).
+// Sets the default client TLS from `files.ca` (the roots; "" turns TLS off) and, optionally,
+// `files.cert`/`files.key` (client certificate). INVALID_ARGUMENT naming the file when one is
+// unreadable, not PEM or expired; the default is then left as it was. Thread-safe; channels
+// made before keep their credentials.
+absl::Status SetDefaultClientTls(const TlsFiles& files);
+// The credentials CreateChannel* use now: SSL with the default roots, or insecure.
+std::shared_ptr<grpc::ChannelCredentials> DefaultChannelCredentials();
+// The CA file of the default client TLS ("" when plain text).
+std::string DefaultClientTlsCa();
+
+// The client TLS of the stratus tool: CA $STRATUS_TLS_CA, else the CA of a `stratus up --tls`
+// run from here (<$STRATUS_DATA_DIR or var>/tls/ca.pem, while <that folder>/tls/enabled says
+// TLS is on); client certificate $STRATUS_TLS_CLIENT_CERT and key $STRATUS_TLS_CLIENT_KEY.
+// The files found, without reading them ({} when none: plain text).
+TlsFiles ClientTlsFromEnvironment();
+
+// A channel (plain text or TLS as set above) to `target` sending `api_key` (the default key when
+// omitted).
 std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target,
                                              const grpc::ChannelArguments& args = {});
 std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,

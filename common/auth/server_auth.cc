@@ -23,7 +23,9 @@ absl::string_view SliceView(const grpc_slice& s) {
 class Authorizer {
  public:
   explicit Authorizer(const ServerAuthOptions& options)
-      : keys_(options.keys), service_(options.service_name) {
+      : keys_(options.keys),
+        service_(options.service_name),
+        require_client_cert_(!options.tls_client_ca_pem.empty()) {
     refusals_ = &metrics::BuildCounter()
                      .Name("stratus_auth_refusals_total")
                      .Help("gRPC calls refused for their API key, by service and reason.")
@@ -45,7 +47,16 @@ class Authorizer {
       }
     }
     std::string reason, key_id;
-    absl::Status s = CheckCall(*keys_, service_, method, authorization, &reason, &key_id);
+    absl::Status s = absl::OkStatus();
+    if (require_client_cert_ && RequiredAccess(method) != Access::kOpen &&
+        !HasPeerCertificate(context)) {
+      reason = "client_cert";
+      s = absl::UnauthenticatedError(
+          "client certificate required (mTLS): this server verifies callers' certificates "
+          "(the stratus tool sends STRATUS_TLS_CLIENT_CERT and STRATUS_TLS_CLIENT_KEY)");
+    } else {
+      s = CheckCall(*keys_, service_, method, authorization, &reason, &key_id);
+    }
     if (s.ok()) {
       if (!key_id.empty()) {
         grpc_auth_context_add_cstring_property(context, kKeyIdProperty, key_id.c_str());
@@ -59,6 +70,14 @@ class Authorizer {
   }
 
  private:
+  // A certificate the handshake verified (GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY fails
+  // the handshake for one that does not verify, so one present is a verified one).
+  static bool HasPeerCertificate(const grpc_auth_context* context) {
+    grpc_auth_property_iterator it =
+        grpc_auth_context_find_properties_by_name(context, GRPC_X509_PEM_CERT_PROPERTY_NAME);
+    return grpc_auth_property_iterator_next(&it) != nullptr;
+  }
+
   void Refused(absl::string_view method, const std::string& reason, const std::string& key_id) {
     refusals_->Add({{"service", service_}, {"reason", reason}}).Increment();
     int suppressed = 0;
@@ -87,6 +106,7 @@ class Authorizer {
   };
   std::shared_ptr<KeyStore> keys_;
   std::string service_;
+  const bool require_client_cert_;
   metrics::Family<metrics::Counter>* refusals_;
   std::mutex mu_;
   std::map<std::string, Limit> limits_;
@@ -100,11 +120,16 @@ void ProcessThunk(void* state, grpc_auth_context* context, const grpc_metadata* 
 void DestroyThunk(void* state) { delete static_cast<std::shared_ptr<Authorizer>*>(state); }
 
 // grpc::InsecureServerCredentials() refuses auth metadata processors; the core's insecure
-// credentials run them like any other, so this adds the port through the core API.
+// credentials run them like any other, so this adds the port through the core API (and the
+// core's SSL credentials for TLS, with the same processor).
 class AuthenticatingCredentials final : public grpc::ServerCredentials {
  public:
-  explicit AuthenticatingCredentials(std::shared_ptr<Authorizer> authorizer)
-      : authorizer_(std::move(authorizer)) {}
+  AuthenticatingCredentials(std::shared_ptr<Authorizer> authorizer,
+                            const ServerAuthOptions& options)
+      : authorizer_(std::move(authorizer)),
+        cert_pem_(options.tls_cert_pem),
+        key_pem_(options.tls_key_pem),
+        client_ca_pem_(options.tls_client_ca_pem) {}
 
   void SetAuthMetadataProcessor(const std::shared_ptr<grpc::AuthMetadataProcessor>&) override {
     SLOG(ERROR) << "AuthenticatingCredentials has its own auth metadata processor";
@@ -112,7 +137,18 @@ class AuthenticatingCredentials final : public grpc::ServerCredentials {
 
  private:
   int AddPortToServer(const std::string& addr, grpc_server* server) override {
-    grpc_server_credentials* creds = grpc_insecure_server_credentials_create();
+    grpc_server_credentials* creds = nullptr;
+    if (cert_pem_.empty()) {
+      creds = grpc_insecure_server_credentials_create();
+    } else {
+      grpc_ssl_pem_key_cert_pair pair{key_pem_.c_str(), cert_pem_.c_str()};
+      creds = grpc_ssl_server_credentials_create_ex(
+          client_ca_pem_.empty() ? nullptr : client_ca_pem_.c_str(), &pair, 1,
+          client_ca_pem_.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                 : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY,
+          nullptr);
+      if (creds == nullptr) return 0;
+    }
     grpc_server_credentials_set_auth_metadata_processor(
         creds, {ProcessThunk, DestroyThunk, new std::shared_ptr<Authorizer>(authorizer_)});
     int port = grpc_server_add_http2_port(server, addr.c_str(), creds);
@@ -121,6 +157,7 @@ class AuthenticatingCredentials final : public grpc::ServerCredentials {
   }
 
   std::shared_ptr<Authorizer> authorizer_;
+  const std::string cert_pem_, key_pem_, client_ca_pem_;
 };
 
 }  // namespace
@@ -171,7 +208,8 @@ absl::Status CheckCall(const KeyStore& keys, const std::string& service_name,
 
 std::shared_ptr<grpc::ServerCredentials> AuthenticatingServerCredentials(
     const ServerAuthOptions& options) {
-  return std::make_shared<AuthenticatingCredentials>(std::make_shared<Authorizer>(options));
+  return std::make_shared<AuthenticatingCredentials>(std::make_shared<Authorizer>(options),
+                                                     options);
 }
 
 }  // namespace stratus::auth

@@ -1,8 +1,13 @@
 // Server-side API key checks for a gRPC port, as ServiceHost uses them.
 //
-// The returned credentials listen in plain text and install a gRPC auth metadata processor
-// that runs before any handler, interceptor or reflection, for every call:
-//   - grpc.health.v1 passes without a key;
+// The returned credentials listen in plain text, or with TLS when `tls_cert_pem` is set (the
+// server presents that certificate and key), and install a gRPC auth metadata processor that
+// runs before any handler, interceptor or reflection, for every call:
+//   - grpc.health.v1 passes without a key (and without a client certificate);
+//   - with `tls_client_ca_pem` (mTLS), a client certificate is requested and, when presented,
+//     verified against that CA during the handshake (a wrong one fails the handshake); every
+//     other call without one is refused with UNAUTHENTICATED "client certificate required",
+//     reason client_cert;
 //   - otherwise `authorization: Bearer <key>` must be present (UNAUTHENTICATED, "missing API
 //     key ..." when not, "authorization metadata must be 'Bearer <key>'" when another form),
 //     well formed and known and not revoked to the store (UNAUTHENTICATED with that reason;
@@ -12,8 +17,8 @@
 // The authorization entry is consumed (handlers never see the key); the key's id is added to
 // the call's auth context as property "stratus_key_id". Each refusal increments
 // stratus_auth_refusals_total{service,reason} (reason: missing, malformed, unknown, revoked,
-// scope, unavailable) and is logged once, with the method, reason and key id, never the key (at most one
-// line per reason per second; the lines say how many were left out).
+// scope, unavailable, client_cert) and is logged once, with the method, reason and key id, never
+// the key (at most one line per reason per second; the lines say how many were left out).
 #ifndef STRATUS_COMMON_AUTH_SERVER_AUTH_H_
 #define STRATUS_COMMON_AUTH_SERVER_AUTH_H_
 
@@ -34,9 +39,13 @@ struct ServerAuthOptions {
   std::string service_name;               // matched against the scopes' service part
   std::shared_ptr<KeyStore> keys;         // required
   metrics::Registry* registry = nullptr;  // required; must outlive the server
+  // TLS (PEM texts, not paths; see common/tls.h for checking the files): "" for plain text.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  std::string tls_client_ca_pem;  // "" for no client certificates (no mTLS)
 };
 
-// Plain-text server credentials that check keys as described above.
+// Server credentials (plain text or TLS) that check keys as described above.
 std::shared_ptr<grpc::ServerCredentials> AuthenticatingServerCredentials(
     const ServerAuthOptions& options);
 

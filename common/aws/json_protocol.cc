@@ -297,14 +297,15 @@ absl::StatusOr<HttpResult> AwsJsonCall(const AwsJsonClientOptions& options,
                                        const std::string& target, const nlohmann::json& request) {
   std::string endpoint = options.endpoint;
   while (absl::EndsWith(endpoint, "/")) endpoint.pop_back();
-  if (!absl::StartsWith(endpoint, "http://")) {
+  const bool https = absl::StartsWith(endpoint, "https://");
+  if (!https && !absl::StartsWith(endpoint, "http://")) {
     return absl::InvalidArgumentError(
-        absl::StrCat("endpoint must be http://host:port, got ", options.endpoint));
+        absl::StrCat("endpoint must be http(s)://host:port, got ", options.endpoint));
   }
-  std::string hostport = endpoint.substr(7);
+  std::string hostport = endpoint.substr(https ? 8 : 7);
   if (hostport.empty() || hostport.find('/') != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("endpoint must be http://host:port without a path, got ", options.endpoint));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "endpoint must be http(s)://host:port without a path, got ", options.endpoint));
   }
   std::string body = Dump(request);
   std::map<std::string, std::string> headers = {

@@ -151,7 +151,7 @@ class AwsJsonEndpoint {
 // ---- Client side (tests, CLI): a signed AWS JSON 1.1 call over common/http_client ----
 
 struct AwsJsonClientOptions {
-  std::string endpoint = "http://localhost:8083";  // http://host:port, no path
+  std::string endpoint = "http://localhost:8083";  // http(s)://host:port, no path
   SigningParams signing;  // credentials, region, service; time InfinitePast = now
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
 };

@@ -118,21 +118,25 @@ int main(int argc, char** argv) {
     if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
       return Fail(absl::StrCat("--scrape: expected name=host:port, got '", entry, "'"));
     }
-    cost_options.targets.push_back({kv[0], absl::StrCat("http://", kv[1], "/metrics")});
+    // The scraped services speak TLS when the console does (as under `stratus up --tls`).
+    cost_options.targets.push_back(
+        {kv[0],
+         absl::StrCat(common.host.tls.serves_tls() ? "https://" : "http://", kv[1], "/metrics")});
   }
   con::CostScraper cost(cost_options);
-  con::RegisterConsoleApi((*host)->http(), {.sessions = &sessions,
-                                            .keys = common.host.api_keys.get(),
-                                            .bridge = &bridge,
-                                            .ingest = ingest_channel,
-                                            .services = {{"ingest", ingest},
-                                                         {"detector", detector},
-                                                         {"recognition", recognition},
-                                                         {"mask", mask},
-                                                         {"sentiment", sentiment}},
-                                            .cost = &cost,
-                                            .web_dir = web_dir,
-                                            .secure_cookies = secure_cookies});
+  con::RegisterConsoleApi((*host)->http(),
+                          {.sessions = &sessions,
+                           .keys = common.host.api_keys.get(),
+                           .bridge = &bridge,
+                           .ingest = ingest_channel,
+                           .services = {{"ingest", ingest},
+                                        {"detector", detector},
+                                        {"recognition", recognition},
+                                        {"mask", mask},
+                                        {"sentiment", sentiment}},
+                           .cost = &cost,
+                           .web_dir = web_dir,
+                           .secure_cookies = secure_cookies || common.host.tls.serves_tls()});
   if (auto s = (*host)->Start(); !s.ok()) return Fail(std::string(s.message()), 1);
   cost.Start();
   stratus::ServiceHost::InstallSignalHandlers(host->get());

@@ -35,7 +35,13 @@ std::shared_ptr<grpc::Channel> ReadChannel(const std::string& target,
 
 grpc::Status RawCall(const std::string& target, const std::string& method,
                      const std::string& authorization, const std::string& payload) {
-  grpc::GenericStub stub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  return RawCall(DefaultChannelCredentials(), target, method, authorization, payload);
+}
+
+grpc::Status RawCall(const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                     const std::string& target, const std::string& method,
+                     const std::string& authorization, const std::string& payload) {
+  grpc::GenericStub stub(grpc::CreateChannel(target, credentials));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);

@@ -33,6 +33,10 @@ std::shared_ptr<grpc::Channel> ReadChannel(const std::string& target,
 // streaming kind) with `authorization` as the header ("" sends none); waits at most 10 s.
 grpc::Status RawCall(const std::string& target, const std::string& method,
                      const std::string& authorization, const std::string& payload = "");
+// The same over a channel with `credentials` (e.g. grpc::SslCredentials for a TLS port).
+grpc::Status RawCall(const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                     const std::string& target, const std::string& method,
+                     const std::string& authorization, const std::string& payload = "");
 
 }  // namespace stratus::auth::testing
 
