@@ -134,10 +134,14 @@ TEST_F(IngestTest, OneCrossingIsOneAppearanceAndOneDeparture) {
   EXPECT_EQ((*streams)[0].owner(), "r1");
   EXPECT_GT((*streams)[0].frames_analysed(), 10);
 
+  EXPECT_THAT(registry_.Serialize(),
+              testing::HasSubstr("stratus_ingest_frames_total{stage=\"in\",stream=\"cam1\"}"));
   ASSERT_TRUE(ingest_->RemoveStream("cam1").ok());
   EXPECT_EQ(ingest_->RemoveStream("cam1").code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(ingest_->Reconcile().ok());
   EXPECT_TRUE(ingest_->RunningStreams().empty());
+  // The removed stream's series are gone from /metrics.
+  EXPECT_THAT(registry_.Serialize(), testing::Not(testing::HasSubstr("stream=\"cam1\"")));
 }
 
 TEST_F(IngestTest, EventsAreSpooledWhileDatabaseIsDownAndNoneAreLost) {
