@@ -24,6 +24,10 @@
 // `retention.snapshot_retention` (7 days) and `retention.snapshot_max_bytes` (2 GiB), oldest
 // first; the spool within `spool_max_bytes` (512 MiB), its oldest events dropped and counted.
 //
+// Track ids (services/ingest/track_ids.h): a worker starts only once a first block of its
+// stream's track ids is reserved under its lease (else on a later round); rounds top blocks up
+// ahead of need, so ids stay unique within a stream across restarts and replicas.
+//
 // Metrics: a stream's series (stratus_ingest_frames_total, _events_total, _event_latency_seconds
 // and _analysis_latency_seconds labelled with it) last while a worker of the stream does on this
 // replica: once the stream is removed, or lost to another replica, the next round removes them
