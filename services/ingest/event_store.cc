@@ -113,11 +113,17 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Create(Database* db,
   for (const auto& p : {FlushingPath(options.spool_dir), SpoolPath(options.spool_dir)}) {
     pending += ReadSpool(p).events.size();
   }
+  for (const auto& p : {FlushingPath(options.spool_dir), SpoolPath(options.spool_dir)}) {
+    // A rewrite that a crash interrupted: the file it was to replace is still whole.
+    fs::remove(p + ".trim", ec);
+  }
   if (pending > 0) {
     store->spooling_ = true;
     store->SetSpooled(pending);
     SLOG(INFO) << "events waiting in the spool" << Kv("count", pending);
   }
+  // A spool left larger than the bound (lowered since) is trimmed by the flush thread at once.
+  store->over_limit_ = options.spool_max_bytes > 0 && store->SpoolBytes() > options.spool_max_bytes;
   store->flusher_ = std::thread([s = store.get()] { s->FlushLoop(); });
   store->writer_ = std::thread([s = store.get()] { s->WriteLoop(); });
   return store;

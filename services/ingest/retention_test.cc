@@ -96,6 +96,23 @@ TEST_F(RetentionTest, EventsOlderThanTheRetentionAreDeletedInBatches) {
   EXPECT_EQ(pass->events_deleted, 0);
 }
 
+// Start() runs a pass at once and then every interval; Stop() does not wait for the next.
+TEST_F(RetentionTest, TheThreadPassesAtStartAndStopsPromptly) {
+  auto store = EventStore::Create(db_.get(), {.spool_dir = (work_ / "spool").string()});
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE((*store)->Record(At("old", kNow - hours(24 * 40))).ok());
+  ASSERT_TRUE((*store)->Record(At("new", kNow - hours(1))).ok());
+  Retention::Options o = Fixed();
+  o.interval = hours(1);
+  Retention retention(db_.get(), store->get(), &registry_, o);
+  retention.Start();
+  ASSERT_TRUE(testing_util::Eventually(
+      [&] { return StoredUids(**store) == std::vector<std::string>{"new"}; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  retention.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
 TEST_F(RetentionTest, AReplicaSkipsTheEventsWhileAnotherHoldsTheLock) {
   auto store = EventStore::Create(db_.get(), {.spool_dir = (work_ / "spool").string()});
   ASSERT_TRUE(store.ok());
@@ -193,6 +210,17 @@ TEST_F(RetentionTest, AFullSpoolDropsItsOldestEventsAndCountsThem) {
     auto again = (*store)->EnforceSpoolLimit();  // within the bound: nothing more
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(*again, 0u);
+  }
+  // Opened again with a lower bound (no database yet), the spool is trimmed at once.
+  {
+    auto store = EventStore::Create(down->get(), {.spool_dir = spool,
+                                                  .flush_interval = std::chrono::milliseconds(20),
+                                                  .spool_max_bytes = kMax / 2,
+                                                  .metrics = nullptr});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE(testing_util::Eventually([&] { return (*store)->SpoolBytes() <= kMax / 2; },
+                                         std::chrono::seconds(10)));
+    dropped += (*store)->dropped();
   }
   // What is left is the newest events, and they all reach the database.
   auto store = EventStore::Create(db_.get(), {.spool_dir = spool});
