@@ -15,8 +15,9 @@
 // oldest spooled events (those of the file being replayed first, then the oldest lines of the
 // current one) are dropped until the spool is at 90% of the bound; they are counted
 // (stratus_ingest_spool_dropped_total) and logged, never dropped silently. The flush thread
-// enforces it (woken by an append that crossed the bound), so the spool may exceed the bound by
-// what arrives while a replay attempt is in progress.
+// enforces it (woken by an append that crossed the bound, and at start for a spool left over
+// it), so the spool may exceed the bound by what arrives while a replay attempt is in progress.
+//
 // Fencing: an event whose lease_epoch is older than a lease of its stream that had begun when
 // the event happened is refused and counted (result="fenced"); epoch 0 is never refused.
 // Event times are the producing replica's clock and lease starts the database's, so clock skew

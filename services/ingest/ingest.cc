@@ -207,6 +207,10 @@ absl::Status Ingest::Reconcile() {
   std::map<std::string, std::shared_ptr<TrackIds>> ids;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return absl::OkStatus();
+    // Renewed now, before the reservations below (which a slow database may hold up).
+    renewed_at_ = round_began;
+    has_peers_ = round->live_replicas > 1;
     for (const auto& [name, lease] : *held) {
       auto it = workers_.find(name);
       if (it == workers_.end() || !current(*it->second, lease)) ids[name] = nullptr;
@@ -226,8 +230,6 @@ absl::Status Ingest::Reconcile() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return absl::OkStatus();
-    renewed_at_ = round_began;
-    has_peers_ = round->live_replicas > 1;
     for (auto it = workers_.begin(); it != workers_.end();) {
       auto h = held->find(it->first);
       if (h == held->end() || !current(*it->second, h->second)) {
