@@ -73,7 +73,7 @@ absl::StatusOr<Retention::Pass> Retention::RunOnce() {
   auto note = [&first](const absl::Status& s) {
     if (first.ok() && !s.ok()) first = s;
   };
-  if (auto n = DeleteOldEvents(&pass.events_skipped); n.ok()) {
+  if (auto n = DeleteOldEvents(&pass.events_skipped, &pass.epochs_deleted); n.ok()) {
     pass.events_deleted = *n;
   } else {
     note(n.status());
@@ -90,8 +90,10 @@ absl::StatusOr<Retention::Pass> Retention::RunOnce() {
       note(n.status());
     }
   }
-  if (pass.events_deleted > 0 || pass.snapshots_deleted > 0 || pass.spool_dropped > 0) {
+  if (pass.events_deleted > 0 || pass.epochs_deleted > 0 || pass.snapshots_deleted > 0 ||
+      pass.spool_dropped > 0) {
     SLOG(INFO) << "retention pass" << Kv("events_deleted", pass.events_deleted)
+               << Kv("epochs_deleted", pass.epochs_deleted)
                << Kv("snapshots_deleted", pass.snapshots_deleted)
                << Kv("snapshot_bytes", pass.snapshot_bytes)
                << Kv("spool_dropped", pass.spool_dropped);
@@ -100,8 +102,9 @@ absl::StatusOr<Retention::Pass> Retention::RunOnce() {
   return pass;
 }
 
-absl::StatusOr<int64_t> Retention::DeleteOldEvents(bool* skipped) {
+absl::StatusOr<int64_t> Retention::DeleteOldEvents(bool* skipped, int64_t* epochs_deleted) {
   *skipped = false;
+  if (epochs_deleted != nullptr) *epochs_deleted = 0;
   if (options_.event_retention.count() <= 0) return 0;
   const int64_t cutoff_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 (Now() - options_.event_retention).time_since_epoch())
@@ -136,6 +139,24 @@ absl::StatusOr<int64_t> Retention::DeleteOldEvents(bool* skipped) {
     events_deleted_->Increment(static_cast<double>(*deleted));
     if (*deleted < batch) break;
   }
+  if (*skipped) return total;
+  // Lease epochs that no event kept from now on needs: an older epoch, begun before the cutoff,
+  // is superseded for the fencing check by the newest one begun before it.
+  auto pruned = db_->Query<int64_t>([&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+    tx.exec("SET LOCAL statement_timeout = 60000");
+    if (!tx.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRetentionLock)[0].as<bool>()) {
+      return 0;
+    }
+    auto r = tx.exec_params(
+        "DELETE FROM ingest_stream_epochs e "
+        "WHERE since < to_timestamp($1::double precision / 1000) AND EXISTS ("
+        "  SELECT 1 FROM ingest_stream_epochs n WHERE n.stream = e.stream AND n.epoch > e.epoch "
+        "  AND n.since < to_timestamp($1::double precision / 1000))",
+        cutoff_ms);
+    return static_cast<int64_t>(r.affected_rows());
+  });
+  if (!pruned.ok()) return pruned.status();
+  if (epochs_deleted != nullptr) *epochs_deleted = *pruned;
   return total;
 }
 

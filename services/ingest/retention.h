@@ -6,6 +6,9 @@
 //    (each its own transaction, oldest first, through the index on `at`). Only one replica
 //    does it at a time: the pass holds a PostgreSQL session advisory lock while deleting, and a
 //    replica that finds it taken skips the events this pass (Pass::events_skipped).
+//    The same replica then prunes ingest_stream_epochs: of a stream's lease epochs that began
+//    before the cutoff only the newest is kept, which refuses every stale event the pruned ones
+//    would have (the fencing check of event_store.h, for events not older than the cutoff).
 //  - snapshots: deletes the JPEG files (*.jpg) under `snapshot_dir` last modified more than
 //    `snapshot_retention` ago, then, while the rest take more than `snapshot_max_bytes`, the
 //    oldest of them. Other files and the folders are left alone. An event whose snapshot was
@@ -49,6 +52,7 @@ class Retention {
   struct Pass {
     int64_t events_deleted = 0;
     bool events_skipped = false;  // another replica held the lock
+    int64_t epochs_deleted = 0;   // ingest_stream_epochs rows pruned
     int64_t snapshots_deleted = 0;
     int64_t snapshot_bytes = 0;  // left after the pass
     size_t spool_dropped = 0;
@@ -69,7 +73,7 @@ class Retention {
   // The parts of a pass, for tests.
   // Deletes events older than now() - event_retention; sets `skipped` when another replica
   // holds the lock (nothing deleted then).
-  absl::StatusOr<int64_t> DeleteOldEvents(bool* skipped);
+  absl::StatusOr<int64_t> DeleteOldEvents(bool* skipped, int64_t* epochs_deleted = nullptr);
   // Trims the snapshot folder; returns the files deleted and sets `bytes_left`.
   absl::StatusOr<int64_t> TrimSnapshots(int64_t* bytes_left);
 

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "common/testing/eventually.h"
@@ -111,6 +112,51 @@ TEST_F(RetentionTest, TheThreadPassesAtStartAndStopsPromptly) {
   const auto t0 = std::chrono::steady_clock::now();
   retention.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+// Of the lease epochs begun before the cutoff, only each stream's newest stays, and the events
+// the pruned ones would have refused are refused still.
+TEST_F(RetentionTest, LeaseEpochsBeforeTheCutoffArePrunedToTheNewest) {
+  const auto ms = [](SysClock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  ASSERT_TRUE(db_->Transact([&](pqxx::work& tx) {
+                   tx.exec("TRUNCATE ingest_stream_epochs");
+                   const std::vector<std::tuple<std::string, int, int>> rows = {
+                       {"cam", 1, 40}, {"cam", 2, 35}, {"cam", 3, 10}, {"other", 4, 50}};
+                   for (const auto& [stream, epoch, days_ago] : rows) {
+                     tx.exec_params(
+                         "INSERT INTO ingest_stream_epochs (stream, epoch, owner, since) "
+                         "VALUES ($1, $2, 'r', to_timestamp($3::double precision / 1000))",
+                         stream, epoch, ms(kNow - hours(24 * days_ago)));
+                   }
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  auto store = EventStore::Create(db_.get(), {.spool_dir = (work_ / "spool").string()});
+  ASSERT_TRUE(store.ok());
+  Retention::Options o = Fixed();
+  Retention retention(db_.get(), store->get(), &registry_, o);
+  auto pass = retention.RunOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  EXPECT_EQ(pass->epochs_deleted, 1);
+  auto left = db_->Query<std::string>([](pqxx::work& tx) -> absl::StatusOr<std::string> {
+    return tx
+        .exec1(
+            "SELECT string_agg(stream || ':' || epoch, ',' ORDER BY epoch) "
+            "FROM ingest_stream_epochs")[0]
+        .as<std::string>();
+  });
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, "cam:2,cam:3,other:4");
+  // Epoch 1's replica, 20 days ago, after epoch 2 had begun: refused, as before the pruning.
+  v1::Event stale = At("stale", kNow - hours(24 * 20));
+  stale.set_lease_epoch(1);
+  ASSERT_TRUE((*store)->Record(stale).ok());
+  v1::Event fresh = At("fresh", kNow - hours(24 * 5));
+  fresh.set_lease_epoch(3);
+  ASSERT_TRUE((*store)->Record(fresh).ok());
+  EXPECT_THAT(StoredUids(**store), ::testing::ElementsAre("fresh"));
 }
 
 TEST_F(RetentionTest, AReplicaSkipsTheEventsWhileAnotherHoldsTheLock) {
