@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -58,6 +59,119 @@ void FlagSet::Bool(const std::string& name, const std::string& env, bool* target
   Add({name, env, help, *target ? "true" : "false", true, [target, name](const std::string& v) {
          if (!absl::SimpleAtob(v, target)) {
            return absl::InvalidArgumentError(absl::StrCat(name, ": not a boolean: '", v, "'"));
+         }
+         return absl::OkStatus();
+       }});
+}
+
+absl::Status ParseDurationFlag(const std::string& text, std::chrono::seconds* out) {
+  int64_t bare = 0;
+  if (absl::SimpleAtoi(text, &bare)) {
+    if (bare < 0) return absl::InvalidArgumentError(absl::StrCat("negative duration '", text, "'"));
+    *out = std::chrono::seconds(bare);
+    return absl::OkStatus();
+  }
+  auto bad = [&text] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a duration: '", text, "' (e.g. 30d, 12h, 1h30m, 90s)"));
+  };
+  if (text.empty()) return bad();
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start || i == text.size() || i - start > 12) return bad();
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(text.substr(start, i - start), &n)) return bad();
+    int64_t unit = 0;
+    switch (text[i]) {
+      case 'd':
+        unit = 86400;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 's':
+        unit = 1;
+        break;
+      default:
+        return bad();
+    }
+    total += n * unit;
+    ++i;
+  }
+  *out = std::chrono::seconds(total);
+  return absl::OkStatus();
+}
+
+absl::Status ParseBytesFlag(const std::string& text, int64_t* out) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  int64_t n = 0;
+  if (digits == 0 || digits > 15 || !absl::SimpleAtoi(text.substr(0, digits), &n)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a size: '", text, "' (e.g. 512MiB, 2G, 1048576)"));
+  }
+  std::string suffix = text.substr(digits);
+  int shift = -1;
+  if (suffix.empty() || suffix == "B") shift = 0;
+  if (suffix == "K" || suffix == "KiB") shift = 10;
+  if (suffix == "M" || suffix == "MiB") shift = 20;
+  if (suffix == "G" || suffix == "GiB") shift = 30;
+  if (suffix == "T" || suffix == "TiB") shift = 40;
+  if (shift < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a size: '", text, "' (suffixes: K, M, G, T or KiB, MiB, GiB, TiB)"));
+  }
+  if (n > (INT64_MAX >> shift)) {
+    return absl::InvalidArgumentError(absl::StrCat("size too large: '", text, "'"));
+  }
+  *out = n << shift;
+  return absl::OkStatus();
+}
+
+std::string FormatDurationFlag(std::chrono::seconds d) {
+  int64_t s = d.count();
+  if (s == 0) return "0";
+  std::string out;
+  for (auto [unit, name] :
+       {std::pair<int64_t, const char*>{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}) {
+    if (s >= unit) {
+      absl::StrAppend(&out, s / unit, name);
+      s %= unit;
+    }
+  }
+  return out;
+}
+
+std::string FormatBytesFlag(int64_t bytes) {
+  if (bytes == 0) return "0";
+  for (auto [shift, name] :
+       {std::pair<int, const char*>{40, "TiB"}, {30, "GiB"}, {20, "MiB"}, {10, "KiB"}}) {
+    if (bytes % (int64_t{1} << shift) == 0) return absl::StrCat(bytes >> shift, name);
+  }
+  return std::to_string(bytes);
+}
+
+void FlagSet::Duration(const std::string& name, const std::string& env,
+                       std::chrono::seconds* target, const std::string& help) {
+  Add({name, env, help, FormatDurationFlag(*target), false, [target, name](const std::string& v) {
+         if (auto s = ParseDurationFlag(v, target); !s.ok()) {
+           return absl::InvalidArgumentError(absl::StrCat(name, ": ", s.message()));
+         }
+         return absl::OkStatus();
+       }});
+}
+
+void FlagSet::Bytes(const std::string& name, const std::string& env, int64_t* target,
+                    const std::string& help) {
+  Add({name, env, help, FormatBytesFlag(*target), false, [target, name](const std::string& v) {
+         if (auto s = ParseBytesFlag(v, target); !s.ok()) {
+           return absl::InvalidArgumentError(absl::StrCat(name, ": ", s.message()));
          }
          return absl::OkStatus();
        }});

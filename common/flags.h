@@ -8,9 +8,14 @@
 // the flag. Flags are `--name=value` or `--name value`; booleans also `--name` / `--no-name`.
 // Anything not starting with `--` is positional; `--` ends flag parsing. Unknown flags and
 // malformed values are errors naming the flag (or variable) and the bad value.
+//
+// Durations are a sequence of <integer><unit>, units d, h, m, s (e.g. "30d", "1h30m", "90s");
+// a bare integer is seconds. Sizes are an integer with an optional binary suffix K, M, G, T
+// (or KiB, MiB, GiB, TiB; powers of 1024); a bare integer is bytes.
 #ifndef STRATUS_COMMON_FLAGS_H_
 #define STRATUS_COMMON_FLAGS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -31,8 +36,13 @@ class FlagSet {
              const std::string& help);
   void Double(const std::string& name, const std::string& env, double* target,
               const std::string& help);
-  void Bool(const std::string& name, const std::string& env, bool* target,
-            const std::string& help);
+  void Bool(const std::string& name, const std::string& env, bool* target, const std::string& help);
+  // A duration such as "30d" or "1h30m" (see above), whole seconds, not negative.
+  void Duration(const std::string& name, const std::string& env, std::chrono::seconds* target,
+                const std::string& help);
+  // A size in bytes such as "512MiB" or "2G" (see above), not negative.
+  void Bytes(const std::string& name, const std::string& env, int64_t* target,
+             const std::string& help);
   // A repeatable flag; each occurrence appends. The environment variable is comma-separated.
   void StringList(const std::string& name, const std::string& env, std::vector<std::string>* target,
                   const std::string& help);
@@ -65,6 +75,13 @@ class FlagSet {
   std::vector<std::string> positional_;
   bool help_ = false;
 };
+
+// The parsers behind Duration() and Bytes(), and the forms Usage() prints defaults in
+// ("7d", "2GiB"). INVALID_ARGUMENT on anything else.
+absl::Status ParseDurationFlag(const std::string& text, std::chrono::seconds* out);
+absl::Status ParseBytesFlag(const std::string& text, int64_t* out);
+std::string FormatDurationFlag(std::chrono::seconds d);
+std::string FormatBytesFlag(int64_t bytes);
 
 }  // namespace stratus
 

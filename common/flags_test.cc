@@ -92,6 +92,49 @@ TEST(FlagSetTest, ListsFromEnvironmentAreReplacedByFlags) {
   unsetenv("STRATUS_TEST_LIST");
 }
 
+TEST(FlagSetTest, DurationsAndSizes) {
+  setenv("STRATUS_TEST_KEEP", "7d", 1);
+  std::chrono::seconds keep{0}, every{600};
+  int64_t max_bytes = int64_t{2} << 30, spool = 0;
+  FlagSet flags("prog", "test");
+  flags.Duration("keep", "STRATUS_TEST_KEEP", &keep, "keep");
+  flags.Duration("every", "", &every, "every");
+  flags.Bytes("max-bytes", "", &max_bytes, "max");
+  flags.Bytes("spool", "", &spool, "spool");
+  EXPECT_THAT(flags.Usage(), testing::HasSubstr("(default: 10m)"));
+  EXPECT_THAT(flags.Usage(), testing::HasSubstr("(default: 2GiB)"));
+  std::vector<std::string> args = {"prog", "--every=1h30m", "--spool", "512M"};
+  auto argv = Argv(args);
+  ASSERT_TRUE(flags.Parse(argv.size(), argv.data()).ok());
+  EXPECT_EQ(keep, std::chrono::hours(24 * 7));
+  EXPECT_EQ(every, std::chrono::minutes(90));
+  EXPECT_EQ(spool, int64_t{512} << 20);
+  EXPECT_EQ(max_bytes, int64_t{2} << 30);
+  unsetenv("STRATUS_TEST_KEEP");
+
+  std::chrono::seconds d;
+  int64_t b = 0;
+  ASSERT_TRUE(ParseDurationFlag("45", &d).ok());
+  EXPECT_EQ(d, std::chrono::seconds(45));
+  ASSERT_TRUE(ParseBytesFlag("3KiB", &b).ok());
+  EXPECT_EQ(b, 3072);
+  for (const char* bad : {"", "d", "7x", "7d3", "-5", "1.5h"}) {
+    EXPECT_FALSE(ParseDurationFlag(bad, &d).ok()) << bad;
+  }
+  for (const char* bad : {"", "G", "2X", "-1", "1.5G"}) {
+    EXPECT_FALSE(ParseBytesFlag(bad, &b).ok()) << bad;
+  }
+  EXPECT_EQ(FormatDurationFlag(std::chrono::seconds(86400 + 90)), "1d1m30s");
+  EXPECT_EQ(FormatBytesFlag(1000), "1000");
+
+  FlagSet flags2("prog", "test");
+  flags2.Duration("keep", "", &keep, "keep");
+  std::vector<std::string> wrong = {"prog", "--keep=soon"};
+  auto argv2 = Argv(wrong);
+  auto s = flags2.Parse(argv2.size(), argv2.data());
+  EXPECT_THAT(std::string(s.message()), testing::HasSubstr("keep: not a duration: 'soon'"));
+}
+
 TEST(FlagSetTest, VersionExitsZeroWithoutParsingTheRest) {
   FlagSet flags("stratus-x", "x");
   char prog[] = "prog", version[] = "--version", bad[] = "--no-such-flag";

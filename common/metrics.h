@@ -10,6 +10,11 @@
 //                       .Register(registry);
 //   latency.Add({{"method", "Detect"}}, LatencyBuckets()).Observe(0.004);
 //   std::string text = registry.Serialize();  // text exposition format 0.0.4
+//   requests.Remove(&requests.Add({{"method", "Detect"}, {"code", "ok"}}));  // series gone
+//
+// Removing a series (Family::Remove, e.g. those labelled with a stream that is gone) makes
+// later scrapes leave it out; the reference Add() returned dangles from then on, so only the
+// owner of every such reference may remove it. Adding the same labels again starts at zero.
 //
 // Thread safety: everything is safe to call concurrently. Families and metrics live as long as
 // the registry (or until removed); references returned by Register() and Add() stay valid.

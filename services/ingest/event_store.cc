@@ -113,11 +113,17 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::Create(Database* db,
   for (const auto& p : {FlushingPath(options.spool_dir), SpoolPath(options.spool_dir)}) {
     pending += ReadSpool(p).events.size();
   }
+  for (const auto& p : {FlushingPath(options.spool_dir), SpoolPath(options.spool_dir)}) {
+    // A rewrite that a crash interrupted: the file it was to replace is still whole.
+    fs::remove(p + ".trim", ec);
+  }
   if (pending > 0) {
     store->spooling_ = true;
     store->SetSpooled(pending);
     SLOG(INFO) << "events waiting in the spool" << Kv("count", pending);
   }
+  // A spool left larger than the bound (lowered since) is trimmed by the flush thread at once.
+  store->over_limit_ = options.spool_max_bytes > 0 && store->SpoolBytes() > options.spool_max_bytes;
   store->flusher_ = std::thread([s = store.get()] { s->FlushLoop(); });
   store->writer_ = std::thread([s = store.get()] { s->WriteLoop(); });
   return store;
@@ -129,6 +135,18 @@ EventStore::EventStore(Database* db, Options options) : db_(db), options_(std::m
   spool_gauge_ = &metrics::BuildGauge()
                       .Name("stratus_ingest_spool_events")
                       .Help("Events waiting in this replica's disk spool for the database.")
+                      .Register(r)
+                      .Add({});
+  dropped_total_ = &metrics::BuildCounter()
+                        .Name("stratus_ingest_spool_dropped_total")
+                        .Help(
+                            "Spooled events dropped, oldest first, to keep the spool within "
+                            "--spool-max-bytes while the database was unreachable.")
+                        .Register(r)
+                        .Add({});
+  spool_bytes_ = &metrics::BuildGauge()
+                      .Name("stratus_ingest_spool_bytes")
+                      .Help("Bytes this replica's disk spool takes.")
                       .Register(r)
                       .Add({});
   rejected_total_ = &metrics::BuildCounter()
@@ -168,6 +186,17 @@ EventStore::~EventStore() {
 void EventStore::SetSpooled(size_t n) {
   spooled_ = n;
   if (spool_gauge_ != nullptr) spool_gauge_->Set(static_cast<double>(n));
+  if (spool_bytes_ != nullptr) spool_bytes_->Set(static_cast<double>(SpoolBytes()));
+}
+
+int64_t EventStore::SpoolBytes() const {
+  int64_t total = 0;
+  for (const auto& p : {FlushingPath(options_.spool_dir), SpoolPath(options_.spool_dir)}) {
+    std::error_code ec;
+    const uintmax_t size = fs::file_size(p, ec);
+    if (!ec) total += static_cast<int64_t>(size);
+  }
+  return total;
 }
 
 void EventStore::WriteLoop() {
@@ -258,6 +287,10 @@ absl::Status EventStore::AppendToSpool(const v1::Event& event) {
   }
   SetSpooled(spooled_ + 1);
   if (spooled_total_ != nullptr) spooled_total_->Increment();
+  if (options_.spool_max_bytes > 0 && !over_limit_ && SpoolBytes() > options_.spool_max_bytes) {
+    over_limit_ = true;  // the flush thread drops the oldest events
+    cv_.notify_all();
+  }
   return absl::OkStatus();
 }
 
@@ -333,12 +366,99 @@ absl::Status EventStore::Flush() {
   }
 }
 
+absl::StatusOr<size_t> EventStore::EnforceSpoolLimit() {
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  std::lock_guard<std::mutex> lock(mu_);
+  return TrimSpoolLocked();
+}
+
+absl::StatusOr<size_t> EventStore::TrimSpoolLocked() {
+  over_limit_ = false;
+  const int64_t max = options_.spool_max_bytes;
+  const int64_t total = SpoolBytes();
+  if (max <= 0 || total <= max) return 0;
+  // Down to 90% of the bound, so that a full spool is not rewritten for every new event.
+  int64_t excess = total - (max - max / 10);
+  size_t dropped = 0;
+  int64_t dropped_bytes = 0;
+  absl::Status status;
+  // Oldest first: the file being replayed, then the current one from its start.
+  for (const auto& path : {FlushingPath(options_.spool_dir), SpoolPath(options_.spool_dir)}) {
+    if (excess <= 0) break;
+    std::error_code ec;
+    const int64_t size = static_cast<int64_t>(fs::file_size(path, ec));
+    if (ec) continue;
+    std::ifstream in(path, std::ios::binary);
+    std::string line;
+    int64_t skipped = 0;
+    size_t lines = 0;
+    while (skipped < excess && std::getline(in, line)) {
+      skipped += static_cast<int64_t>(line.size()) + 1;
+      if (!line.empty()) ++lines;
+    }
+    if (skipped >= size || in.peek() == std::char_traits<char>::eof()) {
+      in.close();
+      fs::remove(path, ec);
+    } else {
+      // The rest goes to a new file that replaces this one once it is durable.
+      const std::string tmp = path + ".trim";
+      int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      bool ok = fd >= 0;
+      std::vector<char> buf(1 << 20);
+      while (ok && in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        const char* p = buf.data();
+        size_t left = static_cast<size_t>(in.gcount());
+        while (ok && left > 0) {
+          ssize_t n = ::write(fd, p, left);
+          ok = n > 0;
+          if (ok) {
+            p += n;
+            left -= static_cast<size_t>(n);
+          }
+        }
+      }
+      ok = ok && ::fdatasync(fd) == 0;
+      if (fd >= 0) ::close(fd);
+      in.close();
+      if (ok) fs::rename(tmp, path, ec);
+      if (!ok || ec) {
+        // Nothing of this file was dropped after all (disk full); tried again later.
+        fs::remove(tmp, ec);
+        status = absl::ResourceExhaustedError(absl::StrCat("cannot rewrite ", path));
+        break;
+      }
+    }
+    dropped += lines;
+    excess -= skipped;
+    dropped_bytes += skipped;
+  }
+  if (int dir = ::open(options_.spool_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+    (void)::fsync(dir);
+    ::close(dir);
+  }
+  if (dropped > 0) {
+    dropped_ += dropped;
+    if (dropped_total_ != nullptr) dropped_total_->Increment(static_cast<double>(dropped));
+    SLOG(ERROR) << "event spool over its bound; the oldest spooled events were dropped"
+                << Kv("dropped", dropped) << Kv("bytes", dropped_bytes)
+                << Kv("spool_max_bytes", max) << Kv("spool", options_.spool_dir);
+  }
+  const size_t before = spooled_.load();
+  SetSpooled(before > dropped ? before - dropped : 0);
+  if (!status.ok()) return status;
+  return dropped;
+}
+
 void EventStore::FlushLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    cv_.wait_for(lock, options_.flush_interval);
-    if (stop_ || !spooling_) continue;
+    cv_.wait_for(lock, options_.flush_interval, [this] { return stop_ || over_limit_; });
+    if (stop_) continue;
+    const bool trim = over_limit_;
+    if (!spooling_ && !trim) continue;
     lock.unlock();
+    if (trim) (void)EnforceSpoolLimit();
     (void)Flush();
     lock.lock();
   }

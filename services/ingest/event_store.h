@@ -11,6 +11,13 @@
 // process or the next one on the same spool, or a late commit of a write that missed its
 // deadline, stores each event once. Spool lines that do not parse (a torn last line after a
 // crash, a damaged disk) are moved to `events.rejected.jsonl` and counted, not dropped.
+// Bounded spool: when `spool_max_bytes` is set and the spool files together grow past it, the
+// oldest spooled events (those of the file being replayed first, then the oldest lines of the
+// current one) are dropped until the spool is at 90% of the bound; they are counted
+// (stratus_ingest_spool_dropped_total) and logged, never dropped silently. The flush thread
+// enforces it (woken by an append that crossed the bound, and at start for a spool left over
+// it), so the spool may exceed the bound by what arrives while a replay attempt is in progress.
+//
 // Fencing: an event whose lease_epoch is older than a lease of its stream that had begun when
 // the event happened is refused and counted (result="fenced"); epoch 0 is never refused.
 // Event times are the producing replica's clock and lease starts the database's, so clock skew
@@ -49,8 +56,11 @@ class EventStore {
     std::string spool_dir;                           // required; created when missing
     std::chrono::milliseconds flush_interval{1000};  // retry period while spooling
     std::chrono::milliseconds write_deadline{2000};  // per database write, then the spool
-    // stratus_ingest_spool_events (gauge), stratus_ingest_spool_rejected_total,
-    // stratus_ingest_event_writes_total{result=stored|spooled|failed|fenced}; not owned; may be null.
+    int64_t spool_max_bytes = 0;                     // 0 = unbounded
+    // stratus_ingest_spool_events, stratus_ingest_spool_bytes (gauges),
+    // stratus_ingest_spool_rejected_total, stratus_ingest_spool_dropped_total,
+    // stratus_ingest_event_writes_total{result=stored|spooled|failed|fenced}; not owned; may be
+    // null.
     metrics::Registry* metrics = nullptr;
   };
 
@@ -85,8 +95,15 @@ class EventStore {
   size_t spooled() const { return spooled_.load(); }
   // Spool lines that did not parse, moved to events.rejected.jsonl since this store started.
   size_t rejected() const { return rejected_.load(); }
+  // Events dropped from the spool to keep it within spool_max_bytes since this store started.
+  size_t dropped() const { return dropped_.load(); }
+  // Bytes the spool files take now.
+  int64_t SpoolBytes() const;
   // Replays the spool now; OK when it is empty afterwards.
   absl::Status Flush();
+  // Drops the oldest spooled events while the spool is over spool_max_bytes (to 90% of it);
+  // returns how many were dropped. Called by the flush thread; public for retention and tests.
+  absl::StatusOr<size_t> EnforceSpoolLimit();
 
  private:
   struct Write {
@@ -99,6 +116,8 @@ class EventStore {
   // Insert() on the write thread, waiting at most write_deadline.
   absl::Status InsertWithDeadline(const v1::Event& event);
   absl::Status AppendToSpool(const v1::Event& event);
+  // EnforceSpoolLimit() with flush_mu_ and mu_ held.
+  absl::StatusOr<size_t> TrimSpoolLocked();
   void SetSpooled(size_t n);
   void FlushLoop();
   void WriteLoop();
@@ -110,6 +129,8 @@ class EventStore {
   bool spooling_ = false;
   std::atomic<size_t> spooled_{0};
   std::atomic<size_t> rejected_{0};
+  std::atomic<size_t> dropped_{0};
+  bool over_limit_ = false;  // an append crossed spool_max_bytes; guarded by mu_
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread flusher_;
@@ -122,6 +143,8 @@ class EventStore {
 
   metrics::Gauge* spool_gauge_ = nullptr;
   metrics::Counter* rejected_total_ = nullptr;
+  metrics::Counter* dropped_total_ = nullptr;
+  metrics::Gauge* spool_bytes_ = nullptr;
   metrics::Counter* stored_total_ = nullptr;
   metrics::Counter* fenced_total_ = nullptr;
   metrics::Counter* spooled_total_ = nullptr;

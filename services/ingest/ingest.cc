@@ -76,7 +76,9 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   if (!sources.ok()) return sources.status();
   ingest->sources_ = std::move(*sources);
   ingest->deps_.sources = ingest->sources_.get();
-  auto events = EventStore::Create(db, {.spool_dir = options.spool_dir, .metrics = registry});
+  auto events = EventStore::Create(db, {.spool_dir = options.spool_dir,
+                                        .spool_max_bytes = options.spool_max_bytes,
+                                        .metrics = registry});
   if (!events.ok()) return events.status();
   ingest->events_ = std::move(*events);
   ingest->deps_.events = ingest->events_.get();
@@ -101,6 +103,10 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
     ingest->options_.snapshot_dir = dir.lexically_normal().string();
   }
   ingest->deps_.snapshot_dir = ingest->options_.snapshot_dir;
+  Retention::Options retention = options.retention;
+  retention.snapshot_dir = ingest->options_.snapshot_dir;
+  ingest->retention_ =
+      std::make_unique<Retention>(db, ingest->events_.get(), registry, std::move(retention));
   if (!options.mqtt_url.empty()) {
     auto mqtt = MqttPublisher::Create({.url = options.mqtt_url,
                                        .client_id = "stratus-ingest-" + options.replica_id,
@@ -118,6 +124,7 @@ Ingest::~Ingest() { Stop(); }
 void Ingest::Start() {
   loop_ = std::thread([this] { Loop(); });
   fence_ = std::thread([this] { FenceLoop(); });
+  retention_->Start();
 }
 
 void Ingest::Stop(bool release_leases) {
@@ -127,6 +134,7 @@ void Ingest::Stop(bool release_leases) {
     stop_ = true;
   }
   cv_.notify_all();
+  if (retention_) retention_->Stop();
   if (loop_.joinable()) loop_.join();
   if (fence_.joinable()) fence_.join();
   std::map<std::string, std::shared_ptr<StreamWorker>> workers;
@@ -190,17 +198,41 @@ absl::Status Ingest::Reconcile() {
   auto round = leases_.Tick();
   if (!round.ok()) return round.status();
   const std::map<std::string, LeaseManager::Lease>* held = &round->held;
+  auto current = [](const StreamWorker& w, const LeaseManager::Lease& lease) {
+    return lease.epoch == w.lease_epoch() &&
+           lease.config.SerializeAsString() == w.config().SerializeAsString();
+  };
+  // Each worker this round starts gets a first block of track ids, reserved under its lease
+  // before the worker exists (outside mu_: these are database calls).
+  std::map<std::string, std::shared_ptr<TrackIds>> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return absl::OkStatus();
+    // Renewed now, before the reservations below (which a slow database may hold up).
+    renewed_at_ = round_began;
+    has_peers_ = round->live_replicas > 1;
+    for (const auto& [name, lease] : *held) {
+      auto it = workers_.find(name);
+      if (it == workers_.end() || !current(*it->second, lease)) ids[name] = nullptr;
+    }
+  }
+  for (auto& [name, slot] : ids) {
+    auto t = std::make_shared<TrackIds>(db_, name, options_.replica_id, held->at(name).epoch);
+    if (auto s = t->Reserve(); !s.ok()) {
+      SLOG(WARNING) << "cannot reserve track ids; the stream starts on a later round"
+                    << Kv("stream", name) << Kv("error", s.message());
+      continue;
+    }
+    slot = std::move(t);
+  }
   std::vector<std::shared_ptr<StreamWorker>> to_stop;
   std::vector<StreamWorker*> to_start;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return absl::OkStatus();
-    renewed_at_ = round_began;
-    has_peers_ = round->live_replicas > 1;
     for (auto it = workers_.begin(); it != workers_.end();) {
       auto h = held->find(it->first);
-      if (h == held->end() || h->second.epoch != it->second->lease_epoch() ||
-          h->second.config.SerializeAsString() != it->second->config().SerializeAsString()) {
+      if (h == held->end() || !current(*it->second, h->second)) {
         SLOG(INFO) << "stream released" << Kv("stream", it->first);
         leases_released_->Increment();
         to_stop.push_back(std::move(it->second));
@@ -211,11 +243,14 @@ absl::Status Ingest::Reconcile() {
     }
     for (const auto& [name, lease] : *held) {
       if (workers_.count(name)) continue;
+      auto reserved = ids.find(name);
+      if (reserved == ids.end() || reserved->second == nullptr) continue;  // a later round
       SLOG(INFO) << "stream taken" << Kv("stream", name) << Kv("replica", options_.replica_id)
                  << Kv("epoch", lease.epoch);
       leases_taken_->Increment();
       WorkerDeps deps = deps_;
       deps.lease_epoch = lease.epoch;
+      deps.track_ids = reserved->second;
       auto w = std::make_shared<StreamWorker>(lease.config, deps, options_.worker);
       to_start.push_back(w.get());
       workers_[name] = std::move(w);
@@ -237,9 +272,20 @@ absl::Status Ingest::Reconcile() {
     }
   }
   std::map<std::string, v1::StreamStatus> statuses;
+  std::vector<std::shared_ptr<TrackIds>> low;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [name, w] : workers_) statuses[name] = w->status();
+    for (const auto& [name, w] : workers_) {
+      statuses[name] = w->status();
+      if (w->track_ids() && w->track_ids()->Low()) low.push_back(w->track_ids());
+    }
+  }
+  // Track ids topped up ahead of need, so that trackers never wait for the database.
+  for (const auto& t : low) {
+    if (auto s = t->Reserve(); !s.ok()) {
+      SLOG(WARNING) << "cannot reserve more track ids" << Kv("stream", t->stream())
+                    << Kv("error", s.message());
+    }
   }
   return leases_.PublishStatus(statuses);
 }

@@ -17,6 +17,21 @@
 // Live view: GetFrame() answers with the last analysed frame of a stream this replica holds
 // (long-polling for a newer one); only the holder has it, others say which replica does.
 // ReadSnapshot() reads an event's snapshot JPEG, confined to the snapshot folder.
+//
+// Retention (services/ingest/retention.h), on its own thread from Start() to Stop(), every
+// `retention.interval`: events older than `retention.event_retention` (default 30 days) are
+// deleted, by one replica at a time; the snapshot folder is kept within
+// `retention.snapshot_retention` (7 days) and `retention.snapshot_max_bytes` (2 GiB), oldest
+// first; the spool within `spool_max_bytes` (512 MiB), its oldest events dropped and counted.
+//
+// Track ids (services/ingest/track_ids.h): a worker starts only once a first block of its
+// stream's track ids is reserved under its lease (else on a later round); rounds top blocks up
+// ahead of need, so ids stay unique within a stream across restarts and replicas.
+//
+// Metrics: a stream's series (stratus_ingest_frames_total, _events_total, _event_latency_seconds
+// and _analysis_latency_seconds labelled with it) last while a worker of the stream does on this
+// replica: once the stream is removed, or lost to another replica, the next round removes them
+// (a worker replaced by one for the same stream hands its series on).
 // Thread-safe.
 #ifndef STRATUS_SERVICES_INGEST_INGEST_H_
 #define STRATUS_SERVICES_INGEST_INGEST_H_
@@ -37,6 +52,7 @@
 #include "common/metrics.h"
 #include "services/ingest/event_store.h"
 #include "services/ingest/leases.h"
+#include "services/ingest/retention.h"
 #include "services/ingest/source_policy.h"
 #include "services/ingest/stream_worker.h"
 
@@ -47,8 +63,9 @@ class Ingest {
   struct Options {
     std::string replica_id;  // required, unique per replica, stable over restarts
     std::chrono::seconds lease{10};
-    std::string spool_dir;     // required: this replica's event spool
-    std::string snapshot_dir;  // "" = no JPEG snapshots; made absolute
+    std::string spool_dir;                         // required: this replica's event spool
+    int64_t spool_max_bytes = int64_t{512} << 20;  // 0 = unbounded
+    std::string snapshot_dir;                      // "" = no JPEG snapshots; made absolute
     std::string detector_address = "localhost:50052";
     std::string mask_address = "localhost:50054";
     std::string recognition_address = "localhost:50053";
@@ -58,6 +75,8 @@ class Ingest {
     // Which sources streams may name (services/ingest/source_policy.h): by default network
     // sources outside private and special ranges, and no local files.
     SourcePolicy::Options sources;
+    // Ages, sizes and the interval; its snapshot_dir is this snapshot_dir, set by Create().
+    Retention::Options retention;
   };
 
   // `db` and `registry` are not owned.
@@ -95,6 +114,7 @@ class Ingest {
   absl::StatusOr<std::string> ReadSnapshot(const std::string& snapshot_ref);
 
   EventStore* events() { return events_.get(); }
+  Retention* retention() { return retention_.get(); }
   const SourcePolicy& sources() const { return *sources_; }
   // Runs one lease round and reconciles workers now (tests; the loop does it by itself).
   absl::Status Reconcile();
@@ -114,6 +134,7 @@ class Ingest {
   Options options_;
   LeaseManager leases_;
   std::unique_ptr<EventStore> events_;
+  std::unique_ptr<Retention> retention_;
   std::unique_ptr<SourcePolicy> sources_;
   std::unique_ptr<MqttPublisher> mqtt_;
   WorkerDeps deps_;

@@ -134,10 +134,14 @@ TEST_F(IngestTest, OneCrossingIsOneAppearanceAndOneDeparture) {
   EXPECT_EQ((*streams)[0].owner(), "r1");
   EXPECT_GT((*streams)[0].frames_analysed(), 10);
 
+  EXPECT_THAT(registry_.Serialize(),
+              testing::HasSubstr("stratus_ingest_frames_total{stage=\"in\",stream=\"cam1\"}"));
   ASSERT_TRUE(ingest_->RemoveStream("cam1").ok());
   EXPECT_EQ(ingest_->RemoveStream("cam1").code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(ingest_->Reconcile().ok());
   EXPECT_TRUE(ingest_->RunningStreams().empty());
+  // The removed stream's series are gone from /metrics.
+  EXPECT_THAT(registry_.Serialize(), testing::Not(testing::HasSubstr("stream=\"cam1\"")));
 }
 
 TEST_F(IngestTest, EventsAreSpooledWhileDatabaseIsDownAndNoneAreLost) {
@@ -293,6 +297,32 @@ TEST_F(IngestTest, StreamsMoveToAnotherReplicaWhenOneDies) {
               testing::HasSubstr("stratus_ingest_lease_changes_total{change=\"taken\"} 4\n"));
   EXPECT_THAT(registry_.Serialize(),
               testing::HasSubstr("stratus_ingest_lease_changes_total{change=\"released\"} 1\n"));
+}
+
+// Track ids come from the stream's mark in PostgreSQL, not from each worker's own count: the
+// replica that takes a stream over never hands out an id its predecessor used.
+TEST_F(IngestTest, TrackIdsAreNotReusedWhenTheStreamMovesToAnotherReplica) {
+  auto appeared = [&](const std::string& replica) {
+    std::vector<int64_t> ids;
+    for (const auto& e : Events("cam")) {
+      if (e.type() == v1::Event::PERSON_APPEARED && e.replica() == replica) {
+        ids.push_back(e.track_id());
+      }
+    }
+    return ids;
+  };
+  ingest_ = MakeIngest("a");
+  ingest_->Start();
+  ASSERT_TRUE(ingest_->AddStream(Config("cam"), false).ok());
+  ASSERT_TRUE(Eventually([&] { return !appeared("a").empty(); }, std::chrono::seconds(30)));
+  ingest_->Stop(/*release_leases=*/false);  // dies: "b" takes the stream once the lease expires
+  const std::vector<int64_t> before = appeared("a");
+  ingest_.reset();
+  ingest_ = MakeIngest("b");
+  ingest_->Start();
+  ASSERT_TRUE(Eventually([&] { return !appeared("b").empty(); }, std::chrono::seconds(40)));
+  const int64_t highest = *std::max_element(before.begin(), before.end());
+  for (int64_t id : appeared("b")) EXPECT_GT(id, highest);
 }
 
 TEST_F(IngestTest, RefusesABadMqttUrl) {

@@ -1,4 +1,7 @@
-// stratus-ingest: pulls live video, analyses frames and publishes events.
+// stratus-ingest: pulls live video, analyses frames and publishes events. Retention flags
+// (--event-retention, --snapshot-retention, --snapshot-max-bytes, --spool-max-bytes,
+// --retention-interval) keep the database, the snapshot folder and the spool bounded; see
+// services/ingest/retention.h and docs/deployment.md.
 #include <unistd.h>
 
 #include <filesystem>
@@ -37,8 +40,7 @@ int main(int argc, char** argv) {
                "JPEG snapshots of events (default: <spool-dir>/../snapshots)");
   flags.String("detector", "STRATUS_DETECTOR_ADDR", &detector, "detector gRPC address");
   flags.String("mask", "STRATUS_MASK_ADDR", &mask, "mask gRPC address");
-  flags.String("recognition", "STRATUS_RECOGNITION_ADDR", &recognition,
-               "recognition gRPC address");
+  flags.String("recognition", "STRATUS_RECOGNITION_ADDR", &recognition, "recognition gRPC address");
   flags.Int("max-in-flight", "", &max_in_flight, "detector requests outstanding per stream");
   std::vector<std::string> allow_sources, media_roots;
   flags.StringList("allow-source", "STRATUS_ALLOW_SOURCE", &allow_sources,
@@ -51,6 +53,19 @@ int main(int argc, char** argv) {
                "also publish events to this MQTT broker, mqtt://[user[:password]@]host[:port]");
   flags.String("mqtt-topic-prefix", "STRATUS_MQTT_TOPIC_PREFIX", &mqtt_topic_prefix,
                "MQTT topics: <prefix>/<stream>/events (JSON), <prefix>/<stream>/snapshot (JPEG)");
+  stratus::ingest::Retention::Options retention;
+  int64_t spool_max_bytes = int64_t{512} << 20;
+  flags.Duration("event-retention", "STRATUS_EVENT_RETENTION", &retention.event_retention,
+                 "events older than this are deleted from PostgreSQL (0: kept for ever)");
+  flags.Duration("snapshot-retention", "STRATUS_SNAPSHOT_RETENTION", &retention.snapshot_retention,
+                 "snapshot JPEGs older than this are deleted (0: any age)");
+  flags.Bytes("snapshot-max-bytes", "STRATUS_SNAPSHOT_MAX_BYTES", &retention.snapshot_max_bytes,
+              "the snapshot folder is kept within this size, oldest deleted first (0: any size)");
+  flags.Bytes("spool-max-bytes", "STRATUS_SPOOL_MAX_BYTES", &spool_max_bytes,
+              "the event spool is kept within this size; when full, the oldest spooled events "
+              "are dropped, counted in stratus_ingest_spool_dropped_total (0: unbounded)");
+  flags.Duration("retention-interval", "STRATUS_RETENTION_INTERVAL", &retention.interval,
+                 "how often retention runs");
   int exit_code = 0;
   if (!stratus::ParseFlagsOrExit(flags, argc, argv, &exit_code)) return exit_code;
   if (auto s = stratus::ApplyCommonServiceFlags(&common); !s.ok()) {
@@ -88,6 +103,8 @@ int main(int argc, char** argv) {
   options.sources.media_roots = media_roots;
   options.mqtt_url = mqtt_url;
   options.mqtt_topic_prefix = mqtt_topic_prefix;
+  options.spool_max_bytes = spool_max_bytes;
+  options.retention = retention;
   auto ingest = stratus::ingest::Ingest::Create(db->get(), &service_host->metrics(), options);
   if (!ingest.ok()) {
     std::cerr << "error: " << ingest.status().message() << "\n";
@@ -96,8 +113,8 @@ int main(int argc, char** argv) {
   stratus::ingest::IngestServiceImpl service(ingest->get());
   service_host->AddService(&service, "stratus.v1.IngestService");
   service_host->AddReadinessCheck(
-      "database", stratus::DatabaseReadinessCheck(db->get(), "ingest",
-                                                  stratus::ingest::Migrations()));
+      "database",
+      stratus::DatabaseReadinessCheck(db->get(), "ingest", stratus::ingest::Migrations()));
   if (auto s = service_host->Start(); !s.ok()) {
     SLOG(ERROR) << "cannot start" << stratus::Kv("error", s.message());
     return 1;

@@ -46,6 +46,21 @@ CREATE TABLE ingest_stream_epochs (
 );
 ALTER TABLE ingest_events ADD COLUMN lease_epoch bigint NOT NULL DEFAULT 0;
 )sql"},
+      {3, "events by time, for retention",
+       R"sql(
+-- Retention deletes the oldest events in batches: WHERE at < cutoff ORDER BY at LIMIT n.
+CREATE INDEX ingest_events_at ON ingest_events (at);
+)sql"},
+      {4, "track id high-water marks",
+       R"sql(
+-- The highest track id handed out per stream name, advanced in blocks by the replica holding
+-- the stream's lease, so ids stay unique within a stream across restarts and replicas. Kept
+-- when a stream is removed: one added again under the same name continues above it.
+CREATE TABLE ingest_track_ids (
+  stream      text PRIMARY KEY,
+  reserved    bigint NOT NULL
+);
+)sql"},
   };
   return *kMigrations;
 }

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
@@ -27,6 +29,114 @@ double Ema(double prev, double sample) { return prev == 0 ? sample : prev * 0.8 
 
 }  // namespace
 
+// The series labelled with one stream in one registry, shared by that stream's workers and
+// removed from the registry by the last of them. Acquire() and the removal run under one
+// process-wide lock, so a worker created while its predecessor is being destroyed either
+// shares the live series or gets fresh ones, never ones about to be removed.
+class StreamSeries {
+ public:
+  static std::shared_ptr<StreamSeries> Acquire(metrics::Registry* registry,
+                                               const std::string& stream) {
+    std::lock_guard<std::mutex> lock(Mu());
+    auto& slot = Live()[{registry, stream}];
+    if (auto live = slot.lock()) return live;
+    auto series = std::shared_ptr<StreamSeries>(new StreamSeries(registry, stream), Release);
+    slot = series;
+    return series;
+  }
+
+  metrics::Counter& Events(const std::string& type) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& c = events_[type];
+    if (c == nullptr) c = &events_family_->Add({{"stream", stream_}, {"type", type}});
+    return *c;
+  }
+
+  metrics::Counter* frames_in;
+  metrics::Counter* frames_analysed;
+  metrics::Counter* frames_dropped;
+  metrics::Counter* frames_failed;
+  metrics::Histogram* event_latency;
+  metrics::Histogram* analysis_latency;
+  metrics::Histogram* analysis_latency_all;  // stream="*": never removed
+
+ private:
+  using Key = std::pair<const metrics::Registry*, std::string>;
+  static std::mutex& Mu() {
+    static auto* mu = new std::mutex;
+    return *mu;
+  }
+  static std::map<Key, std::weak_ptr<StreamSeries>>& Live() {
+    static auto* live = new std::map<Key, std::weak_ptr<StreamSeries>>;
+    return *live;
+  }
+
+  StreamSeries(metrics::Registry* registry, const std::string& stream)
+      : registry_(registry), stream_(stream) {
+    frames_family_ = &metrics::BuildCounter()
+                          .Name("stratus_ingest_frames_total")
+                          .Help(
+                              "Frames per stream and stage: in (read from the source), analysed "
+                              "(answered by the detector), dropped (detector too slow), failed "
+                              "(could not be read, decoded or handled; skipped).")
+                          .Register(*registry);
+    frames_in = &frames_family_->Add({{"stream", stream}, {"stage", "in"}});
+    frames_analysed = &frames_family_->Add({{"stream", stream}, {"stage", "analysed"}});
+    frames_dropped = &frames_family_->Add({{"stream", stream}, {"stage", "dropped"}});
+    frames_failed = &frames_family_->Add({{"stream", stream}, {"stage", "failed"}});
+    events_family_ = &metrics::BuildCounter()
+                          .Name("stratus_ingest_events_total")
+                          .Help("Events recorded, by stream and type.")
+                          .Register(*registry);
+    event_latency_family_ = &metrics::BuildHistogram()
+                                 .Name("stratus_ingest_event_latency_seconds")
+                                 .Help("From frame capture to the event being recorded.")
+                                 .Register(*registry);
+    event_latency = &event_latency_family_->Add({{"stream", stream}}, metrics::LatencyBuckets());
+    analysis_family_ =
+        &metrics::BuildHistogram()
+             .Name("stratus_ingest_analysis_latency_seconds")
+             .Help("From frame capture to the detector's answer; stream=\"*\" is all.")
+             .Register(*registry);
+    analysis_latency = &analysis_family_->Add({{"stream", stream}}, metrics::LatencyBuckets());
+    analysis_latency_all = &analysis_family_->Add({{"stream", "*"}}, metrics::LatencyBuckets());
+  }
+
+  // The deleter: removes the series unless a successor for the same stream was acquired
+  // meanwhile (it holds the same series then, and takes over the event types seen).
+  static void Release(StreamSeries* s) {
+    {
+      std::lock_guard<std::mutex> lock(Mu());
+      auto it = Live().find({s->registry_, s->stream_});
+      std::shared_ptr<StreamSeries> successor;
+      if (it != Live().end()) successor = it->second.lock();
+      if (successor != nullptr) {
+        std::lock_guard<std::mutex> l(successor->mu_);
+        for (const auto& [type, c] : s->events_) successor->events_.emplace(type, c);
+      } else {
+        if (it != Live().end()) Live().erase(it);
+        s->frames_family_->Remove(s->frames_in);
+        s->frames_family_->Remove(s->frames_analysed);
+        s->frames_family_->Remove(s->frames_dropped);
+        s->frames_family_->Remove(s->frames_failed);
+        for (const auto& [type, c] : s->events_) s->events_family_->Remove(c);
+        s->event_latency_family_->Remove(s->event_latency);
+        s->analysis_family_->Remove(s->analysis_latency);
+      }
+    }
+    delete s;
+  }
+
+  const metrics::Registry* registry_;
+  const std::string stream_;
+  metrics::Family<metrics::Counter>* frames_family_;
+  metrics::Family<metrics::Counter>* events_family_;
+  metrics::Family<metrics::Histogram>* event_latency_family_;
+  metrics::Family<metrics::Histogram>* analysis_family_;
+  std::mutex mu_;  // guards events_
+  std::map<std::string, metrics::Counter*> events_;
+};
+
 StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptions options)
     : config_(std::move(config)),
       deps_(std::move(deps)),
@@ -36,40 +146,23 @@ StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptio
         Tracker::Options o = options_.person_tracking;
         o.labels = {"person"};
         for (const auto& c : config_.classes()) o.labels.insert(c);
+        if (deps_.track_ids) o.next_id = [ids = deps_.track_ids] { return ids->Next(); };
         return o;
       }()),
       faces_([this] {
         Tracker::Options o = options_.person_tracking;
         o.labels = {"face"};
+        if (deps_.track_ids) o.next_id = [ids = deps_.track_ids] { return ids->Next(); };
         return o;
       }()) {
-  const std::string& name = config_.name();
-  auto& frames = metrics::BuildCounter()
-                     .Name("stratus_ingest_frames_total")
-                     .Help(
-                         "Frames per stream and stage: in (read from the source), analysed "
-                         "(answered by the detector), dropped (detector too slow), failed "
-                         "(could not be read, decoded or handled; skipped).")
-                     .Register(*deps_.metrics);
-  frames_in_ = &frames.Add({{"stream", name}, {"stage", "in"}});
-  frames_analysed_ = &frames.Add({{"stream", name}, {"stage", "analysed"}});
-  frames_dropped_ = &frames.Add({{"stream", name}, {"stage", "dropped"}});
-  frames_failed_ = &frames.Add({{"stream", name}, {"stage", "failed"}});
-  events_total_ = &metrics::BuildCounter()
-                       .Name("stratus_ingest_events_total")
-                       .Help("Events recorded, by stream and type.")
-                       .Register(*deps_.metrics);
-  event_latency_ = &metrics::BuildHistogram()
-                        .Name("stratus_ingest_event_latency_seconds")
-                        .Help("From frame capture to the event being recorded.")
-                        .Register(*deps_.metrics)
-                        .Add({{"stream", name}}, metrics::LatencyBuckets());
-  auto& analysis = metrics::BuildHistogram()
-                       .Name("stratus_ingest_analysis_latency_seconds")
-                       .Help("From frame capture to the detector's answer; stream=\"*\" is all.")
-                       .Register(*deps_.metrics);
-  analysis_latency_ = &analysis.Add({{"stream", name}}, metrics::LatencyBuckets());
-  analysis_latency_all_ = &analysis.Add({{"stream", "*"}}, metrics::LatencyBuckets());
+  series_ = StreamSeries::Acquire(deps_.metrics, config_.name());
+  frames_in_ = series_->frames_in;
+  frames_analysed_ = series_->frames_analysed;
+  frames_dropped_ = series_->frames_dropped;
+  frames_failed_ = series_->frames_failed;
+  event_latency_ = series_->event_latency;
+  analysis_latency_ = series_->analysis_latency;
+  analysis_latency_all_ = series_->analysis_latency_all;
   *status_.mutable_config() = config_;
   status_.set_state(v1::StreamStatus::PENDING);
   status_.set_owner(deps_.replica);
@@ -647,7 +740,7 @@ void StreamWorker::Emit(v1::Event event, const Frame& frame, bool snapshot) {
     SLOG(ERROR) << "event lost" << Kv("stream", config_.name()) << Kv("error", s.message());
     return;
   }
-  events_total_->Add({{"stream", config_.name()}, {"type", type}}).Increment();
+  series_->Events(type).Increment();
   event_latency_->Observe(std::chrono::duration<double>(Clock::now() - frame.captured).count());
 }
 

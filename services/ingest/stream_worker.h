@@ -24,6 +24,11 @@
 // it, waiting for a newer one when asked. It is published as soon as the trackers have seen the
 // frame, before any mask or recognition call about it.
 //
+// Metrics: the series labelled with the stream (stratus_ingest_frames_total, _events_total,
+// _event_latency_seconds, _analysis_latency_seconds) are shared by the workers of one stream in
+// a registry (a worker and the one replacing it) and removed from the registry when the last of
+// them is destroyed, so a stream that is gone from this replica leaves no series behind.
+//
 // Thread-safe: status() and WaitForFrame() may be called from any thread.
 #ifndef STRATUS_SERVICES_INGEST_STREAM_WORKER_H_
 #define STRATUS_SERVICES_INGEST_STREAM_WORKER_H_
@@ -45,6 +50,7 @@
 #include "services/ingest/frame_source.h"
 #include "services/ingest/mqtt_publisher.h"
 #include "services/ingest/source_policy.h"
+#include "services/ingest/track_ids.h"
 #include "services/ingest/tracker.h"
 #include "stratus/v1/detector.grpc.pb.h"
 #include "stratus/v1/ingest.pb.h"
@@ -65,7 +71,10 @@ struct WorkerDeps {
   const SourcePolicy* sources = nullptr;  // checked on every connect (Ingest always sets it;
                                           // null only where a test injects open_source)
   MqttPublisher* mqtt = nullptr;          // null: no MQTT
-  FrameSourceOpener open_source;          // empty = OpenFrameSource (OpenCV)
+  // Where the stream's track ids come from (people and faces share it); null: each tracker
+  // counts from 1 (tests without a database).
+  std::shared_ptr<TrackIds> track_ids;
+  FrameSourceOpener open_source;  // empty = OpenFrameSource (OpenCV)
 };
 
 struct WorkerOptions {
@@ -78,6 +87,8 @@ struct WorkerOptions {
   int max_consecutive_frame_errors = 25;  // failed frames in a row before the source is FAILED
   Tracker::Options person_tracking;
 };
+
+class StreamSeries;  // stream_worker.cc
 
 class StreamWorker {
  public:
@@ -105,6 +116,7 @@ class StreamWorker {
   bool stopped() const;
   const v1::StreamConfig& config() const { return config_; }
   int64_t lease_epoch() const { return deps_.lease_epoch; }
+  const std::shared_ptr<TrackIds>& track_ids() const { return deps_.track_ids; }
 
  private:
   struct Frame {
@@ -158,11 +170,11 @@ class StreamWorker {
   std::thread analysis_thread_;
   grpc::ClientContext* session_ = nullptr;  // the live DetectStream call, to cancel on Stop
 
+  std::shared_ptr<StreamSeries> series_;  // owns the pointers below
   metrics::Counter* frames_in_;
   metrics::Counter* frames_analysed_;
   metrics::Counter* frames_dropped_;
   metrics::Counter* frames_failed_;
-  metrics::Family<metrics::Counter>* events_total_;
   metrics::Histogram* event_latency_;
   metrics::Histogram* analysis_latency_;
   metrics::Histogram* analysis_latency_all_;

@@ -194,6 +194,51 @@ TEST_F(StreamWorkerTest, SourceWhoseFramesKeepFailingIsFailedWithTheReasonAndOth
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
+// A worker replaced by another for the same stream hands its series on; once the last worker
+// of the stream is gone, a scrape shows none of them (only the all-streams latency stays).
+TEST_F(StreamWorkerTest, AStreamsSeriesLastAsLongAsItsWorkers) {
+  auto scraped = [&](const std::string& text) {
+    return registry_.Serialize().find(text) != std::string::npos;
+  };
+  // Gates are closed before their workers go, so that Grab() returns.
+  std::vector<std::shared_ptr<Gate>> gates;
+  for (int i = 0; i < 4; ++i) gates.push_back(std::make_shared<Gate>());
+  struct CloseAllOnExit {  // however the test ends, before the workers go
+    std::vector<std::shared_ptr<Gate>> gates;
+    ~CloseAllOnExit() {
+      for (auto& g : gates) g->Close();
+    }
+  };
+  std::unique_ptr<StreamWorker> first, other, second, again;
+  CloseAllOnExit close_all{gates};  // destroyed before the workers
+  auto& gate = gates[0];
+  first = Start("gone", GatedOpener(gate));
+  other = Start("stays", GatedOpener(gates[1]));
+  gate->Allow(4);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return scraped("stratus_ingest_frames_total{stage=\"in\",stream=\"gone\"} 4\n") &&
+               scraped("stratus_ingest_events_total{stream=\"gone\",type=\"PERSON_APPEARED\"} 1\n");
+      },
+      std::chrono::seconds(20)));
+  second = Start("gone", GatedOpener(gates[2]));
+  gate->Close();
+  first.reset();
+  EXPECT_TRUE(scraped("stratus_ingest_frames_total{stage=\"in\",stream=\"gone\"} 4\n"));
+  EXPECT_TRUE(scraped("stratus_ingest_events_total{stream=\"gone\",type=\"PERSON_APPEARED\"} 1\n"));
+  gates[2]->Close();
+  second.reset();
+  const std::string text = registry_.Serialize();
+  EXPECT_THAT(text, testing::Not(testing::HasSubstr("stream=\"gone\"")));
+  EXPECT_THAT(text,
+              testing::HasSubstr("stratus_ingest_frames_total{stage=\"in\",stream=\"stays\"}"));
+  EXPECT_THAT(text,
+              testing::HasSubstr("stratus_ingest_analysis_latency_seconds_count{stream=\"*\"}"));
+  // A worker for the stream again starts its series afresh.
+  again = Start("gone", GatedOpener(gates[3]));
+  EXPECT_TRUE(scraped("stratus_ingest_frames_total{stage=\"in\",stream=\"gone\"} 0\n"));
+}
+
 TEST_F(StreamWorkerTest, KeepsTheLastAnalysedFrameWithItsDetectionsAndTrackIds) {
   auto gate = std::make_shared<Gate>();
   auto worker =

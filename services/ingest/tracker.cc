@@ -71,7 +71,7 @@ Tracker::Update Tracker::Observe(const std::vector<v1::Detection>& detections,
   for (size_t d = 0; d < dets.size(); ++d) {
     if (det_used[d]) continue;
     Track t;
-    t.id = next_id_++;
+    t.id = options_.next_id ? options_.next_id() : next_id_++;
     t.label = dets[d]->label();
     t.box = dets[d]->box();
     t.confidence = dets[d]->confidence();

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ class Tracker {
     int min_hits = 2;                           // frames before a track is announced
     std::chrono::milliseconds max_age{2000};    // unmatched this long: the track ends
     std::set<std::string> labels = {"person"};  // what to track; others are ignored
+    // Where new tracks get their ids (e.g. TrackIds::Next, shared by a stream's trackers);
+    // empty: 1, 2, 3, ... per tracker.
+    std::function<int64_t()> next_id;
   };
   struct Update {
     std::vector<Track> appeared;
