@@ -193,6 +193,12 @@ int RunCost(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                           {"cheapest", std::string(PlacementName(c.cheapest))},
                           {"break_even_note", c.break_even_note}};
       s["break_even_rps"] = c.break_even_rps ? nlohmann::json(*c.break_even_rps) : nullptr;
+      s["serverless_monthly_per_rps"] =
+          c.serverless_monthly_per_rps ? nlohmann::json(*c.serverless_monthly_per_rps) : nullptr;
+      s["dedicated_curve"] = nlohmann::json::array();
+      for (const CurvePoint& p : c.dedicated_curve) {
+        s["dedicated_curve"].push_back({p.rps, p.monthly});
+      }
       for (const PlacementCost& p : c.placements) {
         s["placements"][std::string(PlacementName(p.placement))] = {
             {"available", p.available},

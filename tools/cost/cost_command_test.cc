@@ -87,6 +87,47 @@ TEST_F(RecordedMetrics, BurstyLightServicesBelongOnServerless) {
   }
 }
 
+// The break-even model in the JSON, as the console's chart draws it: the serverless line meets
+// the dedicated VMs' step curve at break_even_rps, and the curve spans the measured rates.
+TEST_F(RecordedMetrics, BreakEvenLiesOnBothCurvesOfTheModel) {
+  for (const char* name : {"detector", "sentiment", "mask", "recognition"}) {
+    SCOPED_TRACE(name);
+    nlohmann::json s = Service(report_, name);
+    ASSERT_TRUE(s["serverless_monthly_per_rps"].is_number());
+    const double slope = s["serverless_monthly_per_rps"].get<double>();
+    // The serverless placement is that line at the measured mean rate.
+    EXPECT_NEAR(slope * s["mean_rps"].get<double>(), Monthly(s, "serverless"),
+                1e-9 * Monthly(s, "serverless"));
+    const nlohmann::json& curve = s["dedicated_curve"];
+    ASSERT_TRUE(curve.is_array());
+    ASSERT_GE(curve.size(), 2u);
+    EXPECT_LE(curve.size(), 200u);
+    EXPECT_EQ(curve[0][0].get<double>(), 0);
+    for (size_t i = 0; i + 1 < curve.size(); ++i) {
+      EXPECT_LE(curve[i][0].get<double>(), curve[i + 1][0].get<double>()) << i;
+      EXPECT_LE(curve[i][1].get<double>(), curve[i + 1][1].get<double>()) << i;
+    }
+    const double x_max = curve.back()[0].get<double>();
+    EXPECT_GE(x_max, 1.2 * s["peak_rps"].get<double>() - 1e-9);
+    EXPECT_GE(x_max, 2 * s["mean_rps"].get<double>() - 1e-9);
+    // Sized for its peak, the dedicated-vm placement is the curve's value at the peak rate.
+    auto at = [&](double rps) {
+      for (size_t i = 0; i + 1 < curve.size(); ++i) {
+        double x0 = curve[i][0], x1 = curve[i + 1][0], y0 = curve[i][1], y1 = curve[i + 1][1];
+        if (x0 < x1 && x0 <= rps && rps <= x1) return y0 + (y1 - y0) * (rps - x0) / (x1 - x0);
+      }
+      ADD_FAILURE() << rps << " outside the curve";
+      return 0.0;
+    };
+    EXPECT_NEAR(at(s["peak_rps"].get<double>()), Monthly(s, "dedicated-vm"), 1e-6);
+    if (s["break_even_rps"].is_number()) {
+      const double be = s["break_even_rps"].get<double>();
+      EXPECT_GE(x_max, 2 * be - 1e-9);
+      EXPECT_NEAR(at(be), slope * be, 1e-6 * slope * be);
+    }
+  }
+}
+
 TEST(CostCommand, PrintsATableWithEveryPlacement) {
   Result r = RunCli({"--prices", Source("deploy/prices/aws-2026.yaml"), "--metrics",
                      "detector=" + Source("tools/cost/testdata/detector.prom")});

@@ -178,48 +178,92 @@ absl::StatusOr<ServiceCost> PriceService(const ServiceLoad& load, const PriceFil
   }
 
   // Break-even: first sustained rate where serverless costs what dedicated machines cost.
-  if (!serverless.available) {
-    out.break_even_note = "serverless unavailable";
-    return out;
-  }
-  const double slope = month_s * per_request;  // Serverless cost per (request/s) per month.
-  double vm_slope = std::numeric_limits<double>::infinity();  // Dedicated cost per (request/s).
-  for (const std::string& type : profile.vm_types) {
-    const VmPrice& vm = prices.vms.at(type);
-    double hourly = vm.reserved_1y.value_or(vm.on_demand);
-    vm_slope = std::min(vm_slope, hourly * prices.hours_per_month * w /
-                                      (Capacity(vm, profile) * options.target_utilisation));
-  }
-  if (slope <= vm_slope) {
-    // Dedicated machines cost at least vm_slope * rate at any rate: serverless always wins.
-    out.break_even_note = "serverless is cheaper at any sustained rate";
-    return out;
-  }
   auto vm_cost = [&](double rps) {
     return CheapestVms(rps * w, prices, profile, options, false).monthly;
   };
-  // Find a rate where serverless is dearer, then walk the machines' steps up to it.
-  double hi = 1e-3;
-  for (int i = 0; i < 200 && slope * hi < vm_cost(hi); ++i) hi *= 2;
-  std::vector<double> steps = {0, hi};
+  // Rates per machine of each type: a type's step edges are n * its rate, from min_vms on.
+  std::vector<double> vm_steps;
   for (const std::string& type : profile.vm_types) {
-    double step = Capacity(prices.vms.at(type), profile) * options.target_utilisation / w;
-    for (int n = profile.min_vms; n * step < hi && steps.size() < 100000; ++n) {
-      steps.push_back(n * step);
+    vm_steps.push_back(Capacity(prices.vms.at(type), profile) * options.target_utilisation / w);
+  }
+  if (!serverless.available) {
+    out.break_even_note = "serverless unavailable";
+  } else {
+    const double slope = month_s * per_request;  // Serverless cost per (request/s) per month.
+    out.serverless_monthly_per_rps = slope;
+    double vm_slope = std::numeric_limits<double>::infinity();  // Dedicated cost per (request/s).
+    for (size_t t = 0; t < profile.vm_types.size(); ++t) {
+      const VmPrice& vm = prices.vms.at(profile.vm_types[t]);
+      vm_slope = std::min(
+          vm_slope, vm.reserved_1y.value_or(vm.on_demand) * prices.hours_per_month / vm_steps[t]);
+    }
+    if (slope <= vm_slope) {
+      // Dedicated machines cost at least vm_slope * rate at any rate: serverless always wins.
+      out.break_even_note = "serverless is cheaper at any sustained rate";
+    } else {
+      // Find a rate where serverless is dearer, then walk the machines' steps up to it.
+      double hi = 1e-3;
+      for (int i = 0; i < 200 && slope * hi < vm_cost(hi); ++i) hi *= 2;
+      std::vector<double> steps = {0, hi};
+      for (double step : vm_steps) {
+        for (int n = profile.min_vms; n * step < hi && steps.size() < 100000; ++n) {
+          steps.push_back(n * step);
+        }
+      }
+      std::sort(steps.begin(), steps.end());
+      for (size_t k = 1; k < steps.size(); ++k) {
+        double v = vm_cost(steps[k]);  // Constant on (steps[k-1], steps[k]].
+        if (slope * steps[k] >= v) {
+          out.break_even_rps = std::max(steps[k - 1], v / slope);
+          break;
+        }
+      }
+      if (out.break_even_rps) {
+        out.break_even_note =
+            absl::StrFormat("serverless is cheaper below %.3g req/s sustained (now %.3g req/s)",
+                            *out.break_even_rps, load.mean_rps);
+      }
     }
   }
-  std::sort(steps.begin(), steps.end());
-  for (size_t k = 1; k < steps.size(); ++k) {
-    double v = vm_cost(steps[k]);  // Constant on (steps[k-1], steps[k]].
-    if (slope * steps[k] >= v) {
-      out.break_even_rps = std::max(steps[k - 1], v / slope);
-      break;
+
+  // The dedicated-VM curve over the chart's range, with its steps.
+  const double x_max =
+      std::max({2 * out.break_even_rps.value_or(0), 2 * load.mean_rps, 1.2 * load.peak_rps, 1e-3});
+  std::vector<double> edges;
+  bool exact = true;
+  for (double step : vm_steps) {
+    for (int n = profile.min_vms; n * step < x_max; ++n) {
+      // Each edge is at most two points; past the cap the steps are too fine to draw.
+      if (2 * edges.size() + 3 > static_cast<size_t>(kMaxCurvePoints)) {
+        exact = false;
+        break;
+      }
+      edges.push_back(n * step);
     }
   }
-  if (out.break_even_rps) {
-    out.break_even_note =
-        absl::StrFormat("serverless is cheaper below %.3g req/s sustained (now %.3g req/s)",
-                        *out.break_even_rps, load.mean_rps);
+  std::vector<CurvePoint>& curve = out.dedicated_curve;
+  if (exact) {
+    edges.push_back(x_max);
+    std::sort(edges.begin(), edges.end());
+    double prev = 0, cur = vm_cost(0);
+    curve.push_back({0, cur});
+    for (double e : edges) {
+      if (e <= prev) continue;
+      double v = vm_cost((prev + e) / 2);  // The value on (prev, e].
+      if (v != cur) {
+        if (curve.back().rps != prev) curve.push_back({prev, cur});
+        curve.push_back({prev, v});
+        cur = v;
+      }
+      prev = e;
+    }
+    curve.push_back({x_max, cur});
+  } else {
+    std::vector<double> xs;
+    for (int i = 0; i < kMaxCurvePoints - 1; ++i) xs.push_back(x_max * i / (kMaxCurvePoints - 2));
+    if (out.break_even_rps) xs.push_back(*out.break_even_rps);
+    std::sort(xs.begin(), xs.end());
+    for (double x : xs) curve.push_back({x, vm_cost(x)});
   }
   return out;
 }

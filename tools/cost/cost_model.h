@@ -17,7 +17,11 @@
 //    at least min_pods (0 = scale to zero), held scale_down_delay_s after the last call, billed per
 //    provisioned vCPU and GB; scaled from the window to a month.
 // The break-even rate is the sustained request rate at which serverless functions cost as much
-// as the dedicated machines that rate needs: below it serverless is cheaper.
+// as the dedicated machines that rate needs: below it serverless is cheaper. The break-even
+// model's two curves come with it, so that a chart draws what the number was computed from:
+// serverless costs `serverless_monthly_per_rps` * rate (a line through 0), dedicated VMs cost
+// vm_cost(rate), the cheapest machines sized for that rate sustained (a step function, not the
+// dedicated-vm placement above, which is sized for the peak). At break_even_rps both are equal.
 #ifndef STRATUS_TOOLS_COST_COST_MODEL_H_
 #define STRATUS_TOOLS_COST_COST_MODEL_H_
 
@@ -42,6 +46,12 @@ struct PlacementCost {
   std::string detail;  // What was priced, e.g. "1x c7i.2xlarge reserved-1y".
 };
 
+// One point of the dedicated-VM curve: monthly cost of the machines a sustained rate needs.
+struct CurvePoint {
+  double rps = 0;
+  double monthly = 0;
+};
+
 struct ServiceCost {
   std::string service;
   double mean_rps = 0, peak_rps = 0, active_fraction = 0;
@@ -53,7 +63,18 @@ struct ServiceCost {
   // unavailable or cheaper at every rate.
   std::optional<double> break_even_rps;
   std::string break_even_note;
+  // Serverless monthly cost per req/s sustained; nullopt when serverless is unavailable.
+  std::optional<double> serverless_monthly_per_rps;
+  // vm_cost over [0, x_max], x_max = max(2 break_even_rps, 2 mean_rps, 1.2 peak_rps, 1e-3),
+  // non-decreasing in rps. Every step within the range is drawn exactly: a step edge at rate e
+  // is two points (e, before) and (e, after), and vm_cost(x) for e_prev < x <= e is the value
+  // on the segment. When the range holds more steps than fit in kMaxCurvePoints, the curve is
+  // vm_cost sampled at evenly spaced rates plus at break_even_rps, to be joined by straight
+  // lines (then the break-even still lies on it).
+  std::vector<CurvePoint> dedicated_curve;
 };
+
+inline constexpr int kMaxCurvePoints = 200;
 
 struct CostModelOptions {
   double target_utilisation = 0.6;  // Of a VM's or pod's vCPUs at the peak (headroom).

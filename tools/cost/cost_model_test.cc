@@ -50,6 +50,26 @@ ServiceLoad Steady(double rps, int n, double w) {
   return l;
 }
 
+// The dedicated curve's value at `rps`: on the first segment of distinct rates holding it,
+// joined by a straight line (flat between a step's edges).
+double CurveAt(const std::vector<CurvePoint>& curve, double rps) {
+  for (size_t i = 0; i + 1 < curve.size(); ++i) {
+    const CurvePoint &a = curve[i], &b = curve[i + 1];
+    if (a.rps < b.rps && a.rps <= rps && rps <= b.rps) {
+      return a.monthly + (b.monthly - a.monthly) * (rps - a.rps) / (b.rps - a.rps);
+    }
+  }
+  ADD_FAILURE() << rps << " req/s is outside the curve";
+  return 0;
+}
+
+void ExpectNonDecreasing(const std::vector<CurvePoint>& curve) {
+  for (size_t i = 0; i + 1 < curve.size(); ++i) {
+    EXPECT_LE(curve[i].rps, curve[i + 1].rps) << i;
+    EXPECT_LE(curve[i].monthly, curve[i + 1].monthly) << i;
+  }
+}
+
 const PlacementCost& Get(const ServiceCost& c, Placement p) {
   return c.placements[static_cast<int>(p)];
 }
@@ -82,6 +102,65 @@ TEST(PriceService, BreakEvenIsWhereServerlessCatchesUpWithMachines) {
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_TRUE(c->break_even_rps.has_value());
   EXPECT_THAT(*c->break_even_rps, DoubleNear(73 / 10.512, 1e-6));
+  // The model behind it: the serverless line and the machines sized for each sustained rate
+  // (10 req/s per machine) over [0, max(2 * 6.94, 2 * 10, 1.2 * 10)], one step at 10 req/s.
+  ASSERT_TRUE(c->serverless_monthly_per_rps.has_value());
+  const double slope = *c->serverless_monthly_per_rps;
+  EXPECT_THAT(slope, DoubleNear(10.512, 1e-9));
+  ASSERT_EQ(c->dedicated_curve.size(), 4u);
+  const double want[4][2] = {{0, 73}, {10, 73}, {10, 146}, {20, 146}};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_THAT(c->dedicated_curve[i].rps, DoubleNear(want[i][0], 1e-9)) << i;
+    EXPECT_THAT(c->dedicated_curve[i].monthly, DoubleNear(want[i][1], 1e-9)) << i;
+  }
+  const double be = *c->break_even_rps;
+  EXPECT_THAT(CurveAt(c->dedicated_curve, be), DoubleNear(slope * be, 1e-6 * slope * be));
+  // The dedicated-vm placement is sized for the peak, not on the curve at the mean in general;
+  // here peak = mean, so they agree.
+  EXPECT_THAT(CurveAt(c->dedicated_curve, c->mean_rps),
+              DoubleNear(Get(*c, Placement::kDedicatedVm).monthly, 1e-9));
+}
+
+TEST(PriceService, BreakEvenLiesOnBothCurvesWhereTheyCrossAStep) {
+  // Two machine types and a dearer function: the lines cross past the first steps.
+  PriceFile p = Prices();
+  p.vms["big"] = p.vms.at("small");
+  p.vms["big"].vcpu = 3;
+  p.vms["big"].reserved_1y = 0.14;
+  p.services.at("svc").vm_types = {"small", "big"};
+  // 2.66e-6 per call: 6.99 per req/s and month, between big's 6.81 and small's 7.3 per req/s.
+  // Machines for a rate: 73 up to 10 req/s, then one big (102.2) up to 15, which serverless
+  // reaches at 102.2 / 6.99 = 14.6 req/s.
+  p.functions.per_million_requests = 1.16;
+  p.functions.per_gb_second = 0.000015;
+  absl::StatusOr<ServiceCost> c = PriceService(Steady(5, 2, 0.1), p, {0.5, 1});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->break_even_rps.has_value());
+  ASSERT_TRUE(c->serverless_monthly_per_rps.has_value());
+  const double slope = *c->serverless_monthly_per_rps, be = *c->break_even_rps;
+  EXPECT_THAT(be, DoubleNear(102.2 / (2628000 * 2.66e-6), 1e-6));
+  EXPECT_THAT(CurveAt(c->dedicated_curve, be), DoubleNear(slope * be, 1e-6 * slope * be));
+  ExpectNonDecreasing(c->dedicated_curve);
+  EXPECT_THAT(c->dedicated_curve.back().rps, DoubleNear(2 * be, 1e-9));
+  // Just below the break-even serverless is the cheaper line, just above it the dearer one.
+  EXPECT_LT(slope * be * 0.99, CurveAt(c->dedicated_curve, be * 0.99));
+  EXPECT_GT(slope * be * 1.01, CurveAt(c->dedicated_curve, be * 1.01));
+}
+
+TEST(PriceService, ACurveWithTooManyStepsIsSampled) {
+  // 1000 req/s at 10 per machine: 200 steps in range, more than kMaxCurvePoints can draw.
+  PriceFile p = Prices();
+  p.functions.per_million_requests = 3.0;
+  absl::StatusOr<ServiceCost> c = PriceService(Steady(1000, 2, 0.1), p, {0.5, 1});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->break_even_rps.has_value());
+  EXPECT_LE(c->dedicated_curve.size(), static_cast<size_t>(kMaxCurvePoints));
+  ExpectNonDecreasing(c->dedicated_curve);
+  EXPECT_THAT(c->dedicated_curve.front().rps, DoubleNear(0, 1e-12));
+  EXPECT_THAT(c->dedicated_curve.back().rps, DoubleNear(2000, 1e-9));
+  EXPECT_THAT(c->dedicated_curve.back().monthly, DoubleNear(200 * 73, 1e-6));
+  const double slope = *c->serverless_monthly_per_rps, be = *c->break_even_rps;
+  EXPECT_THAT(CurveAt(c->dedicated_curve, be), DoubleNear(slope * be, 1e-6 * slope * be));
 }
 
 TEST(PriceService, SpotIsNeverCheapestForWhatCannotBeInterrupted) {
@@ -115,6 +194,12 @@ TEST(PriceService, ServerlessUnavailableForLongLivedWork) {
   EXPECT_FALSE(Get(*c, Placement::kServerless).available);
   EXPECT_NE(c->cheapest, Placement::kServerless);
   EXPECT_FALSE(c->break_even_rps.has_value());
+  EXPECT_FALSE(c->serverless_monthly_per_rps.has_value());
+  // The machines' curve is there all the same: one machine up to 1.2 * the peak of 1 req/s.
+  ASSERT_EQ(c->dedicated_curve.size(), 2u);
+  EXPECT_THAT(c->dedicated_curve.back().rps, DoubleNear(2, 1e-9));
+  EXPECT_THAT(c->dedicated_curve.back().monthly,
+              DoubleNear(Get(*c, Placement::kDedicatedVm).monthly, 1e-9));
 }
 
 TEST(PriceService, WorkFallsBackToLatencyAndErrorsWithoutEither) {
