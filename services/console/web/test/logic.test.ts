@@ -4,7 +4,7 @@ import { ApiError, request, setCsrfToken, getSession } from '../src/api';
 import { letterbox, boxToCanvas, ratioBox } from '../src/geometry';
 import { parseSse, parseFrame } from '../src/sse';
 import { listEventsRequest, liveQuery, matchesFilter } from '../src/filters';
-import { breakEven, costSeries, parseCostReport, rpsModel, chartMaxRps } from '../src/cost';
+import { breakEvenSeries, parseCostReport } from '../src/cost';
 import { fieldOfError } from '../src/formErrors';
 
 const fake = (status: number, body: unknown, seen: any[] = []) => (async (url: any, init: any) => {
@@ -85,36 +85,71 @@ describe('event filters', () => {
 });
 
 describe('cost', () => {
-  it('computes the break-even', () => {
-    expect(breakEven({ vmMonthly: 100, serverlessFixed: 0, perRequest: 0.001 })).toBeCloseTo(100000);
-    expect(breakEven({ vmMonthly: 100, serverlessFixed: 200, perRequest: 0.001 })).toBeNull();
-    expect(breakEven({ vmMonthly: 100, serverlessFixed: 0, perRequest: 0 })).toBeNull();
-  });
-  it('builds series', () => {
-    const s = costSeries({ vmMonthly: 10, serverlessFixed: 1, perRequest: 0.5 }, 10, 2);
-    expect(s).toEqual({ requests: [0, 5, 10], vm: [10, 10, 10], serverless: [1, 3.5, 6] });
-  });
-  it('reads the report of `stratus cost --json` and models VM vs serverless per req/s', () => {
-    const r = parseCostReport({
-      prices: { file: 'p.yaml', provider: 'aws', region: 'eu-west-1', as_of: '2026-01', currency: 'USD', hours_per_month: 730 },
-      target_utilisation: 0.6,
-      services: [{ service: 'mask', mean_rps: 2, peak_rps: 5, active_fraction: 0.5, work_seconds_per_request: 0.02,
-                   work_source: 'measured cpu', cheapest: 'serverless', break_even_rps: 8.5,
-                   break_even_note: 'serverless is cheaper below 8.5 req/s sustained (now 2 req/s)',
-                   placements: { 'dedicated-vm': { available: true, monthly: 60, detail: '1x c7i.large' },
-                                 'spot-vm': { available: true, monthly: 40, detail: '2x' },
-                                 serverless: { available: true, monthly: 14, detail: 'lambda' },
-                                 pods: { available: false, monthly: null, detail: 'n/a' } } }],
-    });
+  // A report as `stratus cost --json` writes it: serverless at 7 per req/s and month, machines
+  // of 60 carrying 10 req/s each, so the lines cross at 60 / 7 = 8.57 req/s; the curve runs to
+  // twice that.
+  const report = {
+    prices: { file: 'p.yaml', provider: 'aws', region: 'eu-west-1', as_of: '2026-01', currency: 'USD', hours_per_month: 730 },
+    target_utilisation: 0.6,
+    services: [{ service: 'mask', mean_rps: 2, peak_rps: 8, active_fraction: 0.5, work_seconds_per_request: 0.02,
+                 work_source: 'measured cpu', cheapest: 'serverless', break_even_rps: 60 / 7,
+                 break_even_note: 'serverless is cheaper below 8.57 req/s sustained (now 2 req/s)',
+                 serverless_monthly_per_rps: 7,
+                 dedicated_curve: [[0, 60], [10, 60], [10, 120], [120 / 7, 120]],
+                 placements: { 'dedicated-vm': { available: true, monthly: 60, detail: '1x c7i.large' },
+                               'spot-vm': { available: true, monthly: 40, detail: '2x' },
+                               serverless: { available: true, monthly: 14, detail: 'lambda' },
+                               pods: { available: false, monthly: null, detail: 'n/a' } } }],
+  };
+  // The value of drawn points at x: the segment of distinct rates holding it, joined straight.
+  const at = (xs: number[], ys: (number | null)[], x: number) => {
+    const pts = xs.map((px, i) => [px, ys[i]] as const).filter((p): p is readonly [number, number] => p[1] !== null);
+    for (let i = 0; i + 1 < pts.length; i++) {
+      const [x0, y0] = pts[i], [x1, y1] = pts[i + 1];
+      if (x0 < x1 && x0 <= x && x <= x1) return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+    }
+    throw new Error(`${x} outside the points`);
+  };
+
+  it('reads the report of `stratus cost --json` with its break-even model', () => {
+    const r = parseCostReport(report);
     expect([r.currency, r.hoursPerMonth, r.services.length]).toEqual(['USD', 730, 1]);
     const s = r.services[0];
-    expect([s.service, s.breakEvenRps, s.cheapest, s.placements.pods.monthly, s.placements.pods.available]).toEqual(['mask', 8.5, 'serverless', null, false]);
-    const m = rpsModel(s)!;
-    expect(m).toEqual({ vmMonthly: 60, serverlessFixed: 0, perRequest: 7 });
-    expect(breakEven(m)).toBeCloseTo(60 / 7);
-    expect(chartMaxRps(s, m)).toBe(17);
-    expect(rpsModel({ ...s, meanRps: 0 })).toBeNull();
-    expect(parseCostReport({ services: [{ service: 'x', break_even_rps: null }] }).services[0].breakEvenRps).toBeNull();
+    expect([s.service, s.breakEvenRps, s.cheapest, s.placements.pods.monthly, s.placements.pods.available])
+      .toEqual(['mask', 60 / 7, 'serverless', null, false]);
+    expect(s.serverlessMonthlyPerRps).toBe(7);
+    expect(s.dedicatedCurve).toEqual(report.services[0].dedicated_curve);
+    const old = parseCostReport({ services: [{ service: 'x', break_even_rps: null, dedicated_curve: [[0, 'a']] }] }).services[0];
+    expect([old.breakEvenRps, old.serverlessMonthlyPerRps, old.dedicatedCurve]).toEqual([null, null, []]);
+  });
+
+  it('charts the model: the break-even lies on both lines, the measured point on serverless', () => {
+    const s = parseCostReport(report).services[0];
+    const c = breakEvenSeries(s)!;
+    const n = c.rps.length;
+    expect([c.dedicated, c.serverless, c.breakEven, c.measured].map((col) => col.length)).toEqual([n, n, n, n]);
+    for (let i = 0; i + 1 < n; i++) expect(c.rps[i]).toBeLessThanOrEqual(c.rps[i + 1]);
+    // The curve's points in order (steps included), the serverless line through 0 at slope 7.
+    expect(c.rps.filter((_, i) => c.dedicated[i] !== null)).toEqual([0, 10, 10, 120 / 7]);
+    expect(c.dedicated.filter((v) => v !== null)).toEqual([60, 60, 120, 120]);
+    c.rps.forEach((x, i) => expect(c.serverless[i]).toBeCloseTo(7 * x, 9));
+    // One break-even marker at (break_even_rps, slope * break_even_rps), on both lines.
+    const be = c.breakEven.findIndex((v) => v !== null);
+    expect(c.breakEven.filter((v) => v !== null)).toHaveLength(1);
+    expect(c.rps[be]).toBeCloseTo(60 / 7, 9);
+    expect(c.breakEven[be]).toBeCloseTo(60, 9);
+    expect(at(c.rps, c.dedicated, c.rps[be])).toBeCloseTo(c.breakEven[be]!, 6);
+    expect(at(c.rps, c.serverless, c.rps[be])).toBeCloseTo(c.breakEven[be]!, 6);
+    // The measured mean rate on the serverless line.
+    const now = c.measured.findIndex((v) => v !== null);
+    expect([c.rps[now], c.measured[now]]).toEqual([2, 14]);
+    // No chart without serverless or without a curve.
+    expect(breakEvenSeries({ ...s, serverlessMonthlyPerRps: null })).toBeNull();
+    expect(breakEvenSeries({ ...s, dedicatedCurve: [] })).toBeNull();
+    // Without a break-even (serverless cheaper at any rate) only the measured marker is added.
+    const never = breakEvenSeries({ ...s, breakEvenRps: null })!;
+    expect(never.breakEven.every((v) => v === null)).toBe(true);
+    expect(never.rps).toHaveLength(5);
   });
 });
 

@@ -1,34 +1,28 @@
 // Cost (/cost): GET /api/cost (`stratus cost --json`, read by cost.ts): per service a table of
-// the monthly cost of each placement with the cheapest marked, and the dedicated-VM vs
-// serverless break-even plotted against the sustained request rate.
+// the monthly cost of each placement with the cheapest marked, and the tool's break-even model
+// plotted against the sustained request rate: serverless, and dedicated VMs sized for that rate.
 import { request } from '../api';
-import { PLACEMENTS, chartMaxRps, costSeries, parseCostReport, rpsModel, type ServiceCost } from '../cost';
+import { PLACEMENTS, breakEvenSeries, parseCostReport, type ServiceCost } from '../cost';
 import { useAsync } from '../hooks/useAsync';
 import { LineChart } from '../components/LineChart';
 import { Empty, ErrorBox, Loading } from '../components/Status';
 import { enumLabel, fmtMoney, fmtNum } from '../format';
 
 function BreakEvenChart({ s, currency }: { s: ServiceCost; currency: string }) {
-  const m = rpsModel(s);
-  if (!m) return <p class="small muted">No break-even chart: {s.meanRps > 0 ? 'dedicated VM or serverless not priced' : 'no traffic measured'}.</p>;
-  const max = chartMaxRps(s, m);
-  const c = costSeries(m, max, 60);
-  const be = s.breakEvenRps;
-  // The break-even as one marked point on the serverless line (x snapped to the nearest sample).
-  const mark = c.requests.map(() => null as number | null);
-  if (be !== null) {
-    const i = Math.round((be / max) * 60);
-    if (i >= 0 && i <= 60) { c.requests[i] = be; c.serverless[i] = mark[i] = m.perRequest * be; }
+  const c = breakEvenSeries(s);
+  if (!c) {
+    return <p class="small muted">No break-even chart: {s.serverlessMonthlyPerRps === null ? 'serverless is not available for this service' : 'the report has no dedicated-VM curve'}.</p>;
   }
-  const now = c.requests.map(() => null as number | null);
-  const j = Math.round((s.meanRps / max) * 60);
-  if (j >= 0 && j <= 60 && mark[j] === null) { c.requests[j] = s.meanRps; now[j] = m.perRequest * s.meanRps; c.serverless[j] = m.perRequest * s.meanRps; }
   return (
-    <LineChart testid="cost-chart" title={`${s.service}: monthly cost against sustained requests per second`}
-               data={[c.requests, c.vm, c.serverless, mark, now]} xLabel="requests/s sustained" yLabel={`${currency}/month`} height={220}
-               series={[{ label: 'dedicated VM (as sized now)', stroke: '#3b6fd4' }, { label: 'serverless', stroke: '#c9622a' },
-                        { label: 'break-even', stroke: '#2e9e4f', points: true, width: 0 },
-                        { label: 'measured', stroke: '#888', points: true, width: 0 }]} />
+    <>
+      <LineChart testid="cost-chart" title={`${s.service}: monthly cost against sustained requests per second`}
+                 data={[c.rps, c.dedicated, c.serverless, c.breakEven, c.measured]} xLabel="requests/s sustained" yLabel={`${currency}/month`} height={220}
+                 series={[{ label: 'dedicated VMs sized for that rate', stroke: '#3b6fd4', spanGaps: true },
+                          { label: 'serverless', stroke: '#c9622a' },
+                          { label: 'break-even', stroke: '#2e9e4f', points: true, width: 0 },
+                          { label: 'measured (mean rate)', stroke: '#888', points: true, width: 0 }]} />
+      <p class="small muted" data-testid="cost-chart-note">Both lines price a sustained rate; the table's dedicated VM is sized for the peak ({fmtNum(s.peakRps, 3)} req/s).</p>
+    </>
   );
 }
 
