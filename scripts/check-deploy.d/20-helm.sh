@@ -6,7 +6,8 @@
 # references between objects and whether the network policies admit every address a container
 # is given (deploy/validate), and TLS (ci/tls-*: probes, ServiceMonitor, the cert-manager
 # Certificate's names). Then proves the validator fails on broken manifests (TLS ones included)
-# and the chart's values.schema.json on a misspelt value and on TLS without a certificate source.
+# and the chart's values.schema.json on a misspelt value; and the chart refuses TLS without a
+# certificate source.
 # Caches under $STRATUS_CACHE (~/.cache/stratus): tools/kubectl-layer-<version>/ and
 # node/deploy-validate-<lockfile hash>/ (validator-env). Warm: a few seconds.
 set -euo pipefail
@@ -96,10 +97,15 @@ for broken in "${!reason[@]}"; do
   grep -qF "${reason[$broken]}" "$out/$broken.txt" || {
     cat "$out/$broken.txt"; echo "check-deploy: $broken failed, but not with '${reason[$broken]}'"; exit 1; }
 done
-# values.schema.json must turn a misspelt value away, and TLS with no certificate source.
-if "$helm" lint --strict --quiet "$CHART" --set tls.enabled=true >/dev/null 2>&1; then
-  echo "check-deploy: helm lint accepted tls.enabled without a Secret or cert-manager"; exit 1
-fi
+# values.schema.json must turn a misspelt value away; the templates, TLS with no certificate source.
+# (helm lint only notes a template's fail: the rendering must stop, saying why.)
+for bad in "--set tls.enabled=true" "--set tls.enabled=true --set tls.certManager.enabled=true"; do
+  # shellcheck disable=SC2086
+  if "$helm" template stratus "$CHART" $bad >/dev/null 2>"$out/tls-source.txt" ||
+     ! grep -qE 'tls.enabled needs|issuerRef.name is required' "$out/tls-source.txt"; then
+    cat "$out/tls-source.txt"; echo "check-deploy: helm template accepted TLS without a certificate source ($bad)"; exit 1
+  fi
+done
 if "$helm" lint --strict --quiet "$CHART" --set detektor.replicas=2 >/dev/null 2>&1; then
   echo "check-deploy: helm lint accepted a misspelt value"; exit 1
 fi
