@@ -45,7 +45,7 @@ external=(--external Secret/my-database --external Secret/my-aws-keys
           --external Secret/registry-credentials --external PersistentVolumeClaim/stratus-models
           --external PersistentVolumeClaim/stratus-data
           --external PersistentVolumeClaim/stratus-ingest-data --external Secret/console-tls
-          --external Secret/stratus-tls-existing --namespace stratus)
+          --external Secret/stratus-tls-existing)
 rendered=()
 for values in default "$CHART"/ci/*-values.yaml; do
   name=$(basename "$values" .yaml)
@@ -56,7 +56,7 @@ for values in default "$CHART"/ci/*-values.yaml; do
   "$helm" template stratus "$CHART" --namespace stratus "${args[@]}" >"$out/$name.yaml"
   rendered+=("$out/$name.yaml")
 done
-node "$validator/validate.mjs" "${external[@]}" "${rendered[@]}"
+node "$validator/validate.mjs" --namespace stratus "${external[@]}" "${rendered[@]}"
 
 # The validator must reject what an API server would: a misspelt field and a probe on a port
 # the container does not expose; and what a cluster would only show at run time: network
