@@ -11,16 +11,25 @@
 //  - Prometheus scrapes every service's HTTP port;
 //  - only the public endpoints are published beyond loopback;
 //  - the Grafana dashboard parses, uses the provisioned datasource, queries only metrics the
-//    services export, and its PromQL is written to RULES_OUT for `promtool check rules`.
+//    services export, and its PromQL is written to RULES_OUT for `promtool check rules`;
+//  - Prometheus is given PROMETHEUS.yml as its configuration;
+//  - TLS: with --tls (docker-compose.tls.yml merged in) every Stratus service has
+//    STRATUS_TLS_CERT, _KEY and _CA, each file mounted read-only (and STRATUS_TLS_CLIENT_CA, when
+//    set), health checks on https://localhost:<port>/readyz with --cacert of a mounted CA; the
+//    console's cookies are Secure; Prometheus scrapes every Stratus job over https with a
+//    tls_config.ca_file mounted into it; no CA key is mounted anywhere. Without --tls, no
+//    service has TLS settings, health checks and scrapes are http.
 //
-// usage: node compose-check.mjs RESOLVED_COMPOSE.yaml PROMETHEUS.yml GRAFANA_DIR RULES_OUT
+// usage: node compose-check.mjs [--tls] RESOLVED_COMPOSE.yaml PROMETHEUS.yml GRAFANA_DIR RULES_OUT
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parse, stringify } from "yaml";
 
-const [composeFile, promFile, grafanaDir, rulesOut] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const tls = argv[0] === "--tls";
+const [composeFile, promFile, grafanaDir, rulesOut] = tls ? argv.slice(1) : argv;
 if (!rulesOut) {
-  console.error("usage: node compose-check.mjs RESOLVED_COMPOSE.yaml PROMETHEUS.yml GRAFANA_DIR RULES_OUT");
+  console.error("usage: node compose-check.mjs [--tls] RESOLVED_COMPOSE.yaml PROMETHEUS.yml GRAFANA_DIR RULES_OUT");
   process.exit(2);
 }
 const errors = [];
@@ -42,6 +51,16 @@ function env(svc) {
   if (Array.isArray(e)) return Object.fromEntries(e.map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
   return e;
 }
+// Volumes as {source, target, readOnly}: docker-compose 1.x prints the short syntax
+// ("src:/target:ro"), v2 the long one.
+function mounts(svc) {
+  return (svc.volumes ?? []).map((v) => {
+    if (typeof v !== "string") return { source: v.source, target: v.target, readOnly: !!v.read_only, type: v.type };
+    const [source, target, mode] = v.split(":");
+    return { source, target, readOnly: mode === "ro", type: /^[\w.-]+$/.test(source) && !source.startsWith(".") ? "volume" : "bind" };
+  });
+}
+const TLS_FILES = ["STRATUS_TLS_CERT", "STRATUS_TLS_KEY", "STRATUS_TLS_CA"];
 
 for (const [name, port] of Object.entries(STRATUS)) {
   const svc = services[name];
@@ -51,8 +70,33 @@ for (const [name, port] of Object.entries(STRATUS)) {
   }
   const e = env(svc);
   if (String(e.STRATUS_HTTP_PORT) !== String(port)) errors.push(`compose: ${name} STRATUS_HTTP_PORT is not ${port}`);
-  const test = [].concat(svc.healthcheck?.test ?? []).join(" ");
-  if (!test.includes(`localhost:${port}/readyz`)) errors.push(`compose: ${name} has no health check on its /readyz (${port})`);
+  const testArgs = [].concat(svc.healthcheck?.test ?? []);
+  const test = testArgs.join(" ");
+  const scheme = tls ? "https" : "http";
+  if (!test.includes(`${scheme}://localhost:${port}/readyz`)) {
+    errors.push(`compose: ${name} has no health check on its ${scheme}://localhost:${port}/readyz`);
+  }
+  const ro = mounts(svc).filter((m) => m.readOnly).map((m) => m.target);
+  if (tls) {
+    for (const key of [...TLS_FILES, "STRATUS_TLS_CLIENT_CA"]) {
+      if (!e[key]) {
+        if (key !== "STRATUS_TLS_CLIENT_CA") errors.push(`compose: ${name} has no ${key}`);
+      } else if (!ro.includes(e[key])) {
+        errors.push(`compose: ${name} does not mount its ${key} ${e[key]} read-only`);
+      }
+    }
+    const ca = testArgs[testArgs.indexOf("--cacert") + 1];
+    if (!testArgs.includes("--cacert") || !ro.includes(ca)) {
+      errors.push(`compose: ${name}'s health check does not trust a mounted CA (curl --cacert)`);
+    }
+    if (name === "console" && String(e.STRATUS_CONSOLE_SECURE_COOKIES) !== "true") {
+      errors.push("compose: console serves TLS but STRATUS_CONSOLE_SECURE_COOKIES is not true");
+    }
+  } else {
+    for (const key of [...TLS_FILES, "STRATUS_TLS_CLIENT_CA"]) {
+      if (e[key]) errors.push(`compose: ${name} sets ${key} (TLS belongs in docker-compose.tls.yml)`);
+    }
+  }
   const base = name.replace(/-gpu$/, "");
   if (NEEDS_DB.has(base)) {
     if (!/^postgresql:\/\/[^@]+@postgres:5432\//.test(e.STRATUS_DATABASE_URL ?? "")) {
@@ -80,8 +124,33 @@ for (const [name, port] of Object.entries(STRATUS)) {
       }
     }
   }
-  const targets = (prom.scrape_configs ?? []).flatMap((j) => (j.static_configs ?? []).flatMap((s) => s.targets ?? []));
-  if (!targets.includes(`${name}:${port}`)) errors.push(`prometheus: nothing scrapes ${name}:${port}`);
+  const jobs = (prom.scrape_configs ?? []).filter((j) => (j.static_configs ?? []).some((s) => (s.targets ?? []).includes(`${name}:${port}`)));
+  if (!jobs.length) errors.push(`prometheus: nothing scrapes ${name}:${port}`);
+  for (const j of jobs) {
+    if ((j.scheme ?? "http") !== scheme) errors.push(`prometheus: job ${j.job_name} scrapes ${name}:${port} over ${j.scheme ?? "http"}, not ${scheme}`);
+    if (tls) {
+      const caFile = j.tls_config?.ca_file;
+      const promMounts = mounts(services.prometheus ?? {}).filter((m) => m.readOnly).map((m) => m.target);
+      if (!caFile || !promMounts.includes(caFile)) {
+        errors.push(`prometheus: job ${j.job_name} has no tls_config.ca_file mounted into the prometheus container`);
+      }
+    }
+  }
+}
+// Prometheus runs the configuration checked here.
+{
+  const cfg = mounts(services.prometheus ?? {}).find((m) => m.target === "/etc/prometheus/prometheus.yml");
+  if (!cfg || basename(cfg.source ?? "") !== basename(promFile)) {
+    errors.push(`compose: prometheus is not given ${basename(promFile)} as /etc/prometheus/prometheus.yml`);
+  }
+}
+// The CA's key stays on the host.
+for (const [name, svc] of Object.entries(services)) {
+  for (const m of mounts(svc)) {
+    if (/(^|\/)ca\.key$/.test(m.source ?? "") || /(^|\/)ca\.key$/.test(m.target ?? "")) {
+      errors.push(`compose: ${name} mounts a CA key (${m.source})`);
+    }
+  }
 }
 
 const con = services.console;
@@ -108,13 +177,7 @@ if (con) {
 const pg = services.postgres;
 if (!pg) errors.push("compose: service postgres is missing");
 else {
-  // docker-compose 1.x prints short syntax ("pgdata:/var/lib/postgresql/data:rw"), v2 long.
-  const mounts = (pg.volumes ?? []).map((v) => {
-    if (typeof v !== "string") return v;
-    const [source, target] = v.split(":");
-    return { source, target, type: /^[\w.-]+$/.test(source) && !source.startsWith(".") ? "volume" : "bind" };
-  });
-  const data = mounts.find((v) => v.target === "/var/lib/postgresql/data");
+  const data = mounts(pg).find((v) => v.target === "/var/lib/postgresql/data");
   if (!data || data.type !== "volume" || !(data.source in (compose.volumes ?? {}))) {
     errors.push("compose: postgres does not keep /var/lib/postgresql/data in a named volume");
   }

@@ -2,7 +2,8 @@
 // between them that a server does not check:
 //  - every document against the OpenAPI schema of its apiVersion/kind (kubernetes-models for the
 //    core API, @kubernetes-models/keda for ScaledObject, @kubernetes-models/prometheus-operator for
-//    ServiceMonitor); a kind without a schema is an error, not a pass;
+//    ServiceMonitor, @kubernetes-models/cert-manager for Certificate); a kind without a schema
+//    is an error, not a pass;
 //  - unknown fields (a typo such as `replicaz` or a field at the wrong level): the schemas allow
 //    extra properties, so the validator is run over a proxy that records which fields it read,
 //    and a field of a typed object that the schema never looked at is reported;
@@ -16,9 +17,17 @@
 //    (alone, in a URL or in a list such as `name=host:port,...`) must be a port of that Service,
 //    admitted by the ingress NetworkPolicies of the pods behind it and by the caller's egress
 //    policies (peers are matched by pod labels within the namespace or across all namespaces;
-//    ipBlock and namespace label selectors are not assumed to cover pods).
+//    ipBlock and namespace label selectors are not assumed to cover pods);
+//  - TLS: a container that serves TLS (STRATUS_TLS_CERT in its env) has its STRATUS_TLS_* files
+//    on a mounted volume, no gRPC probes (kubelet's speak plain text only) and HTTPS httpGet
+//    probes; one that does not, no HTTPS probes; a ServiceMonitor endpoint scrapes https exactly
+//    when the pods behind its port serve TLS, with its tlsConfig Secrets present; a Certificate
+//    (whose Secret counts as present) names every Service in front of the pods that mount its
+//    Secret (name, .<namespace>, .<namespace>.svc), and the serverName of a ServiceMonitor that
+//    trusts it.
 //
-// usage: node validate.mjs [--external Kind/name]... FILE...
+// usage: node validate.mjs [--external Kind/name]... [--namespace NS] FILE...
+// (--namespace: the namespace the manifests were rendered for, default "default".)
 // Prints one line per file; exits 1 if anything is wrong, 2 on bad usage.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
@@ -27,6 +36,7 @@ const PACKAGES = [
   "kubernetes-models",
   "@kubernetes-models/keda",
   "@kubernetes-models/prometheus-operator",
+  "@kubernetes-models/cert-manager",
 ];
 
 async function modelFor(apiVersion, kind) {
@@ -177,10 +187,86 @@ function reachability(objects, pods) {
   return errors;
 }
 
-function crossChecks(objects, external) {
+// Whether a container serves TLS (the Stratus binaries do with STRATUS_TLS_CERT).
+function servesTls(c) {
+  return (c.env ?? []).some((e) => e.name === "STRATUS_TLS_CERT" && e.value);
+}
+
+function tlsChecks(objects, pods, have, namespace) {
+  const errors = [];
+  for (const { owner, tpl } of pods) {
+    const id = `${owner.kind}/${owner.metadata?.name}`;
+    for (const c of tpl.spec?.containers ?? []) {
+      const tls = servesTls(c);
+      const mounts = (c.volumeMounts ?? []).map((m) => m.mountPath.replace(/\/+$/, ""));
+      for (const e of c.env ?? []) {
+        if (!/^STRATUS_TLS_/.test(e.name) || typeof e.value !== "string" || !e.value) continue;
+        if (!mounts.some((m) => e.value.startsWith(`${m}/`))) {
+          errors.push(`${id}: container ${c.name} env ${e.name}=${e.value} is on no mounted volume`);
+        }
+      }
+      for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
+        const p = c[probe];
+        if (!p) continue;
+        if (tls && p.grpc) {
+          errors.push(`${id}: container ${c.name} serves TLS but its ${probe} is a gRPC probe (plain text only)`);
+        }
+        const scheme = p.httpGet?.scheme ?? "HTTP";
+        if (p.httpGet && tls !== (scheme === "HTTPS")) {
+          errors.push(`${id}: container ${c.name} ${tls ? "serves" : "does not serve"} TLS but its ${probe} uses ${scheme}`);
+        }
+      }
+    }
+  }
+  const certs = objects.filter((o) => o.kind === "Certificate");
+  const services = objects.filter((o) => o.kind === "Service" && o.spec?.selector);
+  const namesOf = (svc) => [svc, `${svc}.${namespace}`, `${svc}.${namespace}.svc`];
+  for (const cert of certs) {
+    const id = `Certificate/${cert.metadata?.name}`;
+    const dns = new Set(cert.spec?.dnsNames ?? []);
+    const mounting = pods.filter((p) => (p.tpl.spec?.volumes ?? []).some((v) => v.secret?.secretName === cert.spec?.secretName));
+    if (mounting.length === 0) errors.push(`${id}: no pod mounts its Secret/${cert.spec?.secretName}`);
+    for (const svc of services) {
+      if (!mounting.some((p) => matches({ matchLabels: svc.spec.selector }, p.tpl.metadata?.labels))) continue;
+      for (const n of namesOf(svc.metadata?.name)) {
+        if (!dns.has(n)) errors.push(`${id}: dnsNames lack ${n} (Service/${svc.metadata?.name} is in front of pods that serve it)`);
+      }
+    }
+  }
+  for (const sm of objects.filter((o) => o.kind === "ServiceMonitor")) {
+    const id = `ServiceMonitor/${sm.metadata?.name}`;
+    const selected = services.filter((s) => matches(sm.spec?.selector, s.metadata?.labels));
+    for (const ep of sm.spec?.endpoints ?? []) {
+      const tc = ep.tlsConfig ?? {};
+      for (const ref of [tc.ca?.secret, tc.cert?.secret, tc.keySecret]) {
+        if (ref && !have.has(`Secret/${ref.name}`)) errors.push(`${id}: tlsConfig reads missing Secret/${ref.name}`);
+      }
+      const https = ep.scheme === "https";
+      for (const svc of selected) {
+        const sp = (svc.spec.ports ?? []).find((p) => p.name === ep.port);
+        if (!sp) continue;
+        for (const p of pods.filter((x) => matches({ matchLabels: svc.spec.selector }, x.tpl.metadata?.labels))) {
+          const c = (p.tpl.spec?.containers ?? []).find((x) => (x.ports ?? []).some((q) => q.name === sp.targetPort || q.containerPort === sp.targetPort));
+          if (c && servesTls(c) !== https) {
+            errors.push(`${id}: endpoint ${ep.port} scrapes ${https ? "https" : "http"} but ${p.owner.kind}/${p.owner.metadata?.name} ${https ? "does not serve" : "serves"} TLS`);
+          }
+        }
+      }
+      const cert = certs.find((x) => tc.ca?.secret && x.spec?.secretName === tc.ca.secret.name);
+      if (cert && tc.serverName && !(cert.spec?.dnsNames ?? []).includes(tc.serverName)) {
+        errors.push(`${id}: tlsConfig.serverName ${tc.serverName} is not named by Certificate/${cert.metadata?.name}`);
+      }
+    }
+  }
+  return errors;
+}
+
+function crossChecks(objects, external, namespace) {
   const errors = [];
   const have = new Set([...external]);
   for (const o of objects) have.add(`${o.kind}/${o.metadata?.name}`);
+  // cert-manager makes the Secret a Certificate names.
+  for (const o of objects) if (o.kind === "Certificate" && o.spec?.secretName) have.add(`Secret/${o.spec.secretName}`);
   const pods = objects.filter((o) => podTemplate(o)).map((o) => ({ owner: o, tpl: podTemplate(o) }));
 
   for (const o of objects) {
@@ -265,10 +351,11 @@ function crossChecks(objects, external) {
     }
   }
   errors.push(...reachability(objects, pods));
+  errors.push(...tlsChecks(objects, pods, have, namespace));
   return errors;
 }
 
-async function validateFile(file, external) {
+async function validateFile(file, external, namespace) {
   const errors = [];
   const docs = parseAllDocuments(readFileSync(file, "utf8"), { uniqueKeys: true });
   const objects = [];
@@ -299,27 +386,29 @@ async function validateFile(file, external) {
     for (const f of unknownFields(seen)) errors.push(`${id}: unknown field ${f}`);
     objects.push(obj);
   }
-  errors.push(...crossChecks(objects, external));
+  errors.push(...crossChecks(objects, external, namespace));
   return { count: objects.length, errors };
 }
 
 const args = process.argv.slice(2);
 const external = new Set();
 const files = [];
+let namespace = "default";
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--external" && i + 1 < args.length) external.add(args[++i]);
+  else if (args[i] === "--namespace" && i + 1 < args.length) namespace = args[++i];
   else if (args[i].startsWith("--")) {
     console.error(`validate: unknown option ${args[i]}`);
     process.exit(2);
   } else files.push(args[i]);
 }
 if (files.length === 0) {
-  console.error("usage: node validate.mjs [--external Kind/name]... FILE...");
+  console.error("usage: node validate.mjs [--external Kind/name]... [--namespace NS] FILE...");
   process.exit(2);
 }
 let failed = false;
 for (const file of files) {
-  const { count, errors } = await validateFile(file, external);
+  const { count, errors } = await validateFile(file, external, namespace);
   if (errors.length) {
     failed = true;
     console.log(`${file}: ${errors.length} problem(s) in ${count} objects`);

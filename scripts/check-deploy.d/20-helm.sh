@@ -4,8 +4,10 @@
 # default values and once per values file in the chart's ci/ folder, and validates every rendered
 # manifest offline against the Kubernetes, KEDA and Prometheus operator schemas, plus the
 # references between objects and whether the network policies admit every address a container
-# is given (deploy/validate). Then proves the validator fails on broken manifests and the
-# chart's values.schema.json on a misspelt value.
+# is given (deploy/validate), and TLS (ci/tls-*: probes, ServiceMonitor, the cert-manager
+# Certificate's names). Then proves the validator fails on broken manifests (TLS ones included)
+# and the chart's values.schema.json on a misspelt value; and the chart refuses TLS without a
+# certificate source.
 # Caches under $STRATUS_CACHE (~/.cache/stratus): tools/kubectl-layer-<version>/ and
 # node/deploy-validate-<lockfile hash>/ (validator-env). Warm: a few seconds.
 set -euo pipefail
@@ -42,7 +44,8 @@ trap 'rm -rf "$out"' EXIT
 external=(--external Secret/my-database --external Secret/my-aws-keys
           --external Secret/registry-credentials --external PersistentVolumeClaim/stratus-models
           --external PersistentVolumeClaim/stratus-data
-          --external PersistentVolumeClaim/stratus-ingest-data --external Secret/console-tls)
+          --external PersistentVolumeClaim/stratus-ingest-data --external Secret/console-tls
+          --external Secret/stratus-tls-existing)
 rendered=()
 for values in default "$CHART"/ci/*-values.yaml; do
   name=$(basename "$values" .yaml)
@@ -53,7 +56,7 @@ for values in default "$CHART"/ci/*-values.yaml; do
   "$helm" template stratus "$CHART" --namespace stratus "${args[@]}" >"$out/$name.yaml"
   rendered+=("$out/$name.yaml")
 done
-node "$validator/validate.mjs" "${external[@]}" "${rendered[@]}"
+node "$validator/validate.mjs" --namespace stratus "${external[@]}" "${rendered[@]}"
 
 # The validator must reject what an API server would: a misspelt field and a probe on a port
 # the container does not expose; and what a cluster would only show at run time: network
@@ -66,12 +69,43 @@ for broken in broken-field broken-probe broken-policy; do
   if cmp -s "$out/default.yaml" "$out/$broken.yaml"; then
     echo "check-deploy: self-test could not break the manifest ($broken)"; exit 1
   fi
-  if node "$validator/validate.mjs" "$out/$broken.yaml" >"$out/$broken.txt"; then
+  if node "$validator/validate.mjs" --namespace stratus "$out/$broken.yaml" >"$out/$broken.txt"; then
     cat "$out/$broken.txt"; echo "check-deploy: the validator accepted a broken manifest ($broken)"
     exit 1
   fi
 done
-# values.schema.json must turn a misspelt value away.
+# With TLS on (the cert-manager rendering): a probe left on HTTP, a gRPC probe (kubelet's speak no
+# TLS), a Service name missing from the Certificate, a ServiceMonitor scraping http.
+tlsr=$out/tls-cert-manager-values.yaml
+sed '0,/^              scheme: HTTPS$/{/^              scheme: HTTPS$/d}' "$tlsr" >"$out/tls-http-probe.yaml"
+sed '0,/^            httpGet:$/{s/^            httpGet:$/            grpc:\n              port: 50052\n            httpGet0:/}' "$tlsr" |
+  sed '/^            httpGet0:$/,/^            periodSeconds/{/^            httpGet0:$/d;/^              /d}' >"$out/tls-grpc-probe.yaml"
+sed '/^    - "stratus-recognition.stratus.svc"$/d' "$tlsr" >"$out/tls-dns-name.yaml"
+sed '/^      scheme: https$/d' "$tlsr" >"$out/tls-scrape-http.yaml"
+# (each must fail for its own reason: the first httpGet probe is the detector's, gRPC port 50052)
+declare -A reason=([tls-http-probe]="serves TLS but its startupProbe uses HTTP"
+  [tls-grpc-probe]="is a gRPC probe" [tls-dns-name]="dnsNames lack stratus-recognition.stratus.svc"
+  [tls-scrape-http]="scrapes http but")
+for broken in "${!reason[@]}"; do
+  if cmp -s "$tlsr" "$out/$broken.yaml"; then
+    echo "check-deploy: self-test could not break the TLS manifest ($broken)"; exit 1
+  fi
+  if node "$validator/validate.mjs" --namespace stratus --external Secret/console-tls "$out/$broken.yaml" >"$out/$broken.txt"; then
+    cat "$out/$broken.txt"; echo "check-deploy: the validator accepted a broken TLS manifest ($broken)"
+    exit 1
+  fi
+  grep -qF "${reason[$broken]}" "$out/$broken.txt" || {
+    cat "$out/$broken.txt"; echo "check-deploy: $broken failed, but not with '${reason[$broken]}'"; exit 1; }
+done
+# values.schema.json must turn a misspelt value away; the templates, TLS with no certificate source.
+# (helm lint only notes a template's fail: the rendering must stop, saying why.)
+for bad in "--set tls.enabled=true" "--set tls.enabled=true --set tls.certManager.enabled=true"; do
+  # shellcheck disable=SC2086
+  if "$helm" template stratus "$CHART" $bad >/dev/null 2>"$out/tls-source.txt" ||
+     ! grep -qE 'tls.enabled needs|issuerRef.name is required' "$out/tls-source.txt"; then
+    cat "$out/tls-source.txt"; echo "check-deploy: helm template accepted TLS without a certificate source ($bad)"; exit 1
+  fi
+done
 if "$helm" lint --strict --quiet "$CHART" --set detektor.replicas=2 >/dev/null 2>&1; then
   echo "check-deploy: helm lint accepted a misspelt value"; exit 1
 fi

@@ -114,3 +114,28 @@ PostgreSQL; the console reads only the API keys table there (users log in with t
 {{- define "stratus.awsSecret" -}}
 {{- default (printf "%s-aws" (include "stratus.fullname" .)) .Values.aws.existingSecret -}}
 {{- end -}}
+
+{{/*
+TLS (tls.enabled): the kubernetes.io/tls Secret every Stratus pod mounts at /etc/stratus/tls,
+tls.existingSecret or, made by the cert-manager Certificate, <fullname>-tls.
+*/}}
+{{- define "stratus.tlsSecret" -}}
+{{- if .Values.tls.existingSecret -}}
+{{- .Values.tls.existingSecret -}}
+{{- else if .Values.tls.certManager.enabled -}}
+{{- printf "%s-tls" (include "stratus.fullname" .) -}}
+{{- else -}}
+{{- fail "tls.enabled needs tls.existingSecret or tls.certManager.enabled" -}}
+{{- end -}}
+{{- end -}}
+{{- define "stratus.tlsDir" -}}/etc/stratus/tls{{- end -}}
+
+{{/* The names a Stratus Service is dialled by, one a line: (dict "root" $ "name" "detector") */}}
+{{- define "stratus.serviceDnsNames" -}}
+{{- $svc := printf "%s-%s" (include "stratus.fullname" .root) .name -}}
+{{- $ns := .root.Release.Namespace -}}
+{{ $svc }}
+{{ $svc }}.{{ $ns }}
+{{ $svc }}.{{ $ns }}.svc
+{{ $svc }}.{{ $ns }}.svc.{{ .root.Values.tls.clusterDomain }}
+{{- end -}}
