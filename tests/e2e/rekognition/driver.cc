@@ -348,7 +348,7 @@ int main(int argc, char** argv) {
     probe.mutable_image()->set_bytes(ss.str());
     probe.set_descriptors(true);
     absl::Status last = absl::UnavailableError("not tried");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
     while (std::chrono::steady_clock::now() < deadline && (*det)->Running()) {
       auto r = client.AnalyzeFaces(probe);
       if (r.ok() && r->faces_size() > 0 && r->faces(0).face_descriptor_size() == 128) {
