@@ -2,8 +2,9 @@
 # Builds the libFuzzer harnesses (fuzz/, clang with ASan + UBSan; a CMake tree of its own under
 # $FUZZ_BUILD_DIR, default build/fuzz, compiled through ccache) and runs each for SECONDS (default
 # 60) on a working corpus seeded from fuzz/corpus/<harness>, so new inputs stay out of the
-# repository. Prints executions per harness; exits non-zero on the first harness that finds a
-# crash, leak, timeout or sanitizer report (the input is written to $FUZZ_BUILD_DIR/artifacts/).
+# repository, with the libFuzzer dictionary fuzz/<harness>.dict when there is one. Prints
+# executions per harness; exits non-zero on the first harness that finds a crash, leak, timeout
+# or sanitizer report (the input is written to $FUZZ_BUILD_DIR/artifacts/).
 #   scripts/fuzz.sh [SECONDS] [HARNESS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,10 +31,12 @@ for h in "${harnesses[@]}"; do
   work="$build/corpus/$h"
   mkdir -p "$work"
   log="$build/$h.log"
+  dict=()
+  [ -f "fuzz/$h.dict" ] && dict=(-dict="fuzz/$h.dict")
   if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
        "$build/fuzz_$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-       -print_final_stats=1 -artifact_prefix="$build/artifacts/$h-" \
+       -print_final_stats=1 -artifact_prefix="$build/artifacts/$h-" "${dict[@]}" \
        "$work" "fuzz/corpus/$h" >"$log" 2>&1; then
     grep -E "ERROR|SUMMARY|Test unit written" "$log" | head -5
     echo "fuzz: $h found a problem; see $log"

@@ -22,7 +22,7 @@ absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path) {
 int BytesPerElement(const std::string& dtype) {
   if (dtype == "float32" || dtype == "int32") return 4;
   if (dtype == "uint16" || dtype == "float16") return 2;
-  if (dtype == "uint8" || dtype == "bool") return 1;
+  if (dtype == "uint8") return 1;
   return 0;
 }
 
@@ -59,22 +59,49 @@ float HalfToFloat(uint16_t h) {
 absl::StatusOr<TfjsWeightMap> LoadTfjsWeights(const std::filesystem::path& manifest_path) {
   auto text = ReadFile(manifest_path);
   if (!text.ok()) return text.status();
-  nlohmann::json manifest = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  const std::filesystem::path dir = manifest_path.parent_path();
+  auto read = [&](const std::string& p) -> absl::StatusOr<std::string> {
+    // Shards lie beside the manifest: a path out of its folder is not one.
+    const std::filesystem::path rel(p);
+    bool escapes = p.empty() || rel.is_absolute() || rel.has_root_name();
+    for (const auto& part : rel) escapes = escapes || part == "..";
+    if (escapes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(manifest_path.string(), ": shard path '", p, "' leaves its folder"));
+    }
+    return ReadFile(dir / rel);
+  };
+  return ParseTfjsWeights(*text, read, manifest_path.string());
+}
+
+absl::StatusOr<TfjsWeightMap> ParseTfjsWeights(std::string_view manifest_json,
+                                               const TfjsShardReader& read_shard,
+                                               std::string_view source) {
+  const std::string manifest_path(source);  // for messages
+  nlohmann::json manifest = nlohmann::json::parse(manifest_json, nullptr,
+                                                  /*allow_exceptions=*/false);
   if (manifest.is_discarded() || !manifest.is_array()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(manifest_path.string(), ": not a JSON array of weight groups"));
+        absl::StrCat(manifest_path, ": not a JSON array of weight groups"));
   }
-  const std::filesystem::path dir = manifest_path.parent_path();
   TfjsWeightMap out;
   for (const auto& group : manifest) {
-    if (!group.contains("paths") || !group.contains("weights")) {
+    if (!group.is_object() || !group.contains("paths") || !group.contains("weights")) {
       return absl::InvalidArgumentError(
-          absl::StrCat(manifest_path.string(), ": weight group without paths/weights"));
+          absl::StrCat(manifest_path, ": weight group without paths/weights"));
+    }
+    if (!group["paths"].is_array() || !group["weights"].is_array()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(manifest_path, ": a group's paths and weights must be arrays"));
     }
     // A group's shards are one byte stream cut into files.
     std::string blob;
     for (const auto& p : group["paths"]) {
-      auto shard = ReadFile(dir / p.get<std::string>());
+      if (!p.is_string()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(manifest_path, ": shard path is not a string: ", p.dump()));
+      }
+      auto shard = read_shard(p.get<std::string>());
       if (!shard.ok()) return shard.status();
       blob += *shard;
     }
@@ -87,18 +114,22 @@ absl::StatusOr<TfjsWeightMap> LoadTfjsWeights(const std::filesystem::path& manif
         t.shape = w.at("shape").get<std::vector<int64_t>>();
       } catch (const nlohmann::json::exception& e) {
         return absl::InvalidArgumentError(
-            absl::StrCat(manifest_path.string(), ": bad weight entry: ", e.what()));
+            absl::StrCat(manifest_path, ": bad weight entry: ", e.what()));
       }
-      const int64_t n = t.numel();
       double scale = 1.0, min = 0.0;
       t.stored_as = t.dtype;
       if (w.contains("quantization") && !w["quantization"].is_null()) {
         const auto& q = w["quantization"];
-        t.stored_as = q.value("dtype", "");
+        if (!q.is_object() || !q.contains("dtype") || !q["dtype"].is_string()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(t.name, ": quantization is not an object with a dtype"));
+        }
+        t.stored_as = q["dtype"].get<std::string>();
         if (t.stored_as != "float16") {
-          if (!q.contains("scale") || !q.contains("min")) {
+          if (!q.contains("scale") || !q.contains("min") || !q["scale"].is_number() ||
+              !q["min"].is_number()) {
             return absl::InvalidArgumentError(
-                absl::StrCat(t.name, ": quantization without scale/min"));
+                absl::StrCat(t.name, ": quantization without numeric scale/min"));
           }
           scale = q["scale"].get<double>();
           min = q["min"].get<double>();
@@ -106,19 +137,34 @@ absl::StatusOr<TfjsWeightMap> LoadTfjsWeights(const std::filesystem::path& manif
       }
       const int bpe = BytesPerElement(t.stored_as);
       if (bpe == 0 || (t.dtype != "float32" && t.dtype != "int32")) {
-        return absl::InvalidArgumentError(absl::StrCat(t.name, ": unsupported dtype ", t.dtype,
-                                                       " stored as ", t.stored_as));
+        return absl::InvalidArgumentError(
+            absl::StrCat(t.name, ": unsupported dtype ", t.dtype, " stored as ", t.stored_as));
       }
-      const size_t bytes = static_cast<size_t>(n) * bpe;
-      if (offset + bytes > blob.size()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            t.name, ": shard data too short (need ", offset + bytes, " bytes, have ", blob.size(),
-            ")"));
+      // The element count, bounded by the bytes left so that neither it nor the byte count
+      // can overflow.
+      const size_t left = (blob.size() - offset) / bpe;
+      size_t n = 1;
+      for (int64_t d : t.shape) {
+        if (d < 0) {
+          return absl::InvalidArgumentError(absl::StrCat(t.name, ": negative dimension in shape"));
+        }
+        if (d != 0 && n > left / static_cast<size_t>(d)) {
+          return absl::InvalidArgumentError(absl::StrCat(t.name, ": shard data too short (",
+                                                         blob.size() - offset,
+                                                         " bytes left, the shape needs more)"));
+        }
+        n *= static_cast<size_t>(d);
       }
+      if (n > left) {  // a scalar with nothing left
+        return absl::InvalidArgumentError(absl::StrCat(t.name, ": shard data too short (need ",
+                                                       offset + n * bpe, " bytes, have ",
+                                                       blob.size(), ")"));
+      }
+      const size_t bytes = n * bpe;
       const char* p = blob.data() + offset;
       t.values.resize(n);
       const bool is_int = t.dtype == "int32";
-      for (int64_t i = 0; i < n; ++i) {
+      for (size_t i = 0; i < n; ++i) {
         double v;
         if (t.stored_as == "uint8") {
           v = static_cast<uint8_t>(p[i]) * scale + min;

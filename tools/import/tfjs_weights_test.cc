@@ -1,11 +1,12 @@
 #include "tools/import/tfjs_weights.h"
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -79,8 +80,7 @@ TEST_F(TfjsWeightsTest, ShortShardIsAnError) {
 TEST_F(TfjsWeightsTest, MissingFilesAndBadJson) {
   EXPECT_EQ(LoadTfjsWeights(dir_ / "none.json").status().code(), absl::StatusCode::kNotFound);
   Write("bad.json", "{not json");
-  EXPECT_EQ(LoadTfjsWeights(dir_ / "bad.json").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadTfjsWeights(dir_ / "bad.json").status().code(), absl::StatusCode::kInvalidArgument);
   Write("m.json", R"([{"paths": ["absent"], "weights": []}])");
   EXPECT_EQ(LoadTfjsWeights(dir_ / "m.json").status().code(), absl::StatusCode::kNotFound);
 }
@@ -91,6 +91,65 @@ TEST(HalfToFloatTest, SpecialValues) {
   EXPECT_EQ(HalfToFloat(0x0001), 5.9604644775390625e-08f);  // smallest subnormal
   EXPECT_EQ(HalfToFloat(0x7bff), 65504.0f);
   EXPECT_TRUE(std::isinf(HalfToFloat(0x7c00)));
+}
+
+// Inputs found by fuzz/tfjs_weights_fuzzer.cc: each used to throw out of the reader (aborting
+// the importer), overflow, or read past the shard; now each is INVALID_ARGUMENT.
+TEST(ParseTfjsWeightsTest, MalformedManifestsAreInvalidArgument) {
+  const std::string shard(8, '\1');
+  auto read = [&](const std::string&) -> absl::StatusOr<std::string> { return shard; };
+  const char* kBad[] = {
+      // A shard path that is not a string (threw type_error).
+      R"([{"paths": [1], "weights": []}])",
+      // Paths or weights that are not arrays.
+      R"([{"paths": "a", "weights": []}])",
+      R"([{"paths": ["a"], "weights": {"x": 1}}])",
+      R"([7])",
+      // Quantization that is not an object (threw from value()), scale/min not numbers.
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [1], "dtype": "float32",
+           "quantization": "uint8"}]}])",
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [1], "dtype": "float32",
+           "quantization": {"dtype": "uint8", "scale": "1", "min": 0}}]}])",
+      // A negative dimension (wrapped the byte count, then threw length_error).
+      R"([{"paths": ["a"], "weights": [{"name": "y", "shape": [1], "dtype": "float32"},
+           {"name": "x", "shape": [-1], "dtype": "float32"}]}])",
+      // Element counts that overflow int64 (UB) or wrap the byte count to 0.
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [4294967296, 4294967296],
+           "dtype": "float32"}]}])",
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [4611686018427387904],
+           "dtype": "float32"}]}])",
+      // Stored as bool (1 byte each) but decoded as float32: read past the shard.
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [8], "dtype": "float32",
+           "quantization": {"dtype": "bool", "scale": 1, "min": 0}}]}])",
+      // A scalar with no bytes left.
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [2], "dtype": "float32"},
+           {"name": "s", "shape": [], "dtype": "float32"}]}])",
+  };
+  for (const char* manifest : kBad) {
+    auto w = ParseTfjsWeights(manifest, read, "m.json");
+    EXPECT_EQ(w.status().code(), absl::StatusCode::kInvalidArgument) << manifest;
+  }
+  // The same reader accepts a well-formed manifest over the same bytes.
+  auto ok = ParseTfjsWeights(
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [2, 0], "dtype": "float32"},
+           {"name": "y", "shape": [2], "dtype": "float32"}]}])",
+      read, "m.json");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->at("x").values.size(), 0u);
+  EXPECT_EQ(ok->at("y").values.size(), 2u);
+}
+
+TEST_F(TfjsWeightsTest, ShardPathsOutsideTheFolderAreRefused) {
+  Write("s", std::string(4, '\0'));
+  for (const char* path : {"../s", "/etc/hostname", "sub/../../s", ""}) {
+    Write("m.json", std::string(R"([{"paths": [")") + path +
+                        R"("], "weights": [{"name": "x", "shape": [1], "dtype": "float32"}]}])");
+    auto w = LoadTfjsWeights(dir_ / "m.json");
+    EXPECT_EQ(w.status().code(), absl::StatusCode::kInvalidArgument) << path;
+  }
+  Write("m.json", R"([{"paths": ["./s"], "weights": [{"name": "x", "shape": [1],
+                        "dtype": "float32"}]}])");
+  EXPECT_TRUE(LoadTfjsWeights(dir_ / "m.json").ok());
 }
 
 }  // namespace

@@ -446,6 +446,35 @@ TEST(TfjsGraphTest, DequantisesUint8AndFloat16) {
   EXPECT_FALSE(ParseTfjsGraph(model, blob.substr(0, 5)).ok());  // short shard
 }
 
+// Shapes found by fuzz/tfjs_graph_fuzzer.cc: element counts that overflowed int64 (undefined
+// behaviour) or whose byte count wrapped to 0 past the shard check, and a negative dimension;
+// each is INVALID_ARGUMENT before any tensor is made.
+TEST(TfjsGraphTest, OverflowingAndNegativeShapesAreInvalidArgument) {
+  const std::string blob(8, '\0');
+  auto model = [](json shape, json quantization) {
+    json spec = {{"name", "x"}, {"shape", shape}, {"dtype", "float32"}};
+    if (!quantization.is_null()) spec["quantization"] = quantization;
+    return json{
+        {"modelTopology", json{{"node", json::array({json{{"name", "x"}, {"op", "Const"}}})}}},
+        {"weightsManifest",
+         json::array({json{
+             {"paths", {"w.bin"}},
+             {"weights", json::array({json{{"name", "pad"}, {"shape", {1}}, {"dtype", "float32"}},
+                                      spec})}}})}};
+  };
+  const json u8 = {{"dtype", "uint8"}, {"scale", 1.0}, {"min", 0.0}};
+  for (const json& m :
+       {model({4294967296LL, 4294967296LL}, nullptr), model({4611686018427387904LL}, nullptr),
+        model({4611686018427387904LL, 4}, u8), model({-1}, nullptr), model({2, -3}, u8),
+        model({2}, nullptr)}) {
+    auto g = ParseTfjsGraph(m, blob);
+    EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument) << m.dump();
+  }
+  auto ok = ParseTfjsGraph(model({1, 0}, nullptr), blob);  // a zero-size tensor is fine
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->consts.at("x").numel(), 0);
+}
+
 // ImportGraphModel: writes the folder (model.pt that loads, config.yaml, .stamp), skips while
 // the key matches, re-imports when the config changes, and leaves the old folder in place when
 // an import fails.

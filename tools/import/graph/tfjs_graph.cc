@@ -23,12 +23,6 @@ absl::StatusOr<std::string> ReadFile(const std::filesystem::path& path) {
   return ss.str();
 }
 
-int64_t Numel(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
-}
-
 // Reads a JSON number that may be written as a string (TF's int64 attrs are).
 absl::StatusOr<int64_t> JsonInt(const json& j) {
   if (j.is_number_integer()) return j.get<int64_t>();
@@ -44,7 +38,6 @@ absl::StatusOr<at::Tensor> DecodeWeight(const json& spec, const std::string& blo
   const std::string dtype = spec.value("dtype", "float32");
   std::vector<int64_t> shape;
   for (const auto& d : spec.at("shape")) shape.push_back(d.get<int64_t>());
-  const int64_t n = Numel(shape);
   std::string stored = dtype;
   double scale = 1.0, min = 0.0;
   if (spec.contains("quantization")) {
@@ -64,12 +57,29 @@ absl::StatusOr<at::Tensor> DecodeWeight(const json& spec, const std::string& blo
     return absl::InvalidArgumentError(
         absl::StrCat("weight '", name, "': unsupported storage dtype '", stored, "'"));
   }
-  const size_t size = static_cast<size_t>(n) * bytes_per;
-  if (*offset + size > blob.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("weight '", name, "': shards too short (need ",
-                                                   *offset + size, " bytes, have ", blob.size(),
-                                                   ")"));
+  // The element count, bounded by the bytes left so that neither it nor the byte count can
+  // overflow (the shard is the bound: every element is stored).
+  const size_t left = (blob.size() - *offset) / bytes_per;
+  size_t count = 1;
+  for (int64_t d : shape) {
+    if (d < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weight '", name, "': negative dimension in shape"));
+    }
+    if (d != 0 && count > left / static_cast<size_t>(d)) {
+      return absl::InvalidArgumentError(absl::StrCat("weight '", name, "': shards too short (",
+                                                     blob.size() - *offset,
+                                                     " bytes left, the shape needs more)"));
+    }
+    count *= static_cast<size_t>(d);
   }
+  if (count > left) {
+    return absl::InvalidArgumentError(absl::StrCat("weight '", name, "': shards too short (need ",
+                                                   *offset + count * bytes_per, " bytes, have ",
+                                                   blob.size(), ")"));
+  }
+  const int64_t n = static_cast<int64_t>(count);
+  const size_t size = count * bytes_per;
   const char* p = blob.data() + *offset;
   *offset += size;
   const bool is_int = dtype == "int32";
