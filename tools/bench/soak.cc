@@ -7,8 +7,10 @@
 //                [--comprehend=http://127.0.0.1:8085] [--rekognition=http://127.0.0.1:8083]
 //                [--metrics=ingest=http://127.0.0.1:8081,...] [--data=FILE] [--photo=FILE]
 //
-// Each client is a thread calling, one request after the other as fast as answers come, an
-// operation drawn per request from --mix (relative weights, name=weight,...):
+// Each client is a thread calling one operation, one request after the other as fast as answers
+// come (or at most --rate requests/s for the operations it names). --mix gives the operations'
+// shares of the clients (relative weights, name=weight,...; every operation with a weight gets
+// at least one client):
 //   aws-sentiment      Comprehend DetectSentiment, SigV4-signed, over the client's own keep-alive
 //                      connection to --comprehend (common/http_client.h HttpConnection)
 //   aws-detect-faces   Rekognition DetectFaces of --photo (Image.Bytes), own keep-alive
@@ -16,8 +18,9 @@
 //   grpc-sentiment     SentimentService.DetectSentiment over one channel shared by all clients
 //   grpc-list-streams  IngestService.ListStreams, one shared channel
 //   grpc-list-events   IngestService.ListEvents (100 newest), the same channel
-// The default mix is mostly AWS DetectSentiment with a low share of DetectFaces (its CPU cost is
-// ~100 DetectSentiment calls).
+// The default mix is mostly AWS DetectSentiment clients, with one paced DetectFaces client (one
+// DetectFaces costs the CPU of hundreds of DetectSentiment calls: unpaced, a few clients of it
+// would take the machine).
 //
 // Credentials as the stratus tool finds them: the AWS pair from --access-key-id/
 // --secret-access-key ($STRATUS_AWS_ACCESS_KEY_ID/$STRATUS_AWS_SECRET_ACCESS_KEY), else profile
@@ -52,7 +55,6 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -89,11 +91,14 @@ constexpr int kOps = 5;
 constexpr std::array<const char*, kOps> kOpNames = {
     "aws-sentiment", "aws-detect-faces", "grpc-sentiment", "grpc-list-streams", "grpc-list-events"};
 constexpr char kDefaultMix[] =
-    "aws-sentiment=88,grpc-sentiment=8,grpc-list-streams=1.5,grpc-list-events=1.5,"
-    "aws-detect-faces=0.2";
+    "aws-sentiment=85,grpc-sentiment=10,grpc-list-streams=2,grpc-list-events=2,"
+    "aws-detect-faces=1";
+constexpr char kDefaultRate[] = "aws-detect-faces=2";
 
-// INVALID_ARGUMENT naming the bad entry.
-absl::StatusOr<std::array<double, kOps>> ParseMix(const std::string& text) {
+// name=number,... over the operation names (--mix, --rate); INVALID_ARGUMENT naming the bad
+// entry.
+absl::StatusOr<std::array<double, kOps>> ParseOpValues(const std::string& flag,
+                                                       const std::string& text) {
   std::array<double, kOps> weights{};
   for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
@@ -101,15 +106,40 @@ absl::StatusOr<std::array<double, kOps>> ParseMix(const std::string& text) {
     double w = 0;
     if (it == kOpNames.end() || !absl::SimpleAtod(kv.second, &w) || w < 0 || !std::isfinite(w)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--mix: bad entry \"", entry, "\" (name=weight, names ",
+          absl::StrCat("--", flag, ": bad entry \"", entry, "\" (name=number, names ",
                        absl::StrJoin(kOpNames.begin(), kOpNames.end(), ", "), ")"));
     }
     weights[it - kOpNames.begin()] = w;
   }
+  return weights;
+}
+
+// The operation of each of `clients` clients: shares proportional to `weights` (largest
+// remainders), at least one client for every weighted operation while clients suffice.
+std::vector<int> AssignClients(const std::array<double, kOps>& weights, int clients) {
   double sum = 0;
   for (double w : weights) sum += w;
-  if (sum <= 0) return absl::InvalidArgumentError("--mix: no operation has a weight");
-  return weights;
+  std::array<int, kOps> count{};
+  std::vector<std::pair<double, int>> remainders;
+  int given = 0;
+  for (int op = 0; op < kOps; ++op) {
+    const double exact = weights[op] / sum * clients;
+    count[op] = static_cast<int>(exact);
+    given += count[op];
+    remainders.push_back({exact - count[op], op});
+  }
+  std::sort(remainders.rbegin(), remainders.rend());
+  for (int i = 0; given < clients; ++i, ++given) count[remainders[i % kOps].second]++;
+  for (int op = 0; op < kOps; ++op) {
+    if (weights[op] <= 0 || count[op] > 0) continue;
+    int* largest = std::max_element(count.begin(), count.end());
+    if (*largest <= 1) break;
+    --*largest;
+    count[op] = 1;
+  }
+  std::vector<int> ops;
+  for (int op = 0; op < kOps; ++op) ops.insert(ops.end(), count[op], op);
+  return ops;
 }
 
 // ---- latency histogram: buckets 2% wide from 10 us to ~60 s ----
@@ -213,7 +243,7 @@ bool AwsCall(stratus::HttpConnection* conn, const aws::AwsCredentials& creds,
 
 // process_resident_memory_bytes of the /metrics at `base_url`; nullopt when unreadable.
 std::optional<double> ScrapeRss(const std::string& base_url) {
-  auto r = stratus::HttpFetch("GET", base_url + "/metrics", {}, "", std::chrono::seconds(3));
+  auto r = stratus::HttpFetch("GET", base_url + "/metrics", {}, "", std::chrono::seconds(10));
   if (!r.ok() || r->status != 200) return std::nullopt;
   for (absl::string_view line : absl::StrSplit(r->body, '\n')) {
     if (!absl::ConsumePrefix(&line, "process_resident_memory_bytes ")) continue;
@@ -253,7 +283,9 @@ std::string Mib(double bytes) { return absl::StrFormat("%.1f", bytes / (1024.0 *
 // Everything the clients share, read-only once they run.
 struct Shared {
   int clients = 0;
-  std::array<double, kOps> weights{};
+  std::vector<int> op_of_client;
+  std::array<double, kOps> rate{};  // requests/s per client; 0: as fast as answers come
+  std::array<int, kOps> clients_of_op{};
   aws::AwsCredentials creds;
   AwsTarget comprehend, rekognition;
   std::unique_ptr<v1::SentimentService::Stub> sentiment;
@@ -267,8 +299,9 @@ struct Shared {
 };
 
 void RunClient(Shared* s, int c) {
-  std::mt19937_64 rng(0x5eed + c);
-  std::discrete_distribution<int> pick(s->weights.begin(), s->weights.end());
+  const int op = s->op_of_client[c];
+  const double rate = s->rate[op];
+  auto next_start = Clock::now();
   std::unique_ptr<stratus::HttpConnection> comprehend, rekognition;
   size_t next_text = static_cast<size_t>(c) * 7919;
   std::string error;
@@ -291,7 +324,13 @@ void RunClient(Shared* s, int c) {
   };
 
   while (!s->stop.load(std::memory_order_relaxed)) {
-    const int op = pick(rng);
+    if (rate > 0) {  // paced: one request per 1/rate s, no catching up after slow answers
+      std::this_thread::sleep_until(next_start);
+      if (s->stop.load(std::memory_order_relaxed)) break;
+      next_start =
+          std::max(Clock::now(), next_start + std::chrono::duration_cast<Clock::duration>(
+                                                  std::chrono::duration<double>(1 / rate)));
+    }
     const std::string& text = s->texts[next_text++ % s->texts.size()];
     const auto t0 = Clock::now();
     bool ok = false;
@@ -387,6 +426,7 @@ std::string OpLine(const std::string& prefix, const char* name, const OpWindow& 
 struct MetricsTarget {
   std::string name, url;
   std::optional<double> baseline, last, peak;  // RSS bytes after the warm-up
+  double last_at_s = 0;                        // when `last` was read
 };
 
 }  // namespace
@@ -394,7 +434,7 @@ struct MetricsTarget {
 int main(int argc, char** argv) {
   int clients = 100;
   double minutes = 10, interval_s = 10, warmup_s = 30;
-  std::string mix = kDefaultMix;
+  std::string mix = kDefaultMix, rate = kDefaultRate;
   std::string sentiment_addr = "127.0.0.1:50055", ingest_addr = "127.0.0.1:50051";
   std::string comprehend_url = "http://127.0.0.1:8085", rekognition_url = "http://127.0.0.1:8083";
   std::string metrics =
@@ -423,8 +463,11 @@ int main(int argc, char** argv) {
                "seconds left out of the summary's rates and percentiles; the RSS baseline is "
                "the first sample after it");
   flags.String("mix", "", &mix,
-               "operations and their relative weights, name=weight,... (aws-sentiment, "
+               "operations and their shares of the clients, name=weight,... (aws-sentiment, "
                "aws-detect-faces, grpc-sentiment, grpc-list-streams, grpc-list-events)");
+  flags.String("rate", "", &rate,
+               "name=requests/s,...: at most this rate per client of these operations (the "
+               "others as fast as answers come)");
   flags.String("sentiment", "STRATUS_SENTIMENT_ADDR", &sentiment_addr, "sentiment gRPC address");
   flags.String("ingest", "STRATUS_INGEST_ADDR", &ingest_addr, "ingest gRPC address");
   flags.String("comprehend", "", &comprehend_url, "Comprehend endpoint URL (sentiment)");
@@ -446,9 +489,14 @@ int main(int argc, char** argv) {
     std::cerr << (s.ok() ? "" : std::string(s.message()) + "\n") << flags.Usage();
     return s.ok() ? 0 : 2;
   }
-  auto weights = ParseMix(mix);
-  if (!weights.ok()) {
-    std::cerr << weights.status().message() << "\n";
+  auto weights = ParseOpValues("mix", mix);
+  auto rates = ParseOpValues("rate", rate);
+  if (!weights.ok() || !rates.ok()) {
+    std::cerr << (weights.ok() ? rates.status() : weights.status()).message() << "\n";
+    return 2;
+  }
+  if (std::all_of(weights->begin(), weights->end(), [](double w) { return w <= 0; })) {
+    std::cerr << "--mix: no operation has a weight\n";
     return 2;
   }
   if (clients < 1 || minutes <= 0 || interval_s <= 0 || warmup_s < 0) {
@@ -479,8 +527,10 @@ int main(int argc, char** argv) {
   auto shared = std::make_unique<Shared>();
   Shared& s = *shared;
   s.clients = clients;
-  s.weights = *weights;
-  const bool uses_aws = s.weights[kAwsSentiment] > 0 || s.weights[kAwsDetectFaces] > 0;
+  s.op_of_client = AssignClients(*weights, clients);
+  s.rate = *rates;
+  for (int op : s.op_of_client) s.clients_of_op[op]++;
+  const bool uses_aws = s.clients_of_op[kAwsSentiment] > 0 || s.clients_of_op[kAwsDetectFaces] > 0;
   if (uses_aws) {
     aws::CredentialSources src;
     src.access_key_id = access_key_id;
@@ -514,7 +564,7 @@ int main(int argc, char** argv) {
     std::cerr << "no texts in " << data << " (--data)\n";
     return 1;
   }
-  if (s.weights[kAwsDetectFaces] > 0) {
+  if (s.clients_of_op[kAwsDetectFaces] > 0) {
     std::string bytes = ReadFile(photo);
     if (bytes.empty()) {
       std::cerr << "cannot read " << photo << " (--photo)\n";
@@ -523,13 +573,12 @@ int main(int argc, char** argv) {
     s.faces_body =
         json{{"Image", {{"Bytes", aws::Base64Encode(bytes)}}}, {"Attributes", {"DEFAULT"}}}.dump();
   }
-  double weight_sum = 0;
-  for (double w : s.weights) weight_sum += w;
   std::string mix_text;
   for (int op = 0; op < kOps; ++op) {
-    if (s.weights[op] <= 0) continue;
-    absl::StrAppend(&mix_text, mix_text.empty() ? "" : ", ", kOpNames[op], " ",
-                    absl::StrFormat("%.1f%%", 100 * s.weights[op] / weight_sum));
+    if (s.clients_of_op[op] == 0) continue;
+    absl::StrAppend(&mix_text, mix_text.empty() ? "" : ", ", kOpNames[op], " ", s.clients_of_op[op],
+                    s.clients_of_op[op] == 1 ? " client" : " clients",
+                    s.rate[op] > 0 ? absl::StrFormat(" (at most %g/s each)", s.rate[op]) : "");
   }
   std::string loadavg;
   std::getline(std::ifstream("/proc/loadavg"), loadavg);
@@ -540,7 +589,7 @@ int main(int argc, char** argv) {
             << "gRPC sentiment " << sentiment_addr << ", ingest " << ingest_addr << " (API key "
             << (api_key.empty() ? "none" : "set") << "); AWS Comprehend " << comprehend_url
             << ", Rekognition " << rekognition_url << "; " << s.texts.size() << " texts"
-            << (s.weights[kAwsDetectFaces] > 0 ? ", photo " + photo : "") << "\n";
+            << (s.clients_of_op[kAwsDetectFaces] > 0 ? ", photo " + photo : "") << "\n";
 
   // ---- run ----
   for (int c = 0; c < clients; ++c) s.windows.push_back(std::make_unique<ClientWindow>());
@@ -568,19 +617,28 @@ int main(int argc, char** argv) {
     const bool in_warmup = elapsed < warmup_s - 1e-6;
     const std::string prefix = absl::StrFormat("[%5.0fs]", elapsed);
     for (int op = 0; op < kOps; ++op) {
-      if (s.weights[op] <= 0) continue;
+      if (s.clients_of_op[op] == 0) continue;
       std::cout << OpLine(prefix, kOpNames[op], window[op], seconds) << "\n";
       (in_warmup ? warmup : measured)[op].Merge(window[op]);
     }
     if (!in_warmup) measured_s += seconds;
     std::string rss_line = prefix + " RSS MiB:";
-    for (MetricsTarget& t : targets) {
-      std::optional<double> rss = ScrapeRss(t.url);
-      absl::StrAppend(&rss_line, " ", t.name, " ", rss ? Mib(*rss) : "?");
-      if (in_warmup || !rss) continue;
-      if (!t.baseline) t.baseline = rss;
-      t.last = rss;
-      t.peak = std::max(t.peak.value_or(0), *rss);
+    std::vector<std::optional<double>> rss(targets.size());
+    {
+      std::vector<std::thread> scrapers;  // in parallel: a loaded service answers slowly
+      for (size_t i = 0; i < targets.size(); ++i) {
+        scrapers.emplace_back([&, i] { rss[i] = ScrapeRss(targets[i].url); });
+      }
+      for (auto& t : scrapers) t.join();
+    }
+    for (size_t i = 0; i < targets.size(); ++i) {
+      MetricsTarget& t = targets[i];
+      absl::StrAppend(&rss_line, " ", t.name, " ", rss[i] ? Mib(*rss[i]) : "?");
+      if (in_warmup || !rss[i]) continue;
+      if (!t.baseline) t.baseline = rss[i];
+      t.last = rss[i];
+      t.last_at_s = elapsed;
+      t.peak = std::max(t.peak.value_or(0), *rss[i]);
     }
     absl::StrAppend(&rss_line, " | soak ", Mib(SelfRss()));
     std::cout << rss_line << "\n";
@@ -595,7 +653,7 @@ int main(int argc, char** argv) {
   std::cout << absl::StrFormat("\n== summary: %d clients, %.0f s (%.0f s after the warm-up) ==\n",
                                clients, elapsed, measured_s);
   for (int op = 0; op < kOps; ++op) {
-    if (s.weights[op] <= 0) continue;
+    if (s.clients_of_op[op] == 0) continue;
     const OpWindow& m = measured[op];
     const OpWindow& w = warmup[op];
     errors += m.errors + w.errors;
@@ -625,9 +683,11 @@ int main(int argc, char** argv) {
       std::cout << absl::StrFormat("  %-12s no /metrics at %s\n", t.name, t.url);
       continue;
     }
-    std::cout << absl::StrFormat("  %-12s %8s -> %8s MiB (peak %s)  %+.1f%%\n", t.name,
-                                 Mib(*t.baseline), Mib(*t.last), Mib(*t.peak),
-                                 100.0 * (*t.last - *t.baseline) / *t.baseline);
+    std::cout << absl::StrFormat(
+        "  %-12s %8s -> %8s MiB (peak %s)  %+.1f%%%s\n", t.name, Mib(*t.baseline), Mib(*t.last),
+        Mib(*t.peak), 100.0 * (*t.last - *t.baseline) / *t.baseline,
+        t.last_at_s + 1 < elapsed ? absl::StrFormat(" (end: the sample at %.0f s)", t.last_at_s)
+                                  : "");
   }
   return errors > 0 ? 1 : 0;
 }
