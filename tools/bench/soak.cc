@@ -613,8 +613,8 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(now - last).count();
     elapsed = std::chrono::duration<double>(now - start).count();
     last = now;
-    // Intervals that end within the warm-up count as warm-up.
-    const bool in_warmup = elapsed < warmup_s - 1e-6;
+    // Intervals scheduled to end within the warm-up (at its end included) count as warm-up.
+    const bool in_warmup = tick <= warmup_s + 1e-6;
     const std::string prefix = absl::StrFormat("[%5.0fs]", elapsed);
     for (int op = 0; op < kOps; ++op) {
       if (s.clients_of_op[op] == 0) continue;
