@@ -36,7 +36,8 @@
 // per operation the requests, requests/s, p50, p99 and errors of the time after --warmup-s (and
 // the warm-up's requests and errors), the TCP connects of the AWS connections, and per service
 // the RSS growth from the first sample after the warm-up to the end, in %. Latencies are kept
-// in log-spaced histograms (2% wide buckets), so percentiles are within ~1%.
+// in log-spaced histograms (2% wide buckets, tools/bench/soak_stats.h), so percentiles are
+// within ~1%.
 // Exit status: 0 when every request succeeded, 1 when any failed (or nothing could be set up),
 // 2 on bad flags.
 #include <grpcpp/grpcpp.h>
@@ -64,7 +65,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/auth/client.h"
@@ -76,6 +76,7 @@
 #include "common/paths.h"
 #include "stratus/v1/ingest.grpc.pb.h"
 #include "stratus/v1/sentiment.grpc.pb.h"
+#include "tools/bench/soak_stats.h"
 
 namespace {
 
@@ -88,98 +89,15 @@ using nlohmann::json;
 
 enum Op { kAwsSentiment, kAwsDetectFaces, kGrpcSentiment, kGrpcListStreams, kGrpcListEvents };
 constexpr int kOps = 5;
-constexpr std::array<const char*, kOps> kOpNames = {
-    "aws-sentiment", "aws-detect-faces", "grpc-sentiment", "grpc-list-streams", "grpc-list-events"};
+const std::vector<std::string> kOpNames = {"aws-sentiment", "aws-detect-faces", "grpc-sentiment",
+                                           "grpc-list-streams", "grpc-list-events"};
 constexpr char kDefaultMix[] =
     "aws-sentiment=85,grpc-sentiment=10,grpc-list-streams=2,grpc-list-events=2,"
     "aws-detect-faces=1";
 constexpr char kDefaultRate[] = "aws-detect-faces=2";
 
-// name=number,... over the operation names (--mix, --rate); INVALID_ARGUMENT naming the bad
-// entry.
-absl::StatusOr<std::array<double, kOps>> ParseOpValues(const std::string& flag,
-                                                       const std::string& text) {
-  std::array<double, kOps> weights{};
-  for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
-    auto it = std::find(kOpNames.begin(), kOpNames.end(), kv.first);
-    double w = 0;
-    if (it == kOpNames.end() || !absl::SimpleAtod(kv.second, &w) || w < 0 || !std::isfinite(w)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, ": bad entry \"", entry, "\" (name=number, names ",
-                       absl::StrJoin(kOpNames.begin(), kOpNames.end(), ", "), ")"));
-    }
-    weights[it - kOpNames.begin()] = w;
-  }
-  return weights;
-}
-
-// The operation of each of `clients` clients: shares proportional to `weights` (largest
-// remainders), at least one client for every weighted operation while clients suffice.
-std::vector<int> AssignClients(const std::array<double, kOps>& weights, int clients) {
-  double sum = 0;
-  for (double w : weights) sum += w;
-  std::array<int, kOps> count{};
-  std::vector<std::pair<double, int>> remainders;
-  int given = 0;
-  for (int op = 0; op < kOps; ++op) {
-    const double exact = weights[op] / sum * clients;
-    count[op] = static_cast<int>(exact);
-    given += count[op];
-    remainders.push_back({exact - count[op], op});
-  }
-  std::sort(remainders.rbegin(), remainders.rend());
-  for (int i = 0; given < clients; ++i, ++given) count[remainders[i % kOps].second]++;
-  for (int op = 0; op < kOps; ++op) {
-    if (weights[op] <= 0 || count[op] > 0) continue;
-    int* largest = std::max_element(count.begin(), count.end());
-    if (*largest <= 1) break;
-    --*largest;
-    count[op] = 1;
-  }
-  std::vector<int> ops;
-  for (int op = 0; op < kOps; ++op) ops.insert(ops.end(), count[op], op);
-  return ops;
-}
-
-// ---- latency histogram: buckets 2% wide from 10 us to ~60 s ----
-
-class Histogram {
- public:
-  static constexpr double kBaseMs = 0.01;
-  static constexpr double kRatio = 1.02;
-  static constexpr int kBuckets = 800;  // kBaseMs * 1.02^800 = 76 s
-
-  void Add(double ms) {
-    int b = ms <= kBaseMs ? 0 : static_cast<int>(std::log(ms / kBaseMs) / std::log(kRatio));
-    counts_[std::min(b, kBuckets - 1)]++;
-    total_++;
-  }
-  void Merge(const Histogram& other) {
-    for (int i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];
-    total_ += other.total_;
-  }
-  void Clear() { *this = Histogram(); }
-  int64_t count() const { return total_; }
-  // The geometric middle of the bucket holding the p-quantile; 0 when empty.
-  double Percentile(double p) const {
-    if (total_ == 0) return 0;
-    const int64_t rank = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(p * total_)));
-    int64_t seen = 0;
-    for (int i = 0; i < kBuckets; ++i) {
-      seen += counts_[i];
-      if (seen >= rank) return kBaseMs * std::pow(kRatio, i + 0.5);
-    }
-    return kBaseMs * std::pow(kRatio, kBuckets);
-  }
-
- private:
-  std::array<int64_t, kBuckets> counts_{};
-  int64_t total_ = 0;
-};
-
 struct OpWindow {
-  Histogram ok;  // latencies of the successful requests
+  stratus::bench::LatencyHistogram ok;  // latencies of the successful requests
   int64_t errors = 0;
   std::string first_error;
 
@@ -414,7 +332,8 @@ std::array<OpWindow, kOps> Collect(Shared* s) {
   return out;
 }
 
-std::string OpLine(const std::string& prefix, const char* name, const OpWindow& w, double seconds) {
+std::string OpLine(const std::string& prefix, const std::string& name, const OpWindow& w,
+                   double seconds) {
   std::string line =
       absl::StrFormat("%s %-18s %9.1f req/s  p50 %8.2f ms  p99 %8.2f ms  errors %lld", prefix, name,
                       w.ok.count() / seconds, w.ok.Percentile(0.5), w.ok.Percentile(0.99),
@@ -489,8 +408,8 @@ int main(int argc, char** argv) {
     std::cerr << (s.ok() ? "" : std::string(s.message()) + "\n") << flags.Usage();
     return s.ok() ? 0 : 2;
   }
-  auto weights = ParseOpValues("mix", mix);
-  auto rates = ParseOpValues("rate", rate);
+  auto weights = stratus::bench::ParseNamedValues("mix", mix, kOpNames);
+  auto rates = stratus::bench::ParseNamedValues("rate", rate, kOpNames);
   if (!weights.ok() || !rates.ok()) {
     std::cerr << (weights.ok() ? rates.status() : weights.status()).message() << "\n";
     return 2;
@@ -527,8 +446,8 @@ int main(int argc, char** argv) {
   auto shared = std::make_unique<Shared>();
   Shared& s = *shared;
   s.clients = clients;
-  s.op_of_client = AssignClients(*weights, clients);
-  s.rate = *rates;
+  s.op_of_client = stratus::bench::AssignClients(*weights, clients);
+  std::copy(rates->begin(), rates->end(), s.rate.begin());
   for (int op : s.op_of_client) s.clients_of_op[op]++;
   const bool uses_aws = s.clients_of_op[kAwsSentiment] > 0 || s.clients_of_op[kAwsDetectFaces] > 0;
   if (uses_aws) {
