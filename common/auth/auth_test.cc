@@ -217,6 +217,41 @@ TEST_F(HostAuthTest, ClientChannelsSendTheKey) {
   EXPECT_EQ(admin->ListKeys(&ctx2, {}, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
+// Lists the stratus_key_id values of the call's auth context as keys.
+class AuthContextKeys final : public v1::KeyService::Service {
+  grpc::Status ListKeys(grpc::ServerContext* context, const v1::ListKeysRequest*,
+                        v1::ListKeysResponse* response) override {
+    for (const grpc::string_ref& id : context->auth_context()->FindPropertyValues(kKeyIdProperty)) {
+      response->add_keys()->set_id(std::string(id.data(), id.size()));
+    }
+    return grpc::Status::OK;
+  }
+};
+
+// gRPC hands the auth processor the connection's context: the key id must be there once, not
+// once per call so far (a long-lived channel's server grew with every call).
+TEST(ServerAuthContextTest, KeyIdOncePerConnectionWhateverTheCalls) {
+  ServiceHost::Options o;
+  o.service_name = "keys";
+  o.grpc_address = o.http_address = "127.0.0.1";
+  o.api_keys = testing::TestKeyStore();
+  auto host = ServiceHost::Create(o);
+  ASSERT_TRUE(host.ok()) << host.status();
+  AuthContextKeys service;
+  (*host)->AddService(&service, "stratus.v1.KeyService");
+  ASSERT_TRUE((*host)->Start().ok());
+  auto stub = v1::KeyService::NewStub(
+      testing::AdminChannel(absl::StrCat("127.0.0.1:", (*host)->grpc_port())));
+  for (int i = 0; i < 50; ++i) {
+    grpc::ClientContext ctx;
+    v1::ListKeysResponse resp;
+    ASSERT_TRUE(stub->ListKeys(&ctx, {}, &resp).ok());
+    ASSERT_EQ(resp.keys_size(), 1) << "call " << i;
+    EXPECT_EQ(resp.keys(0).id(), "testadminkey");
+  }
+  (*host)->Shutdown();
+}
+
 // Replaces `file` as a deployment would (the kubelet swaps a Secret's files atomically): a
 // reader sees the old or the new contents, never a half-written file.
 void ReplaceFile(const fs::path& file, const std::string& text) {

@@ -58,7 +58,10 @@ class Authorizer {
       s = CheckCall(*keys_, service_, method, authorization, &reason, &key_id);
     }
     if (s.ok()) {
-      if (!key_id.empty()) {
+      // gRPC 1.51 hands the processor the connection's auth context, not one per call: a
+      // property added on every call stays for the connection's lifetime (a long-lived channel
+      // grew by ~80 bytes a call in stratus-soak). Add each key id once per connection.
+      if (!key_id.empty() && !HasProperty(context, kKeyIdProperty, key_id)) {
         grpc_auth_context_add_cstring_property(context, kKeyIdProperty, key_id.c_str());
       }
       cb(user_data, auth_entry, auth_entry ? 1 : 0, nullptr, 0, GRPC_STATUS_OK, nullptr);
@@ -72,6 +75,15 @@ class Authorizer {
  private:
   // A certificate the handshake verified (GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY fails
   // the handshake for one that does not verify, so one present is a verified one).
+  static bool HasProperty(const grpc_auth_context* context, const char* name,
+                          absl::string_view value) {
+    grpc_auth_property_iterator it = grpc_auth_context_find_properties_by_name(context, name);
+    while (const grpc_auth_property* p = grpc_auth_property_iterator_next(&it)) {
+      if (absl::string_view(p->value, p->value_length) == value) return true;
+    }
+    return false;
+  }
+
   static bool HasPeerCertificate(const grpc_auth_context* context) {
     grpc_auth_property_iterator it =
         grpc_auth_context_find_properties_by_name(context, GRPC_X509_PEM_CERT_PROPERTY_NAME);
@@ -183,9 +195,9 @@ absl::Status CheckCall(const KeyStore& keys, const std::string& service_name,
   if (!record.ok()) {
     absl::string_view m = record.status().message();
     *reason = record.status().code() == absl::StatusCode::kUnavailable ? "unavailable"
-              : absl::StartsWith(m, "malformed")                        ? "malformed"
-              : absl::StrContains(m, "revoked") ? "revoked"
-                                                : "unknown";
+              : absl::StartsWith(m, "malformed")                       ? "malformed"
+              : absl::StrContains(m, "revoked")                        ? "revoked"
+                                                                       : "unknown";
     if (*reason == "revoked") {
       if (absl::StatusOr<std::string> id = KeyId(key); id.ok()) *key_id = *id;
     }

@@ -15,7 +15,9 @@
 //     and its scopes must grant what RequiredAccess() asks for the method on this service
 //     (PERMISSION_DENIED naming the scope needed).
 // The authorization entry is consumed (handlers never see the key); the key's id is added to
-// the call's auth context as property "stratus_key_id". Each refusal increments
+// the auth context as property "stratus_key_id" (gRPC passes the connection's context, so it is
+// added once per connection and key id: the context lists the key ids used on the connection,
+// and does not grow with its calls). Each refusal increments
 // stratus_auth_refusals_total{service,reason} (reason: missing, malformed, unknown, revoked,
 // scope, unavailable, client_cert) and is logged once, with the method, reason and key id, never
 // the key (at most one line per reason per second; the lines say how many were left out).
