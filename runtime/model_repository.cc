@@ -58,6 +58,16 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Load(
       entry.info.error = absl::StrCat("model '", n, "': not found in ", dir);
     } else {
       auto config = LoadModelConfig(folder.string());
+      if (!config.ok() && !fs::exists(folder / "config.yaml", ec) &&
+          !fs::exists(folder / "model.pt", ec)) {
+        // Another component's data kept in the repository (e.g. the sentiment service's
+        // language profiles), not a broken model: listed as skipped, not failed.
+        entry.info.state = ModelState::kSkipped;
+        entry.info.error =
+            absl::StrCat("model '", n, "': not a model folder (no config.yaml or model.pt)");
+        repo->entries_.push_back(std::move(entry));
+        continue;
+      }
       if (config.ok()) {
         entry.info.version = config->version;
         entry.info.task = config->task;
@@ -65,8 +75,8 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Load(
       }
       if (config.ok() && config->task == "text_classification") {
         entry.info.state = ModelState::kSkipped;
-        entry.info.error = absl::StrCat("model '", n,
-                                        "': a text model, not served by the image runtime");
+        entry.info.error =
+            absl::StrCat("model '", n, "': a text model, not served by the image runtime");
         repo->entries_.push_back(std::move(entry));
         continue;
       }

@@ -2,14 +2,14 @@
 // the repository, and checks preprocessing, decoding and the error paths end to end.
 #include "runtime/model.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/script.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <torch/script.h>
 
 #include "runtime/model_repository.h"
 #include "runtime/object_detector.h"
@@ -206,8 +206,9 @@ TEST_F(ModelTest, LoadErrorsNameTheModelAndTheProblem) {
   m = Model::Load(f.string(), RuntimeOptions{});
   EXPECT_EQ(m.status().code(), absl::StatusCode::kNotFound);
   // Unknown decoder.
-  f = Folder("odd", "name: odd\ntask: face_detection\ninput: {width: 8, height: 8}\n"
-                    "decoder: {type: frobnicate}\n");
+  f = Folder("odd",
+             "name: odd\ntask: face_detection\ninput: {width: 8, height: 8}\n"
+             "decoder: {type: frobnicate}\n");
   SaveMeans(f);
   m = Model::Load(f.string(), RuntimeOptions{});
   EXPECT_THAT(m.status().message(), HasSubstr("unknown decoder type 'frobnicate'"));
@@ -227,15 +228,18 @@ TEST_F(ModelTest, RepositoryServesGoodModelsBesideBrokenOnes) {
   std::ofstream(Folder("broken", MeansConfig("broken", "rgb")) / "model.pt") << "junk";
   Folder("noconfig", "");
   fs::remove(dir_ / "noconfig" / "config.yaml");
+  std::ofstream(Folder("nomodelconfig", "") / "model.pt") << "weights without a config";
+  fs::remove(dir_ / "nomodelconfig" / "config.yaml");
   SaveMeans(Folder("misnamed", MeansConfig("other", "rgb")));
   fs::create_directories(dir_ / ".tmp-import");  // importers' temporaries are skipped
-  Folder("words", "name: words\ntask: text_classification\ninput: {type: token_ids}\n"
-                  "decoder: {type: classifier}\nlabels: [a, b]\n");
+  Folder("words",
+         "name: words\ntask: text_classification\ninput: {type: token_ids}\n"
+         "decoder: {type: classifier}\nlabels: [a, b]\n");
 
   auto repo = ModelRepository::Load(dir_.string(), RuntimeOptions{});
   ASSERT_TRUE(repo.ok()) << repo.status();
   const std::vector<ModelInfo> list = (*repo)->List();
-  ASSERT_THAT(list, SizeIs(5));
+  ASSERT_THAT(list, SizeIs(6));
   EXPECT_EQ(list[0].name, "broken");
   EXPECT_EQ(list[0].state, ModelState::kFailed);
   EXPECT_THAT(list[0].error, HasSubstr("model.pt does not load"));
@@ -243,9 +247,16 @@ TEST_F(ModelTest, RepositoryServesGoodModelsBesideBrokenOnes) {
   EXPECT_EQ(list[1].state, ModelState::kReady);
   EXPECT_EQ(list[1].version, "test-1");
   EXPECT_THAT(list[2].error, HasSubstr("does not match the folder name 'misnamed'"));
-  EXPECT_THAT(list[3].error, HasSubstr("no config.yaml"));
-  EXPECT_EQ(list[4].state, ModelState::kSkipped);
-  EXPECT_STREQ(ModelStateName(list[4].state), "SKIPPED");
+  // A folder with neither config.yaml nor model.pt is someone else's data: skipped. A model
+  // without its config is a broken import: failed.
+  EXPECT_EQ(list[3].name, "noconfig");
+  EXPECT_EQ(list[3].state, ModelState::kSkipped);
+  EXPECT_THAT(list[3].error, HasSubstr("not a model folder"));
+  EXPECT_EQ(list[4].name, "nomodelconfig");
+  EXPECT_EQ(list[4].state, ModelState::kFailed);
+  EXPECT_THAT(list[4].error, HasSubstr("no config.yaml"));
+  EXPECT_EQ(list[5].state, ModelState::kSkipped);
+  EXPECT_STREQ(ModelStateName(list[5].state), "SKIPPED");
   EXPECT_FALSE((*repo)->AllReady());
 
   auto faces = (*repo)->Get("faces");
@@ -259,7 +270,6 @@ TEST_F(ModelTest, RepositoryServesGoodModelsBesideBrokenOnes) {
   EXPECT_EQ(ModelRepository::Load((dir_ / "nope").string(), RuntimeOptions{}).status().code(),
             absl::StatusCode::kNotFound);
 }
-
 
 TEST_F(ModelTest, ObjectDetectorOnAYoloV8ExportWithLetterbox) {
   // [B, 4+2, N=2]: box 0 (cx 50, cy 50, 20x10) cat 0.1 / dog 0.9; box 1 low scores.
@@ -290,7 +300,7 @@ def forward(self, x):
   ASSERT_THAT((*d)[0], SizeIs(1));
   EXPECT_EQ((*d)[0][0].label, "dog");
   EXPECT_NEAR((*d)[0][0].box.left, 0.4, 1e-5);
-  EXPECT_NEAR((*d)[0][0].box.top, 0.4, 1e-5);    // (45 - 25) / 0.5 / 100
+  EXPECT_NEAR((*d)[0][0].box.top, 0.4, 1e-5);  // (45 - 25) / 0.5 / 100
   EXPECT_NEAR((*d)[0][0].box.width, 0.2, 1e-5);
   EXPECT_NEAR((*d)[0][0].box.height, 0.2, 1e-5);
   DetectOptions only_cats;
@@ -308,7 +318,6 @@ def forward(self, x):
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ObjectDetector::Create(**repo, "nope").status().code(), absl::StatusCode::kNotFound);
 }
-
 
 TEST_F(ModelTest, FoldedSamePaddingComputesTheSame) {
   // TF "SAME" stride-2 convolutions as TF.js importers write them: pad after, then convolve.
