@@ -1,7 +1,5 @@
 #include "services/console/console_api.h"
 
-#include <openssl/crypto.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -13,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/aws/sigv4.h"
 #include "common/health_client.h"
 #include "common/logging.h"
 #include "common/percent_decode.h"
 #include "common/status.h"
-#include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "services/console/static_files.h"
 #include "stratus/v1/ingest.grpc.pb.h"
@@ -65,10 +63,6 @@ std::string CookieValue(const HttpRequest& req, absl::string_view name) {
   return "";
 }
 
-bool ConstantTimeEquals(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 std::string SessionJson(const Session& s) {
   json scopes = json::array();
   for (const auth::Scope& scope : s.key.scopes) {
@@ -78,14 +72,6 @@ std::string SessionJson(const Session& s) {
   return json{
       {"keyId", s.key.id}, {"name", s.key.name}, {"scopes", scopes}, {"csrfToken", s.csrf_token}}
       .dump();
-}
-
-std::string ProtoJson(const google::protobuf::Message& m) {
-  google::protobuf::util::JsonPrintOptions print;
-  print.always_print_primitive_fields = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, print);
-  return out;
 }
 
 std::string SseEvent(absl::string_view event, absl::string_view data, absl::string_view id = "") {
@@ -135,7 +121,7 @@ class Api {
         return Refused(absl::StatusCode::kPermissionDenied, "CSRF_TOKEN_MISSING",
                        "state-changing requests need the X-CSRF-Token header of the session");
       }
-      if (!ConstantTimeEquals(token, s->csrf_token)) {
+      if (!aws::ConstantTimeEquals(token, s->csrf_token)) {
         return Refused(absl::StatusCode::kPermissionDenied, "CSRF_TOKEN_MISMATCH",
                        "X-CSRF-Token does not belong to this session");
       }
@@ -298,7 +284,7 @@ class Api {
       auto reader = ingest_->WatchEvents(&ctx, request);
       v1::Event event;
       while (reader->Read(&event)) {
-        if (!out.Write(SseEvent("event", ProtoJson(event), std::to_string(event.id())))) break;
+        if (!out.Write(SseEvent("event", ToConsoleJson(event), std::to_string(event.id())))) break;
       }
       grpc::Status st = reader->Finish();
       done = true;
@@ -343,7 +329,7 @@ class Api {
           last = frame.sequence();
           last_wait.clear();
           wrote = true;
-          if (!out.Write(SseEvent("frame", ProtoJson(frame), std::to_string(last)))) return;
+          if (!out.Write(SseEvent("frame", ToConsoleJson(frame), std::to_string(last)))) return;
         } else if (!st.ok()) {
           absl::Status err = FromGrpcStatus(st);
           const bool transient = absl::IsFailedPrecondition(err) || absl::IsUnavailable(err) ||

@@ -21,7 +21,15 @@
 
 #include "absl/status/statusor.h"
 
+namespace google::protobuf {
+class Message;
+}
+
 namespace stratus::console {
+
+// `message` in the console's JSON mapping (json_name, default values printed), as every answer
+// of the console's API is written.
+std::string ToConsoleJson(const google::protobuf::Message& message);
 
 class RpcBridge {
  public:

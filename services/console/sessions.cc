@@ -1,11 +1,10 @@
 #include "services/console/sessions.h"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <vector>
 
 #include "common/auth/api_key.h"
+#include "common/aws/sigv4.h"
 
 namespace stratus::console {
 
@@ -38,8 +37,7 @@ absl::StatusOr<Session> SessionStore::LogInWithToken(const std::string& token) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     const std::string& want = options_.login_token;
-    const bool match = !want.empty() && token.size() == want.size() &&
-                       CRYPTO_memcmp(token.data(), want.data(), want.size()) == 0;
+    const bool match = !want.empty() && aws::ConstantTimeEquals(token, want);
     if (!match) return absl::UnauthenticatedError("this login link is not valid");
     if (token_used_) {
       return absl::UnauthenticatedError(
