@@ -21,6 +21,7 @@
 #include "common/http_client.h"
 #include "common/service_host.h"
 #include "common/status.h"
+#include "common/testing/raw_client.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "nlohmann/json.hpp"
@@ -31,6 +32,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using json = nlohmann::json;
+using ::stratus::testing_util::RawClient;
 namespace fs = std::filesystem;
 
 // A stand-in ingest: fixed streams, a validation error with ErrorInfo metadata, events that
@@ -98,40 +100,6 @@ class FakeIngest final : public v1::IngestService::Service {
     return grpc::Status::OK;
   }
   std::atomic<int> watchers_ended{0};
-};
-
-// A raw HTTP client for streamed answers.
-class RawClient {
- public:
-  explicit RawClient(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  }
-  ~RawClient() { close(fd_); }
-  void Send(const std::string& bytes) {
-    ASSERT_EQ(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), (ssize_t)bytes.size());
-  }
-  std::string ReadUntil(const std::string& marker) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (received_.find(marker) == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 100) <= 0) continue;
-      char buf[4096];
-      ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) break;
-      received_.append(buf, n);
-    }
-    return received_;
-  }
-
- private:
-  int fd_ = -1;
-  std::string received_;
 };
 
 class ConsoleApiTest : public ::testing::Test {
