@@ -18,7 +18,7 @@
 #include "common/paths.h"
 #include "common/service_host.h"
 #include "services/detector/detector.h"
-#include "services/detector/detector_cli.h"
+#include "cli/detector.h"
 #include "services/detector/testing/tiny_models.h"
 
 namespace stratus::detector {
@@ -27,6 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
+using ::stratus::cli::RunDetectCommand;
+using ::stratus::cli::RunModelsCommand;
 
 std::string Png(int width, int height, int gray) {
   cv::Mat img(height, width, CV_8UC3, cv::Scalar(gray, gray, gray));
