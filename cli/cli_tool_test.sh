@@ -43,6 +43,11 @@ expect_code 3 "$stratus" models --endpoint "$dead" --timeout-ms 2000 --output ta
 expect_code 3 "$stratus" stream ls --endpoint "$dead"
 expect_code 3 "$stratus" list-collections --endpoint "$dead" --timeout-ms 2000
 expect_code 3 "$stratus" keys list --endpoint "$dead"
+expect_code 3 "$stratus" sentiment --endpoint "$dead" --timeout-ms 2000 "some text"
+png=$(dirname "$0")/../docs/console/dashboard.png
+expect_code 3 "$stratus" detect --endpoint "$dead" --timeout-ms 2000 "$png"
+expect_code 3 "$stratus" classify-mask --endpoint "$dead" --timeout-ms 2000 "$png"
+expect_code 3 "$stratus" detect-labels --endpoint "$dead" --timeout-ms 2000 "$png"
 "$stratus" models --endpoint "$dead" --timeout-ms 2000 2>&1 | grep -q UNAVAILABLE ||
   fail "models against nothing does not say UNAVAILABLE"
 

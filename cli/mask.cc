@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -73,6 +74,13 @@ json ErrorLine(const std::string& path, const std::string& code, const std::stri
   return json{{"image", path}, {"error", message}, {"code", code}};
 }
 
+// The exit code a printed line asks for: kExitUnavailable beats kExitFailed.
+int ExitOf(const json& line) {
+  if (!line.contains("error")) return kExitOk;
+  const std::string code = line.value("code", "");
+  return code == "UNAVAILABLE" || code == "DEADLINE_EXCEEDED" ? kExitUnavailable : kExitFailed;
+}
+
 }  // namespace
 
 int RunClassifyMaskCommand(int argc, char** argv) {
@@ -103,7 +111,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
   client.stub = v1::MaskService::NewStub(stratus::auth::CreateChannel(client.endpoint, args));
 
   const std::vector<std::string>& paths = flags.positional();
-  bool all_ok = true;
+  int result = kExitOk;
   if (crop) {
     // Batches of up to 100 readable crops per request; lines come out in argument order.
     std::vector<std::optional<json>> lines(paths.size());
@@ -162,11 +170,11 @@ int RunClassifyMaskCommand(int argc, char** argv) {
       }
     }
     for (const auto& line : lines) {
-      if (line->contains("error")) all_ok = false;
+      result = std::max(result, ExitOf(*line));
       std::cout << line->dump() << "\n";
     }
     std::cout.flush();
-    return all_ok ? 0 : 1;
+    return result;
   }
 
   for (const std::string& path : paths) {
@@ -197,11 +205,11 @@ int RunClassifyMaskCommand(int argc, char** argv) {
                     {"faces", std::move(faces)}};
       }
     }
-    if (line.contains("error")) all_ok = false;
+    result = std::max(result, ExitOf(line));
     std::cout << line.dump() << "\n";
   }
   std::cout.flush();
-  return all_ok ? 0 : 1;
+  return result;
 }
 
 }  // namespace stratus::cli

@@ -104,8 +104,9 @@ bool IsRecognitionCommand(const std::string& sub) { return Commands().contains(s
 int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
   if (!IsRecognitionCommand(sub)) {
     std::cerr << "stratus: unknown recognition command '" << sub << "'\n";
-    return 2;
+    return kExitUsage;
   }
+  unreachable = false;
   FlagSet flags("stratus " + sub,
                 "Rekognition's " + sub + " against the recognition service; one JSON object per "
                 "line in Rekognition's shapes.");

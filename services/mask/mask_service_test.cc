@@ -435,8 +435,8 @@ TEST_F(MaskServiceTest, CliPrintsOneLinePerImage) {
 
   // Bad usage.
   EXPECT_EQ(RunCli({"--endpoint", endpoint()}, &out), 2);
-  // A service that is not there.
-  EXPECT_EQ(RunCli({"--endpoint", "127.0.0.1:1", "--timeout-ms", "2000", red}, &out), 1);
+  // A service that is not there: exit 3 (docs/cli.md).
+  EXPECT_EQ(RunCli({"--endpoint", "127.0.0.1:1", "--timeout-ms", "2000", red}, &out), 3);
   EXPECT_EQ(Lines(out)[0]["code"], "UNAVAILABLE");
 }
 

@@ -31,6 +31,7 @@ namespace {
 namespace v1 = ::stratus::v1;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
+using ::stratus::cli::IsRecognitionCommand;
 using ::stratus::cli::RunRecognitionCommand;
 using testing::DescriptorAtDistance;
 using testing::FakeFaceAnalyzer;
