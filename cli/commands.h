@@ -1,5 +1,5 @@
-// The subcommands of the `stratus` tool implemented in cli/ itself. Others live beside the
-// component they drive (e.g. services/detector/detector_cli.h) and are wired in main.cc.
+// The subcommands of the `stratus` tool in cli/up.cc, health.cc and keys.cc; the services'
+// commands are declared in cli/detector.h, recognition.h, mask.h, sentiment.h and ingest.h.
 #ifndef STRATUS_CLI_COMMANDS_H_
 #define STRATUS_CLI_COMMANDS_H_
 

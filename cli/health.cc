@@ -1,5 +1,6 @@
 #include <iostream>
 
+#include "cli/command.h"
 #include "cli/commands.h"
 #include "common/flags.h"
 #include "common/health_client.h"
@@ -15,16 +16,9 @@ int RunHealthCommand(int argc, char** argv) {
   flags.String("service", "", &service,
                "health service name: \"\" is readiness, \"liveness\" is liveness");
   flags.Int("timeout-ms", "", &timeout_ms, "deadline per check");
-  auto s = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    return 0;
-  }
-  if (!s.ok() || flags.positional().empty()) {
-    std::cerr << "error: " << (s.ok() ? "no endpoint given" : std::string(s.message())) << "\n\n"
-              << flags.Usage();
-    return 2;
-  }
+  int exit_code = 0;
+  if (!ParseFlags(flags, argc, argv, &exit_code)) return exit_code;
+  if (flags.positional().empty()) return UsageError(flags, "no endpoint given");
   bool all = true;
   for (const auto& endpoint : flags.positional()) {
     auto r = CheckHealth(endpoint, service, std::chrono::milliseconds(timeout_ms));

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/command.h"
 #include "cli/commands.h"
 #include "common/auth/api_key.h"
 #include "common/auth/client.h"
@@ -27,24 +28,10 @@ constexpr char kUsage[] =
     "level read or admin (admin includes read); \"read\" and \"admin\" alone mean *:read and\n"
     "*:admin. Keys are managed through any service with the keys table (default: ingest).\n";
 
-bool Parse(FlagSet& flags, int argc, char** argv, int* code) {
-  auto s = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    *code = 0;
-    return false;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n\n" << flags.Usage();
-    *code = 2;
-    return false;
-  }
-  return true;
-}
 
 int Fail(const grpc::Status& s) {
-  std::cerr << "error: " << s.error_message() << " (" << s.error_code() << ")\n";
-  return 1;
+  std::cerr << "error: " << CodeName(s.error_code()) << ": " << s.error_message() << "\n";
+  return ExitCodeFor(s);
 }
 
 std::string Time(const google::protobuf::Timestamp& t) {
@@ -79,7 +66,7 @@ int RunKeysCommand(int argc, char** argv) {
     flags.StringList("scope", "", &scopes, "a scope (repeatable; default: admin)");
   }
   int code = 0;
-  if (!Parse(flags, argc - 1, argv + 1, &code)) return code;
+  if (!ParseFlags(flags, argc - 1, argv + 1, &code)) return code;
   if (scopes.empty()) scopes.push_back("admin");
   const auto& args = flags.positional();
 

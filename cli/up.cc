@@ -38,6 +38,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/supervisor.h"
 #include "common/auth/api_key.h"
@@ -120,15 +121,8 @@ int RunUpCommand(int argc, char** argv) {
   flags.String("demo-video", "STRATUS_DEMO_VIDEO", &demo_video, "the video --demo plays");
   flags.Int("ready-timeout", "", &ready_timeout_s, "seconds to wait for every service to be ready");
   flags.StringList("service", "", &only, "run only these services (repeatable)");
-  auto parsed = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::cerr << "error: " << parsed.message() << "\n\n" << flags.Usage();
-    return 2;
-  }
+  int exit_code = 0;
+  if (!ParseFlags(flags, argc, argv, &exit_code)) return exit_code;
 
   // Signals are taken synchronously by this thread; children start with them unblocked.
   sigset_t set;

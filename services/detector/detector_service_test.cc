@@ -18,7 +18,9 @@
 #include "common/paths.h"
 #include "common/service_host.h"
 #include "services/detector/detector.h"
-#include "services/detector/detector_cli.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "cli/detector.h"
 #include "services/detector/testing/tiny_models.h"
 
 namespace stratus::detector {
@@ -26,7 +28,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
+using ::stratus::cli::RunDetectCommand;
+using ::stratus::cli::RunModelsCommand;
 
 std::string Png(int width, int height, int gray) {
   cv::Mat img(height, width, CV_8UC3, cv::Scalar(gray, gray, gray));
@@ -478,6 +483,57 @@ TEST_F(DetectorServiceTest, DetectCommandPrintsJsonLinesAndFailsOnNonImages) {
   const std::string models = ::testing::internal::GetCapturedStdout();
   EXPECT_THAT(models, HasSubstr("{\"name\":\"objects\",\"version\":\"tiny-1\""));
   EXPECT_THAT(models, HasSubstr("\"state\":\"FAILED\""));
+}
+
+TEST_F(DetectorServiceTest, ModelsAndDetectPrintJsonMappingAndTables) {
+  const fs::path img = *dir_ / "gray.png";
+  std::ofstream(img, std::ios::binary) << Png(20, 10, 200);
+  const std::string endpoint = "--endpoint=" + server_->endpoint();
+  auto run = [](int (*command)(int, char**), std::vector<std::string> args, int* rc) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    ::testing::internal::CaptureStdout();
+    *rc = command(static_cast<int>(argv.size()), argv.data());
+    return ::testing::internal::GetCapturedStdout();
+  };
+  int rc = -1;
+  // json: the protobuf JSON mapping of each ModelInfo, enums by name, proto field names.
+  std::string out = run(RunModelsCommand, {"models", endpoint, "--output", "json"}, &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(out, HasSubstr("\"name\":\"objects\""));
+  EXPECT_THAT(out, HasSubstr("\"max_batch_size\":"));
+  EXPECT_THAT(out, HasSubstr("\"state\":\"FAILED\""));
+  // table: a header, then one aligned row per model.
+  out = run(RunModelsCommand, {"models", endpoint, "--output=table"}, &rc);
+  EXPECT_EQ(rc, 0);
+  std::vector<std::string> rows = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_GE(rows.size(), 2u) << out;
+  EXPECT_TRUE(absl::StartsWith(rows[0], "NAME")) << out;
+  const size_t state_col = rows[0].find("STATE");
+  ASSERT_NE(state_col, std::string::npos);
+  bool objects_row = false;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (absl::StartsWith(rows[i], "objects ")) {
+      objects_row = true;
+      EXPECT_TRUE(rows[i].size() > state_col && rows[i][state_col - 1] == ' ' &&
+                  rows[i][state_col] != ' ')
+          << "the STATE column is not aligned:\n" << out;
+    }
+  }
+  EXPECT_TRUE(objects_row) << out;
+  // detect: json is the DetectResponse, table one row per detection.
+  out = run(RunDetectCommand, {"detect", endpoint, "--output", "json", img.string()}, &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(out, HasSubstr("\"detections\":[{\"label\":\"car\""));
+  EXPECT_THAT(out, Not(HasSubstr("\"image\":")));
+  out = run(RunDetectCommand, {"detect", endpoint, "--output", "table", img.string()}, &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_THAT(out, HasSubstr("IMAGE"));
+  EXPECT_THAT(out, HasSubstr(img.string() + "  car"));
+  EXPECT_THAT(out, HasSubstr("0.9000"));
+  // An unknown format is a usage error before anything is sent.
+  out = run(RunModelsCommand, {"models", endpoint, "--output", "yaml"}, &rc);
+  EXPECT_EQ(rc, 2);
 }
 
 // ---- the imported models, when present ----

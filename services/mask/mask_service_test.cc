@@ -25,7 +25,7 @@
 #include "services/detector/detector.h"
 #include "services/detector/detector_service.h"
 #include "services/mask/detector_client.h"
-#include "services/mask/mask_cli.h"
+#include "cli/mask.h"
 #include "services/mask/testing/tiny_mask_model.h"
 #include "stratus/v1/detector.grpc.pb.h"
 
@@ -35,6 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
+using ::stratus::cli::RunClassifyMaskCommand;
 
 std::string Encode(const cv::Mat& rgb, const char* ext = ".png") {
   cv::Mat bgr;
@@ -434,8 +435,8 @@ TEST_F(MaskServiceTest, CliPrintsOneLinePerImage) {
 
   // Bad usage.
   EXPECT_EQ(RunCli({"--endpoint", endpoint()}, &out), 2);
-  // A service that is not there.
-  EXPECT_EQ(RunCli({"--endpoint", "127.0.0.1:1", "--timeout-ms", "2000", red}, &out), 1);
+  // A service that is not there: exit 3 (docs/cli.md).
+  EXPECT_EQ(RunCli({"--endpoint", "127.0.0.1:1", "--timeout-ms", "2000", red}, &out), 3);
   EXPECT_EQ(Lines(out)[0]["code"], "UNAVAILABLE");
 }
 

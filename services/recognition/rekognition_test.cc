@@ -20,7 +20,7 @@
 #include "common/testing/postgres_suite.h"
 #include "services/recognition/aws_endpoint.h"
 #include "services/recognition/face_detail.h"
-#include "services/recognition/recognition_cli.h"
+#include "cli/recognition.h"
 #include "services/recognition/recognition_service.h"
 #include "services/recognition/schema.h"
 #include "services/recognition/testing/fake_analyzers.h"
@@ -31,6 +31,8 @@ namespace {
 namespace v1 = ::stratus::v1;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
+using ::stratus::cli::IsRecognitionCommand;
+using ::stratus::cli::RunRecognitionCommand;
 using testing::DescriptorAtDistance;
 using testing::FakeFaceAnalyzer;
 using testing::FakeMaskClassifier;

@@ -26,7 +26,7 @@
 #include "common/service_host.h"
 #include "services/sentiment/schema.h"
 #include "services/sentiment/sentiment.h"
-#include "services/sentiment/sentiment_cli.h"
+#include "cli/sentiment.h"
 #include "services/sentiment/sentiment_service.h"
 #include "services/sentiment/testing/keyword_classifier.h"
 
@@ -36,6 +36,9 @@ namespace {
 namespace fs = std::filesystem;
 using google::protobuf::Timestamp;
 using ::testing::HasSubstr;
+using ::stratus::cli::RunFeedCommand;
+using ::stratus::cli::RunSentimentCommand;
+using ::stratus::cli::RunTrendsCommand;
 
 constexpr int64_t kBase = 1767225600;  // 2026-01-01T00:00:00Z, a multiple of 3600
 

@@ -14,16 +14,19 @@
 //     service gets {"image": PATH, "model": NAME, "error": MESSAGE, "code": CODE} and the
 //     command exits 1 after the other images.
 //
-// The endpoint defaults to $STRATUS_DETECTOR_ADDR, else localhost:50052. Exit status: 0 all
-// good, 1 some image or the RPC failed, 2 bad usage.
-#ifndef STRATUS_SERVICES_DETECTOR_DETECTOR_CLI_H_
-#define STRATUS_SERVICES_DETECTOR_DETECTOR_CLI_H_
+// --output json prints each response in the protobuf JSON mapping (ModelInfo per line; a
+// DetectResponse or AnalyzeFacesResponse per image), --output table aligned columns; both report
+// failed images on stderr. The endpoint defaults to $STRATUS_DETECTOR_ADDR, else
+// localhost:50052. Exit status (cli/command.h): 0 all good, 1 some image or the RPC failed, 2 bad
+// usage, 3 the detector could not be reached.
+#ifndef STRATUS_CLI_DETECTOR_H_
+#define STRATUS_CLI_DETECTOR_H_
 
-namespace stratus::detector {
+namespace stratus::cli {
 
 int RunModelsCommand(int argc, char** argv);
 int RunDetectCommand(int argc, char** argv);
 
-}  // namespace stratus::detector
+}  // namespace stratus::cli
 
-#endif  // STRATUS_SERVICES_DETECTOR_DETECTOR_CLI_H_
+#endif  // STRATUS_CLI_DETECTOR_H_

@@ -11,12 +11,12 @@
 // Output: one JSON object per line in Rekognition's shapes (AWS member names), one per image
 // (or per page for the list commands). Errors go to stderr as "IMAGE: ExceptionName: message";
 // the exit status is 1 when any call failed, 2 on bad usage.
-#ifndef STRATUS_SERVICES_RECOGNITION_RECOGNITION_CLI_H_
-#define STRATUS_SERVICES_RECOGNITION_RECOGNITION_CLI_H_
+#ifndef STRATUS_CLI_RECOGNITION_H_
+#define STRATUS_CLI_RECOGNITION_H_
 
 #include <string>
 
-namespace stratus::recognition {
+namespace stratus::cli {
 
 // True for the subcommand names above.
 bool IsRecognitionCommand(const std::string& sub);
@@ -24,6 +24,6 @@ bool IsRecognitionCommand(const std::string& sub);
 // Runs subcommand `sub`; argv starts at the subcommand name (argv[0] == sub).
 int RunRecognitionCommand(const std::string& sub, int argc, char** argv);
 
-}  // namespace stratus::recognition
+}  // namespace stratus::cli
 
-#endif  // STRATUS_SERVICES_RECOGNITION_RECOGNITION_CLI_H_
+#endif  // STRATUS_CLI_RECOGNITION_H_

@@ -1,7 +1,8 @@
-#include "services/mask/mask_cli.h"
+#include "cli/mask.h"
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -12,13 +13,14 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "cli/command.h"
 #include "common/auth/client.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/status.h"
 #include "stratus/v1/mask.grpc.pb.h"
 
-namespace stratus::mask {
+namespace stratus::cli {
 namespace {
 
 namespace v1 = ::stratus::v1;
@@ -33,6 +35,8 @@ double Round(double v, double scale = 1e4) { return std::round(v * scale) / scal
 std::string CodeName(absl::StatusCode code) {
   return absl::AsciiStrToUpper(StatusCodeLabel(code));
 }
+
+using ::stratus::cli::CodeName;
 
 json Probabilities(const v1::FaceMask& m) {
   // The three known classes first, in the order of the issue, then any other label.
@@ -70,6 +74,13 @@ json ErrorLine(const std::string& path, const std::string& code, const std::stri
   return json{{"image", path}, {"error", message}, {"code", code}};
 }
 
+// The exit code a printed line asks for: kExitUnavailable beats kExitFailed.
+int ExitOf(const json& line) {
+  if (!line.contains("error")) return kExitOk;
+  const std::string code = line.value("code", "");
+  return code == "UNAVAILABLE" || code == "DEADLINE_EXCEEDED" ? kExitUnavailable : kExitFailed;
+}
+
 }  // namespace
 
 int RunClassifyMaskCommand(int argc, char** argv) {
@@ -88,22 +99,11 @@ int RunClassifyMaskCommand(int argc, char** argv) {
   flags.Bool("crop", "", &crop, "each image is one face crop (no face detection)");
   flags.Double("min-face-confidence", "", &min_face_confidence,
                "minimum face detection score in (0, 1]; 0: the service default, 0.5");
-  absl::Status parsed = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::cerr << "error: " << parsed.message() << "\n\n" << flags.Usage();
-    return 2;
-  }
-  if (flags.positional().empty()) {
-    std::cerr << "error: no image given\n\n" << flags.Usage();
-    return 2;
-  }
+  int exit_code = 0;
+  if (!ParseFlags(flags, argc, argv, &exit_code)) return exit_code;
+  if (flags.positional().empty()) return UsageError(flags, "no image given");
   if (min_face_confidence < 0 || min_face_confidence > 1) {
-    std::cerr << "error: --min-face-confidence must be within (0, 1]\n";
-    return 2;
+    return UsageError(flags, "--min-face-confidence must be within (0, 1]");
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
@@ -111,7 +111,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
   client.stub = v1::MaskService::NewStub(stratus::auth::CreateChannel(client.endpoint, args));
 
   const std::vector<std::string>& paths = flags.positional();
-  bool all_ok = true;
+  int result = kExitOk;
   if (crop) {
     // Batches of up to 100 readable crops per request; lines come out in argument order.
     std::vector<std::optional<json>> lines(paths.size());
@@ -142,7 +142,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
           v1::ClassifyResponse r;
           grpc::Status s = client.Classify(one, &r);
           if (!s.ok() || r.results_size() != 1) {
-            lines[i] = ErrorLine(paths[i], CodeName(static_cast<absl::StatusCode>(s.error_code())),
+            lines[i] = ErrorLine(paths[i], CodeName(s.error_code()),
                                  s.ok() ? "no result" : s.error_message());
           } else {
             lines[i] = json{{"image", paths[i]},
@@ -156,7 +156,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
       for (size_t k = 0; k < sent.size(); ++k) {
         const size_t i = sent[k];
         if (!status.ok()) {
-          lines[i] = ErrorLine(paths[i], CodeName(static_cast<absl::StatusCode>(status.error_code())),
+          lines[i] = ErrorLine(paths[i], CodeName(status.error_code()),
                                status.error_message());
         } else if (static_cast<int>(k) >= response.results_size()) {
           lines[i] = ErrorLine(paths[i], "INTERNAL", "the service returned too few results");
@@ -170,11 +170,11 @@ int RunClassifyMaskCommand(int argc, char** argv) {
       }
     }
     for (const auto& line : lines) {
-      if (line->contains("error")) all_ok = false;
+      result = std::max(result, ExitOf(*line));
       std::cout << line->dump() << "\n";
     }
     std::cout.flush();
-    return all_ok ? 0 : 1;
+    return result;
   }
 
   for (const std::string& path : paths) {
@@ -189,7 +189,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
       v1::ClassifyResponse response;
       grpc::Status status = client.Classify(request, &response);
       if (!status.ok()) {
-        line = ErrorLine(path, CodeName(static_cast<absl::StatusCode>(status.error_code())),
+        line = ErrorLine(path, CodeName(status.error_code()),
                          status.error_message());
       } else {
         json faces = json::array();
@@ -205,11 +205,11 @@ int RunClassifyMaskCommand(int argc, char** argv) {
                     {"faces", std::move(faces)}};
       }
     }
-    if (line.contains("error")) all_ok = false;
+    result = std::max(result, ExitOf(line));
     std::cout << line.dump() << "\n";
   }
   std::cout.flush();
-  return all_ok ? 0 : 1;
+  return result;
 }
 
-}  // namespace stratus::mask
+}  // namespace stratus::cli

@@ -14,10 +14,10 @@
 //                                        or {"id", "Error"} per post, in order.
 // Exit status: 0 when every text/post was scored, 1 when some failed, 2 for usage errors or
 // when the service cannot be reached.
-#ifndef STRATUS_SERVICES_SENTIMENT_SENTIMENT_CLI_H_
-#define STRATUS_SERVICES_SENTIMENT_SENTIMENT_CLI_H_
+#ifndef STRATUS_CLI_SENTIMENT_H_
+#define STRATUS_CLI_SENTIMENT_H_
 
-namespace stratus::sentiment {
+namespace stratus::cli {
 
 // argv starts at the command name ("sentiment", "feed").
 int RunSentimentCommand(int argc, char** argv);
@@ -27,6 +27,6 @@ int RunFeedCommand(int argc, char** argv);
 // "neutral", "mixed", "mean_score": {...}}.
 int RunTrendsCommand(int argc, char** argv);
 
-}  // namespace stratus::sentiment
+}  // namespace stratus::cli
 
-#endif  // STRATUS_SERVICES_SENTIMENT_SENTIMENT_CLI_H_
+#endif  // STRATUS_CLI_SENTIMENT_H_

@@ -14,13 +14,13 @@
 //
 // The endpoint defaults to $STRATUS_MASK_ADDR, else localhost:50054. Exit status: 0 all good,
 // 1 some image or the RPC failed, 2 bad usage.
-#ifndef STRATUS_SERVICES_MASK_MASK_CLI_H_
-#define STRATUS_SERVICES_MASK_MASK_CLI_H_
+#ifndef STRATUS_CLI_MASK_H_
+#define STRATUS_CLI_MASK_H_
 
-namespace stratus::mask {
+namespace stratus::cli {
 
 int RunClassifyMaskCommand(int argc, char** argv);
 
-}  // namespace stratus::mask
+}  // namespace stratus::cli
 
-#endif  // STRATUS_SERVICES_MASK_MASK_CLI_H_
+#endif  // STRATUS_CLI_MASK_H_

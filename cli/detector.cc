@@ -1,4 +1,4 @@
-#include "services/detector/detector_cli.h"
+#include "cli/detector.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
+#include "cli/command.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/client.h"
 #include "common/flags.h"
@@ -19,7 +21,7 @@
 #include "common/status.h"
 #include "stratus/v1/detector.grpc.pb.h"
 
-namespace stratus::detector {
+namespace stratus::cli {
 namespace {
 
 namespace v1 = ::stratus::v1;
@@ -87,25 +89,6 @@ const char* StateName(v1::ModelInfo::State s) {
   }
 }
 
-std::string CodeName(grpc::StatusCode code) {
-  return absl::AsciiStrToUpper(StatusCodeLabel(static_cast<absl::StatusCode>(code)));
-}
-
-bool ParseOrUsage(FlagSet& flags, int argc, char** argv, int* exit_code) {
-  absl::Status s = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    *exit_code = 0;
-    return false;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n\n" << flags.Usage();
-    *exit_code = 2;
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 int RunModelsCommand(int argc, char** argv) {
@@ -114,12 +97,12 @@ int RunModelsCommand(int argc, char** argv) {
                 "LOADING or FAILED with the reason).");
   ClientFlags client;
   RegisterClientFlags(flags, &client);
+  OutputFlag output(flags);
   int exit_code = 0;
-  if (!ParseOrUsage(flags, argc, argv, &exit_code)) return exit_code;
-  if (!flags.positional().empty()) {
-    std::cerr << "error: stratus models takes no arguments\n\n" << flags.Usage();
-    return 2;
+  if (!ParseFlags(flags, argc, argv, &exit_code) || !output.Resolve(flags, &exit_code)) {
+    return exit_code;
   }
+  if (!flags.positional().empty()) return UsageError(flags, "stratus models takes no arguments");
   auto stub = Connect(client);
   grpc::ClientContext ctx;
   SetDeadline(&ctx, client);
@@ -128,9 +111,23 @@ int RunModelsCommand(int argc, char** argv) {
   if (!status.ok()) {
     std::cerr << "error: " << client.endpoint << ": " << CodeName(status.error_code()) << ": "
               << status.error_message() << "\n";
-    return 1;
+    return ExitCodeFor(status);
+  }
+  if (output.format() == Output::kTable) {
+    Table table({"NAME", "VERSION", "TASK", "DEVICE", "STATE", "INPUT", "MAX_BATCH", "ERROR"});
+    for (const v1::ModelInfo& m : response.models()) {
+      table.Add({m.name(), m.version(), m.task(), m.device(), StateName(m.state()),
+                 absl::StrFormat("%dx%d", m.input_size().width(), m.input_size().height()),
+                 std::to_string(m.max_batch_size()), m.error()});
+    }
+    table.Print(std::cout);
+    return kExitOk;
   }
   for (const v1::ModelInfo& m : response.models()) {
+    if (output.format() == Output::kJson) {
+      std::cout << ProtoJson(m) << "\n";
+      continue;
+    }
     json line{{"name", m.name()},
               {"version", m.version()},
               {"task", m.task()},
@@ -165,29 +162,39 @@ int RunDetectCommand(int argc, char** argv) {
   flags.Int("max-results", "", &max_results,
             "at most this many detections per image (default 100)");
   flags.String("classes", "", &classes, "comma-separated labels of interest (objects models)");
+  OutputFlag output(flags);
   int exit_code = 0;
-  if (!ParseOrUsage(flags, argc, argv, &exit_code)) return exit_code;
-  if (flags.positional().empty()) {
-    std::cerr << "error: no image given\n\n" << flags.Usage();
-    return 2;
+  if (!ParseFlags(flags, argc, argv, &exit_code) || !output.Resolve(flags, &exit_code)) {
+    return exit_code;
   }
+  if (flags.positional().empty()) return UsageError(flags, "no image given");
   if (min_confidence < 0 || min_confidence > 1) {
-    std::cerr << "error: --min-confidence must be within (0, 1]\n";
-    return 2;
+    return UsageError(flags, "--min-confidence must be within (0, 1]");
   }
   auto stub = Connect(client);
-  bool all_ok = true;
+  int result = kExitOk;
+  Table table({"IMAGE", "LABEL", "CONFIDENCE", "LEFT", "TOP", "WIDTH", "HEIGHT"});
+  auto add_row = [&](const std::string& path, const std::string& label, double confidence,
+                     const v1::BoundingBox& b) {
+    table.Add({path, label, absl::StrFormat("%.4f", confidence), absl::StrFormat("%.5f", b.left()),
+               absl::StrFormat("%.5f", b.top()), absl::StrFormat("%.5f", b.width()),
+               absl::StrFormat("%.5f", b.height())});
+  };
   for (const std::string& path : flags.positional()) {
     json line{{"image", path}, {"model", model}};
-    auto fail = [&](const std::string& code, const std::string& message) {
+    auto fail = [&](const std::string& code, const std::string& message, int exit) {
       line["error"] = message;
       line["code"] = code;
-      all_ok = false;
+      result = std::max(result, exit);
+      // Only the default lines carry errors on stdout; json and table keep it for results.
+      if (output.format() != Output::kLines) {
+        std::cerr << path << ": " << code << ": " << message << "\n";
+      }
     };
     absl::StatusOr<std::string> bytes = ReadImageFile(path, kMaxImageBytes);
     if (!bytes.ok()) {
       fail(absl::AsciiStrToUpper(StatusCodeLabel(bytes.status().code())),
-           std::string(bytes.status().message()));
+           std::string(bytes.status().message()), kExitFailed);
     } else if (model == "faces") {
       v1::AnalyzeFacesRequest request;
       request.mutable_image()->set_bytes(std::move(*bytes));
@@ -198,7 +205,9 @@ int RunDetectCommand(int argc, char** argv) {
       SetDeadline(&ctx, client);
       grpc::Status status = stub->AnalyzeFaces(&ctx, request, &response);
       if (!status.ok()) {
-        fail(CodeName(status.error_code()), status.error_message());
+        fail(CodeName(status.error_code()), status.error_message(), ExitCodeFor(status));
+      } else if (output.format() == Output::kJson) {
+        std::cout << ProtoJson(response) << "\n";
       } else {
         json detections = json::array();
         for (const v1::FaceAnalysis& f : response.faces()) {
@@ -206,6 +215,7 @@ int RunDetectCommand(int argc, char** argv) {
                                     {"confidence", Round(f.confidence(), 1e4)},
                                     {"box", Box(f.box())},
                                     {"landmarks", Points(f.landmarks68())}});
+          add_row(path, "face", f.confidence(), f.box());
         }
         line["detections"] = std::move(detections);
       }
@@ -223,7 +233,9 @@ int RunDetectCommand(int argc, char** argv) {
       SetDeadline(&ctx, client);
       grpc::Status status = stub->Detect(&ctx, request, &response);
       if (!status.ok()) {
-        fail(CodeName(status.error_code()), status.error_message());
+        fail(CodeName(status.error_code()), status.error_message(), ExitCodeFor(status));
+      } else if (output.format() == Output::kJson) {
+        std::cout << ProtoJson(response) << "\n";
       } else {
         json detections = json::array();
         for (const v1::Detection& d : response.detections()) {
@@ -231,14 +243,16 @@ int RunDetectCommand(int argc, char** argv) {
                                     {"confidence", Round(d.confidence(), 1e4)},
                                     {"box", Box(d.box())},
                                     {"landmarks", Points(d.landmarks())}});
+          add_row(path, d.label(), d.confidence(), d.box());
         }
         line["detections"] = std::move(detections);
       }
     }
-    std::cout << line.dump() << "\n";
+    if (output.format() == Output::kLines) std::cout << line.dump() << "\n";
   }
+  if (output.format() == Output::kTable) table.Print(std::cout);
   std::cout.flush();
-  return all_ok ? 0 : 1;
+  return result;
 }
 
-}  // namespace stratus::detector
+}  // namespace stratus::cli

@@ -1,51 +1,33 @@
-#include "services/ingest/ingest_cli.h"
+#include "cli/ingest.h"
 
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
+#include "cli/command.h"
 #include "common/flags.h"
 #include "stratus/v1/ingest.grpc.pb.h"
 
-namespace stratus::ingest {
+namespace stratus::cli {
 namespace {
 
-std::string Json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
+std::string Json(const google::protobuf::Message& m) { return ProtoJson(m); }
 
 std::unique_ptr<v1::IngestService::Stub> Connect(const std::string& endpoint) {
   return v1::IngestService::NewStub(stratus::auth::CreateChannel(endpoint));
 }
 
 int Fail(const grpc::Status& s) {
-  std::cerr << "error: " << s.error_message() << " (" << s.error_code() << ")\n";
-  return 1;
+  std::cerr << "error: " << CodeName(s.error_code()) << ": " << s.error_message() << "\n";
+  return ExitCodeFor(s);
 }
 
-bool ParseOrUsage(FlagSet& flags, int argc, char** argv, int* code) {
-  auto s = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    *code = 0;
-    return false;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n\n" << flags.Usage();
-    *code = 2;
-    return false;
-  }
-  return true;
-}
 
 int StreamAdd(int argc, char** argv, std::string endpoint) {
   FlagSet flags("stratus stream add URI --name NAME",
@@ -68,7 +50,7 @@ int StreamAdd(int argc, char** argv, std::string endpoint) {
   flags.Double("face-match-threshold", "", &threshold, "similarity 0..100 for face_search");
   flags.Bool("replace", "", &replace, "replace a stream of the same name");
   int code;
-  if (!ParseOrUsage(flags, argc, argv, &code)) return code;
+  if (!ParseFlags(flags, argc, argv, &code)) return code;
   if (flags.positional().size() != 1 || name.empty()) {
     std::cerr << "error: give one URI and --name\n\n" << flags.Usage();
     return 2;
@@ -119,14 +101,27 @@ int RunStreamCommand(int argc, char** argv) {
     FlagSet flags(sub == "rm" ? "stratus stream rm NAME..." : "stratus stream ls",
                   sub == "rm" ? "Removes streams." : "Lists streams with their state.");
     flags.String("endpoint", "STRATUS_INGEST_ADDR", &endpoint, "ingest gRPC address");
-    int code;
-    if (!ParseOrUsage(flags, argc - 1, argv + 1, &code)) return code;
+    std::optional<OutputFlag> output;
+    if (sub == "ls") output.emplace(flags);
+    int code = 0;
+    if (!ParseFlags(flags, argc - 1, argv + 1, &code)) return code;
+    if (output && !output->Resolve(flags, &code)) return code;
     auto stub = Connect(endpoint);
     if (sub == "ls") {
       v1::ListStreamsResponse resp;
       grpc::ClientContext ctx;
       auto s = stub->ListStreams(&ctx, {}, &resp);
       if (!s.ok()) return Fail(s);
+      if (output->format() == Output::kTable) {
+        Table table({"NAME", "STATE", "URI", "LAST_ERROR"});
+        for (const auto& st : resp.streams()) {
+          table.Add({st.config().name(), v1::StreamStatus::State_Name(st.state()), st.config().uri(),
+                     st.last_error()});
+        }
+        table.Print(std::cout);
+        return 0;
+      }
+      // The default lines are the protobuf JSON mapping already.
       for (const auto& st : resp.streams()) std::cout << Json(st) << "\n";
       return 0;
     }
@@ -158,7 +153,7 @@ int RunEventsCommand(int argc, char** argv) {
   flags.Bool("follow", "", &follow, "keep printing new events until Ctrl-C");
   flags.Int("limit", "", &limit, "at most this many stored events (newest)");
   int code;
-  if (!ParseOrUsage(flags, argc, argv, &code)) return code;
+  if (!ParseFlags(flags, argc, argv, &code)) return code;
   std::vector<v1::Event::Type> type_values;
   for (const auto& t : types) {
     v1::Event::Type v;
@@ -192,4 +187,4 @@ int RunEventsCommand(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace stratus::ingest
+}  // namespace stratus::cli

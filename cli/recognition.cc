@@ -1,4 +1,4 @@
-#include "services/recognition/recognition_cli.h"
+#include "cli/recognition.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "cli/command.h"
 #include "common/auth/client.h"
 #include "common/flags.h"
 #include "common/image.h"
@@ -18,10 +19,12 @@
 #include "services/recognition/aws_json.h"
 #include "stratus/v1/recognition.grpc.pb.h"
 
-namespace stratus::recognition {
+namespace stratus::cli {
 namespace {
 
 namespace v1 = ::stratus::v1;
+using ::stratus::recognition::ReasonOf;
+using ::stratus::recognition::ToAwsJson;
 
 const std::set<std::string>& Commands() {
   static const auto* kCommands = new std::set<std::string>{
@@ -49,10 +52,14 @@ struct Client {
   }
 };
 
+// Set when a call found no service to answer (exit kExitUnavailable rather than kExitFailed).
+bool unreachable = false;
+
 // Prints the response or the error; returns false on error.
 bool Report(const std::string& what, const grpc::Status& status,
             const google::protobuf::Message& response) {
   if (!status.ok()) {
+    unreachable |= ExitCodeFor(status) == kExitUnavailable;
     std::string reason = ReasonOf(status);
     if (reason.empty()) {
       reason = absl::AsciiStrToUpper(StatusCodeLabel(static_cast<absl::StatusCode>(status.error_code())));
@@ -97,8 +104,9 @@ bool IsRecognitionCommand(const std::string& sub) { return Commands().contains(s
 int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
   if (!IsRecognitionCommand(sub)) {
     std::cerr << "stratus: unknown recognition command '" << sub << "'\n";
-    return 2;
+    return kExitUsage;
   }
+  unreachable = false;
   FlagSet flags("stratus " + sub,
                 "Rekognition's " + sub + " against the recognition service; one JSON object per "
                 "line in Rekognition's shapes.");
@@ -141,17 +149,10 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
     flags.Double("min-confidence", "", &min_confidence, "summary MinConfidence 0-100 (default 50)");
     flags.String("required", "", &required, "RequiredEquipmentTypes, one type (FACE_COVER)");
   }
-  absl::Status parsed = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    return 0;
-  }
+  int exit_code = 0;
+  if (!ParseFlags(flags, argc, argv, &exit_code)) return exit_code;
   const auto& args = flags.positional();
-  auto usage = [&](const std::string& message) {
-    std::cerr << "error: " << message << "\n\n" << flags.Usage();
-    return 2;
-  };
-  if (!parsed.ok()) return usage(std::string(parsed.message()));
+  auto usage = [&](const std::string& message) { return UsageError(flags, message); };
   client.Connect();
   auto attrs = [&](auto* repeated) {
     repeated->Add(absl::AsciiStrToUpper(attributes) == "ALL" ? v1::FaceAttribute::ALL
@@ -382,7 +383,7 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
       return client.stub->SearchUsersByImage(ctx, r, resp);
     });
   }
-  return ok ? 0 : 1;
+  return ok ? kExitOk : unreachable ? kExitUnavailable : kExitFailed;
 }
 
-}  // namespace stratus::recognition
+}  // namespace stratus::cli

@@ -1,4 +1,4 @@
-#include "services/sentiment/sentiment_cli.h"
+#include "cli/sentiment.h"
 
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
@@ -19,15 +19,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
+#include "cli/command.h"
 #include "common/flags.h"
 #include "services/sentiment/sentiment.h"
 #include "services/sentiment/sentiment_service.h"
 #include "stratus/v1/sentiment.grpc.pb.h"
 
-namespace stratus::sentiment {
+namespace stratus::cli {
 namespace {
 
 using json = nlohmann::ordered_json;
+using ::stratus::sentiment::IsValidUtf8;
+using ::stratus::sentiment::ReasonOf;
+using ::stratus::sentiment::kMaxBatchTexts;
+using ::stratus::sentiment::SentimentName;
 
 constexpr char kDefaultEndpoint[] = "localhost:50055";
 
@@ -36,20 +41,6 @@ std::string DefaultEndpoint() {
   return env && *env ? env : kDefaultEndpoint;
 }
 
-bool ParseOrUsage(FlagSet& flags, int argc, char** argv, int* code) {
-  auto s = flags.Parse(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    *code = 0;
-    return false;
-  }
-  if (!s.ok()) {
-    std::cerr << "error: " << s.message() << "\n\n" << flags.Usage();
-    *code = 2;
-    return false;
-  }
-  return true;
-}
 
 std::unique_ptr<v1::SentimentService::Stub> Connect(const std::string& endpoint) {
   return v1::SentimentService::NewStub(stratus::auth::CreateChannel(endpoint));
@@ -141,7 +132,7 @@ int RunSentimentCommand(int argc, char** argv) {
   flags.String("language-code", "", &language, "language of the texts (only en is supported)");
   flags.Int("timeout-ms", "", &timeout_ms, "deadline of each RPC");
   int code = 0;
-  if (!ParseOrUsage(flags, argc, argv, &code)) return code;
+  if (!ParseFlags(flags, argc, argv, &code)) return code;
   std::vector<Item> items;
   for (const std::string& t : flags.positional()) items.push_back({t, "", ""});
   if (!file.empty()) {
@@ -184,7 +175,7 @@ int RunSentimentCommand(int argc, char** argv) {
         const std::string reason = ReasonOf(s);
         std::cerr << "error: " << endpoint << ": " << (reason.empty() ? "" : reason + ": ")
                   << s.error_message() << "\n";
-        return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 1 : 2;
+        return ExitCodeFor(s);
       }
       for (const auto& r : response.result_list()) {
         if (r.index() < 0 || static_cast<size_t>(r.index()) >= sent.size()) continue;
@@ -269,7 +260,7 @@ int RunFeedCommand(int argc, char** argv) {
                "sentiment gRPC endpoint HOST:PORT (default $STRATUS_SENTIMENT_ADDR or "
                "localhost:50055)");
   int code = 0;
-  if (!ParseOrUsage(flags, argc, argv, &code)) return code;
+  if (!ParseFlags(flags, argc, argv, &code)) return code;
   if (flags.positional().size() != 1) {
     std::cerr << "error: give one FILE.jsonl (- : standard input)\n\n" << flags.Usage();
     return 2;
@@ -321,7 +312,7 @@ int RunFeedCommand(int argc, char** argv) {
     std::cerr << "error: " << endpoint
               << ": Feed ended: " << (s.ok() ? "fewer answers than posts" : s.error_message())
               << "\n";
-    return 2;
+    return s.ok() ? kExitFailed : ExitCodeFor(s);
   }
   std::cerr << entries.size() << " posts: " << scored << " scored and stored, " << failed
             << " failed\n";
@@ -344,7 +335,7 @@ int RunTrendsCommand(int argc, char** argv) {
   flags.Int("window", "", &window, "window width in seconds (>= 60)");
   flags.Int("timeout-ms", "", &timeout_ms, "deadline of the RPC");
   int code = 0;
-  if (!ParseOrUsage(flags, argc, argv, &code)) return code;
+  if (!ParseFlags(flags, argc, argv, &code)) return code;
   v1::GetTrendsRequest request;
   for (const auto& t : topics) request.add_topics(t);
   request.set_window_seconds(window);
@@ -364,7 +355,7 @@ int RunTrendsCommand(int argc, char** argv) {
   grpc::Status s = stub->GetTrends(&ctx, request, &response);
   if (!s.ok()) {
     std::cerr << "error: " << endpoint << ": " << s.error_message() << "\n";
-    return s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? 2 : 1;
+    return ExitCodeFor(s);
   }
   for (const v1::TrendBucket& b : response.buckets()) {
     json line{{"topic", b.topic()},
@@ -381,4 +372,4 @@ int RunTrendsCommand(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace stratus::sentiment
+}  // namespace stratus::cli

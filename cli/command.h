@@ -1,0 +1,72 @@
+// What every `stratus` command shares: its flag parsing (one FlagSet per command, parsed by
+// ParseFlags), its exit codes, and its output formats (--output). docs/cli.md documents them.
+#ifndef STRATUS_CLI_COMMAND_H_
+#define STRATUS_CLI_COMMAND_H_
+
+#include <google/protobuf/message.h>
+#include <grpcpp/grpcpp.h>
+
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/flags.h"
+
+namespace stratus::cli {
+
+// Exit codes of every command.
+inline constexpr int kExitOk = 0;           // everything asked for was done
+inline constexpr int kExitFailed = 1;       // the service refused or failed (some of) the work
+inline constexpr int kExitUsage = 2;        // bad flags or arguments; nothing was sent
+inline constexpr int kExitUnavailable = 3;  // the service could not be reached in time
+
+// kExitUnavailable for UNAVAILABLE and DEADLINE_EXCEEDED (nothing answered), else kExitFailed.
+int ExitCodeFor(const grpc::Status& status);
+// "INVALID_ARGUMENT", "NOT_FOUND", ...
+std::string CodeName(grpc::StatusCode code);
+
+// Parses argv[1..argc) into `flags`. false when the command should stop with *exit_code:
+// --help printed the usage to stdout (0), or a malformed flag printed the error and the usage to
+// stderr (kExitUsage).
+bool ParseFlags(FlagSet& flags, int argc, char** argv, int* exit_code);
+// Prints "error: MESSAGE" and the usage to stderr; returns kExitUsage.
+int UsageError(const FlagSet& flags, std::string_view message);
+
+// --output: how a command prints its results. kLines is each command's own one-line JSON per
+// result (the default, what scripts parse today); kJson is the protobuf JSON mapping of each
+// response message, one per line; kTable is aligned columns under a header.
+enum class Output { kLines, kJson, kTable };
+class OutputFlag {
+ public:
+  // Registers --output on `flags`; `table` says whether the command can print a table.
+  OutputFlag(FlagSet& flags, bool table = true);
+  // After ParseFlags: the format, or false (and a usage error printed, *exit_code set) when the
+  // value is not one this command prints.
+  bool Resolve(const FlagSet& flags, int* exit_code);
+  Output format() const { return format_; }
+
+ private:
+  std::string text_ = "lines";
+  bool table_;
+  Output format_ = Output::kLines;
+};
+
+// The protobuf JSON mapping of `message` on one line (proto field names, enums by name).
+std::string ProtoJson(const google::protobuf::Message& message);
+
+// Aligned columns: Print pads each column to its widest cell, two spaces apart.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace stratus::cli
+
+#endif  // STRATUS_CLI_COMMAND_H_
