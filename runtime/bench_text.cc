@@ -3,7 +3,8 @@
 // stripped) and precision (words read that are ground truth), per text height, rotation and
 // backing (a sign-like plate behind the text, or bare text over the photo).
 //   stratus-bench-text [--seed N] [--per-condition N] [--sample OUT.png] IMAGE_DIR...
-// --sample writes one rendered image (plate, level, large) and exits.
+// --sample writes one rendered image (plate, level, 48 px) of the first image, prints its words
+// as a JSON list and exits (tests/e2e/rekognition/text.png and text.json were made so).
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -122,7 +123,10 @@ int main(int argc, char** argv) {
   std::mt19937 rng(seed);
   if (!sample_out.empty()) {
     Sample s = Render(cv::imread(files[0]), 48, 0, true, rng);
-    return s.image.empty() || !cv::imwrite(sample_out, s.image) ? 1 : 0;
+    if (s.image.empty() || !cv::imwrite(sample_out, s.image)) return 1;
+    std::printf("[\"%s\", \"%s\", \"%s\"]\n", s.words[0].c_str(), s.words[1].c_str(),
+                s.words[2].c_str());  // the words, as JSON
+    return 0;
   }
   auto reader = stratus::runtime::TextReader::Create({});
   if (!reader.ok()) {
