@@ -4,6 +4,7 @@
 #include <tesseract/baseapi.h>
 #include <tesseract/resultiterator.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <mutex>
 
@@ -51,6 +52,25 @@ class EngineLease {
 
 }  // namespace
 
+std::array<cv::Point2f, 4> TextPolygon(const cv::Rect2f& box, double angle) {
+  const cv::Point2f tl = box.tl(), br = box.br();
+  const std::array<cv::Point2f, 4> corners = {tl, cv::Point2f(br.x, tl.y), br,
+                                              cv::Point2f(tl.x, br.y)};
+  const double c = std::abs(std::cos(angle)), s = std::abs(std::sin(angle));
+  if (s < std::sin(M_PI / 180) || c - s < 0.05) return corners;
+  // W = L c + h s and H = L s + h c for text of length L and height h.
+  const double W = box.width, H = box.height, det = c * c - s * s;
+  const double L = (W * c - H * s) / det, h = (H * c - W * s) / det;
+  if (L <= 0 || h <= 0) return corners;
+  const cv::Point2d centre(box.x + W / 2, box.y + H / 2);
+  const cv::Point2d u(std::cos(angle), std::sin(angle)), v(-std::sin(angle), std::cos(angle));
+  auto at = [&](double a, double b) {
+    const cv::Point2d p = centre + u * (a * L / 2) + v * (b * h / 2);
+    return cv::Point2f(static_cast<float>(p.x), static_cast<float>(p.y));
+  };
+  return {at(-1, -1), at(1, -1), at(1, 1), at(-1, 1)};
+}
+
 TextReader::TextReader(const Options& options) : options_(options), pool_(new Pool) {}
 TextReader::~TextReader() {
   for (auto& api : pool_->all) api->End();
@@ -97,8 +117,14 @@ absl::StatusOr<std::vector<TextDetection>> TextReader::Read(const cv::Mat& bgr) 
   {
     std::unique_ptr<tesseract::ResultIterator> it(api->GetIterator());
     int lines = 0, words = 0, line_id = -1;
+    double line_angle = 0;
     auto to_rect = [&](int l, int t, int r, int b) {
       return cv::Rect(cv::Point(l / scale, t / scale), cv::Point(r / scale, b / scale));
+    };
+    auto polygon = [&](int l, int t, int r, int b) {
+      return TextPolygon(cv::Rect2f(cv::Point2f(l / scale, t / scale),
+                                    cv::Point2f(r / scale, b / scale)),
+                         line_angle);
     };
     if (it) do {
         if (it->IsAtBeginningOf(tesseract::RIL_TEXTLINE)) {
@@ -111,12 +137,19 @@ absl::StatusOr<std::vector<TextDetection>> TextReader::Read(const cv::Mat& bgr) 
           }
           int l, t, r, b;
           it->BoundingBox(tesseract::RIL_TEXTLINE, &l, &t, &r, &b);
-          TextDetection d{TextDetection::Type::kLine,
-                          s,
-                          it->Confidence(tesseract::RIL_TEXTLINE),
-                          to_rect(l, t, r, b),
-                          static_cast<int>(out.size()),
-                          -1};
+          // The line's baseline angle, used for its words too (a word's baseline is short).
+          int x1, y1, x2, y2;
+          line_angle = it->Baseline(tesseract::RIL_TEXTLINE, &x1, &y1, &x2, &y2) && x2 != x1
+                           ? std::atan2(double(y2 - y1), double(x2 - x1))
+                           : 0;
+          TextDetection d;
+          d.type = TextDetection::Type::kLine;
+          d.text = s;
+          d.confidence = it->Confidence(tesseract::RIL_TEXTLINE);
+          d.box = to_rect(l, t, r, b);
+          d.polygon = polygon(l, t, r, b);
+          d.id = static_cast<int>(out.size());
+          d.parent_id = -1;
           line_id = d.id;
           out.push_back(d);
           ++lines;
@@ -126,8 +159,15 @@ absl::StatusOr<std::vector<TextDetection>> TextReader::Read(const cv::Mat& bgr) 
         if (!text || text[0] == 0) continue;
         int l, t, r, b;
         it->BoundingBox(tesseract::RIL_WORD, &l, &t, &r, &b);
-        out.push_back({TextDetection::Type::kWord, text.get(), it->Confidence(tesseract::RIL_WORD),
-                       to_rect(l, t, r, b), static_cast<int>(out.size()), line_id});
+        TextDetection d;
+        d.type = TextDetection::Type::kWord;
+        d.text = text.get();
+        d.confidence = it->Confidence(tesseract::RIL_WORD);
+        d.box = to_rect(l, t, r, b);
+        d.polygon = polygon(l, t, r, b);
+        d.id = static_cast<int>(out.size());
+        d.parent_id = line_id;
+        out.push_back(std::move(d));
         ++words;
       } while (it->Next(tesseract::RIL_WORD));
   }

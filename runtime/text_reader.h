@@ -1,5 +1,8 @@
 // TextReader: reads printed text in an image with Tesseract 5 (LINE and WORD detections with
-// confidence 0-100 and axis-aligned boxes in pixels of the given image).
+// confidence 0-100, axis-aligned boxes and 4-point polygons in pixels of the given image).
+// The polygon is the box turned to the baseline Tesseract reports (top-left, top-right,
+// bottom-right, bottom-left of the text); the axis-aligned box's corners when the baseline is
+// level or its angle cannot be fitted.
 //
 // Thread-safe: a fixed pool of TessBaseAPI instances, each used by one thread at a time; a call
 // waits for a free instance. Preprocessing (grey, upscaling of small images, Otsu binarisation,
@@ -9,6 +12,7 @@
 #ifndef STRATUS_RUNTIME_TEXT_READER_H_
 #define STRATUS_RUNTIME_TEXT_READER_H_
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,9 +28,17 @@ struct TextDetection {
   std::string text;
   float confidence = 0;  // 0-100
   cv::Rect box;          // pixels of the input image
+  std::array<cv::Point2f, 4> polygon;  // pixels; see the file comment
   int id = 0;
   int parent_id = -1;  // a word's line; -1 for lines
 };
+
+// The polygon of text whose axis-aligned box is `box` and whose baseline runs at `angle`
+// radians (image coordinates, y down; positive = clockwise on screen): the rectangle at that
+// angle, centred in the box, whose corners touch the box's sides. The box's own corners when
+// |angle| is under 1 degree or no such rectangle fits (|angle| near 45 degrees, or a box too
+// thin for the angle).
+std::array<cv::Point2f, 4> TextPolygon(const cv::Rect2f& box, double angle);
 
 class TextReader {
  public:

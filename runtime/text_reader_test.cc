@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 
 #include "opencv2/imgproc.hpp"
@@ -39,6 +40,39 @@ TEST(TextReaderTest, ReadsWordsWithLineParents) {
     EXPECT_TRUE(words.count("OPEN")) << inverse;
     EXPECT_TRUE(words.count("HOURS")) << inverse;
   }
+}
+
+}  // namespace
+}  // namespace stratus::runtime
+
+namespace stratus::runtime {
+namespace {
+
+TEST(TextPolygonTest, LevelTextGivesTheBoxCorners) {
+  auto p = TextPolygon(cv::Rect2f(10, 20, 100, 30), 0);
+  EXPECT_EQ(p[0], cv::Point2f(10, 20));
+  EXPECT_EQ(p[1], cv::Point2f(110, 20));
+  EXPECT_EQ(p[2], cv::Point2f(110, 50));
+  EXPECT_EQ(p[3], cv::Point2f(10, 50));
+}
+
+TEST(TextPolygonTest, RotatedTextTouchesTheBoxAndKeepsItsShape) {
+  // Text 200 x 20 turned 20 degrees clockwise: its box, then the polygon back from it.
+  const double a = 20 * M_PI / 180, L = 200, h = 20;
+  const float W = L * std::cos(a) + h * std::sin(a), H = L * std::sin(a) + h * std::cos(a);
+  auto p = TextPolygon(cv::Rect2f(0, 0, W, H), a);
+  EXPECT_NEAR(cv::norm(p[1] - p[0]), L, 0.5);
+  EXPECT_NEAR(cv::norm(p[3] - p[0]), h, 0.5);
+  EXPECT_GT(p[1].y, p[0].y);  // the top edge goes down to the right
+  for (const auto& q : p) {
+    EXPECT_GE(q.x, -0.5f);
+    EXPECT_LE(q.x, W + 0.5f);
+    EXPECT_GE(q.y, -0.5f);
+    EXPECT_LE(q.y, H + 0.5f);
+  }
+  // Too thin a box for 40 degrees: the box's corners.
+  auto thin = TextPolygon(cv::Rect2f(0, 0, 100, 10), 40 * M_PI / 180);
+  EXPECT_EQ(thin[2], cv::Point2f(100, 10));
 }
 
 }  // namespace

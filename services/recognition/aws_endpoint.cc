@@ -80,6 +80,7 @@ void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* r
   Add(endpoint, recognizer, "DisassociateFaces", &Recognizer::DisassociateFaces);
   Add(endpoint, recognizer, "SearchUsers", &Recognizer::SearchUsers);
   Add(endpoint, recognizer, "SearchUsersByImage", &Recognizer::SearchUsersByImage);
+  Add(endpoint, recognizer, "DetectText", &Recognizer::DetectText);
 }
 
 }  // namespace stratus::recognition

@@ -33,6 +33,9 @@ int main(int argc, char** argv) {
   rec::MaskClient::Options mask;
   rec::Recognizer::Options recognizer;
   stratus::aws::CredentialSources credentials;
+  stratus::runtime::TextReader::Options text;
+  text.max_lines = 500;  // DetectText applies AWS's 50 / 100 after its filters
+  text.max_words = 1000;
   int64_t graph_threshold = rec::VectorIndex::Options().graph_threshold;
   flags.String("detector", "STRATUS_DETECTOR_ADDR", &detector.address,
                "detector service address (host:port)");
@@ -50,6 +53,8 @@ int main(int argc, char** argv) {
                "folder whose files gRPC callers may name as Image.uri (\"\": none)");
   flags.Int64("graph-threshold", "STRATUS_RECOGNITION_GRAPH_THRESHOLD", &graph_threshold,
               "collections of at least this many faces use an HNSW graph instead of exact search");
+  flags.String("tessdata", "STRATUS_TESSDATA_DIR", &text.tessdata_dir,
+               "Tesseract tessdata folder for DetectText (\"\": $TESSDATA_PREFIX or Tesseract's own)");
   int exit_code = 0;
   if (!stratus::ParseFlagsOrExit(flags, argc, argv, &exit_code)) return exit_code;
   if (auto s = stratus::ApplyCommonServiceFlags(&common); !s.ok()) return Fail(std::string(s.message()));
@@ -72,6 +77,12 @@ int main(int argc, char** argv) {
   recognizer.faces = &detector_client;
   recognizer.objects = &detector_client;
   recognizer.masks = &mask_client;
+  auto text_reader = stratus::runtime::TextReader::Create(text);
+  if (text_reader.ok()) {
+    recognizer.text = text_reader->get();
+  } else {
+    SLOG(WARNING) << "DetectText is off" << stratus::Kv("error", text_reader.status().message());
+  }
   auto core = rec::Recognizer::Create(recognizer);
   if (!core.ok()) return Fail(std::string(core.status().message()));
   rec::RecognitionServiceImpl service(core->get());

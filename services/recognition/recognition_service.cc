@@ -179,4 +179,13 @@ grpc::Status RecognitionServiceImpl::SearchUsersByImage(
   return grpc::Status::OK;
 }
 
+grpc::Status RecognitionServiceImpl::DetectText(grpc::ServerContext*,
+                                                const v1::DetectTextRequest* request,
+                                                v1::DetectTextResponse* response) {
+  auto result = recognizer_->DetectText(*request);
+  if (!result.ok()) return ToGrpcWithReason(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
 }  // namespace stratus::recognition

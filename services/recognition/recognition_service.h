@@ -74,6 +74,8 @@ class RecognitionServiceImpl final : public v1::RecognitionService::Service {
   grpc::Status SearchUsersByImage(grpc::ServerContext* context,
                                   const v1::SearchUsersByImageRequest* request,
                                   v1::SearchUsersByImageResponse* response) override;
+  grpc::Status DetectText(grpc::ServerContext* context, const v1::DetectTextRequest* request,
+                          v1::DetectTextResponse* response) override;
 
  private:
   Recognizer* recognizer_;

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "services/recognition/face_analyzer.h"
 #include "services/recognition/face_store.h"
+#include "runtime/text_reader.h"
 #include "stratus/v1/recognition.pb.h"
 
 namespace stratus::recognition {
@@ -33,6 +34,7 @@ class Recognizer {
     FaceAnalyzer* faces = nullptr;            // required
     ObjectDetector* objects = nullptr;        // required for DetectLabels / PPE
     MaskClassifier* masks = nullptr;          // null: FACE_COVER is UNIMPLEMENTED
+    runtime::TextReader* text = nullptr;      // null: DetectText is UNIMPLEMENTED
     std::string region = "us-east-1";         // for collection ARNs
     std::string account = "000000000000";
     // Version string of the face pipeline, stored with each face (IndexFacesModelVersion).
@@ -89,6 +91,9 @@ class Recognizer {
       const stratus::v1::SearchUsersRequest& request);
   absl::StatusOr<stratus::v1::SearchUsersByImageResponse> SearchUsersByImage(
       const stratus::v1::SearchUsersByImageRequest& request);
+  // Text in an image (detect_text.h, which implements it).
+  absl::StatusOr<stratus::v1::DetectTextResponse> DetectText(
+      const stratus::v1::DetectTextRequest& request);
 
   const Options& options() const { return options_; }
 

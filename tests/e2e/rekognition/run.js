@@ -6,6 +6,7 @@
 // endpoint. Checks DetectFaces, CompareFaces, the collection operations, IndexFaces, ListFaces
 // pagination, SearchFacesByImage, SearchFaces, DeleteFaces, the Users operations (CreateUser,
 // DeleteUser, ListUsers, AssociateFaces, DisassociateFaces, SearchUsers, SearchUsersByImage),
+// DetectText (a rendered sign, filters, bad input),
 // the error shapes of bad input, and
 // that wrongly signed requests are refused.
 // Exit status 0 only when every check passed.
@@ -74,6 +75,43 @@ async function main() {
     await expectError(send(rek.CompareFacesCommand, { SourceImage: { Bytes: blank },
                                                       TargetImage: { Bytes: sample(3) } }),
                       'InvalidParameterException');
+  });
+
+  await check('DetectText: words of a rendered sign, lines before words, filters', async () => {
+    const sign = fs.readFileSync(path.join(__dirname, 'text.jpg'));
+    const r = await send(rek.DetectTextCommand, { Image: { Bytes: sign } });
+    assert.strictEqual(r.TextModelVersion, '3.0');
+    const lines = r.TextDetections.filter((t) => t.Type === 'LINE');
+    const words = r.TextDetections.filter((t) => t.Type === 'WORD');
+    assert.ok(lines.length >= 1 && words.length >= 3, JSON.stringify(r.TextDetections));
+    const read = words.map((w) => w.DetectedText.toUpperCase());
+    for (const w of JSON.parse(fs.readFileSync(path.join(__dirname, 'text.json')))) {
+      assert.ok(read.includes(w.toUpperCase()), `${w} not in ${read}`);
+    }
+    r.TextDetections.forEach((t, i) => assert.strictEqual(t.Id, i));
+    for (const l of lines) assert.strictEqual(l.ParentId, undefined);
+    for (const w of words) {
+      assert.ok(lines.some((l) => l.Id === w.ParentId));
+      assert.ok(w.Confidence >= 0 && w.Confidence <= 100);
+      assert.strictEqual(w.Geometry.Polygon.length, 4);
+      const b = w.Geometry.BoundingBox;
+      assert.ok(b.Left >= 0 && b.Top >= 0 && b.Width > 0 && b.Width <= 1 && b.Height > 0);
+    }
+    const none = await send(rek.DetectTextCommand, {
+      Image: { Bytes: sign }, Filters: { WordFilter: { MinBoundingBoxHeight: 0.9 } } });
+    assert.strictEqual(none.TextDetections.length, 0);
+    const blank = await send(rek.DetectTextCommand,
+                             { Image: { Bytes: fs.readFileSync(path.join(__dirname, 'blank.png')) } });
+    assert.strictEqual(blank.TextDetections.filter((t) => t.Type === 'WORD').length, 0);
+  });
+  await check('DetectText bad input', async () => {
+    await expectError(send(rek.DetectTextCommand, { Image: { Bytes: Buffer.from('not an image') } }),
+                      'InvalidImageFormatException');
+    await expectError(send(rek.DetectTextCommand, { Image: { Bytes: sample(3) },
+                                                    Filters: { WordFilter: { MinConfidence: 101 } } }),
+                      'InvalidParameterException');
+    await expectError(send(rek.DetectTextCommand, { Image: { Bytes: Buffer.alloc(5 * 1024 * 1024 + 10, 1) } }),
+                      'ImageTooLargeException');
   });
 
   let indexed = [];
