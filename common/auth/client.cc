@@ -124,8 +124,11 @@ std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target,
 
 std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,
                                                     const std::string& api_key,
-                                                    const grpc::ChannelArguments& args) {
-  std::shared_ptr<grpc::ChannelCredentials> creds = DefaultChannelCredentials();
+                                                    const grpc::ChannelArguments& args,
+                                                    std::shared_ptr<grpc::ChannelCredentials>
+                                                        credentials) {
+  std::shared_ptr<grpc::ChannelCredentials> creds =
+      credentials ? std::move(credentials) : DefaultChannelCredentials();
   if (api_key.empty()) return grpc::CreateCustomChannel(target, creds, args);
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
   f.push_back(std::make_unique<KeyInterceptorFactory>(api_key));

@@ -48,13 +48,16 @@ std::string DefaultClientTlsCa();
 // The files found, without reading them ({} when none: plain text).
 TlsFiles ClientTlsFromEnvironment();
 
-// A channel (plain text or TLS as set above) to `target` sending `api_key` (the default key when
-// omitted).
+// A channel (plain text or TLS as set above, or `credentials` when given) to `target` sending
+// `api_key` (the default key when omitted). Services and tools call common/grpc_channel.h's
+// MakeChannel(), which adds the project's channel arguments.
 std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target,
                                              const grpc::ChannelArguments& args = {});
 std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,
                                                     const std::string& api_key,
-                                                    const grpc::ChannelArguments& args = {});
+                                                    const grpc::ChannelArguments& args = {},
+                                                    std::shared_ptr<grpc::ChannelCredentials>
+                                                        credentials = nullptr);
 
 // The key of the stratus tool: $STRATUS_API_KEY, else stratus_api_key of profile [stratus] in
 // $STRATUS_CREDENTIALS_FILE, else in $STRATUS_DATA_DIR/credentials (default var/credentials,

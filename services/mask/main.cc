@@ -72,10 +72,10 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << classifier.status().message() << "\n";
     return 2;
   }
-  stratus::mask::DetectorClientOptions detector_options;
+  stratus::clients::DetectorClient::Options detector_options;
   detector_options.address = detector;
   detector_options.timeout = std::chrono::milliseconds(detector_timeout_ms);
-  stratus::mask::DetectorClient finder(detector_options);
+  stratus::mask::DetectorFaceFinder finder(detector_options);
   stratus::mask::MaskServiceImpl service(classifier->get(), &finder);
   (*host)->AddService(&service, "stratus.v1.MaskService");
   stratus::mask::MaskClassifier* c = classifier->get();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_channel.h"
 #include "common/image.h"
 #include "common/status.h"
 
@@ -124,8 +125,9 @@ absl::Status MaskServiceImpl::DoClassify(const v1::ClassifyRequest& request,
   return absl::OkStatus();
 }
 
-grpc::Status MaskServiceImpl::Classify(grpc::ServerContext*, const v1::ClassifyRequest* request,
+grpc::Status MaskServiceImpl::Classify(grpc::ServerContext* ctx, const v1::ClassifyRequest* request,
                                        v1::ClassifyResponse* response) {
+  const IncomingDeadlineScope deadline(ctx);  // the detector call ends when this call does
   const absl::Status status = DoClassify(*request, response);
   if (status.ok()) return grpc::Status::OK;
   response->Clear();

@@ -124,9 +124,9 @@ class MaskServiceTest : public ::testing::Test {
     ASSERT_TRUE(c.ok());
     classifier_ = std::move(*c);
     ASSERT_TRUE(classifier_->Load().ok());
-    DetectorClientOptions dc;
+    clients::DetectorClient::Options dc;
     dc.address = "127.0.0.1:" + std::to_string(detector_host_->grpc_port());
-    finder_ = std::make_unique<DetectorClient>(dc);
+    finder_ = std::make_unique<DetectorFaceFinder>(dc);
     service_ = std::make_unique<MaskServiceImpl>(classifier_.get(), finder_.get());
     MaskClassifier* raw = classifier_.get();
     host_ = StartHost("mask", service_.get(), "stratus.v1.MaskService",
@@ -150,7 +150,7 @@ class MaskServiceTest : public ::testing::Test {
   StandInDetector detector_;
   std::unique_ptr<ServiceHost> detector_host_;
   std::unique_ptr<MaskClassifier> classifier_;
-  std::unique_ptr<DetectorClient> finder_;
+  std::unique_ptr<DetectorFaceFinder> finder_;
   std::unique_ptr<MaskServiceImpl> service_;
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::MaskService::Stub> stub_;
@@ -227,10 +227,10 @@ TEST_F(MaskServiceTest, ImageWithoutBoxesAsksTheDetector) {
 
 TEST_F(MaskServiceTest, UnreachableDetectorIsUnavailableAndNamed) {
   // A port nothing listens on: bind one, note it, close it.
-  DetectorClientOptions dc;
+  clients::DetectorClient::Options dc;
   dc.address = "127.0.0.1:1";
   dc.timeout = std::chrono::milliseconds(2000);
-  DetectorClient down(dc);
+  DetectorFaceFinder down(dc);
   MaskServiceImpl service(classifier_.get(), &down);
   v1::ClassifyRequest request;
   request.mutable_image()->set_bytes(Encode(Solid(50, 50, {9, 9, 9})));
@@ -482,9 +482,9 @@ class FullPath {
     EXPECT_TRUE(c.ok());
     classifier_ = std::move(*c);
     EXPECT_TRUE(classifier_->Load().ok()) << classifier_->Readiness();
-    DetectorClientOptions dc;
+    clients::DetectorClient::Options dc;
     dc.address = "127.0.0.1:" + std::to_string(detector_host_->grpc_port());
-    finder_ = std::make_unique<DetectorClient>(dc);
+    finder_ = std::make_unique<DetectorFaceFinder>(dc);
     service_ = std::make_unique<MaskServiceImpl>(classifier_.get(), finder_.get());
     host_ = StartHost("mask", service_.get(), "stratus.v1.MaskService");
     stub_ = v1::MaskService::NewStub(
@@ -529,7 +529,7 @@ class FullPath {
   std::unique_ptr<detector::DetectorServiceImpl> detector_service_;
   std::unique_ptr<ServiceHost> detector_host_;
   std::unique_ptr<MaskClassifier> classifier_;
-  std::unique_ptr<DetectorClient> finder_;
+  std::unique_ptr<DetectorFaceFinder> finder_;
   std::unique_ptr<MaskServiceImpl> service_;
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::MaskService::Stub> stub_;

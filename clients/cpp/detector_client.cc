@@ -1,0 +1,42 @@
+#include "clients/cpp/detector_client.h"
+
+#include "common/status.h"
+
+namespace stratus::clients {
+
+DetectorClient::DetectorClient(const Options& options)
+    : DetectorClient(MakeChannel(ChannelOptions{.target = options.address,
+                                                .max_message_bytes = options.max_message_bytes}),
+                     options) {}
+
+DetectorClient::DetectorClient(std::shared_ptr<grpc::Channel> channel, const Options& options)
+    : options_(options),
+      channel_(std::move(channel)),
+      stub_(v1::DetectorService::NewStub(channel_)) {}
+
+absl::StatusOr<v1::DetectResponse> DetectorClient::Detect(
+    const v1::DetectRequest& request, const grpc::ServerContext* incoming) const {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, options_.timeout, incoming);
+  v1::DetectResponse response;
+  const grpc::Status s = stub_->Detect(&ctx, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+absl::StatusOr<v1::AnalyzeFacesResponse> DetectorClient::AnalyzeFaces(
+    const v1::AnalyzeFacesRequest& request, const grpc::ServerContext* incoming) const {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, options_.timeout, incoming);
+  v1::AnalyzeFacesResponse response;
+  const grpc::Status s = stub_->AnalyzeFaces(&ctx, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+std::unique_ptr<DetectorClient::Stream> DetectorClient::DetectStream(
+    grpc::ClientContext* ctx) const {
+  return stub_->DetectStream(ctx);
+}
+
+}  // namespace stratus::clients
