@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/server_auth.h"
+#include "common/grpc_channel.h"
 #include "common/logging.h"
 #include "common/status.h"
 
@@ -189,6 +190,8 @@ absl::Status ServiceHost::Start() {
     key_service_ = std::make_unique<auth::KeyServiceImpl>(keys);
     builder.RegisterService(key_service_.get());
   }
+  // Clients made by MakeChannel ping every 30 s, also with no call open; allow it.
+  ApplyServerKeepalive(&builder);
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (auto& [service, name] : services_) builder.RegisterService(service);
