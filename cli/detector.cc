@@ -28,7 +28,6 @@ namespace v1 = ::stratus::v1;
 using json = nlohmann::ordered_json;
 
 constexpr char kDefaultEndpoint[] = "localhost:50052";
-constexpr size_t kMaxImageBytes = 5 * 1024 * 1024;  // Image.bytes limit of the service
 
 std::string DefaultEndpoint() {
   const char* env = std::getenv("STRATUS_DETECTOR_ADDR");
@@ -191,7 +190,7 @@ int RunDetectCommand(int argc, char** argv) {
         std::cerr << path << ": " << code << ": " << message << "\n";
       }
     };
-    absl::StatusOr<std::string> bytes = ReadImageFile(path, kMaxImageBytes);
+    absl::StatusOr<std::string> bytes = ReadImageFile(path, kMaxInlineImageBytes);
     if (!bytes.ok()) {
       fail(absl::AsciiStrToUpper(StatusCodeLabel(bytes.status().code())),
            std::string(bytes.status().message()), kExitFailed);

@@ -27,7 +27,6 @@ namespace v1 = ::stratus::v1;
 using json = nlohmann::ordered_json;
 
 constexpr char kDefaultEndpoint[] = "localhost:50054";
-constexpr size_t kMaxImageBytes = 5 * 1024 * 1024;  // Image.bytes limit of the service
 constexpr int kMaxCropsPerRequest = 100;
 
 double Round(double v, double scale = 1e4) { return std::round(v * scale) / scale; }
@@ -120,7 +119,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
       v1::ClassifyRequest request;
       std::vector<size_t> sent;
       for (size_t i = start; i < end; ++i) {
-        auto bytes = ReadImageFile(paths[i], kMaxImageBytes);
+        auto bytes = ReadImageFile(paths[i], kMaxInlineImageBytes);
         if (!bytes.ok()) {
           lines[i] = ErrorLine(paths[i], CodeName(bytes.status().code()),
                                std::string(bytes.status().message()));
@@ -179,7 +178,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
 
   for (const std::string& path : paths) {
     json line;
-    auto bytes = ReadImageFile(path, kMaxImageBytes);
+    auto bytes = ReadImageFile(path, kMaxInlineImageBytes);
     if (!bytes.ok()) {
       line = ErrorLine(path, CodeName(bytes.status().code()), std::string(bytes.status().message()));
     } else {

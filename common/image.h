@@ -20,6 +20,10 @@
 
 namespace stratus {
 
+// Image.bytes (an image sent inline) is at most this long, as in Rekognition; one sent by
+// reference (Image.uri, S3Object) may be ImageLimits::max_bytes.
+inline constexpr size_t kMaxInlineImageBytes = 5 * 1024 * 1024;
+
 struct ImageLimits {
   size_t max_bytes = 15 << 20;     // encoded size; Rekognition takes 5 MB as bytes, 15 MB via S3
   int max_dimension = 16384;       // widest side, pixels

@@ -18,7 +18,6 @@
 namespace stratus::detector {
 namespace {
 
-constexpr size_t kMaxBytesInline = 5 * 1024 * 1024;  // Image.bytes, like Rekognition
 constexpr size_t kMaxBytesByRef = 15 * 1024 * 1024;  // Image.uri
 absl::Status InvalidImage(absl::string_view message) {
   return WithReason(absl::InvalidArgumentError(message), "InvalidImageFormatException");
@@ -95,7 +94,7 @@ absl::StatusOr<DecodedImage> DecodeRequestImage(const v1::Image& image,
   std::string_view bytes;
   switch (image.source_case()) {
     case v1::Image::kBytes:
-      if (image.bytes().size() > kMaxBytesInline) {
+      if (image.bytes().size() > kMaxInlineImageBytes) {
         return WithReason(absl::InvalidArgumentError(absl::StrCat(
                               "image is ", image.bytes().size(),
                               " bytes; the limit for Image.bytes is 5242880 bytes (5 MiB)")),

@@ -12,7 +12,6 @@
 namespace stratus::mask {
 namespace {
 
-constexpr size_t kMaxBytesInline = 5 * 1024 * 1024;  // Image.bytes, like Rekognition
 void FillResult(const FaceMaskResult& r, const std::vector<std::string>& labels,
                 v1::FaceMask* out) {
   out->mutable_box()->set_left(r.face.box.left);
@@ -45,7 +44,7 @@ absl::StatusOr<cv::Mat> DecodeRequestImage(const v1::Image& image, const std::st
     case v1::Image::SOURCE_NOT_SET:
       return absl::InvalidArgumentError(absl::StrCat(what, ": no image source set"));
   }
-  if (image.bytes().size() > kMaxBytesInline) {
+  if (image.bytes().size() > kMaxInlineImageBytes) {
     return WithReason(
         absl::InvalidArgumentError(absl::StrCat(what, " is ", image.bytes().size(),
                                                 " bytes; the limit for Image.bytes is 5242880 "

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/image.h"
 #include "services/recognition/face_analyzer.h"
 #include "services/recognition/face_store.h"
 #include "runtime/text_reader.h"
@@ -43,7 +44,7 @@ class Recognizer {
     // every uri.
     std::string file_uri_root;
     // Rekognition's limits.
-    size_t max_image_bytes = 5 * 1024 * 1024;
+    size_t max_image_bytes = kMaxInlineImageBytes;
     int min_image_side = 80;
   };
 
