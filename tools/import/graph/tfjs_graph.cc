@@ -37,7 +37,17 @@ absl::StatusOr<at::Tensor> DecodeWeight(const json& spec, const std::string& blo
   const std::string name = spec.value("name", "");
   const std::string dtype = spec.value("dtype", "float32");
   std::vector<int64_t> shape;
-  for (const auto& d : spec.at("shape")) shape.push_back(d.get<int64_t>());
+  if (!spec.contains("shape") || !spec["shape"].is_array()) {
+    return absl::InvalidArgumentError(absl::StrCat("weight '", name, "': no shape array"));
+  }
+  for (const auto& d : spec["shape"]) {
+    absl::StatusOr<int64_t> dim = JsonInt(d);  // a float here (1e300) is an error, not UB
+    if (!dim.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weight '", name, "': shape: ", dim.status().message()));
+    }
+    shape.push_back(*dim);
+  }
   std::string stored = dtype;
   double scale = 1.0, min = 0.0;
   if (spec.contains("quantization")) {
