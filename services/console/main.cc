@@ -9,28 +9,21 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "common/logging.h"
-#include "common/service_flags.h"
-#include "common/service_host.h"
+#include "common/service_main.h"
 #include "services/console/console_api.h"
 #include "services/console/cost_scraper.h"
 #include "services/console/rpc_bridge.h"
 #include "services/console/sessions.h"
 
 namespace {
-
-int Fail(const std::string& message, int code = 2) {
-  std::cerr << "error: " << message << "\n";
-  return code;
-}
 
 // The front end beside the binary: <build>/bin/stratus-console -> <build>/console/web, or an
 // installed layout's <prefix>/share/stratus/console.
@@ -50,10 +43,11 @@ std::string DefaultWebDir() {
 
 int main(int argc, char** argv) {
   namespace con = stratus::console;
-  stratus::FlagSet flags("stratus-console",
-                         "The web console: streams, events, faces, models, trends and cost.");
-  stratus::CommonServiceFlags common;
-  stratus::RegisterCommonServiceFlags(stratus::kConsoleDefaults, true, flags, &common);
+  stratus::ServiceMain main(
+      {.binary = "stratus-console",
+       .summary = "The web console: streams, events, faces, models, trends and cost.",
+       .defaults = stratus::kConsoleDefaults});
+  stratus::FlagSet& flags = main.flags();
   std::string ingest = "127.0.0.1:50051", detector = "127.0.0.1:50052",
               recognition = "127.0.0.1:50053", mask = "127.0.0.1:50054",
               sentiment = "127.0.0.1:50055";
@@ -79,69 +73,62 @@ int main(int argc, char** argv) {
   flags.String("prices", "STRATUS_PRICES", &prices, "price file of the cost page");
   flags.Bool("secure-cookies", "STRATUS_CONSOLE_SECURE_COOKIES", &secure_cookies,
              "mark the session cookie Secure (when the console is reached over HTTPS)");
-  int exit_code = 0;
-  if (!stratus::ParseFlagsOrExit(flags, argc, argv, &exit_code)) return exit_code;
-  if (auto s = stratus::ApplyCommonServiceFlags(&common); !s.ok()) {
-    return Fail(std::string(s.message()));
-  }
-  if (common.host.http_port < 0) return Fail("the console needs its HTTP port (--http-port)");
-  if (!login_token.empty() && login_key.empty()) {
-    return Fail("--login-token needs --login-key (the key its session uses)");
-  }
-  if (scrape_interval_s < 1) return Fail("--scrape-interval-s must be >= 1");
-  if (web_dir.empty()) {
-    SLOG(WARNING) << "no built front end found: only the API is served (build target console_web)";
-  }
-
-  auto host = stratus::ServiceHost::Create(common.host);
-  if (!host.ok()) return Fail(std::string(host.status().message()));
-
-  // Calls carry the session's key in their own metadata: the channels send none of their own.
-  auto channel = [](const std::string& target) {
-    return stratus::auth::CreateChannelWithKey(target, "");
-  };
-  std::shared_ptr<grpc::Channel> ingest_channel = channel(ingest);
-  con::RpcBridge bridge({.channels = {
-                             {"stratus.v1.IngestService", ingest_channel},
-                             {"stratus.v1.DetectorService", channel(detector)},
-                             {"stratus.v1.RecognitionService", channel(recognition)},
-                             {"stratus.v1.MaskService", channel(mask)},
-                             {"stratus.v1.SentimentService", channel(sentiment)},
-                             {"stratus.v1.KeyService", ingest_channel},
-                         }});
-  con::SessionStore sessions(
-      {.keys = common.host.api_keys.get(), .login_token = login_token, .login_key = login_key});
-  con::CostScraper::Options cost_options{.interval = std::chrono::seconds(scrape_interval_s),
-                                         .prices_file = prices};
-  for (absl::string_view entry : absl::StrSplit(scrape, ',', absl::SkipEmpty())) {
-    std::vector<std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
-    if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
-      return Fail(absl::StrCat("--scrape: expected name=host:port, got '", entry, "'"));
+  return main.Run(argc, argv, [&](stratus::ServiceContext& ctx) -> absl::Status {
+    const stratus::CommonServiceFlags& common = ctx.common();
+    if (ctx.host().http() == nullptr) {
+      return absl::InvalidArgumentError("the console needs its HTTP port (--http-port)");
     }
-    // The scraped services speak TLS when the console does (as under `stratus up --tls`).
-    cost_options.targets.push_back(
-        {kv[0],
-         absl::StrCat(common.host.tls.serves_tls() ? "https://" : "http://", kv[1], "/metrics")});
-  }
-  con::CostScraper cost(cost_options);
-  con::RegisterConsoleApi((*host)->http(),
-                          {.sessions = &sessions,
-                           .keys = common.host.api_keys.get(),
-                           .bridge = &bridge,
-                           .ingest = ingest_channel,
-                           .services = {{"ingest", ingest},
-                                        {"detector", detector},
-                                        {"recognition", recognition},
-                                        {"mask", mask},
-                                        {"sentiment", sentiment}},
-                           .cost = &cost,
-                           .web_dir = web_dir,
-                           .secure_cookies = secure_cookies || common.host.tls.serves_tls()});
-  if (auto s = (*host)->Start(); !s.ok()) return Fail(std::string(s.message()), 1);
-  cost.Start();
-  stratus::ServiceHost::InstallSignalHandlers(host->get());
-  SLOG(INFO) << "console serving" << stratus::Kv("http_port", (*host)->http_port())
-             << stratus::Kv("web_dir", web_dir);
-  (*host)->Wait();
-  return 0;
+    if (!login_token.empty() && login_key.empty()) {
+      return absl::InvalidArgumentError("--login-token needs --login-key (the key its session uses)");
+    }
+    if (scrape_interval_s < 1) return absl::InvalidArgumentError("--scrape-interval-s must be >= 1");
+    if (web_dir.empty()) {
+      SLOG(WARNING) << "no built front end found: only the API is served (build target console_web)";
+    }
+    // Calls carry the session's key in their own metadata: the channels send none of their own.
+    auto channel = [](const std::string& target) {
+      return stratus::MakeChannel({.target = target, .api_key = ""});
+    };
+    std::shared_ptr<grpc::Channel> ingest_channel = channel(ingest);
+    auto* bridge = ctx.Make<con::RpcBridge>(con::RpcBridge::Options{
+        .channels = {
+            {"stratus.v1.IngestService", ingest_channel},
+            {"stratus.v1.DetectorService", channel(detector)},
+            {"stratus.v1.RecognitionService", channel(recognition)},
+            {"stratus.v1.MaskService", channel(mask)},
+            {"stratus.v1.SentimentService", channel(sentiment)},
+            {"stratus.v1.KeyService", ingest_channel},
+        }});
+    auto* sessions = ctx.Make<con::SessionStore>(con::SessionStore::Options{
+        .keys = common.host.api_keys.get(), .login_token = login_token, .login_key = login_key});
+    con::CostScraper::Options cost_options{.interval = std::chrono::seconds(scrape_interval_s),
+                                           .prices_file = prices};
+    for (absl::string_view entry : absl::StrSplit(scrape, ',', absl::SkipEmpty())) {
+      std::vector<std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+      if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--scrape: expected name=host:port, got '", entry, "'"));
+      }
+      // The scraped services speak TLS when the console does (as under `stratus up --tls`).
+      cost_options.targets.push_back(
+          {kv[0], absl::StrCat(common.host.tls.serves_tls() ? "https://" : "http://", kv[1],
+                               "/metrics")});
+    }
+    auto* cost = ctx.Make<con::CostScraper>(cost_options);
+    con::RegisterConsoleApi(ctx.host().http(),
+                            {.sessions = sessions,
+                             .keys = common.host.api_keys.get(),
+                             .bridge = bridge,
+                             .ingest = ingest_channel,
+                             .services = {{"ingest", ingest},
+                                          {"detector", detector},
+                                          {"recognition", recognition},
+                                          {"mask", mask},
+                                          {"sentiment", sentiment}},
+                             .cost = cost,
+                             .web_dir = web_dir,
+                             .secure_cookies = secure_cookies || common.host.tls.serves_tls()});
+    ctx.OnStarted([cost] { cost->Start(); });
+    return absl::OkStatus();
+  });
 }

@@ -5,21 +5,18 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <iostream>
 
-#include "common/db.h"
-#include "common/logging.h"
-#include "common/service_flags.h"
-#include "common/service_host.h"
+#include "common/service_main.h"
 #include "services/ingest/ingest.h"
 #include "services/ingest/ingest_service.h"
 #include "services/ingest/schema.h"
 
 int main(int argc, char** argv) {
-  stratus::FlagSet flags("stratus-ingest",
-                         "Pulls live video, analyses frames and publishes events.");
-  stratus::CommonServiceFlags common;
-  stratus::RegisterCommonServiceFlags(stratus::kIngestDefaults, true, flags, &common);
+  stratus::ServiceMain main({.binary = "stratus-ingest",
+                             .summary = "Pulls live video, analyses frames and publishes events.",
+                             .defaults = stratus::kIngestDefaults,
+                             .uses_database = true});
+  stratus::FlagSet& flags = main.flags();
   char host[256] = "replica";
   gethostname(host, sizeof(host) - 1);
   std::string replica = host;
@@ -66,62 +63,37 @@ int main(int argc, char** argv) {
               "are dropped, counted in stratus_ingest_spool_dropped_total (0: unbounded)");
   flags.Duration("retention-interval", "STRATUS_RETENTION_INTERVAL", &retention.interval,
                  "how often retention runs");
-  int exit_code = 0;
-  if (!stratus::ParseFlagsOrExit(flags, argc, argv, &exit_code)) return exit_code;
-  if (auto s = stratus::ApplyCommonServiceFlags(&common); !s.ok()) {
-    std::cerr << "error: " << s.message() << "\n";
-    return 2;
-  }
-  if (common.database_url.empty()) {
-    std::cerr << "error: --database-url (or STRATUS_DATABASE_URL) is required\n";
-    return 2;
-  }
-  auto db = stratus::Database::Create({.url = common.database_url, .pool_size = 8});
-  if (!db.ok()) {
-    std::cerr << "error: " << db.status().message() << "\n";
-    return 2;
-  }
-  auto host_or = stratus::ServiceHost::Create(common.host);
-  if (!host_or.ok()) {
-    std::cerr << "error: " << host_or.status().message() << "\n";
-    return 2;
-  }
-  auto& service_host = *host_or;
-  if (snapshot_dir.empty()) {
-    snapshot_dir = (std::filesystem::path(spool_dir) / ".." / "snapshots").lexically_normal();
-  }
-  stratus::ingest::Ingest::Options options;
-  options.replica_id = replica;
-  options.lease = std::chrono::seconds(lease_seconds);
-  options.spool_dir = (std::filesystem::path(spool_dir) / replica).string();
-  options.snapshot_dir = snapshot_dir;
-  options.detector_address = detector;
-  options.mask_address = mask;
-  options.recognition_address = recognition;
-  options.worker.max_in_flight = max_in_flight;
-  options.sources.allowed_sources = allow_sources;
-  options.sources.media_roots = media_roots;
-  options.mqtt_url = mqtt_url;
-  options.mqtt_topic_prefix = mqtt_topic_prefix;
-  options.spool_max_bytes = spool_max_bytes;
-  options.retention = retention;
-  auto ingest = stratus::ingest::Ingest::Create(db->get(), &service_host->metrics(), options);
-  if (!ingest.ok()) {
-    std::cerr << "error: " << ingest.status().message() << "\n";
-    return 2;
-  }
-  stratus::ingest::IngestServiceImpl service(ingest->get());
-  service_host->AddService(&service, "stratus.v1.IngestService");
-  service_host->AddReadinessCheck(
-      "database",
-      stratus::DatabaseReadinessCheck(db->get(), "ingest", stratus::ingest::Migrations()));
-  if (auto s = service_host->Start(); !s.ok()) {
-    SLOG(ERROR) << "cannot start" << stratus::Kv("error", s.message());
-    return 1;
-  }
-  (*ingest)->Start();
-  stratus::ServiceHost::InstallSignalHandlers(service_host.get());
-  service_host->Wait();
-  (*ingest)->Stop();
-  return 0;
+  return main.Run(argc, argv, [&](stratus::ServiceContext& ctx) -> absl::Status {
+    absl::StatusOr<stratus::Database*> db = ctx.database();
+    if (!db.ok()) return db.status();
+    if (snapshot_dir.empty()) {
+      snapshot_dir = (std::filesystem::path(spool_dir) / ".." / "snapshots").lexically_normal();
+    }
+    stratus::ingest::Ingest::Options options;
+    options.replica_id = replica;
+    options.lease = std::chrono::seconds(lease_seconds);
+    options.spool_dir = (std::filesystem::path(spool_dir) / replica).string();
+    options.snapshot_dir = snapshot_dir;
+    options.detector_address = detector;
+    options.mask_address = mask;
+    options.recognition_address = recognition;
+    options.worker.max_in_flight = max_in_flight;
+    options.sources.allowed_sources = allow_sources;
+    options.sources.media_roots = media_roots;
+    options.mqtt_url = mqtt_url;
+    options.mqtt_topic_prefix = mqtt_topic_prefix;
+    options.spool_max_bytes = spool_max_bytes;
+    options.retention = retention;
+    absl::StatusOr<std::unique_ptr<stratus::ingest::Ingest>> created =
+        stratus::ingest::Ingest::Create(*db, &ctx.metrics(), options);
+    if (!created.ok()) return created.status();
+    stratus::ingest::Ingest* ingest = ctx.Keep(std::move(*created));
+    ctx.host().AddService(ctx.Make<stratus::ingest::IngestServiceImpl>(ingest),
+                          "stratus.v1.IngestService");
+    ctx.host().AddReadinessCheck(
+        "database", stratus::DatabaseReadinessCheck(*db, "ingest", stratus::ingest::Migrations()));
+    ctx.OnStarted([ingest] { ingest->Start(); });
+    ctx.OnStopped([ingest] { ingest->Stop(); });
+    return absl::OkStatus();
+  });
 }

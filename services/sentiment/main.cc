@@ -6,20 +6,13 @@
 // AWS endpoint are set up; the servers start once it is loaded, so the first readiness
 // evaluation already sees "model" and "database" (cold start = process start to SERVING, which
 // decides how quickly the service scales up from zero).
-#include <cstdlib>
 #include <future>
-#include <iostream>
 #include <memory>
 #include <string>
 
-#include "common/paths.h"
-#include "absl/strings/str_cat.h"
-#include "common/aws/credentials.h"
-#include "common/aws/json_protocol.h"
-#include "common/db.h"
 #include "common/logging.h"
-#include "common/service_flags.h"
-#include "common/service_host.h"
+#include "common/paths.h"
+#include "common/service_main.h"
 #include "services/sentiment/comprehend_endpoint.h"
 #include "services/sentiment/comprehend_text.h"
 #include "services/sentiment/schema.h"
@@ -27,27 +20,19 @@
 #include "services/sentiment/sentiment_model.h"
 #include "services/sentiment/sentiment_service.h"
 
-namespace {
-
-int Fail(const std::string& message, int code = 2) {
-  std::cerr << "error: " << message << "\n";
-  return code;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   namespace sent = stratus::sentiment;
-  stratus::FlagSet flags("stratus-sentiment",
-                         "Sentiment of social-media messages (Comprehend-compatible), feeds and "
-                         "trends.");
-  stratus::CommonServiceFlags common;
-  stratus::RegisterCommonServiceFlags(stratus::kSentimentDefaults, true, flags, &common);
+  stratus::ServiceMain main(
+      {.binary = "stratus-sentiment",
+       .summary = "Sentiment of social-media messages (Comprehend-compatible), feeds and trends.",
+       .defaults = stratus::kSentimentDefaults,
+       .uses_database = true,
+       .aws_service = "comprehend"});
+  stratus::FlagSet& flags = main.flags();
   std::string model_dir = stratus::DefaultModelDir();
   std::string model;
   sent::SentimentModel::Options model_options;
   int feed_batch = 32;
-  stratus::aws::CredentialSources credentials;
   flags.String("model-dir", "STRATUS_MODEL_DIR", &model_dir,
                "the model repository (the model is its 'sentiment' folder)");
   flags.String("model", "STRATUS_SENTIMENT_MODEL", &model,
@@ -58,96 +43,51 @@ int main(int argc, char** argv) {
             "texts per chunk of a batch on one thread");
   flags.Int("feed-batch", "STRATUS_SENTIMENT_FEED_BATCH", &feed_batch,
             "posts of a Feed stream scored and stored together at most");
-  flags.String("access-key-id", "STRATUS_AWS_ACCESS_KEY_ID", &credentials.access_key_id,
-               "access key id accepted on the AWS endpoint (with --secret-access-key)");
-  flags.String("secret-access-key", "STRATUS_AWS_SECRET_ACCESS_KEY", &credentials.secret_access_key,
-               "its secret");
-  flags.String("credentials-file", "STRATUS_AWS_CREDENTIALS_FILE",
-               &credentials.shared_credentials_file,
-               "AWS shared-credentials file (profile 'stratus'); generated when missing");
-  int exit_code = 0;
-  if (!stratus::ParseFlagsOrExit(flags, argc, argv, &exit_code)) return exit_code;
-  if (auto s = stratus::ApplyCommonServiceFlags(&common); !s.ok()) {
-    return Fail(std::string(s.message()));
-  }
-  if (common.database_url.empty()) {
-    return Fail("--database-url (or STRATUS_DATABASE_URL) is required");
-  }
-  model_options.model_dir = model.empty() ? model_dir + "/sentiment" : model;
-  auto loading = std::async(std::launch::async,
-                            [&model_options] { return sent::SentimentModel::Load(model_options); });
-
-  auto db = stratus::Database::Create({.url = common.database_url, .pool_size = 8});
-  if (!db.ok()) return Fail(std::string(db.status().message()));
-  auto host = stratus::ServiceHost::Create(common.host);
-  if (!host.ok()) return Fail(std::string(host.status().message()));
-  sent::SentimentAnalyzer::Options analyzer_options;
-  analyzer_options.db = db->get();
-  analyzer_options.metrics = &(*host)->metrics();
-  auto analyzer = sent::SentimentAnalyzer::Create(analyzer_options);
-  if (!analyzer.ok()) return Fail(std::string(analyzer.status().message()));
-  // Language, PII and key phrases; the language profiles are optional (make models).
-  sent::TextAnalyzer::Options text_options;
-  const std::string profiles = model_dir + "/language/profiles.tsv";
-  auto languages = stratus::text::LanguageIdentifier::Create({.profiles_path = profiles});
-  if (languages.ok()) {
-    text_options.languages = std::move(*languages);
-  } else if (absl::IsNotFound(languages.status())) {
-    SLOG(WARNING) << "DetectDominantLanguage off"
-                  << stratus::Kv("error", languages.status().message());
-  } else {
-    return Fail(std::string(languages.status().message()));
-  }
-  auto text = sent::TextAnalyzer::Create(text_options);
-  if (!text.ok()) return Fail(std::string(text.status().message()));
-  sent::SentimentServiceImpl service(analyzer->get(), feed_batch, text->get());
-  (*host)->AddService(&service, "stratus.v1.SentimentService");
-  const sent::SentimentAnalyzer* core = analyzer->get();
-  (*host)->AddReadinessCheck("model", [core] { return core->ModelReadiness(); });
-  (*host)->AddReadinessCheck(
-      "database", stratus::DatabaseReadinessCheck(db->get(), "sentiment", sent::Migrations()));
-
-  // The AWS JSON 1.1 endpoint (Comprehend), when keys are configured.
-  stratus::aws::CredentialsStore keys;
-  std::unique_ptr<stratus::aws::AwsJsonEndpoint> endpoint;
-  const bool have_keys = !credentials.access_key_id.empty() ||
-                         !credentials.secret_access_key.empty() ||
-                         !credentials.shared_credentials_file.empty();
-  if (have_keys && (*host)->http() != nullptr) {
-    credentials.create_if_missing = !credentials.shared_credentials_file.empty();
-    auto creds = stratus::aws::LoadCredentials(credentials);
-    if (!creds.ok()) return Fail(absl::StrCat("AWS credentials: ", creds.status().message()));
-    if (auto s = keys.Add(*creds); !s.ok()) return Fail(std::string(s.message()));
-    stratus::aws::AwsJsonEndpoint::Options options;
-    options.credentials = &keys;
-    options.sigv4.service = "comprehend";
-    options.errors = stratus::aws::ComprehendErrorDefaults();
-    options.metrics = &(*host)->metrics();
-    auto created = stratus::aws::AwsJsonEndpoint::Create(options);
-    if (!created.ok()) return Fail(std::string(created.status().message()));
-    endpoint = std::move(*created);
-    sent::RegisterComprehendOperations(endpoint.get(), core, text->get());
-    endpoint->Install((*host)->http());
-  } else {
-    SLOG(WARNING) << "no AWS access keys configured (--access-key-id/--secret-access-key or "
-                     "--credentials-file): the AWS JSON endpoint is off, gRPC only";
-  }
-
-  auto loaded = loading.get();
-  if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
-  SLOG(INFO) << "sentiment model loaded" << stratus::Kv("model", (*loaded)->Describe())
-             << stratus::Kv("dir", model_options.model_dir)
-             << stratus::Kv("load_ms", static_cast<int64_t>((*loaded)->load_ms()));
-  (*analyzer)->SetClassifier(std::move(*loaded));
-
-  if (auto s = (*host)->Start(); !s.ok()) {
-    SLOG(ERROR) << "cannot start" << stratus::Kv("error", s.message());
-    return 1;
-  }
-  SLOG(INFO) << "sentiment serving" << stratus::Kv("grpc_port", (*host)->grpc_port())
-             << stratus::Kv("http_port", (*host)->http_port())
-             << stratus::Kv("aws", endpoint != nullptr);
-  stratus::ServiceHost::InstallSignalHandlers(host->get());
-  (*host)->Wait();
-  return 0;
+  return main.Run(argc, argv, [&](stratus::ServiceContext& ctx) -> absl::Status {
+    model_options.model_dir = model.empty() ? model_dir + "/sentiment" : model;
+    auto loading = std::async(std::launch::async,
+                              [&model_options] { return sent::SentimentModel::Load(model_options); });
+    absl::StatusOr<stratus::Database*> db = ctx.database();
+    if (!db.ok()) return db.status();
+    sent::SentimentAnalyzer::Options analyzer_options;
+    analyzer_options.db = *db;
+    analyzer_options.metrics = &ctx.metrics();
+    absl::StatusOr<std::unique_ptr<sent::SentimentAnalyzer>> created =
+        sent::SentimentAnalyzer::Create(analyzer_options);
+    if (!created.ok()) return created.status();
+    sent::SentimentAnalyzer* analyzer = ctx.Keep(std::move(*created));
+    // Language, PII and key phrases; the language profiles are optional (make models).
+    sent::TextAnalyzer::Options text_options;
+    const std::string profiles = model_dir + "/language/profiles.tsv";
+    auto languages = stratus::text::LanguageIdentifier::Create({.profiles_path = profiles});
+    if (languages.ok()) {
+      text_options.languages = std::move(*languages);
+    } else if (absl::IsNotFound(languages.status())) {
+      SLOG(WARNING) << "DetectDominantLanguage off"
+                    << stratus::Kv("error", languages.status().message());
+    } else {
+      return languages.status();
+    }
+    absl::StatusOr<std::unique_ptr<sent::TextAnalyzer>> text_created =
+        sent::TextAnalyzer::Create(text_options);
+    if (!text_created.ok()) return text_created.status();
+    sent::TextAnalyzer* text = ctx.Keep(std::move(*text_created));
+    ctx.host().AddService(ctx.Make<sent::SentimentServiceImpl>(analyzer, feed_batch, text),
+                          "stratus.v1.SentimentService");
+    ctx.host().AddReadinessCheck("model", [analyzer] { return analyzer->ModelReadiness(); });
+    ctx.host().AddReadinessCheck(
+        "database", stratus::DatabaseReadinessCheck(*db, "sentiment", sent::Migrations()));
+    if (stratus::aws::AwsJsonEndpoint* endpoint = ctx.aws_endpoint()) {
+      sent::RegisterComprehendOperations(endpoint, analyzer, text);
+    }
+    // The servers start once the model is loaded, so that the first readiness evaluation
+    // already sees "model" and "database".
+    auto loaded = loading.get();
+    if (!loaded.ok()) return loaded.status();
+    SLOG(INFO) << "sentiment model loaded" << stratus::Kv("model", (*loaded)->Describe())
+               << stratus::Kv("dir", model_options.model_dir)
+               << stratus::Kv("load_ms", static_cast<int64_t>((*loaded)->load_ms()));
+    analyzer->SetClassifier(std::move(*loaded));
+    return absl::OkStatus();
+  });
 }
