@@ -68,12 +68,8 @@ bool Report(const std::string& what, const grpc::Status& status,
               << "\n";
     return false;
   }
-  auto j = ToAwsJson(response);
-  if (!j.ok()) {
-    std::cerr << what << ": " << j.status().message() << "\n";
-    return false;
-  }
-  std::cout << j->dump() << "\n";
+  std::cout << ToAwsJson(response).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
   return true;
 }
 

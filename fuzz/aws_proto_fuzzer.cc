@@ -1,12 +1,11 @@
 // The proto <-> AWS JSON conversions of the recognition service's Rekognition endpoint:
-// request bodies to proto requests as services/recognition/aws_endpoint.cc converts them
-// (JsonStringToMessage, json_name = AWS member names, unknown members ignored), and protos to
-// Rekognition-shaped JSON (services/recognition/aws_json.h: ToAwsJson), on every message type
+// request bodies to proto requests and protos to Rekognition-shaped JSON
+// (services/recognition/aws_json.h: FromAwsJson, ToAwsJson), on every message type
 // of stratus/v1/recognition.proto. Input: one byte choosing the mode and the message type, then
 // either a JSON body (converted to the message, then back with ToAwsJson) or the message in
 // protobuf wire format (converted with ToAwsJson: responses hold whatever the store and the
 // backends put there). Checks: no crash, uncaught exception, leak or undefined behaviour; a
-// message parsed from a JSON body always converts back.
+// message parsed from a JSON body always converts back and prints.
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/stubs/logging.h>
@@ -49,16 +48,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<pb::Message> message(prototypes[(data[0] >> 1) % prototypes.size()]->New());
   const std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (from_json) {
-    // As the endpoint: the body was parsed by the AWS JSON layer and must be an object.
-    nlohmann::json body = nlohmann::json::parse(rest, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded() || !body.is_object()) return 0;
-    pb::util::JsonParseOptions parse;
-    parse.ignore_unknown_fields = true;
-    if (!pb::util::JsonStringToMessage(body.dump(), message.get(), parse).ok()) return 0;
-    if (!stratus::recognition::ToAwsJson(*message).ok()) abort();
+    // As the endpoint: the body straight into the proto, and the proto back to JSON, which
+    // must print.
+    if (!stratus::recognition::FromAwsJson(rest, message.get()).ok()) return 0;
+    (void)stratus::recognition::ToAwsJson(*message).dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
     if (!message->ParseFromString(rest)) return 0;
-    (void)stratus::recognition::ToAwsJson(*message);
+    (void)stratus::recognition::ToAwsJson(*message).dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return 0;
 }

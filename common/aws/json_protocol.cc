@@ -182,7 +182,11 @@ AwsJsonEndpoint::AwsJsonEndpoint(const Options& options) : options_(options) {
 }
 
 void AwsJsonEndpoint::Register(const std::string& target, Handler handler) {
-  handlers_[target] = std::move(handler);
+  handlers_[target] = Route{.json = std::move(handler), .body = nullptr};
+}
+
+void AwsJsonEndpoint::RegisterBody(const std::string& target, BodyHandler handler) {
+  handlers_[target] = Route{.json = nullptr, .body = std::move(handler)};
 }
 
 void AwsJsonEndpoint::Install(HttpServer* server, const std::string& path) {
@@ -241,16 +245,20 @@ HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
                                  request.Header("content-type"), "'")},
                    target_label, start);
     }
-    nlohmann::json body;
-    if (absl::StripAsciiWhitespace(request.body).empty()) {
-      body = nlohmann::json::object();
-    } else {
-      if (JsonDepth(request.body, kMaxJsonDepth) > kMaxJsonDepth) {
-        return Error(
-            {400, "SerializationException",
-             absl::StrCat("request JSON is nested deeper than ", kMaxJsonDepth, " levels")},
-            target_label, start);
+    const absl::string_view stripped = absl::StripAsciiWhitespace(request.body);
+    const std::string_view text(stripped.data(), stripped.size());
+    if (!text.empty() && JsonDepth(request.body, kMaxJsonDepth) > kMaxJsonDepth) {
+      return Error({400, "SerializationException",
+                    absl::StrCat("request JSON is nested deeper than ", kMaxJsonDepth, " levels")},
+                   target_label, start);
+    }
+    nlohmann::json body = nlohmann::json::object();
+    if (handler->second.body != nullptr) {
+      if (!text.empty() && text.front() != '{') {
+        return Error({400, "SerializationException", "request body must be a JSON object"},
+                     target_label, start);
       }
+    } else if (!text.empty()) {
       body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
       if (body.is_discarded()) {
         return Error({400, "SerializationException", "request body is not valid JSON"},
@@ -263,7 +271,9 @@ HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
     }
     absl::StatusOr<nlohmann::json> result;
     try {
-      result = handler->second(body);
+      result = handler->second.body != nullptr
+                   ? handler->second.body(text.empty() ? std::string_view("{}") : text)
+                   : handler->second.json(body);
     } catch (const nlohmann::json::exception& e) {
       // A handler reading a missing or mistyped member with at()/get<T>(): bad input.
       result = AwsError(400, "SerializationException", e.what());

@@ -70,6 +70,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -90,6 +91,11 @@ inline constexpr int kMaxJsonDepth = 64;
 class AwsJsonEndpoint {
  public:
   using Handler = std::function<absl::StatusOr<nlohmann::json>(const nlohmann::json& request)>;
+  // Gets the request body as sent ("{}" when empty), for operations that parse it into a proto
+  // themselves (one parse: services/recognition/aws_json.h). The endpoint has checked the
+  // content type, the depth and that the body starts as a JSON object; the handler reports
+  // malformed JSON.
+  using BodyHandler = std::function<absl::StatusOr<nlohmann::json>(std::string_view body)>;
 
   struct Options {
     // Access keys to verify signatures against; not owned, must outlive the endpoint.
@@ -119,6 +125,7 @@ class AwsJsonEndpoint {
   // `target` is the full X-Amz-Target value, e.g. "RekognitionService.DetectFaces" or
   // "Comprehend_20171127.DetectSentiment". A second registration replaces the first.
   void Register(const std::string& target, Handler handler);
+  void RegisterBody(const std::string& target, BodyHandler handler);
 
   // Routes `path` (AWS uses "/") of `server` to this endpoint, running requests on the
   // endpoint's handler threads. The endpoint must outlive the server's serving.
@@ -143,7 +150,11 @@ class AwsJsonEndpoint {
   Options options_;
   std::unique_ptr<Pool> pool_;
   std::optional<SigV4Verifier> verifier_;
-  std::map<std::string, Handler> handlers_;
+  struct Route {
+    Handler json;      // one of the two is set
+    BodyHandler body;
+  };
+  std::map<std::string, Route> handlers_;
   metrics::Family<metrics::Counter>* requests_ = nullptr;
   metrics::Family<metrics::Histogram>* latency_ = nullptr;
 };

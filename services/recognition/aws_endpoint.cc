@@ -1,8 +1,5 @@
 #include "services/recognition/aws_endpoint.h"
 
-#include <google/protobuf/util/json_util.h>
-
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "services/recognition/aws_json.h"
@@ -10,51 +7,19 @@
 namespace stratus::recognition {
 namespace {
 
-namespace v1 = ::stratus::v1;
-using nlohmann::json;
-
-absl::Status CheckImages(const json& body) {
-  for (const char* field : {"Image", "SourceImage", "TargetImage"}) {
-    if (!body.contains(field)) continue;
-    const json& image = body[field];
-    if (!image.is_object()) return absl::InvalidArgumentError(absl::StrCat(field, " must be an object"));
-    if (image.contains("Uri")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".Uri is not part of the AWS API: send ", field, ".Bytes"));
-    }
-    if (image.contains("Bytes")) {
-      if (!image["Bytes"].is_string()) {
-        return absl::InvalidArgumentError(absl::StrCat(field, ".Bytes must be base64 text"));
-      }
-      auto decoded = aws::Base64Decode(image["Bytes"].get_ref<const std::string&>());
-      if (!decoded.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ".Bytes is not valid base64: ", decoded.status().message()));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
+// One parse in (the body into the request proto), the core, one conversion out (the response
+// proto into JSON, which the endpoint prints once).
 template <typename Req, typename Resp>
 void Add(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer, const std::string& operation,
          absl::StatusOr<Resp> (Recognizer::*method)(const Req&)) {
-  endpoint->Register(
-      absl::StrCat("RekognitionService.", operation),
-      [=](const json& body) -> absl::StatusOr<json> {
-        STRATUS_RETURN_IF_ERROR(CheckImages(body));
-        Req request;
-        google::protobuf::util::JsonParseOptions parse;
-        parse.ignore_unknown_fields = true;
-        auto parsed = google::protobuf::util::JsonStringToMessage(body.dump(), &request, parse);
-        if (!parsed.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "the request does not have the shape of ", operation, ": ", parsed.ToString()));
-        }
-        auto response = (recognizer->*method)(request);
-        if (!response.ok()) return response.status();
-        return ToAwsJson(*response);
-      });
+  endpoint->RegisterBody(absl::StrCat("RekognitionService.", operation),
+                         [=](std::string_view body) -> absl::StatusOr<nlohmann::json> {
+                           Req request;
+                           STRATUS_RETURN_IF_ERROR(FromAwsJson(body, &request));
+                           absl::StatusOr<Resp> response = (recognizer->*method)(request);
+                           if (!response.ok()) return response.status();
+                           return ToAwsJson(*response);
+                         });
 }
 
 }  // namespace

@@ -2,13 +2,10 @@
 // the Recognizer ("RekognitionService.DetectFaces", ...) on an AwsJsonEndpoint
 // (common/aws/json_protocol.h, which verifies SigV4 and writes AWS errors).
 //
-// Request bodies convert to the proto requests with JsonStringToMessage (json_name = AWS member
-// names; unknown members are ignored, as Rekognition ignores members it does not use here).
-// Checked before conversion: Image/SourceImage/TargetImage must be objects; Bytes must be strict
-// base64 (else InvalidParameterException); Uri is refused (not part of the AWS API). Responses
-// are written with MessageToJsonString and then shaped as AWS writes them: empty strings and
-// *_UNSPECIFIED enums left out, empty lists kept, FaceCount/UserCount as numbers,
-// CreationTimestamp as epoch seconds.
+// Each request body is parsed once, into its proto request (FromAwsJson in aws_json.h:
+// json_name = AWS member names, unknown members ignored, Image.Uri refused; a body of the wrong
+// shape or with Bytes that are not base64 is InvalidParameterException), and each response
+// proto converted once into AWS-shaped JSON (ToAwsJson), which the endpoint prints.
 #ifndef STRATUS_SERVICES_RECOGNITION_AWS_ENDPOINT_H_
 #define STRATUS_SERVICES_RECOGNITION_AWS_ENDPOINT_H_
 
