@@ -19,6 +19,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev                # libFuzzer, ASan, UBSan for the fuzz harnesses (fuzz/)
   # runtime and test peers
   postgresql ffmpeg prometheus rtsp-server-perl   # rtsp-server-perl: a real RTSP server for ingest tests
+  awscli jq                                  # the README's tour and the AWS CLI e2e tests (tests/e2e/*/awscli.sh)
   # deployment checks (scripts/check-deploy.d): compose file validation, helm from an npm zip
   docker-compose unzip
   # MQTT events (libmosquitto; the broker and clients for tests) and the Python client library

@@ -1,6 +1,7 @@
 // The channel conventions of common/grpc_channel.h, seen from the detector client: two detector
-// replicas behind one target both get calls (round_robin), an UNAVAILABLE first attempt is
-// retried, and an outgoing deadline never outlives the incoming call that caused it.
+// replicas behind one target both get calls (round_robin), and when one stops the other takes
+// every call with none failing; an UNAVAILABLE first attempt is retried, and an outgoing
+// deadline never outlives the incoming call that caused it.
 #include "clients/cpp/detector_client.h"
 
 #include <gtest/gtest.h>
@@ -29,7 +30,13 @@ class Replica final : public v1::DetectorService::Service {
     ApplyServerKeepalive(&builder);
     server_ = builder.BuildAndStart();
   }
-  ~Replica() override { server_->Shutdown(Clock::now() + std::chrono::seconds(1)); }
+  ~Replica() override { Stop(); }
+  // Shuts the server down (its listening socket closes; open connections get GOAWAY).
+  void Stop() {
+    if (stopped_.exchange(true)) return;
+    server_->Shutdown(Clock::now() + std::chrono::seconds(1));
+    server_->Wait();
+  }
 
   grpc::Status Detect(grpc::ServerContext* ctx, const v1::DetectRequest* request,
                       v1::DetectResponse* response) override {
@@ -66,6 +73,7 @@ class Replica final : public v1::DetectorService::Service {
   std::mutex mu_;
   Clock::time_point deadline_;
   std::string user_agent_;
+  std::atomic<bool> stopped_{false};
   std::unique_ptr<grpc::Server> server_;
 };
 
@@ -95,6 +103,31 @@ TEST(DetectorClientTest, TwoReplicasBehindOneTargetBothReceiveCalls) {
   EXPECT_EQ(a.calls(), 10);
   EXPECT_EQ(b.calls(), 10);
   EXPECT_EQ(a.user_agent().rfind("stratus/", 0), 0u) << a.user_agent();
+}
+
+TEST(DetectorClientTest, WhenOneReplicaStopsTheOtherTakesEveryCall) {
+  Replica a, b;
+  // One channel from MakeChannel over both replicas, as a service gets for a headless Service.
+  auto channel = MakeChannel(Target(a, b));
+  clients::DetectorClient client(channel, {.address = Target(a, b)});
+  for (int i = 0; i < 200 && (a.calls() == 0 || b.calls() == 0); ++i) {
+    ASSERT_TRUE(client.Detect(Request()).ok());
+  }
+  ASSERT_GT(a.calls(), 0);
+  ASSERT_GT(b.calls(), 0);
+  b.Stop();
+  const int b_calls = b.calls();
+  a.reset();
+  // Every call succeeds at once: the stopped replica's GOAWAY takes its subchannel out of the
+  // rotation, and a call that picked it before that never left the client and is retried on
+  // the one still up (transparently, or by the UNAVAILABLE retry policy).
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<v1::DetectResponse> r = client.Detect(Request());
+    ASSERT_TRUE(r.ok()) << "call " << i << ": " << r.status();
+    EXPECT_EQ(r->sequence(), a.port()) << "call " << i;
+  }
+  EXPECT_EQ(a.calls(), 20);
+  EXPECT_EQ(b.calls(), b_calls);
 }
 
 TEST(DetectorClientTest, ChannelWithoutTheServiceConfigPinsOneReplica) {

@@ -14,10 +14,20 @@
 //    ports; Secrets, ConfigMaps and claims that are used but neither rendered nor declared
 //    external (--external Kind/name);
 //  - reachability: every address a container is given as `<Service>:<port>` in a plain env value
-//    (alone, in a URL or in a list such as `name=host:port,...`) must be a port of that Service,
+//    (alone, in a URL or in a list such as `name=host:port,...`), or as a gRPC target
+//    `dns:///<Service>.<namespace>.svc.<cluster domain>:<port>` (or a shorter form of the same
+//    name: `<Service>.<namespace>`, `<Service>.<namespace>.svc`), must be a port of that Service,
 //    admitted by the ingress NetworkPolicies of the pods behind it and by the caller's egress
 //    policies (peers are matched by pod labels within the namespace or across all namespaces;
 //    ipBlock and namespace label selectors are not assumed to cover pods);
+//  - gRPC load balancing: an address one container is given of a Service's gRPC port (a port
+//    named grpc or with appProtocol grpc) must be a `dns:///<Service>.<namespace>.svc.<domain>:
+//    <port>` target of a headless Service (clusterIP: None), whose DNS name resolves to every
+//    ready pod, so that the client's round_robin spreads calls over the replicas; a ClusterIP
+//    Service's one virtual IP would pin a client's connection, and all its calls, to one pod.
+//    Every `STRATUS_<NAME>_ADDR` (a backend address of the Stratus services) must name a Service
+//    of the manifests. A headless Service `<name>-headless` must have the selector and ports of
+//    the Service `<name>` it stands beside;
 //  - TLS: a container that serves TLS (STRATUS_TLS_CERT in its env) has its STRATUS_TLS_* files
 //    on a mounted volume, no gRPC probes (kubelet's speak plain text only) and HTTPS httpGet
 //    probes; one that does not, no HTTPS probes; a ServiceMonitor endpoint scrapes https exactly
@@ -144,7 +154,28 @@ function refusedBy(policies, direction, self, peer, port, portName) {
   return admitted ? [] : applying.map((np) => np.metadata?.name);
 }
 
-function reachability(objects, pods) {
+// The Service addresses in an env value: [{host, port, dns, fqdn}], host being the Service name;
+// dns: given as a dns:/// gRPC target, fqdn: by its full name <host>.<namespace>.svc.<domain>.
+// A dns:/// name in another namespace is not one of these Services and is left out.
+const LABEL = "[a-z0-9](?:[-a-z0-9]*[a-z0-9])?";
+function serviceAddresses(value, namespace) {
+  const out = [];
+  const dnsRe = new RegExp(`dns:///(${LABEL}(?:\\.${LABEL})*):(\\d+)\\b`, "g");
+  for (const m of value.matchAll(dnsRe)) {
+    const [host, ...rest] = m[1].split(".");
+    const tail = rest.join(".");
+    const ns = `${namespace}`;
+    if (!(tail === "" || tail === ns || tail === `${ns}.svc` || tail.startsWith(`${ns}.svc.`))) continue;
+    out.push({ host, port: Number(m[2]), dns: true, fqdn: tail.startsWith(`${ns}.svc.`) });
+  }
+  const plain = value.replace(dnsRe, " ");
+  for (const m of plain.matchAll(new RegExp(`(?:^|[=,\\s/@])(${LABEL}):(\\d+)\\b`, "g"))) {
+    out.push({ host: m[1], port: Number(m[2]), dns: false, fqdn: false });
+  }
+  return out;
+}
+
+function reachability(objects, pods, namespace) {
   const errors = [];
   const services = new Map(objects.filter((o) => o.kind === "Service").map((o) => [o.metadata?.name, o]));
   const policies = objects.filter((o) => o.kind === "NetworkPolicy");
@@ -154,8 +185,7 @@ function reachability(objects, pods) {
     for (const c of [...(tpl.spec?.initContainers ?? []), ...(tpl.spec?.containers ?? [])]) {
       for (const e of c.env ?? []) {
         if (typeof e.value !== "string") continue;
-        for (const m of e.value.matchAll(/(?:^|[=,\s/@])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?):(\d+)\b/g)) {
-          const [host, number] = [m[1], Number(m[2])];
+        for (const { host, port: number } of serviceAddresses(e.value, namespace)) {
           const svc = services.get(host);
           if (!svc) continue;
           const sp = (svc.spec?.ports ?? []).find((p) => p.port === number);
@@ -183,6 +213,51 @@ function reachability(objects, pods) {
         }
       }
     }
+  }
+  return errors;
+}
+
+// gRPC addresses: dns:/// targets of headless Services (see the header).
+function grpcBalancing(objects, pods, namespace) {
+  const errors = [];
+  const services = new Map(objects.filter((o) => o.kind === "Service").map((o) => [o.metadata?.name, o]));
+  const isGrpc = (p) => p.name === "grpc" || p.appProtocol === "grpc";
+  for (const { owner, tpl } of pods) {
+    const id = `${owner.kind}/${owner.metadata?.name}`;
+    for (const c of [...(tpl.spec?.initContainers ?? []), ...(tpl.spec?.containers ?? [])]) {
+      for (const e of c.env ?? []) {
+        if (typeof e.value !== "string") continue;
+        const found = serviceAddresses(e.value, namespace).filter((a) => services.has(a.host));
+        if (/^STRATUS_[A-Z0-9]+_ADDR$/.test(e.name) && found.length === 0) {
+          errors.push(`${id}: container ${c.name} env ${e.name}=${e.value} names no Service of the manifests`);
+        }
+        for (const a of found) {
+          const svc = services.get(a.host);
+          const sp = (svc.spec?.ports ?? []).find((p) => p.port === a.port);
+          if (!sp || !isGrpc(sp)) continue;
+          const where = `${id}: container ${c.name} env ${e.name} gives the gRPC address ${a.host}:${a.port}`;
+          if (!a.dns || !a.fqdn) {
+            errors.push(`${where}, not a dns:///${a.host}.${namespace}.svc.<domain>:${a.port} target (round_robin needs one)`);
+          }
+          if (svc.spec?.clusterIP !== "None") {
+            errors.push(`${where}, but Service/${a.host} is not headless (clusterIP: None): its one virtual IP pins each client to one pod`);
+          }
+        }
+      }
+    }
+  }
+  for (const svc of services.values()) {
+    const name = svc.metadata?.name ?? "";
+    if (!name.endsWith("-headless")) continue;
+    const id = `Service/${name}`;
+    if (svc.spec?.clusterIP !== "None") errors.push(`${id}: named headless but clusterIP is ${svc.spec?.clusterIP ?? "unset"}, not None`);
+    const twin = services.get(name.slice(0, -"-headless".length));
+    if (!twin) continue;
+    if (JSON.stringify(svc.spec?.selector ?? {}) !== JSON.stringify(twin.spec?.selector ?? {})) {
+      errors.push(`${id}: selector differs from Service/${twin.metadata.name}'s`);
+    }
+    const ports = (x) => JSON.stringify((x.spec?.ports ?? []).map((p) => [p.name, p.port, p.targetPort ?? p.port]));
+    if (ports(svc) !== ports(twin)) errors.push(`${id}: ports differ from Service/${twin.metadata.name}'s`);
   }
   return errors;
 }
@@ -350,7 +425,8 @@ function crossChecks(objects, external, namespace) {
       }
     }
   }
-  errors.push(...reachability(objects, pods));
+  errors.push(...reachability(objects, pods, namespace));
+  errors.push(...grpcBalancing(objects, pods, namespace));
   errors.push(...tlsChecks(objects, pods, have, namespace));
   return errors;
 }

@@ -4,10 +4,11 @@
 # default values and once per values file in the chart's ci/ folder, and validates every rendered
 # manifest offline against the Kubernetes, KEDA and Prometheus operator schemas, plus the
 # references between objects and whether the network policies admit every address a container
-# is given (deploy/validate), and TLS (ci/tls-*: probes, ServiceMonitor, the cert-manager
-# Certificate's names). Then proves the validator fails on broken manifests (TLS ones included)
-# and the chart's values.schema.json on a misspelt value; and the chart refuses TLS without a
-# certificate source.
+# is given (deploy/validate), that every gRPC address passed between services is a dns:///
+# target of a headless Service (client-side round_robin over the replicas), and TLS (ci/tls-*:
+# probes, ServiceMonitor, the cert-manager Certificate's names). Then proves the validator fails
+# on broken manifests (TLS and load-balancing ones included) and the chart's values.schema.json
+# on a misspelt value; and the chart refuses TLS without a certificate source.
 # Caches under $STRATUS_CACHE (~/.cache/stratus): tools/kubectl-layer-<version>/ and
 # node/deploy-validate-<lockfile hash>/ (validator-env). Warm: a few seconds.
 set -euo pipefail
@@ -73,6 +74,39 @@ for broken in broken-field broken-probe broken-policy; do
     cat "$out/$broken.txt"; echo "check-deploy: the validator accepted a broken manifest ($broken)"
     exit 1
   fi
+done
+# Client-side load balancing: every gRPC backend has a headless Service, and every backend
+# address passed between services is a dns:/// target of one (checked by the validator above).
+# The validator must refuse a ClusterIP address (plain or as dns:///), a headless Service that
+# lost clusterIP: None, a target whose headless Service is missing, and a dns:/// target its
+# network policies do not admit.
+for s in ingest detector recognition mask sentiment; do
+  grep -q "^  name: stratus-$s-headless\$" "$out/default.yaml" || {
+    echo "check-deploy: the chart renders no headless Service stratus-$s-headless"; exit 1; }
+done
+det_target=dns:///stratus-detector-headless.stratus.svc.cluster.local:50052
+[ "$(grep -c "value: \"$det_target\"" "$out/default.yaml")" -eq 4 ] || {
+  echo "check-deploy: ingest, recognition, mask and the console are not all given $det_target"; exit 1; }
+sed "s|\"$det_target\"|\"stratus-detector:50052\"|" "$out/default.yaml" >"$out/lb-plain.yaml"
+sed "s|\"$det_target\"|\"dns:///stratus-detector.stratus.svc.cluster.local:50052\"|" "$out/default.yaml" >"$out/lb-clusterip.yaml"
+sed '/^  clusterIP: None$/d' "$out/default.yaml" >"$out/lb-not-headless.yaml"
+sed 's/^  name: stratus-detector-headless$/  name: stratus-detector-gone/' "$out/default.yaml" >"$out/lb-missing.yaml"
+# ... and the network policies are checked for dns:/// targets too (mask calls the detector).
+sed 's/values: \[ingest, recognition, mask\]}$/values: [ingest, recognition]}/' "$out/default.yaml" >"$out/lb-policy.yaml"
+declare -A lb_reason=([lb-plain]="not a dns:///stratus-detector.stratus.svc.<domain>:50052 target"
+  [lb-clusterip]="Service/stratus-detector is not headless"
+  [lb-not-headless]="Service/stratus-detector-headless: named headless but clusterIP is unset"
+  [lb-missing]="env STRATUS_DETECTOR_ADDR=$det_target names no Service"
+  [lb-policy]="Deployment/stratus-mask: env STRATUS_DETECTOR_ADDR calls stratus-detector-headless:50052, but Deployment/stratus-detector's NetworkPolicy")
+for broken in "${!lb_reason[@]}"; do
+  if cmp -s "$out/default.yaml" "$out/$broken.yaml"; then
+    echo "check-deploy: self-test could not break the manifest ($broken)"; exit 1
+  fi
+  if node "$validator/validate.mjs" --namespace stratus "${external[@]}" "$out/$broken.yaml" >"$out/$broken.txt"; then
+    cat "$out/$broken.txt"; echo "check-deploy: the validator accepted a broken manifest ($broken)"; exit 1
+  fi
+  grep -qF "${lb_reason[$broken]}" "$out/$broken.txt" || {
+    cat "$out/$broken.txt"; echo "check-deploy: $broken failed, but not with '${lb_reason[$broken]}'"; exit 1; }
 done
 # With TLS on (the cert-manager rendering): a probe left on HTTP, a gRPC probe (kubelet's speak no
 # TLS), a Service name missing from the Certificate, a ServiceMonitor scraping http.

@@ -9,7 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "common/logging.h"
 #include "common/path_root.h"
 
@@ -82,12 +82,14 @@ absl::StatusOr<std::unique_ptr<Ingest>> Ingest::Create(Database* db, metrics::Re
   if (!events.ok()) return events.status();
   ingest->events_ = std::move(*events);
   ingest->deps_.events = ingest->events_.get();
-  ingest->deps_.detector = stratus::auth::CreateChannel(options.detector_address);
+  // round_robin over every address a target resolves to (a headless Service's ready pods),
+  // UNAVAILABLE retries, keepalive on the long-lived streams: common/grpc_channel.h.
+  ingest->deps_.detector = stratus::MakeChannel(options.detector_address);
   if (!options.mask_address.empty()) {
-    ingest->deps_.mask = stratus::auth::CreateChannel(options.mask_address);
+    ingest->deps_.mask = stratus::MakeChannel(options.mask_address);
   }
   if (!options.recognition_address.empty()) {
-    ingest->deps_.recognition = stratus::auth::CreateChannel(options.recognition_address);
+    ingest->deps_.recognition = stratus::MakeChannel(options.recognition_address);
   }
   ingest->deps_.metrics = registry;
   ingest->deps_.replica = options.replica_id;

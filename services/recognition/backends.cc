@@ -1,16 +1,15 @@
 #include "services/recognition/backends.h"
 
-#include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "common/status.h"
 
 namespace stratus::recognition {
 namespace {
 
+// round_robin over every address the target resolves to (a headless Service's ready pods),
+// UNAVAILABLE retries, keepalive: common/grpc_channel.h.
 std::shared_ptr<grpc::Channel> Channel(const std::string& address, int max_bytes) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(max_bytes);
-  args.SetMaxSendMessageSize(max_bytes);
-  return stratus::auth::CreateChannel(address, args);
+  return stratus::MakeChannel(ChannelOptions{.target = address, .max_message_bytes = max_bytes});
 }
 
 void SetDeadline(grpc::ClientContext* ctx, std::chrono::milliseconds timeout) {

@@ -2,9 +2,11 @@
 # The AWS CLI (Python botocore, a second SigV4 implementation besides the JavaScript SDK) against
 # aws-endpoint-testserver, with only the variables a Stratus user sets:
 #   tests/e2e/aws-sigv4/awscli.sh /path/to/aws-endpoint-testserver [/path/to/aws]
+# (the CLI: the second argument, else $STRATUS_AWS_CLI, which tests/e2e/lib/with-awscli.sh sets,
+# else aws)
 set -euo pipefail
 server_bin=${1:?usage: awscli.sh /path/to/aws-endpoint-testserver [aws]}
-aws_bin=${2:-aws}
+aws_bin=${2:-${STRATUS_AWS_CLI:-aws}}
 dir=$(mktemp -d)
 server_pid=
 cleanup() {

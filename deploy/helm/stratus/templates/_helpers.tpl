@@ -61,7 +61,8 @@ ingest,detector,recognition,mask,sentiment{{ if .Values.console.enabled }},conso
 {{/*
 What each service needs: the database, the models, and the addresses of other services.
 ingest fans frames to the detector and faces to recognition and mask; recognition calls the
-detector and mask; the console calls all five. Ingest, recognition and sentiment keep state in
+detector and mask; mask calls the detector (for faces when a request gives no boxes); the
+console calls all five. Ingest, recognition and sentiment keep state in
 PostgreSQL; the console reads only the API keys table there (users log in with those keys).
 */}}
 {{- define "stratus.needsDatabase" -}}
@@ -73,8 +74,40 @@ PostgreSQL; the console reads only the API keys table there (users log in with t
 {{- define "stratus.callees" -}}
 {{- if eq . "ingest" -}}detector,recognition,mask
 {{- else if eq . "recognition" -}}detector,mask
+{{- else if eq . "mask" -}}detector
 {{- else if eq . "console" -}}ingest,detector,recognition,mask,sentiment
 {{- end -}}
+{{- end -}}
+
+{{/*
+The gRPC backends: every service another service of the release calls (a callee of one of
+stratus.services), comma-separated. Each gets a headless Service <fullname>-<name>-headless
+beside its ClusterIP Service. Use: splitList "," (include "stratus.grpcBackends" .)
+*/}}
+{{- define "stratus.grpcBackends" -}}
+{{- $backends := list -}}
+{{- range $caller := splitList "," (include "stratus.services" .) -}}
+{{- range $callee := splitList "," (include "stratus.callees" $caller) -}}
+{{- if $callee }}{{ $backends = append $backends $callee }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- $ordered := list -}}
+{{- range $name := splitList "," (include "stratus.services" .) -}}
+{{- if has $name $backends }}{{ $ordered = append $ordered $name }}{{ end -}}
+{{- end -}}
+{{- join "," $ordered -}}
+{{- end -}}
+
+{{/*
+The gRPC target another service dials a backend by: (dict "root" $ "name" "detector") ->
+dns:///<fullname>-detector-headless.<namespace>.svc.<clusterDomain>:<grpcPort>. The headless
+Service's DNS name resolves to the address of every ready pod, not to one virtual IP, so the
+clients' round_robin (common/grpc_channel.h MakeChannel) spreads calls over all replicas; a
+ClusterIP name would give it one address, and kube-proxy balances connections, not calls, so
+one long-lived HTTP/2 connection would pin every call of a client to one replica.
+*/}}
+{{- define "stratus.grpcTarget" -}}
+{{- printf "dns:///%s-%s-headless.%s.svc.%s:%v" (include "stratus.fullname" .root) .name .root.Release.Namespace .root.Values.tls.clusterDomain (index .root.Values .name).grpcPort -}}
 {{- end -}}
 
 {{/* The model volume: an emptyDir filled from the models image, or an existing claim. */}}
@@ -130,12 +163,20 @@ tls.existingSecret or, made by the cert-manager Certificate, <fullname>-tls.
 {{- end -}}
 {{- define "stratus.tlsDir" -}}/etc/stratus/tls{{- end -}}
 
-{{/* The names a Stratus Service is dialled by, one a line: (dict "root" $ "name" "detector") */}}
+{{/*
+The names a Stratus Service is dialled by, one a line: (dict "root" $ "name" "detector"); for a
+gRPC backend also those of its headless Service (stratus.grpcTarget's). The text begins with a
+newline: trim it before splitting.
+*/}}
 {{- define "stratus.serviceDnsNames" -}}
-{{- $svc := printf "%s-%s" (include "stratus.fullname" .root) .name -}}
 {{- $ns := .root.Release.Namespace -}}
+{{- $base := printf "%s-%s" (include "stratus.fullname" .root) .name -}}
+{{- $names := list $base -}}
+{{- if has .name (splitList "," (include "stratus.grpcBackends" .root)) }}{{ $names = append $names (printf "%s-headless" $base) }}{{ end -}}
+{{- range $svc := $names }}
 {{ $svc }}
 {{ $svc }}.{{ $ns }}
 {{ $svc }}.{{ $ns }}.svc
-{{ $svc }}.{{ $ns }}.svc.{{ .root.Values.tls.clusterDomain }}
+{{ $svc }}.{{ $ns }}.svc.{{ $.root.Values.tls.clusterDomain }}
+{{- end -}}
 {{- end -}}
