@@ -9,8 +9,9 @@
 // which JSON lacks, are strings), of a bool a JSON boolean, anything else a string.
 // While a trace is current on the logging thread (common/trace.h: every gRPC call and HTTP
 // request ServiceHost serves), each line also carries `trace_id` (unless it has one already).
-// Other loggers routed here (gRPC core, LibTorch) and the access log mark their lines with a
-// `logger` field ("grpc", "torch", "access").
+// gRPC core's log (routed here by ServiceHost) and the access log mark their lines with a
+// `logger` field ("grpc", "access"). The fields and how to follow a request across services:
+// docs/observability.md.
 // Thread-safe: each line is written with one write(2) on stderr, then given to the sinks.
 #ifndef STRATUS_COMMON_LOGGING_H_
 #define STRATUS_COMMON_LOGGING_H_
@@ -34,7 +35,8 @@ void SetLogJson(bool json);
 LogLevel GetLogLevel();
 
 // The access log (one line per RPC and per AWS request, logger "access", level INFO): on unless
-// STRATUS_ACCESS_LOG is "off", "0" or "false", or SetAccessLog(false) was called.
+// STRATUS_ACCESS_LOG is "off", "0" or "false", or SetAccessLog(false) was called (services:
+// --access-log / --no-access-log, common/service_flags.h).
 void SetAccessLog(bool enabled);
 bool AccessLogEnabled();
 
