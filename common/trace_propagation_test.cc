@@ -394,6 +394,28 @@ TEST_F(TracePropagationTest, HealthChecksAreNotLoggedAndTheSwitchTurnsTheLogOff)
   }
 }
 
+// A call refused for its API key never reaches the server's interceptors: no access line (the
+// refusal has its own rate-limited warning, "refused RPC", and stratus_auth_refusals_total).
+TEST_F(TracePropagationTest, CallsRefusedForTheirKeyHaveNoAccessLine) {
+  LogCapture logs;
+  grpc::Status s = auth::testing::RawCall(Target(*back_), kMethod, "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  auto client = v1::SentimentService::NewStub(Channel(*back_));
+  EXPECT_TRUE(Detect(*client, "after").ok());
+  std::vector<LogRecord> lines = WaitForAccessLines(logs, "back", 1);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].Field("code"), "OK");
+  int refused = 0;
+  for (const LogRecord& r : logs.records()) {
+    if (r.message == "refused RPC" && r.Field("service") == "back") {
+      ++refused;
+      EXPECT_EQ(r.level, LogLevel::kWarning);
+      EXPECT_EQ(r.Field("method"), kMethod);
+    }
+  }
+  EXPECT_EQ(refused, 1);
+}
+
 TEST(AccessLogFlagTest, CommonServiceFlagsSetTheSwitch) {
   char dir_template[] = "/tmp/stratus-access-flag-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
