@@ -4,6 +4,7 @@
 #include <iostream>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -57,6 +58,11 @@ void FlagSet::Double(const std::string& name, const std::string& env, double* ta
 void FlagSet::Bool(const std::string& name, const std::string& env, bool* target,
                    const std::string& help) {
   Add({name, env, help, *target ? "true" : "false", true, [target, name](const std::string& v) {
+         // SimpleAtob: true/false, yes/no, t/f, y/n, 1/0 (any case); also on/off.
+         if (absl::EqualsIgnoreCase(v, "on") || absl::EqualsIgnoreCase(v, "off")) {
+           *target = absl::EqualsIgnoreCase(v, "on");
+           return absl::OkStatus();
+         }
          if (!absl::SimpleAtob(v, target)) {
            return absl::InvalidArgumentError(absl::StrCat(name, ": not a boolean: '", v, "'"));
          }

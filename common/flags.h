@@ -5,7 +5,8 @@
 //   if (auto s = flags.Parse(argc, argv); !s.ok()) { ...print s and flags.Usage()... }
 //
 // Precedence: default (the target's value before Parse), then the environment variable, then
-// the flag. Flags are `--name=value` or `--name value`; booleans also `--name` / `--no-name`.
+// the flag. Flags are `--name=value` or `--name value`; booleans also `--name` / `--no-name`,
+// and take true/false, yes/no, on/off, 1/0 (any case).
 // Anything not starting with `--` is positional; `--` ends flag parsing. Unknown flags and
 // malformed values are errors naming the flag (or variable) and the bad value.
 //

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <utility>
 
 namespace stratus {
 namespace {
@@ -46,6 +47,26 @@ TEST(FlagSetTest, SeparateValueAndNegatedBool) {
   ASSERT_TRUE(flags.Parse(argv.size(), argv.data()).ok());
   EXPECT_EQ(n, 42);
   EXPECT_FALSE(b);
+}
+
+TEST(FlagSetTest, BoolsTakeOnAndOff) {
+  for (const auto& [value, want] : std::vector<std::pair<std::string, bool>>{
+           {"off", false}, {"OFF", false}, {"on", true}, {"no", false}, {"yes", true},
+           {"0", false}, {"true", true}}) {
+    bool b = !want;
+    FlagSet flags("prog", "test");
+    flags.Bool("color", "", &b, "color");
+    std::vector<std::string> args = {"prog", "--color=" + value};
+    auto argv = Argv(args);
+    ASSERT_TRUE(flags.Parse(argv.size(), argv.data()).ok()) << value;
+    EXPECT_EQ(b, want) << value;
+  }
+  bool b = true;
+  FlagSet flags("prog", "test");
+  flags.Bool("color", "", &b, "color");
+  std::vector<std::string> args = {"prog", "--color=onn"};
+  auto argv = Argv(args);
+  EXPECT_EQ(flags.Parse(argv.size(), argv.data()).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(FlagSetTest, ErrorsNameTheFlag) {

@@ -1,15 +1,35 @@
 #include "common/grpc_channel.h"
 
+#include <grpc/support/log.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
+#include "common/logging.h"
 #include "common/version.h"
 
 namespace stratus {
 namespace {
 
 thread_local std::optional<std::chrono::system_clock::time_point> t_incoming_deadline;
+
+void GrpcLogToStructured(gpr_log_func_args* args) {
+  LogLevel level = LogLevel::kError;
+  switch (args->severity) {
+    case GPR_LOG_SEVERITY_DEBUG:
+      level = LogLevel::kDebug;
+      break;
+    case GPR_LOG_SEVERITY_INFO:
+      level = LogLevel::kInfo;
+      break;
+    case GPR_LOG_SEVERITY_ERROR:
+      level = LogLevel::kError;
+      break;
+  }
+  EmitLogLine(level, args->file, args->line, args->message != nullptr ? args->message : "",
+              {Kv("logger", "grpc")});
+}
 
 }  // namespace
 
@@ -46,6 +66,8 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options,
   const std::string key = options.api_key.value_or(auth::DefaultApiKey());
   return auth::CreateChannelWithKey(options.target, key, args, options.credentials);
 }
+
+void RouteGrpcLogsToStructuredLog() { gpr_set_log_function(GrpcLogToStructured); }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options) {
   return MakeChannel(options, DefaultChannelArguments(options));

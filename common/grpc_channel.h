@@ -12,6 +12,13 @@
 //   through NATs. Servers must accept such pings: ApplyServerKeepalive().
 // - Max message sizes in both directions equal to the servers' (ServiceHost's
 //   max_message_bytes, 16 MiB), and the user agent "stratus/<version>".
+// - Trace Context (from common/auth/client.h, so auth::CreateChannel* channels have it too): a
+//   call started while a trace is current on the calling thread (common/trace.h; ServiceHost
+//   makes one current for every call it serves) sends
+//   `traceparent: 00-<trace id>-<current span id>-<flags>`, unless the ClientContext already has
+//   one. The callee then logs the same trace id, with the caller's span as its parent span (so
+//   access log lines link up: a callee's parent_span_id is its caller's span_id). Nothing is sent
+//   outside a trace, and the callee starts one.
 //
 // Deadlines: DefaultTimeout(kind) is the deadline each kind of call gets; SetDeadline() sets it
 // on a ClientContext, shortened to the deadline of the incoming call being served when one is
@@ -59,6 +66,11 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options,
                                            const grpc::ChannelArguments& args);
 // MakeChannel({.target = target}).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+
+// Routes gRPC core's own log lines (gpr_log: what GRPC_VERBOSITY lets through, ERROR by
+// default) through common/logging.h with their severity, as field logger=grpc, instead of
+// gRPC's own format on stderr. Idempotent; ServiceHost::Create() calls it.
+void RouteGrpcLogsToStructuredLog();
 
 // Server side of the keepalive convention: accept a ping every 20 s (less than kKeepaliveTime)
 // also without calls, instead of gRPC's default of one per 5 minutes.

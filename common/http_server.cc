@@ -27,6 +27,7 @@
 #include "common/logging.h"
 #include "common/percent_decode.h"
 #include "common/tls.h"
+#include "common/trace.h"
 
 namespace stratus {
 
@@ -625,6 +626,8 @@ void HttpServer::Serve(int fd, const std::string& remote) {
     }
 
     // ---- handler and response ----
+    // The request's trace (common/trace.h), current for its handler and stream on this thread.
+    trace::TraceScope trace_scope(trace::ServerContextFor(req.Header(trace::kTraceparentHeader)));
     HttpResponse response = Dispatch(req);
     {
       std::lock_guard<std::mutex> lock(shared_->mu);

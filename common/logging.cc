@@ -5,13 +5,27 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include "common/trace.h"
 
 namespace stratus {
 namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
 std::atomic<int> g_json{-1};  // -1: decide from the environment on first use.
+std::atomic<int> g_access{-1};  // likewise
+
+// Sinks: a map under a shared mutex (lines of many threads give to the sinks at once; removal
+// waits for them); g_sink_count spares the lock when there are none, the common case.
+std::shared_mutex& g_sinks_mu = *new std::shared_mutex;  // never destroyed, like g_sinks
+std::map<int, LogSink>* g_sinks = new std::map<int, LogSink>;  // lines are logged until exit
+int g_next_sink_id = 1;
+std::atomic<int> g_sink_count{0};
 
 bool JsonEnabled() {
   int v = g_json.load(std::memory_order_relaxed);
@@ -21,6 +35,13 @@ bool JsonEnabled() {
     g_json.store(v, std::memory_order_relaxed);
   }
   return v == 1;
+}
+
+bool AccessEnabledFromEnv() {
+  const char* env = std::getenv("STRATUS_ACCESS_LOG");
+  if (env == nullptr) return true;
+  std::string_view v(env);
+  return !(v == "off" || v == "0" || v == "false");
 }
 
 const char* LevelName(LogLevel level) {
@@ -79,42 +100,106 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void Emit(LogLevel level, const char* file, int line, std::string_view message,
+          std::vector<Kv>& fields) {
+  if (const trace::TraceContext* t = trace::Current(); t != nullptr) {
+    bool has = false;
+    for (const Kv& kv : fields) has = has || kv.key == "trace_id";
+    if (!has) fields.emplace_back("trace_id", t->trace_id);
+  }
+  std::string out;
+  if (JsonEnabled()) {
+    out = "{\"ts\":\"" + Timestamp() + "\",\"level\":\"" + LevelName(level) + "\",\"msg\":";
+    AppendJsonString(out, message);
+    for (const Kv& kv : fields) {
+      out.push_back(',');
+      AppendJsonString(out, kv.key);
+      out.push_back(':');
+      if (kv.type == Kv::Type::kString) {
+        AppendJsonString(out, kv.value);
+      } else {
+        out += kv.value;  // a finite number or true/false, as printed
+      }
+    }
+    out += "}\n";
+  } else {
+    out = Timestamp() + " " + LevelName(level) + " ";
+    out.append(message);
+    for (const Kv& kv : fields) {
+      const std::string& v = kv.value;
+      out += " " + kv.key + "=" + (v.find(' ') == std::string::npos ? v : "\"" + v + "\"");
+    }
+    if (level >= LogLevel::kWarning && file != nullptr) {
+      std::string_view f(file);
+      auto slash = f.rfind('/');
+      out += " (" + std::string(slash == std::string_view::npos ? f : f.substr(slash + 1));
+      if (line > 0) out += ":" + std::to_string(line);
+      out += ")";
+    }
+    out.push_back('\n');
+  }
+  ssize_t ignored = ::write(STDERR_FILENO, out.data(), out.size());
+  (void)ignored;
+  if (g_sink_count.load(std::memory_order_acquire) > 0) {
+    LogRecord record{level, std::string(message), std::move(fields)};
+    std::shared_lock<std::shared_mutex> lock(g_sinks_mu);
+    for (const auto& [id, sink] : *g_sinks) sink(record);
+  }
+}
+
 }  // namespace
 
 void SetLogLevel(LogLevel level) { g_level.store(level); }
 void SetLogJson(bool json) { g_json.store(json ? 1 : 0); }
 LogLevel GetLogLevel() { return g_level.load(std::memory_order_relaxed); }
 
+void SetAccessLog(bool enabled) { g_access.store(enabled ? 1 : 0); }
+bool AccessLogEnabled() {
+  int v = g_access.load(std::memory_order_relaxed);
+  if (v < 0) {
+    v = AccessEnabledFromEnv() ? 1 : 0;
+    g_access.store(v, std::memory_order_relaxed);
+  }
+  return v == 1;
+}
+
+std::string_view LogRecord::Field(std::string_view key) const {
+  for (const Kv& kv : fields) {
+    if (kv.key == key) return kv.value;
+  }
+  return {};
+}
+
+bool LogRecord::HasField(std::string_view key) const {
+  for (const Kv& kv : fields) {
+    if (kv.key == key) return true;
+  }
+  return false;
+}
+
+int AddLogSink(LogSink sink) {
+  std::unique_lock<std::shared_mutex> lock(g_sinks_mu);
+  int id = g_next_sink_id++;
+  (*g_sinks)[id] = std::move(sink);
+  g_sink_count.store(static_cast<int>(g_sinks->size()), std::memory_order_release);
+  return id;
+}
+
+void RemoveLogSink(int id) {
+  std::unique_lock<std::shared_mutex> lock(g_sinks_mu);
+  g_sinks->erase(id);
+  g_sink_count.store(static_cast<int>(g_sinks->size()), std::memory_order_release);
+}
+
 LogLine::LogLine(LogLevel level, const char* file, int line)
     : level_(level), file_(file), line_(line) {}
 
-LogLine::~LogLine() {
-  std::string out;
-  if (JsonEnabled()) {
-    out = "{\"ts\":\"" + Timestamp() + "\",\"level\":\"" + LevelName(level_) + "\",\"msg\":";
-    AppendJsonString(out, message_.str());
-    for (const auto& [k, v] : fields_) {
-      out.push_back(',');
-      AppendJsonString(out, k);
-      out.push_back(':');
-      AppendJsonString(out, v);
-    }
-    out += "}\n";
-  } else {
-    out = Timestamp() + " " + LevelName(level_) + " " + message_.str();
-    for (const auto& [k, v] : fields_) {
-      out += " " + k + "=" + (v.find(' ') == std::string::npos ? v : "\"" + v + "\"");
-    }
-    if (level_ >= LogLevel::kWarning) {
-      std::string_view f(file_);
-      auto slash = f.rfind('/');
-      out += " (" + std::string(slash == std::string_view::npos ? f : f.substr(slash + 1)) + ":" +
-             std::to_string(line_) + ")";
-    }
-    out.push_back('\n');
-  }
-  ssize_t ignored = ::write(STDERR_FILENO, out.data(), out.size());
-  (void)ignored;
+LogLine::~LogLine() { Emit(level_, file_, line_, message_.str(), fields_); }
+
+void EmitLogLine(LogLevel level, const char* file, int line, std::string_view message,
+                 std::vector<Kv> fields) {
+  if (level < GetLogLevel()) return;
+  Emit(level, file, line, message, fields);
 }
 
 }  // namespace stratus

@@ -42,6 +42,8 @@ void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_datab
             "on SIGTERM, how long in-flight RPCs may take to finish");
   flags.String("log-level", "STRATUS_LOG_LEVEL", &out->log_level, "debug|info|warning|error");
   flags.String("log-format", "STRATUS_LOG_FORMAT", &out->log_format, "text|json");
+  flags.Bool("access-log", "STRATUS_ACCESS_LOG", &out->access_log,
+             "log one line per RPC and per AWS request (logger=access)");
 }
 
 absl::Status ApplyCommonServiceFlags(CommonServiceFlags* flags) {
@@ -62,6 +64,7 @@ absl::Status ApplyCommonServiceFlags(CommonServiceFlags* flags) {
         absl::StrCat("log-format: unknown format '", flags->log_format, "' (text|json)"));
   }
   SetLogJson(flags->log_format == "json");
+  SetAccessLog(flags->access_log);
   flags->host.http_address = flags->host.grpc_address;
   flags->host.drain_deadline = std::chrono::milliseconds(flags->drain_ms);
   if (absl::Status s = CheckServerFiles(flags->host.tls); !s.ok()) return s;

@@ -1,7 +1,9 @@
 // The flags every service binary shares, registered by its main.cc:
 //   --grpc-port ($STRATUS_GRPC_PORT), --http-port ($STRATUS_HTTP_PORT), --listen ($STRATUS_LISTEN,
 //   default 127.0.0.1: loopback only),
-//   --database-url ($STRATUS_DATABASE_URL), --drain-ms, --log-level, --log-format, and for API
+//   --database-url ($STRATUS_DATABASE_URL), --drain-ms, --log-level, --log-format,
+//   --access-log ($STRATUS_ACCESS_LOG, default on; --no-access-log or =off: no access log lines,
+//   see docs/observability.md), and for API
 //   keys --api-keys-file, --auth-refresh-ms and --api-key (see common/auth/key_store.h);
 //   for TLS --tls-cert ($STRATUS_TLS_CERT), --tls-key ($STRATUS_TLS_KEY): serve gRPC and HTTP
 //   over TLS with these PEM files; --tls-client-ca ($STRATUS_TLS_CLIENT_CA): also require gRPC
@@ -43,13 +45,14 @@ struct CommonServiceFlags {
   int drain_ms = 10000;
   std::string log_level = "info";  // debug | info | warning | error
   std::string log_format = "text"; // text | json
+  bool access_log = true;          // one line per RPC / AWS request (common/logging.h)
 };
 
 // Sets defaults from `defaults` and registers the flags on `flags`.
 void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_database,
                                 FlagSet& flags, CommonServiceFlags* out);
 
-// After FlagSet::Parse: applies log settings, copies drain_ms into host options, opens the API
+// After FlagSet::Parse: applies log settings (level, format, access log), copies drain_ms into host options, opens the API
 // key store (host.api_keys; INVALID_ARGUMENT when neither a database nor a keys file is set),
 // checks the TLS files (INVALID_ARGUMENT naming the file and what is wrong with it), makes
 // --api-key the process's default client key and --tls-ca its client TLS (common/auth/client.h).

@@ -7,11 +7,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/auth/server_auth.h"
 #include "common/grpc_channel.h"
 #include "common/logging.h"
 #include "common/status.h"
+#include "common/trace.h"
 
 namespace stratus {
 namespace {
@@ -84,6 +87,116 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
   metrics::Family<metrics::Histogram>* durations_;
 };
 
+// The call's trace context (common/trace.h), current on the handler's thread, and the call's
+// access log line.
+class ServerTraceInterceptor : public grpc::experimental::Interceptor {
+ public:
+  ServerTraceInterceptor(grpc::experimental::ServerRpcInfo* info, const std::string& service,
+                   bool access_log)
+      : info_(info),
+        method_(info->method() != nullptr ? info->method() : ""),
+        service_(service),
+        access_log_(access_log),
+        start_(std::chrono::steady_clock::now()) {}
+
+  ~ServerTraceInterceptor() override {
+    // A call that ends without a status of its own (the client cancelled or went away).
+    if (access_log_ && !logged_) Log(grpc::Status(grpc::StatusCode::CANCELLED, ""));
+  }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      const auto* md = methods->GetRecvInitialMetadata();
+      auto it = md->find(trace::kTraceparentHeader);
+      context_ = trace::ServerContextFor(
+          it == md->end() ? std::string_view()
+                          : std::string_view(it->second.data(), it->second.size()));
+      if (access_log_) ReadCaller();
+      // With the synchronous API the handler runs inside this Proceed(), on this thread, once
+      // the last interceptor has proceeded (gRPC 1.51: InterceptorBatchMethodsImpl calls the
+      // server's continuation from the last Proceed()): the scope spans the handler, unary and
+      // streaming (common/trace_propagation_test.cc checks both). A callback (reactor) service
+      // would not run its handler here and would need its own scope.
+      trace::TraceScope scope(context_);
+      methods->Proceed();
+      return;
+    }
+    if (access_log_ && !logged_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      Log(methods->GetSendStatus());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  // Read while the call is live (Log() may run from the destructor, as the context goes away).
+  void ReadCaller() {
+    grpc::ServerContextBase* ctx = info_->server_context();
+    if (ctx == nullptr) return;
+    // The key ids the connection has authenticated with (common/auth/server_auth.h): one,
+    // unless a client sends several keys over one connection.
+    std::vector<std::string> ids;
+    if (auto auth = ctx->auth_context()) {
+      for (const grpc::string_ref& id : auth->FindPropertyValues(auth::kKeyIdProperty)) {
+        ids.emplace_back(id.data(), id.size());
+      }
+    }
+    key_id_ = absl::StrJoin(ids, ",");
+    peer_ = ctx->peer();
+  }
+
+  void Log(const grpc::Status& status) {
+    logged_ = true;
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
+            .count();
+    std::vector<Kv> fields;
+    fields.reserve(10);
+    fields.emplace_back("logger", "access");
+    fields.emplace_back("service", service_);
+    fields.emplace_back("method", method_);
+    fields.emplace_back(
+        "code", absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())));
+    fields.emplace_back("duration_ms", ms);
+    if (!key_id_.empty()) fields.emplace_back("key_id", key_id_);
+    if (!peer_.empty()) fields.emplace_back("peer", peer_);
+    if (!context_.trace_id.empty()) {
+      fields.emplace_back("trace_id", context_.trace_id);
+      fields.emplace_back("span_id", context_.span_id);
+      if (!context_.parent_span_id.empty()) {
+        fields.emplace_back("parent_span_id", context_.parent_span_id);
+      }
+    }
+    EmitLogLine(LogLevel::kInfo, nullptr, 0, "rpc", std::move(fields));
+  }
+
+  grpc::experimental::ServerRpcInfo* info_;
+  const std::string method_;  // "/package.Service/Method"
+  const std::string& service_;
+  const bool access_log_;
+  const std::chrono::steady_clock::time_point start_;
+  trace::TraceContext context_;
+  std::string key_id_, peer_;
+  bool logged_ = false;
+};
+
+class ServerTraceInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit ServerTraceInterceptorFactory(std::string service) : service_(std::move(service)) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    // Health checks (probes, every client's channel) would drown the access log.
+    const bool health =
+        info->method() != nullptr && absl::StartsWith(info->method(), "/grpc.health.v1.Health/");
+    return new ServerTraceInterceptor(info, service_, AccessLogEnabled() && !health);
+  }
+
+ private:
+  std::string service_;
+};
+
 bool IsLoopback(const std::string& address) {
   return address == "localhost" || address == "::1" || address == "[::1]" ||
          address.rfind("127.", 0) == 0;
@@ -109,6 +222,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Create(const Options& 
     return absl::InvalidArgumentError("no API key store: every gRPC call must be authenticated");
   }
   if (absl::Status s = CheckServerFiles(options.tls); !s.ok()) return s;
+  RouteGrpcLogsToStructuredLog();
   auto host = std::unique_ptr<ServiceHost>(new ServiceHost(options));
   if (options.tls.serves_tls()) {
     absl::StatusOr<std::string> cert = ReadTlsFile("tls cert", options.tls.cert);
@@ -197,6 +311,7 @@ absl::Status ServiceHost::Start() {
   for (auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(std::make_unique<MetricsInterceptorFactory>(registry_, options_.service_name));
+  factories.push_back(std::make_unique<ServerTraceInterceptorFactory>(options_.service_name));
   builder.experimental().SetInterceptorCreators(std::move(factories));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {

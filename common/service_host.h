@@ -2,6 +2,13 @@
 //
 // gRPC: the service's own handlers, grpc.health.v1 and server reflection, a max message size,
 // and an interceptor that counts and times every RPC by method and status code.
+// Tracing and access log (docs/observability.md): each call's trace context (common/trace.h: a
+// child of its `traceparent` metadata, else a new trace) is current on the handler's thread
+// while the handler runs, so its log lines carry trace_id and the calls it makes through
+// MakeChannel() carry the trace on; every call but grpc.health.v1 gets one access log line
+// (logger=access: service, method, code, duration_ms, key_id, peer, trace_id, span_id,
+// parent_span_id) unless AccessLogEnabled() is false. gRPC core's own log goes through
+// common/logging.h too (RouteGrpcLogsToStructuredLog()).
 // TLS: with `tls.cert` and `tls.key` the gRPC port serves TLS (and the HTTP port HTTPS, with the
 // same files); with `tls.client_ca` too, gRPC callers must present a certificate that CA signed
 // (mTLS; grpc.health.v1 stays open). Create() checks the files (common/tls.h: a clear error

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "common/aws/credentials.h"
+#include "common/trace.h"
 
 namespace stratus::auth {
 namespace {
@@ -45,6 +46,38 @@ class KeyInterceptorFactory final : public grpc::experimental::ClientInterceptor
 
  private:
   const std::string header_;  // lives as long as the channel, which owns this factory
+};
+
+// Adds the traceparent of the trace context that was current when the call was created.
+class TraceInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit TraceInterceptor(std::string traceparent) : traceparent_(std::move(traceparent)) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      auto* md = methods->GetSendInitialMetadata();
+      if (md->find(trace::kTraceparentHeader) == md->end()) {
+        md->emplace(trace::kTraceparentHeader, traceparent_);
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string traceparent_;
+};
+
+class TraceInterceptorFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  // Runs on the thread that creates the call: a synchronous stub method's caller, or whoever
+  // calls a stub's Async*/PrepareAsync* or a reactor's StartCall.
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    const trace::TraceContext* current = trace::Current();
+    if (current == nullptr) return nullptr;  // outside a trace: nothing to add to this call
+    return new TraceInterceptor(trace::FormatTraceparent(*current));
+  }
 };
 
 }  // namespace
@@ -129,9 +162,9 @@ std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,
                                                         credentials) {
   std::shared_ptr<grpc::ChannelCredentials> creds =
       credentials ? std::move(credentials) : DefaultChannelCredentials();
-  if (api_key.empty()) return grpc::CreateCustomChannel(target, creds, args);
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
-  f.push_back(std::make_unique<KeyInterceptorFactory>(api_key));
+  f.push_back(std::make_unique<TraceInterceptorFactory>());
+  if (!api_key.empty()) f.push_back(std::make_unique<KeyInterceptorFactory>(api_key));
   return grpc::experimental::CreateCustomChannelWithInterceptors(target, creds, args, std::move(f));
 }
 

@@ -51,6 +51,10 @@ TlsFiles ClientTlsFromEnvironment();
 // A channel (plain text or TLS as set above, or `credentials` when given) to `target` sending
 // `api_key` (the default key when omitted). Services and tools call common/grpc_channel.h's
 // MakeChannel(), which adds the project's channel arguments.
+// Every call started while a trace is current on the calling thread (common/trace.h; servers
+// make one current for each call and request they serve) sends `traceparent:
+// 00-<trace id>-<current span id>-<flags>`, unless its ClientContext has one already; outside a
+// trace nothing is sent (the callee starts a trace). See docs/observability.md.
 std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target,
                                              const grpc::ChannelArguments& args = {});
 std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,

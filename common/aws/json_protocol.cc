@@ -12,12 +12,15 @@
 #include <exception>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/logging.h"
+#include "common/trace.h"
 
 namespace stratus::aws {
 namespace {
@@ -161,7 +164,13 @@ AwsJsonEndpoint::~AwsJsonEndpoint() = default;
 HttpResponse AwsJsonEndpoint::HandleOnPool(const HttpRequest& request) const {
   if (!pool_) return Handle(request);
   HttpResponse response;
-  pool_->Run([&] { response = Handle(request); });
+  // The request's trace goes with it to the pool thread (it lives here until Run returns).
+  const trace::TraceContext* current = trace::Current();
+  pool_->Run([&] {
+    std::optional<trace::TraceScope> scope;
+    if (current != nullptr) scope.emplace(*current);
+    response = Handle(request);
+  });
   return response;
 }
 
@@ -214,7 +223,15 @@ HttpResponse AwsJsonEndpoint::Error(const AwsErrorInfo& error, const std::string
 
 HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
   auto start = std::chrono::steady_clock::now();
-  std::string request_id = NewUuidV4();
+  // HttpServer made the request's trace current; called another way, the endpoint starts it.
+  std::optional<trace::TraceScope> own_trace;
+  if (trace::Current() == nullptr) {
+    own_trace.emplace(trace::ServerContextFor(request.Header(trace::kTraceparentHeader)));
+  }
+  const trace::TraceContext& trace_context = *trace::Current();
+  // The request id is the trace id: what the client sees is what every log line carries.
+  const std::string& request_id = trace_context.trace_id;
+  std::string access_key_id;
   std::string target = request.Header("x-amz-target");
   auto handler = handlers_.find(target);
   // Only registered targets become label values: the label set stays bounded.
@@ -232,6 +249,7 @@ HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
     if (verifier_) {
       absl::StatusOr<SigV4Identity> id = verifier_->Verify(request);
       if (!id.ok()) return Error(ToAwsError(id.status(), options_.errors), target_label, start);
+      access_key_id = id->access_key_id;
     }
     if (handler == handlers_.end()) {
       return Error({400, "UnknownOperationException",
@@ -300,6 +318,31 @@ HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
   response.headers.emplace_back("x-amzn-RequestId", request_id);
   // The SDKs correct their clock skew from this header after a "Signature expired" answer.
   response.headers.emplace_back("Date", HttpDate(absl::Now()));
+  if (AccessLogEnabled()) {
+    std::string error_type;
+    for (const auto& [name, value] : response.headers) {
+      if (name == "x-amzn-ErrorType") error_type = value;
+    }
+    std::vector<Kv> fields;
+    fields.reserve(10);
+    fields.emplace_back("logger", "access");
+    // The X-Amz-Target as sent (bounded: it comes from the client).
+    fields.emplace_back("operation", target.substr(0, 128));
+    fields.emplace_back("status", response.status);
+    fields.emplace_back("error", error_type.empty() ? "-" : error_type);
+    fields.emplace_back(
+        "duration_ms",
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
+    if (!access_key_id.empty()) fields.emplace_back("key_id", access_key_id);
+    fields.emplace_back("peer", request.remote_address);
+    fields.emplace_back("trace_id", trace_context.trace_id);
+    fields.emplace_back("span_id", trace_context.span_id);
+    if (!trace_context.parent_span_id.empty()) {
+      fields.emplace_back("parent_span_id", trace_context.parent_span_id);
+    }
+    EmitLogLine(LogLevel::kInfo, nullptr, 0, "aws request", std::move(fields));
+  }
   return response;
 }
 

@@ -3,6 +3,10 @@
 // JSON objects, errors `{"__type": "<Exception>", "message": "..."}` with the exception's HTTP
 // status and an `x-amzn-ErrorType` header, every answer with `x-amzn-RequestId` and `Date`.
 // This is what @aws-sdk/client-rekognition and @aws-sdk/client-comprehend speak.
+// The request id is the request's trace id (common/trace.h: the trace id of the request's
+// `traceparent` header, or of a new trace), so it matches the trace_id of the request's log
+// lines, including its access log line (logger "access": operation, status, error,
+// duration_ms, key_id (the SigV4 access key id), peer, trace_id, span_id, parent_span_id).
 //
 // ---- Usage (a service's main.cc or its HTTP adapter) ----
 //

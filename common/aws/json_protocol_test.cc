@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -10,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/http_client.h"
 #include "common/status.h"
+#include "common/testing/log_capture.h"
+#include "common/trace.h"
 
 namespace stratus::aws {
 namespace {
@@ -65,6 +68,13 @@ class EndpointTest : public ::testing::Test {
                           volatile char buf[1 << 20];
                           for (size_t i = 0; i < sizeof(buf); i += 4096) buf[i] = 1;
                           return nlohmann::json{{"Touched", static_cast<int>(buf[4096])}};
+                        });
+    endpoint_->Register("RekognitionService.CurrentTrace",
+                        [](const nlohmann::json&) -> absl::StatusOr<nlohmann::json> {
+                          const trace::TraceContext* t = trace::Current();
+                          if (t == nullptr) return absl::InternalError("no current trace");
+                          SLOG(INFO) << "in handler" << Kv("test_marker", t->span_id);
+                          return nlohmann::json{{"TraceId", t->trace_id}, {"SpanId", t->span_id}};
                         });
     endpoint_->Register("RekognitionService.Throw",
                         [](const nlohmann::json&) -> absl::StatusOr<nlohmann::json> {
@@ -128,13 +138,94 @@ class EndpointTest : public ::testing::Test {
   AwsJsonClientOptions client_;
 };
 
+// A signed call to `target` sending `traceparent`.
+HttpResult CallWithTraceparent(const AwsJsonClientOptions& client, const std::string& target,
+                               const std::string& traceparent) {
+  std::string body = "{}";
+  std::string hostport = client.endpoint.substr(7);
+  std::map<std::string, std::string> headers = {{"host", hostport},
+                                                {"content-type", "application/x-amz-json-1.1"},
+                                                {"x-amz-target", target},
+                                                {"traceparent", traceparent}};
+  EXPECT_TRUE(SignRequest(client.signing, "POST", "/", "", body, &headers).ok());
+  headers.erase("host");
+  auto r = HttpFetch("POST", client.endpoint + "/", headers, body);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : HttpResult{};
+}
+
+TEST_F(EndpointTest, RequestIdIsTheTraceIdOfTheTraceparent) {
+  testing_util::LogCapture logs;
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  HttpResult r = CallWithTraceparent(client_, "RekognitionService.CurrentTrace",
+                                     "00-" + trace_id + "-00f067aa0ba902b7-01");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers["x-amzn-requestid"], trace_id);
+  nlohmann::json j = Body(r);
+  EXPECT_EQ(j["TraceId"], trace_id);  // current in the handler
+  const std::string span = j["SpanId"];
+  EXPECT_NE(span, "00f067aa0ba902b7");  // the server's own span, child of the caller's
+
+  // The handler's own line and the access line carry the same id.
+  std::vector<LogRecord> mine = logs.WithField("test_marker", span);
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].Field("trace_id"), trace_id);
+  std::vector<LogRecord> access = logs.WithField("trace_id", trace_id);
+  access.erase(std::remove_if(access.begin(), access.end(),
+                              [](const LogRecord& l) { return l.Field("logger") != "access"; }),
+               access.end());
+  ASSERT_EQ(access.size(), 1u);
+  EXPECT_EQ(access[0].level, LogLevel::kInfo);
+  EXPECT_EQ(access[0].Field("operation"), "RekognitionService.CurrentTrace");
+  EXPECT_EQ(access[0].Field("status"), "200");
+  EXPECT_EQ(access[0].Field("key_id"), kAkid);
+  EXPECT_EQ(access[0].Field("span_id"), span);
+  EXPECT_EQ(access[0].Field("parent_span_id"), "00f067aa0ba902b7");
+  EXPECT_TRUE(access[0].HasField("duration_ms"));
+
+  // An invalid traceparent (uppercase) starts a new trace, whose id is then the request id.
+  r = CallWithTraceparent(client_, "RekognitionService.CurrentTrace",
+                          "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.headers["x-amzn-requestid"], MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_NE(r.headers["x-amzn-requestid"], trace_id);
+  EXPECT_EQ(Body(r)["TraceId"], r.headers["x-amzn-requestid"]);
+}
+
+TEST(EndpointPoolTest, TheTraceGoesWithTheRequestToTheHandlerThreads) {
+  AwsJsonEndpoint::Options o;
+  o.require_signature = false;
+  o.handler_threads = 2;
+  auto ep = AwsJsonEndpoint::Create(o);
+  ASSERT_TRUE(ep.ok()) << ep.status();
+  (*ep)->Register("RekognitionService.CurrentTrace",
+                  [](const nlohmann::json&) -> absl::StatusOr<nlohmann::json> {
+                    const trace::TraceContext* t = trace::Current();
+                    return nlohmann::json{{"TraceId", t != nullptr ? t->trace_id : ""}};
+                  });
+  HttpRequest req;
+  req.method = "POST";
+  req.path = "/";
+  req.headers = {{"x-amz-target", "RekognitionService.CurrentTrace"},
+                 {"content-type", "application/x-amz-json-1.1"}};
+  trace::TraceScope scope(trace::NewTrace());
+  HttpResponse r = (*ep)->HandleOnPool(req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["TraceId"], scope.context().trace_id);
+  bool found = false;
+  for (const auto& [name, value] : r.headers) {
+    if (name == "x-amzn-RequestId") found = value == scope.context().trace_id;
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(EndpointTest, Success) {
   double before = Count("RekognitionService.ListCollections", "ok");
   HttpResult r = Call("RekognitionService.ListCollections", {{"MaxResults", 3}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.headers["content-type"], "application/x-amz-json-1.1");
-  EXPECT_THAT(r.headers["x-amzn-requestid"],
-              MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  // The request's trace id (a new trace: no traceparent was sent).
+  EXPECT_THAT(r.headers["x-amzn-requestid"], MatchesRegex("[0-9a-f]{32}"));
   nlohmann::json j = Body(r);
   EXPECT_EQ(j["CollectionIds"], nlohmann::json({"a", "b"}));
   EXPECT_EQ(j["Echo"]["MaxResults"], 3);
