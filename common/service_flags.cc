@@ -38,6 +38,10 @@ void RegisterCommonServiceFlags(const ServiceDefaults& defaults, bool uses_datab
                "PEM CA: gRPC callers must present a certificate it signed (mTLS)");
   flags.String("tls-ca", "STRATUS_TLS_CA", &out->host.tls.ca,
                "PEM CA to trust when calling other services (their channels use TLS)");
+  flags.Duration("grpc-max-connection-age", "STRATUS_GRPC_MAX_CONNECTION_AGE",
+                 &out->host.max_connection_age,
+                 "clients are asked to reconnect after this long, so that they find new replicas "
+                 "(0: never; calls in progress are not cut)");
   flags.Int("drain-ms", "STRATUS_DRAIN_MS", &out->drain_ms,
             "on SIGTERM, how long in-flight RPCs may take to finish");
   flags.String("log-level", "STRATUS_LOG_LEVEL", &out->log_level, "debug|info|warning|error");

@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -306,6 +309,13 @@ absl::Status ServiceHost::Start() {
   }
   // Clients made by MakeChannel ping every 30 s, also with no call open; allow it.
   ApplyServerKeepalive(&builder);
+  if (options_.max_connection_age.count() > 0) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        options_.max_connection_age);
+    // gRPC spreads the age by +-10% so that replicas' clients do not reconnect at once.
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               static_cast<int>(std::min<int64_t>(ms.count(), INT32_MAX)));
+  }
   builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
   builder.SetMaxSendMessageSize(options_.max_message_bytes);
   for (auto& [service, name] : services_) builder.RegisterService(service);

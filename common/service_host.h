@@ -68,6 +68,10 @@ class ServiceHost {
     // Required: the keys gRPC callers must present (Create fails without).
     std::shared_ptr<auth::KeyStore> api_keys;
     TlsFiles tls;  // cert, key and client_ca as above; `ca` is not used by the host
+    // After this long a client connection is asked (GOAWAY) to reconnect, which makes clients
+    // resolve the service's name again and spread over replicas added since (headless Services,
+    // docs/deployment.md). Calls in progress, streams included, run on to their end. 0: never.
+    std::chrono::seconds max_connection_age{300};
   };
 
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Create(const Options& options);

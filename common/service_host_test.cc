@@ -131,5 +131,37 @@ TEST(ServiceHostCreateTest, RejectsBadOptions) {
   EXPECT_FALSE(ServiceHost::Create(options).ok());
 }
 
+// Each connection is asked to go away after max_connection_age: the client's channel leaves
+// READY (and reconnects on its next call, resolving the name again). Without it the connection
+// stays up.
+TEST(ServiceHostConnectionAgeTest, ClientsAreAskedToReconnectAfterTheAge) {
+  for (const int age_s : {1, 0}) {
+    ServiceHost::Options options;
+    options.service_name = "test";
+    options.grpc_address = "127.0.0.1";
+    options.http_port = -1;
+    options.api_keys = auth::testing::TestKeyStore();
+    options.max_connection_age = std::chrono::seconds(age_s);
+    auto host = ServiceHost::Create(options);
+    ASSERT_TRUE(host.ok()) << host.status();
+    ASSERT_TRUE((*host)->Start().ok());
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string((*host)->grpc_port()),
+                                       grpc::InsecureChannelCredentials());
+    auto stub = Health::NewStub(channel);
+    HealthCheckRequest req;
+    HealthCheckResponse resp;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub->Check(&ctx, req, &resp).ok());
+    ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+    // The age (+-10%) and gRPC's timer granularity; a connection with no age stays READY.
+    const bool left_ready = channel->WaitForStateChange(
+        GRPC_CHANNEL_READY, std::chrono::system_clock::now() + std::chrono::seconds(4));
+    EXPECT_EQ(left_ready, age_s > 0) << "age " << age_s << " s";
+    grpc::ClientContext again;
+    EXPECT_TRUE(stub->Check(&again, req, &resp).ok());  // reconnects
+    (*host)->Shutdown();
+  }
+}
+
 }  // namespace
 }  // namespace stratus
