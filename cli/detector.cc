@@ -16,6 +16,7 @@
 #include "cli/command.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/status.h"
@@ -49,10 +50,7 @@ void RegisterClientFlags(FlagSet& flags, ClientFlags* out) {
 }
 
 std::unique_ptr<v1::DetectorService::Stub> Connect(const ClientFlags& f) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(16 << 20);
-  args.SetMaxSendMessageSize(16 << 20);
-  return v1::DetectorService::NewStub(stratus::auth::CreateChannel(f.endpoint, args));
+  return v1::DetectorService::NewStub(stratus::MakeChannel(f.endpoint));
 }
 
 void SetDeadline(grpc::ClientContext* ctx, const ClientFlags& f) {

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "cli/command.h"
 #include "common/flags.h"
 #include "stratus/v1/ingest.grpc.pb.h"
@@ -20,7 +21,7 @@ namespace {
 std::string Json(const google::protobuf::Message& m) { return ProtoJson(m); }
 
 std::unique_ptr<v1::IngestService::Stub> Connect(const std::string& endpoint) {
-  return v1::IngestService::NewStub(stratus::auth::CreateChannel(endpoint));
+  return v1::IngestService::NewStub(stratus::MakeChannel(endpoint));
 }
 
 int Fail(const grpc::Status& s) {

@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "common/auth/api_key.h"
+#include "common/grpc_channel.h"
 #include "common/auth/client.h"
 #include "common/auth/key_store.h"
 #include "common/flags.h"
@@ -39,7 +40,7 @@ std::string Time(const google::protobuf::Timestamp& t) {
 }
 
 std::unique_ptr<v1::KeyService::Stub> Connect(const std::string& endpoint) {
-  return v1::KeyService::NewStub(auth::CreateChannel(endpoint));
+  return v1::KeyService::NewStub(MakeChannel(endpoint));
 }
 
 grpc::ClientContext* WithDeadline(grpc::ClientContext* ctx) {

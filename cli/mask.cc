@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "cli/command.h"
 #include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/status.h"
@@ -104,10 +105,9 @@ int RunClassifyMaskCommand(int argc, char** argv) {
   if (min_face_confidence < 0 || min_face_confidence > 1) {
     return UsageError(flags, "--min-face-confidence must be within (0, 1]");
   }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  args.SetMaxSendMessageSize(64 << 20);
-  client.stub = v1::MaskService::NewStub(stratus::auth::CreateChannel(client.endpoint, args));
+  client.stub = v1::MaskService::NewStub(
+      stratus::MakeChannel(stratus::ChannelOptions{.target = client.endpoint,
+                                                   .max_message_bytes = 64 << 20}));
 
   const std::vector<std::string>& paths = flags.positional();
   int result = kExitOk;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
 #include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/status.h"
@@ -42,10 +43,7 @@ struct Client {
   std::unique_ptr<v1::RecognitionService::Stub> stub;
 
   void Connect() {
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(16 << 20);
-    args.SetMaxSendMessageSize(16 << 20);
-    stub = v1::RecognitionService::NewStub(stratus::auth::CreateChannel(endpoint, args));
+    stub = v1::RecognitionService::NewStub(stratus::MakeChannel(endpoint));
   }
   void Deadline(grpc::ClientContext* ctx) const {
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "cli/command.h"
 #include "common/flags.h"
 #include "services/sentiment/sentiment.h"
@@ -43,7 +44,7 @@ std::string DefaultEndpoint() {
 
 
 std::unique_ptr<v1::SentimentService::Stub> Connect(const std::string& endpoint) {
-  return v1::SentimentService::NewStub(stratus::auth::CreateChannel(endpoint));
+  return v1::SentimentService::NewStub(stratus::MakeChannel(endpoint));
 }
 
 // Floats in their shortest decimal form (0.85, not 0.8500000238418579).

@@ -150,11 +150,6 @@ TlsFiles ClientTlsFromEnvironment() {
   return files;
 }
 
-std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target,
-                                             const grpc::ChannelArguments& args) {
-  return CreateChannelWithKey(target, DefaultApiKey(), args);
-}
-
 std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,
                                                     const std::string& api_key,
                                                     const grpc::ChannelArguments& args,

@@ -2,12 +2,13 @@
 // `authorization: Bearer <key>` on every call.
 //
 // A process has one default key, set by its main.cc (services: --api-key; the stratus tool:
-// ApiKeyFromEnvironment()) and sent by every channel from CreateChannel(). An empty key sends
+// ApiKeyFromEnvironment()) and sent by every channel from MakeChannel() (common/grpc_channel.h)
+// unless it names another key. An empty key sends
 // nothing, and the server answers UNAUTHENTICATED saying the key is missing.
 //
 // TLS: a process also has one default client TLS setting (services: --tls-ca with their own
 // --tls-cert/--tls-key as client certificate; the stratus tool: ClientTlsFromEnvironment()).
-// Without a CA, channels are plain text as before; with one, every channel from CreateChannel*
+// Without a CA, channels are plain text as before; with one, every channel from CreateChannelWithKey
 // (and DefaultChannelCredentials()) is TLS trusting only that CA, verifying the target's host
 // name or IP address against the server certificate, and presenting the client certificate
 // when one is set (for servers that require mTLS).
@@ -49,14 +50,12 @@ std::string DefaultClientTlsCa();
 TlsFiles ClientTlsFromEnvironment();
 
 // A channel (plain text or TLS as set above, or `credentials` when given) to `target` sending
-// `api_key` (the default key when omitted). Services and tools call common/grpc_channel.h's
-// MakeChannel(), which adds the project's channel arguments.
+// `api_key` ("" : none). Services, tools and clients call common/grpc_channel.h's MakeChannel(),
+// which adds the project's channel arguments; tests of authentication call this directly.
 // Every call started while a trace is current on the calling thread (common/trace.h; servers
 // make one current for each call and request they serve) sends `traceparent:
 // 00-<trace id>-<current span id>-<flags>`, unless its ClientContext has one already; outside a
 // trace nothing is sent (the callee starts a trace). See docs/observability.md.
-std::shared_ptr<grpc::Channel> CreateChannel(const std::string& target,
-                                             const grpc::ChannelArguments& args = {});
 std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,
                                                     const std::string& api_key,
                                                     const grpc::ChannelArguments& args = {},

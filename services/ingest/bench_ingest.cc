@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "common/flags.h"
 #include "common/subprocess.h"
 #include "services/ingest/stream_worker.h"
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<stratus::ingest::StreamWorker>> workers;
     // Events are not stored here (no PostgreSQL): the figures come from the workers and metrics.
     double rss0 = RssMb();
-    auto channel = stratus::auth::CreateChannel(detector);
+    auto channel = stratus::MakeChannel(detector);
     auto sources = stratus::ingest::SourcePolicy::Create({.media_roots = {dir.string()}});
     if (!sources.ok()) {
       std::cerr << sources.status().message() << "\n";

@@ -39,6 +39,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/client.h"
+#include "common/grpc_channel.h"
 #include "common/flags.h"
 #include "services/recognition/face_detail.h"
 #include "services/recognition/vector_index.h"
@@ -345,7 +346,7 @@ std::string ReadFile(const std::string& path) {
 
 void BenchGrpc(const std::string& address, const std::string& image, const std::string& target,
                int requests) {
-  auto channel = stratus::auth::CreateChannel(address);
+  auto channel = stratus::MakeChannel(address);
   auto stub = v1::RecognitionService::NewStub(channel);
   const std::string a = ReadFile(image), b = ReadFile(target.empty() ? image : target);
   auto run = [&](const char* name, auto call) {

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/grpc_channel.h"
 #include "common/paths.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -243,7 +244,7 @@ int main(int argc, char** argv) {
                              {"runs", starts.size()}};
 
   // 3. DetectSentiment over gRPC, one sequential client.
-  auto stub = v1::SentimentService::NewStub(stratus::auth::CreateChannel(address));
+  auto stub = v1::SentimentService::NewStub(stratus::MakeChannel(address));
   std::vector<double> latencies;
   for (int i = 0; i < requests + 50; ++i) {
     v1::DetectSentimentRequest req;
