@@ -21,6 +21,7 @@ PACKAGES=(
   postgresql ffmpeg prometheus rtsp-server-perl   # rtsp-server-perl: a real RTSP server for ingest tests
   # deployment checks (scripts/check-deploy.d): compose file validation, helm from an npm zip
   docker-compose unzip
+  systemd                                    # systemd-analyze verify/security: the .deb test (tests/package)
   # MQTT events (libmosquitto; the broker and clients for tests) and the Python client library
   mosquitto mosquitto-clients libmosquitto-dev
   python3-grpcio python3-protobuf python3-setuptools python3-pip
