@@ -6,7 +6,8 @@
 #     included), each of which this Debian machine can satisfy;
 #  3. dpkg --root installs it into a fresh, empty root; postinst makes the stratus user there;
 #  4. the installed binaries run from that root (--version, --help), with no library missing;
-#     stratus-console serves the packaged front end, which it finds beside its binary;
+#     every variable the env files name is a flag of its service; stratus-console serves the
+#     packaged front end, which it finds beside its binary;
 #  5. systemd-analyze verify passes on the installed units, with no warning at all, and
 #     systemd-analyze security scores each at most 2.5 (exposure);
 #  6. dpkg -r removes the binaries and keeps the env files (conffiles).
@@ -143,6 +144,20 @@ done
 for s in "${SERVICES[@]}"; do
   grep -qxF "ExecStart=/usr/bin/stratus-$s" "$ROOT/usr/lib/systemd/system/stratus-$s.service" \
     || fail "stratus-$s.service does not start /usr/bin/stratus-$s"
+done
+
+# Every variable the env files name (set or commented out) is one the service reads: its --help
+# lists it as ($VAR). A misspelt name would be ignored silently by the service.
+for s in "${SERVICES[@]}"; do
+  "$ROOT/usr/bin/stratus-$s" --help >"$WORK/help-$s" 2>&1
+done
+for s in "${SERVICES[@]}"; do
+  for key in $(grep -oE '^#?STRATUS_[A-Z0-9_]+=' "$ROOT/etc/stratus/$s.env" | tr -d '#='); do
+    grep -qF "(\$$key)" "$WORK/help-$s" || fail "/etc/stratus/$s.env: stratus-$s has no flag for $key"
+  done
+done
+for key in $(grep -oE '^#?STRATUS_[A-Z0-9_]+=' "$ROOT/etc/stratus/stratus.env" | tr -d '#='); do
+  cat "$WORK"/help-* | grep -qF "(\$$key)" || fail "/etc/stratus/stratus.env: no service has a flag for $key"
 done
 
 # The console from the root finds the packaged front end beside its binary and serves it.
