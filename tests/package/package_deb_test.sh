@@ -25,7 +25,7 @@ trap cleanup EXIT
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 die() { echo "FAIL: $*" >&2; exit 1; }
-for tool in cpack dpkg dpkg-deb systemd-analyze; do
+for tool in cpack dpkg dpkg-deb systemd-analyze curl; do
   command -v "$tool" >/dev/null || die "$tool is not installed (scripts/deps.sh)"
 done
 
@@ -167,7 +167,7 @@ env -i PATH=/usr/bin:/bin "$ROOT/usr/bin/stratus-console" --api-keys-file "$WORK
 CONSOLE_PID=$!
 port=
 for _ in $(seq 100); do
-  port=$(sed -n 's/.*console serving http_port=\([0-9]*\).*/\1/p' "$WORK/console.log")
+  port=$(sed -n 's/.*service started service=console .*http_port=\([0-9]*\).*/\1/p' "$WORK/console.log")
   [ -n "$port" ] && break
   kill -0 "$CONSOLE_PID" 2>/dev/null || break
   sleep 0.1
@@ -175,13 +175,10 @@ done
 if [ -z "$port" ]; then
   fail "stratus-console did not start: $(cat "$WORK/console.log")"
 else
-  grep -qF "web_dir=$ROOT/usr/share/stratus/console" "$WORK/console.log" \
-    || fail "stratus-console did not pick the packaged front end: $(grep web_dir "$WORK/console.log")"
-  if command -v curl >/dev/null; then
-    curl -fsS "http://127.0.0.1:$port/" -o "$WORK/index.html" || fail "console GET / failed"
-    cmp -s "$WORK/index.html" "$ROOT/usr/share/stratus/console/index.html" \
-      || fail "console GET / is not the packaged index.html"
-  fi
+  # From $ROOT/usr/bin the only front end it can find is $ROOT/usr/share/stratus/console.
+  curl -fsS "http://127.0.0.1:$port/" -o "$WORK/index.html" || fail "console GET / failed"
+  cmp -s "$WORK/index.html" "$ROOT/usr/share/stratus/console/index.html" \
+    || fail "console GET / is not the packaged index.html"
 fi
 kill "$CONSOLE_PID" 2>/dev/null; wait "$CONSOLE_PID" 2>/dev/null; CONSOLE_PID=
 
