@@ -117,7 +117,7 @@ mkdir -p "$ROOT/var/lib/dpkg/info" "$ROOT/var/lib/dpkg/updates"
 dpkg --root="$ROOT" --force-not-root --force-script-chrootless --force-depends --log=/dev/null \
   -i "$DEB" >"$WORK/dpkg-install.log" 2>&1 \
   || { cat "$WORK/dpkg-install.log" >&2; die "dpkg -i into a fresh root failed"; }
-dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${Status}\n' stratus | grep -qx 'install ok installed' \
+[ "$(dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${Status}' stratus)" = "install ok installed" ] \
   || fail "stratus is not 'install ok installed' in the fresh root"
 grep -q '^stratus:' "$ROOT/etc/passwd" 2>/dev/null || fail "postinst did not create the stratus user in the root"
 for path in "${expect[@]}"; do
@@ -157,7 +157,7 @@ for s in "${SERVICES[@]}"; do
   done
 done
 for key in $(grep -oE '^#?STRATUS_[A-Z0-9_]+=' "$ROOT/etc/stratus/stratus.env" | tr -d '#='); do
-  cat "$WORK"/help-* | grep -qF "(\$$key)" || fail "/etc/stratus/stratus.env: no service has a flag for $key"
+  grep -qF "(\$$key)" "$WORK"/help-* || fail "/etc/stratus/stratus.env: no service has a flag for $key"
 done
 
 # The console from the root finds the packaged front end beside its binary and serves it.
