@@ -1,6 +1,7 @@
 #include "common/service_host.h"
 
 #include <fcntl.h>
+#include <grpcpp/ext/channelz_service_plugin.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/support/server_interceptor.h>
@@ -291,6 +292,9 @@ void ServiceHost::AddReadinessCheck(const std::string& name,
 absl::Status ServiceHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // grpc.channelz.v1.Channelz: the server's and its clients' channels, sockets and call counts
+  // (grpcdebug, grpc-zpages), behind the same API keys as every other service.
+  grpc::channelz::experimental::InitChannelzService();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(
       absl::StrCat(options_.grpc_address, ":", options_.grpc_port),

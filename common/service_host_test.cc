@@ -163,5 +163,15 @@ TEST(ServiceHostConnectionAgeTest, ClientsAreAskedToReconnectAfterTheAge) {
   }
 }
 
+TEST_F(ServiceHostTest, ServesChannelzBehindApiKeys) {
+  const std::string target = "127.0.0.1:" + std::to_string(host_->grpc_port());
+  const std::string method = "/grpc.channelz.v1.Channelz/GetServers";
+  grpc::Status with_key = auth::testing::RawCall(
+      target, method, std::string("Bearer ") + auth::testing::kAdminKey);
+  EXPECT_TRUE(with_key.ok()) << with_key.error_code() << " " << with_key.error_message();
+  EXPECT_EQ(auth::testing::RawCall(target, method, "").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 }  // namespace
 }  // namespace stratus
