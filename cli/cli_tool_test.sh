@@ -48,6 +48,13 @@ png=$(dirname "$0")/../docs/console/dashboard.png
 expect_code 3 "$stratus" detect --endpoint "$dead" --timeout-ms 2000 "$png"
 expect_code 3 "$stratus" classify-mask --endpoint "$dead" --timeout-ms 2000 "$png"
 expect_code 3 "$stratus" detect-labels --endpoint "$dead" --timeout-ms 2000 "$png"
+# An API key that cannot travel in a header is a usage error naming it (gRPC would abort);
+# white space around it (a newline from a file) is dropped.
+expect_code 2 env STRATUS_API_KEY=$'stk_bad\nkey' "$stratus" models --endpoint "$dead"
+env STRATUS_API_KEY=$'stk_bad\nkey' "$stratus" models --endpoint "$dead" 2>&1 |
+  grep -q 'STRATUS_API_KEY.*0x0a at position 7' || fail "a key with a newline is not named"
+expect_code 3 env STRATUS_API_KEY=$'stk_trailing_newline\n' "$stratus" models --endpoint "$dead" \
+  --timeout-ms 2000
 "$stratus" models --endpoint "$dead" --timeout-ms 2000 2>&1 | grep -q UNAVAILABLE ||
   fail "models against nothing does not say UNAVAILABLE"
 

@@ -231,7 +231,13 @@ int main(int argc, char** argv) {
     return stratus::cli::kExitOk;
   }
   // Every gRPC call of every command sends this key ($STRATUS_API_KEY or var/credentials).
-  stratus::auth::SetDefaultApiKey(stratus::auth::ApiKeyFromEnvironment());
+  const std::string key = stratus::auth::ApiKeyFromEnvironment();
+  if (absl::Status s = stratus::auth::CheckApiKey(key, "STRATUS_API_KEY or var/credentials");
+      !s.ok()) {
+    std::cerr << "stratus: " << s.message() << "\n";
+    return stratus::cli::kExitUsage;
+  }
+  stratus::auth::SetDefaultApiKey(key);
   // ...over TLS trusting $STRATUS_TLS_CA, or the CA of a `stratus up --tls` of this data dir;
   // the HTTP client (https:// URLs) reads $STRATUS_TLS_CA, so a CA found here is put there.
   if (stratus::TlsFiles tls = stratus::auth::ClientTlsFromEnvironment(); !tls.ca.empty()) {

@@ -87,6 +87,7 @@ absl::Status ApplyCommonServiceFlags(CommonServiceFlags* flags) {
        .refresh_interval = std::chrono::milliseconds(flags->auth_refresh_ms)});
   if (!keys.ok()) return keys.status();
   flags->host.api_keys = std::move(*keys);
+  if (absl::Status s = auth::CheckApiKey(flags->api_key, "--api-key"); !s.ok()) return s;
   auth::SetDefaultApiKey(flags->api_key);
   return absl::OkStatus();
 }

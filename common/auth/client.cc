@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "common/aws/credentials.h"
 #include "common/trace.h"
 
@@ -87,6 +89,18 @@ void SetDefaultApiKey(const std::string& key) {
   *g_key = key;
 }
 
+absl::Status CheckApiKey(const std::string& key, const std::string& source) {
+  for (size_t i = 0; i < key.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c <= 0x20 || c >= 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": the API key has a character that cannot be sent (byte 0x",
+          absl::Hex(c, absl::kZeroPad2), " at position ", i, "); keys are printable ASCII"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string DefaultApiKey() {
   std::lock_guard<std::mutex> lock(g_mu);
   return *g_key;
@@ -164,7 +178,9 @@ std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,
 }
 
 std::string ApiKeyFromEnvironment() {
-  if (const char* k = std::getenv("STRATUS_API_KEY"); k != nullptr && *k != '\0') return k;
+  if (const char* k = std::getenv("STRATUS_API_KEY"); k != nullptr && *k != '\0') {
+    return std::string(absl::StripAsciiWhitespace(k));
+  }
   std::string file;
   if (const char* f = std::getenv("STRATUS_CREDENTIALS_FILE"); f != nullptr && *f != '\0') {
     file = f;
@@ -174,7 +190,7 @@ std::string ApiKeyFromEnvironment() {
   }
   absl::StatusOr<std::string> key =
       aws::ReadCredentialsValue(file, kCredentialsProfile, kCredentialsKey);
-  return key.ok() ? *key : "";
+  return key.ok() ? std::string(absl::StripAsciiWhitespace(*key)) : "";
 }
 
 }  // namespace stratus::auth

@@ -31,6 +31,10 @@ inline constexpr char kCredentialsKey[] = "stratus_api_key";
 
 // Thread-safe; channels created before a change keep the key they were created with.
 void SetDefaultApiKey(const std::string& key);
+// INVALID_ARGUMENT, naming `source` and the position, when `key` has a character that cannot
+// travel in a gRPC header (a space, a control character such as a newline, non-ASCII); OK for
+// "" (no key). gRPC would abort the process on such a header instead of failing the call.
+absl::Status CheckApiKey(const std::string& key, const std::string& source);
 std::string DefaultApiKey();
 
 // Sets the default client TLS from `files.ca` (the roots; "" turns TLS off) and, optionally,
@@ -64,7 +68,8 @@ std::shared_ptr<grpc::Channel> CreateChannelWithKey(const std::string& target,
 
 // The key of the stratus tool: $STRATUS_API_KEY, else stratus_api_key of profile [stratus] in
 // $STRATUS_CREDENTIALS_FILE, else in $STRATUS_DATA_DIR/credentials (default var/credentials,
-// where `stratus up` writes it); "" when none. For main.cc.
+// where `stratus up` writes it); "" when none. Leading and trailing white space (a newline left
+// by `$(cat file)`-style set-ups) is dropped. For main.cc.
 std::string ApiKeyFromEnvironment();
 
 }  // namespace stratus::auth
