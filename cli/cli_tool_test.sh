@@ -37,6 +37,7 @@ expect_code 2 "$stratus" detect
 expect_code 2 "$stratus" detect --no-such-flag x.jpg
 expect_code 2 "$stratus" models --output yaml
 expect_code 2 "$stratus" models extra-argument
+expect_code 2 "$stratus" keys list --output yaml
 expect_code 2 "$stratus" completion zsh
 expect_code 3 "$stratus" models --endpoint "$dead" --timeout-ms 2000
 expect_code 3 "$stratus" models --endpoint "$dead" --timeout-ms 2000 --output table

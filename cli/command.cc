@@ -45,7 +45,12 @@ int UsageError(const FlagSet& flags, std::string_view message) {
   return kExitUsage;
 }
 
-OutputFlag::OutputFlag(FlagSet& flags, bool table) : table_(table) {
+OutputFlag::OutputFlag(FlagSet& flags, bool table, Output default_format)
+    : text_(default_format == Output::kJson    ? "json"
+            : default_format == Output::kTable ? "table"
+                                               : "lines"),
+      table_(table),
+      format_(default_format) {
   flags.String("output", "", &text_,
                table ? "lines (one JSON line per result), json (the protobuf JSON mapping of each "
                        "response) or table (aligned columns)"

@@ -39,8 +39,9 @@ int UsageError(const FlagSet& flags, std::string_view message);
 enum class Output { kLines, kJson, kTable };
 class OutputFlag {
  public:
-  // Registers --output on `flags`; `table` says whether the command can print a table.
-  OutputFlag(FlagSet& flags, bool table = true);
+  // Registers --output on `flags`; `table` says whether the command can print a table;
+  // `default_format` is what it prints without the flag.
+  OutputFlag(FlagSet& flags, bool table = true, Output default_format = Output::kLines);
   // After ParseFlags: the format, or false (and a usage error printed, *exit_code set) when the
   // value is not one this command prints.
   bool Resolve(const FlagSet& flags, int* exit_code);

@@ -3,16 +3,17 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <iostream>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "common/auth/api_key.h"
-#include "common/grpc_channel.h"
 #include "common/auth/client.h"
 #include "common/auth/key_store.h"
 #include "common/flags.h"
+#include "common/grpc_channel.h"
 #include "common/service_flags.h"
 #include "stratus/v1/keys.grpc.pb.h"
 
@@ -21,7 +22,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: stratus keys create [--name N] [--scope S]...   a key in the keys table\n"
-    "       stratus keys list | revoke ID\n"
+    "       stratus keys list [--output table|lines|json] | revoke ID\n"
     "       stratus keys generate [--name N] [--scope S]... a new key (line 1) and its keys-file\n"
     "                                                      line (line 2), offline\n"
     "       stratus keys hash KEY [--name N] [--scope S]... the keys-file line of KEY\n"
@@ -66,8 +67,11 @@ int RunKeysCommand(int argc, char** argv) {
     flags.String("name", "", &name, "what the key is for (shown in listings)");
     flags.StringList("scope", "", &scopes, "a scope (repeatable; default: admin)");
   }
+  std::optional<OutputFlag> output;
+  if (sub == "list") output.emplace(flags, /*table=*/true, Output::kTable);
   int code = 0;
   if (!ParseFlags(flags, argc - 1, argv + 1, &code)) return code;
+  if (output && !output->Resolve(flags, &code)) return code;
   if (scopes.empty()) scopes.push_back("admin");
   const auto& args = flags.positional();
 
@@ -117,12 +121,21 @@ int RunKeysCommand(int argc, char** argv) {
     grpc::ClientContext ctx;
     grpc::Status st = Connect(endpoint)->ListKeys(WithDeadline(&ctx), {}, &resp);
     if (!st.ok()) return Fail(st);
-    std::cout << "ID            CREATED                 REVOKED                 SCOPES  NAME\n";
-    for (const auto& k : resp.keys()) {
-      std::string revoked = k.has_revoke_time() ? Time(k.revoke_time()) : "-";
-      std::cout << k.id() << "  " << Time(k.create_time()) << "  " << revoked << "  "
-                << absl::StrJoin(k.scopes(), ",") << "  " << k.name() << "\n";
+    if (output->format() == Output::kJson) {
+      std::cout << ProtoJson(resp) << "\n";
+      return 0;
     }
+    if (output->format() == Output::kLines) {
+      for (const auto& k : resp.keys()) std::cout << ProtoJson(k) << "\n";
+      return 0;
+    }
+    Table table({"ID", "CREATED", "REVOKED", "SCOPES", "NAME"});
+    for (const auto& k : resp.keys()) {
+      table.Add({k.id(), Time(k.create_time()),
+                 k.has_revoke_time() ? Time(k.revoke_time()) : "-",
+                 absl::StrJoin(k.scopes(), ","), k.name()});
+    }
+    table.Print(std::cout);
     return 0;
   }
   if (sub == "revoke") {

@@ -203,6 +203,15 @@ TEST_F(AuthTest, KeysGuardEveryCallButHealth) {
       Stratus({"keys", "list", "--endpoint", mask_.grpc}, {{"STRATUS_API_KEY", admin_}});
   EXPECT_EQ(code, 0) << out;
   EXPECT_THAT(out, HasSubstr(*reader_id));
+  EXPECT_THAT(out, HasSubstr("SCOPES"));  // a table by default
+  std::tie(code, out) = Stratus({"keys", "list", "--output", "lines", "--endpoint", mask_.grpc},
+                                {{"STRATUS_API_KEY", admin_}});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("{\"id\":\"" + *reader_id + "\""));  // one JSON object per key
+  std::tie(code, out) = Stratus({"keys", "list", "--output", "json", "--endpoint", mask_.grpc},
+                                {{"STRATUS_API_KEY", admin_}});
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("{\"keys\":["));
 
   // Revocation: both services refuse the key within seconds.
   std::tie(code, out) = Stratus({"keys", "revoke", *reader_id, "--endpoint", detector_.grpc},
