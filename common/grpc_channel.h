@@ -12,7 +12,7 @@
 //   through NATs. Servers must accept such pings: ApplyServerKeepalive().
 // - Max message sizes in both directions equal to the servers' (ServiceHost's
 //   max_message_bytes, 16 MiB), and the user agent "stratus/<version>".
-// - Trace Context (from common/auth/client.h, so auth::CreateChannel* channels have it too): a
+// - Trace Context (from common/auth/client.h, so CreateChannelWithKey channels have it too): a
 //   call started while a trace is current on the calling thread (common/trace.h; ServiceHost
 //   makes one current for every call it serves) sends
 //   `traceparent: 00-<trace id>-<current span id>-<flags>`, unless the ClientContext already has

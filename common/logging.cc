@@ -196,6 +196,13 @@ LogLine::LogLine(LogLevel level, const char* file, int line)
 
 LogLine::~LogLine() { Emit(level_, file_, line_, message_.str(), fields_); }
 
+void AddTraceFields(const trace::TraceContext& trace, std::vector<Kv>* fields) {
+  if (trace.trace_id.empty()) return;
+  fields->emplace_back("trace_id", trace.trace_id);
+  fields->emplace_back("span_id", trace.span_id);
+  if (!trace.parent_span_id.empty()) fields->emplace_back("parent_span_id", trace.parent_span_id);
+}
+
 void EmitLogLine(LogLevel level, const char* file, int line, std::string_view message,
                  std::vector<Kv> fields) {
   if (level < GetLogLevel()) return;

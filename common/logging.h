@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/trace.h"
+
 namespace stratus {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
@@ -112,6 +114,11 @@ class LogLine {
 // the level like SLOG), attributed to `file`:`line` (either may be null / 0).
 void EmitLogLine(LogLevel level, const char* file, int line, std::string_view message,
                  std::vector<Kv> fields);
+
+// Appends trace_id, span_id and (when set) parent_span_id of `trace` to `fields`: what the
+// access lines (gRPC and AWS JSON) carry so that callers and callees link up. Nothing for an
+// empty context.
+void AddTraceFields(const trace::TraceContext& trace, std::vector<Kv>* fields);
 
 }  // namespace stratus
 

@@ -18,25 +18,7 @@ namespace stratus {
 namespace {
 
 using testing_util::LogCapture;
-
-// What `log` writes on stderr, with stderr pointed at a temporary file meanwhile.
-template <typename F>
-std::string Stderr(F log) {
-  std::fflush(stderr);
-  FILE* tmp = std::tmpfile();
-  int saved = dup(STDERR_FILENO);
-  dup2(fileno(tmp), STDERR_FILENO);
-  log();
-  dup2(saved, STDERR_FILENO);
-  close(saved);
-  std::rewind(tmp);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), tmp)) > 0) out.append(buf, n);
-  std::fclose(tmp);
-  return out;
-}
+using testing_util::StderrOf;
 
 class LoggingTest : public testing::Test {
  protected:
@@ -48,7 +30,7 @@ class LoggingTest : public testing::Test {
 
 TEST_F(LoggingTest, JsonWritesNumbersAsNumbersAndBoolsAsBools) {
   SetLogJson(true);
-  std::string out = Stderr([] {
+  std::string out = StderrOf([] {
     SLOG(INFO) << "numbers" << Kv("int", 42) << Kv("negative", -7) << Kv("size", size_t{1} << 40)
                << Kv("u64", std::numeric_limits<uint64_t>::max()) << Kv("ms", 12.5)
                << Kv("nan", std::numeric_limits<double>::quiet_NaN())
@@ -85,7 +67,7 @@ TEST_F(LoggingTest, JsonWritesNumbersAsNumbersAndBoolsAsBools) {
 TEST_F(LoggingTest, LinesCarryTheCurrentTraceId) {
   SetLogJson(true);
   trace::TraceContext t = trace::NewTrace();
-  std::string out = Stderr([&] {
+  std::string out = StderrOf([&] {
     trace::TraceScope scope(t);
     SLOG(INFO) << "in a request" << Kv("n", 1);
   });
@@ -94,7 +76,7 @@ TEST_F(LoggingTest, LinesCarryTheCurrentTraceId) {
   EXPECT_EQ(j["trace_id"], t.trace_id);
 
   SetLogJson(false);
-  out = Stderr([&] {
+  out = StderrOf([&] {
     trace::TraceScope scope(t);
     SLOG(INFO) << "in a request";
   });
@@ -104,7 +86,7 @@ TEST_F(LoggingTest, LinesCarryTheCurrentTraceId) {
 TEST_F(LoggingTest, SinksSeeFieldsWithTypesAndTheLevelFilterApplies) {
   LogCapture logs;
   trace::TraceContext t = trace::NewTrace();
-  Stderr([&] {
+  StderrOf([&] {
     trace::TraceScope scope(t);
     SLOG(WARNING) << "warned " << 3 << Kv("count", 3) << Kv("who", "me");
     SLOG(DEBUG) << "not at INFO";

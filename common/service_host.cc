@@ -165,13 +165,7 @@ class ServerTraceInterceptor : public grpc::experimental::Interceptor {
     fields.emplace_back("duration_ms", ms);
     if (!key_id_.empty()) fields.emplace_back("key_id", key_id_);
     if (!peer_.empty()) fields.emplace_back("peer", peer_);
-    if (!context_.trace_id.empty()) {
-      fields.emplace_back("trace_id", context_.trace_id);
-      fields.emplace_back("span_id", context_.span_id);
-      if (!context_.parent_span_id.empty()) {
-        fields.emplace_back("parent_span_id", context_.parent_span_id);
-      }
-    }
+    AddTraceFields(context_, &fields);
     EmitLogLine(LogLevel::kInfo, nullptr, 0, "rpc", std::move(fields));
   }
 

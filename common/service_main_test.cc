@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/log_capture.h"
+
 namespace stratus {
 namespace {
 
+using ::stratus::testing_util::StderrOf;
 using ::testing::ElementsAre;
 
 // argv for Run(): the binary name, then `args`.
@@ -82,13 +85,14 @@ TEST(ServiceMainTest, WiringErrorExitsTwoWithoutStarting) {
   std::vector<std::string> log;
   ServiceMain main(Spec());
   Argv a(BaseFlags());
-  testing::internal::CaptureStderr();
-  const int code = main.Run(a.argc(), a.argv(), [&](ServiceContext& ctx) -> absl::Status {
-    ctx.Make<Tracer>("kept", &log);
-    ctx.OnStarted([&] { log.push_back("started"); });
-    return absl::InvalidArgumentError("--threads must not be negative");
+  int code = -1;
+  const std::string err = StderrOf([&] {
+    code = main.Run(a.argc(), a.argv(), [&](ServiceContext& ctx) -> absl::Status {
+      ctx.Make<Tracer>("kept", &log);
+      ctx.OnStarted([&] { log.push_back("started"); });
+      return absl::InvalidArgumentError("--threads must not be negative");
+    });
   });
-  const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(code, 2);
   EXPECT_THAT(err, testing::HasSubstr("error: --threads must not be negative"));
   EXPECT_THAT(log, ElementsAre("~kept"));
@@ -103,28 +107,28 @@ TEST(ServiceMainTest, HelpAndBadFlagsNeverWire) {
   {
     ServiceMain main(Spec());
     Argv a({"--help"});
-    testing::internal::CaptureStdout();
-    testing::internal::CaptureStderr();
-    EXPECT_EQ(main.Run(a.argc(), a.argv(), wire), 0);
-    const std::string usage =
-        testing::internal::GetCapturedStdout() + testing::internal::GetCapturedStderr();
-    EXPECT_THAT(usage, testing::HasSubstr("--grpc-port"));
+    testing::internal::CaptureStdout();  // the usage goes to stdout
+    int code = -1;
+    StderrOf([&] { code = main.Run(a.argc(), a.argv(), wire); });
+    EXPECT_EQ(code, 0);
+    EXPECT_THAT(testing::internal::GetCapturedStdout(), testing::HasSubstr("--grpc-port"));
   }
   {
     ServiceMain main(Spec());
     Argv a({"--no-such-flag=1"});
-    testing::internal::CaptureStderr();
-    EXPECT_EQ(main.Run(a.argc(), a.argv(), wire), 2);
-    testing::internal::GetCapturedStderr();
+    int code = -1;
+    StderrOf([&] { code = main.Run(a.argc(), a.argv(), wire); });
+    EXPECT_EQ(code, 2);
   }
   {
     ServiceSpec spec = Spec();
     spec.uses_database = true;
     ServiceMain main(spec);
     Argv a(BaseFlags());
-    testing::internal::CaptureStderr();
-    EXPECT_EQ(main.Run(a.argc(), a.argv(), wire), 2);
-    EXPECT_THAT(testing::internal::GetCapturedStderr(), testing::HasSubstr("--database-url"));
+    int code = -1;
+    EXPECT_THAT(StderrOf([&] { code = main.Run(a.argc(), a.argv(), wire); }),
+                testing::HasSubstr("--database-url"));
+    EXPECT_EQ(code, 2);
   }
   EXPECT_FALSE(wired);
 }

@@ -37,6 +37,7 @@ namespace {
 
 using ::stratus::testing_util::Eventually;
 using ::stratus::testing_util::LogCapture;
+using ::stratus::testing_util::StderrOf;
 using ::testing::MatchesRegex;
 
 constexpr char kMethod[] = "/stratus.v1.SentimentService/DetectSentiment";
@@ -305,30 +306,11 @@ TEST_F(TracePropagationTest, StreamingHandlersSeeTheCallsContext) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
-// What `f` writes on stderr (stderr is pointed at a temporary file meanwhile).
-template <typename F>
-std::string Stderr(F f) {
-  std::fflush(stderr);
-  FILE* tmp = std::tmpfile();
-  int saved = dup(STDERR_FILENO);
-  dup2(fileno(tmp), STDERR_FILENO);
-  f();
-  dup2(saved, STDERR_FILENO);
-  close(saved);
-  std::rewind(tmp);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), tmp)) > 0) out.append(buf, n);
-  std::fclose(tmp);
-  return out;
-}
-
 TEST_F(TracePropagationTest, AccessLineHasMethodCodeDurationKeyAndPeer) {
   LogCapture logs;
   auto client = v1::SentimentService::NewStub(Channel(*back_));
   SetLogJson(true);
-  std::string err = Stderr([&] {
+  std::string err = StderrOf([&] {
     EXPECT_EQ(Detect(*client, "missing").error_code(), grpc::StatusCode::NOT_FOUND);
     EXPECT_TRUE(Detect(*client, "fine").ok());
     WaitForAccessLines(logs, "back", 2);

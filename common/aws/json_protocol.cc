@@ -336,11 +336,7 @@ HttpResponse AwsJsonEndpoint::Handle(const HttpRequest& request) const {
             .count());
     if (!access_key_id.empty()) fields.emplace_back("key_id", access_key_id);
     fields.emplace_back("peer", request.remote_address);
-    fields.emplace_back("trace_id", trace_context.trace_id);
-    fields.emplace_back("span_id", trace_context.span_id);
-    if (!trace_context.parent_span_id.empty()) {
-      fields.emplace_back("parent_span_id", trace_context.parent_span_id);
-    }
+    AddTraceFields(trace_context, &fields);
     EmitLogLine(LogLevel::kInfo, nullptr, 0, "aws request", std::move(fields));
   }
   return response;

@@ -1,4 +1,4 @@
-// Test helper: the log records emitted while it is alive (through a common/logging.h sink), to
+// Test helpers: LogCapture, the log records emitted while it is alive (through a common/logging.h sink), to
 // assert on fields rather than on log text.
 //
 //   LogCapture logs;
@@ -7,7 +7,11 @@
 #ifndef STRATUS_COMMON_TESTING_LOG_CAPTURE_H_
 #define STRATUS_COMMON_TESTING_LOG_CAPTURE_H_
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -46,6 +50,27 @@ class LogCapture {
   std::vector<LogRecord> records_;
   int id_;
 };
+
+// What `f` writes on stderr: the text form of log lines, usage and error messages (stderr is
+// pointed at a temporary file meanwhile).
+template <typename F>
+std::string StderrOf(F f) {
+  std::fflush(stderr);
+  FILE* tmp = std::tmpfile();
+  const int saved = dup(STDERR_FILENO);
+  dup2(fileno(tmp), STDERR_FILENO);
+  f();
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  std::rewind(tmp);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), tmp)) > 0) out.append(buf, n);
+  std::fclose(tmp);
+  return out;
+}
 
 }  // namespace stratus::testing_util
 

@@ -82,13 +82,12 @@ bool Omitted(const json& value, const pb::FieldDescriptor* f) {
 
 json MessageValue(const pb::Message& m) {
   const pb::Descriptor* d = m.GetDescriptor();
+  const pb::Reflection* r = m.GetReflection();
   if (d->full_name() == pb::Timestamp::descriptor()->full_name()) {
     // AWS writes timestamps as epoch seconds.
-    const pb::Reflection* r = m.GetReflection();
     return static_cast<double>(r->GetInt64(m, d->FindFieldByName("seconds"))) +
            r->GetInt32(m, d->FindFieldByName("nanos")) / 1e9;
   }
-  const pb::Reflection* r = m.GetReflection();
   json out = json::object();
   for (int i = 0; i < d->field_count(); ++i) {
     const pb::FieldDescriptor* f = d->field(i);
