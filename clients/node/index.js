@@ -13,6 +13,10 @@
 // - the API key as `authorization: Bearer <key>` metadata on every call: options.apiKey ('' for
 //   none), else $STRATUS_API_KEY, else the `stratus_api_key` entry of profile [stratus] in the
 //   credentials file the CLI reads ($STRATUS_CREDENTIALS_FILE, default var/credentials);
+// - TLS as the CLI does it (loadTls): trusting $STRATUS_TLS_CA, else the CA of a
+//   `stratus up --tls` of the data dir ($STRATUS_DATA_DIR, default var), presenting
+//   $STRATUS_TLS_CLIENT_CERT / $STRATUS_TLS_CLIENT_KEY to services that require client
+//   certificates; plaintext when there is no CA;
 // - a service config that retries UNAVAILABLE (at most 3 attempts);
 // - errorInfo(err): the ErrorInfo (AWS exception name in `reason`) a service attached to an error.
 // The protos come from $STRATUS_PROTO_DIR, else the package's proto/ (copied in by `npm pack`),
@@ -114,14 +118,61 @@ function loadApiKey({ file, profile = 'stratus' } = {}) {
   return key ? key : null;
 }
 
+function readPem(file, what) {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`stratus-client: cannot read the ${what} ${file}: ${e.message}`);
+  }
+}
+
+// The client TLS the CLI would use, as PEM Buffers { ca, cert, key } (cert and key null
+// without a client certificate), or null when there is no CA to trust (plaintext). The CA is
+// $STRATUS_TLS_CA, else <data dir>/tls/ca.pem when <data dir>/tls/enabled exists (`stratus up
+// --tls` writes both; data dir $STRATUS_DATA_DIR, default var); the client certificate and key
+// are $STRATUS_TLS_CLIENT_CERT and $STRATUS_TLS_CLIENT_KEY (both or neither). A file that
+// cannot be read throws an Error naming it.
+function loadTls() {
+  let ca = process.env.STRATUS_TLS_CA;
+  if (!ca) {
+    const dir = path.join(process.env.STRATUS_DATA_DIR || 'var', 'tls');
+    if (fs.existsSync(path.join(dir, 'enabled')) && fs.existsSync(path.join(dir, 'ca.pem'))) {
+      ca = path.join(dir, 'ca.pem');
+    }
+  }
+  if (!ca) return null;
+  const cert = process.env.STRATUS_TLS_CLIENT_CERT;
+  const key = process.env.STRATUS_TLS_CLIENT_KEY;
+  if (!cert !== !key) {
+    throw new Error('stratus-client: set both STRATUS_TLS_CLIENT_CERT and STRATUS_TLS_CLIENT_KEY, or neither');
+  }
+  return {
+    ca: readPem(ca, 'TLS CA'),
+    cert: cert ? readPem(cert, 'client certificate') : null,
+    key: key ? readPem(key, 'client key') : null,
+  };
+}
+
+// The channel credentials for options.tls (undefined: TLS when rootCerts is given or loadTls()
+// finds a CA; true: TLS, the system roots unless a CA is given or found; false: plaintext) and
+// the PEM Buffers options.rootCerts, certChain, privateKey, which take the place of what
+// loadTls() finds.
+function channelCredentials(options) {
+  if (options.tls === false) return grpc.credentials.createInsecure();
+  const found = loadTls() || {};
+  const ca = options.rootCerts || found.ca;
+  if (!options.tls && !ca) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(ca || null, options.privateKey || found.key || null,
+    options.certChain || found.cert || null);
+}
+
 class Client {
-  // options: apiKey (undefined: loadApiKey(); '' none), tls (bool), rootCerts (Buffer, PEM),
-  // channelOptions (extra gRPC channel arguments).
+  // options: apiKey (undefined: loadApiKey(); '' none), tls, rootCerts, certChain, privateKey
+  // (see channelCredentials), channelOptions (extra gRPC channel arguments).
   constructor(target, options = {}) {
     const { v1 } = protos();
     const key = options.apiKey === undefined ? loadApiKey() : options.apiKey;
-    const creds = options.tls || options.rootCerts
-      ? grpc.credentials.createSsl(options.rootCerts || null) : grpc.credentials.createInsecure();
+    const creds = channelCredentials(options);
     const channelOptions = { 'grpc.service_config': SERVICE_CONFIG, ...(options.channelOptions || {}) };
     if (key) {
       channelOptions.interceptors = [(callOptions, nextCall) => new grpc.InterceptingCall(nextCall(callOptions), {
@@ -175,4 +226,4 @@ function errorInfo(err) {
   return null;
 }
 
-module.exports = { Client, PORTS, loadApiKey, errorInfo, grpc };
+module.exports = { Client, PORTS, loadApiKey, loadTls, errorInfo, grpc };

@@ -1,6 +1,7 @@
 // Tests of the Node client: the README's example against a real detector service
 // (stratus-fake-detector, answering from the face-api reference outputs), the error reason, and
-// the API key and the retry policy against an in-process @grpc/grpc-js server.
+// the API key and the retry policy against an in-process @grpc/grpc-js server, and TLS from the
+// environment (mTLS, certificates made with openssl) against another.
 // Environment (ctest sets it): STRATUS_FAKE_DETECTOR, STRATUS_SHARED_DIR. Run by test/run.sh.
 'use strict';
 
@@ -14,7 +15,7 @@ const os = require('os');
 const path = require('path');
 
 const here = path.join(__dirname, '..');
-const { Client, loadApiKey, errorInfo, grpc } = require(here);
+const { Client, loadApiKey, loadTls, errorInfo, grpc } = require(here);
 const protoLoader = require('@grpc/proto-loader');
 const protobuf = require('protobufjs');
 const protoRoot = process.env.STRATUS_PROTO_DIR || path.join(here, '..', '..', 'proto');
@@ -248,4 +249,117 @@ test.describe('against an in-process server', () => {
     const keys = await call({ apiKey: '' });
     assert.strictEqual(keys.length, 4); // three ListModels attempts, one DetectStream
   }));
+});
+
+// A CA, a server certificate for localhost and 127.0.0.1 and a client certificate, all signed
+// by the CA, made with openssl; returns { name: path }.
+function makePki(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const f = (name) => path.join(dir, name);
+  const openssl = (...args) => childProcess.execFileSync('openssl', args, { stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=test CA');
+  fs.writeFileSync(f('ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  for (const who of ['server', 'client']) {
+    openssl('req', ...ec, '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`), '-subj', `/CN=${who}`);
+    openssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'),
+      '-CAcreateserial', '-out', f(`${who}.pem`), '-days', '2', '-extfile', f('ext'));
+  }
+  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
+}
+
+test.describe('TLS from the environment, against a server that requires client certificates', () => {
+  const variables = ['STRATUS_TLS_CA', 'STRATUS_TLS_CLIENT_CERT', 'STRATUS_TLS_CLIENT_KEY', 'STRATUS_DATA_DIR'];
+  let server;
+  let target;
+  let pki;
+  const saved = {};
+
+  test.before(async () => {
+    pki = makePki(path.join(tmp, 'pki'));
+    const def = protoLoader.loadSync('stratus/v1/detector.proto', { includeDirs: [protoRoot] });
+    const v1 = grpc.loadPackageDefinition(def).stratus.v1;
+    server = new grpc.Server();
+    server.addService(v1.DetectorService.service, {
+      ListModels(call, callback) {
+        const peer = call.getAuthContext().sslPeerCertificate;
+        callback(null, { models: [{ name: peer ? peer.subject.CN : '' }] });
+      },
+    });
+    const creds = grpc.ServerCredentials.createSsl(fs.readFileSync(pki.ca),
+      [{ private_key: fs.readFileSync(pki.serverKey), cert_chain: fs.readFileSync(pki.serverCert) }], true);
+    const port = await new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', creds,
+      (err, p) => (err ? reject(err) : resolve(p))));
+    target = `localhost:${port}`;
+  });
+  test.after(() => server.forceShutdown());
+  test.beforeEach(() => {
+    for (const v of variables) {
+      saved[v] = process.env[v];
+      delete process.env[v];
+    }
+  });
+  test.afterEach(() => {
+    for (const v of variables) {
+      if (saved[v] === undefined) delete process.env[v]; else process.env[v] = saved[v];
+    }
+  });
+
+  async function modelNames(options = {}) {
+    const client = new Client(target, { apiKey: '', ...options });
+    try {
+      const reply = await client.unary('detector', 'ListModels', {}, { timeoutMs: 10000 });
+      return reply.models.map((m) => m.name);
+    } finally {
+      client.close();
+    }
+  }
+  function clientCertificateFromEnvironment() {
+    process.env.STRATUS_TLS_CLIENT_CERT = pki.clientCert;
+    process.env.STRATUS_TLS_CLIENT_KEY = pki.clientKey;
+  }
+  const unavailable = (err) => {
+    assert.strictEqual(err.code, grpc.status.UNAVAILABLE);
+    return true;
+  };
+
+  test('the CA and the client certificate come from the environment', async () => {
+    process.env.STRATUS_TLS_CA = pki.ca;
+    clientCertificateFromEnvironment();
+    assert.deepStrictEqual(await modelNames(), ['client']); // the server saw our certificate
+  });
+
+  test('the CA of a `stratus up --tls` in the data dir, once tls/enabled is there', async () => {
+    const data = path.join(tmp, 'data-dir');
+    fs.mkdirSync(path.join(data, 'tls'), { recursive: true });
+    fs.copyFileSync(pki.ca, path.join(data, 'tls', 'ca.pem'));
+    process.env.STRATUS_DATA_DIR = data;
+    clientCertificateFromEnvironment();
+    await assert.rejects(modelNames(), unavailable); // plaintext, refused by the TLS server
+    fs.writeFileSync(path.join(data, 'tls', 'enabled'), '');
+    assert.deepStrictEqual(await modelNames(), ['client']);
+  });
+
+  test('without a client certificate the handshake fails', async () => {
+    process.env.STRATUS_TLS_CA = pki.ca;
+    await assert.rejects(modelNames(), unavailable);
+  });
+
+  test('options take the place of the environment', async () => {
+    process.env.STRATUS_TLS_CA = pki.ca;
+    clientCertificateFromEnvironment();
+    await assert.rejects(modelNames({ tls: false }), unavailable);
+    for (const v of variables) delete process.env[v];
+    assert.deepStrictEqual(await modelNames({
+      rootCerts: fs.readFileSync(pki.ca), certChain: fs.readFileSync(pki.clientCert), privateKey: fs.readFileSync(pki.clientKey),
+    }), ['client']);
+  });
+
+  test('unreadable or half-configured files are named', () => {
+    process.env.STRATUS_TLS_CA = path.join(tmp, 'no-such-ca.pem');
+    assert.throws(() => loadTls(), /TLS CA .*no-such-ca\.pem/);
+    process.env.STRATUS_TLS_CA = pki.ca;
+    process.env.STRATUS_TLS_CLIENT_CERT = pki.clientCert;
+    assert.throws(() => loadTls(), /STRATUS_TLS_CLIENT_KEY/);
+  });
 });

@@ -11,6 +11,10 @@ every caller needs around them:
   explicitly, else ``$STRATUS_API_KEY``, else the ``stratus_api_key`` entry of profile
   ``[stratus]`` in the credentials file the CLI reads (``$STRATUS_CREDENTIALS_FILE``, default
   ``var/credentials``, which ``stratus up`` writes);
+- TLS as the CLI does it: trusting ``$STRATUS_TLS_CA``, else the CA of a ``stratus up --tls``
+  of the data dir (``$STRATUS_DATA_DIR``, default ``var``), presenting
+  ``$STRATUS_TLS_CLIENT_CERT`` / ``$STRATUS_TLS_CLIENT_KEY`` to services that require client
+  certificates;
 - a service config that retries UNAVAILABLE (at most 3 attempts, with backoff);
 - ``error_info(error)``: the machine-readable reason (``ErrorInfo``) a Stratus service attaches
   to a failed call.
@@ -31,7 +35,7 @@ from stratus.v1 import mask_pb2_grpc
 from stratus.v1 import recognition_pb2_grpc
 from stratus.v1 import sentiment_pb2_grpc
 
-__all__ = ["Client", "PORTS", "channel", "error_info", "load_api_key"]
+__all__ = ["Client", "PORTS", "channel", "error_info", "load_api_key", "load_tls"]
 
 # Default gRPC ports of the services (as `stratus up` and docker-compose run them).
 PORTS = {"ingest": 50051, "detector": 50052, "recognition": 50053, "mask": 50054,
@@ -79,6 +83,41 @@ def load_api_key(path: Optional[str] = None, profile: str = PROFILE) -> Optional
     return parser.get(profile, API_KEY_ENTRY).strip() or None
 
 
+def _read(path: str, what: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ValueError(f"stratus_client: cannot read the {what} {path}: {e.strerror}") from e
+
+
+def load_tls() -> Optional[Tuple[bytes, Optional[bytes], Optional[bytes]]]:
+    """The client TLS the CLI would use, as PEM bytes ``(ca, client_cert, client_key)``, or None
+    when there is no CA to trust (plaintext).
+
+    The CA is ``$STRATUS_TLS_CA``, else ``<data dir>/tls/ca.pem`` when ``<data dir>/tls/enabled``
+    exists (``stratus up --tls`` writes both; data dir ``$STRATUS_DATA_DIR``, default ``var``).
+    The client certificate and key are ``$STRATUS_TLS_CLIENT_CERT`` and
+    ``$STRATUS_TLS_CLIENT_KEY`` (both or neither). A file that cannot be read is a ValueError
+    naming it.
+    """
+    ca = os.environ.get("STRATUS_TLS_CA")
+    if not ca:
+        tls_dir = os.path.join(os.environ.get("STRATUS_DATA_DIR") or "var", "tls")
+        if os.path.exists(os.path.join(tls_dir, "enabled")) and os.path.exists(
+                os.path.join(tls_dir, "ca.pem")):
+            ca = os.path.join(tls_dir, "ca.pem")
+    if not ca:
+        return None
+    cert = os.environ.get("STRATUS_TLS_CLIENT_CERT")
+    key = os.environ.get("STRATUS_TLS_CLIENT_KEY")
+    if bool(cert) != bool(key):
+        raise ValueError("stratus_client: set both STRATUS_TLS_CLIENT_CERT and "
+                         "STRATUS_TLS_CLIENT_KEY, or neither")
+    return (_read(ca, "TLS CA"), _read(cert, "client certificate") if cert else None,
+            _read(key, "client key") if key else None)
+
+
 class _CallDetails(grpc.ClientCallDetails):
     def __init__(self, details, metadata):
         self.method = details.method
@@ -113,18 +152,28 @@ class _AddMetadata(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInter
         return continuation(self._details(details), request_iterator)
 
 
-def channel(target: str, api_key: Optional[str] = None, *, tls: bool = False,
+def channel(target: str, api_key: Optional[str] = None, *, tls: Optional[bool] = None,
             root_certificates: Optional[bytes] = None,
+            certificate_chain: Optional[bytes] = None, private_key: Optional[bytes] = None,
             options: Iterable[Tuple[str, object]] = ()) -> grpc.Channel:
     """A channel to ``target`` ("host:port", or any gRPC target such as "dns:///host:port").
 
-    ``api_key`` None: ``load_api_key()``; "" sends none. ``tls``: TLS with the system roots,
-    or ``root_certificates`` (PEM). ``options``: extra gRPC channel arguments.
+    ``api_key`` None: ``load_api_key()``; "" sends none.
+    ``tls`` None: TLS when ``root_certificates`` is given or ``load_tls()`` finds a CA, as the
+    CLI decides; True: TLS (the system roots unless a CA is given or found); False: plaintext.
+    ``root_certificates``, ``certificate_chain``, ``private_key``: PEM bytes that take the place
+    of what ``load_tls()`` finds (the chain and key are the client certificate, for mTLS).
+    ``options``: extra gRPC channel arguments.
     """
     key = load_api_key() if api_key is None else api_key
     opts = [("grpc.service_config", _SERVICE_CONFIG), ("grpc.enable_retries", 1)] + list(options)
-    if tls or root_certificates:
-        ch = grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates), opts)
+    found = load_tls() if tls is not False else None
+    if tls is False:
+        ch = grpc.insecure_channel(target, opts)
+    elif tls or root_certificates or found:
+        ca, cert, pkey = found or (None, None, None)
+        ch = grpc.secure_channel(target, grpc.ssl_channel_credentials(
+            root_certificates or ca, private_key or pkey, certificate_chain or cert), opts)
     else:
         ch = grpc.insecure_channel(target, opts)
     if key:

@@ -59,6 +59,32 @@ def make_key(key_id):
     return key, f"{key_id} {hashlib.sha256(key.encode()).hexdigest()} *:read python client test"
 
 
+TLS_VARIABLES = ("STRATUS_TLS_CA", "STRATUS_TLS_CLIENT_CERT", "STRATUS_TLS_CLIENT_KEY",
+                 "STRATUS_DATA_DIR")
+
+
+def make_pki(folder):
+    """A CA, a server certificate for localhost and 127.0.0.1, and a client certificate, all
+    signed by the CA, made with openssl; returns {name: path}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    f = {n: str(folder / n) for n in ("ca.pem", "ca.key", "server.pem", "server.key",
+                                      "client.pem", "client.key", "ext")}
+
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", f["ca.key"], "-out", f["ca.pem"], "-days", "2", "-subj", "/CN=test CA")
+    Path(f["ext"]).write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    for who in ("server", "client"):
+        csr = str(folder / f"{who}.csr")
+        run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f[f"{who}.key"], "-out", csr, "-subj", f"/CN={who}")
+        run("x509", "-req", "-in", csr, "-CA", f["ca.pem"], "-CAkey", f["ca.key"],
+            "-CAcreateserial", "-out", f[f"{who}.pem"], "-days", "2", "-extfile", f["ext"])
+    return f
+
+
 def readme_example():
     text = (SOURCE / "clients" / "python" / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
@@ -191,7 +217,8 @@ class InProcessServerTest(unittest.TestCase):
         detector_pb2_grpc.add_DetectorServiceServicer_to_server(Detector(), self.server)
         self.port = self.server.add_insecure_port("127.0.0.1:0")
         self.server.start()
-        self.env = {k: os.environ.get(k) for k in ("STRATUS_API_KEY", "STRATUS_CREDENTIALS_FILE")}
+        self.env = {k: os.environ.get(k) for k in ("STRATUS_API_KEY", "STRATUS_CREDENTIALS_FILE",
+                                                   *TLS_VARIABLES)}
         for k in self.env:
             os.environ.pop(k, None)
         self.credentials = _tmp / f"credentials-{self.id()}"
@@ -257,6 +284,106 @@ class InProcessServerTest(unittest.TestCase):
         self.unavailable_left = 2
         self.call(api_key="")
         self.assertEqual(len(self.metadata), 4)  # three ListModels attempts, one DetectStream
+
+
+class TlsTest(unittest.TestCase):
+    """TLS chosen and configured from the environment the CLI reads, against an in-process
+    server that requires client certificates signed by the same CA (mTLS)."""
+
+    @classmethod
+    def setUpClass(cls):
+        import grpc
+        from stratus.v1 import detector_pb2, detector_pb2_grpc
+        cls.pki = make_pki(_tmp / "pki")
+        read = lambda name: Path(cls.pki[name]).read_bytes()  # noqa: E731
+
+        class Detector(detector_pb2_grpc.DetectorServiceServicer):
+            def ListModels(self, request, context):
+                subject = context.auth_context().get("x509_common_name", [b""])[0]
+                return detector_pb2.ListModelsResponse(
+                    models=[detector_pb2.ModelInfo(name=subject.decode())])
+
+        cls.server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        detector_pb2_grpc.add_DetectorServiceServicer_to_server(Detector(), cls.server)
+        creds = grpc.ssl_server_credentials([(read("server.key"), read("server.pem"))],
+                                            root_certificates=read("ca.pem"),
+                                            require_client_auth=True)
+        cls.port = cls.server.add_secure_port("127.0.0.1:0", creds)
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop(None)
+
+    def setUp(self):
+        self.saved = {k: os.environ.pop(k, None) for k in TLS_VARIABLES}
+
+    def tearDown(self):
+        for k, v in self.saved.items():
+            os.environ.pop(k, None)
+            if v is not None:
+                os.environ[k] = v
+
+    def list_models(self, **kwargs):
+        import stratus_client
+        from stratus.v1 import detector_pb2
+        with stratus_client.Client(f"localhost:{self.port}", api_key="", **kwargs) as client:
+            reply = client.detector.ListModels(detector_pb2.ListModelsRequest(), timeout=10)
+        return [m.name for m in reply.models]
+
+    def client_certificate_from_environment(self):
+        os.environ["STRATUS_TLS_CLIENT_CERT"] = self.pki["client.pem"]
+        os.environ["STRATUS_TLS_CLIENT_KEY"] = self.pki["client.key"]
+
+    def test_ca_and_client_certificate_from_the_environment(self):
+        os.environ["STRATUS_TLS_CA"] = self.pki["ca.pem"]
+        self.client_certificate_from_environment()
+        self.assertEqual(self.list_models(), ["client"])  # the server saw our certificate
+
+    def test_the_ca_of_stratus_up_tls_in_the_data_dir(self):
+        data = _tmp / "data-dir"
+        (data / "tls").mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.pki["ca.pem"], data / "tls" / "ca.pem")
+        os.environ["STRATUS_DATA_DIR"] = str(data)
+        self.client_certificate_from_environment()
+        import grpc
+        # Without tls/enabled the CA is not taken: plaintext, which the TLS server refuses.
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.list_models()
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAVAILABLE)
+        (data / "tls" / "enabled").write_text("")
+        self.assertEqual(self.list_models(), ["client"])
+
+    def test_without_a_client_certificate_the_handshake_fails(self):
+        import grpc
+        os.environ["STRATUS_TLS_CA"] = self.pki["ca.pem"]
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.list_models()
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAVAILABLE)
+
+    def test_arguments_take_the_place_of_the_environment(self):
+        import grpc
+        os.environ["STRATUS_TLS_CA"] = self.pki["ca.pem"]
+        self.client_certificate_from_environment()
+        with self.assertRaises(grpc.RpcError) as caught:
+            self.list_models(tls=False)
+        self.assertEqual(caught.exception.code(), grpc.StatusCode.UNAVAILABLE)
+        for k in TLS_VARIABLES:
+            os.environ.pop(k, None)
+        pem = lambda name: Path(self.pki[name]).read_bytes()  # noqa: E731
+        self.assertEqual(self.list_models(root_certificates=pem("ca.pem"),
+                                          certificate_chain=pem("client.pem"),
+                                          private_key=pem("client.key")), ["client"])
+
+    def test_unreadable_or_half_configured_files_are_named(self):
+        import stratus_client
+        os.environ["STRATUS_TLS_CA"] = str(_tmp / "no-such-ca.pem")
+        with self.assertRaisesRegex(ValueError, "TLS CA .*no-such-ca.pem"):
+            stratus_client.load_tls()
+        os.environ["STRATUS_TLS_CA"] = self.pki["ca.pem"]
+        os.environ["STRATUS_TLS_CLIENT_CERT"] = self.pki["client.pem"]
+        with self.assertRaisesRegex(ValueError, "STRATUS_TLS_CLIENT_KEY"):
+            stratus_client.load_tls()
 
 
 if __name__ == "__main__":
