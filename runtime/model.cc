@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "runtime/preprocess.h"
+#include "runtime/torch_logging.h"
 
 namespace stratus::runtime {
 namespace {
@@ -474,6 +475,7 @@ absl::StatusOr<std::vector<Prediction>> Model::Run(absl::Span<const cv::Mat> ima
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
                                                    const RuntimeOptions& options) {
+  RouteTorchLogsToStructuredLog();
   const auto t0 = Clock::now();
   auto config = LoadModelConfig(dir);
   if (!config.ok()) return config.status();

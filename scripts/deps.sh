@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   # libraries
   libtorch-dev libopenblas0-pthread          # LibTorch; OpenBLAS replaces the reference BLAS (8x)
+  libgoogle-glog-dev                         # LibTorch logs through glog (runtime/torch_logging)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev libssl-dev libfaiss-dev
   libhnswlib-dev                             # header-only HNSW graph (face search)
