@@ -381,12 +381,22 @@ void ServiceHost::EvaluateReadiness() {
 void ServiceHost::HealthLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!shutting_down_) {
-    cv_.wait_for(lock, options_.readiness_interval, [this] { return shutting_down_; });
+    cv_.wait_for(lock, options_.readiness_interval,
+                 [this] { return shutting_down_ || recheck_; });
     if (shutting_down_) break;
+    recheck_ = false;
     lock.unlock();
     EvaluateReadiness();
     lock.lock();
   }
+}
+
+void ServiceHost::RecheckReadiness() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    recheck_ = true;
+  }
+  cv_.notify_all();
 }
 
 absl::Status ServiceHost::readiness() const {

@@ -20,7 +20,8 @@
 // the keys table, stratus.v1.KeyService is served too.
 // Health: the health service reports readiness under "" and the service's full names (SERVING
 // once every readiness check passes; checks are re-run every `readiness_interval`, so a lost
-// database turns the service NOT_SERVING and back) and liveness under "liveness" (SERVING while
+// database turns the service NOT_SERVING and back, and at once on RecheckReadiness(), which a
+// model loader calls when it is done so that a cold start is not a poll interval longer) and liveness under "liveness" (SERVING while
 // the process runs and is not draining).
 // HTTP: /metrics (Prometheus text format 0.0.4), /healthz (liveness), /readyz (readiness, 503
 // with the failing checks), plus any handlers the service adds (e.g. the AWS JSON endpoint).
@@ -98,6 +99,9 @@ class ServiceHost {
 
   // Readiness as last evaluated: OK or the first failing check's error.
   absl::Status readiness() const;
+  // Has the health thread re-run the readiness checks now rather than at its next interval
+  // (e.g. when a model finished loading). Any thread; returns at once.
+  void RecheckReadiness();
 
   // Routes SIGTERM and SIGINT of this process to Shutdown() of `host` (the last one installed).
   static void InstallSignalHandlers(ServiceHost* host);
@@ -120,6 +124,7 @@ class ServiceHost {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool shutting_down_ = false;
+  bool recheck_ = false;
   bool shut_down_ = false;
   absl::Status readiness_ = absl::UnavailableError("starting");
   std::thread health_thread_;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/auth/testing/test_keys.h"
 #include "common/http_client.h"
@@ -80,6 +81,33 @@ TEST_F(ServiceHostTest, ReadinessFollowsChecksWhileLivenessStaysUp) {
   auto healthz = HttpFetch("GET", "http://127.0.0.1:" + std::to_string(host_->http_port()) + "/healthz");
   ASSERT_TRUE(healthz.ok());
   EXPECT_EQ(healthz->status, 200);
+}
+
+// A loader that finishes calls RecheckReadiness(): the host turns SERVING then, not at its next
+// interval (an hour here, so only the recheck can do it).
+TEST(ServiceHostRecheckTest, RecheckReadinessEvaluatesAtOnce) {
+  ServiceHost::Options options;
+  options.service_name = "test";
+  options.grpc_address = "127.0.0.1";
+  options.readiness_interval = std::chrono::hours(1);
+  options.api_keys = auth::testing::TestKeyStore();
+  auto host = ServiceHost::Create(options);
+  ASSERT_TRUE(host.ok()) << host.status();
+  std::atomic<bool> loaded{false};
+  (*host)->AddReadinessCheck("model", [&loaded]() -> absl::Status {
+    return loaded.load() ? absl::OkStatus() : absl::UnavailableError("model not loaded yet");
+  });
+  ASSERT_TRUE((*host)->Start().ok());
+  const int port = (*host)->grpc_port();
+  EXPECT_EQ(Check(port, ""), HealthCheckResponse::NOT_SERVING);
+
+  loaded = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(Check(port, ""), HealthCheckResponse::NOT_SERVING) << "re-evaluated without a recheck";
+  (*host)->RecheckReadiness();
+  EXPECT_TRUE(Eventually([&] { return Check(port, "") == HealthCheckResponse::SERVING; }));
+  EXPECT_TRUE((*host)->readiness().ok());
+  (*host)->Shutdown();
 }
 
 TEST_F(ServiceHostTest, MetricsCountRpcsAndPassPromtool) {

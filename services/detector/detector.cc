@@ -95,9 +95,12 @@ absl::StatusOr<std::unique_ptr<Detector>> Detector::Create(const DetectorOptions
   return d;
 }
 
-void Detector::StartLoading() {
+void Detector::StartLoading(std::function<void()> on_done) {
   if (load_thread_.joinable()) return;
-  load_thread_ = std::thread([this] { Load().IgnoreError(); });
+  load_thread_ = std::thread([this, on_done = std::move(on_done)] {
+    Load().IgnoreError();
+    if (on_done) on_done();
+  });
 }
 
 absl::Status Detector::Load() {

@@ -125,8 +125,9 @@ class Detector {
   Detector(const Detector&) = delete;
   Detector& operator=(const Detector&) = delete;
 
-  // Loads and warms up the models in a background thread and returns at once. Once only.
-  void StartLoading();
+  // Loads and warms up the models in a background thread and returns at once, then calls
+  // `on_done` (if any) on that thread. Once only.
+  void StartLoading(std::function<void()> on_done = nullptr);
   // Loads synchronously (tests, benchmark); returns the repository error (NotFound for a
   // missing model_dir), OK even if some models FAILED. Once only; a second call returns the
   // first's result.

@@ -93,7 +93,9 @@ int main(int argc, char** argv) {
     ctx.host().AddService(ctx.Make<det::DetectorServiceImpl>(detector, service_options),
                           "stratus.v1.DetectorService");
     ctx.host().AddReadinessCheck("models", [detector] { return detector->Readiness(); });
-    ctx.OnStarted([detector] { detector->StartLoading(); });
+    ctx.OnStarted([detector, host = &ctx.host()] {
+      detector->StartLoading([host] { host->RecheckReadiness(); });
+    });
     ctx.OnStopped([detector] { detector->Shutdown(); });
     return absl::OkStatus();
   });

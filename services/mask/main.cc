@@ -61,7 +61,9 @@ int main(int argc, char** argv) {
     ctx.host().AddService(ctx.Make<mask::MaskServiceImpl>(classifier, finder),
                           "stratus.v1.MaskService");
     ctx.host().AddReadinessCheck("model", [classifier] { return classifier->Readiness(); });
-    ctx.OnStarted([classifier] { classifier->StartLoading(); });
+    ctx.OnStarted([classifier, host = &ctx.host()] {
+      classifier->StartLoading([host] { host->RecheckReadiness(); });
+    });
     return absl::OkStatus();
   });
 }

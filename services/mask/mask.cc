@@ -122,11 +122,14 @@ absl::Status MaskClassifier::Load() {
   return status;
 }
 
-void MaskClassifier::StartLoading() {
+void MaskClassifier::StartLoading(std::function<void()> on_done) {
   std::lock_guard<std::mutex> lock(mu_);
   if (load_started_) return;
   load_started_ = true;
-  loader_ = std::thread([this] { Load().IgnoreError(); });
+  loader_ = std::thread([this, on_done = std::move(on_done)] {
+    Load().IgnoreError();
+    if (on_done) on_done();
+  });
 }
 
 absl::Status MaskClassifier::Readiness() const {

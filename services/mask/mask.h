@@ -108,8 +108,9 @@ class MaskClassifier {
   // Loads and warms up the model on this thread (the first call does the work; later calls
   // return its result). Returns the load error, which Readiness() also reports.
   absl::Status Load();
-  // Load() on a background thread.
-  void StartLoading();
+  // Load() on a background thread, then `on_done` (if any) there, e.g. to have the service host
+  // re-run its readiness checks at once.
+  void StartLoading(std::function<void()> on_done = nullptr);
   // OK once the model is loaded and warm; UNAVAILABLE while loading or after a failed load.
   absl::Status Readiness() const;
 
