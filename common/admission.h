@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -63,9 +64,9 @@ class Admission {
   const Options options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  int running_ = 0;
-  uint64_t next_ticket_ = 0;  // arrival order
-  std::set<uint64_t> waiters_;  // the lowest is next
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 0;  // arrival order
+  std::set<uint64_t> waiters_ ABSL_GUARDED_BY(mu_);  // the lowest is next
 };
 
 }  // namespace stratus

@@ -34,6 +34,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+
 namespace stratus::metrics {
 
 using prometheus::BuildCounter;
@@ -62,7 +64,7 @@ class Registry : public prometheus::Registry {
 
  private:
   mutable std::mutex mu_;
-  std::vector<std::function<void()>> hooks_;
+  std::vector<std::function<void()>> hooks_ ABSL_GUARDED_BY(mu_);
 };
 
 // Adds process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds and

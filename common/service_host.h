@@ -44,6 +44,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "common/auth/key_service.h"
 #include "common/auth/key_store.h"
@@ -123,10 +124,10 @@ class ServiceHost {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool shutting_down_ = false;
-  bool recheck_ = false;
-  bool shut_down_ = false;
-  absl::Status readiness_ = absl::UnavailableError("starting");
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool recheck_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status readiness_ ABSL_GUARDED_BY(mu_) = absl::UnavailableError("starting");
   std::thread health_thread_;
   std::thread signal_thread_;
 };

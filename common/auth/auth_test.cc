@@ -20,7 +20,7 @@
 #include "common/auth/server_auth.h"
 #include "common/auth/testing/test_keys.h"
 #include "common/aws/credentials.h"
-#include "common/embedded_postgres.h"
+#include "common/testing/postgres_suite.h"
 #include "common/http_client.h"
 #include "common/service_host.h"
 #include "common/testing/eventually.h"
@@ -292,27 +292,14 @@ TEST(KeysFileTest, ReadAndReRead) {
   EXPECT_FALSE(KeysFileLine("nope", {{"*", Level::kAdmin}}).ok());
 }
 
-class KeyTableTest : public ::testing::Test {
+class KeyTableTest : public testing_util::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / absl::StrCat("stratus-auth-", getpid()));
-    auto pg = EmbeddedPostgres::Start({.data_dir = (*dir_ / "pg").string()});
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    pg_ = pg->release();
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    fs::remove_all(*dir_);
-    delete dir_;
-  }
   static std::unique_ptr<KeyStore> Store() {
-    auto s = KeyStore::Create(
-        {.database_url = pg_->url(), .refresh_interval = std::chrono::milliseconds(200)});
+    auto s = KeyStore::Create({.database_url = postgres().url(),
+                               .refresh_interval = std::chrono::milliseconds(200)});
     EXPECT_TRUE(s.ok()) << s.status();
     return std::move(*s);
   }
-  static inline fs::path* dir_ = nullptr;
-  static inline EmbeddedPostgres* pg_ = nullptr;
 };
 
 TEST_F(KeyTableTest, ReplicasSeeCreationAndRevocationWithinTheInterval) {
@@ -343,7 +330,7 @@ TEST_F(KeyTableTest, ReplicasSeeCreationAndRevocationWithinTheInterval) {
 
 TEST_F(KeyTableTest, CredentialsKeyIsMadeOnceKeptAndReplacedWhenRevoked) {
   auto keys = Store();
-  const std::string file = (*dir_ / "credentials").string();
+  const std::string file = (dir() / "credentials").string();
   ASSERT_TRUE(aws::WriteSharedCredentialsFile(file, "stratus", {"AKIDEXAMPLE", "secret"}).ok());
   const std::vector<Scope> admin = {{"*", Level::kAdmin}};
   auto first = EnsureCredentialsKey(*keys, file, kCredentialsProfile, "admin", admin);

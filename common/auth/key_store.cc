@@ -126,7 +126,12 @@ absl::StatusOr<std::unique_ptr<KeyStore>> KeyStore::Create(const Options& option
     // moments. A keys file that cannot be read is bad configuration; a database that is down
     // is retried by the refresh thread (calls meanwhile get UNAVAILABLE).
     (void)store->Refresh();
-    if (!options.keys_file.empty() && !store->file_loaded_) {
+    bool file_loaded;
+    {
+      std::lock_guard<std::mutex> lock(store->mu_);
+      file_loaded = store->file_loaded_;
+    }
+    if (!options.keys_file.empty() && !file_loaded) {
       return ReadKeysFile(options.keys_file).status();
     }
     store->thread_ = std::thread([s = store.get()] { s->RefreshLoop(); });

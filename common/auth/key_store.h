@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -104,14 +105,14 @@ class KeyStore {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;
-  bool schema_ready_ = false;
-  bool db_loaded_ = false;
-  bool file_loaded_ = false;
-  absl::Status last_error_ = absl::OkStatus();
-  KeyMap memory_;  // AddKey()
-  KeyMap table_;   // last read of the table
-  KeyMap file_;    // last read of the file
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool schema_ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool db_loaded_ ABSL_GUARDED_BY(mu_) = false;
+  bool file_loaded_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status last_error_ ABSL_GUARDED_BY(mu_) = absl::OkStatus();
+  KeyMap memory_ ABSL_GUARDED_BY(mu_);  // AddKey()
+  KeyMap table_ ABSL_GUARDED_BY(mu_);   // last read of the table
+  KeyMap file_ ABSL_GUARDED_BY(mu_);    // last read of the file
   std::thread thread_;
 };
 

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -51,7 +52,7 @@ class CredentialsStore {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, AwsCredentials> by_id_;
+  std::map<std::string, AwsCredentials> by_id_ ABSL_GUARDED_BY(mu_);
 };
 
 // A fresh AWS-looking key pair from the kernel's random source (getrandom(2), the same pool as

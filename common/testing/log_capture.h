@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "common/logging.h"
 
 namespace stratus::testing_util {
@@ -47,7 +48,7 @@ class LogCapture {
   }
 
   mutable std::mutex mu_;
-  std::vector<LogRecord> records_;
+  std::vector<LogRecord> records_ ABSL_GUARDED_BY(mu_);
   int id_;
 };
 

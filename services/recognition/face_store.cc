@@ -11,19 +11,18 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "common/aws/aws_error.h"
 #include "common/logging.h"
 #include "common/status.h"
+#include "services/recognition/face_store_listener.h"
+#include "services/recognition/face_store_notify.h"
 
 namespace stratus::recognition {
 namespace {
 
 constexpr size_t kDescriptorBytes = kDescriptorDim * sizeof(float);
-constexpr int kSeqsPerNotification = 500;  // ~6 KB, under PostgreSQL's 8000-byte payload limit
 constexpr char kFaceColumns[] =
     "seq, face_id::text, image_id::text, external_image_id, confidence, box_left, box_top, "
     "box_width, box_height, model_version, coalesce(user_id, '')";
@@ -80,14 +79,8 @@ absl::Status Notify(pqxx::work& tx, const std::string& payload) {
   return absl::OkStatus();
 }
 
-// Sends `prefix` + seqs in chunks that fit a notification.
-absl::Status NotifySeqs(pqxx::work& tx, const std::string& prefix,
-                        const std::vector<int64_t>& seqs) {
-  for (size_t i = 0; i < seqs.size(); i += kSeqsPerNotification) {
-    const size_t end = std::min(seqs.size(), i + kSeqsPerNotification);
-    STRATUS_RETURN_IF_ERROR(Notify(
-        tx, absl::StrCat(prefix, absl::StrJoin(seqs.begin() + i, seqs.begin() + end, ","))));
-  }
+absl::Status NotifyAll(pqxx::work& tx, const std::vector<std::string>& payloads) {
+  for (const std::string& payload : payloads) STRATUS_RETURN_IF_ERROR(Notify(tx, payload));
   return absl::OkStatus();
 }
 
@@ -204,16 +197,6 @@ constexpr char kCollectionColumns[] =
 
 }  // namespace
 
-class NotificationReceiver : public pqxx::notification_receiver {
- public:
-  NotificationReceiver(pqxx::connection_base& c, FaceStore* store)
-      : pqxx::notification_receiver(c, kNotifyChannel), store_(store) {}
-  void operator()(const std::string& payload, int) override { store_->HandleNotification(payload); }
-
- private:
-  FaceStore* store_;
-};
-
 absl::StatusOr<std::unique_ptr<FaceStore>> FaceStore::Create(const Options& options) {
   if (options.db == nullptr) return absl::InvalidArgumentError("FaceStore needs a database");
   if (options.index.dimension != kDescriptorDim) {
@@ -225,8 +208,7 @@ absl::StatusOr<std::unique_ptr<FaceStore>> FaceStore::Create(const Options& opti
 }
 
 FaceStore::~FaceStore() {
-  stop_ = true;
-  if (listener_.joinable()) listener_.join();
+  listener_.reset();  // its callbacks use the store
 }
 
 absl::Status FaceStore::Start() {
@@ -235,7 +217,17 @@ absl::Status FaceStore::Start() {
     synced_ = true;
     return absl::OkStatus();
   }
-  listener_ = std::thread([this] { ListenLoop(); });
+  listener_ = std::make_unique<FaceStoreListener>(
+      FaceStoreListener::Options{options_.listen_url, kNotifyChannel, options_.reconnect_delay},
+      [this]() -> absl::Status {
+        STRATUS_RETURN_IF_ERROR(ReloadAll());
+        if (!synced_) {
+          SLOG(INFO) << "face collections loaded";
+        }
+        synced_ = true;
+        return absl::OkStatus();
+      },
+      [this](const std::string& payload) { return HandleNotification(payload); });
   return absl::OkStatus();
 }
 
@@ -248,39 +240,6 @@ absl::Status FaceStore::WaitUntilSynced(absl::Duration timeout) const {
     absl::SleepFor(absl::Milliseconds(10));
   }
   return absl::OkStatus();
-}
-
-void FaceStore::ListenLoop() {
-  std::string url = options_.listen_url;
-  url += url.find("://") != std::string::npos
-             ? (url.find('?') == std::string::npos ? "?connect_timeout=3" : "&connect_timeout=3")
-             : " connect_timeout=3";
-  while (!stop_) {
-    absl::Status failure;
-    try {
-      pqxx::connection conn(url);
-      NotificationReceiver receiver(conn, this);  // LISTEN before loading: nothing is missed
-      failure = ReloadAll();
-      if (failure.ok()) {
-        if (!synced_) {
-          SLOG(INFO) << "face collections loaded";
-        }
-        synced_ = true;
-        resync_ = false;
-        while (!stop_ && !resync_) conn.await_notification(0, 200000);
-        if (resync_) failure = absl::UnavailableError("a change could not be applied");
-      }
-    } catch (const std::exception& e) {
-      failure = Database::StatusFromException(e);
-    }
-    if (stop_) break;
-    SLOG(WARNING) << "recognition listener: resyncing after a failure"
-                  << Kv("error", failure.message());
-    for (auto waited = std::chrono::milliseconds(0); waited < options_.reconnect_delay && !stop_;
-         waited += std::chrono::milliseconds(50)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
 }
 
 absl::Status FaceStore::ReloadAll() {
@@ -382,40 +341,36 @@ absl::StatusOr<std::shared_ptr<FaceStore::Collection>> FaceStore::GetCollection(
   return slot;
 }
 
-void FaceStore::HandleNotification(const std::string& payload) {
-  std::vector<std::string> parts = absl::StrSplit(payload, absl::MaxSplits(' ', 3));
-  auto seqs_of = [](const std::string& text) {
-    std::vector<int64_t> seqs;
-    for (absl::string_view s : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-      int64_t v;
-      if (absl::SimpleAtoi(s, &v)) seqs.push_back(v);
-    }
-    return seqs;
-  };
-  int64_t generation = 0;
-  if (parts.size() >= 3 && (parts[0] == "C" || parts[0] == "D" || parts[0] == "R") &&
-      absl::SimpleAtoi(parts[1], &generation)) {
-    if (parts[0] == "C") {
-      Ensure(parts[2], generation);
-    } else if (parts[0] == "D") {
-      Forget(parts[2], generation);
-    } else if (parts.size() == 4) {
-      auto c = Find(parts[2]);
-      if (c != nullptr && c->generation == generation) c->index->Remove(seqs_of(parts[3]));
-    }
-    return;
+absl::Status FaceStore::HandleNotification(const std::string& payload) {
+  std::optional<FaceStoreChange> change = ParseFaceStoreChange(payload);
+  if (!change.has_value()) {
+    SLOG(WARNING) << "recognition listener: unknown notification" << Kv("payload", payload);
+    return absl::OkStatus();
   }
-  if (parts.size() == 2 && parts[0] == "A") {
-    absl::Status s = AddBySeq(seqs_of(parts[1]));
-    if (!s.ok()) {
-      // The listener connection may be fine while the pool is not; the faces would be missing
-      // until the next resync, so ask the listen loop for one.
-      SLOG(WARNING) << "recognition listener: cannot read added faces" << Kv("error", s.message());
-      resync_ = true;
-    }
-    return;
+  switch (change->kind) {
+    case FaceStoreChange::kCollectionCreated:
+      Ensure(change->collection, change->generation);
+      break;
+    case FaceStoreChange::kCollectionDeleted:
+      Forget(change->collection, change->generation);
+      break;
+    case FaceStoreChange::kFacesRemoved:
+      if (!change->seqs.empty()) {
+        auto c = Find(change->collection);
+        if (c != nullptr && c->generation == change->generation) c->index->Remove(change->seqs);
+      }
+      break;
+    case FaceStoreChange::kFacesAdded:
+      if (absl::Status s = AddBySeq(change->seqs); !s.ok()) {
+        // The listener connection may be fine while the pool is not; the faces would be
+        // missing until the next resync, so ask the listener for one.
+        SLOG(WARNING) << "recognition listener: cannot read added faces"
+                      << Kv("error", s.message());
+        return s;
+      }
+      break;
   }
-  SLOG(WARNING) << "recognition listener: unknown notification" << Kv("payload", payload);
+  return absl::OkStatus();
 }
 
 absl::Status FaceStore::AddBySeq(const std::vector<int64_t>& seqs) {
@@ -471,7 +426,7 @@ absl::StatusOr<CollectionInfo> FaceStore::CreateCollection(
           absl::StrCat("The collection id: ", collection_id, " already exists"));
     }
     CollectionInfo c = CollectionFromRow(r[0]);
-    STRATUS_RETURN_IF_ERROR(Notify(tx, absl::StrCat("C ", c.generation, " ", collection_id)));
+    STRATUS_RETURN_IF_ERROR(Notify(tx, CollectionCreatedPayload(c.generation, collection_id)));
     return c;
   });
   if (info.ok()) Ensure(collection_id, info->generation);
@@ -485,7 +440,7 @@ absl::Status FaceStore::DeleteCollection(const std::string& collection_id) {
         collection_id);
     if (r.empty()) return NotFoundCollection(collection_id);
     const int64_t g = r[0][0].as<int64_t>();
-    STRATUS_RETURN_IF_ERROR(Notify(tx, absl::StrCat("D ", g, " ", collection_id)));
+    STRATUS_RETURN_IF_ERROR(Notify(tx, CollectionDeletedPayload(g, collection_id)));
     return g;
   });
   if (!generation.ok()) return generation.status();
@@ -597,7 +552,7 @@ absl::StatusOr<std::vector<v1::Face>> FaceStore::AddFaces(const std::string& col
       seqs[i] = seq;
       out[i] = std::move(face);
     }
-    STRATUS_RETURN_IF_ERROR(NotifySeqs(tx, "A ", seqs));
+    STRATUS_RETURN_IF_ERROR(NotifyAll(tx, FacesAddedPayloads(seqs)));
     return out;
   });
   if (!stored.ok()) return stored.status();
@@ -687,7 +642,7 @@ absl::StatusOr<std::vector<std::string>> FaceStore::DeleteFaces(
           out.push_back(row[1].c_str());
         }
         STRATUS_RETURN_IF_ERROR(
-            NotifySeqs(tx, absl::StrCat("R ", generation, " ", collection_id, " "), seqs));
+            NotifyAll(tx, FacesRemovedPayloads(generation, collection_id, seqs)));
         return out;
       });
   if (!deleted.ok()) return deleted.status();

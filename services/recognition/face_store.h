@@ -1,17 +1,13 @@
 // Face collections: PostgreSQL is the source of truth, FAISS indexes in memory serve searches.
 //
 // Every write runs in one PostgreSQL transaction that also announces the change on the channel
-// `stratus_recognition` (NOTIFY is delivered at commit, in commit order):
-//   "C <generation> <collection>"            collection created
-//   "D <generation> <collection>"            collection deleted
-//   "A <seq>,<seq>,..."                      faces added (replicas read them by seq)
-//   "R <generation> <collection> <seq>,..."  faces removed (split to stay under 8000 bytes)
-// A collection's `generation` tells a re-created collection from the one deleted before it.
-// The writing replica updates its own index at once (read-your-writes on one replica); every
-// replica (the writer included) also applies the notifications, which is harmless because index
-// updates are idempotent. A dedicated listener connection LISTENs first and then (re)loads every
-// collection, so nothing committed in between is missed; when that connection breaks, it
-// reconnects and reloads (resync).
+// `stratus_recognition` (NOTIFY is delivered at commit, in commit order), in the text protocol of
+// face_store_notify.h; a collection's `generation` tells a re-created collection from the one
+// deleted before it. The writing replica updates its own index at once (read-your-writes on one
+// replica); every replica (the writer included) also applies the notifications, which is
+// harmless because index updates are idempotent. The listener (face_store_listener.h) LISTENs
+// first and then (re)loads every collection, so nothing committed in between is missed; when its
+// connection breaks, it reconnects and reloads (resync).
 //
 // Lists, counts and descriptions are read from PostgreSQL; only nearest-neighbour searches use
 // the in-memory indexes. Users (named sets of faces) live only in PostgreSQL: the index holds
@@ -37,18 +33,17 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db.h"
+#include "services/recognition/face_store_listener.h"
 #include "services/recognition/vector_index.h"
 #include "stratus/v1/recognition.pb.h"
 
 namespace stratus::recognition {
-
-inline constexpr char kNotifyChannel[] = "stratus_recognition";
 
 struct CollectionInfo {
   std::string collection_id;
@@ -198,7 +193,6 @@ class FaceStore {
   };
 
   explicit FaceStore(const Options& options) : options_(options) {}
-  void ListenLoop();
   absl::Status ReloadAll();
   // Loads one collection's faces from PostgreSQL into a new index.
   absl::StatusOr<std::shared_ptr<Collection>> LoadCollection(const std::string& collection_id,
@@ -210,17 +204,14 @@ class FaceStore {
   std::shared_ptr<Collection> Ensure(const std::string& collection_id, int64_t generation);
   void Forget(const std::string& collection_id, int64_t generation);
   absl::Status AddBySeq(const std::vector<int64_t>& seqs);
-  void HandleNotification(const std::string& payload);
+  // Applies a change announced by a replica (listener thread); non-OK asks for a resync.
+  absl::Status HandleNotification(const std::string& payload);
 
   Options options_;
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Collection>> collections_;
+  std::map<std::string, std::shared_ptr<Collection>> collections_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> synced_{false};
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> resync_{false};  // set by the listener thread only
-  std::thread listener_;
-
-  friend class NotificationReceiver;
+  std::unique_ptr<FaceStoreListener> listener_;  // set by Start() with `listen`
 };
 
 }  // namespace stratus::recognition

@@ -7,7 +7,7 @@ namespace stratus::recognition {
 //   the row; face_id is the public UUID.
 // * Embeddings are 128 little-endian float32 (512 bytes); PostgreSQL is the source of truth and
 //   replicas rebuild their indexes from it.
-// * Changes are announced on the channel `stratus_recognition` (see face_store.h) in the
+// * Changes are announced on the channel `stratus_recognition` (see face_store_notify.h) in the
 //   transaction that makes them, so replicas learn them at commit.
 const std::vector<Migration>& Migrations() {
   static const auto* kMigrations = new std::vector<Migration>{

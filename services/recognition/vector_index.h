@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/types/span.h"
 
@@ -102,21 +103,23 @@ class VectorIndex {
   std::unique_ptr<Backend> MakeIndex(absl::Span<const int64_t> ids,
                                      absl::Span<const float> vectors) const;
   void AddLocked(Backend* index, absl::flat_hash_set<int64_t>* present,
-                 absl::Span<const int64_t> ids, absl::Span<const float> vectors);
+                 absl::Span<const int64_t> ids, absl::Span<const float> vectors)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveLocked(Backend* index, absl::flat_hash_set<int64_t>* present,
-                    absl::Span<const int64_t> ids);
-  void MaybeStartBuildLocked();
+                    absl::Span<const int64_t> ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeStartBuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void BackgroundBuild();
 
   const Options options_;
   mutable std::shared_mutex mu_;
-  std::unique_ptr<Backend> index_;
-  absl::flat_hash_set<int64_t> present_;
-  absl::flat_hash_set<int64_t> removed_;  // never added again
-  bool building_ = false;  // a background build is running; writes are logged in pending_
-  std::vector<Op> pending_;
-  std::mutex build_mu_;  // guards build_thread_
-  std::thread build_thread_;
+  std::unique_ptr<Backend> index_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<int64_t> present_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<int64_t> removed_ ABSL_GUARDED_BY(mu_);  // never added again
+  // A background build is running; writes are logged in pending_.
+  bool building_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<Op> pending_ ABSL_GUARDED_BY(mu_);
+  std::mutex build_mu_;
+  std::thread build_thread_ ABSL_GUARDED_BY(build_mu_);
 };
 
 }  // namespace stratus::recognition

@@ -6,7 +6,6 @@
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -22,7 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "common/auth/testing/test_keys.h"
 #include "common/db.h"
-#include "common/embedded_postgres.h"
+#include "common/testing/postgres_suite.h"
 #include "common/service_host.h"
 #include "services/sentiment/schema.h"
 #include "services/sentiment/sentiment.h"
@@ -60,27 +59,22 @@ v1::Post MakePost(const std::string& id, const std::string& text, int64_t at,
   return p;
 }
 
-class FeedTrendsTest : public ::testing::Test {
+class FeedTrendsTest : public testing_util::PostgresSuite {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new fs::path(fs::temp_directory_path() / absl::StrCat("stratus-sentiment-", getpid()));
-    fs::create_directories(*dir_);
-    auto pg = EmbeddedPostgres::Start({.data_dir = (*dir_ / "pg").string()});
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    pg_ = pg->release();
-    auto db = Database::Create({.url = pg_->url(),
-                                .pool_size = 4,
-                                .acquire_timeout = std::chrono::milliseconds(2000),
-                                .connect_timeout_seconds = 2});
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = db->release();
+    PostgresSuite::SetUpTestSuite();
+    if (HasFatalFailure()) return;
+    db_ = Connect({.pool_size = 4,
+                   .acquire_timeout = std::chrono::milliseconds(2000),
+                   .connect_timeout_seconds = 2})
+              .release();
+    ASSERT_NE(db_, nullptr);
     ASSERT_TRUE(db_->Migrate("sentiment", Migrations()).ok());
   }
   static void TearDownTestSuite() {
     delete db_;
-    delete pg_;
-    fs::remove_all(*dir_);
-    delete dir_;
+    db_ = nullptr;
+    PostgresSuite::TearDownTestSuite();
   }
 
   void SetUp() override {
@@ -164,8 +158,6 @@ class FeedTrendsTest : public ::testing::Test {
     return n.ok() ? *n : -1;
   }
 
-  static fs::path* dir_;
-  static EmbeddedPostgres* pg_;
   static Database* db_;
   std::atomic<int64_t> now_{0};
   metrics::Registry registry_;
@@ -175,8 +167,6 @@ class FeedTrendsTest : public ::testing::Test {
   std::unique_ptr<ServiceHost> host_;
   std::unique_ptr<v1::SentimentService::Stub> stub_;
 };
-fs::path* FeedTrendsTest::dir_ = nullptr;
-EmbeddedPostgres* FeedTrendsTest::pg_ = nullptr;
 Database* FeedTrendsTest::db_ = nullptr;
 
 TEST_F(FeedTrendsTest, AnswersEveryPostInOrderWithPerPostErrors) {
@@ -385,7 +375,7 @@ TEST_F(FeedTrendsTest, CliSentimentPrintsComprehendsShapeInOrder) {
   EXPECT_EQ(lines[1]["Sentiment"], "NEGATIVE");
 
   // A plain file of 30 lines (two batches), an empty line skipped, an invalid UTF-8 line.
-  const std::string plain = (*dir_ / "texts.txt").string();
+  const std::string plain = (dir() / "texts.txt").string();
   {
     std::ofstream f(plain);
     for (int i = 0; i < 30; ++i)
@@ -401,7 +391,7 @@ TEST_F(FeedTrendsTest, CliSentimentPrintsComprehendsShapeInOrder) {
   EXPECT_EQ(lines[28]["Sentiment"], "POSITIVE");        // file line 30
 
   // JSON Lines with a "text" member.
-  const std::string jsonl = (*dir_ / "texts.jsonl").string();
+  const std::string jsonl = (dir() / "texts.jsonl").string();
   std::ofstream(jsonl) << "{\"text\": \"terrible \\ud83d\\ude21\"}\n{\"text\": \"\"}\n{\"x\": 1}\n";
   EXPECT_EQ(RunCli(RunSentimentCommand, {"sentiment", "--file", jsonl}, host_->grpc_port(), &out),
             1);
@@ -413,7 +403,7 @@ TEST_F(FeedTrendsTest, CliSentimentPrintsComprehendsShapeInOrder) {
 }
 
 TEST_F(FeedTrendsTest, CliFeedStreamsAFileOfPosts) {
-  const std::string path = (*dir_ / "posts.jsonl").string();
+  const std::string path = (dir() / "posts.jsonl").string();
   {
     std::ofstream f(path);
     f << "{\"id\": \"c1\", \"author\": \"@a\", \"time\": \"2026-01-01T00:10:00Z\", "
@@ -451,7 +441,7 @@ TEST_F(FeedTrendsTest, CliFeedStreamsAFileOfPosts) {
 
 // Last: stops and restarts the shared cluster.
 TEST_F(FeedTrendsTest, DatabaseDownFailsPostsNotTheStream) {
-  ASSERT_TRUE(pg_->Stop().ok());
+  ASSERT_TRUE(postgres().Stop().ok());
   grpc::Status status;
   std::vector<v1::PostSentiment> out =
       Feed({MakePost("d1", "good", kBase, "t"), MakePost("d2", "", kBase, "t")}, &status);
@@ -461,7 +451,7 @@ TEST_F(FeedTrendsTest, DatabaseDownFailsPostsNotTheStream) {
   EXPECT_EQ(out[0].sentiment(), v1::Sentiment::SENTIMENT_UNSPECIFIED);
   EXPECT_THAT(out[1].error(), HasSubstr("empty"));
   EXPECT_EQ(Trends(kBase, kBase + 60, 60).status().code(), absl::StatusCode::kUnavailable);
-  ASSERT_TRUE(pg_->Restart().ok());
+  ASSERT_TRUE(postgres().Restart().ok());
   out = Feed({MakePost("d1", "good", kBase, "t")});
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].error().empty()) << out[0].error();

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "services/recognition/face_analyzer.h"
@@ -38,9 +39,10 @@ class FakeFaceAnalyzer : public FaceAnalyzer {
 
  private:
   mutable std::mutex mu_;
-  absl::flat_hash_map<std::string, stratus::v1::AnalyzeFacesResponse> responses_;
-  absl::Status fail_;
-  int calls_ = 0;
+  absl::flat_hash_map<std::string, stratus::v1::AnalyzeFacesResponse> responses_
+      ABSL_GUARDED_BY(mu_);
+  absl::Status fail_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class FakeObjectDetector : public ObjectDetector {
@@ -51,7 +53,7 @@ class FakeObjectDetector : public ObjectDetector {
 
  private:
   std::mutex mu_;
-  absl::flat_hash_map<std::string, stratus::v1::DetectResponse> responses_;
+  absl::flat_hash_map<std::string, stratus::v1::DetectResponse> responses_ ABSL_GUARDED_BY(mu_);
 };
 
 // Answers UNIMPLEMENTED (the mask service before its model exists) unless given a function.
@@ -65,7 +67,7 @@ class FakeMaskClassifier : public MaskClassifier {
 
  private:
   std::mutex mu_;
-  Fn fn_;
+  Fn fn_ ABSL_GUARDED_BY(mu_);
 };
 
 // Knobs of a synthetic face.
