@@ -27,7 +27,8 @@
 //    Service's one virtual IP would pin a client's connection, and all its calls, to one pod.
 //    Every `STRATUS_<NAME>_ADDR` (a backend address of the Stratus services) must name a Service
 //    of the manifests. A headless Service `<name>-headless` must have the selector and ports of
-//    the Service `<name>` it stands beside;
+//    the Service `<name>` it stands beside; a StatefulSet's serviceName must be a headless
+//    Service of the manifests that selects its pods (the governing Service of its pod names);
 //  - TLS: a container that serves TLS (STRATUS_TLS_CERT in its env) has its STRATUS_TLS_* files
 //    on a mounted volume, no gRPC probes (kubelet's speak plain text only) and HTTPS httpGet
 //    probes; one that does not, no HTTPS probes; a ServiceMonitor endpoint scrapes https exactly
@@ -258,6 +259,19 @@ function grpcBalancing(objects, pods, namespace) {
     }
     const ports = (x) => JSON.stringify((x.spec?.ports ?? []).map((p) => [p.name, p.port, p.targetPort ?? p.port]));
     if (ports(svc) !== ports(twin)) errors.push(`${id}: ports differ from Service/${twin.metadata.name}'s`);
+  }
+  // A StatefulSet's serviceName is its governing Service, which gives each pod its stable DNS
+  // name <pod>.<service>: only a headless Service that selects the set's pods does.
+  for (const sts of objects.filter((o) => o.kind === "StatefulSet")) {
+    const id = `StatefulSet/${sts.metadata?.name}`;
+    const svc = services.get(sts.spec?.serviceName);
+    if (!svc) {
+      errors.push(`${id}: serviceName ${sts.spec?.serviceName ?? "(unset)"} names no Service of the manifests`);
+    } else if (svc.spec?.clusterIP !== "None") {
+      errors.push(`${id}: serviceName ${svc.metadata.name} is not headless (clusterIP: None): its pods get no DNS names`);
+    } else if (!svc.spec?.selector || !matches({ matchLabels: svc.spec.selector }, sts.spec?.template?.metadata?.labels)) {
+      errors.push(`${id}: serviceName ${svc.metadata.name} does not select the set's pods`);
+    }
   }
   return errors;
 }

@@ -93,7 +93,10 @@ sed '/^  clusterIP: None$/d' "$out/default.yaml" >"$out/lb-not-headless.yaml"
 sed 's/^  name: stratus-detector-headless$/  name: stratus-detector-gone/' "$out/default.yaml" >"$out/lb-missing.yaml"
 # ... and the network policies are checked for dns:/// targets too (mask calls the detector).
 sed 's/values: \[ingest, recognition, mask\]}$/values: [ingest, recognition]}/' "$out/default.yaml" >"$out/lb-policy.yaml"
-declare -A lb_reason=([lb-plain]="not a dns:///stratus-detector.stratus.svc.<domain>:50052 target"
+# ... and a StatefulSet governed by a ClusterIP Service (its pods would get no DNS names).
+sed 's/^  serviceName: stratus-ingest-headless$/  serviceName: stratus-ingest/' "$out/default.yaml" >"$out/sts-clusterip.yaml"
+declare -A lb_reason=([sts-clusterip]="StatefulSet/stratus-ingest: serviceName stratus-ingest is not headless"
+  [lb-plain]="not a dns:///stratus-detector.stratus.svc.<domain>:50052 target"
   [lb-clusterip]="Service/stratus-detector is not headless"
   [lb-not-headless]="Service/stratus-detector-headless: named headless but clusterIP is unset"
   [lb-missing]="env STRATUS_DETECTOR_ADDR=$det_target names no Service"

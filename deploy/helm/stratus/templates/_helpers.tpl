@@ -172,7 +172,7 @@ newline: trim it before splitting.
 {{- $ns := .root.Release.Namespace -}}
 {{- $base := printf "%s-%s" (include "stratus.fullname" .root) .name -}}
 {{- $names := list $base -}}
-{{- if has .name (splitList "," (include "stratus.grpcBackends" .root)) }}{{ $names = append $names (printf "%s-headless" $base) }}{{ end -}}
+{{- if or (has .name (splitList "," (include "stratus.grpcBackends" .root))) (eq .name "ingest") }}{{ $names = append $names (printf "%s-headless" $base) }}{{ end -}}
 {{- range $svc := $names }}
 {{ $svc }}
 {{ $svc }}.{{ $ns }}
