@@ -7,14 +7,16 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "cli/command.h"
 #include "common/auth/client.h"
-#include "common/grpc_channel.h"
 #include "common/flags.h"
+#include "common/grpc_channel.h"
 #include "common/image.h"
 #include "common/status.h"
 #include "services/recognition/aws_json.h"
@@ -29,10 +31,10 @@ using ::stratus::recognition::ToAwsJson;
 
 const std::set<std::string>& Commands() {
   static const auto* kCommands = new std::set<std::string>{
-      "detect-faces",      "compare-faces", "create-collection",     "delete-collection",
-      "list-collections",  "index-faces",   "list-faces",            "search-faces-by-image",
-      "detect-labels",     "detect-ppe",    "create-user",           "delete-user",
-      "list-users",        "associate-faces", "disassociate-faces",  "search-users",
+      "detect-faces",         "compare-faces",   "create-collection",  "delete-collection",
+      "list-collections",     "index-faces",     "list-faces",         "search-faces-by-image",
+      "detect-labels",        "detect-ppe",      "create-user",        "delete-user",
+      "list-users",           "associate-faces", "disassociate-faces", "search-users",
       "search-users-by-image"};
   return *kCommands;
 }
@@ -42,9 +44,7 @@ struct Client {
   int timeout_ms = 60000;
   std::unique_ptr<v1::RecognitionService::Stub> stub;
 
-  void Connect() {
-    stub = v1::RecognitionService::NewStub(stratus::MakeChannel(endpoint));
-  }
+  void Connect() { stub = v1::RecognitionService::NewStub(stratus::MakeChannel(endpoint)); }
   void Deadline(grpc::ClientContext* ctx) const {
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
   }
@@ -60,7 +60,8 @@ bool Report(const std::string& what, const grpc::Status& status,
     unreachable |= ExitCodeFor(status) == kExitUnavailable;
     std::string reason = ReasonOf(status);
     if (reason.empty()) {
-      reason = absl::AsciiStrToUpper(StatusCodeLabel(static_cast<absl::StatusCode>(status.error_code())));
+      reason = absl::AsciiStrToUpper(
+          StatusCodeLabel(static_cast<absl::StatusCode>(status.error_code())));
     }
     std::cerr << what << (what.empty() ? "" : ": ") << reason << ": " << status.error_message()
               << "\n";
@@ -91,6 +92,93 @@ std::string ExternalIdFor(const std::string& path) {
   return name.substr(0, 255);
 }
 
+// Fetches every page of list-collections, list-faces or list-users. kLines prints each page as
+// Rekognition's JSON as it arrives; kJson prints the pages merged into one response (NextToken
+// cleared) as the protobuf JSON mapping; kTable prints one row per collection, face or user.
+// false when a page failed (reported on stderr; what came before it was printed).
+bool ListAll(const std::string& sub, const std::string& collection, int max_results,
+             const std::string& user_id, Output format, const Client& client) {
+  v1::ListCollectionsResponse collections;
+  v1::ListFacesResponse faces;
+  v1::ListUsersResponse users;
+  const std::string what = sub == "list-collections" ? "" : collection;
+  std::string token;
+  do {
+    grpc::ClientContext ctx;
+    client.Deadline(&ctx);
+    grpc::Status status;
+    std::unique_ptr<google::protobuf::Message> page;
+    if (sub == "list-collections") {
+      v1::ListCollectionsRequest r;
+      r.set_next_token(token);
+      if (max_results > 0) r.set_max_results(max_results);
+      auto resp = std::make_unique<v1::ListCollectionsResponse>();
+      status = client.stub->ListCollections(&ctx, r, resp.get());
+      token = resp->next_token();
+      if (status.ok()) collections.MergeFrom(*resp);
+      page = std::move(resp);
+    } else if (sub == "list-faces") {
+      v1::ListFacesRequest r;
+      r.set_collection_id(collection);
+      r.set_next_token(token);
+      if (max_results > 0) r.set_max_results(max_results);
+      r.set_user_id(user_id);
+      auto resp = std::make_unique<v1::ListFacesResponse>();
+      status = client.stub->ListFaces(&ctx, r, resp.get());
+      token = resp->next_token();
+      if (status.ok()) faces.MergeFrom(*resp);
+      page = std::move(resp);
+    } else {
+      v1::ListUsersRequest r;
+      r.set_collection_id(collection);
+      r.set_next_token(token);
+      if (max_results > 0) r.set_max_results(max_results);
+      auto resp = std::make_unique<v1::ListUsersResponse>();
+      status = client.stub->ListUsers(&ctx, r, resp.get());
+      token = resp->next_token();
+      if (status.ok()) users.MergeFrom(*resp);
+      page = std::move(resp);
+    }
+    if (!status.ok() || format == Output::kLines) {
+      if (!Report(what, status, *page)) return false;
+    }
+  } while (!token.empty());
+  if (format == Output::kLines) return true;
+  collections.clear_next_token();
+  faces.clear_next_token();
+  users.clear_next_token();
+  if (format == Output::kJson) {
+    const google::protobuf::Message* all = &users;
+    if (sub == "list-collections") all = &collections;
+    if (sub == "list-faces") all = &faces;
+    std::cout << ProtoJson(*all) << "\n";
+    return true;
+  }
+  if (sub == "list-collections") {
+    Table table({"COLLECTION_ID", "FACE_MODEL_VERSION"});
+    for (int i = 0; i < collections.collection_ids_size(); ++i) {
+      table.Add({collections.collection_ids(i), i < collections.face_model_versions_size()
+                                                    ? collections.face_model_versions(i)
+                                                    : ""});
+    }
+    table.Print(std::cout);
+  } else if (sub == "list-faces") {
+    Table table({"FACE_ID", "EXTERNAL_IMAGE_ID", "USER_ID", "CONFIDENCE"});
+    for (const auto& f : faces.faces()) {
+      table.Add({f.face_id(), f.external_image_id(), f.user_id(),
+                 absl::StrFormat("%.2f", f.confidence())});
+    }
+    table.Print(std::cout);
+  } else {
+    Table table({"USER_ID", "USER_STATUS"});
+    for (const auto& u : users.users()) {
+      table.Add({u.user_id(), v1::UserStatus::Value_Name(u.user_status())});
+    }
+    table.Print(std::cout);
+  }
+  return true;
+}
+
 }  // namespace
 
 bool IsRecognitionCommand(const std::string& sub) { return Commands().contains(sub); }
@@ -101,9 +189,9 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
     return kExitUsage;
   }
   unreachable = false;
-  FlagSet flags("stratus " + sub,
-                "Rekognition's " + sub + " against the recognition service; one JSON object per "
-                "line in Rekognition's shapes.");
+  FlagSet flags("stratus " + sub, "Rekognition's " + sub +
+                                      " against the recognition service; one JSON object per "
+                                      "line in Rekognition's shapes.");
   Client client;
   const char* env = std::getenv("STRATUS_RECOGNITION_ADDR");
   client.endpoint = env && *env ? env : "localhost:50053";
@@ -117,14 +205,24 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
   if (sub == "detect-faces" || sub == "index-faces") {
     flags.String("attributes", "", &attributes, "DEFAULT or ALL");
   }
-  if (sub == "compare-faces") flags.Double("similarity-threshold", "", &threshold, "0-100 (default 80)");
-  if (sub == "search-faces-by-image") flags.Double("threshold", "", &threshold, "FaceMatchThreshold 0-100 (default 80)");
+  if (sub == "compare-faces")
+    flags.Double("similarity-threshold", "", &threshold, "0-100 (default 80)");
+  if (sub == "search-faces-by-image")
+    flags.Double("threshold", "", &threshold, "FaceMatchThreshold 0-100 (default 80)");
   if (sub == "index-faces") {
     flags.String("external-id", "", &external_id, "ExternalImageId (default: the file name)");
     flags.String("quality-filter", "", &quality_filter, "NONE, AUTO, LOW, MEDIUM or HIGH");
   }
-  if (sub == "index-faces" || sub == "search-faces-by-image") flags.Int("max-faces", "", &max_faces, "MaxFaces");
-  if (sub == "list-collections" || sub == "list-faces") flags.Int("max-results", "", &max_results, "page size (default 1000)");
+  if (sub == "index-faces" || sub == "search-faces-by-image")
+    flags.Int("max-faces", "", &max_faces, "MaxFaces");
+  const bool list = sub == "list-collections" || sub == "list-faces" || sub == "list-users";
+  if (list) {
+    flags.Int("max-results", "", &max_results,
+              "page size (default 1000; 500 for list-users); every page is fetched");
+  }
+  // Only the list commands take --output: every other command prints Rekognition's JSON.
+  std::optional<OutputFlag> output;
+  if (list) output.emplace(flags);
   std::string user_id, face_id;
   if (sub == "list-faces") flags.String("user-id", "", &user_id, "only the faces of this user");
   if (sub == "search-users") {
@@ -137,7 +235,8 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
   }
   if (sub == "detect-labels") {
     flags.Int("max-labels", "", &max_labels, "MaxLabels (default: all)");
-    flags.Double("min-confidence", "", &min_confidence, "MinConfidence 0-100, a probability in percent (default 55)");
+    flags.Double("min-confidence", "", &min_confidence,
+                 "MinConfidence 0-100, a probability in percent (default 55)");
   }
   if (sub == "detect-ppe") {
     flags.Double("min-confidence", "", &min_confidence, "summary MinConfidence 0-100 (default 50)");
@@ -145,6 +244,7 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
   }
   int exit_code = 0;
   if (!ParseFlags(flags, argc, argv, &exit_code)) return exit_code;
+  if (output && !output->Resolve(flags, &exit_code)) return exit_code;
   const auto& args = flags.positional();
   auto usage = [&](const std::string& message) { return UsageError(flags, message); };
   client.Connect();
@@ -175,7 +275,8 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
 
   if (sub == "detect-faces") {
     if (args.empty()) return usage("detect-faces needs at least one IMAGE");
-    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx,
+                        google::protobuf::Message** out) {
       v1::DetectFacesRequest r;
       *r.mutable_image() = image;
       attrs(r.mutable_attributes());
@@ -214,31 +315,12 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
       v1::DeleteCollectionResponse resp;
       ok = Report(args[0], client.stub->DeleteCollection(&ctx, r, &resp), resp);
     }
-  } else if (sub == "list-collections" || sub == "list-faces") {
-    if (sub == "list-faces" && args.size() != 1) return usage("list-faces needs one COLLECTION");
-    if (sub == "list-collections" && !args.empty()) return usage("list-collections takes no arguments");
-    std::string token;
-    do {  // every page, one line each
-      grpc::ClientContext ctx;
-      client.Deadline(&ctx);
-      if (sub == "list-collections") {
-        v1::ListCollectionsRequest r;
-        r.set_next_token(token);
-        if (max_results > 0) r.set_max_results(max_results);
-        v1::ListCollectionsResponse resp;
-        ok = Report("", client.stub->ListCollections(&ctx, r, &resp), resp);
-        token = resp.next_token();
-      } else {
-        v1::ListFacesRequest r;
-        r.set_collection_id(args[0]);
-        r.set_next_token(token);
-        if (max_results > 0) r.set_max_results(max_results);
-        r.set_user_id(user_id);
-        v1::ListFacesResponse resp;
-        ok = Report(args[0], client.stub->ListFaces(&ctx, r, &resp), resp);
-        token = resp.next_token();
-      }
-    } while (ok && !token.empty());
+  } else if (sub == "list-collections" || sub == "list-faces" || sub == "list-users") {
+    if (sub == "list-collections" ? !args.empty() : args.size() != 1) {
+      return usage(sub == "list-collections" ? "list-collections takes no arguments"
+                                             : sub + " needs one COLLECTION");
+    }
+    ok = ListAll(sub, args.empty() ? "" : args[0], max_results, user_id, output->format(), client);
   } else if (sub == "index-faces") {
     if (args.size() < 2) return usage("index-faces needs COLLECTION and at least one IMAGE");
     v1::QualityFilter::Value filter = v1::QualityFilter::QUALITY_FILTER_UNSPECIFIED;
@@ -248,7 +330,8 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
     }
     std::vector<std::string> paths(args.begin() + 1, args.end());
     for (const auto& path : paths) {
-      per_image({path}, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+      per_image({path}, [&](const v1::Image& image, grpc::ClientContext* ctx,
+                            google::protobuf::Message** out) {
         v1::IndexFacesRequest r;
         r.set_collection_id(args[0]);
         *r.mutable_image() = image;
@@ -262,9 +345,11 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
       });
     }
   } else if (sub == "search-faces-by-image") {
-    if (args.size() < 2) return usage("search-faces-by-image needs COLLECTION and at least one IMAGE");
+    if (args.size() < 2)
+      return usage("search-faces-by-image needs COLLECTION and at least one IMAGE");
     std::vector<std::string> paths(args.begin() + 1, args.end());
-    per_image(paths, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+    per_image(paths, [&](const v1::Image& image, grpc::ClientContext* ctx,
+                         google::protobuf::Message** out) {
       v1::SearchFacesByImageRequest r;
       r.set_collection_id(args[0]);
       *r.mutable_image() = image;
@@ -276,7 +361,8 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
     });
   } else if (sub == "detect-labels") {
     if (args.empty()) return usage("detect-labels needs at least one IMAGE");
-    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx,
+                        google::protobuf::Message** out) {
       v1::DetectLabelsRequest r;
       *r.mutable_image() = image;
       if (max_labels >= 0) r.set_max_labels(max_labels);
@@ -291,7 +377,8 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
     if (!v1::ProtectiveEquipmentType::Value_Parse(absl::AsciiStrToUpper(required), &type)) {
       return usage("--required is FACE_COVER, HAND_COVER or HEAD_COVER");
     }
-    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx,
+                        google::protobuf::Message** out) {
       v1::DetectProtectiveEquipmentRequest r;
       *r.mutable_image() = image;
       auto* s = r.mutable_summarization_attributes();
@@ -318,19 +405,6 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
       v1::DeleteUserResponse resp;
       ok = Report(args[1], client.stub->DeleteUser(&ctx, r, &resp), resp);
     }
-  } else if (sub == "list-users") {
-    if (args.size() != 1) return usage("list-users needs one COLLECTION");
-    std::string token;
-    do {
-      grpc::ClientContext ctx;
-      client.Deadline(&ctx);
-      v1::ListUsersRequest r;
-      r.set_collection_id(args[0]);
-      r.set_next_token(token);
-      v1::ListUsersResponse resp;
-      ok = Report(args[0], client.stub->ListUsers(&ctx, r, &resp), resp);
-      token = resp.next_token();
-    } while (ok && !token.empty());
   } else if (sub == "associate-faces" || sub == "disassociate-faces") {
     if (args.size() < 3) return usage(sub + " needs COLLECTION, USER and at least one FACE_ID");
     grpc::ClientContext ctx;
@@ -365,9 +439,11 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
     client.Deadline(&ctx);
     ok = Report(args[0], client.stub->SearchUsers(&ctx, r, &resp), resp);
   } else if (sub == "search-users-by-image") {
-    if (args.size() < 2) return usage("search-users-by-image needs COLLECTION and at least one IMAGE");
+    if (args.size() < 2)
+      return usage("search-users-by-image needs COLLECTION and at least one IMAGE");
     std::vector<std::string> paths(args.begin() + 1, args.end());
-    per_image(paths, [&](const v1::Image& image, grpc::ClientContext* ctx, google::protobuf::Message** out) {
+    per_image(paths, [&](const v1::Image& image, grpc::ClientContext* ctx,
+                         google::protobuf::Message** out) {
       v1::SearchUsersByImageRequest r;
       r.set_collection_id(args[0]);
       *r.mutable_image() = image;

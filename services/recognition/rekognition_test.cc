@@ -726,6 +726,30 @@ TEST_F(RekognitionTest, CommandLineOverGrpc) {
   EXPECT_EQ(code, 2);  // neither --user-id nor --face-id
   out = run({"create-user", endpoint, "cli", "alice"}, &code);
   EXPECT_EQ(code, 1);  // ConflictException
+  // --output on the list commands: every page fetched, merged (json) or tabulated (table).
+  out = run({"index-faces", endpoint, "cli", photo}, &code);
+  ASSERT_EQ(code, 0) << out;
+  out = run({"list-faces", endpoint, "--max-results=1", "cli"}, &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_THAT(std::vector<std::string>(absl::StrSplit(out, '\n', absl::SkipEmpty())), SizeIs(2));
+  out = run({"list-faces", endpoint, "--max-results=1", "--output=json", "cli"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  ASSERT_THAT(std::vector<std::string>(absl::StrSplit(out, '\n', absl::SkipEmpty())), SizeIs(1));
+  auto merged = nlohmann::json::parse(out);
+  EXPECT_EQ(merged["faces"].size(), 2u);
+  EXPECT_FALSE(merged.contains("next_token"));
+  out = run({"list-users", endpoint, "--output", "table", "cli"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  ASSERT_THAT(lines, SizeIs(2));
+  EXPECT_THAT(lines[0], ::testing::StartsWith("USER_ID"));
+  EXPECT_THAT(lines[1], ::testing::MatchesRegex("alice +ACTIVE *"));
+  out = run({"list-collections", endpoint, "--output=table"}, &code);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("COLLECTION_ID"));
+  EXPECT_THAT(out, ::testing::ContainsRegex("\ncli +"));
+  out = run({"list-users", endpoint, "--output=yaml", "cli"}, &code);
+  EXPECT_EQ(code, 2);
   EXPECT_TRUE(IsRecognitionCommand("detect-ppe"));
   EXPECT_FALSE(IsRecognitionCommand("detect"));
   server->Shutdown();
