@@ -49,9 +49,11 @@ struct RuntimeOptions {
   // such layer (TF.js-imported models have many).
   bool fold_padding = true;
   // Keep freed memory in the heap (glibc: no mmap for large blocks, no trimming), process-wide,
-  // set by the first Load() that asks. Without it glibc returns the multi-MB activations to the
-  // kernel after every forward and page-faults them back in: measured on the SSD (1 thread,
-  // CPU-ms/image) 59 -> 45 at batch 1 and 77 -> 38 at batch 8. The cost: RSS stays at its peak.
+  // set by the first Load() that asks: the one allocator setting of every Stratus process that
+  // runs models (no service sets its own). Without it glibc returns the multi-MB activations to
+  // the kernel after every forward and page-faults them back in: measured on the SSD (1 thread,
+  // CPU-ms/image) 59 -> 45 at batch 1 and 77 -> 38 at batch 8; decoded images (megabytes each)
+  // stay in the heap too. The cost: RSS stays at its peak.
   bool retain_freed_memory = true;
   // Also run torch.jit.optimize_for_inference (oneDNN blocked-layout subgraphs for convs).
   bool optimize_for_inference = false;

@@ -170,7 +170,6 @@ int Main(int argc, char** argv) {
     return s.ok() ? 0 : 2;
   }
   SetLogLevel(LogLevel::kWarning);
-  TuneAllocatorForImages();  // as stratus-detector's main() does
   fs::path tiny_dir;
   if (tiny) {
     tiny_dir = fs::temp_directory_path() / ("stratus_bench_tiny_" + std::to_string(::getpid()));

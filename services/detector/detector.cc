@@ -1,6 +1,5 @@
 #include "services/detector/detector.h"
 
-#include <malloc.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -42,13 +41,6 @@ const char* ModelStateKindName(ModelStateKind s) {
       return "FAILED";
   }
   return "UNKNOWN";
-}
-
-void TuneAllocatorForImages() {
-  // Buffers up to 32 MiB (glibc's ceiling for this setting) come from the heap instead of
-  // mmap/munmap, and the heap is trimmed only beyond 512 MiB of free memory at the top.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
 }
 
 bool IsDetectionTask(const std::string& task) {

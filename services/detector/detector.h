@@ -196,12 +196,6 @@ const char* ModelStateKindName(ModelStateKind s);  // "LOADING", "READY", "FAILE
 // Tasks the detector serves through Detect().
 bool IsDetectionTask(const std::string& task);
 
-// Process-wide allocator tuning for a server that decodes an image per request: keeps glibc
-// from returning freed image buffers (megabytes each) to the kernel and faulting them back in
-// on the next request, which cost ~1 ms per request on an 840x549 photo (measured with
-// stratus-bench-detector). Call once at start-up, from main().
-void TuneAllocatorForImages();
-
 }  // namespace stratus::detector
 
 #endif  // STRATUS_SERVICES_DETECTOR_DETECTOR_H_

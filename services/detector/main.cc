@@ -78,7 +78,6 @@ int main(int argc, char** argv) {
       return absl::InvalidArgumentError(
           absl::StrCat("--device must be auto, cpu or cuda:N, got '", device, "'"));
     }
-    det::TuneAllocatorForImages();
     options.models = SplitList(models);
     options.require_models = SplitList(require_models);
     options.batcher.max_queue_delay =

@@ -1,7 +1,6 @@
 // stratus-mask: classifies faces: with mask, without mask, mask worn incorrectly. Stateless;
 // liveness is up as soon as the server listens, the model loads and warms up in the background
 // and readiness ("model") turns SERVING once it is ready.
-#include <malloc.h>
 
 #include <string>
 
@@ -44,10 +43,6 @@ int main(int argc, char** argv) {
     if (options.runtime.num_threads < 0) {
       return absl::InvalidArgumentError("--threads must not be negative");
     }
-    // Keep freed activations in the heap instead of returning them to the kernel after every
-    // forward (runtime/MODELS.md, allocator note).
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     options.margin_x = static_cast<float>(margin_x);
     options.margin_top = static_cast<float>(margin_top);
     options.margin_bottom = static_cast<float>(margin_bottom);
