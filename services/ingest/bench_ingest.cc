@@ -3,10 +3,17 @@
 //   stratus-bench-ingest                       # decode figures on a generated 720p H.264 clip
 //   stratus-bench-ingest --detector HOST:PORT --streams 4 --seconds 30
 //       # also N concurrent streams at 5 analysed fps through a running detector
+//   stratus-bench-ingest --live hls --detector stand-in --streams 1 --seconds 30
+//       # the clip served live (ffmpeg -re: HLS with 2-s segments over HTTP, or MPEG-TS over
+//       # HTTP with --live mpegts), to a stand-in detector that answers at once
 //
 // Prints: frames/s decoded per core (every frame decoded, and grab-only with every 5th frame
-// decoded, which is how ingest samples); with --detector, per stream fps in/analysed, dropped
-// frames, capture-to-event latency p50/p99 and resident memory per stream.
+// decoded, which is how ingest samples); with --live, how the live source's frames arrive
+// (arrival rate, bursts) and how many per second each sampling rule takes from the same frames
+// (on arrival time, as ingest did, and on the stream's timestamps, as it does); with
+// --detector, per stream fps in/analysed, dropped frames, capture-to-event latency p50/p99 and
+// resident memory per stream. `--detector stand-in` is the test suite's detector double (it
+// finds nothing in the clip, instantly): the figures are ingest's own.
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,10 +24,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/client.h"
-#include "common/grpc_channel.h"
 #include "common/flags.h"
+#include "common/grpc_channel.h"
 #include "common/subprocess.h"
+#include "services/ingest/frame_sampler.h"
+#include "services/ingest/frame_source.h"
 #include "services/ingest/stream_worker.h"
+#include "services/ingest/testing/square_detector.h"
 
 namespace {
 
@@ -72,6 +82,91 @@ prometheus::ClientMetric::Histogram analysis_latency(stratus::metrics::Registry&
   return family.Add({{"stream", "*"}}, stratus::metrics::LatencyBuckets()).Collect().histogram;
 }
 
+// Serves `clip` live, in real time and looped, at a new URL: HLS (ffmpeg writing 2-s segments,
+// python3's http.server serving them) or MPEG-TS (ffmpeg's own HTTP server, one client per
+// process: call once per consumer).
+struct LiveServer {
+  std::vector<std::unique_ptr<stratus::Subprocess>> processes;
+  std::string url;
+};
+absl::StatusOr<LiveServer> ServeLive(const std::string& kind, const std::string& clip,
+                                     const std::filesystem::path& dir) {
+  auto port = stratus::PickFreePort();
+  if (!port.ok()) return port.status();
+  LiveServer live;
+  const std::vector<std::string> input = {"ffmpeg", "-hide_banner", "-loglevel", "error",
+                                          "-re",    "-stream_loop", "-1",        "-i",
+                                          clip,     "-c",           "copy"};
+  std::vector<std::string> argv = input;
+  if (kind == "mpegts") {
+    for (const char* a : {"-f", "mpegts", "-listen", "1"}) argv.push_back(a);
+    live.url = absl::StrCat("http://127.0.0.1:", *port, "/live.ts");
+    argv.push_back(live.url);
+  } else if (kind == "hls") {
+    auto hls = dir / absl::StrCat("hls", *port);
+    std::filesystem::create_directories(hls);
+    for (const char* a :
+         {"-f", "hls", "-hls_time", "2", "-hls_list_size", "6", "-hls_flags", "delete_segments"}) {
+      argv.push_back(a);
+    }
+    argv.push_back((hls / "live.m3u8").string());
+    auto server =
+        stratus::Subprocess::Spawn({.argv = {"python3", "-m", "http.server", std::to_string(*port),
+                                             "--bind", "127.0.0.1", "--directory", hls.string()},
+                                    .log_file = (dir / "http.log").string()});
+    if (!server.ok()) return server.status();
+    live.processes.push_back(std::move(*server));
+    live.url = absl::StrCat("http://127.0.0.1:", *port, "/live.m3u8");
+  } else {
+    return absl::InvalidArgumentError("--live is hls or mpegts");
+  }
+  auto ffmpeg =
+      stratus::Subprocess::Spawn({.argv = argv, .log_file = (dir / "ffmpeg.log").string()});
+  if (!ffmpeg.ok()) return ffmpeg.status();
+  live.processes.push_back(std::move(*ffmpeg));
+  // HLS: the playlist exists once the first segments are written.
+  std::this_thread::sleep_for(std::chrono::seconds(kind == "hls" ? 7 : 1));
+  return live;
+}
+
+// Grabs (without decoding) `seconds` of a live source and prints how its frames arrive and what
+// each sampling rule takes from them at `fps`.
+void CompareSampling(const std::string& url, int seconds, double fps) {
+  stratus::v1::StreamConfig config;
+  config.set_uri(url);
+  auto source = stratus::ingest::OpenFrameSource(config);
+  if (!source.ok()) {
+    std::cerr << source.status().message() << "\n";
+    return;
+  }
+  stratus::ingest::FrameSampler on_stream_clock(0, fps, (*source)->fps());
+  const auto period = std::chrono::duration<double>(1.0 / fps);
+  int frames = 0, by_arrival = 0, by_stream_clock = 0, bursts = 0;
+  auto t0 = std::chrono::steady_clock::now(), last_sample = std::chrono::steady_clock::time_point{};
+  auto last_frame = t0;
+  while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(seconds) &&
+         (*source)->Grab()) {
+    auto now = std::chrono::steady_clock::now();
+    ++frames;
+    if (now - last_frame > std::chrono::milliseconds(100)) ++bursts;  // after a pause
+    last_frame = now;
+    if (now - last_sample >= period) {  // the rule ingest had: arrival time
+      ++by_arrival;
+      last_sample = now;
+    }
+    by_stream_clock += on_stream_clock.Sample((*source)->timestamp(),
+                                              std::chrono::duration<double>(now - t0).count())
+                           ? 1
+                           : 0;
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "  frames arrived:          " << frames / s << " /s, in " << bursts / s
+            << " bursts/s (a burst: frames after a pause of > 100 ms)\n"
+            << "  sampled on arrival time: " << by_arrival / s << " /s of " << fps << " asked\n"
+            << "  sampled on stream clock: " << by_stream_clock / s << " /s of " << fps
+            << " asked (fps_in on the stream clock: " << on_stream_clock.fps_in() << ")\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,6 +178,9 @@ int main(int argc, char** argv) {
   flags.Int("streams", "", &streams, "concurrent 720p streams");
   flags.Int("seconds", "", &seconds, "how long the stream test runs");
   flags.Double("fps", "", &fps, "analysed frames per second per stream");
+  std::string live;
+  flags.String("live", "", &live,
+               "serve the clip live and read it over HTTP: hls (2-s segments) or mpegts");
   if (auto s = flags.Parse(argc, argv); !s.ok() || flags.help_requested()) {
     std::cerr << s.message() << "\n" << flags.Usage();
     return s.ok() ? 0 : 2;
@@ -91,10 +189,26 @@ int main(int argc, char** argv) {
   auto dir = std::filesystem::temp_directory_path() / absl::StrCat("stratus-bench-", getpid());
   std::filesystem::create_directories(dir);
   std::string clip = (dir / "720p.mp4").string();
-  auto code = stratus::RunCommand(
-      {.argv = {"ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                "testsrc2=size=1280x720:rate=25", "-t", "20", "-c:v", "libx264", "-preset",
-                "veryfast", "-pix_fmt", "yuv420p", "-g", "50", clip}});
+  auto code = stratus::RunCommand({.argv = {"ffmpeg",
+                                            "-hide_banner",
+                                            "-loglevel",
+                                            "error",
+                                            "-y",
+                                            "-f",
+                                            "lavfi",
+                                            "-i",
+                                            "testsrc2=size=1280x720:rate=25",
+                                            "-t",
+                                            "20",
+                                            "-c:v",
+                                            "libx264",
+                                            "-preset",
+                                            "veryfast",
+                                            "-pix_fmt",
+                                            "yuv420p",
+                                            "-g",
+                                            "50",
+                                            clip}});
   if (!code.ok() || *code != 0) {
     std::cerr << "ffmpeg could not make the test clip\n";
     return 1;
@@ -102,21 +216,47 @@ int main(int argc, char** argv) {
   std::cout << "720p H.264 (25 fps, GOP 50), one decoding thread:\n";
   std::cout << "  every frame decoded:              " << DecodeFps(clip, 1) << " frames/s\n";
   std::cout << "  grab all, decode every 5th frame: " << DecodeFps(clip, 5) << " frames/s\n";
+  if (!live.empty()) {
+    auto server = ServeLive(live, clip, dir);
+    if (!server.ok()) {
+      std::cerr << server.status().message() << "\n";
+      return 1;
+    }
+    std::cout << "live " << live << " source, " << seconds << " s, " << fps << " fps asked:\n";
+    CompareSampling(server->url, seconds, fps);
+  }
+  std::unique_ptr<stratus::ingest::testing_util::SquareDetector> stand_in;
+  if (detector == "stand-in") {
+    stand_in = stratus::ingest::testing_util::StartSquareDetector();
+    detector = absl::StrCat("127.0.0.1:", stand_in->grpc_port());
+  }
   if (!detector.empty()) {
     stratus::metrics::Registry registry;
     std::vector<std::unique_ptr<stratus::ingest::StreamWorker>> workers;
     // Events are not stored here (no PostgreSQL): the figures come from the workers and metrics.
     double rss0 = RssMb();
     auto channel = stratus::MakeChannel(detector);
-    auto sources = stratus::ingest::SourcePolicy::Create({.media_roots = {dir.string()}});
+    // The live servers are on loopback, which the default policy refuses.
+    auto sources = stratus::ingest::SourcePolicy::Create(
+        {.allowed_sources = {"127.0.0.0/8"}, .media_roots = {dir.string()}});
     if (!sources.ok()) {
       std::cerr << sources.status().message() << "\n";
       return 1;
     }
+    std::vector<LiveServer> servers;
     for (int i = 0; i < streams; ++i) {
       stratus::v1::StreamConfig c;
       c.set_name(absl::StrCat("bench", i));
       c.set_uri(clip);
+      if (!live.empty()) {  // a server per stream: ffmpeg's HTTP server takes one client
+        auto server = ServeLive(live, clip, dir);
+        if (!server.ok()) {
+          std::cerr << server.status().message() << "\n";
+          return 1;
+        }
+        c.set_uri(server->url);
+        servers.push_back(std::move(*server));
+      }
       c.set_sample_fps(static_cast<float>(fps));
       stratus::ingest::WorkerDeps deps;
       deps.detector = channel;
@@ -124,8 +264,8 @@ int main(int argc, char** argv) {
       deps.replica = "bench";
       deps.events = nullptr;
       deps.sources = sources->get();
-      workers.push_back(std::make_unique<stratus::ingest::StreamWorker>(c, deps,
-                                                                         stratus::ingest::WorkerOptions{}));
+      workers.push_back(std::make_unique<stratus::ingest::StreamWorker>(
+          c, deps, stratus::ingest::WorkerOptions{}));
       workers.back()->Start();
     }
     std::this_thread::sleep_for(std::chrono::seconds(seconds));

@@ -22,6 +22,9 @@ class OpenCvSource : public FrameSource {
       : cap_(std::move(cap)), file_(file) {}
   bool Grab() override { return cap_->grab(); }
   bool Retrieve(cv::Mat* bgr) override { return cap_->retrieve(*bgr); }
+  // OpenCV's FFmpeg backend: the grabbed frame's pts (best effort, else its dts) less the
+  // stream's start time, in ms; 0 when the frame has neither.
+  std::optional<double> timestamp() override { return cap_->get(cv::CAP_PROP_POS_MSEC) / 1000; }
   double fps() override { return cap_->get(cv::CAP_PROP_FPS); }
   bool needs_pacing() override { return file_; }
 

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <opencv2/core.hpp>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "stratus/v1/ingest.pb.h"
@@ -25,6 +26,11 @@ class FrameSource {
   virtual bool Grab() = 0;
   // Decodes the frame last grabbed. False (or an empty image) when it cannot be decoded.
   virtual bool Retrieve(cv::Mat* bgr) = 0;
+  // The presentation time of the frame last grabbed, in seconds on the stream's clock (from the
+  // container: the camera's time, not when the frame arrived); nullopt when the source gives
+  // none. The sampler (frame_sampler.h) copes with a clock that starts anywhere, jumps or
+  // reports 0 for every frame.
+  virtual std::optional<double> timestamp() { return std::nullopt; }
   // Frames per second the source announces; 0 when it does not say.
   virtual double fps() = 0;
   // True for sources read faster than real time (files), which the worker paces.

@@ -2,22 +2,35 @@
 //
 // Two threads per stream. The capture thread opens the source through OpenCV's FFmpeg backend
 // (RTSP over TCP or UDP, HTTP MJPEG/MPEG-TS/HLS, files paced to their frame rate), grabs every
-// frame but decodes only the sampled ones (every Nth frame or N per second), optionally skips
-// frames without motion, and queues them as JPEG. The queue holds at most `max_queued` frames:
-// when the detector is slower than the source, the oldest unsent frame is dropped (counted), so
-// memory never grows. When the source fails or ends, it reconnects with exponential backoff and
-// jitter (1 s doubling to 30 s, +-20%).
-// A frame that fails (the source or OpenCV throws while reading, decoding, gating or encoding
-// it, or it does not decode) is counted (stage="failed") and skipped; the stream's last_error
-// says why. A source whose frames keep failing (`max_consecutive_frame_errors` in a row) is
-// closed and the stream goes to FAILED with the reason; it is reopened after `max_backoff`.
-// Nothing a source or OpenCV throws leaves the worker's threads: the process and its other
-// streams carry on.
+// frame but decodes only the sampled ones (every Nth frame, or N per second of the stream's own
+// clock: its presentation timestamps, see FrameSampler, so bursty live sources are sampled at
+// the asked rate), optionally skips frames without motion, and queues them as JPEG.
+//
+// When the detector is slower than the source, the oldest unsent frame is dropped (counted):
+// once more than `max_queued` wait and the oldest has waited `max_queue_delay` longer than the
+// newest, or `max_queued_burst` wait. So a burst (an HLS segment's frames) is analysed whole
+// when the detector keeps up on average, and memory stays bounded.
+//
+// When the source fails or ends, it reconnects with exponential backoff and jitter (1 s
+// doubling to 30 s, +-20%). A frame that fails (the source or OpenCV throws while reading,
+// decoding, gating or encoding it, or it does not decode) is counted (stage="failed") and
+// skipped; the stream's last_error says why. A source whose frames keep failing
+// (`max_consecutive_frame_errors` in a row) is closed and the stream goes to FAILED with the
+// reason; it is reopened after `max_backoff`. Nothing a source or OpenCV throws leaves the
+// worker's threads: the process and its other streams carry on.
+//
 // The analysis thread sends queued frames to the detector over one DetectStream call with at
 // most `max_in_flight` requests outstanding, tracks people (and faces, and classes of interest)
 // with an IoU tracker, asks the mask and recognition services about new face tracks when the
 // stream asks for it, and records events. When the detector is down it keeps retrying with
 // backoff and reports it as the stream's last error; analysis resumes by itself.
+//
+// Tracing: every sampled frame starts a trace (W3C trace context, common/trace.h); the mask and
+// recognition calls about it and the log lines of its analysis carry it. The DetectStream call
+// carries its session's trace (one call for many frames).
+//
+// Files: stream_worker.cc (lifecycle, status, live view), stream_capture.cc (capture thread),
+// stream_analysis.cc (analysis thread), stream_series.h (the metric series).
 //
 // The last analysed frame (its JPEG as queued, not re-encoded, with what the detector found in
 // it and the track ids the trackers gave) is kept for the live view: WaitForFrame() answers with
@@ -33,6 +46,7 @@
 #ifndef STRATUS_SERVICES_INGEST_STREAM_WORKER_H_
 #define STRATUS_SERVICES_INGEST_STREAM_WORKER_H_
 
+#include <google/protobuf/timestamp.pb.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -46,6 +60,7 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "common/trace.h"
 #include "services/ingest/event_store.h"
 #include "services/ingest/frame_source.h"
 #include "services/ingest/mqtt_publisher.h"
@@ -78,9 +93,11 @@ struct WorkerDeps {
 };
 
 struct WorkerOptions {
-  int max_queued = 2;      // decoded frames waiting for the detector
-  int max_in_flight = 2;   // detector requests outstanding
-  double default_fps = 5;  // sampling when the config sets neither rate
+  int max_queued = 2;  // sampled frames waiting for the detector, kept whatever their age
+  std::chrono::milliseconds max_queue_delay{1000};  // more are kept while this much younger
+  int max_queued_burst = 64;                        // ... up to this many
+  int max_in_flight = 2;                            // detector requests outstanding
+  double default_fps = 5;                           // sampling when the config sets neither rate
   int jpeg_quality = 85;
   double motion_threshold = 2.0;  // mean absolute difference (0..255) on a 64x36 thumbnail
   std::chrono::milliseconds max_backoff{30000};
@@ -88,7 +105,7 @@ struct WorkerOptions {
   Tracker::Options person_tracking;
 };
 
-class StreamSeries;  // stream_worker.cc
+class StreamSeries;  // stream_series.h
 
 class StreamWorker {
  public:
@@ -122,13 +139,21 @@ class StreamWorker {
   struct Frame {
     int64_t sequence = 0;
     Clock::time_point captured;
+    // Its time on the stream's clock (FrameSampler::elapsed() from the session's start, which
+    // is anchored at wall time and never before an earlier session's frames): what the trackers
+    // and fps_analysed measure, so frames that arrive in bursts are as far apart as filmed.
+    Clock::time_point stream_clock;
     int width = 0, height = 0;
     std::string jpeg;
+    std::chrono::steady_clock::time_point queued;  // when it joined the queue
+    trace::TraceContext trace;                     // the frame's own trace
   };
   struct Encoded {
     std::string jpeg;
     int width = 0, height = 0;
   };
+
+  static google::protobuf::Timestamp Timestamp(Clock::time_point t);
 
   void CaptureThread();
   void CaptureLoop();
@@ -159,7 +184,8 @@ class StreamWorker {
   std::deque<Frame> queue_;
   v1::StreamStatus status_;
   double fps_in_ = 0, fps_analysed_ = 0;
-  Clock::time_point last_in_{}, last_analysed_{};
+  Clock::time_point last_analysed_{};         // stream_clock of the last analysed frame
+  Clock::time_point last_stream_clock_{};     // of the last queued frame; capture thread only
   std::optional<LatestFrame> latest_;         // guarded by mu_
   mutable std::condition_variable frame_cv_;  // latest_ changed or stop_ set
   int64_t sequence_ = 0;                      // of the last sampled frame; capture thread only

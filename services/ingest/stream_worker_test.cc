@@ -61,9 +61,12 @@ class Gate {
   bool closed_ = false;
 };
 
+// With `clock_fps` > 0 its frames carry presentation timestamps index / clock_fps, as a live
+// MPEG-TS or HLS source's do, however they are let through.
 class GatedSource : public FrameSource {
  public:
-  explicit GatedSource(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+  explicit GatedSource(std::shared_ptr<Gate> gate, double clock_fps = 0)
+      : gate_(std::move(gate)), clock_fps_(clock_fps) {}
   bool Grab() override {
     if (!gate_->Take()) return false;
     ++index_;
@@ -76,18 +79,24 @@ class GatedSource : public FrameSource {
     *bgr = frame;
     return true;
   }
+  std::optional<double> timestamp() override {
+    if (clock_fps_ <= 0) return std::nullopt;
+    return 7200 + index_ / clock_fps_;  // a clock that does not start at 0
+  }
   double fps() override { return 25; }
   bool needs_pacing() override { return false; }
 
  private:
   std::shared_ptr<Gate> gate_;
+  double clock_fps_;
   int index_ = -1;
 };
 
-FrameSourceOpener GatedOpener(std::shared_ptr<Gate> gate) {
-  return [gate](const v1::StreamConfig&) -> absl::StatusOr<std::unique_ptr<FrameSource>> {
-    return std::make_unique<GatedSource>(gate);
-  };
+FrameSourceOpener GatedOpener(std::shared_ptr<Gate> gate, double clock_fps = 0) {
+  return
+      [gate, clock_fps](const v1::StreamConfig&) -> absl::StatusOr<std::unique_ptr<FrameSource>> {
+        return std::make_unique<GatedSource>(gate, clock_fps);
+      };
 }
 
 using Ms = std::chrono::milliseconds;
@@ -109,11 +118,16 @@ class StreamWorkerTest : public testing::Test {
   }
   std::unique_ptr<StreamWorker> Start(const std::string& name, FrameSourceOpener source,
                                       WorkerOptions options = {},
-                                      std::vector<v1::StreamConfig::Analysis> analyses = {}) {
+                                      std::vector<v1::StreamConfig::Analysis> analyses = {},
+                                      double sample_fps = 0) {
     v1::StreamConfig config;
     config.set_name(name);
     config.set_uri("test://" + name);
-    config.set_sample_every_n_frames(1);
+    if (sample_fps > 0) {
+      config.set_sample_fps(static_cast<float>(sample_fps));
+    } else {
+      config.set_sample_every_n_frames(1);
+    }
     for (auto a : analyses) config.add_analyses(a);
     WorkerDeps deps;
     deps.detector = auth::testing::ReadChannel(absl::StrCat("127.0.0.1:", detector_->grpc_port()));
@@ -323,6 +337,34 @@ TEST_F(StreamWorkerTest, KeepsTheLastAnalysedFrameWithItsDetectionsAndTrackIds) 
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->sequence, 2);
   EXPECT_TRUE(worker->stopped());
+}
+
+// A live HTTP source delivers its frames in bursts (an HLS segment, an MPEG-TS chunk at once):
+// sampled on the stream's timestamps, a burst of 2 s of 25 fps video gives the 10 frames that
+// 5 fps asks for, and the queue keeps the burst whole while the detector keeps up. (Sampled on
+// arrival, it gave one frame per burst: 0.5 fps with 2-s segments.)
+TEST_F(StreamWorkerTest, BurstyLiveSourceIsSampledAtTheAskedRateOnItsTimestamps) {
+  auto gate = std::make_shared<Gate>();
+  auto worker = Start("hls", GatedOpener(gate, /*clock_fps=*/25), {}, {}, /*sample_fps=*/5);
+  struct CloseOnExit {
+    std::shared_ptr<Gate> gate;
+    ~CloseOnExit() { gate->Close(); }
+  } close_on_exit{gate};
+  for (int burst = 1; burst <= 3; ++burst) {
+    gate->Allow(50);  // one 2-s segment, all at once
+    ASSERT_TRUE(
+        Eventually([&] { return Frames("hls", "in") >= 50 * burst; }, std::chrono::seconds(20)));
+    // The burst's samples are analysed, none dropped: 10 per burst (the first frame of the
+    // stream is sampled too, and the next burst starts where this one ended).
+    EXPECT_TRUE(Eventually([&] { return Frames("hls", "analysed") >= 10 * burst; },
+                           std::chrono::seconds(20)))
+        << Frames("hls", "analysed") << " analysed after burst " << burst;
+    std::this_thread::sleep_for(Ms(300));
+  }
+  EXPECT_LE(Frames("hls", "analysed"), 31);
+  EXPECT_EQ(Frames("hls", "dropped"), 0);
+  // fps_in is the stream's rate on its clock, not the rate the burst arrived at.
+  EXPECT_NEAR(worker->status().fps_in(), 25, 1);
 }
 
 }  // namespace
