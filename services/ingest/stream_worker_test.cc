@@ -10,13 +10,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/testing/test_keys.h"
+#include "common/grpc_channel.h"
 #include "common/testing/eventually.h"
+#include "common/trace.h"
 #include "services/ingest/testing/faulty_source.h"
 #include "services/ingest/testing/square_detector.h"
 
@@ -45,6 +48,9 @@ class Gate {
     }
     cv_.notify_all();
   }
+  // While blank, the frames show no square.
+  void SetBlank(bool blank) { blank_ = blank; }
+  bool blank() const { return blank_; }
   // False once closed.
   bool Take() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -59,6 +65,7 @@ class Gate {
   std::condition_variable cv_;
   int permits_ = 0;
   bool closed_ = false;
+  std::atomic<bool> blank_{false};
 };
 
 // With `clock_fps` > 0 its frames carry presentation timestamps index / clock_fps, as a live
@@ -74,8 +81,10 @@ class GatedSource : public FrameSource {
   }
   bool Retrieve(cv::Mat* bgr) override {
     cv::Mat frame(180, 320, CV_8UC3, cv::Scalar(30, 30, 30));
-    cv::rectangle(frame, cv::Rect(20 + 10 * index_, 50, 40, 80), cv::Scalar(255, 255, 255),
-                  cv::FILLED);
+    if (!gate_->blank()) {
+      cv::rectangle(frame, cv::Rect(20 + 10 * index_, 50, 40, 80), cv::Scalar(255, 255, 255),
+                    cv::FILLED);
+    }
     *bgr = frame;
     return true;
   }
@@ -134,6 +143,7 @@ class StreamWorkerTest : public testing::Test {
     deps.metrics = &registry_;
     deps.replica = "r1";
     deps.open_source = std::move(source);
+    deps.mask = mask_channel_;
     options.person_tracking.max_age = std::chrono::milliseconds(800);
     auto w = std::make_unique<StreamWorker>(config, deps, options);
     w->Start();
@@ -156,6 +166,7 @@ class StreamWorkerTest : public testing::Test {
   }
 
   std::unique_ptr<testing_util::SquareDetector> detector_;
+  std::shared_ptr<grpc::Channel> mask_channel_;  // set before Start() to ask a mask service
   metrics::Registry registry_;
 };
 
@@ -365,6 +376,79 @@ TEST_F(StreamWorkerTest, BurstyLiveSourceIsSampledAtTheAskedRateOnItsTimestamps)
   EXPECT_EQ(Frames("hls", "dropped"), 0);
   // fps_in is the stream's rate on its clock, not the rate the burst arrived at.
   EXPECT_NEAR(worker->status().fps_in(), 25, 1);
+}
+
+// A mask service that says "without_mask" and keeps the traceparent of every call.
+class TraceRecordingMask : public v1::MaskService::Service {
+ public:
+  grpc::Status Classify(grpc::ServerContext* context, const v1::ClassifyRequest* request,
+                        v1::ClassifyResponse* response) override {
+    auto it = context->client_metadata().find(trace::kTraceparentHeader);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      traceparents_.push_back(it == context->client_metadata().end()
+                                  ? ""
+                                  : std::string(it->second.data(), it->second.size()));
+    }
+    for (int i = 0; i < request->boxes_size(); ++i) {
+      auto* r = response->add_results();
+      r->set_label("without_mask");
+      r->set_confidence(0.9f);
+    }
+    return grpc::Status::OK;
+  }
+  std::vector<std::string> traceparents() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return traceparents_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> traceparents_;
+};
+
+// Each sampled frame starts a trace: the mask call about a face that appeared in it carries it
+// (a valid W3C traceparent), so its log lines and the mask service's name the same trace; a
+// face that appears in a later frame, that frame's trace.
+TEST_F(StreamWorkerTest, TheMaskCallAboutAFrameCarriesTheFramesTrace) {
+  TraceRecordingMask mask;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&mask);
+  auto server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  mask_channel_ = MakeChannel(absl::StrCat("127.0.0.1:", port));
+  auto gate = std::make_shared<Gate>();
+  auto worker =
+      Start("masks", GatedOpener(gate), {}, {v1::StreamConfig::FACES, v1::StreamConfig::MASKS});
+  struct CloseOnExit {
+    std::shared_ptr<Gate> gate;
+    ~CloseOnExit() { gate->Close(); }
+  } close_on_exit{gate};
+  gate->Allow(4);
+  ASSERT_TRUE(
+      Eventually([&] { return mask.traceparents().size() == 1; }, std::chrono::seconds(20)));
+  // The face goes (a dark frame after the track's max_age), and comes back: a new track.
+  gate->SetBlank(true);
+  gate->Allow(1);
+  std::this_thread::sleep_for(Ms(1000));
+  gate->Allow(1);
+  ASSERT_TRUE(Eventually([&] { return Frames("masks", "in") >= 6; }, std::chrono::seconds(20)));
+  std::this_thread::sleep_for(Ms(200));
+  gate->SetBlank(false);
+  gate->Allow(4);
+  ASSERT_TRUE(
+      Eventually([&] { return mask.traceparents().size() == 2; }, std::chrono::seconds(20)));
+  auto first = trace::ParseTraceparent(mask.traceparents()[0]);
+  auto second = trace::ParseTraceparent(mask.traceparents()[1]);
+  ASSERT_TRUE(first.has_value()) << "'" << mask.traceparents()[0] << "'";
+  ASSERT_TRUE(second.has_value()) << "'" << mask.traceparents()[1] << "'";
+  EXPECT_TRUE(first->sampled());
+  EXPECT_NE(first->trace_id, second->trace_id);
+  gate->Close();
+  worker->Stop();
+  server->Shutdown();
 }
 
 }  // namespace
