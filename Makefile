@@ -11,7 +11,7 @@ JOBS           ?= $(shell nproc)
 # Tests and training share the cores: LibTorch's OpenMP threads sleep rather than spin.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: all packages configure build models deps test fuzz run clean format
+.PHONY: all packages configure build models deps test fuzz bench run clean format
 
 all: build
 
@@ -46,6 +46,12 @@ FUZZ_SECONDS      ?= 300
 FUZZ_TEST_SECONDS ?= 10
 fuzz: packages
 	FUZZ_BUILD_DIR=$(BUILD_DIR)/fuzz scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Every benchmark program one after the other, with the JavaScript reference in the same run
+# (scripts/bench.sh; BENCH_FLAGS=--quick for a shorter run). Figures, not tests: run it on an
+# otherwise idle machine.
+bench: deps
+	@scripts/bench.sh $(BENCH_FLAGS) $(BUILD_DIR)
 
 run: deps
 	$(BUILD_DIR)/bin/stratus up --demo
