@@ -352,20 +352,12 @@ absl::Status EmbeddedPostgres::Stop() {
   return absl::OkStatus();
 }
 
-void EmbeddedPostgres::Kill() {
-  if (!server_) return;
-  // The whole process group: the postmaster and its backends, as a machine crash would.
-  ::kill(-server_->pid(), SIGKILL);
-  server_->Wait(std::chrono::seconds(10));
-  server_.reset();
-}
+namespace {
 
-void EmbeddedPostgres::SignalAll(int sig) {
-  if (!server_) return;
-  const pid_t postmaster = server_->pid();
-  ::kill(postmaster, sig);
-  // Each backend is its own process group (PostgreSQL calls setsid() in every child): find
-  // them by their parent.
+// The processes whose parent is `parent` (PostgreSQL's backends: each is its own process group,
+// as PostgreSQL calls setsid() in every child, so a group signal misses them).
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> children;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/proc", ec)) {
     pid_t pid = 0;
@@ -380,8 +372,31 @@ void EmbeddedPostgres::SignalAll(int sig) {
     std::string state;
     pid_t ppid = 0;
     rest >> state >> ppid;
-    if (ppid == postmaster) ::kill(pid, sig);
+    if (ppid == parent) children.push_back(pid);
   }
+  return children;
+}
+
+}  // namespace
+
+void EmbeddedPostgres::Kill() {
+  if (!server_) return;
+  // The postmaster and every backend, as a machine crash would. The backends are found before
+  // the postmaster goes (then they would have another parent): a backend left alive would go on
+  // answering its client's connection for a while.
+  const std::vector<pid_t> backends = ChildrenOf(server_->pid());
+  ::kill(-server_->pid(), SIGKILL);
+  for (pid_t pid : backends) ::kill(pid, SIGKILL);
+  server_->Wait(std::chrono::seconds(10));
+  server_.reset();
+}
+
+void EmbeddedPostgres::SignalAll(int sig) {
+  if (!server_) return;
+  const pid_t postmaster = server_->pid();
+  const std::vector<pid_t> backends = ChildrenOf(postmaster);
+  ::kill(postmaster, sig);
+  for (pid_t pid : backends) ::kill(pid, sig);
 }
 
 absl::Status EmbeddedPostgres::Restart() {

@@ -47,7 +47,8 @@ class EmbeddedPostgres {
 
   // Stops the server (fast shutdown: clients are disconnected).
   absl::Status Stop();
-  // Kills the server with SIGKILL, as a crash would.
+  // Kills the server and its backends with SIGKILL, as a crash would; returns once the
+  // postmaster is gone.
   void Kill();
   // Sends `sig` to the server and all its backends (e.g. SIGSTOP and SIGCONT, to freeze it).
   void SignalAll(int sig);
