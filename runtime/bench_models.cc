@@ -3,6 +3,7 @@
 //
 //   stratus-bench-models [--model-dir DIR] [--models a,b] [--batches 1,8] [--runs N]
 //                        [--threads N] [--layout auto|nchw|channels_last] [--no-freeze] [--no-fold]
+//                        [--precision fp32|bf16|auto]
 //                        [--optimize] [--profile] [--verbose] [--omp-default]
 //                        [--image PNG] [--reference timings-wasm.json]
 //
@@ -21,14 +22,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -54,6 +54,7 @@ struct Args {
   int runs = 10;
   int threads = 0;
   std::string layout = "auto";
+  std::string precision = "fp32";
   bool profile = false;
   bool freeze = true;
   bool optimize = false;
@@ -105,11 +106,13 @@ const std::map<std::string, std::string> kReferenceKey = {
 };
 
 int Usage() {
-  std::fprintf(stderr,
-               "usage: stratus-bench-models [--model-dir DIR] [--models a,b] [--batches 1,8]\n"
-               "  [--runs N] [--threads N] [--layout auto|nchw|channels_last] [--no-freeze] [--no-fold]\n"
-               "  [--optimize] [--profile] [--verbose] [--omp-default]\n"
-               "  [--image PNG] [--reference timings-wasm.json]\n");
+  std::fprintf(
+      stderr,
+      "usage: stratus-bench-models [--model-dir DIR] [--models a,b] [--batches 1,8]\n"
+      "  [--runs N] [--threads N] [--layout auto|nchw|channels_last] [--no-freeze] [--no-fold]\n"
+      "  [--precision fp32|bf16|auto]\n"
+      "  [--optimize] [--profile] [--verbose] [--omp-default]\n"
+      "  [--image PNG] [--reference timings-wasm.json]\n");
   return 2;
 }
 
@@ -154,6 +157,8 @@ int main(int argc, char** argv) {
       if (!absl::SimpleAtoi(val(), &a.threads) || a.threads < 0) return Usage();
     } else if (k == "--layout") {
       a.layout = val();
+    } else if (k == "--precision") {
+      a.precision = val();
     } else if (k == "--optimize") {
       a.optimize = true;
     } else if (k == "--no-fold") {
@@ -179,6 +184,7 @@ int main(int argc, char** argv) {
   options.device = "cpu";
   options.num_threads = a.threads;
   options.layout = a.layout;
+  options.precision = a.precision;
   options.freeze = a.freeze;
   options.optimize_for_inference = a.optimize;
   options.fold_padding = a.fold;
@@ -190,11 +196,13 @@ int main(int argc, char** argv) {
   nlohmann::json ref;
   if (std::ifstream rf(a.reference); rf) rf >> ref;
   const double peak = PeakGflops(a.threads);
-  std::printf("model repository %s; threads %d; OMP_WAIT_POLICY=%s; FP32 peak estimate %.0f "
-              "GFLOP/s\n",
-              a.model_dir.c_str(), a.threads,
-              std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "(default)", peak);
-  std::printf("%-18s %-13s %5s %10s %9s %9s %7s %10s %10s %8s\n", "model", "layout", "batch",
+  std::printf(
+      "model repository %s; threads %d; OMP_WAIT_POLICY=%s; precision %s (CPU bf16: %s); "
+      "FP32 peak estimate %.0f GFLOP/s\n",
+      a.model_dir.c_str(), a.threads,
+      std::getenv("OMP_WAIT_POLICY") ? std::getenv("OMP_WAIT_POLICY") : "(default)",
+      a.precision.c_str(), stratus::runtime::CpuHasNativeBf16() ? "yes" : "no", peak);
+  std::printf("%-18s %-18s %5s %10s %9s %9s %7s %10s %10s %8s\n", "model", "layout", "batch",
               "ms/image", "images/s", "GFLOP/s", "%peak", "cpu-ms/img", "ref ms", "speedup");
 
   for (const auto& info : (*repo)->List()) {
@@ -226,7 +234,8 @@ int main(int argc, char** argv) {
         t.push_back(Ms(t0));
         cpu.push_back(CpuMs() - c0);
         if (!p.ok()) {
-          std::printf("%-18s error: %s\n", info.name.c_str(), std::string(p.status().message()).c_str());
+          std::printf("%-18s error: %s\n", info.name.c_str(),
+                      std::string(p.status().message()).c_str());
           break;
         }
       }
@@ -238,10 +247,12 @@ int main(int argc, char** argv) {
                                                    ref["forward_only"].contains(it->second)) {
         ref_ms = ref["forward_only"][it->second]["median_ms"].get<double>();
       }
-      std::printf("%-18s %-13s %5d %10.2f %9.1f %9.1f %6.1f%% %10.2f %10s %8s\n",
-                  info.name.c_str(), model->layout().c_str(), b, per_image, 1000.0 / per_image,
-                  gflops, 100.0 * gflops / peak, Median(cpu) / b, ref_ms > 0 ? std::to_string(ref_ms).substr(0, 6).c_str() : "-",
-                  ref_ms > 0 ? (std::to_string(ref_ms / per_image).substr(0, 5) + "x").c_str() : "-");
+      std::printf(
+          "%-18s %-18s %5d %10.2f %9.1f %9.1f %6.1f%% %10.2f %10s %8s\n", info.name.c_str(),
+          (model->layout() + (model->precision() == "bf16" ? "+bf16" : "")).c_str(), b, per_image,
+          1000.0 / per_image, gflops, 100.0 * gflops / peak, Median(cpu) / b,
+          ref_ms > 0 ? std::to_string(ref_ms).substr(0, 6).c_str() : "-",
+          ref_ms > 0 ? (std::to_string(ref_ms / per_image).substr(0, 5) + "x").c_str() : "-");
     }
   }
 
@@ -282,25 +293,28 @@ int main(int argc, char** argv) {
     st[3].push_back(times.age_gender_ms);
     st[4].push_back(times.expressions_ms);
   }
-  std::printf("face pipeline stages (median ms): detect %.1f, landmarks %.1f, descriptor %.1f, "
-              "age/gender %.1f, expressions %.1f\n",
-              Median(st[0]), Median(st[1]), Median(st[2]), Median(st[3]), Median(st[4]));
+  std::printf(
+      "face pipeline stages (median ms): detect %.1f, landmarks %.1f, descriptor %.1f, "
+      "age/gender %.1f, expressions %.1f\n",
+      Median(st[0]), Median(st[1]), Median(st[2]), Median(st[3]), Median(st[4]));
   double ref_ms = 0;
   std::string sample = a.image.substr(a.image.find_last_of('/') + 1);
   sample = sample.substr(0, sample.find('.'));
   if (ref.contains("timings") && ref["timings"].contains(sample)) {
     ref_ms = ref["timings"][sample]["pipeline_ssd_all"]["median_ms"].get<double>();
   }
-  std::printf("face pipeline %s (%dx%d, %zu faces): median %.1f ms, min %.1f ms, cpu %.1f ms;"
-              " reference %.1f ms; speedup %.1fx (median)\n",
-              sample.c_str(), rgb.cols, rgb.rows, faces, Median(t),
-              *std::min_element(t.begin(), t.end()), Median(cpu), ref_ms,
-              ref_ms > 0 ? ref_ms / Median(t) : 0);
-  std::printf("load average while running: %s", [] {
-    std::ifstream l("/proc/loadavg");
-    std::string s;
-    std::getline(l, s);
-    return s + "\n";
-  }().c_str());
+  std::printf(
+      "face pipeline %s (%dx%d, %zu faces): median %.1f ms, min %.1f ms, cpu %.1f ms;"
+      " reference %.1f ms; speedup %.1fx (median)\n",
+      sample.c_str(), rgb.cols, rgb.rows, faces, Median(t), *std::min_element(t.begin(), t.end()),
+      Median(cpu), ref_ms, ref_ms > 0 ? ref_ms / Median(t) : 0);
+  std::printf("load average while running: %s",
+              [] {
+                std::ifstream l("/proc/loadavg");
+                std::string s;
+                std::getline(l, s);
+                return s + "\n";
+              }()
+                  .c_str());
   return 0;
 }

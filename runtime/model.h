@@ -17,10 +17,9 @@
 #define STRATUS_RUNTIME_MODEL_H_
 
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -42,6 +41,14 @@ struct RuntimeOptions {
   // a model with an op that falls back to NCHW can lose, and 1x1 convolutions gain little);
   // "channels_last"; "nchw".
   std::string layout = "auto";
+  // Arithmetic of convolutions and matrix products on the CPU. "fp32": exact, what the golden
+  // tests check. "bf16": LibTorch's CPU autocast to bfloat16 (oneDNN's AVX512-BF16 and AMX
+  // kernels) for every model, refused on a CPU without native bf16 (CpuHasNativeBf16). "auto":
+  // bf16 for detection models when the CPU has it and the warm-up measures it at least 10%
+  // faster, else fp32; crop models stay fp32 (bf16 costs them too much accuracy).
+  // Inputs, weights and outputs stay float; bf16 costs accuracy (runtime/MODELS.md measures it
+  // against the golden outputs). CUDA models stay fp32.
+  std::string precision = "fp32";
   // Freeze the module (weights become constants, conv+bn folded) before running.
   bool freeze = true;
   // With freeze: fold TensorFlow-style "pad after, then stride-2 convolution" into the
@@ -65,6 +72,9 @@ struct RuntimeOptions {
   int max_batch_size = 32;
 };
 
+// Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX-BF16, from /proc/cpuinfo).
+bool CpuHasNativeBf16();
+
 class Model {
  public:
   // Loads `dir` (a folder with config.yaml and model.pt), checks the decoder against the outputs
@@ -77,10 +87,11 @@ class Model {
 
   const std::string& name() const;
   const ModelConfig& config() const;
-  std::string device() const;        // "cpu", "cuda:0"
-  std::string layout() const;        // "channels_last" or "nchw": what the warm-up chose
+  std::string device() const;     // "cpu", "cuda:0"
+  std::string layout() const;     // "channels_last" or "nchw": what the warm-up chose
+  std::string precision() const;  // "fp32" or "bf16": what the warm-up chose
   int max_batch_size() const;
-  double load_ms() const;            // load + warm-up wall time
+  double load_ms() const;  // load + warm-up wall time
   // Multiply-adds x2 of convolutions and matrix products for one image at the model's input
   // size, counted on the warm-up run (see the note in model.cc). 0 if unknown.
   double flops_per_image() const;

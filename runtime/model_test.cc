@@ -125,6 +125,43 @@ TEST_F(ModelTest, SsdThroughTheRuntimeUndoesPadding) {
   EXPECT_THAT((*p)[0].detections, SizeIs(2));
 }
 
+// --precision: fp32 by default; a value it does not know is refused naming it; bf16 is refused
+// on a CPU without native bfloat16 and, where the CPU has it, runs the model under autocast
+// with float outputs close to FP32's.
+TEST_F(ModelTest, PrecisionIsCheckedAndBf16StaysCloseToFp32) {
+  const fs::path f = Folder("faces", kSsdConfig);
+  SaveSsd(f);
+  RuntimeOptions o;
+  o.device = "cpu";
+  auto fp32 = Model::Load(f.string(), o);
+  ASSERT_TRUE(fp32.ok()) << fp32.status();
+  EXPECT_EQ((*fp32)->precision(), "fp32");
+  o.precision = "fp16";
+  auto bad = Model::Load(f.string(), o);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("fp16"));
+  o.precision = "bf16";
+  auto bf16 = Model::Load(f.string(), o);
+  if (!CpuHasNativeBf16()) {
+    EXPECT_EQ(bf16.status().code(), absl::StatusCode::kFailedPrecondition);
+    return;
+  }
+  ASSERT_TRUE(bf16.ok()) << bf16.status();
+  EXPECT_EQ((*bf16)->precision(), "bf16");
+  cv::Mat img(100, 200, CV_8UC3, cv::Scalar(10, 20, 30));
+  std::vector<InputGeometry> g;
+  auto a = (*fp32)->Forward({img}, &g);
+  auto b = (*bf16)->Forward({img}, &g);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t k = 0; k < a->size(); ++k) {
+    ASSERT_EQ((*a)[k].data.size(), (*b)[k].data.size());
+    for (size_t i = 0; i < (*a)[k].data.size(); ++i) {
+      EXPECT_NEAR((*a)[k].data[i], (*b)[k].data[i], 0.05 + 0.02 * std::fabs((*a)[k].data[i]));
+    }
+  }
+}
+
 TEST_F(ModelTest, ColourOrderNormalisationAndLayouts) {
   for (const std::string layout : {"nchw", "channels_last", "auto"}) {
     for (const std::string color : {"rgb", "bgr"}) {

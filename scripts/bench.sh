@@ -12,6 +12,7 @@
 #   models     stratus-bench-models: ms per image and GFLOP/s per model and batch, and the face
 #              pipeline on a 3-face photo, with the speed-up over the reference's timings of
 #              this run (or over the stored ones, saying so, when the reference could not run)
+#   models-auto  the same with --precision auto (bf16 detectors), where the CPU has native bf16
 #   detector   stratus-bench-detector: service overhead, and 8 concurrent callers with dynamic
 #              batching against without
 #   aws        stratus-bench-aws: the AWS JSON endpoint against gRPC on keep-alive connections,
@@ -100,6 +101,12 @@ if [ -f "$reference_timings" ]; then
 elif wanted models; then
   echo "(models: the reference did not run; ratios are against the stored timings of another day)"
   run models "$bin/stratus-bench-models"
+fi
+# The reduced-precision path where the CPU computes bf16 natively (runtime/MODELS.md).
+if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then
+  ref_args=()
+  [ -f "$reference_timings" ] && ref_args=(--reference "$reference_timings")
+  run models-auto "$bin/stratus-bench-models" --precision auto "${ref_args[@]}"
 fi
 run detector "$bin/stratus-bench-detector" --callers 8 --seconds $((quick ? 5 : 10))
 run aws "$bin/stratus-bench-aws" --connections=1,100 --seconds=$((quick ? 3 : 5))

@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
                "comma-separated model folders to load (empty: every detection and face model)");
   flags.String("layout", "", &options.runtime.layout,
                "auto | channels_last | nchw (CPU memory layout)");
+  flags.String("precision", "STRATUS_PRECISION", &options.runtime.precision,
+               "fp32 (exact) | bf16 | auto (bf16 per model where the CPU has it and it is "
+               "faster; see runtime/MODELS.md for its accuracy)");
   flags.String("file-root", "STRATUS_DETECTOR_FILE_ROOT", &service_options.file_root,
                "accept Image.uri file:// paths under this folder (empty: refuse uri images)");
   return main.Run(argc, argv, [&](stratus::ServiceContext& ctx) -> absl::Status {

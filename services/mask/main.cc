@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   double margin_x = options.margin_x, margin_top = options.margin_top,
          margin_bottom = options.margin_bottom;
   flags.String("model-dir", "STRATUS_MODEL_DIR", &options.model_dir, "the model repository");
-  flags.String("model", "STRATUS_MASK_MODEL", &options.model, "mask model folder in the repository");
+  flags.String("model", "STRATUS_MASK_MODEL", &options.model,
+               "mask model folder in the repository");
   flags.String("detector", "STRATUS_DETECTOR_ADDR", &detector.address,
                "detector gRPC address, asked for faces when a request gives an image without "
                "boxes");
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
   flags.Int("threads", "STRATUS_THREADS", &options.runtime.num_threads,
             "LibTorch intra-op threads (0: one per core)");
   flags.String("device", "STRATUS_DEVICE", &options.runtime.device, "auto | cpu | cuda:N");
+  flags.String("precision", "STRATUS_PRECISION", &options.runtime.precision,
+               "fp32 (exact) | bf16 | auto (see runtime/MODELS.md)");
   flags.Int("max-batch", "STRATUS_MAX_BATCH", &options.max_batch,
             "most faces per forward of the model (1..256)");
   flags.Double("margin-x", "", &margin_x, "crop margin left and right, fraction of box width");
