@@ -33,7 +33,6 @@ int main(int argc, char** argv) {
   det::DetectorOptions options;
   options.model_dir = stratus::DefaultModelDir();
   options.batcher.max_batch_size = 8;
-  options.cpu_max_batch_size = 1;
   det::DetectorServiceOptions service_options;
   service_options.max_stream_in_flight = 16;
   service_options.max_face_analyses = 2;
@@ -50,7 +49,7 @@ int main(int argc, char** argv) {
   flags.Int("max-batch", "STRATUS_MAX_BATCH", &options.batcher.max_batch_size,
             "largest batch the dynamic batcher forms per model (1: no batching)");
   flags.Int("cpu-max-batch", "STRATUS_CPU_MAX_BATCH", &options.cpu_max_batch_size,
-            "largest batch for models on the CPU (1: batching measured slower there)");
+            "largest batch for models on the CPU (the warm-up may lower it per model)");
   flags.Double("max-delay-ms", "STRATUS_MAX_DELAY_MS", &max_delay_ms,
                "longest the first request of a batch waits for more");
   flags.Int("max-queue", "STRATUS_MAX_QUEUE", &max_queue,
