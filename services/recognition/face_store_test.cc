@@ -14,11 +14,11 @@
 namespace stratus::recognition {
 namespace {
 
+using testing::DescriptorAtDistance;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using ::testing::SizeIs;
-using testing::DescriptorAtDistance;
 using testing::RandomDescriptor;
+using ::testing::SizeIs;
 namespace v1 = ::stratus::v1;
 
 class FaceStoreTest : public testing_util::PostgresSuite {
@@ -28,9 +28,10 @@ class FaceStoreTest : public testing_util::PostgresSuite {
     ASSERT_NE(db_, nullptr);
     ASSERT_TRUE(db_->Migrate("recognition", Migrations()).ok());
     ASSERT_TRUE(db_->Transact([](pqxx::work& tx) {
-                      tx.exec("DELETE FROM recognition_collections");
-                      return absl::OkStatus();
-                    }).ok());
+                     tx.exec("DELETE FROM recognition_collections");
+                     return absl::OkStatus();
+                   })
+                    .ok());
   }
   std::unique_ptr<FaceStore> NewStore(Database* db = nullptr) {
     FaceStore::Options o;
@@ -63,7 +64,8 @@ TEST_F(FaceStoreTest, CollectionsCreateListDescribeDelete) {
   EXPECT_GT(a->generation, 0);
   EXPECT_EQ(store->CreateCollection("alpha", "v", {}).status().code(),
             absl::StatusCode::kAlreadyExists);
-  for (const char* id : {"beta", "gamma", "Delta"}) ASSERT_TRUE(store->CreateCollection(id, "v", {}).ok());
+  for (const char* id : {"beta", "gamma", "Delta"})
+    ASSERT_TRUE(store->CreateCollection(id, "v", {}).ok());
   bool more = false;
   auto page = store->ListCollections("", 2, &more);
   ASSERT_TRUE(page.ok());
@@ -146,7 +148,8 @@ TEST_F(FaceStoreTest, IndexSearchListDelete) {
   ASSERT_THAT(*only, SizeIs(1));
   EXPECT_EQ((*only)[0].face_id(), (*added)[1].face_id());
 
-  auto deleted = store->DeleteFaces("people", {(*added)[0].face_id(), "0b0e7c1e-0000-4000-8000-000000000000"});
+  auto deleted =
+      store->DeleteFaces("people", {(*added)[0].face_id(), "0b0e7c1e-0000-4000-8000-000000000000"});
   ASSERT_TRUE(deleted.ok());
   EXPECT_THAT(*deleted, ElementsAre((*added)[0].face_id()));
   hits = store->Search("people", alice, 10, 0.6f);
@@ -167,7 +170,8 @@ TEST_F(FaceStoreTest, ReplicasStayInStepAndRestartsReload) {
   ASSERT_TRUE(added.ok());
   // B learns it through NOTIFY (and would load the collection on demand anyway).
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (b->IndexedFaces("shared") != 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  while (b->IndexedFaces("shared") != 1 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(b->IndexedFaces("shared"), 1);
   auto hits = b->Search("shared", DescriptorAtDistance(carol, 0.2f, 1), 5, 0.6f);
   ASSERT_TRUE(hits.ok());
@@ -176,7 +180,8 @@ TEST_F(FaceStoreTest, ReplicasStayInStepAndRestartsReload) {
 
   // A deletion on B reaches A.
   ASSERT_TRUE(b->DeleteFaces("shared", {(*added)[0].face_id()}).ok());
-  while (a->IndexedFaces("shared") != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  while (a->IndexedFaces("shared") != 0 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(a->IndexedFaces("shared"), 0);
 
   // Delete and re-create on A: B ends with the new, empty generation plus the new face.
@@ -185,7 +190,8 @@ TEST_F(FaceStoreTest, ReplicasStayInStepAndRestartsReload) {
   ASSERT_TRUE(a->CreateCollection("shared", "v1", {}).ok());
   ASSERT_TRUE(a->AddFaces("shared", {Face(carol)}, "", "v1").ok());
   absl::SleepFor(absl::Milliseconds(300));
-  while (b->IndexedFaces("shared") != 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  while (b->IndexedFaces("shared") != 1 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(b->IndexedFaces("shared"), 1);
   EXPECT_EQ(a->IndexedFaces("shared"), 1);
 
@@ -207,7 +213,8 @@ TEST_F(FaceStoreTest, ListenerResyncsAfterDatabaseRestart) {
   auto b = NewStore(db2->get());
   ASSERT_TRUE(b->AddFaces("resync", {Face(RandomDescriptor(5))}, "", "v1").ok());
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (a->IndexedFaces("resync") != 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  while (a->IndexedFaces("resync") != 1 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(20));
   EXPECT_EQ(a->IndexedFaces("resync"), 1);
 }
 
@@ -239,8 +246,8 @@ TEST_F(FaceStoreTest, UsersAreDurableAndSharedAcrossReplicas) {
   ASSERT_TRUE(b->CreateUser("team", "ben", {}).ok());
 
   // Into an empty user every face found goes; later ones must look like the user's faces.
-  auto assoc = a->AssociateFaces("team", "ann", {id(0), "0b0e7c1e-0000-4000-8000-000000000000"},
-                                 75, similarity, {});
+  auto assoc = a->AssociateFaces("team", "ann", {id(0), "0b0e7c1e-0000-4000-8000-000000000000"}, 75,
+                                 similarity, {});
   ASSERT_TRUE(assoc.ok()) << assoc.status();
   ASSERT_THAT(assoc->associated_faces(), SizeIs(1));
   EXPECT_EQ(assoc->associated_faces(0).face_id(), id(0));
