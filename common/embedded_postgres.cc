@@ -381,22 +381,24 @@ std::vector<pid_t> ChildrenOf(pid_t parent) {
 
 void EmbeddedPostgres::Kill() {
   if (!server_) return;
-  // The postmaster and every backend, as a machine crash would. The backends are found before
-  // the postmaster goes (then they would have another parent): a backend left alive would go on
-  // answering its client's connection for a while.
-  const std::vector<pid_t> backends = ChildrenOf(server_->pid());
-  ::kill(-server_->pid(), SIGKILL);
-  for (pid_t pid : backends) ::kill(pid, SIGKILL);
+  // The postmaster and every backend, as a machine crash would. The postmaster is stopped
+  // first, so that it forks no backend the scan could miss, and the backends are found while
+  // it is still their parent: a backend left alive would go on answering its client's
+  // connection for a while.
+  const pid_t postmaster = server_->pid();
+  ::kill(postmaster, SIGSTOP);
+  for (pid_t pid : ChildrenOf(postmaster)) ::kill(pid, SIGKILL);
+  ::kill(-postmaster, SIGKILL);
   server_->Wait(std::chrono::seconds(10));
   server_.reset();
 }
 
 void EmbeddedPostgres::SignalAll(int sig) {
   if (!server_) return;
+  // The postmaster first: stopped, it forks no backend the scan below could miss.
   const pid_t postmaster = server_->pid();
-  const std::vector<pid_t> backends = ChildrenOf(postmaster);
   ::kill(postmaster, sig);
-  for (pid_t pid : backends) ::kill(pid, sig);
+  for (pid_t pid : ChildrenOf(postmaster)) ::kill(pid, sig);
 }
 
 absl::Status EmbeddedPostgres::Restart() {

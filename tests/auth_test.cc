@@ -191,7 +191,14 @@ TEST_F(AuthTest, KeysGuardEveryCallButHealth) {
   EXPECT_NE(code, 0);
   EXPECT_THAT(out, HasSubstr("missing API key"));
 
-  // Authenticated, but without the scope.
+  // Authenticated, but without the scope. The key was made on the detector: the mask service
+  // reads it from the keys table within its refresh interval (500 ms here).
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return RawCall(mask_.grpc, kClassify, Bearer(reader)).error_code() !=
+               grpc::StatusCode::UNAUTHENTICATED;
+      },
+      std::chrono::seconds(10)));
   s = RawCall(mask_.grpc, kClassify, Bearer(reader));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(s.error_message(), HasSubstr("mask:read"));
