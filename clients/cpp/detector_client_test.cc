@@ -4,8 +4,8 @@
 // deadline never outlives the incoming call that caused it.
 #include "clients/cpp/detector_client.h"
 
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <mutex>
@@ -45,8 +45,9 @@ class Replica final : public v1::DetectorService::Service {
       std::lock_guard<std::mutex> lock(mu_);
       deadline_ = ctx->deadline();
       auto ua = ctx->client_metadata().find("user-agent");
-      user_agent_ = ua == ctx->client_metadata().end() ? "" : std::string(ua->second.data(),
-                                                                          ua->second.size());
+      user_agent_ = ua == ctx->client_metadata().end()
+                        ? ""
+                        : std::string(ua->second.data(), ua->second.size());
     }
     if (n < fail_first_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "warming up");
     response->set_model(request->model());
@@ -152,8 +153,8 @@ TEST(DetectorClientTest, UnavailableFirstAttemptIsRetried) {
 
 TEST(DetectorClientTest, WithoutRetriesTheUnavailableAnswerReachesTheCaller) {
   Replica flaky(/*fail_first=*/1);
-  auto channel = MakeChannel(ChannelOptions{
-      .target = "127.0.0.1:" + std::to_string(flaky.port()), .retry_unavailable = false});
+  auto channel = MakeChannel(ChannelOptions{.target = "127.0.0.1:" + std::to_string(flaky.port()),
+                                            .retry_unavailable = false});
   clients::DetectorClient client(channel, {});
   absl::StatusOr<v1::DetectResponse> r = client.Detect(Request());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
@@ -198,12 +199,11 @@ class Front final : public v1::DetectorService::Service {
 TEST(DetectorClientTest, PropagatedDeadlineIsNotLongerThanTheIncomingOne) {
   Replica detector;
   // The detector client's own timeout (60 s) is far longer than the incoming call's (2 s).
-  clients::DetectorClient to_detector(
-      {.address = "127.0.0.1:" + std::to_string(detector.port()),
-       .timeout = std::chrono::seconds(60)});
+  clients::DetectorClient to_detector({.address = "127.0.0.1:" + std::to_string(detector.port()),
+                                       .timeout = std::chrono::seconds(60)});
   Front front(&to_detector);
-  auto stub = v1::DetectorService::NewStub(
-      MakeChannel("127.0.0.1:" + std::to_string(front.port())));
+  auto stub =
+      v1::DetectorService::NewStub(MakeChannel("127.0.0.1:" + std::to_string(front.port())));
   grpc::ClientContext ctx;
   const Clock::time_point caller_deadline = Clock::now() + std::chrono::seconds(2);
   ctx.set_deadline(caller_deadline);

@@ -212,18 +212,15 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
   }
   if (!face_update) return;
   for (const auto& t : face_update->appeared) {
-    if (Wants(v1::StreamConfig::MASKS) && deps_.mask) {
-      auto stub = v1::MaskService::NewStub(deps_.mask);
+    if (Wants(v1::StreamConfig::MASKS) && mask_) {
       v1::ClassifyRequest req;
       req.mutable_image()->set_bytes(frame.jpeg);
       *req.add_boxes() = t.box;
-      v1::ClassifyResponse resp;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-      grpc::Status s = stub->Classify(&ctx, req, &resp);
-      if (!s.ok()) {
-        NoteError(absl::StrCat("mask: ", s.error_message()));
-      } else if (!resp.results().empty() && resp.results(0).label() != "with_mask") {
+      absl::StatusOr<v1::ClassifyResponse> classified = mask_->Classify(req);
+      if (!classified.ok()) {
+        NoteError(absl::StrCat("mask: ", classified.status().message()));
+      } else if (const v1::ClassifyResponse& resp = *classified;
+                 !resp.results().empty() && resp.results(0).label() != "with_mask") {
         v1::Event e;
         e.set_type(v1::Event::FACE_WITHOUT_MASK);
         e.set_track_id(t.id);
@@ -233,8 +230,7 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
         Emit(std::move(e), frame, true);
       }
     }
-    if (Wants(v1::StreamConfig::FACE_SEARCH) && deps_.recognition &&
-        !config_.collection_id().empty()) {
+    if (Wants(v1::StreamConfig::FACE_SEARCH) && recognition_ && !config_.collection_id().empty()) {
       // Search with the face's crop (with a margin), so the largest face is this one.
       cv::Mat img =
           cv::imdecode(cv::Mat(1, frame.jpeg.size(), CV_8UC1, const_cast<char*>(frame.jpeg.data())),
@@ -250,20 +246,18 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
       if (x1 - x0 < 16 || y1 - y0 < 16) continue;
       std::vector<uchar> buf;
       cv::imencode(".jpg", img(cv::Rect(x0, y0, x1 - x0, y1 - y0)), buf);
-      auto stub = v1::RecognitionService::NewStub(deps_.recognition);
       v1::SearchFacesByImageRequest req;
       req.set_collection_id(config_.collection_id());
       req.mutable_image()->set_bytes(std::string(buf.begin(), buf.end()));
       req.set_max_faces(1);
       if (config_.face_match_threshold() > 0)
         req.set_face_match_threshold(config_.face_match_threshold());
-      v1::SearchFacesByImageResponse resp;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-      grpc::Status s = stub->SearchFacesByImage(&ctx, req, &resp);
-      if (!s.ok()) {
-        NoteError(absl::StrCat("recognition: ", s.error_message()));
-      } else if (!resp.face_matches().empty()) {
+      absl::StatusOr<v1::SearchFacesByImageResponse> searched =
+          recognition_->Call(&v1::RecognitionService::Stub::SearchFacesByImage, req);
+      if (!searched.ok()) {
+        NoteError(absl::StrCat("recognition: ", searched.status().message()));
+      } else if (const v1::SearchFacesByImageResponse& resp = *searched;
+                 !resp.face_matches().empty()) {
         const auto& match = resp.face_matches(0);
         v1::Event e;
         e.set_type(v1::Event::FACE_MATCHED);

@@ -34,6 +34,15 @@ StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptio
         if (deps_.track_ids) o.next_id = [ids = deps_.track_ids] { return ids->Next(); };
         return o;
       }()) {
+  if (deps_.mask) {
+    mask_.emplace(deps_.mask, clients::MaskClient::Options{.address = "mask",
+                                                           .timeout = std::chrono::seconds(5)});
+  }
+  if (deps_.recognition) {
+    recognition_.emplace(deps_.recognition,
+                         clients::RecognitionClient::Options{.address = "recognition",
+                                                             .timeout = std::chrono::seconds(5)});
+  }
   series_ = StreamSeries::Acquire(deps_.metrics, config_.name());
   frames_in_ = series_->frames_in;
   frames_analysed_ = series_->frames_analysed;

@@ -59,6 +59,8 @@
 #include <thread>
 #include <vector>
 
+#include "clients/cpp/mask_client.h"
+#include "clients/cpp/recognition_client.h"
 #include "common/metrics.h"
 #include "common/trace.h"
 #include "services/ingest/event_store.h"
@@ -190,6 +192,10 @@ class StreamWorker {
   mutable std::condition_variable frame_cv_;  // latest_ changed or stop_ set
   int64_t sequence_ = 0;                      // of the last sampled frame; capture thread only
 
+  // From deps_.mask and deps_.recognition (unset without them); 5 s per call, so that a slow
+  // service holds a stream's analysis back for at most that long per new face.
+  std::optional<clients::MaskClient> mask_;
+  std::optional<clients::RecognitionClient> recognition_;
   Tracker people_;
   Tracker faces_;
   std::thread capture_thread_;

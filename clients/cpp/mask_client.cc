@@ -1,0 +1,25 @@
+#include "clients/cpp/mask_client.h"
+
+#include "common/status.h"
+
+namespace stratus::clients {
+
+MaskClient::MaskClient(const Options& options)
+    : MaskClient(MakeChannel(ChannelOptions{.target = options.address,
+                                            .max_message_bytes = options.max_message_bytes}),
+                 options) {}
+
+MaskClient::MaskClient(std::shared_ptr<grpc::Channel> channel, const Options& options)
+    : options_(options), channel_(std::move(channel)), stub_(v1::MaskService::NewStub(channel_)) {}
+
+absl::StatusOr<v1::ClassifyResponse> MaskClient::Classify(
+    const v1::ClassifyRequest& request, const grpc::ServerContext* incoming) const {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, options_.timeout, incoming);
+  v1::ClassifyResponse response;
+  const grpc::Status s = stub_->Classify(&ctx, request, &response);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return response;
+}
+
+}  // namespace stratus::clients
