@@ -1,55 +1,43 @@
-// The analysis backends over gRPC: the detector service (AnalyzeFaces, Detect) and the mask
-// service (Classify). Channels connect lazily, so the recognition service starts while they are
-// down; calls then fail with UNAVAILABLE. Thread-safe.
+// The analysis backends over gRPC, as the Recognizer's interfaces (face_analyzer.h): the
+// detector service (AnalyzeFaces, Detect) and the mask service (Classify), through the typed
+// clients of clients/cpp (channels that connect lazily, so the recognition service starts
+// while they are down and calls then fail with UNAVAILABLE; deadlines capped at the incoming
+// call's). Thread-safe.
 #ifndef STRATUS_SERVICES_RECOGNITION_BACKENDS_H_
 #define STRATUS_SERVICES_RECOGNITION_BACKENDS_H_
 
-#include <grpcpp/grpcpp.h>
-
-#include <chrono>
-#include <memory>
-#include <string>
-
+#include "clients/cpp/detector_client.h"
+#include "clients/cpp/mask_client.h"
 #include "services/recognition/face_analyzer.h"
-#include "stratus/v1/detector.grpc.pb.h"
-#include "stratus/v1/mask.grpc.pb.h"
 
 namespace stratus::recognition {
 
-class DetectorClient : public FaceAnalyzer, public ObjectDetector {
+class DetectorBackend : public FaceAnalyzer, public ObjectDetector {
  public:
-  struct Options {
-    std::string address = "localhost:50052";
-    std::chrono::milliseconds timeout{30000};  // per call
-    int max_message_bytes = 16 << 20;
-  };
-  explicit DetectorClient(const Options& options);
+  explicit DetectorBackend(const clients::DetectorClient::Options& options) : client_(options) {}
 
-  absl::StatusOr<stratus::v1::AnalyzeFacesResponse> AnalyzeFaces(
-      const stratus::v1::AnalyzeFacesRequest& request) override;
-  absl::StatusOr<stratus::v1::DetectResponse> Detect(
-      const stratus::v1::DetectRequest& request) override;
+  absl::StatusOr<v1::AnalyzeFacesResponse> AnalyzeFaces(
+      const v1::AnalyzeFacesRequest& request) override {
+    return client_.AnalyzeFaces(request);
+  }
+  absl::StatusOr<v1::DetectResponse> Detect(const v1::DetectRequest& request) override {
+    return client_.Detect(request);
+  }
 
  private:
-  Options options_;
-  std::unique_ptr<stratus::v1::DetectorService::Stub> stub_;
+  clients::DetectorClient client_;
 };
 
-class MaskClient : public MaskClassifier {
+class MaskBackend : public MaskClassifier {
  public:
-  struct Options {
-    std::string address = "localhost:50054";
-    std::chrono::milliseconds timeout{10000};
-    int max_message_bytes = 16 << 20;
-  };
-  explicit MaskClient(const Options& options);
+  explicit MaskBackend(const clients::MaskClient::Options& options) : client_(options) {}
 
-  absl::StatusOr<stratus::v1::ClassifyResponse> Classify(
-      const stratus::v1::ClassifyRequest& request) override;
+  absl::StatusOr<v1::ClassifyResponse> Classify(const v1::ClassifyRequest& request) override {
+    return client_.Classify(request);
+  }
 
  private:
-  Options options_;
-  std::unique_ptr<stratus::v1::MaskService::Stub> stub_;
+  clients::MaskClient client_;
 };
 
 }  // namespace stratus::recognition

@@ -19,8 +19,9 @@ int main(int argc, char** argv) {
                              .uses_database = true,
                              .aws_service = "rekognition"});
   stratus::FlagSet& flags = main.flags();
-  rec::DetectorClient::Options detector;
-  rec::MaskClient::Options mask;
+  stratus::clients::DetectorClient::Options detector;
+  stratus::clients::MaskClient::Options mask;
+  mask.timeout = std::chrono::seconds(10);
   rec::Recognizer::Options recognizer;
   stratus::runtime::TextReader::Options text;
   text.max_lines = 500;  // DetectText applies AWS's 50 / 100 after its filters
@@ -36,8 +37,9 @@ int main(int argc, char** argv) {
   flags.Int64("graph-threshold", "STRATUS_RECOGNITION_GRAPH_THRESHOLD",
               &store_options.index.graph_threshold,
               "collections of at least this many faces use an HNSW graph instead of exact search");
-  flags.String("tessdata", "STRATUS_TESSDATA_DIR", &text.tessdata_dir,
-               "Tesseract tessdata folder for DetectText (\"\": $TESSDATA_PREFIX or Tesseract's own)");
+  flags.String(
+      "tessdata", "STRATUS_TESSDATA_DIR", &text.tessdata_dir,
+      "Tesseract tessdata folder for DetectText (\"\": $TESSDATA_PREFIX or Tesseract's own)");
   return main.Run(argc, argv, [&](stratus::ServiceContext& ctx) -> absl::Status {
     absl::StatusOr<stratus::Database*> db = ctx.database();
     if (!db.ok()) return db.status();
@@ -45,11 +47,11 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<rec::FaceStore>> store = rec::FaceStore::Create(store_options);
     if (!store.ok()) return store.status();
     rec::FaceStore* faces = ctx.Keep(std::move(*store));
-    auto* detector_client = ctx.Make<rec::DetectorClient>(detector);
+    auto* detector_client = ctx.Make<rec::DetectorBackend>(detector);
     recognizer.store = faces;
     recognizer.faces = detector_client;
     recognizer.objects = detector_client;
-    recognizer.masks = ctx.Make<rec::MaskClient>(mask);
+    recognizer.masks = ctx.Make<rec::MaskBackend>(mask);
     absl::StatusOr<std::unique_ptr<stratus::runtime::TextReader>> reader =
         stratus::runtime::TextReader::Create(text);
     if (reader.ok()) {

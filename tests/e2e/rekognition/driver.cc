@@ -47,7 +47,7 @@
 #include "common/http_client.h"
 #include "common/subprocess.h"
 #include "common/tls.h"
-#include "services/recognition/backends.h"
+#include "clients/cpp/detector_client.h"
 
 namespace {
 
@@ -343,7 +343,7 @@ int main(int argc, char** argv) {
     std::ifstream in(golden + "/sample1.png", std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
-    stratus::recognition::DetectorClient client({.address = det_addr});
+    stratus::clients::DetectorClient client({.address = det_addr});
     stratus::v1::AnalyzeFacesRequest probe;
     probe.mutable_image()->set_bytes(ss.str());
     probe.set_descriptors(true);
