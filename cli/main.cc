@@ -86,6 +86,8 @@ const std::vector<Command>& Commands() {
        [](int argc, char** argv) { return stratus::cli::RunRecognitionCommand("detect-labels", argc, argv); }},
       {"detect-ppe", "persons and face covers (DetectProtectiveEquipment)",
        [](int argc, char** argv) { return stratus::cli::RunRecognitionCommand("detect-ppe", argc, argv); }},
+      {"detect-text", "lines and words of text in images (DetectText): detect-text IMAGE...",
+       [](int argc, char** argv) { return stratus::cli::RunRecognitionCommand("detect-text", argc, argv); }},
       {"create-user", "create-user COLLECTION USER",
        [](int argc, char** argv) { return stratus::cli::RunRecognitionCommand("create-user", argc, argv); }},
       {"delete-user", "delete-user COLLECTION USER",

@@ -30,12 +30,13 @@ using ::stratus::recognition::ReasonOf;
 using ::stratus::recognition::ToAwsJson;
 
 const std::set<std::string>& Commands() {
-  static const auto* kCommands = new std::set<std::string>{
-      "detect-faces",         "compare-faces",   "create-collection",  "delete-collection",
-      "list-collections",     "index-faces",     "list-faces",         "search-faces-by-image",
-      "detect-labels",        "detect-ppe",      "create-user",        "delete-user",
-      "list-users",           "associate-faces", "disassociate-faces", "search-users",
-      "search-users-by-image"};
+  static const auto* kCommands =
+      new std::set<std::string>{"detect-faces",      "compare-faces",         "create-collection",
+                                "delete-collection", "list-collections",      "index-faces",
+                                "list-faces",        "search-faces-by-image", "detect-labels",
+                                "detect-ppe",        "create-user",           "delete-user",
+                                "list-users",        "associate-faces",       "disassociate-faces",
+                                "search-users",      "search-users-by-image", "detect-text"};
   return *kCommands;
 }
 
@@ -238,6 +239,10 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
     flags.Double("min-confidence", "", &min_confidence,
                  "MinConfidence 0-100, a probability in percent (default 55)");
   }
+  if (sub == "detect-text") {
+    flags.Double("min-confidence", "", &min_confidence,
+                 "WordFilter MinConfidence 0-100: words below it are left out");
+  }
   if (sub == "detect-ppe") {
     flags.Double("min-confidence", "", &min_confidence, "summary MinConfidence 0-100 (default 50)");
     flags.String("required", "", &required, "RequiredEquipmentTypes, one type (FACE_COVER)");
@@ -370,6 +375,20 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
       auto* resp = new v1::DetectLabelsResponse;
       *out = resp;
       return client.stub->DetectLabels(ctx, r, resp);
+    });
+  } else if (sub == "detect-text") {
+    if (args.empty()) return usage("detect-text needs at least one IMAGE");
+    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx,
+                        google::protobuf::Message** out) {
+      v1::DetectTextRequest r;
+      *r.mutable_image() = image;
+      if (min_confidence >= 0) {
+        r.mutable_filters()->mutable_word_filter()->set_min_confidence(
+            static_cast<float>(min_confidence));
+      }
+      auto* resp = new v1::DetectTextResponse;
+      *out = resp;
+      return client.stub->DetectText(ctx, r, resp);
     });
   } else if (sub == "detect-ppe") {
     if (args.empty()) return usage("detect-ppe needs at least one IMAGE");

@@ -9,6 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -23,6 +25,7 @@
 #include "cli/recognition.h"
 #include "services/recognition/recognition_service.h"
 #include "services/recognition/schema.h"
+#include "runtime/text_reader.h"
 #include "services/recognition/testing/fake_analyzers.h"
 
 namespace stratus::recognition {
@@ -76,6 +79,11 @@ class RekognitionTest : public testing_util::PostgresSuite {
     o.faces = &faces_;
     o.objects = &objects_;
     o.masks = &masks_;
+    // Tesseract (Debian's tesseract-ocr-eng), for DetectText.
+    auto text = runtime::TextReader::Create({.instances = 1});
+    ASSERT_TRUE(text.ok()) << text.status();
+    text_ = std::move(*text);
+    o.text = text_.get();
     auto r = Recognizer::Create(o);
     ASSERT_TRUE(r.ok());
     rec_ = std::move(*r);
@@ -105,6 +113,7 @@ class RekognitionTest : public testing_util::PostgresSuite {
   FakeFaceAnalyzer faces_;
   FakeObjectDetector objects_;
   FakeMaskClassifier masks_;
+  std::unique_ptr<runtime::TextReader> text_;
   std::unique_ptr<Recognizer> rec_;
 };
 
@@ -749,6 +758,21 @@ TEST_F(RekognitionTest, CommandLineOverGrpc) {
   EXPECT_THAT(out, ::testing::HasSubstr("COLLECTION_ID"));
   EXPECT_THAT(out, ::testing::ContainsRegex("\ncli +"));
   out = run({"list-users", endpoint, "--output=yaml", "cli"}, &code);
+  EXPECT_EQ(code, 2);
+  // detect-text: a sign rendered here, read by Tesseract through the service.
+  cv::Mat sign(240, 900, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::putText(sign, "OPEN LATE", {40, 150}, cv::FONT_HERSHEY_SIMPLEX, 3.0, {0, 0, 0}, 8);
+  const std::string sign_path = dir + "/sign.png";
+  ASSERT_TRUE(cv::imwrite(sign_path, sign));
+  out = run({"detect-text", endpoint, sign_path}, &code);
+  ASSERT_EQ(code, 0) << out;
+  auto text = nlohmann::json::parse(out);
+  ASSERT_FALSE(text["TextDetections"].empty()) << out;
+  EXPECT_EQ(text["TextDetections"][0]["Type"], "LINE");
+  EXPECT_EQ(text["TextDetections"][0]["DetectedText"], "OPEN LATE") << out;
+  out = run({"detect-text", endpoint, "--min-confidence=101", sign_path}, &code);
+  EXPECT_EQ(code, 1);  // InvalidParameterException on stderr
+  out = run({"detect-text", endpoint}, &code);
   EXPECT_EQ(code, 2);
   EXPECT_TRUE(IsRecognitionCommand("detect-ppe"));
   EXPECT_FALSE(IsRecognitionCommand("detect"));
