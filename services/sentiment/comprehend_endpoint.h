@@ -13,10 +13,12 @@
 //                                BeginOffset, EndOffset}]}
 //   BatchDetectKeyPhrases        {TextList, LanguageCode} -> {ResultList: [{Index, KeyPhrases}],
 //                                ErrorList}
-// LanguageCode may be omitted (Stratus treats it as "en"); for sentiment a value other than "en"
-// is UnsupportedLanguageException. Other errors as SentimentAnalyzer (sentiment.h) and
-// TextAnalyzer, mapped with aws::ComprehendErrorDefaults(); the endpoint must be created with
-// those.
+// Each request body is parsed once into its proto (json_name: Comprehend's member names) and each
+// response printed from its proto (common/aws/proto_json.h); a member of the wrong type is
+// SerializationException. LanguageCode may be omitted (Stratus treats it as "en"); for
+// sentiment a value other than "en" is UnsupportedLanguageException. Other errors as
+// SentimentAnalyzer (sentiment.h) and TextAnalyzer, mapped with aws::ComprehendErrorDefaults(); the
+// endpoint must be created with those.
 #ifndef STRATUS_SERVICES_SENTIMENT_COMPREHEND_ENDPOINT_H_
 #define STRATUS_SERVICES_SENTIMENT_COMPREHEND_ENDPOINT_H_
 
@@ -34,10 +36,6 @@ inline constexpr char kComprehendTargetPrefix[] = "Comprehend_20171127.";
 // they stay UnknownOperationException). Neither is owned; both must outlive `endpoint`.
 void RegisterComprehendOperations(aws::AwsJsonEndpoint* endpoint, const SentimentAnalyzer* analyzer,
                                   const TextAnalyzer* text = nullptr);
-
-// Comprehend's JSON shape of one result: {"Positive": ..., "Negative": ..., ...}, with each
-// float written in its shortest form (0.25, not 0.25000000372529).
-nlohmann::json ScoreToJson(const v1::SentimentScore& score);
 
 }  // namespace stratus::sentiment
 
