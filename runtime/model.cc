@@ -1,13 +1,11 @@
-// The only translation unit of the runtime library that includes LibTorch.
+// Model loading, the warm-up choices (layout, precision, batching) and forwards; with
+// torch_observers.cc and graph_rewrite.cc the runtime's translation units that include LibTorch.
 #include "runtime/model.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
-#include <ATen/record_function.h>
 #include <malloc.h>
 #include <time.h>
-#include <torch/csrc/jit/ir/constants.h>
-#include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -29,8 +27,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "runtime/graph_rewrite.h"
 #include "runtime/preprocess.h"
 #include "runtime/torch_logging.h"
+#include "runtime/torch_observers.h"
 
 namespace stratus::runtime {
 namespace {
@@ -49,214 +49,6 @@ double CpuMs() {
 }
 
 std::string TorchMessage(const c10::Error& e) { return e.what_without_backtrace(); }
-
-// ---- FLOP counting ----------------------------------------------------------------------------
-// A thread-local RecordFunction observer on the warm-up forward: for the outermost convolution
-// or matrix product in each call chain (aten::conv2d calls aten::convolution calls
-// aten::_convolution...), FLOPs = 2 x output elements x reduction length. Element-wise ops,
-// pooling and normalisation are not counted (they are memory-bound and small), so achieved
-// GFLOP/s is a lower bound of the work done.
-struct FlopContext : at::ObserverContext {
-  bool outermost = false;
-};
-thread_local int tls_flop_depth = 0;
-thread_local double tls_flops = 0;
-thread_local std::map<std::string, double>* tls_flops_by_op = nullptr;
-
-bool IsCountedOp(std::string_view n) {
-  return n == "aten::conv1d" || n == "aten::conv2d" || n == "aten::conv3d" ||
-         n == "aten::convolution" || n == "aten::_convolution" || n == "aten::mkldnn_convolution" ||
-         n == "aten::linear" || n == "aten::addmm" || n == "aten::mm" || n == "aten::bmm" ||
-         n == "aten::matmul" || n == "aten::baddbmm";
-}
-
-// Output elements x reduction length, from the inputs alone (the outputs an observer sees are
-// not reliable under every executor).
-double ConvFlops(c10::ArrayRef<const c10::IValue> in) {
-  if (in.size() < 6 || !in[0].isTensor() || !in[1].isTensor()) return 0;
-  const at::Tensor& x = in[0].toTensor();
-  const at::Tensor& w = in[1].toTensor();
-  const int64_t spatial = w.dim() - 2;
-  if (spatial < 1 || x.dim() != w.dim()) return 0;
-  auto list = [&](size_t i, int64_t d) -> int64_t {
-    if (!in[i].isIntList()) return -1;
-    const auto v = in[i].toIntVector();
-    if (v.empty()) return -1;
-    return v.size() == 1 ? v[0] : v.at(static_cast<size_t>(d));
-  };
-  double out = static_cast<double>(x.size(0)) * static_cast<double>(w.size(0));
-  double reduction = static_cast<double>(w.size(1));
-  for (int64_t d = 0; d < spatial; ++d) {
-    const int64_t k = w.size(2 + d);
-    const int64_t n = x.size(2 + d);
-    int64_t stride = list(3, d), pad = list(4, d), dil = list(5, d);
-    if (stride <= 0) stride = 1;
-    if (dil <= 0) dil = 1;
-    int64_t o;
-    if (pad < 0) {  // padding="same" (stride 1) or "valid"
-      const bool same = in[4].isString() && in[4].toStringRef() == "same";
-      o = same ? n : (n - dil * (k - 1) - 1) / stride + 1;
-    } else {
-      o = (n + 2 * pad - dil * (k - 1) - 1) / stride + 1;
-    }
-    out *= static_cast<double>(std::max<int64_t>(0, o));
-    reduction *= static_cast<double>(k);
-  }
-  return 2.0 * out * reduction;
-}
-
-double MatmulFlops(std::string_view n, c10::ArrayRef<const c10::IValue> in) {
-  auto t = [&](size_t i) -> const at::Tensor* {
-    return i < in.size() && in[i].isTensor() ? &in[i].toTensor() : nullptr;
-  };
-  if (n == "aten::linear") {
-    const at::Tensor *x = t(0), *w = t(1);
-    if (!x || !w || w->dim() != 2) return 0;
-    return 2.0 * static_cast<double>(x->numel() / std::max<int64_t>(1, x->size(-1))) *
-           static_cast<double>(w->size(0)) * static_cast<double>(w->size(1));
-  }
-  const size_t first = (n == "aten::addmm" || n == "aten::baddbmm") ? 1 : 0;
-  const at::Tensor *a = t(first), *b = t(first + 1);
-  if (!a || !b || a->dim() < 1 || b->dim() < 1) return 0;
-  const double k = static_cast<double>(a->size(-1));
-  const double rows = static_cast<double>(a->numel()) / std::max(1.0, k);
-  const double cols = b->dim() >= 2 ? static_cast<double>(b->size(-1)) : 1.0;
-  return 2.0 * rows * k * cols;
-}
-
-std::unique_ptr<at::ObserverContext> FlopStart(const at::RecordFunction& fn) {
-  const std::string_view n = fn.name();
-  if (!IsCountedOp(n)) return nullptr;
-  auto ctx = std::make_unique<FlopContext>();
-  ctx->outermost = tls_flop_depth == 0;
-  ++tls_flop_depth;
-  if (!ctx->outermost) return ctx;
-  const double f = n.find("conv") != std::string_view::npos ? ConvFlops(fn.inputs())
-                                                            : MatmulFlops(n, fn.inputs());
-  tls_flops += f;
-  if (tls_flops_by_op) (*tls_flops_by_op)[std::string(n)] += f;
-  return ctx;
-}
-
-void FlopEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
-  if (base != nullptr) --tls_flop_depth;
-}
-
-// ---- op profile -------------------------------------------------------------------------------
-struct OpStat {
-  int64_t count = 0;
-  double ms = 0;
-  int64_t nchw_outputs = 0;  // 4-D outputs not in channels_last
-};
-struct ProfileContext : at::ObserverContext {
-  Clock::time_point start;
-  bool outermost = false;
-  std::string key;
-};
-thread_local int tls_prof_depth = 0;
-thread_local std::map<std::string, OpStat>* tls_prof = nullptr;
-
-std::unique_ptr<at::ObserverContext> ProfStart(const at::RecordFunction& fn) {
-  auto ctx = std::make_unique<ProfileContext>();
-  ctx->outermost = tls_prof_depth == 0;
-  ++tls_prof_depth;
-  ctx->key = fn.name();
-  if (ctx->outermost && ctx->key == "aten::conv2d") {
-    // Split convolutions by kind: depthwise / 1x1 / kxk, and their input size.
-    const auto inputs = fn.inputs();
-    if (inputs.size() >= 2 && inputs[0].isTensor() && inputs[1].isTensor()) {
-      const at::Tensor& x = inputs[0].toTensor();
-      const at::Tensor& w = inputs[1].toTensor();
-      if (x.dim() == 4 && w.dim() == 4) {
-        const bool dw = w.size(1) == 1 && x.size(1) > 1;
-        ctx->key += dw ? " dw" : (w.size(2) == 1 && w.size(3) == 1 ? " 1x1" : " kxk");
-        ctx->key += " " + std::to_string(x.size(1)) + "x" + std::to_string(x.size(2)) + "x" +
-                    std::to_string(x.size(3));
-      }
-    }
-  }
-  ctx->start = Clock::now();
-  return ctx;
-}
-
-void ProfEnd(const at::RecordFunction& fn, at::ObserverContext* base) {
-  auto* ctx = static_cast<ProfileContext*>(base);
-  if (ctx == nullptr) return;
-  --tls_prof_depth;
-  if (!ctx->outermost || tls_prof == nullptr) return;
-  OpStat& s = (*tls_prof)[ctx->key];
-  ++s.count;
-  s.ms += MsSince(ctx->start);
-  const auto& outputs = fn.outputs();
-  if (!outputs.empty() && outputs[0].isTensor()) {
-    const at::Tensor& t = outputs[0].toTensor();
-    if (t.dim() == 4 && t.size(1) > 1 && !t.is_contiguous(at::MemoryFormat::ChannelsLast)) {
-      ++s.nchw_outputs;
-    }
-  }
-}
-
-// ---- graph rewrite: TF "SAME" padding folded into the convolution ----------------------------
-// Models imported from TensorFlow pad stride-2 convolutions after the data only
-// (constant_pad_nd(x, [0, r, 0, b]) then conv2d(padding=0)): one extra copy of the activations
-// per such layer, slow in channels_last. The same sums come from conv2d(x, w', padding=(b, r))
-// with w' = w padded by b zero rows on top and r zero columns on the left: the symmetric padding
-// adds b rows above (met by the zero weights) and b below (the rows the explicit pad added).
-// Applied to frozen graphs, where the weight is a constant. Returns the number of folds.
-int FoldTfSamePadding(torch::jit::Module& module) {
-  std::shared_ptr<torch::jit::Graph> graph = module.get_method("forward").graph();
-  int folded = 0;
-  std::vector<torch::jit::Node*> convs;
-  for (torch::jit::Node* n : graph->nodes()) {
-    if (n->kind() == c10::Symbol::fromQualString("aten::conv2d") && n->inputs().size() == 7) {
-      convs.push_back(n);
-    }
-  }
-  for (torch::jit::Node* conv : convs) {
-    torch::jit::Value* padded = conv->input(0);
-    torch::jit::Node* pad = padded->node();
-    if (pad->kind() != c10::Symbol::fromQualString("aten::constant_pad_nd") ||
-        padded->uses().size() != 1 || pad->inputs().size() != 3) {
-      continue;
-    }
-    const auto pads = torch::jit::toIValue(pad->input(1));
-    const auto value = torch::jit::toIValue(pad->input(2));
-    const auto weight = torch::jit::toIValue(conv->input(1));
-    const auto conv_pad = torch::jit::toIValue(conv->input(4));
-    const auto dilation = torch::jit::toIValue(conv->input(5));
-    if (!pads || !pads->isIntList() || !value || !(value->isDouble() || value->isInt()) ||
-        !weight || !weight->isTensor() || !conv_pad || !conv_pad->isIntList() || !dilation ||
-        !dilation->isIntList()) {
-      continue;
-    }
-    const std::vector<int64_t> p = pads->toIntVector();
-    const double v = value->isDouble() ? value->toDouble() : static_cast<double>(value->toInt());
-    const std::vector<int64_t> cp = conv_pad->toIntVector();
-    const std::vector<int64_t> dil = dilation->toIntVector();
-    const at::Tensor w = weight->toTensor();
-    const bool zero_conv_pad = std::all_of(cp.begin(), cp.end(), [](int64_t x) { return x == 0; });
-    const bool unit_dilation =
-        std::all_of(dil.begin(), dil.end(), [](int64_t x) { return x == 1; });
-    if (p.size() != 4 || p[0] != 0 || p[2] != 0 || p[1] < 0 || p[3] < 0 || v != 0.0 ||
-        !zero_conv_pad || !unit_dilation || w.dim() != 4) {
-      continue;
-    }
-    const int64_t right = p[1], bottom = p[3];
-    at::Tensor w2 = at::constant_pad_nd(w, {right, 0, bottom, 0}, 0);
-    if (w.is_contiguous(at::MemoryFormat::ChannelsLast) && !w.is_contiguous()) {
-      w2 = w2.contiguous(at::MemoryFormat::ChannelsLast);
-    }
-    torch::jit::WithInsertPoint guard(conv);
-    torch::jit::Value* w2v = graph->insertConstant(w2);
-    torch::jit::Value* cpv = graph->insertConstant(std::vector<int64_t>{bottom, right});
-    conv->replaceInput(0, pad->input(0));
-    conv->replaceInput(1, w2v);
-    conv->replaceInput(4, cpv);
-    if (!pad->hasUses()) pad->destroy();
-    ++folded;
-  }
-  return folded;
-}
 
 // ---- outputs ----------------------------------------------------------------------------------
 absl::Status Flatten(const c10::IValue& v, std::vector<OutputTensor>& out) {
@@ -473,28 +265,18 @@ absl::StatusOr<std::string> Model::ProfileOps(int batch, int runs) const {
   const InputSpec& in = impl_->config.input;
   const cv::Mat grey(in.height, in.width, CV_8UC3, cv::Scalar(128, 128, 128));
   std::vector<cv::Mat> images(static_cast<size_t>(std::max(1, batch)), grey);
-  std::map<std::string, OpStat> stats;
-  tls_prof = &stats;
-  tls_prof_depth = 0;
-  at::CallbackHandle handle =
-      at::addThreadLocalCallback(at::RecordFunctionCallback(ProfStart, ProfEnd)
-                                     .needsInputs(true)
-                                     .needsOutputs(true)
-                                     .scopes({at::RecordScope::FUNCTION}));
   double total = 0;
-  for (int r = 0; r < std::max(1, runs); ++r) {
-    const auto t0 = Clock::now();
-    auto out = impl_->ForwardChunk(images, nullptr);
-    total += MsSince(t0);
-    if (!out.ok()) {
-      at::removeCallback(handle);
-      tls_prof = nullptr;
-      return out.status();
+  std::vector<std::pair<std::string, OpStat>> rows;
+  {
+    OpProfiler profiler;
+    for (int r = 0; r < std::max(1, runs); ++r) {
+      const auto t0 = Clock::now();
+      auto out = impl_->ForwardChunk(images, nullptr);
+      total += MsSince(t0);
+      if (!out.ok()) return out.status();
     }
+    rows.assign(profiler.stats().begin(), profiler.stats().end());
   }
-  at::removeCallback(handle);
-  tls_prof = nullptr;
-  std::vector<std::pair<std::string, OpStat>> rows(stats.begin(), stats.end());
   std::sort(rows.begin(), rows.end(),
             [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
   std::ostringstream os;
@@ -605,20 +387,14 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
     if (absl::Status s = impl->decoder->CheckOutputs(*first, 1); !s.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(s.message(), " (warm-up batch of 1)"));
     }
-    at::CallbackHandle handle =
-        at::addThreadLocalCallback(at::RecordFunctionCallback(FlopStart, FlopEnd)
-                                       .needsInputs(true)
-                                       .scopes({at::RecordScope::FUNCTION}));
-    tls_flops = 0;
-    std::map<std::string, double> by_op;
-    tls_flops_by_op = &by_op;
-    tls_flop_depth = 0;
-    auto out = impl->ForwardChunk(batch1, nullptr);
-    at::removeCallback(handle);
-    impl->flops_per_image = tls_flops;
-    tls_flops_by_op = nullptr;
-    for (const auto& [op, f] : by_op) {
-      SLOG(DEBUG) << "flops" << Kv("model", name) << Kv("op", op) << Kv("gflop", f / 1e9);
+    absl::StatusOr<std::vector<OutputTensor>> out;
+    {
+      FlopCounter counter;
+      out = impl->ForwardChunk(batch1, nullptr);
+      impl->flops_per_image = counter.flops();
+      for (const auto& [op, f] : counter.by_op()) {
+        SLOG(DEBUG) << "flops" << Kv("model", name) << Kv("op", op) << Kv("gflop", f / 1e9);
+      }
     }
     if (!out.ok()) {
       return absl::FailedPreconditionError(absl::StrCat("warm-up: ", out.status().message()));
