@@ -35,7 +35,7 @@
 #include "common/paths.h"
 #include "nlohmann/json.hpp"
 #include "training/sentiment_trainer.h"
-#include "training/text/sentiment_linear.h"
+#include "runtime/text/sentiment_linear.h"
 
 namespace {
 

@@ -30,7 +30,7 @@
 
 #include "training/data.h"
 #include "training/mask_synth.h"
-#include "training/text/encoder.h"
+#include "runtime/text/encoder.h"
 #ifdef STRATUS_HAVE_RUNTIME
 #include "runtime/face_pipeline.h"
 #include "runtime/model_repository.h"

@@ -13,7 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "training/path_variables.h"
-#include "training/text/encoder.h"
+#include "runtime/text/encoder.h"
 #include "yaml-cpp/yaml.h"
 
 namespace stratus::training {

@@ -1,4 +1,4 @@
-// Training the Stratus sentiment model (training/text/sentiment_linear.h) from the labelled
+// Training the Stratus sentiment model (runtime/text/sentiment_linear.h) from the labelled
 // sources of the shared data folder, torch-free: a class- and source-balanced multinomial
 // logistic regression trained by AdaGrad, with the hyper-parameters picked on a validation
 // split of the training sources (never on a held-out source). Used by stratus-train-sentiment
@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "training/text/sentiment_linear.h"
+#include "runtime/text/sentiment_linear.h"
 
 namespace stratus::training {
 

@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/paths.h"
-#include "training/text/sentiment_linear.h"
+#include "runtime/text/sentiment_linear.h"
 
 namespace stratus::training {
 namespace {

@@ -11,8 +11,8 @@
 #include "common/logging.h"
 #include "training/models.h"
 #include "training/tasks.h"
-#include "training/text/encoder.h"
-#include "training/text/lexicon.h"
+#include "runtime/text/encoder.h"
+#include "runtime/text/lexicon.h"
 
 namespace stratus::training {
 

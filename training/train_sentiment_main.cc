@@ -1,5 +1,5 @@
 // stratus-train-sentiment: trains the sentiment model of a job file (jobs/sentiment.yaml) on
-// all of its sources and writes the model folder (training/text/sentiment_linear.h) with a
+// all of its sources and writes the model folder (runtime/text/sentiment_linear.h) with a
 // report.json of the hyper-parameters chosen on the validation split.
 //
 //   stratus-train-sentiment JOB.yaml [--out DIR] [--threads N]

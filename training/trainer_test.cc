@@ -22,7 +22,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "training/job.h"
-#include "training/text/encoder.h"
+#include "runtime/text/encoder.h"
 
 extern char** environ;
 

@@ -13,8 +13,8 @@ OUT="$STRATUS_MODEL_DIR/sentiment"
 # What the model comes from: the job, the trainer, the featuriser and the data it reads.
 DATA=${STRATUS_DATA:-${STRATUS_SHARED_DIR:-../shared}/data}
 KEY=$( (cat "$JOB" training/VERSION training/sentiment_trainer.h training/sentiment_trainer.cc \
-          training/text/sentiment_linear.h training/text/sentiment_linear.cc \
-          training/text/tokenizer.cc training/text/lexicon.cc training/text/encoder.cc
+          runtime/text/sentiment_linear.h runtime/text/sentiment_linear.cc \
+          runtime/text/tokenizer.cc runtime/text/lexicon.cc runtime/text/encoder.cc
         find "$DATA/sentiment" -type f ! -name '*.md' -print0 | sort -z | xargs -0 cat) |
       sha256sum | cut -c1-16)
 if [ -f "$OUT/weights.bin" ] && [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$KEY" ]; then

@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "training/text/sentiment_linear.h"
+#include "runtime/text/sentiment_linear.h"
 
 namespace stratus::sentiment {
 

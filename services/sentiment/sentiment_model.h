@@ -1,5 +1,5 @@
 // The trained sentiment model (training/SENTIMENT.md): the linear classifier of
-// training/text/sentiment_linear.h, the trainer's own featuriser and weights, torch-free.
+// runtime/text/sentiment_linear.h, the trainer's own featuriser and weights, torch-free.
 //
 //   auto model = SentimentModel::Load({.model_dir = dir + "/sentiment"});
 //   auto scores = (*model)->Classify(texts);

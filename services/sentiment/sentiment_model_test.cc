@@ -19,8 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/paths.h"
 #include "services/sentiment/sentiment.h"
-#include "training/text/lexicon.h"
-#include "training/text/sentiment_linear.h"
+#include "runtime/text/lexicon.h"
+#include "runtime/text/sentiment_linear.h"
 
 namespace stratus::sentiment {
 namespace {

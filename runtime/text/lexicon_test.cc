@@ -1,4 +1,4 @@
-#include "training/text/lexicon.h"
+#include "runtime/text/lexicon.h"
 
 #include <cstdlib>
 #include <string>

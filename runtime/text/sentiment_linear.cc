@@ -1,4 +1,4 @@
-#include "training/text/sentiment_linear.h"
+#include "runtime/text/sentiment_linear.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "training/text/encoder.h"
+#include "runtime/text/encoder.h"
 #include "yaml-cpp/yaml.h"
 
 namespace stratus::text {
@@ -356,7 +356,7 @@ absl::Status LinearSentimentModel::Save(const std::string& dir, const std::strin
   }
   const SentimentFeaturizerOptions& o = featurizer_->options();
   std::ofstream cfg(dir + "/config.yaml");
-  cfg << "# The Stratus sentiment model (training/SENTIMENT.md, training/text/sentiment_linear.h)\n"
+  cfg << "# The Stratus sentiment model (training/SENTIMENT.md, runtime/text/sentiment_linear.h)\n"
       << "task: text_classification\n"
       << "name: " << name << "\n"
       << "version: " << version << "\n"

@@ -16,8 +16,8 @@
 // bigram_buckets, placed after its second word. At most max_tokens ids; the rest is cut.
 //
 // Thread safety: immutable after creation; Encode may be called from many threads.
-#ifndef STRATUS_TRAINING_TEXT_ENCODER_H_
-#define STRATUS_TRAINING_TEXT_ENCODER_H_
+#ifndef STRATUS_RUNTIME_TEXT_ENCODER_H_
+#define STRATUS_RUNTIME_TEXT_ENCODER_H_
 
 #include <cstdint>
 #include <memory>
@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "training/text/tokenizer.h"
+#include "runtime/text/tokenizer.h"
 
 namespace stratus::text {
 
@@ -83,4 +83,4 @@ class TextEncoder {
 
 }  // namespace stratus::text
 
-#endif  // STRATUS_TRAINING_TEXT_ENCODER_H_
+#endif  // STRATUS_RUNTIME_TEXT_ENCODER_H_

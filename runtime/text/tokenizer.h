@@ -17,8 +17,8 @@
 //     decoded first. Invalid UTF-8 bytes are skipped.
 //
 // Thread safety: Tokenize is a pure function; the dictionary is only read.
-#ifndef STRATUS_TRAINING_TEXT_TOKENIZER_H_
-#define STRATUS_TRAINING_TEXT_TOKENIZER_H_
+#ifndef STRATUS_RUNTIME_TEXT_TOKENIZER_H_
+#define STRATUS_RUNTIME_TEXT_TOKENIZER_H_
 
 #include <string>
 #include <string_view>
@@ -55,4 +55,4 @@ bool IsNegator(std::string_view word);
 
 }  // namespace stratus::text
 
-#endif  // STRATUS_TRAINING_TEXT_TOKENIZER_H_
+#endif  // STRATUS_RUNTIME_TEXT_TOKENIZER_H_

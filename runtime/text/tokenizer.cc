@@ -1,4 +1,4 @@
-#include "training/text/tokenizer.h"
+#include "runtime/text/tokenizer.h"
 
 #include <algorithm>
 #include <array>

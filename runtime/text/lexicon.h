@@ -4,8 +4,8 @@
 // the clause after it, "least", "never so", "without doubt", exclamation and question marks,
 // emoji through their descriptions) and AFINN-165 (sum of word and phrase scores, emoticons).
 // Torch-free. Thread safety: immutable after Load; all methods const.
-#ifndef STRATUS_TRAINING_TEXT_LEXICON_H_
-#define STRATUS_TRAINING_TEXT_LEXICON_H_
+#ifndef STRATUS_RUNTIME_TEXT_LEXICON_H_
+#define STRATUS_RUNTIME_TEXT_LEXICON_H_
 
 #include <memory>
 #include <string>
@@ -61,4 +61,4 @@ class Afinn {
 
 }  // namespace stratus::text
 
-#endif  // STRATUS_TRAINING_TEXT_LEXICON_H_
+#endif  // STRATUS_RUNTIME_TEXT_LEXICON_H_

@@ -30,8 +30,8 @@
 // lexicons/vader and lexicons/afinn (copies of the lexicon files the features use).
 //
 // Thread safety: immutable after Create/Load; Featurize and Predict may run concurrently.
-#ifndef STRATUS_TRAINING_TEXT_SENTIMENT_LINEAR_H_
-#define STRATUS_TRAINING_TEXT_SENTIMENT_LINEAR_H_
+#ifndef STRATUS_RUNTIME_TEXT_SENTIMENT_LINEAR_H_
+#define STRATUS_RUNTIME_TEXT_SENTIMENT_LINEAR_H_
 
 #include <array>
 #include <cmath>
@@ -45,7 +45,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "training/text/lexicon.h"
+#include "runtime/text/lexicon.h"
 
 namespace stratus::text {
 
@@ -143,4 +143,4 @@ class LinearSentimentModel {
 
 }  // namespace stratus::text
 
-#endif  // STRATUS_TRAINING_TEXT_SENTIMENT_LINEAR_H_
+#endif  // STRATUS_RUNTIME_TEXT_SENTIMENT_LINEAR_H_

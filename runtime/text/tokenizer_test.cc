@@ -1,4 +1,4 @@
-#include "training/text/tokenizer.h"
+#include "runtime/text/tokenizer.h"
 
 #include <string>
 #include <unordered_set>
@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "training/text/encoder.h"
+#include "runtime/text/encoder.h"
 
 namespace stratus::text {
 namespace {

@@ -1,4 +1,4 @@
-#include "training/text/encoder.h"
+#include "runtime/text/encoder.h"
 
 #include <algorithm>
 #include <fstream>
