@@ -1,6 +1,7 @@
 #include "tools/import/tfjs_weights.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -111,7 +112,22 @@ absl::StatusOr<TfjsWeightMap> ParseTfjsWeights(std::string_view manifest_json,
       try {
         t.name = w.at("name").get<std::string>();
         t.dtype = w.at("dtype").get<std::string>();
-        t.shape = w.at("shape").get<std::vector<int64_t>>();
+        const auto& shape = w.at("shape");
+        if (!shape.is_array()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(manifest_path, ": ", t.name, ": shape is not an array"));
+        }
+        for (const auto& d : shape) {
+          // Integers only: nlohmann's get<int64_t>() of a float is a plain cast, undefined
+          // behaviour out of range (the fuzzer found 4.3e19).
+          if (!d.is_number_integer() || (d.is_number_unsigned() && d.get<uint64_t>() > INT64_MAX) ||
+              d.get<int64_t>() < 0) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(manifest_path, ": ", t.name,
+                             ": shape dimension is not a non-negative integer: ", d.dump()));
+          }
+          t.shape.push_back(d.get<int64_t>());
+        }
       } catch (const nlohmann::json::exception& e) {
         return absl::InvalidArgumentError(
             absl::StrCat(manifest_path, ": bad weight entry: ", e.what()));

@@ -121,6 +121,16 @@ TEST(ParseTfjsWeightsTest, MalformedManifestsAreInvalidArgument) {
       // Stored as bool (1 byte each) but decoded as float32: read past the shard.
       R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [8], "dtype": "float32",
            "quantization": {"dtype": "bool", "scale": 1, "min": 0}}]}])",
+      // Dimensions that are not integers: a float out of int64's range (a plain cast in
+      // nlohmann's get<int64_t>(), undefined behaviour: found by the fuzzer), a fraction, a
+      // string; and an unsigned integer above int64's range.
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [42949672429496729697, 2],
+           "dtype": "float32"}]}])",
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [1.5], "dtype": "float32"}]}])",
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": ["2"], "dtype": "float32"}]}])",
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [18446744073709551615],
+           "dtype": "float32"}]}])",
+      R"([{"paths": ["a"], "weights": [{"name": "x", "shape": 2, "dtype": "float32"}]}])",
       // A scalar with no bytes left.
       R"([{"paths": ["a"], "weights": [{"name": "x", "shape": [2], "dtype": "float32"},
            {"name": "s", "shape": [], "dtype": "float32"}]}])",
