@@ -25,7 +25,6 @@ using face_store_sql::ArrayLiteral;
 using face_store_sql::CollectionFromRow;
 using face_store_sql::FaceFromRow;
 using face_store_sql::HexBytea;
-using face_store_sql::IsUuid;
 using face_store_sql::kCollectionColumns;
 using face_store_sql::kDescriptorBytes;
 using face_store_sql::kFaceColumns;
@@ -413,7 +412,7 @@ absl::StatusOr<std::vector<v1::Face>> FaceStore::ListFaces(const std::string& co
                                                            bool* more, const std::string& user_id) {
   std::vector<std::string> wanted;
   for (const std::string& id : only) {
-    if (IsUuid(id)) wanted.push_back(id);
+    if (IsStoreId(id)) wanted.push_back(id);
   }
   return options_.db->Query<std::vector<v1::Face>>(
       [&](pqxx::work& tx) -> absl::StatusOr<std::vector<v1::Face>> {
@@ -451,7 +450,7 @@ absl::StatusOr<std::vector<std::string>> FaceStore::DeleteFaces(
     std::vector<std::pair<std::string, std::string>>* associated) {
   std::vector<std::string> wanted;
   for (const std::string& id : face_ids) {
-    if (IsUuid(id)) wanted.push_back(id);
+    if (IsStoreId(id)) wanted.push_back(id);
   }
   int64_t generation = 0;
   std::vector<int64_t> seqs;
@@ -502,7 +501,7 @@ absl::StatusOr<std::vector<float>> FaceStore::GetDescriptor(const std::string& c
       return NotFoundCollection(collection_id);
     }
     pqxx::result r;
-    if (IsUuid(face_id)) {
+    if (IsStoreId(face_id)) {
       r = tx.exec_params(
           "SELECT embedding FROM recognition_faces WHERE collection_id = $1 AND face_id = $2::uuid",
           collection_id, face_id);

@@ -38,12 +38,19 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/db.h"
 #include "services/recognition/face_store_listener.h"
 #include "services/recognition/vector_index.h"
 #include "stratus/v1/recognition.pb.h"
 
 namespace stratus::recognition {
+
+// Whether `s` has the form of the ids the store issues (face and image ids: UUIDs in text form,
+// 8-4-4-4-12 hexadecimal digits).
+bool IsStoreId(const std::string& s);
+// Euclidean distance of two descriptors; 1e6 when their sizes differ or they are empty.
+float DescriptorDistance(absl::Span<const float> a, absl::Span<const float> b);
 
 struct CollectionInfo {
   std::string collection_id;
@@ -88,16 +95,16 @@ struct RequestToken {
 class FaceStore {
  public:
   struct Options {
-    Database* db = nullptr;     // required, not owned; must outlive the store
-    std::string listen_url;     // connection string of the listener; "" = db->url()
-    bool listen = true;         // false: no cross-replica sync (single-process tools)
+    Database* db = nullptr;  // required, not owned; must outlive the store
+    std::string listen_url;  // connection string of the listener; "" = db->url()
+    bool listen = true;      // false: no cross-replica sync (single-process tools)
     VectorIndex::Options index;
     int64_t max_faces_per_collection = 20'000'000;  // Rekognition's quotas
     int64_t max_users_per_collection = 10'000'000;
     int max_faces_per_user = 100;
     absl::Duration request_token_lifetime = absl::Hours(24);  // how long a token replays
     std::chrono::milliseconds reconnect_delay{1000};
-    int load_batch = 20000;     // rows per query when loading a collection
+    int load_batch = 20000;  // rows per query when loading a collection
   };
 
   static absl::StatusOr<std::unique_ptr<FaceStore>> Create(const Options& options);

@@ -25,8 +25,8 @@ inline constexpr int kSeqsPerNotification = 500;  // ~6 KB per payload
 struct FaceStoreChange {
   enum Kind { kCollectionCreated, kCollectionDeleted, kFacesAdded, kFacesRemoved };
   Kind kind = kFacesAdded;
-  int64_t generation = 0;  // kCollection*, kFacesRemoved
-  std::string collection;  // kCollection*, kFacesRemoved
+  int64_t generation = 0;     // kCollection*, kFacesRemoved
+  std::string collection;     // kCollection*, kFacesRemoved
   std::vector<int64_t> seqs;  // kFaces*: the seqs that parse as integers, others skipped
 };
 

@@ -7,9 +7,9 @@
 #include "common/status.h"
 #include "services/recognition/face_store_notify.h"
 
-namespace stratus::recognition::face_store_sql {
+namespace stratus::recognition {
 
-bool IsUuid(const std::string& s) {
+bool IsStoreId(const std::string& s) {
   if (s.size() != 36) return false;
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
@@ -21,6 +21,18 @@ bool IsUuid(const std::string& s) {
   }
   return true;
 }
+
+float DescriptorDistance(absl::Span<const float> a, absl::Span<const float> b) {
+  if (a.size() != b.size() || a.empty()) return 1e6f;
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = double(a[i]) - b[i];
+    s += d * d;
+  }
+  return static_cast<float>(std::sqrt(s));
+}
+
+namespace face_store_sql {
 
 std::string HexBytea(const std::vector<float>& v) {
   static const char kHex[] = "0123456789abcdef";
@@ -91,16 +103,6 @@ std::vector<float> DescriptorOf(const pqxx::field& f) {
   return v;
 }
 
-float L2(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size() || a.empty()) return 1e6f;
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = double(a[i]) - b[i];
-    s += d * d;
-  }
-  return static_cast<float>(std::sqrt(s));
-}
-
 // Locks the collection row against deletion for the transaction; NOT_FOUND when it is absent.
 absl::Status LockCollection(pqxx::work& tx, const std::string& collection_id) {
   if (tx.exec_params("SELECT 1 FROM recognition_collections WHERE collection_id = $1 FOR SHARE",
@@ -168,4 +170,5 @@ v1::UserStatus::Value StatusOf(int64_t face_count) {
   return face_count > 0 ? v1::UserStatus::ACTIVE : v1::UserStatus::CREATED;
 }
 
-}  // namespace stratus::recognition::face_store_sql
+}  // namespace face_store_sql
+}  // namespace stratus::recognition

@@ -31,8 +31,6 @@ inline constexpr char kFaceColumns[] =
 inline constexpr char kCollectionColumns[] =
     "collection_id, face_model_version, generation, extract(epoch from created_at)::float8";
 
-// Whether `s` is a UUID in text form (8-4-4-4-12 hex digits): what may be cast to uuid in SQL.
-bool IsUuid(const std::string& s);
 // A bytea literal ("\\x...") of the floats' bytes.
 std::string HexBytea(const std::vector<float>& v);
 // "{a,b,c}": a PostgreSQL array literal of values that need no quoting (uuids, integers).
@@ -45,8 +43,6 @@ v1::Face FaceFromRow(const pqxx::row& r, int64_t* seq);
 CollectionInfo CollectionFromRow(const pqxx::row& r);
 // The 128 floats of a descriptor column; empty when its size is wrong.
 std::vector<float> DescriptorOf(const pqxx::field& f);
-// Euclidean distance; 1e6 for vectors of different or zero size.
-float L2(const std::vector<float>& a, const std::vector<float>& b);
 
 // pg_notify on the store's channel (face_store_notify.h), delivered at commit.
 absl::Status Notify(pqxx::work& tx, const std::string& payload);

@@ -16,8 +16,6 @@ namespace stratus::recognition {
 
 using face_store_sql::ArrayLiteral;
 using face_store_sql::DescriptorOf;
-using face_store_sql::IsUuid;
-using face_store_sql::L2;
 using face_store_sql::LockCollection;
 using face_store_sql::LockUser;
 using face_store_sql::NotFoundCollection;
@@ -103,7 +101,7 @@ absl::StatusOr<v1::AssociateFacesResponse> FaceStore::AssociateFaces(
     const std::function<float(float)>& similarity, const RequestToken& token) {
   std::vector<std::string> wanted;
   for (const std::string& id : face_ids) {
-    if (IsUuid(id)) wanted.push_back(id);
+    if (IsStoreId(id)) wanted.push_back(id);
   }
   return options_.db->Query<
       v1::AssociateFacesResponse>([&](pqxx::work& tx)
@@ -163,7 +161,7 @@ absl::StatusOr<v1::AssociateFacesResponse> FaceStore::AssociateFaces(
       }
       if (!existing.empty()) {
         float best = 1e6f;
-        for (const auto& e : existing) best = std::min(best, L2(c.descriptor, e));
+        for (const auto& e : existing) best = std::min(best, DescriptorDistance(c.descriptor, e));
         const float sim = similarity(best);
         if (sim < min_similarity) {
           auto* u = response.add_unsuccessful_face_associations();
@@ -197,7 +195,7 @@ absl::StatusOr<v1::DisassociateFacesResponse> FaceStore::DisassociateFaces(
     const std::vector<std::string>& face_ids, const RequestToken& token) {
   std::vector<std::string> wanted;
   for (const std::string& id : face_ids) {
-    if (IsUuid(id)) wanted.push_back(id);
+    if (IsStoreId(id)) wanted.push_back(id);
   }
   return options_.db->Query<v1::DisassociateFacesResponse>(
       [&](pqxx::work& tx) -> absl::StatusOr<v1::DisassociateFacesResponse> {

@@ -18,7 +18,6 @@
 #include "services/recognition/labels.h"
 #include "services/recognition/rekognition_params.h"
 
-
 // The image operations (DetectFaces, CompareFaces, DetectLabels, DetectProtectiveEquipment) and
 // what every operation shares (image checks, face analysis, page tokens). Collections and faces:
 // rekognition_collections.cc; users: rekognition_users.cc; DetectText: detect_text.cc.
@@ -27,9 +26,8 @@ namespace {
 
 namespace v1 = ::stratus::v1;
 using params::Invalid;
-using params::Threshold;
-using params::Distance;
 using params::kMaxFacesPerImage;
+using params::Threshold;
 
 constexpr int kMaxPersons = 15;
 
@@ -86,8 +84,7 @@ absl::StatusOr<std::string> DecodePageToken(char kind, const std::string& token)
   std::string raw;
   if (token.size() > 1024 || !absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 2 ||
       raw[0] != kind || raw[1] != ':') {
-    return aws::AwsError(absl::StatusCode::kInvalidArgument, 400,
-                         "InvalidPaginationTokenException",
+    return aws::AwsError(absl::StatusCode::kInvalidArgument, 400, "InvalidPaginationTokenException",
                          "NextToken is not a token this operation returned");
   }
   return raw.substr(2);
@@ -95,7 +92,8 @@ absl::StatusOr<std::string> DecodePageToken(char kind, const std::string& token)
 
 absl::StatusOr<std::unique_ptr<Recognizer>> Recognizer::Create(const Options& options) {
   if (options.store == nullptr) return absl::InvalidArgumentError("Recognizer needs a FaceStore");
-  if (options.faces == nullptr) return absl::InvalidArgumentError("Recognizer needs a FaceAnalyzer");
+  if (options.faces == nullptr)
+    return absl::InvalidArgumentError("Recognizer needs a FaceAnalyzer");
   return std::unique_ptr<Recognizer>(new Recognizer(options));
 }
 
@@ -140,26 +138,27 @@ absl::StatusOr<v1::Image> Recognizer::CheckImage(const v1::Image& image,
     case v1::Image::kBytes:
       if (image.bytes().empty()) return Invalid(absl::StrCat(field, ".Bytes is empty"));
       if (image.bytes().size() > options_.max_image_bytes) {
-        return aws::AwsError(absl::StatusCode::kInvalidArgument, 400, "ImageTooLargeException",
-                             absl::StrCat(field, " is ", image.bytes().size(),
-                                          " bytes; the limit is ", options_.max_image_bytes,
-                                          " bytes"));
+        return aws::AwsError(
+            absl::StatusCode::kInvalidArgument, 400, "ImageTooLargeException",
+            absl::StrCat(field, " is ", image.bytes().size(), " bytes; the limit is ",
+                         options_.max_image_bytes, " bytes"));
       }
       out.set_bytes(image.bytes());
       break;
   }
   auto info = ProbeImage(out.bytes());
   if (!info.ok()) {
-    return AwsInvalid("InvalidImageFormatException",
-                      absl::StrCat(field, " is not a valid JPEG or PNG image: ",
-                                   info.status().message()));
+    return AwsInvalid(
+        "InvalidImageFormatException",
+        absl::StrCat(field, " is not a valid JPEG or PNG image: ", info.status().message()));
   }
   const ImageLimits limits;
   if (info->width > limits.max_dimension || info->height > limits.max_dimension ||
       int64_t{info->width} * info->height > limits.max_pixels) {
-    return AwsInvalid("InvalidImageFormatException",
-                      absl::StrCat(field, " is ", info->width, "x", info->height,
-                                   " pixels, over the limits (16384 pixels a side, 40 megapixels)"));
+    return AwsInvalid(
+        "InvalidImageFormatException",
+        absl::StrCat(field, " is ", info->width, "x", info->height,
+                     " pixels, over the limits (16384 pixels a side, 40 megapixels)"));
   }
   if (info->width < options_.min_image_side || info->height < options_.min_image_side) {
     return Invalid(absl::StrCat(field, " is ", info->width, "x", info->height,
@@ -181,11 +180,12 @@ absl::StatusOr<v1::AnalyzeFacesResponse> Recognizer::Analyze(const v1::Image& im
   return response;
 }
 
-absl::StatusOr<v1::DetectFacesResponse> Recognizer::DetectFaces(const v1::DetectFacesRequest& request) {
+absl::StatusOr<v1::DetectFacesResponse> Recognizer::DetectFaces(
+    const v1::DetectFacesRequest& request) {
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
   const AttributeSet attributes = ParseAttributes(request.attributes());
-  STRATUS_ASSIGN_OR_RETURN(auto analysis, Analyze(image, kMaxFacesPerImage, false,
-                                                  attributes.NeedsModelAttributes()));
+  STRATUS_ASSIGN_OR_RETURN(
+      auto analysis, Analyze(image, kMaxFacesPerImage, false, attributes.NeedsModelAttributes()));
   v1::DetectFacesResponse response;
   for (const auto& f : analysis.faces()) {
     *response.add_face_details() = ToFaceDetail(f, attributes, analysis.image_size());
@@ -195,9 +195,9 @@ absl::StatusOr<v1::DetectFacesResponse> Recognizer::DetectFaces(const v1::Detect
 
 absl::StatusOr<v1::CompareFacesResponse> Recognizer::CompareFaces(
     const v1::CompareFacesRequest& request) {
-  STRATUS_ASSIGN_OR_RETURN(float threshold, Threshold(request.has_similarity_threshold(),
-                                                      request.similarity_threshold(),
-                                                      "SimilarityThreshold"));
+  STRATUS_ASSIGN_OR_RETURN(
+      float threshold, Threshold(request.has_similarity_threshold(), request.similarity_threshold(),
+                                 "SimilarityThreshold"));
   STRATUS_ASSIGN_OR_RETURN(v1::Image source, CheckImage(request.source_image(), "SourceImage"));
   STRATUS_ASSIGN_OR_RETURN(v1::Image target, CheckImage(request.target_image(), "TargetImage"));
   const auto filter = request.quality_filter();
@@ -213,7 +213,8 @@ absl::StatusOr<v1::CompareFacesResponse> Recognizer::CompareFaces(
   std::vector<std::pair<float, v1::ComparedFace>> matches;
   for (const auto& t : tgt.faces()) {
     if (!QualityReasons(t, filter, tgt.image_size()).empty()) continue;
-    const float similarity = SimilarityFromDistance(Distance(s.face_descriptor(), t.face_descriptor()));
+    const float similarity =
+        SimilarityFromDistance(DescriptorDistance(s.face_descriptor(), t.face_descriptor()));
     if (similarity >= threshold) {
       matches.emplace_back(similarity, ToComparedFace(t));
     } else {
@@ -230,7 +231,6 @@ absl::StatusOr<v1::CompareFacesResponse> Recognizer::CompareFaces(
   return response;
 }
 
-
 absl::StatusOr<v1::DetectLabelsResponse> Recognizer::DetectLabels(
     const v1::DetectLabelsRequest& request) {
   if (request.has_max_labels() && request.max_labels() < 0) {
@@ -239,13 +239,14 @@ absl::StatusOr<v1::DetectLabelsResponse> Recognizer::DetectLabels(
   float min_confidence = 55.0f;
   if (request.has_min_confidence()) {
     if (!(request.min_confidence() >= 0 && request.min_confidence() <= 100)) {
-      return Invalid(absl::StrCat("MinConfidence must be between 0 and 100, got ",
-                                  request.min_confidence()));
+      return Invalid(
+          absl::StrCat("MinConfidence must be between 0 and 100, got ", request.min_confidence()));
     }
     min_confidence = request.min_confidence();
   }
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
-  if (options_.objects == nullptr) return absl::UnimplementedError("DetectLabels has no object detector configured");
+  if (options_.objects == nullptr)
+    return absl::UnimplementedError("DetectLabels has no object detector configured");
   v1::DetectRequest detect;
   detect.set_model("objects");
   *detect.mutable_image() = image;
@@ -269,9 +270,10 @@ absl::StatusOr<v1::DetectProtectiveEquipmentResponse> Recognizer::DetectProtecti
   if (summarize) {
     const auto& s = request.summarization_attributes();
     if (!(s.min_confidence() >= 0 && s.min_confidence() <= 100)) {
-      return Invalid(absl::StrCat("SummarizationAttributes.MinConfidence must be between 0 and "
-                                  "100, got ",
-                                  s.min_confidence()));
+      return Invalid(
+          absl::StrCat("SummarizationAttributes.MinConfidence must be between 0 and "
+                       "100, got ",
+                       s.min_confidence()));
     }
     if (s.required_equipment_types().empty()) {
       return Invalid("SummarizationAttributes.RequiredEquipmentTypes needs at least one type");
@@ -336,9 +338,9 @@ absl::StatusOr<v1::DetectProtectiveEquipmentResponse> Recognizer::DetectProtecti
       // Not configured or not offering it: a request this deployment cannot serve. Down, slow
       // or overloaded: BackendError's retryable codes.
       if (absl::IsUnimplemented(classified.status())) {
-        return absl::UnimplementedError(absl::StrCat(
-            "DetectProtectiveEquipment: FACE_COVER detection needs the mask service (",
-            classified.status().message(), ")"));
+        return absl::UnimplementedError(
+            absl::StrCat("DetectProtectiveEquipment: FACE_COVER detection needs the mask service (",
+                         classified.status().message(), ")"));
       }
       return BackendError(classified.status(), "the mask service");
     }
@@ -405,4 +407,3 @@ absl::StatusOr<v1::DetectProtectiveEquipmentResponse> Recognizer::DetectProtecti
 }
 
 }  // namespace stratus::recognition
-

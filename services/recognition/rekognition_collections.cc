@@ -18,18 +18,17 @@ namespace stratus::recognition {
 namespace {
 
 namespace v1 = ::stratus::v1;
-using params::Invalid;
-using params::IsUuid;
-using params::ValidId;
 using params::CheckCollectionId;
 using params::CheckFaceId;
 using params::CheckUserId;
-using params::Threshold;
-using params::PageSize;
-using params::MaxMatches;
 using params::Descriptor;
+using params::Invalid;
 using params::kMaxFacesPerImage;
 using params::kMaxPageSize;
+using params::MaxMatches;
+using params::PageSize;
+using params::Threshold;
+using params::ValidId;
 
 }  // namespace
 
@@ -44,8 +43,9 @@ absl::StatusOr<v1::CreateCollectionResponse> Recognizer::CreateCollection(
     }
     tags[k] = v;
   }
-  STRATUS_ASSIGN_OR_RETURN(auto info, options_.store->CreateCollection(
-                                          request.collection_id(), options_.face_model_version, tags));
+  STRATUS_ASSIGN_OR_RETURN(
+      auto info,
+      options_.store->CreateCollection(request.collection_id(), options_.face_model_version, tags));
   v1::CreateCollectionResponse response;
   response.set_status_code(200);
   response.set_collection_arn(Arn(info.collection_id));
@@ -76,7 +76,8 @@ absl::StatusOr<v1::ListCollectionsResponse> Recognizer::ListCollections(
     response.add_collection_ids(c.collection_id);
     response.add_face_model_versions(c.face_model_version);
   }
-  if (more) response.set_next_token(EncodePageToken('C', page.empty() ? after : page.back().collection_id));
+  if (more)
+    response.set_next_token(EncodePageToken('C', page.empty() ? after : page.back().collection_id));
   return response;
 }
 
@@ -95,7 +96,8 @@ absl::StatusOr<v1::DescribeCollectionResponse> Recognizer::DescribeCollection(
   return response;
 }
 
-absl::StatusOr<v1::IndexFacesResponse> Recognizer::IndexFaces(const v1::IndexFacesRequest& request) {
+absl::StatusOr<v1::IndexFacesResponse> Recognizer::IndexFaces(
+    const v1::IndexFacesRequest& request) {
   STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
   if (!request.external_image_id().empty() && !ValidId(request.external_image_id(), true)) {
     return Invalid("ExternalImageId must be 1-255 characters of [a-zA-Z0-9_.-:]");
@@ -112,8 +114,8 @@ absl::StatusOr<v1::IndexFacesResponse> Recognizer::IndexFaces(const v1::IndexFac
                           : request.quality_filter();
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
   const AttributeSet attributes = ParseAttributes(request.detection_attributes());
-  STRATUS_ASSIGN_OR_RETURN(auto analysis, Analyze(image, kMaxFacesPerImage, true,
-                                                  attributes.NeedsModelAttributes()));
+  STRATUS_ASSIGN_OR_RETURN(
+      auto analysis, Analyze(image, kMaxFacesPerImage, true, attributes.NeedsModelAttributes()));
   v1::IndexFacesResponse response;
   response.set_face_model_version(options_.face_model_version);
   std::vector<NewFace> to_add;
@@ -140,10 +142,9 @@ absl::StatusOr<v1::IndexFacesResponse> Recognizer::IndexFaces(const v1::IndexFac
     to_add.push_back(std::move(n));
     details.push_back(std::move(detail));
   }
-  STRATUS_ASSIGN_OR_RETURN(auto stored,
-                           options_.store->AddFaces(request.collection_id(), to_add,
-                                                    request.external_image_id(),
-                                                    options_.face_model_version));
+  STRATUS_ASSIGN_OR_RETURN(auto stored, options_.store->AddFaces(request.collection_id(), to_add,
+                                                                 request.external_image_id(),
+                                                                 options_.face_model_version));
   for (size_t i = 0; i < stored.size(); ++i) {
     v1::FaceRecord* r = response.add_face_records();
     *r->mutable_face() = std::move(stored[i]);
@@ -161,7 +162,7 @@ absl::StatusOr<v1::ListFacesResponse> Recognizer::ListFaces(const v1::ListFacesR
   std::string after;
   if (!request.next_token().empty()) {
     STRATUS_ASSIGN_OR_RETURN(after, DecodePageToken('F', request.next_token()));
-    if (!IsUuid(after)) return DecodePageToken('?', "").status();
+    if (!IsStoreId(after)) return DecodePageToken('?', "").status();
   }
   v1::ListFacesResponse response;
   response.set_face_model_version(options_.face_model_version);
@@ -178,7 +179,8 @@ absl::StatusOr<v1::ListFacesResponse> Recognizer::ListFaces(const v1::ListFacesR
   return response;
 }
 
-absl::StatusOr<v1::DeleteFacesResponse> Recognizer::DeleteFaces(const v1::DeleteFacesRequest& request) {
+absl::StatusOr<v1::DeleteFacesResponse> Recognizer::DeleteFaces(
+    const v1::DeleteFacesRequest& request) {
   STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
   if (request.face_ids().empty() || request.face_ids_size() > kMaxPageSize) {
     return Invalid("FaceIds must hold 1 to 4096 face ids");
@@ -211,15 +213,16 @@ absl::StatusOr<v1::DeleteFacesResponse> Recognizer::DeleteFaces(const v1::Delete
   return response;
 }
 
-absl::StatusOr<v1::SearchFacesResponse> Recognizer::SearchFaces(const v1::SearchFacesRequest& request) {
+absl::StatusOr<v1::SearchFacesResponse> Recognizer::SearchFaces(
+    const v1::SearchFacesRequest& request) {
   STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
   STRATUS_RETURN_IF_ERROR(CheckFaceId(request.face_id(), "FaceId"));
   STRATUS_ASSIGN_OR_RETURN(int max, MaxMatches(request.has_max_faces(), request.max_faces()));
-  STRATUS_ASSIGN_OR_RETURN(float threshold, Threshold(request.has_face_match_threshold(),
-                                                      request.face_match_threshold(),
-                                                      "FaceMatchThreshold"));
-  STRATUS_ASSIGN_OR_RETURN(auto descriptor,
-                           options_.store->GetDescriptor(request.collection_id(), request.face_id()));
+  STRATUS_ASSIGN_OR_RETURN(
+      float threshold, Threshold(request.has_face_match_threshold(), request.face_match_threshold(),
+                                 "FaceMatchThreshold"));
+  STRATUS_ASSIGN_OR_RETURN(
+      auto descriptor, options_.store->GetDescriptor(request.collection_id(), request.face_id()));
   STRATUS_ASSIGN_OR_RETURN(auto matches,
                            options_.store->Search(request.collection_id(), descriptor, max,
                                                   MaxDistanceForSimilarity(threshold),
@@ -239,9 +242,9 @@ absl::StatusOr<v1::SearchFacesByImageResponse> Recognizer::SearchFacesByImage(
     const v1::SearchFacesByImageRequest& request) {
   STRATUS_RETURN_IF_ERROR(CheckCollectionId(request.collection_id()));
   STRATUS_ASSIGN_OR_RETURN(int max, MaxMatches(request.has_max_faces(), request.max_faces()));
-  STRATUS_ASSIGN_OR_RETURN(float threshold, Threshold(request.has_face_match_threshold(),
-                                                      request.face_match_threshold(),
-                                                      "FaceMatchThreshold"));
+  STRATUS_ASSIGN_OR_RETURN(
+      float threshold, Threshold(request.has_face_match_threshold(), request.face_match_threshold(),
+                                 "FaceMatchThreshold"));
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
   STRATUS_ASSIGN_OR_RETURN(auto analysis, Analyze(image, 1, true, false));
   if (analysis.faces().empty() ||

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "services/recognition/face_store.h"
 
 namespace stratus::recognition::params {
 namespace {
@@ -29,19 +30,6 @@ bool ValidId(const std::string& s, bool allow_colon) {
   return true;
 }
 
-bool IsUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 absl::Status Invalid(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
 absl::Status CheckCollectionId(const std::string& id) {
@@ -54,7 +42,7 @@ absl::Status CheckCollectionId(const std::string& id) {
 }
 
 absl::Status CheckFaceId(const std::string& id, const char* field) {
-  if (!IsUuid(id)) {
+  if (!IsStoreId(id)) {
     return Invalid(absl::StrCat(field, " '", id.substr(0, 100), "' is not a face id (a UUID)"));
   }
   return absl::OkStatus();
@@ -108,17 +96,6 @@ absl::StatusOr<int> MaxMatches(bool has, int value) {
     return Invalid(absl::StrCat("MaxFaces must be between 1 and 4096, got ", value));
   }
   return value;
-}
-
-float Distance(const google::protobuf::RepeatedField<float>& a,
-               const google::protobuf::RepeatedField<float>& b) {
-  if (a.size() != b.size() || a.empty()) return 1e6f;
-  double s = 0;
-  for (int i = 0; i < a.size(); ++i) {
-    const double d = double(a[i]) - b[i];
-    s += d * d;
-  }
-  return static_cast<float>(std::sqrt(s));
 }
 
 std::vector<float> Descriptor(const v1::FaceAnalysis& f) {

@@ -27,8 +27,6 @@ absl::Status Invalid(absl::string_view message);
 
 // 1-255 characters of [a-zA-Z0-9_.-], and ':' when `allow_colon`.
 bool ValidId(const std::string& s, bool allow_colon);
-// 8-4-4-4-12 hexadecimal digits.
-bool IsUuid(const std::string& s);
 
 // 1-255 characters of [a-zA-Z0-9_.-].
 absl::Status CheckCollectionId(const std::string& id);
@@ -70,9 +68,6 @@ absl::StatusOr<int> PageSize(bool has, int value);
 // MaxFaces of a search: 1-4096, default 4096.
 absl::StatusOr<int> MaxMatches(bool has, int value);
 
-// Euclidean distance of two descriptors; 1e6 when their sizes differ or they are empty.
-float Distance(const google::protobuf::RepeatedField<float>& a,
-               const google::protobuf::RepeatedField<float>& b);
 std::vector<float> Descriptor(const stratus::v1::FaceAnalysis& f);
 
 }  // namespace stratus::recognition::params

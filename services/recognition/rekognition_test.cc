@@ -15,34 +15,33 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "common/paths.h"
-
+#include "cli/recognition.h"
 #include "common/aws/aws_error.h"
 #include "common/aws/json_protocol.h"
+#include "common/paths.h"
 #include "common/testing/postgres_suite.h"
+#include "runtime/text_reader.h"
 #include "services/recognition/aws_endpoint.h"
 #include "services/recognition/face_detail.h"
-#include "cli/recognition.h"
 #include "services/recognition/recognition_service.h"
 #include "services/recognition/schema.h"
-#include "runtime/text_reader.h"
 #include "services/recognition/testing/fake_analyzers.h"
 
 namespace stratus::recognition {
 namespace {
 
 namespace v1 = ::stratus::v1;
-using ::testing::HasSubstr;
-using ::testing::SizeIs;
 using ::stratus::cli::IsRecognitionCommand;
 using ::stratus::cli::RunRecognitionCommand;
 using testing::DescriptorAtDistance;
 using testing::FakeFaceAnalyzer;
 using testing::FakeMaskClassifier;
 using testing::FakeObjectDetector;
+using ::testing::HasSubstr;
 using testing::MakeFace;
 using testing::MakeImage;
 using testing::RandomDescriptor;
+using ::testing::SizeIs;
 using testing::SyntheticFace;
 
 std::string GoldenDir() {
@@ -64,9 +63,10 @@ class RekognitionTest : public testing_util::PostgresSuite {
     ASSERT_NE(db_, nullptr);
     ASSERT_TRUE(db_->Migrate("recognition", Migrations()).ok());
     ASSERT_TRUE(db_->Transact([](pqxx::work& tx) {
-                      tx.exec("DELETE FROM recognition_collections");
-                      return absl::OkStatus();
-                    }).ok());
+                     tx.exec("DELETE FROM recognition_collections");
+                     return absl::OkStatus();
+                   })
+                    .ok());
     FaceStore::Options so;
     so.db = db_.get();
     so.listen = false;
@@ -102,7 +102,9 @@ class RekognitionTest : public testing_util::PostgresSuite {
     i.set_bytes(b);
     return i;
   }
-  static std::string Golden(int n) { return ReadFile(absl::StrCat(GoldenDir(), "/sample", n, ".png")); }
+  static std::string Golden(int n) {
+    return ReadFile(absl::StrCat(GoldenDir(), "/sample", n, ".png"));
+  }
   bool HaveGolden() {
     auto n = faces_.AddFaceApiGolden(GoldenDir());
     return n.ok() && *n >= 2;
@@ -174,7 +176,8 @@ TEST_F(RekognitionTest, BadImagesGetRekognitionErrors) {
 
   r.mutable_image()->mutable_s3_object()->set_bucket("b");
   s = rec_->DetectFaces(r).status();
-  EXPECT_TRUE(aws::IsAwsError(s, "InvalidParameterException") || s.code() == absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(aws::IsAwsError(s, "InvalidParameterException") ||
+              s.code() == absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("S3Object is not supported"));
 
   r.mutable_image()->set_bytes("");
@@ -209,8 +212,8 @@ TEST_F(RekognitionTest, BadImagesGetRekognitionErrors) {
 
   // The detector down or too slow: UNAVAILABLE (ServiceUnavailableException 503, retried by the
   // SDKs); overloaded: RESOURCE_EXHAUSTED (ThrottlingException).
-  for (absl::Status down : {absl::UnavailableError("connection refused"),
-                            absl::DeadlineExceededError("deadline")}) {
+  for (absl::Status down :
+       {absl::UnavailableError("connection refused"), absl::DeadlineExceededError("deadline")}) {
     faces_.FailWith(down);
     s = rec_->DetectFaces(r).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
@@ -267,7 +270,9 @@ TEST_F(RekognitionTest, DetectFacesOnGoldenFaces) {
     EXPECT_FALSE(f.emotions().empty());
   }
   // Largest first.
-  const auto area = [](const v1::FaceDetail& f) { return f.bounding_box().width() * f.bounding_box().height(); };
+  const auto area = [](const v1::FaceDetail& f) {
+    return f.bounding_box().width() * f.bounding_box().height();
+  };
   EXPECT_GE(area(d->face_details(0)), area(d->face_details(4)));
 }
 
@@ -316,7 +321,8 @@ TEST_F(RekognitionTest, CollectionsIndexSearchListDelete) {
   create.set_collection_id("staff");
   auto created = rec_->CreateCollection(create);
   ASSERT_TRUE(created.ok()) << created.status();
-  EXPECT_EQ(created->collection_arn(), "arn:aws:rekognition:us-east-1:000000000000:collection/staff");
+  EXPECT_EQ(created->collection_arn(),
+            "arn:aws:rekognition:us-east-1:000000000000:collection/staff");
   EXPECT_EQ(created->status_code(), 200);
   EXPECT_EQ(rec_->CreateCollection(create).status().code(), absl::StatusCode::kAlreadyExists);
   create.set_collection_id("bad name!");
@@ -421,7 +427,8 @@ TEST_F(RekognitionTest, CollectionsIndexSearchListDelete) {
   ASSERT_TRUE(deleted.ok()) << deleted.status();
   EXPECT_THAT(deleted->deleted_faces(), SizeIs(1));
   ASSERT_THAT(deleted->unsuccessful_face_deletions(), SizeIs(1));
-  EXPECT_EQ(deleted->unsuccessful_face_deletions(0).reasons(0), v1::UnsuccessfulFaceDeletion::FACE_NOT_FOUND);
+  EXPECT_EQ(deleted->unsuccessful_face_deletions(0).reasons(0),
+            v1::UnsuccessfulFaceDeletion::FACE_NOT_FOUND);
   search.set_collection_id("staff");
   search.clear_face_match_threshold();
   *search.mutable_image() = Bytes(Image({MakeFace(again)}, 40));
@@ -518,15 +525,16 @@ TEST_F(RekognitionTest, ProtectiveEquipment) {
   v1::DetectProtectiveEquipmentRequest r;
   r.mutable_image()->set_bytes(img);
   r.mutable_summarization_attributes()->set_min_confidence(80);
-  r.mutable_summarization_attributes()->add_required_equipment_types(v1::ProtectiveEquipmentType::FACE_COVER);
+  r.mutable_summarization_attributes()->add_required_equipment_types(
+      v1::ProtectiveEquipmentType::FACE_COVER);
   // The mask service not offering it: UNIMPLEMENTED for FACE_COVER.
   auto s = rec_->DetectProtectiveEquipment(r).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(s.message(), HasSubstr("FACE_COVER"));
   // The mask service down or slow: a retryable 503, not InvalidParameterException; overloaded:
   // ThrottlingException.
-  for (absl::Status down : {absl::UnavailableError("connection refused"),
-                            absl::DeadlineExceededError("deadline")}) {
+  for (absl::Status down :
+       {absl::UnavailableError("connection refused"), absl::DeadlineExceededError("deadline")}) {
     masks_.Set([down](const v1::ClassifyRequest&) -> absl::StatusOr<v1::ClassifyResponse> {
       return down;
     });
@@ -564,7 +572,8 @@ TEST_F(RekognitionTest, ProtectiveEquipment) {
   EXPECT_TRUE(ppe->persons(0).body_parts(0).equipment_detections(0).covers_body_part().value());
   EXPECT_THAT(ppe->summary().persons_with_required_equipment(), ::testing::ElementsAre(0));
   EXPECT_EQ(ppe->protective_equipment_model_version(), "mask-1");
-  r.mutable_summarization_attributes()->add_required_equipment_types(v1::ProtectiveEquipmentType::HAND_COVER);
+  r.mutable_summarization_attributes()->add_required_equipment_types(
+      v1::ProtectiveEquipmentType::HAND_COVER);
   ppe = rec_->DetectProtectiveEquipment(r);
   EXPECT_THAT(ppe->summary().persons_indeterminate(), ::testing::ElementsAre(0));
 }
@@ -592,10 +601,9 @@ TEST_F(RekognitionTest, AwsJsonEndpoint) {
   RegisterRekognitionOperations(endpoint->get(), rec_.get());
   auto call = [&](const std::string& op, const std::string& body, bool sign = true,
                   const std::string& secret = "secretsecretsecretsecret") {
-    std::map<std::string, std::string> headers = {
-        {"host", "localhost:8083"},
-        {"content-type", "application/x-amz-json-1.1"},
-        {"x-amz-target", "RekognitionService." + op}};
+    std::map<std::string, std::string> headers = {{"host", "localhost:8083"},
+                                                  {"content-type", "application/x-amz-json-1.1"},
+                                                  {"x-amz-target", "RekognitionService." + op}};
     if (sign) {
       aws::SigningParams p;
       p.credentials = {"AKIDTESTTESTTEST", secret, ""};
@@ -621,21 +629,24 @@ TEST_F(RekognitionTest, AwsJsonEndpoint) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(json_of(r)["FaceCount"].is_number());
   EXPECT_TRUE(json_of(r)["CreationTimestamp"].is_number());
-  EXPECT_EQ(json_of(r)["CollectionARN"], "arn:aws:rekognition:us-east-1:000000000000:collection/web");
+  EXPECT_EQ(json_of(r)["CollectionARN"],
+            "arn:aws:rekognition:us-east-1:000000000000:collection/web");
 
   SyntheticFace f;
   f.descriptor = RandomDescriptor(77);
   const std::string img = Image({MakeFace(f)}, 70);
-  r = call("DetectFaces", nlohmann::json{{"Image", {{"Bytes", aws::Base64Encode(img)}}},
-                                         {"Attributes", {"ALL"}}}.dump());
+  r = call("DetectFaces",
+           nlohmann::json{{"Image", {{"Bytes", aws::Base64Encode(img)}}}, {"Attributes", {"ALL"}}}
+               .dump());
   ASSERT_EQ(r.status, 200) << r.body;
   auto j = json_of(r);
   ASSERT_EQ(j["FaceDetails"].size(), 1u);
   EXPECT_EQ(j["FaceDetails"][0]["Landmarks"].size(), 30u);
   EXPECT_TRUE(j["FaceDetails"][0].contains("AgeRange"));
   EXPECT_FALSE(j.contains("OrientationCorrection"));
-  r = call("SearchFacesByImage", nlohmann::json{{"CollectionId", "web"},
-                                                {"Image", {{"Bytes", aws::Base64Encode(img)}}}}.dump());
+  r = call("SearchFacesByImage",
+           nlohmann::json{{"CollectionId", "web"}, {"Image", {{"Bytes", aws::Base64Encode(img)}}}}
+               .dump());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(json_of(r)["FaceMatches"].is_array());
   EXPECT_EQ(json_of(r)["FaceMatches"].size(), 0u);
@@ -643,7 +654,8 @@ TEST_F(RekognitionTest, AwsJsonEndpoint) {
   r = call("DetectFaces", R"({"Image":{"Bytes":"not base64!"}})");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(json_of(r)["__type"], "InvalidParameterException");
-  r = call("DetectFaces", nlohmann::json{{"Image", {{"Bytes", aws::Base64Encode("GIF89a....")}}}}.dump());
+  r = call("DetectFaces",
+           nlohmann::json{{"Image", {{"Bytes", aws::Base64Encode("GIF89a....")}}}}.dump());
   EXPECT_EQ(json_of(r)["__type"], "InvalidImageFormatException");
   r = call("DetectFaces", R"({"Image":{"S3Object":{"Bucket":"b","Name":"k.jpg"}}})");
   EXPECT_EQ(json_of(r)["__type"], "InvalidParameterException");
@@ -654,7 +666,8 @@ TEST_F(RekognitionTest, AwsJsonEndpoint) {
   EXPECT_EQ(json_of(r)["__type"], "InvalidParameterException");
   r = call("DetectFaces", R"({"Image": {"Bytes": 5}})");
   EXPECT_EQ(json_of(r)["__type"], "InvalidParameterException");
-  r = call("IndexFaces", R"({"CollectionId":"nope","Image":{"Bytes":")" + aws::Base64Encode(img) + "\"}}");
+  r = call("IndexFaces",
+           R"({"CollectionId":"nope","Image":{"Bytes":")" + aws::Base64Encode(img) + "\"}}");
   EXPECT_EQ(json_of(r)["__type"], "ResourceNotFoundException");
   r = call("ListFaces", R"({"CollectionId":"web","MaxResults":"many"})");
   EXPECT_EQ(json_of(r)["__type"], "InvalidParameterException");
@@ -833,8 +846,7 @@ TEST_F(RekognitionTest, UsersCreateAssociateSearchDelete) {
   EXPECT_EQ(rec_->CreateUser(cu).status().code(), absl::StatusCode::kInvalidArgument);
   cu.clear_client_request_token();
   cu.set_collection_id("nope");
-  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->CreateUser(cu).status())),
-            "ResourceNotFoundException");
+  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->CreateUser(cu).status())), "ResourceNotFoundException");
 
   v1::AssociateFacesRequest af;
   af.set_collection_id("club");
@@ -997,8 +1009,7 @@ TEST_F(RekognitionTest, UsersCreateAssociateSearchDelete) {
   du.set_collection_id("club");
   du.set_user_id("ann");
   ASSERT_TRUE(rec_->DeleteUser(du).ok());
-  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->DeleteUser(du).status())),
-            "ResourceNotFoundException");
+  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->DeleteUser(du).status())), "ResourceNotFoundException");
   deleted = rec_->DeleteFaces(del);
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(deleted->deleted_faces_size(), 1);
@@ -1016,10 +1027,9 @@ TEST_F(RekognitionTest, UsersOverTheAwsJsonEndpoint) {
   RegisterRekognitionOperations(endpoint->get(), rec_.get());
   auto call = [&](const std::string& op, const nlohmann::json& body) {
     const std::string text = body.dump();
-    std::map<std::string, std::string> headers = {
-        {"host", "localhost:8083"},
-        {"content-type", "application/x-amz-json-1.1"},
-        {"x-amz-target", "RekognitionService." + op}};
+    std::map<std::string, std::string> headers = {{"host", "localhost:8083"},
+                                                  {"content-type", "application/x-amz-json-1.1"},
+                                                  {"x-amz-target", "RekognitionService." + op}};
     aws::SigningParams p;
     p.credentials = {"AKIDTESTTESTTEST", "secretsecretsecretsecret", ""};
     p.service = "rekognition";
@@ -1033,15 +1043,17 @@ TEST_F(RekognitionTest, UsersOverTheAwsJsonEndpoint) {
     return std::pair{r.status, nlohmann::json::parse(r.body)};
   };
   ASSERT_EQ(call("CreateCollection", {{"CollectionId", "web"}}).first, 200);
-  auto [status, j] = call("CreateUser", {{"CollectionId", "web"}, {"UserId", "u:1"},
-                                         {"ClientRequestToken", "token-1"}});
+  auto [status, j] =
+      call("CreateUser",
+           {{"CollectionId", "web"}, {"UserId", "u:1"}, {"ClientRequestToken", "token-1"}});
   ASSERT_EQ(status, 200) << j;
   EXPECT_EQ(j, nlohmann::json::object());
   std::tie(status, j) = call("CreateUser", {{"CollectionId", "web"}, {"UserId", "u:1"}});
   EXPECT_EQ(status, 400);
   EXPECT_EQ(j["__type"], "ConflictException");
-  std::tie(status, j) = call("CreateUser", {{"CollectionId", "web"}, {"UserId", "u:2"},
-                                            {"ClientRequestToken", "token-1"}});
+  std::tie(status, j) =
+      call("CreateUser",
+           {{"CollectionId", "web"}, {"UserId", "u:2"}, {"ClientRequestToken", "token-1"}});
   EXPECT_EQ(j["__type"], "IdempotentParameterMismatchException");
   std::tie(status, j) = call("ListUsers", {{"CollectionId", "web"}});
   ASSERT_EQ(status, 200) << j;
@@ -1055,12 +1067,14 @@ TEST_F(RekognitionTest, UsersOverTheAwsJsonEndpoint) {
   SyntheticFace f;
   f.descriptor = RandomDescriptor(900);
   const std::string img = Image({MakeFace(f)}, 901);
-  std::tie(status, j) = call("IndexFaces", {{"CollectionId", "web"},
-                                            {"Image", {{"Bytes", aws::Base64Encode(img)}}}});
+  std::tie(status, j) =
+      call("IndexFaces", {{"CollectionId", "web"}, {"Image", {{"Bytes", aws::Base64Encode(img)}}}});
   ASSERT_EQ(status, 200) << j;
   const std::string face_id = j["FaceRecords"][0]["Face"]["FaceId"];
-  std::tie(status, j) = call("AssociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"},
-                                                {"FaceIds", {face_id, "00000000-0000-4000-8000-000000000000"}}});
+  std::tie(status, j) =
+      call("AssociateFaces", {{"CollectionId", "web"},
+                              {"UserId", "u:1"},
+                              {"FaceIds", {face_id, "00000000-0000-4000-8000-000000000000"}}});
   ASSERT_EQ(status, 200) << j;
   EXPECT_EQ(j["AssociatedFaces"][0]["FaceId"], face_id);
   EXPECT_EQ(j["UnsuccessfulFaceAssociations"][0]["Reasons"][0], "FACE_NOT_FOUND");
@@ -1069,8 +1083,9 @@ TEST_F(RekognitionTest, UsersOverTheAwsJsonEndpoint) {
   std::tie(status, j) = call("ListFaces", {{"CollectionId", "web"}, {"UserId", "u:1"}});
   ASSERT_EQ(status, 200) << j;
   EXPECT_EQ(j["Faces"][0]["UserId"], "u:1");
-  std::tie(status, j) = call("SearchUsersByImage", {{"CollectionId", "web"},
-                                                    {"Image", {{"Bytes", aws::Base64Encode(img)}}}});
+  std::tie(status, j) =
+      call("SearchUsersByImage",
+           {{"CollectionId", "web"}, {"Image", {{"Bytes", aws::Base64Encode(img)}}}});
   ASSERT_EQ(status, 200) << j;
   ASSERT_EQ(j["UserMatches"].size(), 1u);
   EXPECT_EQ(j["UserMatches"][0]["User"]["UserId"], "u:1");
@@ -1082,8 +1097,8 @@ TEST_F(RekognitionTest, UsersOverTheAwsJsonEndpoint) {
   ASSERT_EQ(status, 200) << j;
   EXPECT_EQ(j["SearchedFace"]["FaceId"], face_id);
   EXPECT_EQ(j["UserMatches"].size(), 0u);
-  std::tie(status, j) = call("DisassociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"},
-                                                   {"FaceIds", {face_id}}});
+  std::tie(status, j) = call("DisassociateFaces",
+                             {{"CollectionId", "web"}, {"UserId", "u:1"}, {"FaceIds", {face_id}}});
   ASSERT_EQ(status, 200) << j;
   EXPECT_EQ(j["DisassociatedFaces"][0]["FaceId"], face_id);
   EXPECT_EQ(j["UserStatus"], "CREATED");
@@ -1094,19 +1109,30 @@ TEST_F(RekognitionTest, UsersOverTheAwsJsonEndpoint) {
       {"CreateUser", {{"CollectionId", "nope"}, {"UserId", "a"}}, "ResourceNotFoundException"},
       {"DeleteUser", {{"CollectionId", "web"}, {"UserId", "zz"}}, "ResourceNotFoundException"},
       {"ListUsers", {{"CollectionId", "web"}, {"MaxResults", 501}}, "InvalidParameterException"},
-      {"ListUsers", {{"CollectionId", "web"}, {"NextToken", "x"}}, "InvalidPaginationTokenException"},
-      {"AssociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"}, {"FaceIds", nlohmann::json::array()}},
+      {"ListUsers",
+       {{"CollectionId", "web"}, {"NextToken", "x"}},
+       "InvalidPaginationTokenException"},
+      {"AssociateFaces",
+       {{"CollectionId", "web"}, {"UserId", "u:1"}, {"FaceIds", nlohmann::json::array()}},
        "InvalidParameterException"},
-      {"AssociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"}, {"FaceIds", {"x"}}},
+      {"AssociateFaces",
+       {{"CollectionId", "web"}, {"UserId", "u:1"}, {"FaceIds", {"x"}}},
        "InvalidParameterException"},
-      {"AssociateFaces", {{"CollectionId", "web"}, {"UserId", "u:1"}, {"FaceIds", {face_id}},
-                          {"UserMatchThreshold", 150}}, "InvalidParameterException"},
-      {"DisassociateFaces", {{"CollectionId", "web"}, {"UserId", "zz"}, {"FaceIds", {face_id}}},
+      {"AssociateFaces",
+       {{"CollectionId", "web"},
+        {"UserId", "u:1"},
+        {"FaceIds", {face_id}},
+        {"UserMatchThreshold", 150}},
+       "InvalidParameterException"},
+      {"DisassociateFaces",
+       {{"CollectionId", "web"}, {"UserId", "zz"}, {"FaceIds", {face_id}}},
        "ResourceNotFoundException"},
       {"SearchUsers", {{"CollectionId", "web"}}, "InvalidParameterException"},
-      {"SearchUsers", {{"CollectionId", "web"}, {"UserId", "u:1"}, {"MaxUsers", 0}},
+      {"SearchUsers",
+       {{"CollectionId", "web"}, {"UserId", "u:1"}, {"MaxUsers", 0}},
        "InvalidParameterException"},
-      {"SearchUsersByImage", {{"CollectionId", "web"}, {"Image", {{"Bytes", aws::Base64Encode("junk")}}}},
+      {"SearchUsersByImage",
+       {{"CollectionId", "web"}, {"Image", {{"Bytes", aws::Base64Encode("junk")}}}},
        "InvalidImageFormatException"},
       {"SearchUsersByImage", {{"CollectionId", "web"}}, "InvalidParameterException"},
   };

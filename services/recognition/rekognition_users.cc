@@ -17,16 +17,16 @@ namespace stratus::recognition {
 namespace {
 
 namespace v1 = ::stratus::v1;
-using params::Invalid;
 using params::CheckCollectionId;
 using params::CheckFaceId;
 using params::CheckUserId;
-using params::TokenOf;
+using params::Descriptor;
 using params::FaceIdList;
+using params::Invalid;
+using params::kMaxFacesPerImage;
 using params::MaxUsers;
 using params::Threshold;
-using params::Descriptor;
-using params::kMaxFacesPerImage;
+using params::TokenOf;
 
 constexpr float kDefaultUserMatchThreshold = 75.0f;  // AssociateFaces
 
