@@ -93,65 +93,63 @@ std::string ExternalIdFor(const std::string& path) {
   return name.substr(0, 255);
 }
 
-// Fetches every page of list-collections, list-faces or list-users. kLines prints each page as
-// Rekognition's JSON as it arrives; kJson prints the pages merged into one response (NextToken
-// cleared) as the protobuf JSON mapping; kTable prints one row per collection, face or user.
-// false when a page failed (reported on stderr; what came before it was printed).
+// Fetches every page of `request` through `method`, merging the pages into *all (NextToken
+// cleared). With `print_pages` each page is printed as Rekognition's JSON as it arrives. false
+// when a page failed (reported on stderr; what came before it was printed).
+template <typename Request, typename Response>
+bool FetchPages(const Client& client, const std::string& what, Request request,
+                grpc::Status (v1::RecognitionService::Stub::*method)(grpc::ClientContext*,
+                                                                     const Request&, Response*),
+                bool print_pages, Response* all) {
+  do {
+    grpc::ClientContext ctx;
+    client.Deadline(&ctx);
+    Response page;
+    const grpc::Status status = ((*client.stub).*method)(&ctx, request, &page);
+    if (!status.ok() || print_pages) {
+      if (!Report(what, status, page)) return false;
+    }
+    all->MergeFrom(page);
+    request.set_next_token(page.next_token());
+  } while (!request.next_token().empty());
+  all->clear_next_token();
+  return true;
+}
+
+// list-collections, list-faces or list-users, every page. kLines prints each page as
+// Rekognition's JSON as it arrives; kJson the pages merged into one response as the protobuf
+// JSON mapping; kTable one row per collection, face or user.
 bool ListAll(const std::string& sub, const std::string& collection, int max_results,
              const std::string& user_id, Output format, const Client& client) {
   v1::ListCollectionsResponse collections;
   v1::ListFacesResponse faces;
   v1::ListUsersResponse users;
-  const std::string what = sub == "list-collections" ? "" : collection;
-  std::string token;
-  do {
-    grpc::ClientContext ctx;
-    client.Deadline(&ctx);
-    grpc::Status status;
-    std::unique_ptr<google::protobuf::Message> page;
-    if (sub == "list-collections") {
-      v1::ListCollectionsRequest r;
-      r.set_next_token(token);
-      if (max_results > 0) r.set_max_results(max_results);
-      auto resp = std::make_unique<v1::ListCollectionsResponse>();
-      status = client.stub->ListCollections(&ctx, r, resp.get());
-      token = resp->next_token();
-      if (status.ok()) collections.MergeFrom(*resp);
-      page = std::move(resp);
-    } else if (sub == "list-faces") {
-      v1::ListFacesRequest r;
-      r.set_collection_id(collection);
-      r.set_next_token(token);
-      if (max_results > 0) r.set_max_results(max_results);
-      r.set_user_id(user_id);
-      auto resp = std::make_unique<v1::ListFacesResponse>();
-      status = client.stub->ListFaces(&ctx, r, resp.get());
-      token = resp->next_token();
-      if (status.ok()) faces.MergeFrom(*resp);
-      page = std::move(resp);
-    } else {
-      v1::ListUsersRequest r;
-      r.set_collection_id(collection);
-      r.set_next_token(token);
-      if (max_results > 0) r.set_max_results(max_results);
-      auto resp = std::make_unique<v1::ListUsersResponse>();
-      status = client.stub->ListUsers(&ctx, r, resp.get());
-      token = resp->next_token();
-      if (status.ok()) users.MergeFrom(*resp);
-      page = std::move(resp);
-    }
-    if (!status.ok() || format == Output::kLines) {
-      if (!Report(what, status, *page)) return false;
-    }
-  } while (!token.empty());
-  if (format == Output::kLines) return true;
-  collections.clear_next_token();
-  faces.clear_next_token();
-  users.clear_next_token();
+  const bool lines = format == Output::kLines;
+  const google::protobuf::Message* all = nullptr;
+  bool ok;
+  if (sub == "list-collections") {
+    v1::ListCollectionsRequest r;
+    if (max_results > 0) r.set_max_results(max_results);
+    ok = FetchPages(client, "", r, &v1::RecognitionService::Stub::ListCollections, lines,
+                    &collections);
+    all = &collections;
+  } else if (sub == "list-faces") {
+    v1::ListFacesRequest r;
+    r.set_collection_id(collection);
+    if (max_results > 0) r.set_max_results(max_results);
+    r.set_user_id(user_id);
+    ok = FetchPages(client, collection, r, &v1::RecognitionService::Stub::ListFaces, lines, &faces);
+    all = &faces;
+  } else {
+    v1::ListUsersRequest r;
+    r.set_collection_id(collection);
+    if (max_results > 0) r.set_max_results(max_results);
+    ok = FetchPages(client, collection, r, &v1::RecognitionService::Stub::ListUsers, lines, &users);
+    all = &users;
+  }
+  if (!ok) return false;
+  if (lines) return true;
   if (format == Output::kJson) {
-    const google::protobuf::Message* all = &users;
-    if (sub == "list-collections") all = &collections;
-    if (sub == "list-faces") all = &faces;
     std::cout << ProtoJson(*all) << "\n";
     return true;
   }

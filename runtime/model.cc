@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -46,6 +47,22 @@ double CpuMs() {
   timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// The best process CPU time (ms) of `runs` calls each of `a` and `b`, interleaved (a, b, a, b,
+// ...) so that a busy moment of the machine (other models loading, the other services of a
+// 2-core box) weighs on both alike. The first error of either is returned.
+absl::StatusOr<std::pair<double, double>> BestCpuMsInterleaved(
+    int runs, const std::function<absl::Status()>& a, const std::function<absl::Status()>& b) {
+  double best_a = 1e30, best_b = 1e30;
+  for (int i = 0; i < std::max(1, runs); ++i) {
+    for (auto [run, best] : {std::pair{&a, &best_a}, std::pair{&b, &best_b}}) {
+      const double t = CpuMs();
+      if (absl::Status s = (*run)(); !s.ok()) return s;
+      *best = std::min(*best, CpuMs() - t);
+    }
+  }
+  return std::pair{best_a, best_b};
 }
 
 std::string TorchMessage(const c10::Error& e) { return e.what_without_backtrace(); }
@@ -493,22 +510,23 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
                      "bfloat16 (neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo)"));
   }
   const bool detection = config->task == "face_detection" || config->task == "object_detection";
-  if ((precision == "bf16" || (precision == "auto" && detection)) &&
-      impl->device.type() == at::kCPU && CpuHasNativeBf16()) {
-    double fp32_ms = 1e30, bf16_ms = 1e30;
-    for (int i = 0; i < std::max(1, options.warmup_runs); ++i) {
-      for (bool bf : {false, true}) {
+  if (precision == "bf16" && impl->device.type() == at::kCPU) {
+    impl->bf16 = true;
+  } else if (precision == "auto" && detection && impl->device.type() == at::kCPU &&
+             CpuHasNativeBf16()) {
+    auto forward = [&](bool bf) {
+      return [&, bf]() -> absl::Status {
         impl->bf16 = bf;
-        const double t = CpuMs();
         auto out = impl->ForwardChunk(batch1, nullptr);
-        if (!out.ok()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("warm-up (", bf ? "bf16" : "fp32", "): ", out.status().message()));
-        }
-        (bf ? bf16_ms : fp32_ms) = std::min(bf ? bf16_ms : fp32_ms, CpuMs() - t);
-      }
-    }
-    impl->bf16 = precision == "bf16" || bf16_ms < 0.9 * fp32_ms;
+        if (out.ok()) return absl::OkStatus();
+        return absl::FailedPreconditionError(
+            absl::StrCat("warm-up (", bf ? "bf16" : "fp32", "): ", out.status().message()));
+      };
+    };
+    auto ms = BestCpuMsInterleaved(options.warmup_runs, forward(false), forward(true));
+    if (!ms.ok()) return ms.status();
+    const auto [fp32_ms, bf16_ms] = *ms;
+    impl->bf16 = bf16_ms < 0.9 * fp32_ms;
     SLOG(INFO) << "precision chosen" << Kv("model", name) << Kv("fp32_cpu_ms", fp32_ms)
                << Kv("bf16_cpu_ms", bf16_ms) << Kv("precision", impl->bf16 ? "bf16" : "fp32");
   }
@@ -528,19 +546,19 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
                     << Kv("model", name) << Kv("error", s.message());
       impl->max_batch_size = 1;
     } else if (impl->device.type() == at::kCPU) {
-      // Best of three of each, interleaved, so that a busy moment of the machine (other models
-      // loading, the other services of a 2-core box) weighs on both sides alike: with one
-      // batched run against the best of two single ones, noise alone turned batching off for
-      // the SSD in some starts and not in others.
-      double single = 1e30, per_image = 1e30;
-      for (int i = 0; i < 3; ++i) {
-        double t = CpuMs();
-        (void)impl->ForwardChunk(batch1, nullptr);
-        single = std::min(single, CpuMs() - t);
-        t = CpuMs();
-        (void)impl->ForwardChunk(batch, nullptr);
-        per_image = std::min(per_image, (CpuMs() - t) / probe);
-      }
+      // Best of three of each (with one batched run against the best of two single ones,
+      // noise alone turned batching off for the SSD in some starts and not in others).
+      auto ms = BestCpuMsInterleaved(
+          3,
+          [&] {
+            (void)impl->ForwardChunk(batch1, nullptr);
+            return absl::OkStatus();
+          },
+          [&] {
+            (void)impl->ForwardChunk(batch, nullptr);
+            return absl::OkStatus();
+          });
+      const double single = ms->first, per_image = ms->second / probe;
       if (per_image >= single) {
         impl->max_batch_size = 1;
       }

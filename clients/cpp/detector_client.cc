@@ -1,6 +1,6 @@
 #include "clients/cpp/detector_client.h"
 
-#include "common/status.h"
+#include "clients/cpp/unary_call.h"
 
 namespace stratus::clients {
 
@@ -16,22 +16,13 @@ DetectorClient::DetectorClient(std::shared_ptr<grpc::Channel> channel, const Opt
 
 absl::StatusOr<v1::DetectResponse> DetectorClient::Detect(
     const v1::DetectRequest& request, const grpc::ServerContext* incoming) const {
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx, options_.timeout, incoming);
-  v1::DetectResponse response;
-  const grpc::Status s = stub_->Detect(&ctx, request, &response);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return response;
+  return UnaryCall(*stub_, &v1::DetectorService::Stub::Detect, request, options_.timeout, incoming);
 }
 
 absl::StatusOr<v1::AnalyzeFacesResponse> DetectorClient::AnalyzeFaces(
     const v1::AnalyzeFacesRequest& request, const grpc::ServerContext* incoming) const {
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx, options_.timeout, incoming);
-  v1::AnalyzeFacesResponse response;
-  const grpc::Status s = stub_->AnalyzeFaces(&ctx, request, &response);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return response;
+  return UnaryCall(*stub_, &v1::DetectorService::Stub::AnalyzeFaces, request, options_.timeout,
+                   incoming);
 }
 
 std::unique_ptr<DetectorClient::Stream> DetectorClient::DetectStream(

@@ -1,6 +1,6 @@
 #include "clients/cpp/mask_client.h"
 
-#include "common/status.h"
+#include "clients/cpp/unary_call.h"
 
 namespace stratus::clients {
 
@@ -14,12 +14,7 @@ MaskClient::MaskClient(std::shared_ptr<grpc::Channel> channel, const Options& op
 
 absl::StatusOr<v1::ClassifyResponse> MaskClient::Classify(
     const v1::ClassifyRequest& request, const grpc::ServerContext* incoming) const {
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx, options_.timeout, incoming);
-  v1::ClassifyResponse response;
-  const grpc::Status s = stub_->Classify(&ctx, request, &response);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return response;
+  return UnaryCall(*stub_, &v1::MaskService::Stub::Classify, request, options_.timeout, incoming);
 }
 
 }  // namespace stratus::clients

@@ -18,8 +18,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "clients/cpp/unary_call.h"
 #include "common/grpc_channel.h"
-#include "common/status.h"
 #include "stratus/v1/recognition.grpc.pb.h"
 
 namespace stratus::clients {
@@ -46,12 +46,8 @@ class RecognitionClient {
   absl::StatusOr<Response> Call(Method<Request, Response> method, const Request& request,
                                 CallKind kind = CallKind::kIndexed,
                                 const grpc::ServerContext* incoming = nullptr) const {
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, options_.timeout.value_or(DefaultTimeout(kind)), incoming);
-    Response response;
-    const grpc::Status s = ((*stub_).*method)(&ctx, request, &response);
-    if (!s.ok()) return FromGrpcStatus(s);
-    return response;
+    return UnaryCall(*stub_, method, request, options_.timeout.value_or(DefaultTimeout(kind)),
+                     incoming);
   }
 
   const std::string& address() const { return options_.address; }
