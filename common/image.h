@@ -39,10 +39,13 @@ struct ImageInfo {
   int height = 0;
 };
 
-// Reads the format and the declared dimensions from the header without decoding.
+// Reads the format and the dimensions stored in the header without decoding. A JPEG's EXIF
+// orientation is not applied here: for orientations 5 to 8 the decoded image has width and
+// height swapped (the limits below do not depend on which side is which).
 absl::StatusOr<ImageInfo> ProbeImage(std::string_view bytes);
 
-// Probes, checks the limits, decodes, and returns an 8-bit, 3-channel RGB image.
+// Probes, checks the limits, decodes, and returns an 8-bit, 3-channel RGB image, turned upright
+// by the EXIF orientation as Rekognition does, so coordinates refer to the upright image.
 absl::StatusOr<cv::Mat> DecodeImage(std::string_view bytes, const ImageLimits& limits = {});
 
 // Reads a local file (a path or a file:// URI) for decoding. NOT_FOUND when it does not exist.

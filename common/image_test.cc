@@ -47,6 +47,47 @@ TEST(ImageTest, ProbeReadsDeclaredSize) {
   EXPECT_EQ(info->height, 17);
 }
 
+// An EXIF APP1 segment holding only the orientation tag, inserted after the JPEG's SOI.
+std::string WithExifOrientation(const std::string& jpeg, uint16_t orientation) {
+  std::string tiff("MM\x00\x2a\x00\x00\x00\x08", 8);                 // big-endian, IFD at 8
+  tiff += std::string("\x00\x01", 2);                                     // one entry
+  tiff += std::string("\x01\x12\x00\x03\x00\x00\x00\x01", 8);              // Orientation, SHORT, 1
+  tiff += static_cast<char>(orientation >> 8);
+  tiff += static_cast<char>(orientation & 0xFF);
+  tiff += std::string("\x00\x00\x00\x00\x00\x00", 6);                      // padding, no next IFD
+  std::string app1 = std::string("Exif\x00\x00", 6) + tiff;
+  const size_t len = app1.size() + 2;
+  std::string segment = "\xFF\xE1";
+  segment += static_cast<char>(len >> 8);
+  segment += static_cast<char>(len & 0xFF);
+  return jpeg.substr(0, 2) + segment + app1 + jpeg.substr(2);
+}
+
+TEST(ImageTest, DecodingTurnsAJpegUprightByItsExifOrientation) {
+  // 40 wide, 20 tall as stored; the left half is red (BGR 0,0,255), the right half green.
+  cv::Mat bgr(20, 40, CV_8UC3, cv::Scalar(0, 255, 0));
+  bgr(cv::Rect(0, 0, 20, 20)).setTo(cv::Scalar(0, 0, 255));
+  const std::string stored = Encode(bgr, ".jpg");
+  // Orientation 6: the stored image is shown rotated 90 degrees clockwise, so it is 20x40 and
+  // its stored left half (red) becomes the top half.
+  const std::string turned = WithExifOrientation(stored, 6);
+  auto info = ProbeImage(turned);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->width, 40);  // the probe reports what is stored
+  EXPECT_EQ(info->height, 20);
+  auto img = DecodeImage(turned);
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_EQ(img->cols, 20);
+  EXPECT_EQ(img->rows, 40);
+  EXPECT_GT(img->at<cv::Vec3b>(5, 10)[0], 200);   // top: red (RGB)
+  EXPECT_GT(img->at<cv::Vec3b>(35, 10)[1], 200);  // bottom: green
+  // Orientation 1 leaves it as stored.
+  auto upright = DecodeImage(WithExifOrientation(stored, 1));
+  ASSERT_TRUE(upright.ok());
+  EXPECT_EQ(upright->cols, 40);
+  EXPECT_EQ(upright->rows, 20);
+}
+
 TEST(ImageTest, RejectsEmpty) {
   auto s = DecodeImage("").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
