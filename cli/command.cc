@@ -11,19 +11,38 @@
 
 namespace stratus::cli {
 
-int ExitCodeFor(const grpc::Status& status) {
+int ExitCodeFor(const absl::Status& status) {
   if (status.ok()) return kExitOk;
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
       return kExitUnavailable;
     default:
       return kExitFailed;
   }
 }
 
-std::string CodeName(grpc::StatusCode code) {
-  return absl::AsciiStrToUpper(StatusCodeLabel(static_cast<absl::StatusCode>(code)));
+std::string CodeName(absl::StatusCode code) { return absl::AsciiStrToUpper(StatusCodeLabel(code)); }
+
+int ReportError(const absl::Status& status, std::string_view what) {
+  std::string reason = ErrorReason(status);
+  if (reason.empty()) reason = CodeName(status.code());
+  std::cerr << "error: " << what << (what.empty() ? "" : ": ") << reason << ": "
+            << status.message() << "\n";
+  return ExitCodeFor(status);
+}
+
+ClientFlags::ClientFlags(FlagSet& flags, const ServiceDefaults& service)
+    : endpoint_(absl::StrCat("localhost:", service.grpc_port)) {
+  const std::string env = absl::StrCat("STRATUS_", absl::AsciiStrToUpper(service.name), "_ADDR");
+  flags.String("endpoint", env, &endpoint_, absl::StrCat(service.name, " gRPC endpoint HOST:PORT"));
+  flags.Int("timeout-ms", "", &timeout_ms_,
+            "deadline of each call in milliseconds (default: by kind of call, 10 s to 60 s)");
+}
+
+std::optional<std::chrono::milliseconds> ClientFlags::timeout() const {
+  if (timeout_ms_ <= 0) return std::nullopt;
+  return std::chrono::milliseconds(timeout_ms_);
 }
 
 bool ParseFlags(FlagSet& flags, int argc, char** argv, int* exit_code) {

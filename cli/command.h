@@ -1,17 +1,23 @@
 // What every `stratus` command shares: its flag parsing (one FlagSet per command, parsed by
-// ParseFlags), its exit codes, and its output formats (--output). docs/cli.md documents them.
+// ParseFlags), the flags and client of the service it calls (ClientFlags), its one way of
+// reporting an error (ReportError) and exit codes, and its output formats (--output).
+// docs/cli.md documents them.
 #ifndef STRATUS_CLI_COMMAND_H_
 #define STRATUS_CLI_COMMAND_H_
 
 #include <google/protobuf/message.h>
-#include <grpcpp/grpcpp.h>
 
+#include <chrono>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "clients/cpp/service_client.h"
 #include "common/flags.h"
+#include "common/service_flags.h"
 
 namespace stratus::cli {
 
@@ -22,9 +28,34 @@ inline constexpr int kExitUsage = 2;        // bad flags or arguments; nothing w
 inline constexpr int kExitUnavailable = 3;  // the service could not be reached in time
 
 // kExitUnavailable for UNAVAILABLE and DEADLINE_EXCEEDED (nothing answered), else kExitFailed.
-int ExitCodeFor(const grpc::Status& status);
+int ExitCodeFor(const absl::Status& status);
 // "INVALID_ARGUMENT", "NOT_FOUND", ...
-std::string CodeName(grpc::StatusCode code);
+std::string CodeName(absl::StatusCode code);
+// Prints "error: [WHAT: ]REASON: MESSAGE" to stderr, REASON being the service's
+// machine-readable reason (e.g. ResourceNotFoundException) or else the code's name; returns
+// ExitCodeFor(status). The one way a command reports a failed call or input.
+int ReportError(const absl::Status& status, std::string_view what = "");
+
+// --endpoint and --timeout-ms, the flags of every command that calls a service. The endpoint
+// defaults to $STRATUS_<SERVICE>_ADDR, else localhost:<the service's port>; the timeout to the
+// deadline of each call's kind (DefaultTimeout()).
+class ClientFlags {
+ public:
+  ClientFlags(FlagSet& flags, const ServiceDefaults& service);
+  const std::string& endpoint() const { return endpoint_; }
+  // Unset unless --timeout-ms was given.
+  std::optional<std::chrono::milliseconds> timeout() const;
+  // The typed client of the service (clients/cpp/service_client.h).
+  template <typename Service>
+  clients::ServiceClient<Service> Client(int max_message_bytes = kDefaultMaxMessageBytes) const {
+    return clients::ServiceClient<Service>(typename clients::ServiceClient<Service>::Options{
+        .address = endpoint_, .timeout = timeout(), .max_message_bytes = max_message_bytes});
+  }
+
+ private:
+  std::string endpoint_;
+  int timeout_ms_ = 0;
+};
 
 // Parses argv[1..argc) into `flags`. false when the command should stop with *exit_code:
 // --help printed the usage to stdout (0), or a malformed flag printed the error and the usage to

@@ -1,11 +1,13 @@
 #include "cli/command.h"
 
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/status.h"
 #include "stratus/v1/detector.pb.h"
 
 namespace stratus::cli {
@@ -25,13 +27,53 @@ struct Argv {
 };
 
 TEST(ExitCodeTest, UnreachableIsThreeOtherFailuresOne) {
-  EXPECT_EQ(ExitCodeFor(grpc::Status::OK), kExitOk);
-  EXPECT_EQ(ExitCodeFor(grpc::Status(grpc::StatusCode::UNAVAILABLE, "down")), kExitUnavailable);
-  EXPECT_EQ(ExitCodeFor(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "slow")),
-            kExitUnavailable);
-  EXPECT_EQ(ExitCodeFor(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad")), kExitFailed);
-  EXPECT_EQ(ExitCodeFor(grpc::Status(grpc::StatusCode::NOT_FOUND, "gone")), kExitFailed);
-  EXPECT_EQ(CodeName(grpc::StatusCode::INVALID_ARGUMENT), "INVALID_ARGUMENT");
+  EXPECT_EQ(ExitCodeFor(absl::OkStatus()), kExitOk);
+  EXPECT_EQ(ExitCodeFor(absl::UnavailableError("down")), kExitUnavailable);
+  EXPECT_EQ(ExitCodeFor(absl::DeadlineExceededError("slow")), kExitUnavailable);
+  EXPECT_EQ(ExitCodeFor(absl::InvalidArgumentError("bad")), kExitFailed);
+  EXPECT_EQ(ExitCodeFor(absl::NotFoundError("gone")), kExitFailed);
+  EXPECT_EQ(CodeName(absl::StatusCode::kInvalidArgument), "INVALID_ARGUMENT");
+}
+
+TEST(ReportErrorTest, NamesTheReasonOrElseTheCode) {
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(ReportError(WithReason(absl::NotFoundError("collection x does not exist"),
+                                   "ResourceNotFoundException"),
+                        "list-faces"),
+            kExitFailed);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(),
+            "error: list-faces: ResourceNotFoundException: collection x does not exist\n");
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(ReportError(absl::UnavailableError("connection refused")), kExitUnavailable);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "error: UNAVAILABLE: connection refused\n");
+}
+
+TEST(ClientFlagsTest, EndpointFromFlagElseEnvironmentElseTheServicesPort) {
+  {
+    FlagSet flags("stratus x", "X.");
+    ClientFlags client(flags, kMaskDefaults);
+    Argv a({"x"});
+    ASSERT_TRUE(flags.Parse(a.argc(), a.argv()).ok());
+    EXPECT_EQ(client.endpoint(), "localhost:50054");
+    EXPECT_FALSE(client.timeout().has_value());
+  }
+  setenv("STRATUS_MASK_ADDR", "mask.internal:9000", 1);
+  {
+    FlagSet flags("stratus x", "X.");
+    ClientFlags client(flags, kMaskDefaults);
+    Argv a({"x"});
+    ASSERT_TRUE(flags.Parse(a.argc(), a.argv()).ok());
+    EXPECT_EQ(client.endpoint(), "mask.internal:9000");
+  }
+  {
+    FlagSet flags("stratus x", "X.");
+    ClientFlags client(flags, kMaskDefaults);
+    Argv a({"x", "--endpoint", "10.0.0.1:1", "--timeout-ms", "1500"});
+    ASSERT_TRUE(flags.Parse(a.argc(), a.argv()).ok());
+    EXPECT_EQ(client.endpoint(), "10.0.0.1:1");
+    EXPECT_EQ(client.timeout(), std::chrono::milliseconds(1500));
+  }
+  unsetenv("STRATUS_MASK_ADDR");
 }
 
 TEST(ParseFlagsTest, HelpIsZeroBadFlagIsUsage) {

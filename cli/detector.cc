@@ -1,9 +1,6 @@
 #include "cli/detector.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -11,12 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
-#include "cli/command.h"
 #include "absl/strings/str_split.h"
-#include "common/auth/client.h"
-#include "common/grpc_channel.h"
+#include "cli/command.h"
+#include "clients/cpp/detector_client.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/status.h"
@@ -28,33 +23,9 @@ namespace {
 namespace v1 = ::stratus::v1;
 using json = nlohmann::ordered_json;
 
-constexpr char kDefaultEndpoint[] = "localhost:50052";
-
-std::string DefaultEndpoint() {
-  const char* env = std::getenv("STRATUS_DETECTOR_ADDR");
-  return env && *env ? env : kDefaultEndpoint;
-}
-
-struct ClientFlags {
-  std::string endpoint;
-  int timeout_ms = 30000;
-};
-
-void RegisterClientFlags(FlagSet& flags, ClientFlags* out) {
-  // The environment fallback is resolved here (not by FlagSet) so the default shows the value.
-  out->endpoint = DefaultEndpoint();
-  flags.String("endpoint", "", &out->endpoint,
-               "detector gRPC endpoint HOST:PORT (default $STRATUS_DETECTOR_ADDR or "
-               "localhost:50052)");
-  flags.Int("timeout-ms", "", &out->timeout_ms, "deadline of each RPC");
-}
-
-std::unique_ptr<v1::DetectorService::Stub> Connect(const ClientFlags& f) {
-  return v1::DetectorService::NewStub(stratus::MakeChannel(f.endpoint));
-}
-
-void SetDeadline(grpc::ClientContext* ctx, const ClientFlags& f) {
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(f.timeout_ms));
+clients::DetectorClient Connect(const ClientFlags& f) {
+  return clients::DetectorClient(clients::DetectorClient::Options{
+      .address = f.endpoint(), .timeout = f.timeout().value_or(DefaultTimeout(CallKind::kInference))});
 }
 
 // Fractions rounded to 5 decimals (0.1 px on a 10,000 px image) so the lines stay readable.
@@ -92,24 +63,16 @@ int RunModelsCommand(int argc, char** argv) {
   FlagSet flags("stratus models",
                 "Lists the models the detector serves, one JSON line each (state READY, "
                 "LOADING or FAILED with the reason).");
-  ClientFlags client;
-  RegisterClientFlags(flags, &client);
+  ClientFlags client(flags, kDetectorDefaults);
   OutputFlag output(flags);
   int exit_code = 0;
   if (!ParseFlags(flags, argc, argv, &exit_code) || !output.Resolve(flags, &exit_code)) {
     return exit_code;
   }
   if (!flags.positional().empty()) return UsageError(flags, "stratus models takes no arguments");
-  auto stub = Connect(client);
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx, client);
-  v1::ListModelsResponse response;
-  grpc::Status status = stub->ListModels(&ctx, v1::ListModelsRequest(), &response);
-  if (!status.ok()) {
-    std::cerr << "error: " << client.endpoint << ": " << CodeName(status.error_code()) << ": "
-              << status.error_message() << "\n";
-    return ExitCodeFor(status);
-  }
+  auto listed = Connect(client).ListModels();
+  if (!listed.ok()) return ReportError(listed.status(), client.endpoint());
+  const v1::ListModelsResponse& response = *listed;
   if (output.format() == Output::kTable) {
     Table table({"NAME", "VERSION", "TASK", "DEVICE", "STATE", "INPUT", "MAX_BATCH", "ERROR"});
     for (const v1::ModelInfo& m : response.models()) {
@@ -146,8 +109,7 @@ int RunDetectCommand(int argc, char** argv) {
   FlagSet flags("stratus detect [flags] IMAGE...",
                 "Detects objects (--model objects, COCO) or faces (--model faces, with 68 "
                 "landmarks) in JPEG/PNG files and prints one JSON line per image.");
-  ClientFlags client;
-  RegisterClientFlags(flags, &client);
+  ClientFlags client_flags(flags, kDetectorDefaults);
   std::string model = "objects";
   double min_confidence = 0;
   int max_results = 0;
@@ -168,7 +130,7 @@ int RunDetectCommand(int argc, char** argv) {
   if (min_confidence < 0 || min_confidence > 1) {
     return UsageError(flags, "--min-confidence must be within (0, 1]");
   }
-  auto stub = Connect(client);
+  const clients::DetectorClient client = Connect(client_flags);
   int result = kExitOk;
   Table table({"IMAGE", "LABEL", "CONFIDENCE", "LEFT", "TOP", "WIDTH", "HEIGHT"});
   auto add_row = [&](const std::string& path, const std::string& label, double confidence,
@@ -179,35 +141,30 @@ int RunDetectCommand(int argc, char** argv) {
   };
   for (const std::string& path : flags.positional()) {
     json line{{"image", path}, {"model", model}};
-    auto fail = [&](const std::string& code, const std::string& message, int exit) {
-      line["error"] = message;
-      line["code"] = code;
-      result = std::max(result, exit);
+    auto fail = [&](const absl::Status& status) {
+      line["error"] = std::string(status.message());
+      line["code"] = CodeName(status.code());
       // Only the default lines carry errors on stdout; json and table keep it for results.
-      if (output.format() != Output::kLines) {
-        std::cerr << path << ": " << code << ": " << message << "\n";
-      }
+      const int exit = output.format() == Output::kLines ? ExitCodeFor(status)
+                                                         : ReportError(status, path);
+      result = std::max(result, exit);
     };
     absl::StatusOr<std::string> bytes = ReadImageFile(path, kMaxInlineImageBytes);
     if (!bytes.ok()) {
-      fail(absl::AsciiStrToUpper(StatusCodeLabel(bytes.status().code())),
-           std::string(bytes.status().message()), kExitFailed);
+      fail(bytes.status());
     } else if (model == "faces") {
       v1::AnalyzeFacesRequest request;
       request.mutable_image()->set_bytes(std::move(*bytes));
       request.set_min_confidence(static_cast<float>(min_confidence));
       if (max_results > 0) request.set_max_faces(std::min(max_results, 100));
-      v1::AnalyzeFacesResponse response;
-      grpc::ClientContext ctx;
-      SetDeadline(&ctx, client);
-      grpc::Status status = stub->AnalyzeFaces(&ctx, request, &response);
-      if (!status.ok()) {
-        fail(CodeName(status.error_code()), status.error_message(), ExitCodeFor(status));
+      absl::StatusOr<v1::AnalyzeFacesResponse> response = client.AnalyzeFaces(request);
+      if (!response.ok()) {
+        fail(response.status());
       } else if (output.format() == Output::kJson) {
-        std::cout << ProtoJson(response) << "\n";
+        std::cout << ProtoJson(*response) << "\n";
       } else {
         json detections = json::array();
-        for (const v1::FaceAnalysis& f : response.faces()) {
+        for (const v1::FaceAnalysis& f : response->faces()) {
           detections.push_back(json{{"label", "face"},
                                     {"confidence", Round(f.confidence(), 1e4)},
                                     {"box", Box(f.box())},
@@ -225,17 +182,14 @@ int RunDetectCommand(int argc, char** argv) {
       for (auto c : absl::StrSplit(classes, ',', absl::SkipWhitespace())) {
         request.add_classes(std::string(absl::StripAsciiWhitespace(c)));
       }
-      v1::DetectResponse response;
-      grpc::ClientContext ctx;
-      SetDeadline(&ctx, client);
-      grpc::Status status = stub->Detect(&ctx, request, &response);
-      if (!status.ok()) {
-        fail(CodeName(status.error_code()), status.error_message(), ExitCodeFor(status));
+      absl::StatusOr<v1::DetectResponse> response = client.Detect(request);
+      if (!response.ok()) {
+        fail(response.status());
       } else if (output.format() == Output::kJson) {
-        std::cout << ProtoJson(response) << "\n";
+        std::cout << ProtoJson(*response) << "\n";
       } else {
         json detections = json::array();
-        for (const v1::Detection& d : response.detections()) {
+        for (const v1::Detection& d : response->detections()) {
           detections.push_back(json{{"label", d.label()},
                                     {"confidence", Round(d.confidence(), 1e4)},
                                     {"box", Box(d.box())},

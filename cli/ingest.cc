@@ -1,36 +1,22 @@
 #include "cli/ingest.h"
 
-#include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/time_util.h>
-#include <grpcpp/grpcpp.h>
-
 #include <iostream>
 #include <optional>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
-#include "common/auth/client.h"
-#include "common/grpc_channel.h"
 #include "cli/command.h"
 #include "common/flags.h"
+#include "common/status.h"
 #include "stratus/v1/ingest.grpc.pb.h"
 
 namespace stratus::cli {
 namespace {
 
+using Stub = v1::IngestService::Stub;
+
 std::string Json(const google::protobuf::Message& m) { return ProtoJson(m); }
 
-std::unique_ptr<v1::IngestService::Stub> Connect(const std::string& endpoint) {
-  return v1::IngestService::NewStub(stratus::MakeChannel(endpoint));
-}
-
-int Fail(const grpc::Status& s) {
-  std::cerr << "error: " << CodeName(s.error_code()) << ": " << s.error_message() << "\n";
-  return ExitCodeFor(s);
-}
-
-
-int StreamAdd(int argc, char** argv, std::string endpoint) {
+int StreamAdd(int argc, char** argv) {
   FlagSet flags("stratus stream add URI --name NAME",
                 "Adds a video stream (RTSP, HTTP(S), file) for analysis.");
   std::string name, transport = "auto", collection;
@@ -38,7 +24,7 @@ int StreamAdd(int argc, char** argv, std::string endpoint) {
   int every = 0;
   bool motion = false, replace = false;
   std::vector<std::string> analyses, classes;
-  flags.String("endpoint", "STRATUS_INGEST_ADDR", &endpoint, "ingest gRPC address");
+  ClientFlags client_flags(flags, kIngestDefaults);
   flags.String("name", "", &name, "stream name (letters, digits, . _ -)");
   flags.String("transport", "", &transport, "RTSP transport: auto|tcp|udp");
   flags.Double("fps", "", &fps, "frames analysed per second (default 5)");
@@ -83,36 +69,32 @@ int StreamAdd(int argc, char** argv, std::string endpoint) {
   c->set_collection_id(collection);
   c->set_face_match_threshold(static_cast<float>(threshold));
   req.set_replace(replace);
-  v1::AddStreamResponse resp;
-  grpc::ClientContext ctx;
-  auto s = Connect(endpoint)->AddStream(&ctx, req, &resp);
-  if (!s.ok()) return Fail(s);
-  std::cout << Json(resp.status()) << "\n";
+  auto added =
+      client_flags.Client<v1::IngestService>().Call(&Stub::AddStream, req, CallKind::kControl);
+  if (!added.ok()) return ReportError(added.status());
+  std::cout << Json(added->status()) << "\n";
   return 0;
 }
 
 }  // namespace
 
 int RunStreamCommand(int argc, char** argv) {
-  std::string endpoint = "localhost:50051";
-  if (const char* e = std::getenv("STRATUS_INGEST_ADDR")) endpoint = e;
   std::string sub = argc > 1 ? argv[1] : "";
-  if (sub == "add") return StreamAdd(argc - 1, argv + 1, endpoint);
+  if (sub == "add") return StreamAdd(argc - 1, argv + 1);
   if (sub == "rm" || sub == "ls") {
     FlagSet flags(sub == "rm" ? "stratus stream rm NAME..." : "stratus stream ls",
                   sub == "rm" ? "Removes streams." : "Lists streams with their state.");
-    flags.String("endpoint", "STRATUS_INGEST_ADDR", &endpoint, "ingest gRPC address");
+    ClientFlags client_flags(flags, kIngestDefaults);
     std::optional<OutputFlag> output;
     if (sub == "ls") output.emplace(flags);
     int code = 0;
     if (!ParseFlags(flags, argc - 1, argv + 1, &code)) return code;
     if (output && !output->Resolve(flags, &code)) return code;
-    auto stub = Connect(endpoint);
+    const auto client = client_flags.Client<v1::IngestService>();
     if (sub == "ls") {
-      v1::ListStreamsResponse resp;
-      grpc::ClientContext ctx;
-      auto s = stub->ListStreams(&ctx, {}, &resp);
-      if (!s.ok()) return Fail(s);
+      auto listed = client.Call(&Stub::ListStreams, v1::ListStreamsRequest(), CallKind::kControl);
+      if (!listed.ok()) return ReportError(listed.status());
+      const v1::ListStreamsResponse& resp = *listed;
       if (output->format() == Output::kTable) {
         Table table({"NAME", "STATE", "URI", "LAST_ERROR"});
         for (const auto& st : resp.streams()) {
@@ -130,10 +112,8 @@ int RunStreamCommand(int argc, char** argv) {
     for (const auto& name : flags.positional()) {
       v1::RemoveStreamRequest req;
       req.set_name(name);
-      v1::RemoveStreamResponse resp;
-      grpc::ClientContext ctx;
-      auto s = stub->RemoveStream(&ctx, req, &resp);
-      if (!s.ok()) rc = Fail(s);
+      auto removed = client.Call(&Stub::RemoveStream, req, CallKind::kControl);
+      if (!removed.ok()) rc = ReportError(removed.status(), name);
     }
     return rc;
   }
@@ -144,11 +124,11 @@ int RunStreamCommand(int argc, char** argv) {
 int RunEventsCommand(int argc, char** argv) {
   FlagSet flags("stratus events",
                 "Lists stored events (oldest first), or follows new ones with --follow.");
-  std::string endpoint = "localhost:50051", stream;
+  std::string stream;
   bool follow = false;
   int limit = 100;
   std::vector<std::string> types;
-  flags.String("endpoint", "STRATUS_INGEST_ADDR", &endpoint, "ingest gRPC address");
+  ClientFlags client_flags(flags, kIngestDefaults);
   flags.String("stream", "", &stream, "only this stream");
   flags.StringList("type", "", &types, "only these types, e.g. person_appeared (repeatable)");
   flags.Bool("follow", "", &follow, "keep printing new events until Ctrl-C");
@@ -164,27 +144,26 @@ int RunEventsCommand(int argc, char** argv) {
     }
     type_values.push_back(v);
   }
-  auto stub = Connect(endpoint);
+  const auto client = client_flags.Client<v1::IngestService>();
   if (follow) {
     v1::WatchEventsRequest req;
     if (!stream.empty()) req.add_streams(stream);
     for (auto t : type_values) req.add_types(t);
-    grpc::ClientContext ctx;
-    auto reader = stub->WatchEvents(&ctx, req);
+    const auto ctx = client.Context(CallKind::kStream);
+    auto reader = client.stub().WatchEvents(ctx.get(), req);
     v1::Event e;
     while (reader->Read(&e)) std::cout << Json(e) << std::endl;
-    return Fail(reader->Finish());
+    const absl::Status ended = FromGrpcStatus(reader->Finish());
+    return ended.ok() ? kExitOk : ReportError(ended, "events ended");
   }
   v1::ListEventsRequest req;
   req.set_stream(stream);
   for (auto t : type_values) req.add_types(t);
   req.set_page_size(limit);
   req.set_newest_first(true);
-  v1::ListEventsResponse resp;
-  grpc::ClientContext ctx;
-  auto s = stub->ListEvents(&ctx, req, &resp);
-  if (!s.ok()) return Fail(s);
-  for (int i = resp.events_size() - 1; i >= 0; --i) std::cout << Json(resp.events(i)) << "\n";
+  auto resp = client.Call(&Stub::ListEvents, req, CallKind::kControl);
+  if (!resp.ok()) return ReportError(resp.status());
+  for (int i = resp->events_size() - 1; i >= 0; --i) std::cout << Json(resp->events(i)) << "\n";
   return 0;
 }
 

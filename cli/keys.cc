@@ -10,10 +10,8 @@
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "common/auth/api_key.h"
-#include "common/auth/client.h"
 #include "common/auth/key_store.h"
 #include "common/flags.h"
-#include "common/grpc_channel.h"
 #include "common/service_flags.h"
 #include "stratus/v1/keys.grpc.pb.h"
 
@@ -30,24 +28,12 @@ constexpr char kUsage[] =
     "level read or admin (admin includes read); \"read\" and \"admin\" alone mean *:read and\n"
     "*:admin. Keys are managed through any service with the keys table (default: ingest).\n";
 
-
-int Fail(const grpc::Status& s) {
-  std::cerr << "error: " << CodeName(s.error_code()) << ": " << s.error_message() << "\n";
-  return ExitCodeFor(s);
-}
+using Stub = v1::KeyService::Stub;
 
 std::string Time(const google::protobuf::Timestamp& t) {
   return google::protobuf::util::TimeUtil::ToString(t);
 }
 
-std::unique_ptr<v1::KeyService::Stub> Connect(const std::string& endpoint) {
-  return v1::KeyService::NewStub(MakeChannel(endpoint));
-}
-
-grpc::ClientContext* WithDeadline(grpc::ClientContext* ctx) {
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return ctx;
-}
 
 }  // namespace
 
@@ -57,12 +43,10 @@ int RunKeysCommand(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string sub = argv[1];
-  std::string endpoint = absl::StrCat("127.0.0.1:", kIngestDefaults.grpc_port);
   std::string name;
   std::vector<std::string> scopes;
   FlagSet flags("stratus keys " + sub, kUsage);
-  flags.String("endpoint", "STRATUS_INGEST_ADDR", &endpoint,
-               "gRPC address of a service with the keys table");
+  ClientFlags client_flags(flags, kIngestDefaults);  // any service with the keys table
   if (sub == "create" || sub == "hash" || sub == "generate") {
     flags.String("name", "", &name, "what the key is for (shown in listings)");
     flags.StringList("scope", "", &scopes, "a scope (repeatable; default: admin)");
@@ -107,20 +91,19 @@ int RunKeysCommand(int argc, char** argv) {
     v1::CreateKeyRequest req;
     req.set_name(name);
     for (const auto& s : scopes) req.add_scopes(s);
-    v1::CreateKeyResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status st = Connect(endpoint)->CreateKey(WithDeadline(&ctx), req, &resp);
-    if (!st.ok()) return Fail(st);
-    std::cerr << "key " << resp.key().id() << " scopes " << absl::StrJoin(resp.key().scopes(), ",")
-              << " (the key below is shown only now)\n";
-    std::cout << resp.secret_key() << "\n";
+    auto resp = client_flags.Client<v1::KeyService>().Call(&Stub::CreateKey, req,
+                                                           CallKind::kControl);
+    if (!resp.ok()) return ReportError(resp.status());
+    std::cerr << "key " << resp->key().id() << " scopes "
+              << absl::StrJoin(resp->key().scopes(), ",") << " (the key below is shown only now)\n";
+    std::cout << resp->secret_key() << "\n";
     return 0;
   }
   if (sub == "list") {
-    v1::ListKeysResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status st = Connect(endpoint)->ListKeys(WithDeadline(&ctx), {}, &resp);
-    if (!st.ok()) return Fail(st);
+    auto listed = client_flags.Client<v1::KeyService>().Call(
+        &Stub::ListKeys, v1::ListKeysRequest(), CallKind::kControl);
+    if (!listed.ok()) return ReportError(listed.status());
+    const v1::ListKeysResponse& resp = *listed;
     if (output->format() == Output::kJson) {
       std::cout << ProtoJson(resp) << "\n";
       return 0;
@@ -145,10 +128,9 @@ int RunKeysCommand(int argc, char** argv) {
     }
     v1::RevokeKeyRequest req;
     req.set_id(args[0]);
-    v1::RevokeKeyResponse resp;
-    grpc::ClientContext ctx;
-    grpc::Status st = Connect(endpoint)->RevokeKey(WithDeadline(&ctx), req, &resp);
-    if (!st.ok()) return Fail(st);
+    auto revoked = client_flags.Client<v1::KeyService>().Call(&Stub::RevokeKey, req,
+                                                              CallKind::kControl);
+    if (!revoked.ok()) return ReportError(revoked.status(), args[0]);
     std::cout << "revoked " << args[0] << "\n";
     return 0;
   }

@@ -1,21 +1,15 @@
 #include "cli/mask.h"
 
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "cli/command.h"
-#include "common/auth/client.h"
-#include "common/grpc_channel.h"
+#include "clients/cpp/mask_client.h"
 #include "common/flags.h"
 #include "common/image.h"
 #include "common/status.h"
@@ -27,16 +21,9 @@ namespace {
 namespace v1 = ::stratus::v1;
 using json = nlohmann::ordered_json;
 
-constexpr char kDefaultEndpoint[] = "localhost:50054";
 constexpr int kMaxCropsPerRequest = 100;
 
 double Round(double v, double scale = 1e4) { return std::round(v * scale) / scale; }
-
-std::string CodeName(absl::StatusCode code) {
-  return absl::AsciiStrToUpper(StatusCodeLabel(code));
-}
-
-using ::stratus::cli::CodeName;
 
 json Probabilities(const v1::FaceMask& m) {
   // The three known classes first, in the order of the issue, then any other label.
@@ -58,20 +45,11 @@ json Box(const v1::BoundingBox& b) {
               {"height", Round(b.height(), 1e5)}};
 }
 
-struct Client {
-  std::string endpoint;
-  int timeout_ms = 30000;
-  std::unique_ptr<v1::MaskService::Stub> stub;
-
-  grpc::Status Classify(const v1::ClassifyRequest& request, v1::ClassifyResponse* response) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
-    return stub->Classify(&ctx, request, response);
-  }
-};
-
 json ErrorLine(const std::string& path, const std::string& code, const std::string& message) {
   return json{{"image", path}, {"error", message}, {"code", code}};
+}
+json ErrorLine(const std::string& path, const absl::Status& status) {
+  return ErrorLine(path, CodeName(status.code()), std::string(status.message()));
 }
 
 // The exit code a printed line asks for: kExitUnavailable beats kExitFailed.
@@ -88,14 +66,9 @@ int RunClassifyMaskCommand(int argc, char** argv) {
                 "Finds the faces in JPEG/PNG files and tells whether each wears a mask "
                 "(with_mask, without_mask, mask_worn_incorrectly); one JSON line per image. "
                 "With --crop each image is one face crop.");
-  Client client;
-  const char* env = std::getenv("STRATUS_MASK_ADDR");
-  client.endpoint = env && *env ? env : kDefaultEndpoint;
+  ClientFlags client_flags(flags, kMaskDefaults);
   bool crop = false;
   double min_face_confidence = 0;
-  flags.String("endpoint", "", &client.endpoint,
-               "mask gRPC endpoint HOST:PORT (default $STRATUS_MASK_ADDR or localhost:50054)");
-  flags.Int("timeout-ms", "", &client.timeout_ms, "deadline of each RPC");
   flags.Bool("crop", "", &crop, "each image is one face crop (no face detection)");
   flags.Double("min-face-confidence", "", &min_face_confidence,
                "minimum face detection score in (0, 1]; 0: the service default, 0.5");
@@ -105,9 +78,11 @@ int RunClassifyMaskCommand(int argc, char** argv) {
   if (min_face_confidence < 0 || min_face_confidence > 1) {
     return UsageError(flags, "--min-face-confidence must be within (0, 1]");
   }
-  client.stub = v1::MaskService::NewStub(
-      stratus::MakeChannel(stratus::ChannelOptions{.target = client.endpoint,
-                                                   .max_message_bytes = 64 << 20}));
+  // Up to 100 crops in one request: more than the default 16 MiB messages.
+  const clients::MaskClient client(clients::MaskClient::Options{
+      .address = client_flags.endpoint(),
+      .timeout = client_flags.timeout().value_or(DefaultTimeout(CallKind::kInference)),
+      .max_message_bytes = 64 << 20});
 
   const std::vector<std::string>& paths = flags.positional();
   int result = kExitOk;
@@ -121,46 +96,42 @@ int RunClassifyMaskCommand(int argc, char** argv) {
       for (size_t i = start; i < end; ++i) {
         auto bytes = ReadImageFile(paths[i], kMaxInlineImageBytes);
         if (!bytes.ok()) {
-          lines[i] = ErrorLine(paths[i], CodeName(bytes.status().code()),
-                               std::string(bytes.status().message()));
+          lines[i] = ErrorLine(paths[i], bytes.status());
           continue;
         }
         request.add_crops()->set_bytes(std::move(*bytes));
         sent.push_back(i);
       }
       if (sent.empty()) continue;
-      v1::ClassifyResponse response;
-      grpc::Status status = client.Classify(request, &response);
-      if (!status.ok() && status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
-          sent.size() > 1) {
+      const absl::StatusOr<v1::ClassifyResponse> response = client.Classify(request);
+      if (response.status().code() == absl::StatusCode::kInvalidArgument && sent.size() > 1) {
         // One bad crop fails the whole request: retry one by one to say which.
         for (size_t k = 0; k < sent.size(); ++k) {
           const size_t i = sent[k];
           v1::ClassifyRequest one;
           *one.add_crops() = request.crops(static_cast<int>(k));
-          v1::ClassifyResponse r;
-          grpc::Status s = client.Classify(one, &r);
-          if (!s.ok() || r.results_size() != 1) {
-            lines[i] = ErrorLine(paths[i], CodeName(s.error_code()),
-                                 s.ok() ? "no result" : s.error_message());
+          const absl::StatusOr<v1::ClassifyResponse> r = client.Classify(one);
+          if (!r.ok()) {
+            lines[i] = ErrorLine(paths[i], r.status());
+          } else if (r->results_size() != 1) {
+            lines[i] = ErrorLine(paths[i], "INTERNAL", "no result");
           } else {
             lines[i] = json{{"image", paths[i]},
-                            {"label", r.results(0).label()},
-                            {"confidence", Round(r.results(0).confidence())},
-                            {"probabilities", Probabilities(r.results(0))}};
+                            {"label", r->results(0).label()},
+                            {"confidence", Round(r->results(0).confidence())},
+                            {"probabilities", Probabilities(r->results(0))}};
           }
         }
         continue;
       }
       for (size_t k = 0; k < sent.size(); ++k) {
         const size_t i = sent[k];
-        if (!status.ok()) {
-          lines[i] = ErrorLine(paths[i], CodeName(status.error_code()),
-                               status.error_message());
-        } else if (static_cast<int>(k) >= response.results_size()) {
+        if (!response.ok()) {
+          lines[i] = ErrorLine(paths[i], response.status());
+        } else if (static_cast<int>(k) >= response->results_size()) {
           lines[i] = ErrorLine(paths[i], "INTERNAL", "the service returned too few results");
         } else {
-          const v1::FaceMask& m = response.results(static_cast<int>(k));
+          const v1::FaceMask& m = response->results(static_cast<int>(k));
           lines[i] = json{{"image", paths[i]},
                           {"label", m.label()},
                           {"confidence", Round(m.confidence())},
@@ -180,19 +151,17 @@ int RunClassifyMaskCommand(int argc, char** argv) {
     json line;
     auto bytes = ReadImageFile(path, kMaxInlineImageBytes);
     if (!bytes.ok()) {
-      line = ErrorLine(path, CodeName(bytes.status().code()), std::string(bytes.status().message()));
+      line = ErrorLine(path, bytes.status());
     } else {
       v1::ClassifyRequest request;
       request.mutable_image()->set_bytes(std::move(*bytes));
       request.set_min_face_confidence(static_cast<float>(min_face_confidence));
-      v1::ClassifyResponse response;
-      grpc::Status status = client.Classify(request, &response);
-      if (!status.ok()) {
-        line = ErrorLine(path, CodeName(status.error_code()),
-                         status.error_message());
+      const absl::StatusOr<v1::ClassifyResponse> response = client.Classify(request);
+      if (!response.ok()) {
+        line = ErrorLine(path, response.status());
       } else {
         json faces = json::array();
-        for (const v1::FaceMask& m : response.results()) {
+        for (const v1::FaceMask& m : response->results()) {
           faces.push_back(json{{"box", Box(m.box())},
                                {"face_confidence", Round(m.face_confidence())},
                                {"label", m.label()},
@@ -200,7 +169,7 @@ int RunClassifyMaskCommand(int argc, char** argv) {
                                {"probabilities", Probabilities(m)}});
         }
         line = json{{"image", path},
-                    {"model_version", response.model_version()},
+                    {"model_version", response->model_version()},
                     {"faces", std::move(faces)}};
       }
     }

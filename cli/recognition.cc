@@ -1,11 +1,6 @@
 #include "cli/recognition.h"
 
-#include <grpcpp/grpcpp.h>
-
-#include <chrono>
-#include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -14,9 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/command.h"
-#include "common/auth/client.h"
 #include "common/flags.h"
-#include "common/grpc_channel.h"
 #include "common/image.h"
 #include "common/status.h"
 #include "services/recognition/aws_json.h"
@@ -26,8 +19,8 @@ namespace stratus::cli {
 namespace {
 
 namespace v1 = ::stratus::v1;
-using ::stratus::recognition::ReasonOf;
 using ::stratus::recognition::ToAwsJson;
+using Stub = v1::RecognitionService::Stub;
 
 const std::set<std::string>& Commands() {
   static const auto* kCommands =
@@ -40,36 +33,27 @@ const std::set<std::string>& Commands() {
   return *kCommands;
 }
 
-struct Client {
-  std::string endpoint;
-  int timeout_ms = 60000;
-  std::unique_ptr<v1::RecognitionService::Stub> stub;
-
-  void Connect() { stub = v1::RecognitionService::NewStub(stratus::MakeChannel(endpoint)); }
-  void Deadline(grpc::ClientContext* ctx) const {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
-  }
-};
+using clients::RecognitionClient;
 
 // Set when a call found no service to answer (exit kExitUnavailable rather than kExitFailed).
 bool unreachable = false;
 
-// Prints the response or the error; returns false on error.
-bool Report(const std::string& what, const grpc::Status& status,
-            const google::protobuf::Message& response) {
-  if (!status.ok()) {
-    unreachable |= ExitCodeFor(status) == kExitUnavailable;
-    std::string reason = ReasonOf(status);
-    if (reason.empty()) {
-      reason = absl::AsciiStrToUpper(
-          StatusCodeLabel(static_cast<absl::StatusCode>(status.error_code())));
-    }
-    std::cerr << what << (what.empty() ? "" : ": ") << reason << ": " << status.error_message()
-              << "\n";
-    return false;
-  }
+// Reports a failed call or input; returns false.
+bool Fail(const std::string& what, const absl::Status& status) {
+  unreachable |= ReportError(status, what) == kExitUnavailable;
+  return false;
+}
+
+void Print(const google::protobuf::Message& response) {
   std::cout << ToAwsJson(response).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
             << "\n";
+}
+
+// Prints the response as Rekognition's JSON, or reports the error; returns false on error.
+template <typename Response>
+bool Report(const std::string& what, const absl::StatusOr<Response>& response) {
+  if (!response.ok()) return Fail(what, response.status());
+  Print(*response);
   return true;
 }
 
@@ -97,20 +81,15 @@ std::string ExternalIdFor(const std::string& path) {
 // cleared). With `print_pages` each page is printed as Rekognition's JSON as it arrives. false
 // when a page failed (reported on stderr; what came before it was printed).
 template <typename Request, typename Response>
-bool FetchPages(const Client& client, const std::string& what, Request request,
-                grpc::Status (v1::RecognitionService::Stub::*method)(grpc::ClientContext*,
-                                                                     const Request&, Response*),
-                bool print_pages, Response* all) {
+bool FetchPages(const RecognitionClient& client, const std::string& what, Request request,
+                RecognitionClient::Method<Request, Response> method, bool print_pages,
+                Response* all) {
   do {
-    grpc::ClientContext ctx;
-    client.Deadline(&ctx);
-    Response page;
-    const grpc::Status status = ((*client.stub).*method)(&ctx, request, &page);
-    if (!status.ok() || print_pages) {
-      if (!Report(what, status, page)) return false;
-    }
-    all->MergeFrom(page);
-    request.set_next_token(page.next_token());
+    const absl::StatusOr<Response> page = client.Call(method, request, CallKind::kControl);
+    if (!page.ok()) return Fail(what, page.status());
+    if (print_pages) Print(*page);
+    all->MergeFrom(*page);
+    request.set_next_token(page->next_token());
   } while (!request.next_token().empty());
   all->clear_next_token();
   return true;
@@ -120,7 +99,7 @@ bool FetchPages(const Client& client, const std::string& what, Request request,
 // Rekognition's JSON as it arrives; kJson the pages merged into one response as the protobuf
 // JSON mapping; kTable one row per collection, face or user.
 bool ListAll(const std::string& sub, const std::string& collection, int max_results,
-             const std::string& user_id, Output format, const Client& client) {
+             const std::string& user_id, Output format, const RecognitionClient& client) {
   v1::ListCollectionsResponse collections;
   v1::ListFacesResponse faces;
   v1::ListUsersResponse users;
@@ -130,7 +109,7 @@ bool ListAll(const std::string& sub, const std::string& collection, int max_resu
   if (sub == "list-collections") {
     v1::ListCollectionsRequest r;
     if (max_results > 0) r.set_max_results(max_results);
-    ok = FetchPages(client, "", r, &v1::RecognitionService::Stub::ListCollections, lines,
+    ok = FetchPages(client, "", r, &Stub::ListCollections, lines,
                     &collections);
     all = &collections;
   } else if (sub == "list-faces") {
@@ -138,13 +117,13 @@ bool ListAll(const std::string& sub, const std::string& collection, int max_resu
     r.set_collection_id(collection);
     if (max_results > 0) r.set_max_results(max_results);
     r.set_user_id(user_id);
-    ok = FetchPages(client, collection, r, &v1::RecognitionService::Stub::ListFaces, lines, &faces);
+    ok = FetchPages(client, collection, r, &Stub::ListFaces, lines, &faces);
     all = &faces;
   } else {
     v1::ListUsersRequest r;
     r.set_collection_id(collection);
     if (max_results > 0) r.set_max_results(max_results);
-    ok = FetchPages(client, collection, r, &v1::RecognitionService::Stub::ListUsers, lines, &users);
+    ok = FetchPages(client, collection, r, &Stub::ListUsers, lines, &users);
     all = &users;
   }
   if (!ok) return false;
@@ -191,13 +170,7 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
   FlagSet flags("stratus " + sub, "Rekognition's " + sub +
                                       " against the recognition service; one JSON object per "
                                       "line in Rekognition's shapes.");
-  Client client;
-  const char* env = std::getenv("STRATUS_RECOGNITION_ADDR");
-  client.endpoint = env && *env ? env : "localhost:50053";
-  flags.String("endpoint", "", &client.endpoint,
-               "recognition gRPC endpoint HOST:PORT (default $STRATUS_RECOGNITION_ADDR or "
-               "localhost:50053)");
-  flags.Int("timeout-ms", "", &client.timeout_ms, "deadline of each RPC");
+  ClientFlags client_flags(flags, kRecognitionDefaults);
   std::string attributes = "DEFAULT", external_id, quality_filter, required = "FACE_COVER";
   double threshold = -1, min_confidence = -1;
   int max_faces = 0, max_labels = -1, max_results = 0;
@@ -250,73 +223,51 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
   if (output && !output->Resolve(flags, &exit_code)) return exit_code;
   const auto& args = flags.positional();
   auto usage = [&](const std::string& message) { return UsageError(flags, message); };
-  client.Connect();
+  const RecognitionClient client = client_flags.Client<v1::RecognitionService>();
   auto attrs = [&](auto* repeated) {
     repeated->Add(absl::AsciiStrToUpper(attributes) == "ALL" ? v1::FaceAttribute::ALL
                                                              : v1::FaceAttribute::DEFAULT);
   };
   bool ok = true;
-  // Runs `call` for each image path, printing one line per image.
-  auto per_image = [&](const std::vector<std::string>& paths,
-                       const std::function<grpc::Status(const v1::Image&, grpc::ClientContext*,
-                                                        google::protobuf::Message**)>& call) {
+  // Calls `call(image)` for each image path, printing one line per image.
+  auto per_image = [&](const std::vector<std::string>& paths, auto&& call) {
     for (const auto& path : paths) {
       auto image = LoadImage(path);
-      if (!image.ok()) {
-        std::cerr << path << ": " << image.status().message() << "\n";
-        ok = false;
-        continue;
-      }
-      grpc::ClientContext ctx;
-      client.Deadline(&ctx);
-      google::protobuf::Message* response = nullptr;
-      grpc::Status s = call(*image, &ctx, &response);
-      std::unique_ptr<google::protobuf::Message> owned(response);
-      ok = Report(path, s, *response) && ok;
+      ok = (image.ok() ? Report(path, call(*image)) : Fail(path, image.status())) && ok;
     }
   };
 
   if (sub == "detect-faces") {
     if (args.empty()) return usage("detect-faces needs at least one IMAGE");
-    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx,
-                        google::protobuf::Message** out) {
+    per_image(args, [&](const v1::Image& image) {
       v1::DetectFacesRequest r;
       *r.mutable_image() = image;
       attrs(r.mutable_attributes());
-      auto* resp = new v1::DetectFacesResponse;
-      *out = resp;
-      return client.stub->DetectFaces(ctx, r, resp);
+      return client.Call(&Stub::DetectFaces, r, CallKind::kInference);
     });
   } else if (sub == "compare-faces") {
     if (args.size() != 2) return usage("compare-faces needs SOURCE and TARGET");
     auto source = LoadImage(args[0]);
     auto target = LoadImage(args[1]);
     if (!source.ok() || !target.ok()) {
-      std::cerr << (source.ok() ? target.status() : source.status()).message() << "\n";
-      return 1;
+      Fail(source.ok() ? args[1] : args[0], source.ok() ? target.status() : source.status());
+      return kExitFailed;
     }
     v1::CompareFacesRequest r;
     *r.mutable_source_image() = *source;
     *r.mutable_target_image() = *target;
     if (threshold >= 0) r.set_similarity_threshold(static_cast<float>(threshold));
-    v1::CompareFacesResponse resp;
-    grpc::ClientContext ctx;
-    client.Deadline(&ctx);
-    ok = Report(args[1], client.stub->CompareFaces(&ctx, r, &resp), resp);
+    ok = Report(args[1], client.Call(&Stub::CompareFaces, r, CallKind::kInference));
   } else if (sub == "create-collection" || sub == "delete-collection") {
     if (args.size() != 1) return usage(sub + " needs one collection ID");
-    grpc::ClientContext ctx;
-    client.Deadline(&ctx);
     if (sub == "create-collection") {
       v1::CreateCollectionRequest r;
       r.set_collection_id(args[0]);
-      v1::CreateCollectionResponse resp;
-      ok = Report(args[0], client.stub->CreateCollection(&ctx, r, &resp), resp);
+      ok = Report(args[0], client.Call(&Stub::CreateCollection, r, CallKind::kControl));
     } else {
       v1::DeleteCollectionRequest r;
       r.set_collection_id(args[0]);
-      v1::DeleteCollectionResponse resp;
-      ok = Report(args[0], client.stub->DeleteCollection(&ctx, r, &resp), resp);
+      ok = Report(args[0], client.Call(&Stub::DeleteCollection, r, CallKind::kControl));
     }
   } else if (sub == "list-collections" || sub == "list-faces" || sub == "list-users") {
     if (sub == "list-collections" ? !args.empty() : args.size() != 1) {
@@ -331,62 +282,48 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
         !v1::QualityFilter::Value_Parse(absl::AsciiStrToUpper(quality_filter), &filter)) {
       return usage("--quality-filter is NONE, AUTO, LOW, MEDIUM or HIGH");
     }
-    std::vector<std::string> paths(args.begin() + 1, args.end());
-    for (const auto& path : paths) {
-      per_image({path}, [&](const v1::Image& image, grpc::ClientContext* ctx,
-                            google::protobuf::Message** out) {
+    for (auto path = args.begin() + 1; path != args.end(); ++path) {
+      per_image({*path}, [&](const v1::Image& image) {
         v1::IndexFacesRequest r;
         r.set_collection_id(args[0]);
         *r.mutable_image() = image;
-        r.set_external_image_id(external_id.empty() ? ExternalIdFor(path) : external_id);
+        r.set_external_image_id(external_id.empty() ? ExternalIdFor(*path) : external_id);
         if (max_faces > 0) r.set_max_faces(max_faces);
         r.set_quality_filter(filter);
         attrs(r.mutable_detection_attributes());
-        auto* resp = new v1::IndexFacesResponse;
-        *out = resp;
-        return client.stub->IndexFaces(ctx, r, resp);
+        return client.Call(&Stub::IndexFaces, r, CallKind::kIndexed);
       });
     }
   } else if (sub == "search-faces-by-image") {
     if (args.size() < 2)
       return usage("search-faces-by-image needs COLLECTION and at least one IMAGE");
-    std::vector<std::string> paths(args.begin() + 1, args.end());
-    per_image(paths, [&](const v1::Image& image, grpc::ClientContext* ctx,
-                         google::protobuf::Message** out) {
+    per_image({args.begin() + 1, args.end()}, [&](const v1::Image& image) {
       v1::SearchFacesByImageRequest r;
       r.set_collection_id(args[0]);
       *r.mutable_image() = image;
       if (max_faces > 0) r.set_max_faces(max_faces);
       if (threshold >= 0) r.set_face_match_threshold(static_cast<float>(threshold));
-      auto* resp = new v1::SearchFacesByImageResponse;
-      *out = resp;
-      return client.stub->SearchFacesByImage(ctx, r, resp);
+      return client.Call(&Stub::SearchFacesByImage, r, CallKind::kIndexed);
     });
   } else if (sub == "detect-labels") {
     if (args.empty()) return usage("detect-labels needs at least one IMAGE");
-    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx,
-                        google::protobuf::Message** out) {
+    per_image(args, [&](const v1::Image& image) {
       v1::DetectLabelsRequest r;
       *r.mutable_image() = image;
       if (max_labels >= 0) r.set_max_labels(max_labels);
       if (min_confidence >= 0) r.set_min_confidence(static_cast<float>(min_confidence));
-      auto* resp = new v1::DetectLabelsResponse;
-      *out = resp;
-      return client.stub->DetectLabels(ctx, r, resp);
+      return client.Call(&Stub::DetectLabels, r, CallKind::kInference);
     });
   } else if (sub == "detect-text") {
     if (args.empty()) return usage("detect-text needs at least one IMAGE");
-    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx,
-                        google::protobuf::Message** out) {
+    per_image(args, [&](const v1::Image& image) {
       v1::DetectTextRequest r;
       *r.mutable_image() = image;
       if (min_confidence >= 0) {
         r.mutable_filters()->mutable_word_filter()->set_min_confidence(
             static_cast<float>(min_confidence));
       }
-      auto* resp = new v1::DetectTextResponse;
-      *out = resp;
-      return client.stub->DetectText(ctx, r, resp);
+      return client.Call(&Stub::DetectText, r, CallKind::kInference);
     });
   } else if (sub == "detect-ppe") {
     if (args.empty()) return usage("detect-ppe needs at least one IMAGE");
@@ -394,53 +331,42 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
     if (!v1::ProtectiveEquipmentType::Value_Parse(absl::AsciiStrToUpper(required), &type)) {
       return usage("--required is FACE_COVER, HAND_COVER or HEAD_COVER");
     }
-    per_image(args, [&](const v1::Image& image, grpc::ClientContext* ctx,
-                        google::protobuf::Message** out) {
+    per_image(args, [&](const v1::Image& image) {
       v1::DetectProtectiveEquipmentRequest r;
       *r.mutable_image() = image;
       auto* s = r.mutable_summarization_attributes();
       s->set_min_confidence(min_confidence >= 0 ? static_cast<float>(min_confidence) : 50.0f);
       s->add_required_equipment_types(type);
-      auto* resp = new v1::DetectProtectiveEquipmentResponse;
-      *out = resp;
-      return client.stub->DetectProtectiveEquipment(ctx, r, resp);
+      return client.Call(&Stub::DetectProtectiveEquipment, r, CallKind::kInference);
     });
   } else if (sub == "create-user" || sub == "delete-user") {
     if (args.size() != 2) return usage(sub + " needs COLLECTION and USER");
-    grpc::ClientContext ctx;
-    client.Deadline(&ctx);
     if (sub == "create-user") {
       v1::CreateUserRequest r;
       r.set_collection_id(args[0]);
       r.set_user_id(args[1]);
-      v1::CreateUserResponse resp;
-      ok = Report(args[1], client.stub->CreateUser(&ctx, r, &resp), resp);
+      ok = Report(args[1], client.Call(&Stub::CreateUser, r, CallKind::kControl));
     } else {
       v1::DeleteUserRequest r;
       r.set_collection_id(args[0]);
       r.set_user_id(args[1]);
-      v1::DeleteUserResponse resp;
-      ok = Report(args[1], client.stub->DeleteUser(&ctx, r, &resp), resp);
+      ok = Report(args[1], client.Call(&Stub::DeleteUser, r, CallKind::kControl));
     }
   } else if (sub == "associate-faces" || sub == "disassociate-faces") {
     if (args.size() < 3) return usage(sub + " needs COLLECTION, USER and at least one FACE_ID");
-    grpc::ClientContext ctx;
-    client.Deadline(&ctx);
     if (sub == "associate-faces") {
       v1::AssociateFacesRequest r;
       r.set_collection_id(args[0]);
       r.set_user_id(args[1]);
       for (size_t i = 2; i < args.size(); ++i) r.add_face_ids(args[i]);
       if (threshold >= 0) r.set_user_match_threshold(static_cast<float>(threshold));
-      v1::AssociateFacesResponse resp;
-      ok = Report(args[1], client.stub->AssociateFaces(&ctx, r, &resp), resp);
+      ok = Report(args[1], client.Call(&Stub::AssociateFaces, r, CallKind::kIndexed));
     } else {
       v1::DisassociateFacesRequest r;
       r.set_collection_id(args[0]);
       r.set_user_id(args[1]);
       for (size_t i = 2; i < args.size(); ++i) r.add_face_ids(args[i]);
-      v1::DisassociateFacesResponse resp;
-      ok = Report(args[1], client.stub->DisassociateFaces(&ctx, r, &resp), resp);
+      ok = Report(args[1], client.Call(&Stub::DisassociateFaces, r, CallKind::kControl));
     }
   } else if (sub == "search-users") {
     if (args.size() != 1 || user_id.empty() == face_id.empty()) {
@@ -451,23 +377,16 @@ int RunRecognitionCommand(const std::string& sub, int argc, char** argv) {
     r.set_user_id(user_id);
     r.set_face_id(face_id);
     if (threshold >= 0) r.set_user_match_threshold(static_cast<float>(threshold));
-    v1::SearchUsersResponse resp;
-    grpc::ClientContext ctx;
-    client.Deadline(&ctx);
-    ok = Report(args[0], client.stub->SearchUsers(&ctx, r, &resp), resp);
+    ok = Report(args[0], client.Call(&Stub::SearchUsers, r, CallKind::kIndexed));
   } else if (sub == "search-users-by-image") {
     if (args.size() < 2)
       return usage("search-users-by-image needs COLLECTION and at least one IMAGE");
-    std::vector<std::string> paths(args.begin() + 1, args.end());
-    per_image(paths, [&](const v1::Image& image, grpc::ClientContext* ctx,
-                         google::protobuf::Message** out) {
+    per_image({args.begin() + 1, args.end()}, [&](const v1::Image& image) {
       v1::SearchUsersByImageRequest r;
       r.set_collection_id(args[0]);
       *r.mutable_image() = image;
       if (threshold >= 0) r.set_user_match_threshold(static_cast<float>(threshold));
-      auto* resp = new v1::SearchUsersByImageResponse;
-      *out = resp;
-      return client.stub->SearchUsersByImage(ctx, r, resp);
+      return client.Call(&Stub::SearchUsersByImage, r, CallKind::kIndexed);
     });
   }
   return ok ? kExitOk : unreachable ? kExitUnavailable : kExitFailed;

@@ -1,7 +1,6 @@
 #include "cli/sentiment.h"
 
 #include <google/protobuf/util/time_util.h>
-#include <grpcpp/grpcpp.h>
 
 #include <charconv>
 #include <chrono>
@@ -18,12 +17,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/auth/client.h"
-#include "common/grpc_channel.h"
 #include "cli/command.h"
 #include "common/flags.h"
+#include "common/status.h"
 #include "services/sentiment/sentiment.h"
-#include "services/sentiment/sentiment_service.h"
 #include "stratus/v1/sentiment.grpc.pb.h"
 
 namespace stratus::cli {
@@ -31,21 +28,10 @@ namespace {
 
 using json = nlohmann::ordered_json;
 using ::stratus::sentiment::IsValidUtf8;
-using ::stratus::sentiment::ReasonOf;
 using ::stratus::sentiment::kMaxBatchTexts;
 using ::stratus::sentiment::SentimentName;
 
-constexpr char kDefaultEndpoint[] = "localhost:50055";
-
-std::string DefaultEndpoint() {
-  const char* env = std::getenv("STRATUS_SENTIMENT_ADDR");
-  return env && *env ? env : kDefaultEndpoint;
-}
-
-
-std::unique_ptr<v1::SentimentService::Stub> Connect(const std::string& endpoint) {
-  return v1::SentimentService::NewStub(stratus::MakeChannel(endpoint));
-}
+using Stub = v1::SentimentService::Stub;
 
 // Floats in their shortest decimal form (0.85, not 0.8500000238418579).
 double Shortest(float v) {
@@ -124,14 +110,10 @@ int RunSentimentCommand(int argc, char** argv) {
                 "Sentiment of texts (Comprehend's DetectSentiment): stratus sentiment TEXT... or "
                 "--file FILE (one text per line, or JSON Lines with a \"text\" member; - reads "
                 "standard input). Prints one JSON object per text, in order.");
-  std::string endpoint = DefaultEndpoint(), file, language = "en";
-  int timeout_ms = 30000;
-  flags.String("endpoint", "", &endpoint,
-               "sentiment gRPC endpoint HOST:PORT (default $STRATUS_SENTIMENT_ADDR or "
-               "localhost:50055)");
+  std::string file, language = "en";
+  ClientFlags client_flags(flags, kSentimentDefaults);
   flags.String("file", "", &file, "read the texts from this file (- : standard input)");
   flags.String("language-code", "", &language, "language of the texts (only en is supported)");
-  flags.Int("timeout-ms", "", &timeout_ms, "deadline of each RPC");
   int code = 0;
   if (!ParseFlags(flags, argc, argv, &code)) return code;
   std::vector<Item> items;
@@ -154,7 +136,7 @@ int RunSentimentCommand(int argc, char** argv) {
       item.error_message = "Text is not valid UTF-8";
     }
   }
-  auto stub = Connect(endpoint);
+  const auto client = client_flags.Client<v1::SentimentService>();
   bool failed = false;
   for (size_t begin = 0; begin < items.size(); begin += kMaxBatchTexts) {
     const size_t end = std::min(items.size(), begin + kMaxBatchTexts);
@@ -168,16 +150,9 @@ int RunSentimentCommand(int argc, char** argv) {
     }
     std::vector<json> out(end - begin);
     if (!sent.empty()) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
-      v1::BatchDetectSentimentResponse response;
-      grpc::Status s = stub->BatchDetectSentiment(&ctx, request, &response);
-      if (!s.ok()) {
-        const std::string reason = ReasonOf(s);
-        std::cerr << "error: " << endpoint << ": " << (reason.empty() ? "" : reason + ": ")
-                  << s.error_message() << "\n";
-        return ExitCodeFor(s);
-      }
+      auto answered = client.Call(&Stub::BatchDetectSentiment, request, CallKind::kInference);
+      if (!answered.ok()) return ReportError(answered.status(), client.address());
+      const v1::BatchDetectSentimentResponse& response = *answered;
       for (const auto& r : response.result_list()) {
         if (r.index() < 0 || static_cast<size_t>(r.index()) >= sent.size()) continue;
         out[sent[r.index()] - begin] = json{{"Sentiment", SentimentName(r.sentiment())},
@@ -256,10 +231,7 @@ int RunFeedCommand(int argc, char** argv) {
                 "Streams posts (JSON Lines: id, author, time, text, topic, hashtags) through the "
                 "sentiment service's Feed, which scores and stores them for trends. Prints one "
                 "JSON object per post, in order.");
-  std::string endpoint = DefaultEndpoint();
-  flags.String("endpoint", "", &endpoint,
-               "sentiment gRPC endpoint HOST:PORT (default $STRATUS_SENTIMENT_ADDR or "
-               "localhost:50055)");
+  ClientFlags client_flags(flags, kSentimentDefaults);
   int code = 0;
   if (!ParseFlags(flags, argc, argv, &code)) return code;
   if (flags.positional().size() != 1) {
@@ -272,9 +244,9 @@ int RunFeedCommand(int argc, char** argv) {
   for (size_t i = 0; i < lines.size(); ++i) {
     if (!Blank(lines[i])) entries.push_back(ParsePost(lines[i], i + 1));
   }
-  auto stub = Connect(endpoint);
-  grpc::ClientContext ctx;
-  auto stream = stub->Feed(&ctx);
+  const auto client = client_flags.Client<v1::SentimentService>();
+  const auto ctx = client.Context(CallKind::kStream);
+  auto stream = client.stub().Feed(ctx.get());
   // Writes on a thread of its own so the service can answer (and batch) while we send.
   std::thread writer([&] {
     for (const FeedEntry& e : entries) {
@@ -306,14 +278,12 @@ int RunFeedCommand(int argc, char** argv) {
     std::cout << line.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
   }
   std::cout.flush();
-  if (broken) ctx.TryCancel();
+  if (broken) ctx->TryCancel();
   writer.join();
-  grpc::Status s = stream->Finish();
+  const absl::Status s = FromGrpcStatus(stream->Finish());
   if (!s.ok() || broken) {
-    std::cerr << "error: " << endpoint
-              << ": Feed ended: " << (s.ok() ? "fewer answers than posts" : s.error_message())
-              << "\n";
-    return s.ok() ? kExitFailed : ExitCodeFor(s);
+    return ReportError(s.ok() ? absl::DataLossError("fewer answers than posts") : s,
+                       absl::StrCat(client.address(), ": Feed ended"));
   }
   std::cerr << entries.size() << " posts: " << scored << " scored and stored, " << failed
             << " failed\n";
@@ -324,17 +294,14 @@ int RunTrendsCommand(int argc, char** argv) {
   FlagSet flags("stratus trends",
                 "Counts and mean scores of stored posts per topic and time window (GetTrends). "
                 "Prints one JSON object per (topic, window), sorted by topic then window.");
-  std::string endpoint = DefaultEndpoint(), start, end;
+  std::string start, end;
   std::vector<std::string> topics;
-  int window = 3600, timeout_ms = 30000;
-  flags.String("endpoint", "", &endpoint,
-               "sentiment gRPC endpoint HOST:PORT (default $STRATUS_SENTIMENT_ADDR or "
-               "localhost:50055)");
+  int window = 3600;
+  ClientFlags client_flags(flags, kSentimentDefaults);
   flags.StringList("topic", "", &topics, "only this topic (repeatable; default all)");
   flags.String("start", "", &start, "start of the period, RFC 3339 (default end - 24 h)");
   flags.String("end", "", &end, "end of the period (exclusive), RFC 3339 (default now)");
   flags.Int("window", "", &window, "window width in seconds (>= 60)");
-  flags.Int("timeout-ms", "", &timeout_ms, "deadline of the RPC");
   int code = 0;
   if (!ParseFlags(flags, argc, argv, &code)) return code;
   v1::GetTrendsRequest request;
@@ -349,16 +316,10 @@ int RunTrendsCommand(int argc, char** argv) {
     std::cerr << "error: --end '" << end << "' is not RFC 3339\n";
     return 2;
   }
-  auto stub = Connect(endpoint);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
-  v1::GetTrendsResponse response;
-  grpc::Status s = stub->GetTrends(&ctx, request, &response);
-  if (!s.ok()) {
-    std::cerr << "error: " << endpoint << ": " << s.error_message() << "\n";
-    return ExitCodeFor(s);
-  }
-  for (const v1::TrendBucket& b : response.buckets()) {
+  const auto client = client_flags.Client<v1::SentimentService>();
+  auto response = client.Call(&Stub::GetTrends, request, CallKind::kInference);
+  if (!response.ok()) return ReportError(response.status(), client.address());
+  for (const v1::TrendBucket& b : response->buckets()) {
     json line{{"topic", b.topic()},
               {"window_start", TimeUtil::ToString(b.window_start())},
               {"count", b.count()},

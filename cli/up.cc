@@ -420,18 +420,17 @@ int RunUpCommand(int argc, char** argv) {
     req.mutable_config()->set_uri(fs::absolute(demo_video).lexically_normal().string());
     req.mutable_config()->set_sample_fps(5);
     req.set_replace(true);
-    v1::AddStreamResponse resp;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    auto stub = v1::IngestService::NewStub(
-        auth::CreateChannelWithKey(addr(kIngestDefaults.grpc_port), admin_key));
-    grpc::Status st = stub->AddStream(&ctx, req, &resp);
-    if (st.ok()) {
+    const std::string ingest_address = addr(kIngestDefaults.grpc_port);
+    const clients::IngestClient ingest(
+        MakeChannel(ChannelOptions{.target = ingest_address, .api_key = admin_key}),
+        {.address = ingest_address});
+    const auto added = ingest.Call(&v1::IngestService::Stub::AddStream, req, CallKind::kControl);
+    if (added.ok()) {
       std::cerr << "demo: streaming " << req.config().uri()
                 << " (video: Intel IoT Devkit sample videos, CC BY 4.0); watch events with\n"
                 << "  " << bin_dir << "/stratus events --follow\n";
     } else {
-      std::cerr << "demo: could not add the sample stream: " << st.error_message() << "\n";
+      std::cerr << "demo: could not add the sample stream: " << added.status().message() << "\n";
     }
   }
 

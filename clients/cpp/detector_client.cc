@@ -25,6 +25,11 @@ absl::StatusOr<v1::AnalyzeFacesResponse> DetectorClient::AnalyzeFaces(
                    incoming);
 }
 
+absl::StatusOr<v1::ListModelsResponse> DetectorClient::ListModels() const {
+  return UnaryCall(*stub_, &v1::DetectorService::Stub::ListModels, v1::ListModelsRequest(),
+                   options_.timeout, nullptr);
+}
+
 std::unique_ptr<DetectorClient::Stream> DetectorClient::DetectStream(
     grpc::ClientContext* ctx) const {
   return stub_->DetectStream(ctx);

@@ -42,6 +42,7 @@ class DetectorClient {
                                             const grpc::ServerContext* incoming = nullptr) const;
   absl::StatusOr<v1::AnalyzeFacesResponse> AnalyzeFaces(
       const v1::AnalyzeFacesRequest& request, const grpc::ServerContext* incoming = nullptr) const;
+  absl::StatusOr<v1::ListModelsResponse> ListModels() const;
   // Opens a DetectStream on `ctx` (no deadline unless the caller set one; keepalive watches it).
   std::unique_ptr<Stream> DetectStream(grpc::ClientContext* ctx) const;
 

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/cpp/mask_client.h"
-#include "clients/cpp/recognition_client.h"
+#include "clients/cpp/service_client.h"
 
 namespace stratus {
 namespace {
@@ -88,7 +88,8 @@ TEST(RecognitionClientTest, TypedCallsWithTheirKindsDeadlineAndTheServicesErrors
   clients::RecognitionClient client({.address = services.address()});
   v1::SearchFacesByImageRequest request;
   request.set_collection_id("known");
-  auto found = client.Call(&v1::RecognitionService::Stub::SearchFacesByImage, request);
+  auto found =
+      client.Call(&v1::RecognitionService::Stub::SearchFacesByImage, request, CallKind::kIndexed);
   ASSERT_TRUE(found.ok()) << found.status();
   ASSERT_EQ(found->face_matches_size(), 1);
   EXPECT_FLOAT_EQ(found->face_matches(0).similarity(), 99);
@@ -100,11 +101,12 @@ TEST(RecognitionClientTest, TypedCallsWithTheirKindsDeadlineAndTheServicesErrors
               0.5);
   clients::RecognitionClient quick(
       {.address = services.address(), .timeout = std::chrono::milliseconds(1500)});
-  (void)quick.Call(&v1::RecognitionService::Stub::SearchFacesByImage, request);
+  (void)quick.Call(&v1::RecognitionService::Stub::SearchFacesByImage, request, CallKind::kIndexed);
   EXPECT_NEAR(services.LastDeadlineSeconds(), 1.5, 0.5);
 
   request.set_collection_id("nope");
-  auto missing = client.Call(&v1::RecognitionService::Stub::SearchFacesByImage, request);
+  auto missing =
+      client.Call(&v1::RecognitionService::Stub::SearchFacesByImage, request, CallKind::kIndexed);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("nope does not exist"));
 }

@@ -253,7 +253,7 @@ void StreamWorker::HandleResults(const Frame& frame, const v1::DetectResponse* o
       if (config_.face_match_threshold() > 0)
         req.set_face_match_threshold(config_.face_match_threshold());
       absl::StatusOr<v1::SearchFacesByImageResponse> searched =
-          recognition_->Call(&v1::RecognitionService::Stub::SearchFacesByImage, req);
+          recognition_->Call(&v1::RecognitionService::Stub::SearchFacesByImage, req, CallKind::kIndexed);
       if (!searched.ok()) {
         NoteError(absl::StrCat("recognition: ", searched.status().message()));
       } else if (const v1::SearchFacesByImageResponse& resp = *searched;

@@ -60,7 +60,7 @@
 #include <vector>
 
 #include "clients/cpp/mask_client.h"
-#include "clients/cpp/recognition_client.h"
+#include "clients/cpp/service_client.h"
 #include "common/metrics.h"
 #include "common/trace.h"
 #include "services/ingest/event_store.h"

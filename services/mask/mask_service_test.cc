@@ -47,7 +47,6 @@ std::string Encode(const cv::Mat& rgb, const char* ext = ".png") {
 
 cv::Mat Solid(int w, int h, const cv::Scalar& rgb) { return cv::Mat(h, w, CV_8UC3, rgb); }
 
-std::string ReasonOf(const grpc::Status& status) { return ErrorReason(status); }
 
 std::unique_ptr<ServiceHost> StartHost(const std::string& name, grpc::Service* service,
                                        const std::string& full_name,
@@ -336,7 +335,7 @@ TEST_F(MaskServiceTest, RefusesBadRequests) {
     grpc::Status s = stub_->Classify(&ctx, request, &response);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
     EXPECT_THAT(s.error_message(), HasSubstr(c.message)) << c.name;
-    EXPECT_EQ(ReasonOf(s), c.reason) << c.name;
+    EXPECT_EQ(ErrorReason(s), c.reason) << c.name;
     EXPECT_EQ(response.results_size(), 0) << c.name;
   }
 }

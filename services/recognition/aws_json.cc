@@ -37,6 +37,4 @@ absl::Status FromAwsJson(std::string_view body, google::protobuf::Message* messa
   return absl::OkStatus();
 }
 
-std::string ReasonOf(const grpc::Status& status) { return ErrorReason(status); }
-
 }  // namespace stratus::recognition

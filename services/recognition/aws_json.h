@@ -22,9 +22,6 @@ absl::Status FromAwsJson(std::string_view body, google::protobuf::Message* messa
 
 nlohmann::json ToAwsJson(const google::protobuf::Message& message);
 
-// The google.rpc.ErrorInfo reason in a grpc status's details ("" when none), e.g.
-// "InvalidImageFormatException".
-std::string ReasonOf(const grpc::Status& status);
 
 }  // namespace stratus::recognition
 

@@ -19,6 +19,7 @@
 #include "common/aws/aws_error.h"
 #include "common/aws/json_protocol.h"
 #include "common/paths.h"
+#include "common/status.h"
 #include "common/testing/postgres_suite.h"
 #include "runtime/text_reader.h"
 #include "services/recognition/aws_endpoint.h"
@@ -583,10 +584,10 @@ TEST_F(RekognitionTest, GrpcStatusCarriesTheAwsReason) {
   r.mutable_image()->set_bytes("junk");
   grpc::Status g = ToGrpcWithReason(rec_->DetectFaces(r).status());
   EXPECT_EQ(g.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(ReasonOf(g), "InvalidImageFormatException");
+  EXPECT_EQ(ErrorReason(g), "InvalidImageFormatException");
   v1::DescribeCollectionRequest d;
   d.set_collection_id("nope");
-  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->DescribeCollection(d).status())),
+  EXPECT_EQ(ErrorReason(ToGrpcWithReason(rec_->DescribeCollection(d).status())),
             "ResourceNotFoundException");
 }
 
@@ -825,10 +826,10 @@ TEST_F(RekognitionTest, UsersCreateAssociateSearchDelete) {
   ASSERT_TRUE(rec_->CreateUser(cu).ok());
   ASSERT_TRUE(rec_->CreateUser(cu).ok());  // a retry with the same token
   cu.clear_client_request_token();
-  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->CreateUser(cu).status())), "ConflictException");
+  EXPECT_EQ(ErrorReason(ToGrpcWithReason(rec_->CreateUser(cu).status())), "ConflictException");
   cu.set_user_id("ben");
   cu.set_client_request_token("7e1c3a52-0000-4000-8000-000000000001");
-  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->CreateUser(cu).status())),
+  EXPECT_EQ(ErrorReason(ToGrpcWithReason(rec_->CreateUser(cu).status())),
             "IdempotentParameterMismatchException");
   cu.clear_client_request_token();
   ASSERT_TRUE(rec_->CreateUser(cu).ok());
@@ -846,7 +847,7 @@ TEST_F(RekognitionTest, UsersCreateAssociateSearchDelete) {
   EXPECT_EQ(rec_->CreateUser(cu).status().code(), absl::StatusCode::kInvalidArgument);
   cu.clear_client_request_token();
   cu.set_collection_id("nope");
-  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->CreateUser(cu).status())), "ResourceNotFoundException");
+  EXPECT_EQ(ErrorReason(ToGrpcWithReason(rec_->CreateUser(cu).status())), "ResourceNotFoundException");
 
   v1::AssociateFacesRequest af;
   af.set_collection_id("club");
@@ -893,7 +894,7 @@ TEST_F(RekognitionTest, UsersCreateAssociateSearchDelete) {
   EXPECT_EQ(rec_->AssociateFaces(af).status().code(), absl::StatusCode::kInvalidArgument);
   af.clear_user_match_threshold();
   af.set_user_id("nobody");
-  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->AssociateFaces(af).status())),
+  EXPECT_EQ(ErrorReason(ToGrpcWithReason(rec_->AssociateFaces(af).status())),
             "ResourceNotFoundException");
 
   v1::ListUsersRequest lu;
@@ -914,7 +915,7 @@ TEST_F(RekognitionTest, UsersCreateAssociateSearchDelete) {
   EXPECT_EQ(rec_->ListUsers(lu).status().code(), absl::StatusCode::kInvalidArgument);
   lu.set_max_results(10);
   lu.set_next_token("bogus");
-  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->ListUsers(lu).status())),
+  EXPECT_EQ(ErrorReason(ToGrpcWithReason(rec_->ListUsers(lu).status())),
             "InvalidPaginationTokenException");
   v1::DescribeCollectionRequest dc;
   dc.set_collection_id("club");
@@ -1009,7 +1010,7 @@ TEST_F(RekognitionTest, UsersCreateAssociateSearchDelete) {
   du.set_collection_id("club");
   du.set_user_id("ann");
   ASSERT_TRUE(rec_->DeleteUser(du).ok());
-  EXPECT_EQ(ReasonOf(ToGrpcWithReason(rec_->DeleteUser(du).status())), "ResourceNotFoundException");
+  EXPECT_EQ(ErrorReason(ToGrpcWithReason(rec_->DeleteUser(du).status())), "ResourceNotFoundException");
   deleted = rec_->DeleteFaces(del);
   ASSERT_TRUE(deleted.ok());
   EXPECT_EQ(deleted->deleted_faces_size(), 1);

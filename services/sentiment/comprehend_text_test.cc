@@ -13,6 +13,7 @@
 
 #include "common/aws/aws_error.h"
 #include "common/aws/json_protocol.h"
+#include "common/status.h"
 #include "services/sentiment/comprehend_endpoint.h"
 #include "services/sentiment/sentiment_service.h"
 
@@ -161,7 +162,7 @@ TEST_F(ComprehendTextTest, GrpcAdapterAttachesTheReason) {
   k.set_text("");
   grpc::Status s = service.DetectKeyPhrases(&ctx, &k, &kr);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(ReasonOf(s), "InvalidRequestException");
+  EXPECT_EQ(ErrorReason(s), "InvalidRequestException");
   k.set_text("the big dog");
   ASSERT_TRUE(service.DetectKeyPhrases(&ctx, &k, &kr).ok());
   EXPECT_EQ(kr.key_phrases(0).text(), "the big dog");

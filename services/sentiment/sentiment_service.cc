@@ -19,7 +19,6 @@ grpc::Status ToGrpcWithReason(const absl::Status& status) {
       WithReason(status, aws::ToAwsError(status, aws::ComprehendErrorDefaults()).type));
 }
 
-std::string ReasonOf(const grpc::Status& status) { return ErrorReason(status); }
 
 grpc::Status SentimentServiceImpl::DetectSentiment(grpc::ServerContext*,
                                                    const v1::DetectSentimentRequest* request,

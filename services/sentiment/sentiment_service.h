@@ -24,8 +24,6 @@ namespace stratus::sentiment {
 // The gRPC status for `status`, with the AWS exception (AwsError payload, or Comprehend's
 // default for the code) attached as ErrorInfo.reason.
 grpc::Status ToGrpcWithReason(const absl::Status& status);
-// ErrorInfo.reason of a status made by ToGrpcWithReason ("" when absent).
-std::string ReasonOf(const grpc::Status& status);
 
 class SentimentServiceImpl final : public v1::SentimentService::Service {
  public:

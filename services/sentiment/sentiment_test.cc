@@ -13,6 +13,7 @@
 
 #include "common/aws/aws_error.h"
 #include "common/aws/json_protocol.h"
+#include "common/status.h"
 #include "services/sentiment/comprehend_endpoint.h"
 #include "services/sentiment/sentiment_service.h"
 #include "services/sentiment/testing/keyword_classifier.h"
@@ -193,15 +194,15 @@ TEST_F(SentimentTest, GrpcAdapterAttachesTheComprehendReason) {
   req.set_text(std::string(kMaxTextBytes + 1, 'a'));
   grpc::Status s = service.DetectSentiment(&ctx, &req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(ReasonOf(s), "TextSizeLimitExceededException");
+  EXPECT_EQ(ErrorReason(s), "TextSizeLimitExceededException");
   req.set_text("");
-  EXPECT_EQ(ReasonOf(service.DetectSentiment(&ctx, &req, &resp)), "InvalidRequestException");
+  EXPECT_EQ(ErrorReason(service.DetectSentiment(&ctx, &req, &resp)), "InvalidRequestException");
   req.set_text("ok");
   req.set_language_code("es");
-  EXPECT_EQ(ReasonOf(service.DetectSentiment(&ctx, &req, &resp)), "UnsupportedLanguageException");
+  EXPECT_EQ(ErrorReason(service.DetectSentiment(&ctx, &req, &resp)), "UnsupportedLanguageException");
   v1::BatchDetectSentimentRequest batch = Batch(std::vector<std::string>(26, "x"));
   v1::BatchDetectSentimentResponse batch_resp;
-  EXPECT_EQ(ReasonOf(service.BatchDetectSentiment(&ctx, &batch, &batch_resp)),
+  EXPECT_EQ(ErrorReason(service.BatchDetectSentiment(&ctx, &batch, &batch_resp)),
             "BatchSizeLimitExceededException");
   req.set_language_code("en");
   ASSERT_TRUE(service.DetectSentiment(&ctx, &req, &resp).ok());
