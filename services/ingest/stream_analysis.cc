@@ -44,14 +44,13 @@ bool StreamWorker::RunDetectorSession() {
   // The DetectStream call is one for the whole session: it carries the session's trace, and
   // each frame's results are handled in the frame's own (see Frame::trace).
   trace::TraceScope session_trace(trace::NewTrace());
-  auto stub = v1::DetectorService::NewStub(deps_.detector);
   grpc::ClientContext ctx;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return true;
     session_ = &ctx;
   }
-  auto stream = stub->DetectStream(&ctx);
+  auto stream = detector_.DetectStream(&ctx);
   const bool want_faces = Wants(v1::StreamConfig::FACES) || Wants(v1::StreamConfig::MASKS) ||
                           Wants(v1::StreamConfig::FACE_SEARCH);
   const bool want_objects = Wants(v1::StreamConfig::OBJECTS) || !want_faces;

@@ -21,6 +21,7 @@ StreamWorker::StreamWorker(v1::StreamConfig config, WorkerDeps deps, WorkerOptio
       deps_(std::move(deps)),
       options_(std::move(options)),
       open_source_(deps_.open_source ? deps_.open_source : FrameSourceOpener(OpenFrameSource)),
+      detector_(deps_.detector, clients::DetectorClient::Options{.address = "detector"}),
       people_([this] {
         Tracker::Options o = options_.person_tracking;
         o.labels = {"person"};

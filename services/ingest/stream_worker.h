@@ -59,6 +59,7 @@
 #include <thread>
 #include <vector>
 
+#include "clients/cpp/detector_client.h"
 #include "clients/cpp/mask_client.h"
 #include "clients/cpp/service_client.h"
 #include "common/metrics.h"
@@ -192,6 +193,8 @@ class StreamWorker {
   mutable std::condition_variable frame_cv_;  // latest_ changed or stop_ set
   int64_t sequence_ = 0;                      // of the last sampled frame; capture thread only
 
+  // Over deps_.detector: the DetectStream sessions.
+  clients::DetectorClient detector_;
   // From deps_.mask and deps_.recognition (unset without them); 5 s per call, so that a slow
   // service holds a stream's analysis back for at most that long per new face.
   std::optional<clients::MaskClient> mask_;
