@@ -58,7 +58,7 @@ absl::StatusOr<std::unique_ptr<Detector>> Detector::Create(const DetectorOptions
   if (options.model_dir.empty()) {
     return absl::InvalidArgumentError("no model directory given (--model-dir / STRATUS_MODEL_DIR)");
   }
-  if (auto s = ValidateBatcherOptions(options.batcher); !s.ok()) return s;
+  if (auto s = runtime::ValidateBatcherOptions(options.batcher); !s.ok()) return s;
   std::unique_ptr<Detector> d(new Detector(options));
   // Which folders: the configured list, or every folder with a served task (or an unreadable
   // config, so its error reaches the operator).
@@ -307,7 +307,7 @@ std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
   return std::async(std::launch::deferred,
                     [future = std::move(future), name, version = model->config().version, width,
                      height]() mutable -> absl::StatusOr<DetectOutput> {
-                      BatchResult<ItemResult> r = future.get();
+                      runtime::BatchResult<ItemResult> r = future.get();
                       if (r.value.status().code() == absl::StatusCode::kResourceExhausted) {
                         // detector.proto: a full queue is UNAVAILABLE (retry elsewhere).
                         return absl::UnavailableError(r.value.status().message());

@@ -39,11 +39,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "runtime/batcher.h"
 #include "runtime/decoder.h"
 #include "runtime/face_pipeline.h"
 #include "runtime/model.h"
 #include "runtime/model_repository.h"
-#include "services/detector/batcher.h"
 
 namespace stratus::detector {
 
@@ -57,7 +57,7 @@ struct DetectorOptions {
   // Device, thread budget, layout (runtime/model.h).
   runtime::RuntimeOptions runtime;
   // Batch size, delay bound, queue bound and the metrics registry of the batcher (batcher.h).
-  BatcherOptions batcher;
+  runtime::BatcherOptions batcher;
   // Largest batch for models that run on the CPU (the runtime's warm-up probe may lower it per
   // model: `objects` runs one image per forward). Batching used to be 2-3x slower per image
   // here because glibc handed each forward's activations back to the kernel and faulted them
@@ -190,7 +190,7 @@ class Detector {
   std::unique_ptr<runtime::ModelRepository> repository_;
   std::map<std::string, const runtime::Model*> detectors_;  // detection models, READY
   std::unique_ptr<runtime::FacePipeline> pipeline_;
-  Batcher<Item, ItemResult> batcher_;
+  runtime::Batcher<Item, ItemResult> batcher_;
 };
 
 const char* ModelStateKindName(ModelStateKind s);  // "LOADING", "READY", "FAILED"

@@ -1,4 +1,4 @@
-#include "services/detector/batcher.h"
+#include "runtime/batcher.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace stratus::detector {
+namespace stratus::runtime {
 namespace {
 
 using ::testing::Each;
@@ -335,4 +335,4 @@ TEST(BatcherTest, UnknownModelsAndBadOptions) {
 }
 
 }  // namespace
-}  // namespace stratus::detector
+}  // namespace stratus::runtime

@@ -17,15 +17,15 @@
 //   INTERNAL             the batch function returned the wrong number of results or threw;
 //   anything else        the batch function's error, given to every item of that batch.
 //
-// Metrics (when `metrics` is set), labelled {model}: stratus_detector_queue_depth (gauge, items
-// waiting), stratus_detector_batch_size (histogram), stratus_detector_inference_seconds
+// Metrics (when `metrics` is set), labelled {model}: <metric_prefix>_queue_depth (gauge, items
+// waiting), <metric_prefix>_batch_size (histogram), <metric_prefix>_inference_seconds
 // (histogram, wall time of the batch function).
 //
 // Thread safety: AddModel(), Submit() and Shutdown() may be called from any thread. The batch
 // function of one model is never called concurrently with itself; those of different models
 // are. The destructor shuts down and joins the workers.
-#ifndef STRATUS_SERVICES_DETECTOR_BATCHER_H_
-#define STRATUS_SERVICES_DETECTOR_BATCHER_H_
+#ifndef STRATUS_RUNTIME_BATCHER_H_
+#define STRATUS_RUNTIME_BATCHER_H_
 
 #include <algorithm>
 #include <chrono>
@@ -48,7 +48,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/metrics.h"
 
-namespace stratus::detector {
+namespace stratus::runtime {
 
 struct BatcherOptions {
   // Largest batch handed to a batch function (a model may ask for less in AddModel). 1: no
@@ -67,6 +67,8 @@ struct BatcherOptions {
   bool skip_delay_when_idle = true;
   // Where the metrics go; not owned, must outlive the batcher. nullptr: no metrics.
   metrics::Registry* metrics = nullptr;
+  // The metric names' prefix (the detector's by default, which dashboards and alerts use).
+  std::string metric_prefix = "stratus_detector";
 };
 
 // How the batch an item ran in went.
@@ -89,7 +91,8 @@ struct BatcherMetrics {
   metrics::Histogram* inference_seconds = nullptr;
   // Registers (or finds) the families in `registry` and returns the handles for `model`; all
   // null when `registry` is null.
-  static BatcherMetrics For(metrics::Registry* registry, const std::string& model);
+  static BatcherMetrics For(metrics::Registry* registry, const std::string& prefix,
+                            const std::string& model);
 };
 
 absl::Status ValidateBatcherOptions(const BatcherOptions& options);
@@ -122,7 +125,7 @@ class Batcher {
     q->fn = std::move(fn);
     q->max_batch = max_batch_size > 0 ? std::min(max_batch_size, options_.max_batch_size)
                                       : options_.max_batch_size;
-    q->metrics = BatcherMetrics::For(options_.metrics, model);
+    q->metrics = BatcherMetrics::For(options_.metrics, options_.metric_prefix, model);
     Queue* raw = q.get();
     queues_.emplace(model, std::move(q));
     raw->worker = std::thread([this, raw] { Work(raw); });
@@ -319,6 +322,6 @@ class Batcher {
   std::map<std::string, std::unique_ptr<Queue>> queues_;
 };
 
-}  // namespace stratus::detector
+}  // namespace stratus::runtime
 
-#endif  // STRATUS_SERVICES_DETECTOR_BATCHER_H_
+#endif  // STRATUS_RUNTIME_BATCHER_H_
