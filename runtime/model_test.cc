@@ -354,6 +354,45 @@ def forward(self, x):
   EXPECT_EQ((*det)->Detect({cv::Mat()}, DetectOptions{}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ObjectDetector::Create(**repo, "nope").status().code(), absl::StatusCode::kNotFound);
+
+  // One forward for images with options of their own: each gets what Detect() gives it alone.
+  DetectOptions all;
+  all.min_confidence = 0.05f;
+  all.max_results = 10;
+  DetectOptions strict;
+  strict.min_confidence = 0.5f;
+  strict.max_results = 10;
+  auto all_options = (*det)->Resolve(all);
+  auto cat_options = (*det)->Resolve(DetectOptions{.min_confidence = 0.05f,
+                                                    .classes = {"cat"},
+                                                    .max_results = 10});
+  auto strict_options = (*det)->Resolve(strict);
+  ASSERT_TRUE(all_options.ok() && cat_options.ok() && strict_options.ok());
+  double forward_ms = -1;
+  auto each = (*det)->DetectEach({img, img, img}, {*all_options, *cat_options, *strict_options},
+                                 &forward_ms);
+  ASSERT_TRUE(each.ok()) << each.status();
+  ASSERT_THAT(*each, SizeIs(3));
+  auto alone = (*det)->Detect({img}, all);
+  ASSERT_TRUE(alone.ok());
+  ASSERT_EQ((*each)[0].size(), (*alone)[0].size());
+  EXPECT_GT((*each)[0].size(), 1u);  // the low-scored box too
+  for (size_t i = 0; i < (*alone)[0].size(); ++i) {
+    EXPECT_EQ((*each)[0][i].label, (*alone)[0][i].label);
+    EXPECT_FLOAT_EQ((*each)[0][i].confidence, (*alone)[0][i].confidence);
+  }
+  for (const Detection& c : (*each)[1]) EXPECT_EQ(c.label, "cat");
+  EXPECT_FALSE((*each)[1].empty());
+  ASSERT_THAT((*each)[2], SizeIs(1));
+  EXPECT_EQ((*each)[2][0].label, "dog");
+  EXPECT_GE(forward_ms, 0);
+  // Resolve refuses what Detect refuses; DetectEach wants resolved, complete options.
+  EXPECT_EQ((*det)->Resolve(DetectOptions{.max_results = 0}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*det)->DetectEach({img}, {DecodeOptions{}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*det)->DetectEach({img, img}, {*all_options}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ModelTest, FoldedSamePaddingComputesTheSame) {

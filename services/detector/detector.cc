@@ -150,60 +150,33 @@ absl::Status Detector::LoadLocked() {
 }
 
 absl::Status Detector::RegisterDetector(const runtime::Model* model) {
-  detectors_[model->name()] = model;
+  auto detector = runtime::ObjectDetector::Create(*repository_, model->name());
+  if (!detector.ok()) return detector.status();
+  const runtime::ObjectDetector* d = detector->get();
+  detectors_[model->name()] = std::move(*detector);
   int cap = model->max_batch_size();
   if (model->device() == "cpu") cap = std::min(cap, std::max(1, options_.cpu_max_batch_size));
   return batcher_.AddModel(
-      model->name(), [model](std::vector<Item>& batch) { return RunBatch(model, batch); }, cap);
+      model->name(), [d](std::vector<Item>& batch) { return RunBatch(*d, batch); }, cap);
 }
 
-// One forward for the whole batch; decoding once with the loosest options of the batch (lowest
-// threshold, no class filter, the largest cap), then each item's own filter. Greedy NMS never
-// lets a lower-scored box suppress a higher one, so filtering afterwards gives each item what a
-// decode with its own options would.
-absl::StatusOr<std::vector<Detector::ItemResult>> Detector::RunBatch(const runtime::Model* model,
-                                                                     std::vector<Item>& batch) {
+absl::StatusOr<std::vector<Detector::ItemResult>> Detector::RunBatch(
+    const runtime::ObjectDetector& detector, std::vector<Item>& batch) {
   std::vector<cv::Mat> images;
+  std::vector<runtime::DecodeOptions> options;
   images.reserve(batch.size());
-  runtime::DecodeOptions merged;
-  merged.min_confidence = 1.0f;
-  merged.max_results = 1;
-  for (const Item& item : batch) {
+  options.reserve(batch.size());
+  for (Item& item : batch) {
     images.push_back(item.image);
-    merged.min_confidence = std::min(*merged.min_confidence, item.min_confidence);
-    merged.max_results = std::max(*merged.max_results, item.max_results);
-    if (!item.classes.empty()) merged.max_results = 1000;  // class filter runs afterwards
+    options.push_back(std::move(item.options));
   }
-  const auto start = Clock::now();
-  std::vector<runtime::InputGeometry> geometry;
-  auto outputs = model->Forward(images, &geometry);
-  if (!outputs.ok()) return outputs.status();
-  const double forward_ms = MsSince(start);
-  auto predictions = model->decoder().Decode(*outputs, geometry, merged);
-  if (!predictions.ok()) return predictions.status();
-  if (predictions->size() != batch.size()) {
-    return absl::InternalError(absl::StrCat("model '", model->name(), "': decoder returned ",
-                                            predictions->size(), " predictions for ", batch.size(),
-                                            " images"));
-  }
+  double forward_ms = 0;
+  auto detected = detector.DetectEach(images, options, &forward_ms);
+  if (!detected.ok()) return detected.status();
   std::vector<ItemResult> results(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
-    const Item& item = batch[i];
-    ItemResult& r = results[i];
-    r.forward_ms = forward_ms;
-    for (runtime::Detection& d : (*predictions)[i].detections) {
-      if (static_cast<int>(r.detections.size()) >= item.max_results) break;
-      if (d.confidence < item.min_confidence) continue;
-      if (!item.classes.empty() &&
-          std::find(item.classes.begin(), item.classes.end(), d.class_id) == item.classes.end()) {
-        continue;
-      }
-      r.detections.push_back(std::move(d));
-    }
-    std::stable_sort(r.detections.begin(), r.detections.end(),
-                     [](const runtime::Detection& a, const runtime::Detection& b) {
-                       return a.confidence > b.confidence;
-                     });
+    results[i].detections = std::move((*detected)[i]);
+    results[i].forward_ms = forward_ms;
   }
   return results;
 }
@@ -274,38 +247,26 @@ std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
     }
     return fail(absl::UnavailableError(m.status().message()));  // FAILED: carries the reason
   }
-  const runtime::Model* model = it->second;
+  const runtime::ObjectDetector& detector = *it->second;
   if (rgb.empty() || rgb.cols <= 0 || rgb.rows <= 0) {
     return fail(absl::InvalidArgumentError("the image is empty (zero-sized frame)"));
   }
   if (rgb.type() != CV_8UC3) {
     return fail(absl::InvalidArgumentError("the image must be 8-bit RGB"));
   }
-  if (!(params.min_confidence >= 0 && params.min_confidence <= 1)) {
-    return fail(absl::InvalidArgumentError(
-        absl::StrCat("min_confidence must be within [0, 1], got ", params.min_confidence)));
-  }
-  if (params.max_results < 1 || params.max_results > 1000) {
-    return fail(absl::InvalidArgumentError(
-        absl::StrCat("max_results must be within 1..1000, got ", params.max_results)));
-  }
+  auto options = detector.Resolve(runtime::DetectOptions{
+      .min_confidence = params.min_confidence,
+      .classes = params.classes,
+      .max_results = params.max_results,
+  });
+  if (!options.ok()) return fail(options.status());
   Item item;
-  item.min_confidence = params.min_confidence;
-  item.max_results = params.max_results;
-  const std::vector<std::string>& labels = model->config().labels;
-  for (const std::string& c : params.classes) {
-    auto l = std::find(labels.begin(), labels.end(), c);
-    if (l == labels.end()) {
-      return fail(
-          absl::InvalidArgumentError(absl::StrCat("model '", name, "' has no class '", c, "'")));
-    }
-    item.classes.push_back(static_cast<int>(l - labels.begin()));
-  }
+  item.options = std::move(*options);
   const int width = rgb.cols, height = rgb.rows;
   item.image = std::move(rgb);
   auto future = batcher_.Submit(name, std::move(item), params.deadline);
   return std::async(std::launch::deferred,
-                    [future = std::move(future), name, version = model->config().version, width,
+                    [future = std::move(future), name, version = detector.model().config().version, width,
                      height]() mutable -> absl::StatusOr<DetectOutput> {
                       runtime::BatchResult<ItemResult> r = future.get();
                       if (r.value.status().code() == absl::StatusCode::kResourceExhausted) {

@@ -44,6 +44,7 @@
 #include "runtime/face_pipeline.h"
 #include "runtime/model.h"
 #include "runtime/model_repository.h"
+#include "runtime/object_detector.h"
 
 namespace stratus::detector {
 
@@ -164,9 +165,7 @@ class Detector {
   };
   struct Item {
     cv::Mat image;
-    float min_confidence = 0.5f;
-    std::vector<int> classes;
-    int max_results = 100;
+    runtime::DecodeOptions options;  // resolved by the model's ObjectDetector
   };
   struct ItemResult {
     std::vector<runtime::Detection> detections;
@@ -177,7 +176,7 @@ class Detector {
   absl::Status LoadLocked();
   absl::Status RegisterDetector(const runtime::Model* model);
   std::string KnownModelsText() const;
-  static absl::StatusOr<std::vector<ItemResult>> RunBatch(const runtime::Model* model,
+  static absl::StatusOr<std::vector<ItemResult>> RunBatch(const runtime::ObjectDetector& detector,
                                                           std::vector<Item>& batch);
 
   const DetectorOptions options_;
@@ -188,7 +187,8 @@ class Detector {
   std::thread load_thread_;
   std::atomic<bool> loaded_{false};  // repository_, detectors_ and pipeline_ set before
   std::unique_ptr<runtime::ModelRepository> repository_;
-  std::map<std::string, const runtime::Model*> detectors_;  // detection models, READY
+  // The detection models that are READY.
+  std::map<std::string, std::unique_ptr<runtime::ObjectDetector>> detectors_;
   std::unique_ptr<runtime::FacePipeline> pipeline_;
   runtime::Batcher<Item, ItemResult> batcher_;
 };
