@@ -50,7 +50,7 @@ bool IsDetectionTask(const std::string& task) {
 Detector::Detector(const DetectorOptions& options) : options_(options), batcher_(options.batcher) {}
 
 Detector::~Detector() {
-  if (load_thread_.joinable()) load_thread_.join();
+  lifecycle_.Join();
   batcher_.Shutdown();
 }
 
@@ -88,20 +88,14 @@ absl::StatusOr<std::unique_ptr<Detector>> Detector::Create(const DetectorOptions
 }
 
 void Detector::StartLoading(std::function<void()> on_done) {
-  if (load_thread_.joinable()) return;
-  load_thread_ = std::thread([this, on_done = std::move(on_done)] {
-    Load().IgnoreError();
-    if (on_done) on_done();
-  });
+  lifecycle_.Start([this] { return LoadModels(); }, std::move(on_done));
 }
 
 absl::Status Detector::Load() {
-  // LoadLocked() sets load_status_ before publishing loaded_.
-  std::call_once(load_once_, [this] { LoadLocked().IgnoreError(); });
-  return load_status_;
+  return lifecycle_.Run([this] { return LoadModels(); });
 }
 
-absl::Status Detector::LoadLocked() {
+absl::Status Detector::LoadModels() {
   const auto start = Clock::now();
   std::vector<std::string> names;
   for (const Planned& p : planned_) names.push_back(p.name);
@@ -113,9 +107,7 @@ absl::Status Detector::LoadLocked() {
   auto repo = runtime::ModelRepository::Load(options_.model_dir, names, options_.runtime);
   if (!repo.ok()) {
     SLOG(ERROR) << "cannot load the model repository" << Kv("error", repo.status().message());
-    load_status_ = repo.status();
-    loaded_.store(true, std::memory_order_release);
-    return load_status_;
+    return repo.status();
   }
   repository_ = std::move(*repo);
   // The repository logs each model's load or failure; here the batch queues and a summary.
@@ -142,10 +134,10 @@ absl::Status Detector::LoadLocked() {
   } else {
     SLOG(WARNING) << "face pipeline unavailable" << Kv("error", pipeline.status().message());
   }
-  loaded_.store(true, std::memory_order_release);
+  const absl::Status required = RequiredModelsReady();
   SLOG(INFO) << "models loaded" << Kv("ms", MsSince(start))
              << Kv("failed", failed.empty() ? "none" : absl::StrJoin(failed, ","))
-             << Kv("readiness", Readiness().ok() ? "ok" : std::string(Readiness().message()));
+             << Kv("readiness", required.ok() ? "ok" : std::string(required.message()));
   return absl::OkStatus();
 }
 
@@ -183,7 +175,7 @@ absl::StatusOr<std::vector<Detector::ItemResult>> Detector::RunBatch(
 
 std::string Detector::KnownModelsText() const {
   std::vector<std::string> names;
-  if (loaded_.load(std::memory_order_acquire) && repository_) {
+  if (lifecycle_.done() && repository_) {
     for (const auto& info : repository_->List()) {
       if (info.task.empty() || IsDetectionTask(info.task)) names.push_back(info.name);
     }
@@ -196,10 +188,14 @@ std::string Detector::KnownModelsText() const {
 }
 
 absl::Status Detector::Readiness() const {
-  if (!loaded_.load(std::memory_order_acquire)) {
-    return absl::UnavailableError("models are loading");
+  if (!lifecycle_.done()) return absl::UnavailableError("models are loading");
+  if (absl::Status loaded = lifecycle_.result(); !loaded.ok()) {
+    return absl::UnavailableError(loaded.message());
   }
-  if (!load_status_.ok()) return absl::UnavailableError(load_status_.message());
+  return RequiredModelsReady();
+}
+
+absl::Status Detector::RequiredModelsReady() const {
   std::vector<std::string> problems;
   for (const std::string& name : options_.require_models) {
     auto m = repository_->Get(name);
@@ -220,7 +216,7 @@ std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
     return p.get_future();
   };
   const std::string& name = params.model;
-  if (!loaded_.load(std::memory_order_acquire)) {
+  if (!lifecycle_.done()) {
     for (const Planned& p : planned_) {
       if (p.name == name) {
         return fail(absl::UnavailableError(
@@ -233,7 +229,8 @@ std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
   auto it = detectors_.find(name);
   if (it == detectors_.end()) {
     if (!repository_) {
-      return fail(absl::UnavailableError(absl::StrCat("no models: ", load_status_.message())));
+      return fail(
+          absl::UnavailableError(absl::StrCat("no models: ", lifecycle_.result().message())));
     }
     auto m = repository_->Get(name);
     if (m.ok()) {
@@ -289,14 +286,15 @@ std::future<absl::StatusOr<DetectOutput>> Detector::DetectAsync(cv::Mat rgb,
 
 absl::StatusOr<FaceAnalysisOutput> Detector::AnalyzeFaces(const cv::Mat& rgb,
                                                           const FaceAnalysisParams& params) {
-  if (!loaded_.load(std::memory_order_acquire)) {
+  if (!lifecycle_.done()) {
     return absl::UnavailableError("the face models are still loading; retry shortly");
   }
   if (!pipeline_) {
     auto faces =
         repository_
             ? repository_->Get("faces")
-            : absl::StatusOr<const runtime::Model*>(absl::UnavailableError(load_status_.message()));
+            : absl::StatusOr<const runtime::Model*>(
+                  absl::UnavailableError(lifecycle_.result().message()));
     return absl::UnavailableError(
         absl::StrCat("the face pipeline is not available: ",
                      faces.ok() ? "its models did not load" : faces.status().message()));
@@ -354,16 +352,16 @@ absl::StatusOr<FaceAnalysisOutput> Detector::AnalyzeFaces(const cv::Mat& rgb,
 
 std::vector<ModelStatus> Detector::ListModels() const {
   std::vector<ModelStatus> out;
-  if (!loaded_.load(std::memory_order_acquire) || !repository_) {
+  if (!lifecycle_.done() || !repository_) {
     for (const Planned& p : planned_) {
       ModelStatus s;
       s.name = p.name;
       s.version = p.version;
       s.task = p.task;
       s.decoder = p.decoder;
-      if (loaded_.load(std::memory_order_acquire)) {
+      if (lifecycle_.done()) {
         s.state = ModelStateKind::kFailed;
-        s.error = std::string(load_status_.message());
+        s.error = std::string(lifecycle_.result().message());
       }
       out.push_back(std::move(s));
     }

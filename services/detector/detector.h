@@ -43,6 +43,7 @@
 #include "runtime/decoder.h"
 #include "runtime/face_pipeline.h"
 #include "runtime/model.h"
+#include "runtime/model_lifecycle.h"
 #include "runtime/model_repository.h"
 #include "runtime/object_detector.h"
 
@@ -173,7 +174,10 @@ class Detector {
   };
 
   explicit Detector(const DetectorOptions& options);
-  absl::Status LoadLocked();
+  // The load function of lifecycle_: the repository error, OK even if some models FAILED.
+  absl::Status LoadModels();
+  // OK when every required model is READY; UNAVAILABLE naming what is missing.
+  absl::Status RequiredModelsReady() const;
   absl::Status RegisterDetector(const runtime::Model* model);
   std::string KnownModelsText() const;
   static absl::StatusOr<std::vector<ItemResult>> RunBatch(const runtime::ObjectDetector& detector,
@@ -182,15 +186,13 @@ class Detector {
   const DetectorOptions options_;
   std::vector<Planned> planned_;  // set in Create, immutable
 
-  std::once_flag load_once_;
-  absl::Status load_status_;
-  std::thread load_thread_;
-  std::atomic<bool> loaded_{false};  // repository_, detectors_ and pipeline_ set before
+  // Set by LoadModels() before lifecycle_ says done: repository_, detectors_, pipeline_.
   std::unique_ptr<runtime::ModelRepository> repository_;
   // The detection models that are READY.
   std::map<std::string, std::unique_ptr<runtime::ObjectDetector>> detectors_;
   std::unique_ptr<runtime::FacePipeline> pipeline_;
   runtime::Batcher<Item, ItemResult> batcher_;
+  runtime::ModelLifecycle lifecycle_{"the detector's models"};
 };
 
 const char* ModelStateKindName(ModelStateKind s);  // "LOADING", "READY", "FAILED"

@@ -46,7 +46,8 @@ absl::StatusOr<std::unique_ptr<MaskClassifier>> MaskClassifier::Create(
   return std::unique_ptr<MaskClassifier>(new MaskClassifier(options));
 }
 
-MaskClassifier::MaskClassifier(const MaskOptions& options) : options_(options) {
+MaskClassifier::MaskClassifier(const MaskOptions& options)
+    : options_(options), lifecycle_(absl::StrCat("the mask model '", options.model, "'")) {
   options_.runtime.max_batch_size = options_.max_batch;
   if (options_.metrics != nullptr) {
     faces_total_ = &metrics::BuildCounter()
@@ -67,18 +68,14 @@ MaskClassifier::MaskClassifier(const MaskOptions& options) : options_(options) {
   }
 }
 
-MaskClassifier::~MaskClassifier() {
-  if (loader_.joinable()) loader_.join();
-}
+MaskClassifier::~MaskClassifier() = default;
 
 absl::Status MaskClassifier::Load() {
-  std::lock_guard<std::mutex> load_lock(load_mu_);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (loaded_) return load_status_;
-    load_status_ = absl::UnavailableError(
-        absl::StrCat("the mask model '", options_.model, "' is loading"));
-  }
+  lifecycle_.Run([this] { return LoadModel(); }).IgnoreError();
+  return lifecycle_.Readiness();
+}
+
+absl::Status MaskClassifier::LoadModel() {
   absl::Status status;
   std::unique_ptr<runtime::ModelRepository> repository;
   const runtime::Model* model = nullptr;
@@ -102,44 +99,31 @@ absl::Status MaskClassifier::Load() {
       model = *got;
     }
   }
-  if (status.ok()) {
-    SLOG(INFO) << "mask model ready" << Kv("model", options_.model)
-               << Kv("version", model->config().version) << Kv("device", model->device())
-               << Kv("layout", model->layout()) << Kv("load_ms", model->load_ms())
-               << Kv("labels", absl::StrJoin(model->config().labels, ","));
-  } else {
+  if (!status.ok()) {
+    // Readiness reports it; requests get UNAVAILABLE (retry another replica).
     SLOG(ERROR) << "mask model failed to load" << Kv("model", options_.model)
                 << Kv("error", status.message());
-    // Readiness reports it; requests get UNAVAILABLE (retry another replica).
-    status = absl::UnavailableError(absl::StrCat("the mask model '", options_.model,
-                                                 "' failed to load: ", status.message()));
+    return status;
   }
+  SLOG(INFO) << "mask model ready" << Kv("model", options_.model)
+             << Kv("version", model->config().version) << Kv("device", model->device())
+             << Kv("layout", model->layout()) << Kv("load_ms", model->load_ms())
+             << Kv("labels", absl::StrJoin(model->config().labels, ","));
   std::lock_guard<std::mutex> lock(mu_);
   repository_ = std::move(repository);
   model_ = model;
-  load_status_ = status;
-  loaded_ = true;
-  return status;
+  return absl::OkStatus();
 }
 
 void MaskClassifier::StartLoading(std::function<void()> on_done) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (load_started_) return;
-  load_started_ = true;
-  loader_ = std::thread([this, on_done = std::move(on_done)] {
-    Load().IgnoreError();
-    if (on_done) on_done();
-  });
+  lifecycle_.Start([this] { return LoadModel(); }, std::move(on_done));
 }
 
-absl::Status MaskClassifier::Readiness() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return load_status_;
-}
+absl::Status MaskClassifier::Readiness() const { return lifecycle_.Readiness(); }
 
 absl::StatusOr<const runtime::Model*> MaskClassifier::ReadyModel() const {
+  if (absl::Status ready = lifecycle_.Readiness(); !ready.ok()) return ready;
   std::lock_guard<std::mutex> lock(mu_);
-  if (model_ == nullptr) return load_status_;
   return model_;
 }
 

@@ -41,12 +41,14 @@
 
 #include <opencv2/core.hpp>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "common/metrics.h"
 #include "runtime/decoder.h"
 #include "runtime/model.h"
+#include "runtime/model_lifecycle.h"
 #include "runtime/model_repository.h"
 
 namespace stratus::mask {
@@ -136,22 +138,20 @@ class MaskClassifier {
  private:
   explicit MaskClassifier(const MaskOptions& options);
   absl::StatusOr<const runtime::Model*> ReadyModel() const;
+  // The load function of lifecycle_: loads, checks and publishes repository_ and model_.
+  absl::Status LoadModel();
   absl::StatusOr<std::vector<FaceMaskResult>> Run(absl::Span<const cv::Mat> crops,
                                                   absl::Span<const FaceBox> faces) const;
 
   MaskOptions options_;
-  std::mutex load_mu_;  // serialises Load()
   mutable std::mutex mu_;
-  bool load_started_ = false;
-  bool loaded_ = false;
-  absl::Status load_status_ = absl::UnavailableError("the mask model is not loaded yet");
-  std::unique_ptr<runtime::ModelRepository> repository_;
-  const runtime::Model* model_ = nullptr;  // set once, under mu_, when loaded_
-  std::thread loader_;
+  std::unique_ptr<runtime::ModelRepository> repository_ ABSL_GUARDED_BY(mu_);
+  const runtime::Model* model_ ABSL_GUARDED_BY(mu_) = nullptr;  // set once, when READY
 
   metrics::Family<metrics::Counter>* faces_total_ = nullptr;
   metrics::Histogram* batch_sizes_ = nullptr;
   metrics::Histogram* inference_seconds_ = nullptr;
+  runtime::ModelLifecycle lifecycle_;  // last: its destructor joins the loading thread first
 };
 
 }  // namespace stratus::mask
