@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains the default mask classifier (jobs/mask.yaml, issue 5) into $STRATUS_MODEL_DIR/mask
+# Trains the default mask classifier (jobs/mask.yaml) into $STRATUS_MODEL_DIR/mask
 # unless the model there was trained from the same job file by the same trainer version
 # (training/VERSION). First builds the three-class set with stratus-prepare-masks (the
 # mask_worn_incorrectly class is synthesised, see training/MASK.md) under $STRATUS_CACHE/data.

@@ -1,4 +1,4 @@
-// stratus-bench-sentiment: the Speed figures of issue 6.
+// stratus-bench-sentiment: throughput and latency of the sentiment model and service.
 //   1. Model throughput in this process, featurising included, on one thread: texts per
 //      second per core at batch 1 and batch 25 (texts / thread CPU seconds, and wall texts/s).
 //   2. Cold start of the service: process start to grpc.health.v1 SERVING (model loaded,

@@ -1,4 +1,4 @@
-// stratus-bench-cold-start: how long each service takes from exec to SERVING (issue 18: the
+// stratus-bench-cold-start: how long each service takes from exec to SERVING (the
 // stateless services scale down to zero, so their cold start is the wait of the first request).
 //
 //   stratus-bench-cold-start [--bin-dir DIR] [--model-dir DIR] [--runs N] [--service NAME]...

@@ -71,7 +71,7 @@ class ScriptNet {
     std::string n = absl::StrReplaceAll(name, {{"/", "_"}, {"-", "_"}, {".", "_"}});
     if (module_.hasattr(n)) n = absl::StrCat(n, "_", ++counter_);
     t = t.to(torch::kFloat32);
-    // channels_last weights let oneDNN run the convolutions without reordering (DESIGN.md).
+    // channels_last weights let oneDNN run the convolutions without reordering (runtime/MODELS.md, layout).
     t = t.dim() == 4 ? t.contiguous(at::MemoryFormat::ChannelsLast) : t.contiguous();
     module_.register_parameter(n, t, /*is_buffer=*/false);
     return "self." + n;

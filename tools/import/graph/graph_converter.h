@@ -47,7 +47,7 @@ struct ConvertOptions {
   // ONNX-converted graph such as nanodet) is already NCHW and taken as is.
   bool nchw_inputs = true;
   // Store 4-D convolution weights in channels_last memory format (default true: with
-  // channels_last activations this is oneDNN's fast path, ~30x on AVX2, see DESIGN.md).
+  // channels_last activations this is oneDNN's fast path, ~30x on AVX2; runtime/MODELS.md, layout).
   bool channels_last = true;
   // Keep the batch dimension of Reshape targets dynamic (default true; see above).
   bool dynamic_batch = true;
