@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "clients/cpp/service_client.h"
 #include "common/aws/sigv4.h"
 #include "common/health_client.h"
 #include "common/logging.h"
@@ -92,7 +93,7 @@ std::string SseError(const absl::Status& s) {
 
 class Api {
  public:
-  explicit Api(const ConsoleApiOptions& o) : o_(o), ingest_(v1::IngestService::NewStub(o.ingest)) {}
+  explicit Api(const ConsoleApiOptions& o) : o_(o), ingest_(o.ingest, {.address = "ingest"}) {}
 
   // The caller's session (from the cookie, or an API key in Authorization), or the refusal.
   // State-changing methods through the cookie must carry the session's CSRF token.
@@ -220,9 +221,8 @@ class Api {
     v1::GetSnapshotRequest request;
     request.set_snapshot_ref(ParseQuery(req.query)["ref"]);
     v1::GetSnapshotResponse response;
-    grpc::ClientContext ctx;
-    Prepare(ctx, *s, std::chrono::seconds(10));
-    if (grpc::Status st = ingest_->GetSnapshot(&ctx, request, &response); !st.ok()) {
+    const auto ctx = Context(*s, CallKind::kControl);
+    if (grpc::Status st = ingest_.stub().GetSnapshot(ctx.get(), request, &response); !st.ok()) {
       return Error(FromGrpcStatus(st));
     }
     HttpResponse r;
@@ -266,8 +266,7 @@ class Api {
     request.set_after_id(after);
     Session session = *s;
     return HttpResponse::EventStream([this, request, session](HttpStream& out) {
-      grpc::ClientContext ctx;
-      Prepare(ctx, session, std::chrono::hours(24 * 365));
+      const auto ctx = Context(session, CallKind::kStream);
       std::atomic<bool> done{false};
       std::thread keeper([&] {
         auto next_ping = std::chrono::steady_clock::now() + o_.ping_interval;
@@ -278,10 +277,10 @@ class Api {
             next_ping = std::chrono::steady_clock::now() + o_.ping_interval;
           }
         }
-        ctx.TryCancel();
+        ctx->TryCancel();
       });
       out.Write(": watching\n\n");
-      auto reader = ingest_->WatchEvents(&ctx, request);
+      auto reader = ingest_.stub().WatchEvents(ctx.get(), request);
       v1::Event event;
       while (reader->Read(&event)) {
         if (!out.Write(SseEvent("event", ToConsoleJson(event), std::to_string(event.id())))) break;
@@ -321,9 +320,8 @@ class Api {
         request.set_after_sequence(last);
         request.set_wait_ms(1000);
         v1::GetStreamFrameResponse frame;
-        grpc::ClientContext ctx;
-        Prepare(ctx, session, std::chrono::seconds(10));
-        grpc::Status st = ingest_->GetStreamFrame(&ctx, request, &frame);
+        const auto ctx = Context(session, CallKind::kControl);
+        grpc::Status st = ingest_.stub().GetStreamFrame(ctx.get(), request, &frame);
         bool wrote = false;
         if (st.ok() && frame.sequence() > last) {
           last = frame.sequence();
@@ -372,14 +370,15 @@ class Api {
   }
 
  private:
-  void Prepare(grpc::ClientContext& ctx, const Session& s,
-               std::chrono::milliseconds deadline) const {
-    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
-    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", s.api_key));
+  // A call on behalf of the session: its own API key, the deadline of `kind`.
+  std::unique_ptr<grpc::ClientContext> Context(const Session& s, CallKind kind) const {
+    auto ctx = ingest_.Context(kind);
+    ctx->AddMetadata("authorization", absl::StrCat("Bearer ", s.api_key));
+    return ctx;
   }
 
   const ConsoleApiOptions o_;
-  std::unique_ptr<v1::IngestService::Stub> ingest_;
+  const clients::IngestClient ingest_;
 };
 
 }  // namespace
