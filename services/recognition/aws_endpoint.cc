@@ -9,14 +9,14 @@ namespace {
 
 // One parse in (the body into the request proto), the core, one conversion out (the response
 // proto into JSON, which the endpoint prints once).
-template <typename Req, typename Resp>
-void Add(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer, const std::string& operation,
-         absl::StatusOr<Resp> (Recognizer::*method)(const Req&)) {
+template <typename Core, typename Req, typename Resp>
+void Add(aws::AwsJsonEndpoint* endpoint, Core* core, const std::string& operation,
+         absl::StatusOr<Resp> (Core::*method)(const Req&)) {
   endpoint->RegisterBody(absl::StrCat("RekognitionService.", operation),
                          [=](std::string_view body) -> absl::StatusOr<nlohmann::json> {
                            Req request;
                            STRATUS_RETURN_IF_ERROR(FromAwsJson(body, &request));
-                           absl::StatusOr<Resp> response = (recognizer->*method)(request);
+                           absl::StatusOr<Resp> response = (core->*method)(request);
                            if (!response.ok()) return response.status();
                            return ToAwsJson(*response);
                          });
@@ -24,7 +24,8 @@ void Add(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer, const std::stri
 
 }  // namespace
 
-void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer) {
+void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer,
+                                   VideoJobs* video) {
   Add(endpoint, recognizer, "DetectFaces", &Recognizer::DetectFaces);
   Add(endpoint, recognizer, "CompareFaces", &Recognizer::CompareFaces);
   Add(endpoint, recognizer, "CreateCollection", &Recognizer::CreateCollection);
@@ -46,6 +47,12 @@ void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* r
   Add(endpoint, recognizer, "SearchUsers", &Recognizer::SearchUsers);
   Add(endpoint, recognizer, "SearchUsersByImage", &Recognizer::SearchUsersByImage);
   Add(endpoint, recognizer, "DetectText", &Recognizer::DetectText);
+  if (video != nullptr) {
+    Add(endpoint, video, "StartLabelDetection", &VideoJobs::StartLabelDetection);
+    Add(endpoint, video, "GetLabelDetection", &VideoJobs::GetLabelDetection);
+    Add(endpoint, video, "StartFaceDetection", &VideoJobs::StartFaceDetection);
+    Add(endpoint, video, "GetFaceDetection", &VideoJobs::GetFaceDetection);
+  }
 }
 
 }  // namespace stratus::recognition

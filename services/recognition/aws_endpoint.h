@@ -11,11 +11,14 @@
 
 #include "common/aws/json_protocol.h"
 #include "services/recognition/rekognition.h"
+#include "services/recognition/video_jobs.h"
 
 namespace stratus::recognition {
 
-// `recognizer` is not owned and must outlive the endpoint.
-void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer);
+// `recognizer` and `video` are not owned and must outlive the endpoint; without `video` the
+// stored-video operations stay unknown (UnknownOperationException).
+void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* recognizer,
+                                   VideoJobs* video = nullptr);
 
 }  // namespace stratus::recognition
 

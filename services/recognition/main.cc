@@ -1,7 +1,10 @@
 // stratus-recognition: the Rekognition-compatible face and label API, over gRPC and over the
 // AWS JSON 1.1 protocol (HTTP port, path "/", SigV4).
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/service_main.h"
 #include "services/recognition/aws_endpoint.h"
@@ -10,6 +13,7 @@
 #include "services/recognition/recognition_service.h"
 #include "services/recognition/rekognition.h"
 #include "services/recognition/schema.h"
+#include "services/recognition/video_jobs.h"
 
 int main(int argc, char** argv) {
   namespace rec = stratus::recognition;
@@ -27,6 +31,8 @@ int main(int argc, char** argv) {
   text.max_lines = 500;  // DetectText applies AWS's 50 / 100 after its filters
   text.max_words = 1000;
   rec::FaceStore::Options store_options;
+  std::vector<std::string> buckets;
+  int video_workers = 1;
   flags.String("detector", "STRATUS_DETECTOR_ADDR", &detector.address,
                "detector service address (host:port)");
   flags.String("mask", "STRATUS_MASK_ADDR", &mask.address, "mask service address (host:port)");
@@ -37,6 +43,11 @@ int main(int argc, char** argv) {
   flags.Int64("graph-threshold", "STRATUS_RECOGNITION_GRAPH_THRESHOLD",
               &store_options.index.graph_threshold,
               "collections of at least this many faces use an HNSW graph instead of exact search");
+  flags.StringList("bucket", "STRATUS_BUCKETS", &buckets,
+                   "NAME=DIR: S3Object.Bucket NAME of stored-video requests names files under "
+                   "DIR (repeatable)");
+  flags.Int("video-workers", "STRATUS_VIDEO_WORKERS", &video_workers,
+            "stored-video jobs this process analyses at once");
   flags.String(
       "tessdata", "STRATUS_TESSDATA_DIR", &text.tessdata_dir,
       "Tesseract tessdata folder for DetectText (\"\": $TESSDATA_PREFIX or Tesseract's own)");
@@ -62,7 +73,21 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<rec::Recognizer>> created = rec::Recognizer::Create(recognizer);
     if (!created.ok()) return created.status();
     rec::Recognizer* core = ctx.Keep(std::move(*created));
-    ctx.host().AddService(ctx.Make<rec::RecognitionServiceImpl>(core),
+    rec::VideoJobs::Options video_options;
+    video_options.db = *db;
+    video_options.recognizer = core;
+    video_options.workers = video_workers;
+    for (const std::string& b : buckets) {
+      const size_t eq = b.find('=');
+      if (eq == std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat("--bucket takes NAME=DIR, not '", b, "'"));
+      }
+      video_options.buckets[b.substr(0, eq)] = b.substr(eq + 1);
+    }
+    absl::StatusOr<std::unique_ptr<rec::VideoJobs>> video = rec::VideoJobs::Create(video_options);
+    if (!video.ok()) return video.status();
+    rec::VideoJobs* jobs = ctx.Keep(std::move(*video));
+    ctx.host().AddService(ctx.Make<rec::RecognitionServiceImpl>(core, jobs),
                           "stratus.v1.RecognitionService");
     ctx.host().AddReadinessCheck(
         "database", stratus::DatabaseReadinessCheck(*db, "recognition", rec::Migrations()));
@@ -71,10 +96,11 @@ int main(int argc, char** argv) {
                              : absl::UnavailableError("face collections not loaded yet");
     });
     if (stratus::aws::AwsJsonEndpoint* endpoint = ctx.aws_endpoint()) {
-      rec::RegisterRekognitionOperations(endpoint, core);
+      rec::RegisterRekognitionOperations(endpoint, core, jobs);
     }
     // The face index loads before the host listens (a failure here is a start-up error).
     if (absl::Status s = faces->Start(); !s.ok()) return s;
+    jobs->Start();
     return absl::OkStatus();
   });
 }

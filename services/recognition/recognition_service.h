@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "services/recognition/aws_json.h"
 #include "services/recognition/rekognition.h"
+#include "services/recognition/video_jobs.h"
 #include "stratus/v1/recognition.grpc.pb.h"
 
 namespace stratus::recognition {
@@ -21,8 +22,10 @@ grpc::Status ToGrpcWithReason(const absl::Status& status);
 
 class RecognitionServiceImpl final : public v1::RecognitionService::Service {
  public:
-  // `recognizer` is not owned and must outlive the service.
-  explicit RecognitionServiceImpl(Recognizer* recognizer) : recognizer_(recognizer) {}
+  // `recognizer` and `video` are not owned and must outlive the service; without `video` the
+  // stored-video RPCs answer UNIMPLEMENTED.
+  explicit RecognitionServiceImpl(Recognizer* recognizer, VideoJobs* video = nullptr)
+      : recognizer_(recognizer), video_(video) {}
 
   grpc::Status DetectFaces(grpc::ServerContext* context, const v1::DetectFacesRequest* request,
                            v1::DetectFacesResponse* response) override;
@@ -76,9 +79,31 @@ class RecognitionServiceImpl final : public v1::RecognitionService::Service {
                                   v1::SearchUsersByImageResponse* response) override;
   grpc::Status DetectText(grpc::ServerContext* context, const v1::DetectTextRequest* request,
                           v1::DetectTextResponse* response) override;
+  grpc::Status StartLabelDetection(grpc::ServerContext* context,
+                                   const v1::StartLabelDetectionRequest* request,
+                                   v1::StartLabelDetectionResponse* response) override;
+  grpc::Status GetLabelDetection(grpc::ServerContext* context,
+                                 const v1::GetLabelDetectionRequest* request,
+                                 v1::GetLabelDetectionResponse* response) override;
+  grpc::Status StartFaceDetection(grpc::ServerContext* context,
+                                  const v1::StartFaceDetectionRequest* request,
+                                  v1::StartFaceDetectionResponse* response) override;
+  grpc::Status GetFaceDetection(grpc::ServerContext* context,
+                                const v1::GetFaceDetectionRequest* request,
+                                v1::GetFaceDetectionResponse* response) override;
 
  private:
+  // The result, or its status with the AWS reason.
+  template <typename Response>
+  static grpc::Status Answer(absl::StatusOr<Response> result, Response* response) {
+    if (!result.ok()) return ToGrpcWithReason(result.status());
+    *response = std::move(*result);
+    return grpc::Status::OK;
+  }
+  static grpc::Status NoVideo();
+
   Recognizer* recognizer_;
+  VideoJobs* video_;
 };
 
 }  // namespace stratus::recognition

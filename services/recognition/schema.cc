@@ -61,6 +61,39 @@ CREATE TABLE recognition_request_tokens (
   PRIMARY KEY (operation, token)
 );
 )sql"},
+      // Stored video (video_jobs.h): a job, its lease while a worker runs it, and its results
+      // (serialized LabelDetection / FaceDetection protos, `name` the label's for sorting).
+      {3, "stored video jobs",
+       R"sql(
+CREATE TABLE recognition_video_jobs (
+  job_id         text PRIMARY KEY,
+  operation      text NOT NULL,
+  client_token   text,
+  request        bytea NOT NULL,
+  path           text NOT NULL,
+  status         text NOT NULL DEFAULT 'IN_PROGRESS',
+  status_message text NOT NULL DEFAULT '',
+  video_metadata bytea,
+  model_version  text NOT NULL DEFAULT '',
+  lease_owner    text,
+  lease_until    timestamptz,
+  attempts       int NOT NULL DEFAULT 0,
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  finished_at    timestamptz
+);
+CREATE UNIQUE INDEX recognition_video_jobs_token ON recognition_video_jobs (operation, client_token)
+  WHERE client_token IS NOT NULL;
+CREATE INDEX recognition_video_jobs_waiting ON recognition_video_jobs (created_at)
+  WHERE status = 'IN_PROGRESS';
+CREATE TABLE recognition_video_results (
+  job_id       text NOT NULL REFERENCES recognition_video_jobs ON DELETE CASCADE,
+  seq          int NOT NULL,
+  timestamp_ms bigint NOT NULL,
+  name         text NOT NULL DEFAULT '',
+  item         bytea NOT NULL,
+  PRIMARY KEY (job_id, seq)
+);
+)sql"},
   };
   return *kMigrations;
 }
