@@ -4,7 +4,8 @@
 // recognition service through the credentials file the service generated.
 //
 //   recognition-e2e-driver --recognition BIN --detector BIN [--fake-detector] --node NODE
-//                          --script run.js --golden DIR --photos DIR [--tls --stratus BIN]
+//                          --script run.js --golden DIR --photos DIR [--video FILE]
+//                          [--tls --stratus BIN]
 //
 // --tls: the same over TLS with mutual TLS between the services. The driver makes a test CA and
 // certificates signed by it (SAN localhost, 127.0.0.1, ::1; serverAuth and clientAuth) in its
@@ -230,7 +231,7 @@ std::string CheckTlsEndpoints(const std::string& stratus_bin, const std::string&
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string recognition, detector, node = "node", script, golden, photos, stratus_bin;
+  std::string recognition, detector, node = "node", script, golden, photos, video, stratus_bin;
   bool fake = false, tls = false;
   stratus::FlagSet flags("recognition-e2e-driver", "Runs the Rekognition e2e test.");
   flags.String("recognition", "", &recognition, "stratus-recognition binary");
@@ -240,6 +241,8 @@ int main(int argc, char** argv) {
   flags.String("script", "", &script, "run.js");
   flags.String("golden", "", &golden, "golden/faceapi folder");
   flags.String("photos", "", &photos, "shared photos folder");
+  flags.String("video", "", &video,
+               "a video whose seconds 10-18 the stored-video checks analyse (bucket e2e-videos)");
   flags.Bool("tls", "", &tls, "everything over TLS, mTLS between the services");
   flags.String("stratus", "", &stratus_bin, "the stratus tool (for --tls)");
   if (auto s = flags.Parse(argc, argv); !s.ok()) {
@@ -381,6 +384,19 @@ int main(int argc, char** argv) {
                  "calls without an API key\n";
   }
 
+  // Stored video: 8 seconds of `video` from 10 s on (someone walks through), copied without
+  // re-encoding, in the folder of the bucket e2e-videos.
+  const std::string videos = dir + "/videos";
+  std::filesystem::create_directories(videos);
+  if (!video.empty()) {
+    auto cut = stratus::RunCommand({.argv = {"ffmpeg", "-v", "error", "-y", "-ss", "10", "-t", "8",
+                                             "-i", video, "-c", "copy", videos + "/clip.mp4"}});
+    if (!cut.ok() || *cut != 0) {
+      std::cerr << "FAIL: ffmpeg could not cut " << video << "\n";
+      return 1;
+    }
+  }
+
   auto rec_grpc = stratus::PickFreePort();
   auto rec_http = stratus::PickFreePort();
   if (!rec_grpc.ok() || !rec_http.ok()) return 1;
@@ -389,7 +405,8 @@ int main(int argc, char** argv) {
       {.argv = {recognition, absl::StrCat("--grpc-port=", *rec_grpc),
                 absl::StrCat("--http-port=", *rec_http), "--database-url=" + (*pg)->url(),
                 "--detector=" + det_addr, "--mask=127.0.0.1:1", "--credentials-file=" + credentials,
-                "--api-keys-file=" + keys_file, "--api-key=" + key->key},
+                "--api-keys-file=" + keys_file, "--api-key=" + key->key,
+                "--bucket=e2e-videos=" + videos},
        .env = ServiceTlsEnv(rec_tls),
        .log_file = dir + "/recognition.log"});
   if (!rec.ok()) {
@@ -431,7 +448,9 @@ int main(int argc, char** argv) {
                                            {"AWS_ACCESS_KEY_ID", ""},
                                            {"AWS_SECRET_ACCESS_KEY", ""},
                                            {"NODE_EXTRA_CA_CERTS", ca},
-                                           {"NODE_TLS_REJECT_UNAUTHORIZED", ""}}},
+                                           {"NODE_TLS_REJECT_UNAUTHORIZED", ""},
+                                           {"STRATUS_E2E_VIDEO", video.empty() ? "" : "clip.mp4"},
+                                           {"STRATUS_E2E_REAL_DETECTOR", fake ? "" : "1"}}},
                                   &output);
   std::cout << output;
   if (!code.ok() || *code != 0) {

@@ -6,7 +6,9 @@
 // endpoint. Checks DetectFaces, CompareFaces, the collection operations, IndexFaces, ListFaces
 // pagination, SearchFacesByImage, SearchFaces, DeleteFaces, the Users operations (CreateUser,
 // DeleteUser, ListUsers, AssociateFaces, DisassociateFaces, SearchUsers, SearchUsersByImage),
-// DetectText (a rendered sign, filters, bad input),
+// DetectText (a rendered sign, filters, bad input), stored video (StartLabelDetection,
+// GetLabelDetection, StartFaceDetection, GetFaceDetection) when STRATUS_E2E_VIDEO names a file of
+// the bucket e2e-videos,
 // the error shapes of bad input, and
 // that wrongly signed requests are refused.
 // Exit status 0 only when every check passed.
@@ -292,6 +294,67 @@ async function main() {
     await expectError(send(rek.ListUsersCommand, { CollectionId: collection, NextToken: 'bogus' }),
                       'InvalidPaginationTokenException');
   });
+  const video = process.env.STRATUS_E2E_VIDEO;
+  if (video) {
+    const Video = { S3Object: { Bucket: 'e2e-videos', Name: video } };
+    // Polls a Get* until the job leaves IN_PROGRESS (at most 3 minutes).
+    const poll = async (Command, JobId) => {
+      for (let i = 0; i < 360; ++i) {
+        const r = await send(Command, { JobId });
+        if (r.JobStatus !== 'IN_PROGRESS') return r;
+        await new Promise((done) => setTimeout(done, 500));
+      }
+      throw new Error(`job ${JobId} still IN_PROGRESS after 3 minutes`);
+    };
+    await check('StartLabelDetection / GetLabelDetection on a stored video', async () => {
+      const { JobId } = await send(rek.StartLabelDetectionCommand,
+                                   { Video, MinConfidence: 50, JobTag: 'e2e' });
+      assert.match(JobId, /^[0-9a-f]{64}$/);
+      const r = await poll(rek.GetLabelDetectionCommand, JobId);
+      assert.strictEqual(r.JobStatus, 'SUCCEEDED', r.StatusMessage);
+      assert.strictEqual(r.JobTag, 'e2e');
+      assert.strictEqual(r.VideoMetadata.Codec, 'h264');
+      assert.strictEqual(r.VideoMetadata.Format, 'QuickTime / MOV');
+      assert.strictEqual(r.VideoMetadata.FrameWidth, 768);
+      assert.ok(Math.abs(r.VideoMetadata.DurationMillis - 8000) <= 500, r.VideoMetadata.DurationMillis);
+      const times = r.Labels.map((l) => l.Timestamp);
+      assert.deepStrictEqual(times, [...times].sort((a, b) => a - b));
+      for (const l of r.Labels) {
+        assert.ok(l.Timestamp >= 0 && l.Timestamp <= 8000);
+        assert.ok(l.Label.Confidence >= 50);
+      }
+      if (process.env.STRATUS_E2E_REAL_DETECTOR) {
+        // The clip shows people walking: the real detector sees them.
+        assert.ok(r.Labels.some((l) => l.Label.Name === 'Person'), JSON.stringify(r.Labels.slice(0, 3)));
+        const page = await send(rek.GetLabelDetectionCommand, { JobId, MaxResults: 1 });
+        assert.strictEqual(page.Labels.length, 1);
+        assert.ok(page.NextToken);
+        const next = await send(rek.GetLabelDetectionCommand, { JobId, MaxResults: 1, NextToken: page.NextToken });
+        assert.strictEqual(next.Labels.length, 1);
+      }
+    });
+    await check('StartFaceDetection / GetFaceDetection on a stored video', async () => {
+      const { JobId } = await send(rek.StartFaceDetectionCommand, { Video, FaceAttributes: 'DEFAULT' });
+      const r = await poll(rek.GetFaceDetectionCommand, JobId);
+      assert.strictEqual(r.JobStatus, 'SUCCEEDED', r.StatusMessage);
+      assert.ok(Array.isArray(r.Faces));
+      for (const f of r.Faces) assert.ok(f.Face.BoundingBox && f.Timestamp >= 0);
+    });
+    await check('stored video bad input gets Rekognition errors', async () => {
+      await expectError(send(rek.StartLabelDetectionCommand,
+                             { Video: { S3Object: { Bucket: 'no-such-bucket', Name: video } } }),
+                        'InvalidS3ObjectException');
+      await expectError(send(rek.StartLabelDetectionCommand,
+                             { Video: { S3Object: { Bucket: 'e2e-videos', Name: '../pg/postgresql.conf' } } }),
+                        'InvalidS3ObjectException');
+      await expectError(send(rek.GetLabelDetectionCommand, { JobId: 'f'.repeat(64) }),
+                        'ResourceNotFoundException');
+      const token = `e2e-${process.pid}`;
+      await send(rek.StartLabelDetectionCommand, { Video, ClientRequestToken: token });
+      await expectError(send(rek.StartLabelDetectionCommand, { Video, ClientRequestToken: token, MinConfidence: 90 }),
+                        'IdempotentParameterMismatchException');
+    });
+  }
   await check('bad input gets Rekognition errors', async () => {
     await expectError(send(rek.SearchFacesByImageCommand, { CollectionId: 'no-such-collection',
                                                             Image: { Bytes: sample(4) } }),
