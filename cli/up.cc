@@ -222,6 +222,11 @@ int RunUpCommand(int argc, char** argv) {
     env["STRATUS_MEDIA_ROOT"] =
         absl::StrCat(roots != nullptr && *roots != '\0' ? absl::StrCat(roots, ",") : "",
                      fs::absolute(demo_video).lexically_normal().parent_path().string());
+    // Stored video: the same folder is the bucket "samples" (recognition's --bucket).
+    if (std::getenv("STRATUS_BUCKETS") == nullptr) {
+      env["STRATUS_BUCKETS"] = absl::StrCat(
+          "samples=", fs::absolute(demo_video).lexically_normal().parent_path().string());
+    }
   }
   // One key pair for the AWS-compatible endpoints (recognition, sentiment): the given one, or
   // one generated on first start; either way written where the AWS SDKs and CLI read it.
