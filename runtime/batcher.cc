@@ -2,23 +2,22 @@
 
 namespace stratus::runtime {
 
-BatcherMetrics BatcherMetrics::For(metrics::Registry* registry, const std::string& prefix,
-                                   const std::string& model) {
+BatcherMetrics BatcherMetrics::For(metrics::Registry* registry, const std::string& model) {
   BatcherMetrics m;
   if (registry == nullptr) return m;
   const metrics::Labels labels{{"model", model}};
   m.queue_depth = &metrics::BuildGauge()
-                       .Name(prefix + "_queue_depth")
+                       .Name("stratus_detector_queue_depth")
                        .Help("Requests waiting in the dynamic batcher's queue, per model.")
                        .Register(*registry)
                        .Add(labels);
   m.batch_size = &metrics::BuildHistogram()
-                      .Name(prefix + "_batch_size")
+                      .Name("stratus_detector_batch_size")
                       .Help("Images per batch the dynamic batcher ran, per model.")
                       .Register(*registry)
                       .Add(labels, metrics::BatchBuckets());
   m.inference_seconds = &metrics::BuildHistogram()
-                             .Name(prefix + "_inference_seconds")
+                             .Name("stratus_detector_inference_seconds")
                              .Help(
                                  "Wall time of one batch through the model (forward and "
                                  "decoding), per model.")

@@ -17,9 +17,10 @@
 //   INTERNAL             the batch function returned the wrong number of results or threw;
 //   anything else        the batch function's error, given to every item of that batch.
 //
-// Metrics (when `metrics` is set), labelled {model}: <metric_prefix>_queue_depth (gauge, items
-// waiting), <metric_prefix>_batch_size (histogram), <metric_prefix>_inference_seconds
-// (histogram, wall time of the batch function).
+// Metrics (when `metrics` is set), labelled {model}: stratus_detector_queue_depth (gauge, items
+// waiting), stratus_detector_batch_size (histogram), stratus_detector_inference_seconds
+// (histogram, wall time of the batch function); the detector service's names, since it is the
+// one that serves through the batcher (dashboards and alert rules use them).
 //
 // Thread safety: AddModel(), Submit() and Shutdown() may be called from any thread. The batch
 // function of one model is never called concurrently with itself; those of different models
@@ -67,8 +68,6 @@ struct BatcherOptions {
   bool skip_delay_when_idle = true;
   // Where the metrics go; not owned, must outlive the batcher. nullptr: no metrics.
   metrics::Registry* metrics = nullptr;
-  // The metric names' prefix (the detector's by default, which dashboards and alerts use).
-  std::string metric_prefix = "stratus_detector";
 };
 
 // How the batch an item ran in went.
@@ -91,8 +90,7 @@ struct BatcherMetrics {
   metrics::Histogram* inference_seconds = nullptr;
   // Registers (or finds) the families in `registry` and returns the handles for `model`; all
   // null when `registry` is null.
-  static BatcherMetrics For(metrics::Registry* registry, const std::string& prefix,
-                            const std::string& model);
+  static BatcherMetrics For(metrics::Registry* registry, const std::string& model);
 };
 
 absl::Status ValidateBatcherOptions(const BatcherOptions& options);
@@ -125,7 +123,7 @@ class Batcher {
     q->fn = std::move(fn);
     q->max_batch = max_batch_size > 0 ? std::min(max_batch_size, options_.max_batch_size)
                                       : options_.max_batch_size;
-    q->metrics = BatcherMetrics::For(options_.metrics, options_.metric_prefix, model);
+    q->metrics = BatcherMetrics::For(options_.metrics, model);
     Queue* raw = q.get();
     queues_.emplace(model, std::move(q));
     raw->worker = std::thread([this, raw] { Work(raw); });
