@@ -278,7 +278,7 @@ TEST(ProtoTest, ServicesHaveTheAgreedMethods) {
   EXPECT_TRUE(det->FindMethodByName("DetectStream")->client_streaming());
   EXPECT_TRUE(det->FindMethodByName("DetectStream")->server_streaming());
   ASSERT_NE(service("RecognitionService"), nullptr);
-  EXPECT_EQ(service("RecognitionService")->method_count(), 21);
+  EXPECT_EQ(service("RecognitionService")->method_count(), 27);
   ASSERT_NE(service("MaskService"), nullptr);
   EXPECT_EQ(service("MaskService")->method_count(), 1);
   ASSERT_NE(service("SentimentService"), nullptr);

@@ -52,6 +52,8 @@ void RegisterRekognitionOperations(aws::AwsJsonEndpoint* endpoint, Recognizer* r
     Add(endpoint, video, "GetLabelDetection", &VideoJobs::GetLabelDetection);
     Add(endpoint, video, "StartFaceDetection", &VideoJobs::StartFaceDetection);
     Add(endpoint, video, "GetFaceDetection", &VideoJobs::GetFaceDetection);
+    Add(endpoint, video, "StartTextDetection", &VideoJobs::StartTextDetection);
+    Add(endpoint, video, "GetTextDetection", &VideoJobs::GetTextDetection);
   }
 }
 

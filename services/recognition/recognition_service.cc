@@ -153,6 +153,20 @@ grpc::Status RecognitionServiceImpl::GetFaceDetection(grpc::ServerContext*,
   return Answer(video_->GetFaceDetection(*request), response);
 }
 
+grpc::Status RecognitionServiceImpl::StartTextDetection(
+    grpc::ServerContext*, const v1::StartTextDetectionRequest* request,
+    v1::StartTextDetectionResponse* response) {
+  if (video_ == nullptr) return NoVideo();
+  return Answer(video_->StartTextDetection(*request), response);
+}
+
+grpc::Status RecognitionServiceImpl::GetTextDetection(grpc::ServerContext*,
+                                                      const v1::GetTextDetectionRequest* request,
+                                                      v1::GetTextDetectionResponse* response) {
+  if (video_ == nullptr) return NoVideo();
+  return Answer(video_->GetTextDetection(*request), response);
+}
+
 grpc::Status RecognitionServiceImpl::NoVideo() {
   return ToGrpcWithReason(absl::UnimplementedError(
       "stored video is off: this service was started without a database for its jobs"));

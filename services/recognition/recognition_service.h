@@ -91,6 +91,12 @@ class RecognitionServiceImpl final : public v1::RecognitionService::Service {
   grpc::Status GetFaceDetection(grpc::ServerContext* context,
                                 const v1::GetFaceDetectionRequest* request,
                                 v1::GetFaceDetectionResponse* response) override;
+  grpc::Status StartTextDetection(grpc::ServerContext* context,
+                                  const v1::StartTextDetectionRequest* request,
+                                  v1::StartTextDetectionResponse* response) override;
+  grpc::Status GetTextDetection(grpc::ServerContext* context,
+                                const v1::GetTextDetectionRequest* request,
+                                v1::GetTextDetectionResponse* response) override;
 
  private:
   // The result, or its status with the AWS reason.

@@ -13,6 +13,7 @@
 #include "common/logging.h"
 #include "common/path_root.h"
 #include "common/status_macros.h"
+#include "services/recognition/detect_text.h"
 #include "services/recognition/rekognition_params.h"
 #include "services/recognition/video_analysis.h"
 
@@ -24,6 +25,7 @@ namespace {
 
 constexpr char kLabels[] = "LabelDetection";
 constexpr char kFaces[] = "FaceDetection";
+constexpr char kText[] = "TextDetection";
 constexpr int kMaxAttempts = 3;  // claims of one job before it is FAILED as abandoned
 
 absl::Status AwsInvalid(absl::string_view type, absl::string_view message) {
@@ -385,11 +387,12 @@ absl::Status VideoJobs::Run(const Job& job) {
 
   v1::StartLabelDetectionRequest labels_request;
   v1::StartFaceDetectionRequest faces_request;
-  const bool labels = job.operation == kLabels;
-  if (!(labels ? labels_request.ParseFromString(job.request)
-               : faces_request.ParseFromString(job.request))) {
-    return finish("FAILED", "the stored request could not be read", {}, "", "");
-  }
+  v1::StartTextDetectionRequest text_request;
+  const bool parsed = job.operation == kLabels  ? labels_request.ParseFromString(job.request)
+                      : job.operation == kFaces ? faces_request.ParseFromString(job.request)
+                      : job.operation == kText  ? text_request.ParseFromString(job.request)
+                                                : false;
+  if (!parsed) return finish("FAILED", "the stored request could not be read", {}, "", "");
   std::vector<Result> results;
   std::string metadata, model_version;
   auto renewed = std::chrono::steady_clock::now();
@@ -415,7 +418,7 @@ absl::Status VideoJobs::Run(const Job& job) {
       job.path, analysis, [&](int64_t ms, const std::string& jpeg) -> absl::Status {
         v1::Image image;
         image.set_bytes(jpeg);
-        if (labels) {
+        if (job.operation == kLabels) {
           v1::DetectLabelsRequest r;
           *r.mutable_image() = std::move(image);
           r.set_min_confidence(labels_request.has_min_confidence() ? labels_request.min_confidence()
@@ -428,6 +431,19 @@ absl::Status VideoJobs::Run(const Job& job) {
             d.set_timestamp(ms);
             *d.mutable_label() = std::move(l);
             results.push_back({ms, d.label().name(), d.SerializeAsString()});
+          }
+        } else if (job.operation == kText) {
+          v1::DetectTextRequest r;
+          *r.mutable_image() = std::move(image);
+          *r.mutable_filters() = text_request.filters();
+          STRATUS_ASSIGN_OR_RETURN(v1::DetectTextResponse found,
+                                   options_.recognizer->DetectText(r));
+          model_version = found.text_model_version();
+          for (v1::TextDetection& t : *found.mutable_text_detections()) {
+            v1::TextDetectionResult d;
+            d.set_timestamp(ms);
+            *d.mutable_text_detection() = std::move(t);
+            results.push_back({ms, "", d.SerializeAsString()});
           }
         } else {
           v1::DetectFacesRequest r;
@@ -504,6 +520,20 @@ absl::StatusOr<v1::StartFaceDetectionResponse> VideoJobs::StartFaceDetection(
   return response;
 }
 
+absl::StatusOr<v1::StartTextDetectionResponse> VideoJobs::StartTextDetection(
+    const v1::StartTextDetectionRequest& request) {
+  STRATUS_RETURN_IF_ERROR(CheckTextFilters(request.filters()));
+  STRATUS_RETURN_IF_ERROR(CheckNotificationChannel(request.notification_channel()));
+  STRATUS_RETURN_IF_ERROR(CheckJobTag(request.job_tag()));
+  STRATUS_ASSIGN_OR_RETURN(RequestToken token, params::TokenOf(kText, request));
+  v1::StartTextDetectionRequest stored = request;
+  stored.clear_client_request_token();
+  v1::StartTextDetectionResponse response;
+  STRATUS_ASSIGN_OR_RETURN(*response.mutable_job_id(),
+                           Submit(kText, token.token, stored, request.video()));
+  return response;
+}
+
 namespace {
 
 // The job's status fields into a Get* response.
@@ -518,58 +548,73 @@ void Describe(const std::string& job_id, const std::string& status, const std::s
   if (!metadata.empty()) response->mutable_video_metadata()->ParseFromString(metadata);
 }
 
+// The model version each Get* names (the job's, as its analysis recorded it).
+void SetModelVersion(const std::string& version, v1::GetLabelDetectionResponse* r) {
+  r->set_label_model_version(version);
+}
+void SetModelVersion(const std::string&, v1::GetFaceDetectionResponse*) {}
+void SetModelVersion(const std::string&, v1::GetTextDetectionResponse* r) {
+  r->set_text_model_version(kTextModelVersion);
+}
+
 }  // namespace
 
-absl::StatusOr<v1::GetLabelDetectionResponse> VideoJobs::GetLabelDetection(
-    const v1::GetLabelDetectionRequest& request) {
+template <typename Start, typename Request, typename Response>
+absl::StatusOr<Response> VideoJobs::Get(
+    const char* operation, char token_kind, const Request& request, const char* order,
+    const std::function<void(const std::string&, Response*)>& add) {
   STRATUS_ASSIGN_OR_RETURN(const int max, MaxResults(request.has_max_results(),
                                                      request.max_results()));
-  STRATUS_ASSIGN_OR_RETURN(const int64_t offset, PageOffset('L', request.next_token()));
-  STRATUS_ASSIGN_OR_RETURN(const Job job, Load(kLabels, request.job_id()));
-  v1::GetLabelDetectionResponse response;
+  STRATUS_ASSIGN_OR_RETURN(const int64_t offset, PageOffset(token_kind, request.next_token()));
+  STRATUS_ASSIGN_OR_RETURN(const Job job, Load(operation, request.job_id()));
+  Response response;
   Describe(job.job_id, job.status, job.status_message, job.video_metadata, &response);
-  v1::StartLabelDetectionRequest started;
+  SetModelVersion(job.model_version, &response);
+  Start started;
   started.ParseFromString(job.request);
   *response.mutable_video() = started.video();
   response.set_job_tag(started.job_tag());
-  response.set_label_model_version(job.model_version);
   if (job.status != "SUCCEEDED") return response;
-  const char* order = request.sort_by() == v1::LabelDetectionSortBy::NAME
-                          ? "name, timestamp_ms, seq"
-                          : "timestamp_ms, name, seq";
-  auto items = ReadResults(options_.db, job.job_id, order, max, offset);
-  if (!items.ok()) return items.status();
-  for (size_t i = 0; i < items->size() && static_cast<int>(i) < max; ++i) {
-    response.add_labels()->ParseFromString((*items)[i]);
-  }
-  if (static_cast<int>(items->size()) > max) {
-    response.set_next_token(EncodePageToken('L', absl::StrCat(offset + max)));
+  STRATUS_ASSIGN_OR_RETURN(const std::vector<std::string> items,
+                           ReadResults(options_.db, job.job_id, order, max, offset));
+  for (size_t i = 0; i < items.size() && static_cast<int>(i) < max; ++i) add(items[i], &response);
+  if (static_cast<int>(items.size()) > max) {
+    response.set_next_token(EncodePageToken(token_kind, absl::StrCat(offset + max)));
   }
   return response;
 }
 
+absl::StatusOr<v1::GetLabelDetectionResponse> VideoJobs::GetLabelDetection(
+    const v1::GetLabelDetectionRequest& request) {
+  const char* order = request.sort_by() == v1::LabelDetectionSortBy::NAME
+                          ? "name, timestamp_ms, seq"
+                          : "timestamp_ms, name, seq";
+  return Get<v1::StartLabelDetectionRequest, v1::GetLabelDetectionRequest,
+             v1::GetLabelDetectionResponse>(
+      kLabels, 'L', request, order,
+      [](const std::string& item, v1::GetLabelDetectionResponse* r) {
+        r->add_labels()->ParseFromString(item);
+      });
+}
+
 absl::StatusOr<v1::GetFaceDetectionResponse> VideoJobs::GetFaceDetection(
     const v1::GetFaceDetectionRequest& request) {
-  STRATUS_ASSIGN_OR_RETURN(const int max, MaxResults(request.has_max_results(),
-                                                     request.max_results()));
-  STRATUS_ASSIGN_OR_RETURN(const int64_t offset, PageOffset('F', request.next_token()));
-  STRATUS_ASSIGN_OR_RETURN(const Job job, Load(kFaces, request.job_id()));
-  v1::GetFaceDetectionResponse response;
-  Describe(job.job_id, job.status, job.status_message, job.video_metadata, &response);
-  v1::StartFaceDetectionRequest started;
-  started.ParseFromString(job.request);
-  *response.mutable_video() = started.video();
-  response.set_job_tag(started.job_tag());
-  if (job.status != "SUCCEEDED") return response;
-  auto items = ReadResults(options_.db, job.job_id, "timestamp_ms, seq", max, offset);
-  if (!items.ok()) return items.status();
-  for (size_t i = 0; i < items->size() && static_cast<int>(i) < max; ++i) {
-    response.add_faces()->ParseFromString((*items)[i]);
-  }
-  if (static_cast<int>(items->size()) > max) {
-    response.set_next_token(EncodePageToken('F', absl::StrCat(offset + max)));
-  }
-  return response;
+  return Get<v1::StartFaceDetectionRequest, v1::GetFaceDetectionRequest,
+             v1::GetFaceDetectionResponse>(
+      kFaces, 'F', request, "timestamp_ms, seq",
+      [](const std::string& item, v1::GetFaceDetectionResponse* r) {
+        r->add_faces()->ParseFromString(item);
+      });
+}
+
+absl::StatusOr<v1::GetTextDetectionResponse> VideoJobs::GetTextDetection(
+    const v1::GetTextDetectionRequest& request) {
+  return Get<v1::StartTextDetectionRequest, v1::GetTextDetectionRequest,
+             v1::GetTextDetectionResponse>(
+      kText, 'T', request, "timestamp_ms, seq",
+      [](const std::string& item, v1::GetTextDetectionResponse* r) {
+        r->add_text_detections()->ParseFromString(item);
+      });
 }
 
 }  // namespace stratus::recognition

@@ -1,12 +1,13 @@
 // Stored video (recognition.proto "Stored video"): Rekognition Video's StartLabelDetection /
-// GetLabelDetection and StartFaceDetection / GetFaceDetection.
+// GetLabelDetection, StartFaceDetection / GetFaceDetection and StartTextDetection /
+// GetTextDetection.
 //
 // Jobs and their results live in PostgreSQL (schema.cc, migration 3). Start* checks the request
 // and the file, stores the job (IN_PROGRESS) and answers its JobId. Worker threads claim a job
 // with a lease (`FOR UPDATE SKIP LOCKED`, renewed while it runs), analyse the file
-// (video_analysis.h, through the Recognizer's DetectLabels / DetectFaces) and store the results
-// and the final status in one transaction, provided they still hold the lease. A job whose
-// lease ran out (its worker or replica died) is claimed again and run from the start, so a job
+// (video_analysis.h, through the Recognizer's DetectLabels / DetectFaces / DetectText) and store
+// the results and the final status in one transaction, provided they still hold the lease. A
+// job whose lease ran out (its worker or replica died) is claimed again and run from the start, so a job
 // survives restarts; a worker that stops gives its lease back. Get* reads the job and pages
 // through its results. Jobs older than 7 days are deleted with their results.
 //
@@ -24,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -77,6 +79,10 @@ class VideoJobs {
       const stratus::v1::StartFaceDetectionRequest& request);
   absl::StatusOr<stratus::v1::GetFaceDetectionResponse> GetFaceDetection(
       const stratus::v1::GetFaceDetectionRequest& request);
+  absl::StatusOr<stratus::v1::StartTextDetectionResponse> StartTextDetection(
+      const stratus::v1::StartTextDetectionRequest& request);
+  absl::StatusOr<stratus::v1::GetTextDetectionResponse> GetTextDetection(
+      const stratus::v1::GetTextDetectionRequest& request);
 
   // Claims one job whose lease is free and runs it on this thread (the workers' loop body; for
   // tests). false when no job was waiting.
@@ -92,6 +98,12 @@ class VideoJobs {
                                      const google::protobuf::Message& request,
                                      const stratus::v1::Video& video);
   absl::StatusOr<Job> Load(const std::string& operation, const std::string& job_id);
+  // Get*'s common part: the job of `operation` (its Start* request of type Start), its status
+  // fields, and once SUCCEEDED its page of results in `order`, each added by `add`.
+  template <typename Start, typename Request, typename Response>
+  absl::StatusOr<Response> Get(const char* operation, char token_kind, const Request& request,
+                               const char* order,
+                               const std::function<void(const std::string&, Response*)>& add);
   absl::Status Run(const Job& job);
   void WorkerLoop();
 

@@ -11,12 +11,14 @@
 #include <fstream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 #include <thread>
 
 #include "common/aws/aws_error.h"
 #include "common/image.h"
 #include "common/testing/postgres_suite.h"
+#include "runtime/text_reader.h"
 #include "services/recognition/face_store.h"
 #include "services/recognition/rekognition.h"
 #include "services/recognition/schema.h"
@@ -69,15 +71,21 @@ class BrightFaces : public FaceAnalyzer {
   }
 };
 
-// `seconds` of 25 fps video, 160x120, dark before `bright_from_s` and white after.
-void WriteVideo(const fs::path& path, double seconds, double bright_from_s) {
+// `seconds` of 25 fps video, width x 120, dark before `bright_from_s` and white after, with
+// `text` written black on the white frames.
+void WriteVideo(const fs::path& path, double seconds, double bright_from_s, int width = 160,
+                const std::string& text = "") {
   cv::VideoWriter writer(path.string(), cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 25,
-                         cv::Size(160, 120));
+                         cv::Size(width, 120));
   ASSERT_TRUE(writer.isOpened());
   const int frames = static_cast<int>(seconds * 25);
   for (int i = 0; i < frames; ++i) {
     const bool bright = i >= bright_from_s * 25;
-    writer.write(cv::Mat(120, 160, CV_8UC3, cv::Scalar::all(bright ? 240 : 10)));
+    cv::Mat frame(120, width, CV_8UC3, cv::Scalar::all(bright ? 240 : 10));
+    if (bright && !text.empty()) {
+      cv::putText(frame, text, {20, 75}, cv::FONT_HERSHEY_SIMPLEX, 1.4, cv::Scalar::all(0), 3);
+    }
+    writer.write(frame);
   }
 }
 
@@ -102,6 +110,10 @@ class VideoJobsTest : public testing_util::PostgresSuite {
     o.store = store_.get();
     o.faces = &faces_;
     o.objects = &objects_;
+    auto text = runtime::TextReader::Create({.instances = 1});  // Debian's tesseract-ocr-eng
+    ASSERT_TRUE(text.ok()) << text.status();
+    text_ = std::move(*text);
+    o.text = text_.get();
     auto r = Recognizer::Create(o);
     ASSERT_TRUE(r.ok());
     rec_ = std::move(*r);
@@ -146,6 +158,7 @@ class VideoJobsTest : public testing_util::PostgresSuite {
   std::unique_ptr<FaceStore> store_;
   BrightFaces faces_;
   BrightObjects objects_;
+  std::unique_ptr<runtime::TextReader> text_;
   std::unique_ptr<Recognizer> rec_;
   fs::path media_;
   std::unique_ptr<VideoJobs> jobs_;
@@ -242,6 +255,35 @@ TEST_F(VideoJobsTest, FacesOfAVideo) {
   other.set_job_id(started->job_id());
   EXPECT_TRUE(aws::IsAwsError(jobs_->GetLabelDetection(other).status(),
                               "ResourceNotFoundException"));
+}
+
+TEST_F(VideoJobsTest, TextOfAVideo) {
+  WriteVideo(media_ / "sign.avi", 2.0, 1.0, 480, "OPEN LATE");
+  v1::StartTextDetectionRequest start;
+  start.mutable_video()->mutable_s3_object()->set_bucket("media");
+  start.mutable_video()->mutable_s3_object()->set_name("sign.avi");
+  start.mutable_filters()->mutable_word_filter()->set_min_confidence(50);
+  auto started = jobs_->StartTextDetection(start);
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_TRUE(jobs_->RunOne().ok());
+  v1::GetTextDetectionRequest g;
+  g.set_job_id(started->job_id());
+  auto done = jobs_->GetTextDetection(g);
+  ASSERT_TRUE(done.ok()) << done.status();
+  ASSERT_EQ(done->job_status(), v1::VideoJobStatus::SUCCEEDED) << done->status_message();
+  EXPECT_EQ(done->text_model_version(), "3.0");
+  int open_lines = 0;
+  for (const auto& t : done->text_detections()) {
+    EXPECT_GE(t.timestamp(), 960);  // nothing is read in the dark second
+    if (t.text_detection().type() == v1::TextTypes::LINE &&
+        t.text_detection().detected_text() == "OPEN LATE") {
+      ++open_lines;
+    }
+  }
+  EXPECT_GE(open_lines, 4);  // most of the 5 frames of the lit second
+  v1::StartTextDetectionRequest bad = start;
+  bad.mutable_filters()->mutable_word_filter()->set_min_confidence(150);
+  EXPECT_EQ(jobs_->StartTextDetection(bad).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(VideoJobsTest, RequestsAreCheckedAsAwsChecksThem) {
