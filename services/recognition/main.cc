@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   text.max_words = 1000;
   rec::FaceStore::Options store_options;
   std::vector<std::string> buckets;
+  std::vector<std::string> notification_topics;
   int video_workers = 1;
   flags.String("detector", "STRATUS_DETECTOR_ADDR", &detector.address,
                "detector service address (host:port)");
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
   flags.StringList("bucket", "STRATUS_BUCKETS", &buckets,
                    "NAME=DIR: S3Object.Bucket NAME of stored-video requests names files under "
                    "DIR (repeatable)");
+  flags.StringList("notification-topic", "STRATUS_NOTIFICATION_TOPICS", &notification_topics,
+                   "ARN=URL: a stored-video NotificationChannel.SNSTopicArn ARN posts its job's "
+                   "completion notice, as SNS delivers it, to the http(s) URL (repeatable)");
   flags.Int("video-workers", "STRATUS_VIDEO_WORKERS", &video_workers,
             "stored-video jobs this process analyses at once");
   flags.String(
@@ -83,6 +87,14 @@ int main(int argc, char** argv) {
         return absl::InvalidArgumentError(absl::StrCat("--bucket takes NAME=DIR, not '", b, "'"));
       }
       video_options.buckets[b.substr(0, eq)] = b.substr(eq + 1);
+    }
+    for (const std::string& t : notification_topics) {
+      const size_t eq = t.find('=');
+      if (eq == std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--notification-topic takes ARN=URL, not '", t, "'"));
+      }
+      video_options.notification_topics[t.substr(0, eq)] = t.substr(eq + 1);
     }
     absl::StatusOr<std::unique_ptr<rec::VideoJobs>> video = rec::VideoJobs::Create(video_options);
     if (!video.ok()) return video.status();

@@ -8,7 +8,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/aws/aws_error.h"
 #include "common/logging.h"
 #include "common/path_root.h"
@@ -74,13 +77,6 @@ absl::Status CheckJobTag(const std::string& tag) {
   }
   return ok ? absl::OkStatus()
             : params::Invalid("JobTag must be up to 256 characters of [a-zA-Z0-9_.\\-:]");
-}
-
-absl::Status CheckNotificationChannel(const v1::NotificationChannel& channel) {
-  if (channel.sns_topic_arn().empty() && channel.role_arn().empty()) return absl::OkStatus();
-  return params::Invalid(
-      "NotificationChannel is not supported by this service: poll GetLabelDetection / "
-      "GetFaceDetection for the JobStatus");
 }
 
 // One stored result: when, the label's name ("" for faces), the serialized proto.
@@ -155,6 +151,13 @@ absl::StatusOr<std::unique_ptr<VideoJobs>> VideoJobs::Create(const Options& opti
           absl::StrCat("--bucket takes NAME=DIR, both non-empty (got '", bucket, "=", dir, "')"));
     }
   }
+  for (const auto& [topic, url] : options.notification_topics) {
+    if (topic.empty() || !(absl::StartsWith(url, "http://") || absl::StartsWith(url, "https://"))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--notification-topic takes ARN=URL with an http:// or https:// URL (got '", topic, "=",
+          url, "')"));
+    }
+  }
   if (!(options.sample_fps > 0) || options.workers < 0 || options.max_jobs < 1 ||
       options.lease.count() < 300) {
     return absl::InvalidArgumentError(
@@ -199,6 +202,50 @@ void VideoJobs::WorkerLoop() {
     }
     std::unique_lock<std::mutex> lock(mu_);
     wake_.wait_for(lock, options_.poll, [this] { return stopping_.load(); });
+  }
+}
+
+absl::Status VideoJobs::CheckNotificationChannel(const v1::NotificationChannel& channel) const {
+  if (channel.sns_topic_arn().empty() && channel.role_arn().empty()) return absl::OkStatus();
+  if (channel.sns_topic_arn().empty() || channel.role_arn().empty()) {
+    return params::Invalid("NotificationChannel needs both SNSTopicArn and RoleArn");
+  }
+  if (!options_.notification_topics.contains(channel.sns_topic_arn())) {
+    return params::Invalid(absl::StrCat(
+        "NotificationChannel.SNSTopicArn '", channel.sns_topic_arn(),
+        "' is not a topic of this service (its --notification-topic ARN=URL flags)"));
+  }
+  return absl::OkStatus();
+}
+
+void VideoJobs::Notify(const Job& job, const std::string& status,
+                       const google::protobuf::Message& request) {
+  const auto* fields = request.GetDescriptor();
+  const auto* channel_field = fields->FindFieldByName("notification_channel");
+  const auto* tag_field = fields->FindFieldByName("job_tag");
+  const auto* video_field = fields->FindFieldByName("video");
+  if (channel_field == nullptr || tag_field == nullptr || video_field == nullptr) return;
+  const auto* reflection = request.GetReflection();
+  const auto& channel = static_cast<const v1::NotificationChannel&>(
+      reflection->GetMessage(request, channel_field));
+  auto topic = options_.notification_topics.find(channel.sns_topic_arn());
+  if (channel.sns_topic_arn().empty() || topic == options_.notification_topics.end()) return;
+  VideoCompletion completion;
+  completion.job_id = job.job_id;
+  completion.status = status;
+  completion.api = absl::StrCat("Start", job.operation);
+  completion.job_tag = reflection->GetString(request, tag_field);
+  completion.video =
+      static_cast<const v1::Video&>(reflection->GetMessage(request, video_field));
+  completion.finished_ms = absl::ToUnixMillis(absl::Now());
+  absl::Status delivered =
+      DeliverNotification(topic->second, topic->first, completion, options_.notification_delivery);
+  if (delivered.ok()) {
+    SLOG(INFO) << "stored video: completion notice delivered" << Kv("job", job.job_id)
+               << Kv("topic", topic->first);
+  } else {
+    SLOG(WARNING) << "stored video: completion notice not delivered" << Kv("job", job.job_id)
+                  << Kv("topic", topic->first) << Kv("error", delivered.message());
   }
 }
 
@@ -378,13 +425,6 @@ absl::Status VideoJobs::Run(const Job& job) {
       return absl::OkStatus();
     });
   };
-  if (job.attempts > kMaxAttempts) {
-    return finish("FAILED",
-                  absl::StrCat("the job was abandoned ", kMaxAttempts,
-                               " times (its worker stopped or crashed while analysing the video)"),
-                  {}, "", "");
-  }
-
   v1::StartLabelDetectionRequest labels_request;
   v1::StartFaceDetectionRequest faces_request;
   v1::StartTextDetectionRequest text_request;
@@ -393,6 +433,24 @@ absl::Status VideoJobs::Run(const Job& job) {
                       : job.operation == kText  ? text_request.ParseFromString(job.request)
                                                 : false;
   if (!parsed) return finish("FAILED", "the stored request could not be read", {}, "", "");
+  const google::protobuf::Message& request =
+      job.operation == kLabels  ? static_cast<const google::protobuf::Message&>(labels_request)
+      : job.operation == kFaces ? static_cast<const google::protobuf::Message&>(faces_request)
+                                : static_cast<const google::protobuf::Message&>(text_request);
+  // Ends the job as finish() does, then posts its completion notice when it asked for one.
+  auto end = [&](const std::string& status, const std::string& message,
+                 const std::vector<Result>& results, const std::string& metadata,
+                 const std::string& model_version) {
+    absl::Status s = finish(status, message, results, metadata, model_version);
+    if (s.ok()) Notify(job, status, request);
+    return s;
+  };
+  if (job.attempts > kMaxAttempts) {
+    return end("FAILED",
+               absl::StrCat("the job was abandoned ", kMaxAttempts,
+                            " times (its worker stopped or crashed while analysing the video)"),
+               {}, "", "");
+  }
   std::vector<Result> results;
   std::string metadata, model_version;
   auto renewed = std::chrono::steady_clock::now();
@@ -472,9 +530,9 @@ absl::Status VideoJobs::Run(const Job& job) {
     return analysed;
   }
   if (!analysed.ok()) {
-    return finish("FAILED", std::string(analysed.message()), {}, metadata, model_version);
+    return end("FAILED", std::string(analysed.message()), {}, metadata, model_version);
   }
-  absl::Status done = finish("SUCCEEDED", "", results, metadata, model_version);
+  absl::Status done = end("SUCCEEDED", "", results, metadata, model_version);
   if (done.ok()) {
     SLOG(INFO) << "stored video: job succeeded" << Kv("job", job.job_id)
                << Kv("results", static_cast<int64_t>(results.size()))

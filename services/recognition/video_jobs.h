@@ -9,14 +9,16 @@
 // the results and the final status in one transaction, provided they still hold the lease. A
 // job whose lease ran out (its worker or replica died) is claimed again and run from the start, so a job
 // survives restarts; a worker that stops gives its lease back. Get* reads the job and pages
-// through its results. Jobs older than 7 days are deleted with their results.
+// through its results. A job whose request has a NotificationChannel posts its completion
+// notice once it has ended (video_notification.h). Jobs older than 7 days are deleted with
+// their results.
 //
 // Errors (AWS's exception names, common/aws/aws_error.h): InvalidS3ObjectException (bucket not
 // in the map, a path leaving its folder, no such file), VideoTooLargeException (over 10 GiB),
 // LimitExceededException (max_jobs in progress), IdempotentParameterMismatchException (a
 // ClientRequestToken reused with other parameters), InvalidParameterException (ranges, a
-// NotificationChannel), ResourceNotFoundException (Get* of an unknown JobId, or a JobId of the
-// other operation), InvalidPaginationTokenException.
+// NotificationChannel whose topic is not in the topic map), ResourceNotFoundException (Get*
+// of an unknown JobId, or a JobId of the other operation), InvalidPaginationTokenException.
 //
 // Thread-safe. Pointers in Options are not owned and must outlive the object.
 #ifndef STRATUS_SERVICES_RECOGNITION_VIDEO_JOBS_H_
@@ -37,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "common/db.h"
 #include "services/recognition/rekognition.h"
+#include "services/recognition/video_notification.h"
 #include "stratus/v1/recognition.pb.h"
 
 namespace stratus::recognition {
@@ -52,6 +55,10 @@ class VideoJobs {
     Recognizer* recognizer = nullptr;  // required: analyses each sampled frame
     // The bucket map: S3Object.Bucket -> folder holding its objects.
     std::map<std::string, std::string> buckets;
+    // The topic map: NotificationChannel.SNSTopicArn -> the http(s):// URL its completion
+    // notices are POSTed to (video_notification.h). Empty: a NotificationChannel is refused.
+    std::map<std::string, std::string> notification_topics;
+    NotificationDelivery notification_delivery;
     int workers = 1;              // jobs analysed at once by this process
     double sample_fps = 5;        // frames analysed per second of video
     int max_jobs = kMaxVideoJobs;
@@ -93,6 +100,10 @@ class VideoJobs {
   explicit VideoJobs(const Options& options);
   // The file S3Object names, checked.
   absl::StatusOr<std::string> Resolve(const stratus::v1::Video& video) const;
+  // A Start* request's NotificationChannel: none, or a topic of the topic map with a RoleArn.
+  absl::Status CheckNotificationChannel(const stratus::v1::NotificationChannel& channel) const;
+  // Posts the completion notice of a job whose Start* request asked for one (logs a failure).
+  void Notify(const Job& job, const std::string& status, const google::protobuf::Message& request);
   // Stores a new job (or finds the one a ClientRequestToken already made).
   absl::StatusOr<std::string> Submit(const std::string& operation, const std::string& token,
                                      const google::protobuf::Message& request,

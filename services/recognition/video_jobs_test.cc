@@ -15,7 +15,11 @@
 #include <opencv2/videoio.hpp>
 #include <thread>
 
+#include <mutex>
+#include <nlohmann/json.hpp>
+
 #include "common/aws/aws_error.h"
+#include "common/http_server.h"
 #include "common/image.h"
 #include "common/testing/postgres_suite.h"
 #include "runtime/text_reader.h"
@@ -342,6 +346,103 @@ TEST_F(VideoJobsTest, AFileThatIsNoVideoFailsTheJobWithTheReason) {
   v1::GetLabelDetectionResponse done = Labels(started->job_id());
   EXPECT_EQ(done.job_status(), v1::VideoJobStatus::FAILED);
   EXPECT_THAT(done.status_message(), HasSubstr("not a video"));
+}
+
+// A subscriber of a topic, as SNS would deliver to it over HTTP: answers 500 to the first
+// `failures` posts, then 200, and keeps every post.
+class Subscriber {
+ public:
+  explicit Subscriber(int failures) : failures_(failures) {
+    auto server = HttpServer::Create({.address = "127.0.0.1"});
+    EXPECT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    server_->Handle("/sns", [this](const HttpRequest& r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      posts_.push_back(r);
+      return HttpResponse::Text(static_cast<int>(posts_.size()) <= failures_ ? 500 : 200, "");
+    });
+    EXPECT_TRUE(server_->Start().ok());
+  }
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", server_->port(), "/sns"); }
+  std::vector<HttpRequest> posts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return posts_;
+  }
+
+ private:
+  const int failures_;
+  std::unique_ptr<HttpServer> server_;
+  std::mutex mu_;
+  std::vector<HttpRequest> posts_;
+};
+
+TEST_F(VideoJobsTest, ANotificationChannelGetsTheCompletionNoticeAsSnsDeliversIt) {
+  constexpr char kTopic[] = "arn:aws:sns:us-east-1:123456789012:video-done";
+  Subscriber subscriber(/*failures=*/1);  // the first attempt fails: the notice is retried
+  VideoJobs::Options o;
+  o.notification_topics = {{kTopic, subscriber.url()}};
+  o.notification_delivery.attempts = 3;
+  o.notification_delivery.first_pause = std::chrono::milliseconds(10);
+  auto jobs = Jobs(o);
+  ASSERT_NE(jobs, nullptr);
+
+  v1::StartLabelDetectionRequest start = LabelsOf("media", "clip.avi");
+  start.set_job_tag("door-camera");
+  start.mutable_notification_channel()->set_sns_topic_arn(kTopic);
+  start.mutable_notification_channel()->set_role_arn("arn:aws:iam::123456789012:role/video");
+  auto started = jobs->StartLabelDetection(start);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_TRUE(subscriber.posts().empty());  // nothing before the job has ended
+  ASSERT_TRUE(jobs->RunOne().ok());
+
+  std::vector<HttpRequest> posts = subscriber.posts();
+  ASSERT_EQ(posts.size(), 2u);  // the failed attempt and the delivered one
+  EXPECT_EQ(posts[0].body, posts[1].body);
+  const HttpRequest& post = posts[1];
+  EXPECT_EQ(post.method, "POST");
+  EXPECT_EQ(post.Header("x-amz-sns-message-type"), "Notification");
+  EXPECT_EQ(post.Header("x-amz-sns-topic-arn"), kTopic);
+  nlohmann::json envelope = nlohmann::json::parse(post.body);
+  EXPECT_EQ(envelope["Type"], "Notification");
+  EXPECT_EQ(envelope["TopicArn"], kTopic);
+  EXPECT_EQ(envelope["MessageId"], post.Header("x-amz-sns-message-id"));
+  nlohmann::json message = nlohmann::json::parse(envelope["Message"].get<std::string>());
+  EXPECT_EQ(message["JobId"], started->job_id());
+  EXPECT_EQ(message["Status"], "SUCCEEDED");
+  EXPECT_EQ(message["API"], "StartLabelDetection");
+  EXPECT_EQ(message["JobTag"], "door-camera");
+  EXPECT_EQ(message["Video"]["S3Bucket"], "media");
+  EXPECT_EQ(message["Video"]["S3ObjectName"], "clip.avi");
+  EXPECT_GT(message["Timestamp"].get<int64_t>(), 1'600'000'000'000);
+
+  // A job that fails notifies too, with FAILED.
+  v1::StartLabelDetectionRequest bad = LabelsOf("media", "notes.txt");
+  *bad.mutable_notification_channel() = start.notification_channel();
+  auto failed = jobs->StartLabelDetection(bad);
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  ASSERT_TRUE(jobs->RunOne().ok());
+  posts = subscriber.posts();
+  ASSERT_EQ(posts.size(), 3u);
+  message = nlohmann::json::parse(
+      nlohmann::json::parse(posts[2].body)["Message"].get<std::string>());
+  EXPECT_EQ(message["JobId"], failed->job_id());
+  EXPECT_EQ(message["Status"], "FAILED");
+  EXPECT_FALSE(message.contains("JobTag"));
+
+  // A topic the service does not know, or a channel without its RoleArn, is refused at Start.
+  v1::StartLabelDetectionRequest unknown = start;
+  unknown.mutable_notification_channel()->set_sns_topic_arn("arn:aws:sns:us-east-1:1:other");
+  EXPECT_THAT(jobs->StartLabelDetection(unknown).status().message(),
+              HasSubstr("--notification-topic"));
+  v1::StartLabelDetectionRequest no_role = start;
+  no_role.mutable_notification_channel()->clear_role_arn();
+  EXPECT_THAT(jobs->StartLabelDetection(no_role).status().message(), HasSubstr("RoleArn"));
+  // A topic map with a URL that is not http(s) is refused at start-up.
+  VideoJobs::Options bad_map;
+  bad_map.db = db_.get();
+  bad_map.recognizer = rec_.get();
+  bad_map.notification_topics = {{kTopic, "ftp://example.org/"}};
+  EXPECT_EQ(VideoJobs::Create(bad_map).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(VideoJobsTest, AJobSurvivesItsWorkerAndWaitsOutADetectorOutage) {
