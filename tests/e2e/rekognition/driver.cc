@@ -399,14 +399,19 @@ int main(int argc, char** argv) {
 
   auto rec_grpc = stratus::PickFreePort();
   auto rec_http = stratus::PickFreePort();
-  if (!rec_grpc.ok() || !rec_http.ok()) return 1;
+  // The port run.js listens on as the subscriber of the stored-video notification topic.
+  auto sns_port = stratus::PickFreePort();
+  if (!rec_grpc.ok() || !rec_http.ok() || !sns_port.ok()) return 1;
   const std::string credentials = dir + "/credentials";
   auto rec = stratus::Subprocess::Spawn(
       {.argv = {recognition, absl::StrCat("--grpc-port=", *rec_grpc),
                 absl::StrCat("--http-port=", *rec_http), "--database-url=" + (*pg)->url(),
                 "--detector=" + det_addr, "--mask=127.0.0.1:1", "--credentials-file=" + credentials,
                 "--api-keys-file=" + keys_file, "--api-key=" + key->key,
-                "--bucket=e2e-videos=" + videos},
+                "--bucket=e2e-videos=" + videos,
+                absl::StrCat("--notification-topic=arn:aws:sns:us-east-1:123456789012:e2e-video="
+                             "http://127.0.0.1:",
+                             *sns_port, "/sns")},
        .env = ServiceTlsEnv(rec_tls),
        .log_file = dir + "/recognition.log"});
   if (!rec.ok()) {
@@ -450,7 +455,8 @@ int main(int argc, char** argv) {
                                            {"NODE_EXTRA_CA_CERTS", ca},
                                            {"NODE_TLS_REJECT_UNAUTHORIZED", ""},
                                            {"STRATUS_E2E_VIDEO", video.empty() ? "" : "clip.mp4"},
-                                           {"STRATUS_E2E_REAL_DETECTOR", fake ? "" : "1"}}},
+                                           {"STRATUS_E2E_REAL_DETECTOR", fake ? "" : "1"},
+                                           {"STRATUS_E2E_SNS_PORT", absl::StrCat(*sns_port)}}},
                                   &output);
   std::cout << output;
   if (!code.ok() || *code != 0) {

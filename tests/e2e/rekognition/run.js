@@ -7,8 +7,9 @@
 // pagination, SearchFacesByImage, SearchFaces, DeleteFaces, the Users operations (CreateUser,
 // DeleteUser, ListUsers, AssociateFaces, DisassociateFaces, SearchUsers, SearchUsersByImage),
 // DetectText (a rendered sign, filters, bad input), stored video (StartLabelDetection,
-// GetLabelDetection, StartFaceDetection, GetFaceDetection) when STRATUS_E2E_VIDEO names a file of
-// the bucket e2e-videos,
+// GetLabelDetection with its NotificationChannel notice received on STRATUS_E2E_SNS_PORT,
+// StartFaceDetection, GetFaceDetection) when STRATUS_E2E_VIDEO names a file of the bucket
+// e2e-videos,
 // the error shapes of bad input, and
 // that wrongly signed requests are refused.
 // Exit status 0 only when every check passed.
@@ -306,11 +307,36 @@ async function main() {
       }
       throw new Error(`job ${JobId} still IN_PROGRESS after 3 minutes`);
     };
+    // The subscriber of the notification topic the driver gave the service, as SNS would
+    // deliver to an HTTP endpoint: keeps every POST.
+    const topic = 'arn:aws:sns:us-east-1:123456789012:e2e-video';
+    const notices = [];
+    const subscriber = require('http').createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => { body += chunk; });
+      req.on('end', () => {
+        notices.push({ headers: req.headers, body });
+        res.end();
+      });
+    });
+    await new Promise((done) => subscriber.listen(Number(process.env.STRATUS_E2E_SNS_PORT), '127.0.0.1', done));
     await check('StartLabelDetection / GetLabelDetection on a stored video', async () => {
       const { JobId } = await send(rek.StartLabelDetectionCommand,
-                                   { Video, MinConfidence: 50, JobTag: 'e2e' });
+                                   { Video, MinConfidence: 50, JobTag: 'e2e',
+                                     NotificationChannel: { SNSTopicArn: topic,
+                                                            RoleArn: 'arn:aws:iam::123456789012:role/e2e' } });
       assert.match(JobId, /^[0-9a-f]{64}$/);
       const r = await poll(rek.GetLabelDetectionCommand, JobId);
+      // The completion notice follows the job's end.
+      for (let i = 0; i < 100 && notices.length === 0; ++i) await new Promise((done) => setTimeout(done, 100));
+      assert.strictEqual(notices.length, 1, 'one completion notice');
+      assert.strictEqual(notices[0].headers['x-amz-sns-message-type'], 'Notification');
+      const envelope = JSON.parse(notices[0].body);
+      assert.strictEqual(envelope.TopicArn, topic);
+      const message = JSON.parse(envelope.Message);
+      assert.deepStrictEqual([message.JobId, message.Status, message.API, message.JobTag],
+                             [JobId, 'SUCCEEDED', 'StartLabelDetection', 'e2e']);
+      assert.deepStrictEqual(message.Video, { S3ObjectName: video, S3Bucket: 'e2e-videos' });
       assert.strictEqual(r.JobStatus, 'SUCCEEDED', r.StatusMessage);
       assert.strictEqual(r.JobTag, 'e2e');
       assert.strictEqual(r.VideoMetadata.Codec, 'h264');
@@ -349,11 +375,16 @@ async function main() {
                         'InvalidS3ObjectException');
       await expectError(send(rek.GetLabelDetectionCommand, { JobId: 'f'.repeat(64) }),
                         'ResourceNotFoundException');
+      await expectError(send(rek.StartLabelDetectionCommand,
+                             { Video, NotificationChannel: { SNSTopicArn: 'arn:aws:sns:us-east-1:123456789012:other',
+                                                             RoleArn: 'arn:aws:iam::123456789012:role/e2e' } }),
+                        'InvalidParameterException');
       const token = `e2e-${process.pid}`;
       await send(rek.StartLabelDetectionCommand, { Video, ClientRequestToken: token });
       await expectError(send(rek.StartLabelDetectionCommand, { Video, ClientRequestToken: token, MinConfidence: 90 }),
                         'IdempotentParameterMismatchException');
     });
+    subscriber.close();
   }
   await check('bad input gets Rekognition errors', async () => {
     await expectError(send(rek.SearchFacesByImageCommand, { CollectionId: 'no-such-collection',
