@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/testing/eventually.h"
 #include "common/embedded_postgres.h"
@@ -28,6 +29,7 @@ struct Service {
   bool uses_database;
   int grpc_port = 0;
   int http_port = 0;
+  int launches = 0;
   std::unique_ptr<Subprocess> process;
   std::string grpc() const { return absl::StrCat("127.0.0.1:", grpc_port); }
 };
@@ -54,20 +56,35 @@ class PlatformTest : public testing::Test {
       services_.back().name = name;
       services_.back().uses_database = db;
     }
-    for (auto& s : services_) {
-      s.grpc_port = *PickFreePort();
-      s.http_port = *PickFreePort();
-      auto p = Subprocess::Spawn(
-          {.argv = {absl::StrCat(bin, "/bin/stratus-", s.name)},
-           .env = {{"STRATUS_GRPC_PORT", std::to_string(s.grpc_port)},
-                   {"STRATUS_HTTP_PORT", std::to_string(s.http_port)},
-                   {"STRATUS_LISTEN", "127.0.0.1"},
-                   {"STRATUS_DATABASE_URL", pg_->url()},
-                   {"STRATUS_SPOOL_DIR", (dir_ / "spool").string()},
-                   {"STRATUS_DRAIN_MS", "2000"}},
-           .log_file = (dir_ / (s.name + ".log")).string()});
-      ASSERT_TRUE(p.ok()) << p.status();
-      s.process = std::move(*p);
+    for (auto& s : services_) Launch(s);
+  }
+
+  // Starts `s` on two ports that were free a moment ago (another test may take one first: see
+  // RelaunchIfPortTaken).
+  void Launch(Service& s) {
+    s.process.reset();
+    ++s.launches;
+    s.grpc_port = *PickFreePort();
+    s.http_port = *PickFreePort();
+    auto p = Subprocess::Spawn(
+        {.argv = {absl::StrCat(std::getenv("STRATUS_BINARY_DIR"), "/bin/stratus-", s.name)},
+         .env = {{"STRATUS_GRPC_PORT", std::to_string(s.grpc_port)},
+                 {"STRATUS_HTTP_PORT", std::to_string(s.http_port)},
+                 {"STRATUS_LISTEN", "127.0.0.1"},
+                 {"STRATUS_DATABASE_URL", pg_->url()},
+                 {"STRATUS_SPOOL_DIR", (dir_ / "spool").string()},
+                 {"STRATUS_DRAIN_MS", "2000"}},
+         .log_file = (dir_ / absl::StrCat(s.name, "-", s.launches, ".log")).string()});
+    ASSERT_TRUE(p.ok()) << p.status();
+    s.process = std::move(*p);
+  }
+
+  // A service that exited because a concurrent test bound one of its ports between
+  // PickFreePort and the service's bind is started again on other ports (twice at most).
+  void RelaunchIfPortTaken(Service& s) {
+    if (s.launches < 3 && s.process != nullptr && !s.process->Running() &&
+        absl::StrContains(Log(s), "Address already in use")) {
+      Launch(s);
     }
   }
 
@@ -78,7 +95,7 @@ class PlatformTest : public testing::Test {
   }
 
   std::string Log(const Service& s) {
-    std::ifstream in(dir_ / (s.name + ".log"));
+    std::ifstream in(dir_ / absl::StrCat(s.name, "-", s.launches, ".log"));
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
 
@@ -89,7 +106,11 @@ class PlatformTest : public testing::Test {
 
 TEST_F(PlatformTest, ServicesServeSurviveDatabaseLossAndDrain) {
   for (auto& s : services_) {
-    EXPECT_TRUE(Eventually([&] { return Health(s) == ServingStatus::kServing; },
+    EXPECT_TRUE(Eventually(
+                    [&] {
+                      RelaunchIfPortTaken(s);
+                      return Health(s) == ServingStatus::kServing;
+                    },
                            std::chrono::seconds(240)))
         << s.name << " never became SERVING; log:\n"
         << Log(s);
@@ -126,7 +147,11 @@ TEST_F(PlatformTest, ServicesServeSurviveDatabaseLossAndDrain) {
   // ...and SERVING again when it returns.
   ASSERT_TRUE(pg_->Restart().ok());
   for (auto& s : services_) {
-    EXPECT_TRUE(Eventually([&] { return Health(s) == ServingStatus::kServing; },
+    EXPECT_TRUE(Eventually(
+                    [&] {
+                      RelaunchIfPortTaken(s);
+                      return Health(s) == ServingStatus::kServing;
+                    },
                            std::chrono::seconds(30)))
         << s.name;
   }
