@@ -194,6 +194,22 @@ void FlagSet::StringList(const std::string& name, const std::string& env,
   Add(std::move(f));
 }
 
+void FlagSet::StringMap(const std::string& name, const std::string& env,
+                        std::map<std::string, std::string>* target, const std::string& help) {
+  Flag f{name, env, help, "", false, [name, target](const std::string& v) {
+           const size_t eq = v.find('=');
+           if (eq == std::string::npos || eq == 0) {
+             return absl::InvalidArgumentError(
+                 absl::StrCat("--", name, " takes NAME=VALUE, not '", v, "'"));
+           }
+           (*target)[v.substr(0, eq)] = v.substr(eq + 1);
+           return absl::OkStatus();
+         }};
+  f.is_list = true;
+  f.reset = [target] { target->clear(); };
+  Add(std::move(f));
+}
+
 absl::Status FlagSet::Parse(int argc, char** argv, int first) {
   // Environment first, so that flags override it.
   for (auto& f : flags_) {

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,10 @@ class FlagSet {
   // A repeatable flag; each occurrence appends. The environment variable is comma-separated.
   void StringList(const std::string& name, const std::string& env, std::vector<std::string>* target,
                   const std::string& help);
+  // A repeatable NAME=VALUE flag (split at the first '='; NAME non-empty); a later NAME
+  // replaces an earlier one. The environment variable is comma-separated.
+  void StringMap(const std::string& name, const std::string& env,
+                 std::map<std::string, std::string>* target, const std::string& help);
 
   // Parses argv[first..argc). `help` is set when --help or -h was given. --version prints
   // "<program> <version> (<revision>)" to stdout and exits 0, as absl's flags do.

@@ -113,6 +113,32 @@ TEST(FlagSetTest, ListsFromEnvironmentAreReplacedByFlags) {
   unsetenv("STRATUS_TEST_LIST");
 }
 
+TEST(FlagSetTest, StringMapsFromEnvironmentAndFlags) {
+  setenv("STRATUS_TEST_MAP", "videos=/srv/v,docs=/srv/d", 1);
+  std::map<std::string, std::string> map;
+  FlagSet flags("prog", "test");
+  flags.StringMap("bucket", "STRATUS_TEST_MAP", &map, "buckets");
+  std::vector<std::string> none = {"prog"};
+  auto argv = Argv(none);
+  ASSERT_TRUE(flags.Parse(argv.size(), argv.data()).ok());
+  EXPECT_EQ(map, (std::map<std::string, std::string>{{"videos", "/srv/v"}, {"docs", "/srv/d"}}));
+
+  // Flags replace the environment's entries; the value is everything after the first '='.
+  std::vector<std::string> args = {"prog", "--bucket=t=http://h/p?a=b", "--bucket", "t=x=y"};
+  auto argv2 = Argv(args);
+  ASSERT_TRUE(flags.Parse(argv2.size(), argv2.data()).ok());
+  EXPECT_EQ(map, (std::map<std::string, std::string>{{"t", "x=y"}}));
+
+  for (std::string bad : {"--bucket=novalue", "--bucket==v"}) {
+    std::vector<std::string> b = {"prog", bad};
+    auto argv3 = Argv(b);
+    absl::Status s = flags.Parse(argv3.size(), argv3.data());
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(s.message(), testing::HasSubstr("NAME=VALUE")) << bad;
+  }
+  unsetenv("STRATUS_TEST_MAP");
+}
+
 TEST(FlagSetTest, DurationsAndSizes) {
   setenv("STRATUS_TEST_KEEP", "7d", 1);
   std::chrono::seconds keep{0}, every{600};

@@ -31,9 +31,6 @@ int main(int argc, char** argv) {
   text.max_lines = 500;  // DetectText applies AWS's 50 / 100 after its filters
   text.max_words = 1000;
   rec::FaceStore::Options store_options;
-  std::vector<std::string> buckets;
-  std::vector<std::string> notification_topics;
-  int video_workers = 1;
   flags.String("detector", "STRATUS_DETECTOR_ADDR", &detector.address,
                "detector service address (host:port)");
   flags.String("mask", "STRATUS_MASK_ADDR", &mask.address, "mask service address (host:port)");
@@ -44,13 +41,15 @@ int main(int argc, char** argv) {
   flags.Int64("graph-threshold", "STRATUS_RECOGNITION_GRAPH_THRESHOLD",
               &store_options.index.graph_threshold,
               "collections of at least this many faces use an HNSW graph instead of exact search");
-  flags.StringList("bucket", "STRATUS_BUCKETS", &buckets,
-                   "NAME=DIR: S3Object.Bucket NAME of stored-video requests names files under "
-                   "DIR (repeatable)");
-  flags.StringList("notification-topic", "STRATUS_NOTIFICATION_TOPICS", &notification_topics,
-                   "ARN=URL: a stored-video NotificationChannel.SNSTopicArn ARN posts its job's "
-                   "completion notice, as SNS delivers it, to the http(s) URL (repeatable)");
-  flags.Int("video-workers", "STRATUS_VIDEO_WORKERS", &video_workers,
+  rec::VideoJobs::Options video_options;
+  flags.StringMap("bucket", "STRATUS_BUCKETS", &video_options.buckets,
+                  "NAME=DIR: S3Object.Bucket NAME of stored-video requests names files under "
+                  "DIR (repeatable)");
+  flags.StringMap("notification-topic", "STRATUS_NOTIFICATION_TOPICS",
+                  &video_options.notification_topics,
+                  "ARN=URL: a stored-video NotificationChannel.SNSTopicArn ARN posts its job's "
+                  "completion notice, as SNS delivers it, to the http(s) URL (repeatable)");
+  flags.Int("video-workers", "STRATUS_VIDEO_WORKERS", &video_options.workers,
             "stored-video jobs this process analyses at once");
   flags.String(
       "tessdata", "STRATUS_TESSDATA_DIR", &text.tessdata_dir,
@@ -77,25 +76,8 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<rec::Recognizer>> created = rec::Recognizer::Create(recognizer);
     if (!created.ok()) return created.status();
     rec::Recognizer* core = ctx.Keep(std::move(*created));
-    rec::VideoJobs::Options video_options;
     video_options.db = *db;
     video_options.recognizer = core;
-    video_options.workers = video_workers;
-    for (const std::string& b : buckets) {
-      const size_t eq = b.find('=');
-      if (eq == std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat("--bucket takes NAME=DIR, not '", b, "'"));
-      }
-      video_options.buckets[b.substr(0, eq)] = b.substr(eq + 1);
-    }
-    for (const std::string& t : notification_topics) {
-      const size_t eq = t.find('=');
-      if (eq == std::string::npos) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--notification-topic takes ARN=URL, not '", t, "'"));
-      }
-      video_options.notification_topics[t.substr(0, eq)] = t.substr(eq + 1);
-    }
     absl::StatusOr<std::unique_ptr<rec::VideoJobs>> video = rec::VideoJobs::Create(video_options);
     if (!video.ok()) return video.status();
     rec::VideoJobs* jobs = ctx.Keep(std::move(*video));

@@ -218,34 +218,19 @@ absl::Status VideoJobs::CheckNotificationChannel(const v1::NotificationChannel& 
   return absl::OkStatus();
 }
 
-void VideoJobs::Notify(const Job& job, const std::string& status,
-                       const google::protobuf::Message& request) {
-  const auto* fields = request.GetDescriptor();
-  const auto* channel_field = fields->FindFieldByName("notification_channel");
-  const auto* tag_field = fields->FindFieldByName("job_tag");
-  const auto* video_field = fields->FindFieldByName("video");
-  if (channel_field == nullptr || tag_field == nullptr || video_field == nullptr) return;
-  const auto* reflection = request.GetReflection();
-  const auto& channel = static_cast<const v1::NotificationChannel&>(
-      reflection->GetMessage(request, channel_field));
-  auto topic = options_.notification_topics.find(channel.sns_topic_arn());
-  if (channel.sns_topic_arn().empty() || topic == options_.notification_topics.end()) return;
-  VideoCompletion completion;
-  completion.job_id = job.job_id;
-  completion.status = status;
-  completion.api = absl::StrCat("Start", job.operation);
-  completion.job_tag = reflection->GetString(request, tag_field);
-  completion.video =
-      static_cast<const v1::Video&>(reflection->GetMessage(request, video_field));
+void VideoJobs::Notify(const std::string& topic_arn, VideoCompletion completion) {
+  auto topic = options_.notification_topics.find(topic_arn);
+  if (topic == options_.notification_topics.end()) return;
   completion.finished_ms = absl::ToUnixMillis(absl::Now());
   absl::Status delivered =
-      DeliverNotification(topic->second, topic->first, completion, options_.notification_delivery);
+      DeliverNotification(topic->second, topic_arn, completion, options_.notification_delivery);
   if (delivered.ok()) {
-    SLOG(INFO) << "stored video: completion notice delivered" << Kv("job", job.job_id)
-               << Kv("topic", topic->first);
+    SLOG(INFO) << "stored video: completion notice delivered" << Kv("job", completion.job_id)
+               << Kv("topic", topic_arn);
   } else {
-    SLOG(WARNING) << "stored video: completion notice not delivered" << Kv("job", job.job_id)
-                  << Kv("topic", topic->first) << Kv("error", delivered.message());
+    SLOG(WARNING) << "stored video: completion notice not delivered"
+                  << Kv("job", completion.job_id) << Kv("topic", topic_arn)
+                  << Kv("error", delivered.message());
   }
 }
 
@@ -433,16 +418,28 @@ absl::Status VideoJobs::Run(const Job& job) {
                       : job.operation == kText  ? text_request.ParseFromString(job.request)
                                                 : false;
   if (!parsed) return finish("FAILED", "the stored request could not be read", {}, "", "");
-  const google::protobuf::Message& request =
-      job.operation == kLabels  ? static_cast<const google::protobuf::Message&>(labels_request)
-      : job.operation == kFaces ? static_cast<const google::protobuf::Message&>(faces_request)
-                                : static_cast<const google::protobuf::Message&>(text_request);
+  // The completion notice's fields, which every Start* request has alike.
+  VideoCompletion completion;
+  completion.job_id = job.job_id;
+  completion.api = absl::StrCat("Start", job.operation);
+  std::string topic_arn;
+  auto notice_of = [&](const auto& request) {
+    topic_arn = request.notification_channel().sns_topic_arn();
+    completion.job_tag = request.job_tag();
+    completion.video = request.video();
+  };
+  if (job.operation == kLabels) notice_of(labels_request);
+  if (job.operation == kFaces) notice_of(faces_request);
+  if (job.operation == kText) notice_of(text_request);
   // Ends the job as finish() does, then posts its completion notice when it asked for one.
   auto end = [&](const std::string& status, const std::string& message,
                  const std::vector<Result>& results, const std::string& metadata,
                  const std::string& model_version) {
     absl::Status s = finish(status, message, results, metadata, model_version);
-    if (s.ok()) Notify(job, status, request);
+    if (s.ok() && !topic_arn.empty()) {
+      completion.status = status;
+      Notify(topic_arn, completion);
+    }
     return s;
   };
   if (job.attempts > kMaxAttempts) {

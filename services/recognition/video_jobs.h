@@ -102,8 +102,9 @@ class VideoJobs {
   absl::StatusOr<std::string> Resolve(const stratus::v1::Video& video) const;
   // A Start* request's NotificationChannel: none, or a topic of the topic map with a RoleArn.
   absl::Status CheckNotificationChannel(const stratus::v1::NotificationChannel& channel) const;
-  // Posts the completion notice of a job whose Start* request asked for one (logs a failure).
-  void Notify(const Job& job, const std::string& status, const google::protobuf::Message& request);
+  // Posts `completion` (all but finished_ms filled in) to the URL of `topic_arn` in the topic
+  // map, if there; a failed delivery is logged.
+  void Notify(const std::string& topic_arn, VideoCompletion completion);
   // Stores a new job (or finds the one a ClientRequestToken already made).
   absl::StatusOr<std::string> Submit(const std::string& operation, const std::string& token,
                                      const google::protobuf::Message& request,
