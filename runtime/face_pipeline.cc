@@ -50,7 +50,42 @@ absl::StatusOr<std::vector<Prediction>> RunCrops(const Model* model,
   return model->Run(crops);
 }
 
+constexpr int kIrisInput = 64;     // face_iris's input side
+constexpr double kEyeEnlarge = 2.3;  // human's irisEnlarge
+constexpr int kIrisPoints = 76;    // 71 contour and brow points, then the iris
+constexpr int kIrisCentre = 71;
+// sin(gaze) = iris offset / eyeball radius (12 mm); offsets are measured in half eye widths
+// (15 mm), so sin(gaze) = offset x 15 / 12.
+constexpr double kHalfEyeOverRadius = 15.0 / 12.0;
+
 }  // namespace
+
+cv::Mat EyePatchTransform(const Point& a, const Point& b, int size) {
+  const Point& l = a.x <= b.x ? a : b;  // the corner on the image's left
+  const Point& r = a.x <= b.x ? b : a;
+  const double dx = static_cast<double>(r.x) - l.x, dy = static_cast<double>(r.y) - l.y;
+  const double dist = std::max(std::hypot(dx, dy), 1e-6);
+  const double scale = size / (kEyeEnlarge * dist);
+  const double c = dx / dist * scale, s = dy / dist * scale;  // rotate by -angle, then scale
+  const double mx = (static_cast<double>(l.x) + r.x) / 2, my = (static_cast<double>(l.y) + r.y) / 2;
+  cv::Mat m = (cv::Mat_<double>(2, 3) << c, s, size / 2.0 - (c * mx + s * my), -s, c,
+               size / 2.0 - (-s * mx + c * my));
+  return m;
+}
+
+std::pair<float, float> GazeOfEye(const std::vector<Point>& pts) {
+  if (pts.size() < static_cast<size_t>(kIrisPoints)) return {0.0f, 0.0f};
+  const Point& c0 = pts[0];
+  const Point& c8 = pts[8];
+  const double half = std::max(std::hypot(static_cast<double>(c8.x) - c0.x, static_cast<double>(c8.y) - c0.y) / 2, 1e-6);
+  const double cx = (static_cast<double>(c0.x) + c8.x) / 2;
+  const double cy = (static_cast<double>(pts[4].y) + pts[12].y) / 2;  // between the lids
+  const Point& iris = pts[kIrisCentre];
+  auto angle = [](double offset) {
+    return static_cast<float>(Deg(std::asin(std::clamp(offset * kHalfEyeOverRadius, -1.0, 1.0))));
+  };
+  return {angle((iris.x - cx) / half), angle(-(iris.y - cy) / half)};
+}
 
 cv::Rect ClipAtImageBorders(const PixelRect& r, int image_width, int image_height) {
   const double x = std::max(r.x, 0.0);
@@ -154,6 +189,9 @@ absl::StatusOr<std::unique_ptr<FacePipeline>> FacePipeline::Create(const ModelRe
   auto ex = Need(repo, options.expressions, opt);
   if (!ex.ok()) return ex.status();
   p->expressions_ = *ex;
+  auto iris = Need(repo, options.iris, true);
+  if (!iris.ok()) return iris.status();
+  p->iris_ = *iris;
   return p;
 }
 
@@ -177,7 +215,7 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
     }
   }
   const bool need_landmarks = options.landmarks || options.descriptor || options.age_gender ||
-                              options.expressions || options.quality;
+                              options.expressions || options.quality || options.eye_direction;
   auto missing = [](const char* stage) {
     return absl::FailedPreconditionError(
         absl::StrCat("face pipeline: no model for the ", stage, " stage"));
@@ -186,6 +224,7 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
   if (options.descriptor && descriptor_ == nullptr) return missing("descriptor");
   if (options.age_gender && age_gender_ == nullptr) return missing("age/gender");
   if (options.expressions && expressions_ == nullptr) return missing("expressions");
+  if (options.eye_direction && iris_ == nullptr) return missing("eye direction");
 
   std::vector<std::vector<Face>> result(images.size());
   if (images.empty()) return result;
@@ -306,6 +345,60 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
       }
     }
     t.expressions_ms = lap();
+  }
+  if (options.eye_direction) {
+    // Two patches per face: the subject's right eye (36..39), then the left (42..45) mirrored
+    // (the model takes right eyes, as MediaPipe's iris graph and human feed it).
+    std::vector<cv::Mat> patches;
+    std::vector<cv::Mat> transforms;
+    for (size_t k = 0; k < refs.size(); ++k) {
+      const Face& f = result[refs[k].image][refs[k].face];
+      if (f.landmarks.size() != 68) continue;
+      for (const auto& [a, b] : {std::pair{36, 39}, std::pair{42, 45}}) {
+        cv::Mat m = EyePatchTransform(f.landmarks[a], f.landmarks[b], kIrisInput);
+        cv::Mat patch;
+        cv::warpAffine(images[refs[k].image], patch, m, cv::Size(kIrisInput, kIrisInput),
+                       cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+        if (a == 42) cv::flip(patch, patch, 1);
+        patches.push_back(patch);
+        transforms.push_back(m);
+      }
+    }
+    auto p = RunCrops(iris_, patches);
+    if (!p.ok()) return p.status();
+    size_t j = 0;
+    for (size_t k = 0; k < refs.size(); ++k) {
+      Face& f = result[refs[k].image][refs[k].face];
+      if (f.landmarks.size() != 68) continue;
+      EyeDirection eye;
+      for (int e = 0; e < 2; ++e, ++j) {
+        const std::vector<float>& v = (*p)[j].embedding;
+        if (v.size() < static_cast<size_t>(kIrisPoints * 3)) {
+          return absl::InternalError(absl::StrCat("face_iris returned ", v.size(),
+                                                  " values, expected ", kIrisPoints * 3));
+        }
+        std::vector<Point> pts(kIrisPoints);
+        for (int q = 0; q < kIrisPoints; ++q) {
+          const float x = v[static_cast<size_t>(q) * 3], y = v[static_cast<size_t>(q) * 3 + 1];
+          pts[static_cast<size_t>(q)] = Point{e == 1 ? kIrisInput - x : x, y};
+        }
+        const auto [yaw, pitch] = GazeOfEye(pts);
+        eye.yaw += yaw / 2;
+        eye.pitch += pitch / 2;
+        // The iris centre back in image pixels: invert the patch transform.
+        cv::Mat inv;
+        cv::invertAffineTransform(transforms[j], inv);
+        const Point& c = pts[kIrisCentre];
+        const Point img{static_cast<float>(inv.at<double>(0, 0) * c.x +
+                                           inv.at<double>(0, 1) * c.y + inv.at<double>(0, 2)),
+                        static_cast<float>(inv.at<double>(1, 0) * c.x +
+                                           inv.at<double>(1, 1) * c.y + inv.at<double>(1, 2))};
+        (e == 0 ? eye.right_iris : eye.left_iris) = img;
+      }
+      eye.confidence = f.score * 100.0f;
+      f.eye_direction = eye;
+    }
+    t.eye_direction_ms = lap();
   }
   return result;
 }

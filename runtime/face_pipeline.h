@@ -13,12 +13,17 @@
 //   3. alignedRect = bounding box of the 68 points padded by 20% -> `face_age_gender` and
 //      `face_expression` (112); dlib-aligned square from eye and mouth centres ->
 //      `face_descriptor` (150).
+//   4. (eye_direction) each eye: a square of 2.3x the distance between its corners (68-point
+//      36/39 and 42/45, as human crops around MediaPipe's corners), turned upright and cut to
+//      64 px -> `face_iris` (the subject's left eye, on the image's right, mirrored: the model
+//      takes right eyes) -> iris centre against the eye's corners and lids -> EyeDirection.
 // Thread safety: Analyze() is const and may be called concurrently. The pipeline borrows the
 // repository's models: the repository must outlive it.
 #ifndef STRATUS_RUNTIME_FACE_PIPELINE_H_
 #define STRATUS_RUNTIME_FACE_PIPELINE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +58,19 @@ struct FacePose {
   float pitch = 0;
 };
 
+struct EyeDirection {
+  // Degrees, the gaze relative to the head (not its pose), from where each iris centre sits in
+  // its eye (the `face_iris` model's eye contour and iris), averaged over both eyes: the iris's
+  // offset from the eye's centre over half the eye's width is sin(angle) x 0.8 (an eyeball of
+  // radius 12 mm behind an eye opening 30 mm wide). yaw > 0: looking towards the image's right;
+  // pitch > 0: looking up. confidence: 0..100, the face detector's score x 100.
+  float yaw = 0;
+  float pitch = 0;
+  float confidence = 0;
+  Point right_iris;  // the subject's right iris centre (image pixels), on the image's left
+  Point left_iris;
+};
+
 struct FaceQuality {
   // 0..100 like Rekognition. brightness: mean luma of the aligned face crop / 255 x 100.
   // sharpness: 100 x (1 - exp(-variance of the Laplacian of the crop resized to 112 px / 200)),
@@ -77,6 +95,7 @@ struct Face {
   // The 7 expressions in the model's label order (neutral, happy, sad, angry, fearful,
   // disgusted, surprised), probabilities summing to 1.
   std::vector<std::pair<std::string, float>> expressions;
+  std::optional<EyeDirection> eye_direction;  // when asked for and the eyes could be cut out
 };
 
 struct AnalyzeOptions {
@@ -88,6 +107,7 @@ struct AnalyzeOptions {
   bool age_gender = true;
   bool expressions = true;
   bool quality = true;
+  bool eye_direction = false;   // needs `face_iris` (two more model runs per face)
 };
 
 // Wall time of each stage of one Analyze() call (for metrics and benchmarks).
@@ -97,6 +117,7 @@ struct FaceStageTimes {
   double descriptor_ms = 0;
   double age_gender_ms = 0;
   double expressions_ms = 0;
+  double eye_direction_ms = 0;
   int faces = 0;
 };
 
@@ -108,6 +129,9 @@ class FacePipeline {
     std::string descriptor = "face_descriptor";
     std::string age_gender = "face_age_gender";
     std::string expressions = "face_expression";
+    // Optional whatever allow_missing_stages says (a deployment may lack it): without it,
+    // Analyze() with eye_direction fails with FailedPrecondition.
+    std::string iris = "face_iris";
     // When false, Create() fails unless every model above is READY; when true, missing stage
     // models are tolerated and Analyze() fails (FailedPrecondition) only if asked for them.
     bool allow_missing_stages = false;
@@ -131,6 +155,7 @@ class FacePipeline {
   const Model* descriptor_ = nullptr;
   const Model* age_gender_ = nullptr;
   const Model* expressions_ = nullptr;
+  const Model* iris_ = nullptr;
 };
 
 // ---- face-api geometry, exposed for tests ----
@@ -143,6 +168,13 @@ PixelRect AlignMinBbox(const std::vector<Point>& pts, double padding = 0.2);
 PixelRect AlignDlib(const std::vector<Point>& pts, int crop_width, int crop_height);
 FacePose EstimatePose(const std::vector<Point>& pts);
 FaceQuality MeasureQuality(const cv::Mat& rgb_crop);
+// The upright `size` x `size` square around the eye whose corners are `a` and `b` (image
+// pixels, either order), 2.3x their distance wide: the affine map from image to patch pixels.
+cv::Mat EyePatchTransform(const Point& a, const Point& b, int size);
+// Yaw and pitch (degrees, EyeDirection's conventions) of one eye from the `face_iris` points in
+// upright patch pixels, unmirrored: 76 (x, y) pairs, eye contour first (0 and 8 the corners,
+// 1..7 the lower lid, 9..15 the upper), iris centre at 71.
+std::pair<float, float> GazeOfEye(const std::vector<Point>& iris_points);
 
 }  // namespace stratus::runtime
 

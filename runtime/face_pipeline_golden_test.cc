@@ -46,7 +46,7 @@ fs::path GoldenDir() {
 bool RequireModels() { return Env("STRATUS_REQUIRE_MODELS", "0") == "1"; }
 
 const char* const kFaceModels[] = {"faces", "face_landmarks68", "face_descriptor",
-                                   "face_age_gender", "face_expression"};
+                                   "face_age_gender", "face_expression", "face_iris"};
 
 double IoU(const PixelRect& a, const PixelRect& b) {
   const double ix = std::max(0.0, std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x));
@@ -258,6 +258,81 @@ TEST(FacePipelineGoldenConcurrencyTest, ConcurrentCallsAgree) {
       EXPECT_NEAR(a[f].age, b[f].age, 0.01);
     }
   }
+}
+
+// EyeDirection on the golden photos (people facing the camera, most looking into it): each iris
+// centre lies inside its eye (68-point contour), mirroring the photo mirrors the gaze (yaw
+// changes sign, pitch stays), and the gaze of faces that look at the camera is moderate.
+TEST(FacePipelineEyeDirectionTest, IrisesInTheirEyesAndMirrorSymmetric) {
+  const Loaded& loaded = LoadedFor("fp32");
+  if (!loaded.missing.empty()) {
+    if (RequireModels()) FAIL() << "STRATUS_REQUIRE_MODELS=1 but " << loaded.missing;
+    GTEST_SKIP() << loaded.missing;
+  }
+  ASSERT_TRUE(loaded.load_error.empty()) << loaded.load_error;
+  AnalyzeOptions options;
+  options.eye_direction = true;
+  options.descriptor = options.age_gender = options.expressions = false;
+  int faces = 0;
+  double asymmetry = 0;  // sum of |yaw + mirrored yaw|
+  for (int s = 1; s <= 6; ++s) {
+    cv::Mat bgr =
+        cv::imread((GoldenDir() / "faceapi" / ("sample" + std::to_string(s) + ".png")).string());
+    if (bgr.empty()) {
+      if (RequireModels()) FAIL() << "golden images missing";
+      GTEST_SKIP() << "golden images missing";
+    }
+    cv::Mat rgb, mirrored;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    cv::flip(rgb, mirrored, 1);
+    auto got = loaded.pipeline->Analyze({rgb, mirrored}, options);
+    ASSERT_TRUE(got.ok()) << got.status();
+    const std::vector<Face>& a = (*got)[0];
+    const std::vector<Face>& b = (*got)[1];
+    for (const Face& f : a) {
+      SCOPED_TRACE("sample" + std::to_string(s));
+      ASSERT_TRUE(f.eye_direction.has_value());
+      const EyeDirection& e = *f.eye_direction;
+      // Inside the eye: closer to the 68-point eye centre than half the eye's width.
+      for (const auto& [first, iris] : {std::pair{36, e.right_iris}, std::pair{42, e.left_iris}}) {
+        double cx = 0, cy = 0;
+        for (int i = first; i < first + 6; ++i) {
+          cx += f.landmarks[i].x / 6.0;
+          cy += f.landmarks[i].y / 6.0;
+        }
+        const double width = std::hypot(f.landmarks[first + 3].x - f.landmarks[first].x,
+                                        f.landmarks[first + 3].y - f.landmarks[first].y);
+        EXPECT_LT(std::hypot(iris.x - cx, iris.y - cy), width / 2) << "eye at " << first;
+      }
+      // The same face in the mirrored photo: the box mirrored.
+      const Face* m = nullptr;
+      double best = 0;
+      for (const Face& g : b) {
+        PixelRect back = g.box_pixels;
+        back.x = rgb.cols - g.box_pixels.x - g.box_pixels.width;
+        const double iou = IoU(back, f.box_pixels);
+        if (iou > best) {
+          best = iou;
+          m = &g;
+        }
+      }
+      ASSERT_NE(m, nullptr);
+      ASSERT_TRUE(m->eye_direction.has_value());
+      std::printf("sample%d face at x=%.0f: yaw %.1f pitch %.1f, mirrored yaw %.1f pitch %.1f\n",
+                  s, f.box_pixels.x, e.yaw, e.pitch, m->eye_direction->yaw,
+                  m->eye_direction->pitch);
+      // Landmarks and iris points of a mirrored face differ by a few pixels: a few degrees.
+      EXPECT_NEAR(e.yaw, -m->eye_direction->yaw, 12.0);
+      EXPECT_NEAR(e.pitch, m->eye_direction->pitch, 8.0);
+      asymmetry += std::fabs(e.yaw + m->eye_direction->yaw);
+      EXPECT_LT(std::fabs(e.yaw), 45);
+      EXPECT_LT(std::fabs(e.pitch), 45);
+      EXPECT_NEAR(e.confidence, f.score * 100, 1e-3);
+      ++faces;
+    }
+  }
+  EXPECT_GT(faces, 5);
+  EXPECT_LT(asymmetry / faces, 5.0) << "mean yaw asymmetry under mirroring, degrees";
 }
 
 INSTANTIATE_TEST_SUITE_P(Samples, FacePipelineGoldenTest,

@@ -126,5 +126,50 @@ TEST(FaceGeometryTest, QualityTellsBlurAndBrightness) {
   EXPECT_NEAR(qf.brightness, 120 / 2.55, 0.5);
 }
 
+TEST(FaceGeometryTest, EyePatchIsUprightAndCentredOnTheCorners) {
+  // Corners 46 px apart on a line tilted by 30 degrees: they land on the patch's horizontal
+  // middle line, 64 / 2.3 px apart, left corner on the left whichever order they come in.
+  const double a = 30 * 3.14159265358979 / 180;
+  const Point l{100, 100};
+  const Point r{static_cast<float>(100 + 46 * std::cos(a)), static_cast<float>(100 + 46 * std::sin(a))};
+  for (const auto& [p, q] : {std::pair{l, r}, std::pair{r, l}}) {
+    const cv::Mat m = EyePatchTransform(p, q, 64);
+    auto map = [&](const Point& x) {
+      return Point{static_cast<float>(m.at<double>(0, 0) * x.x + m.at<double>(0, 1) * x.y +
+                                      m.at<double>(0, 2)),
+                   static_cast<float>(m.at<double>(1, 0) * x.x + m.at<double>(1, 1) * x.y +
+                                      m.at<double>(1, 2))};
+    };
+    const Point ml = map(l), mr = map(r);
+    EXPECT_NEAR(ml.y, 32, 1e-3);
+    EXPECT_NEAR(mr.y, 32, 1e-3);
+    EXPECT_NEAR(ml.x, 32 - 32 / 2.3, 1e-3);
+    EXPECT_NEAR(mr.x, 32 + 32 / 2.3, 1e-3);
+  }
+}
+
+TEST(FaceGeometryTest, GazeFollowsTheIrisInItsEye) {
+  // Corners at x 18 and 46 on y 32, lids at 28 and 36: the eye's centre is (32, 32).
+  std::vector<Point> pts(76, Point{32, 32});
+  pts[0] = Point{18, 32};
+  pts[8] = Point{46, 32};
+  pts[4] = Point{32, 36};
+  pts[12] = Point{32, 28};
+  auto gaze = [&](float x, float y) {
+    pts[71] = Point{x, y};
+    return GazeOfEye(pts);
+  };
+  EXPECT_NEAR(gaze(32, 32).first, 0, 1e-4);
+  EXPECT_NEAR(gaze(32, 32).second, 0, 1e-4);
+  // Half of the half-width to the right: asin(0.5 x 1.25) = 38.7 degrees, looking right.
+  EXPECT_NEAR(gaze(39, 32).first, 38.68, 0.05);
+  EXPECT_NEAR(gaze(25, 32).first, -38.68, 0.05);
+  // Iris above the centre: looking up (positive pitch); far out: clamped to 90.
+  EXPECT_GT(gaze(32, 29).second, 10);
+  EXPECT_LT(gaze(32, 35).second, -10);
+  EXPECT_NEAR(gaze(60, 32).first, 90, 1e-3);
+  EXPECT_EQ(GazeOfEye({}).first, 0);
+}
+
 }  // namespace
 }  // namespace stratus::runtime

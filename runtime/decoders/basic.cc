@@ -306,7 +306,10 @@ class EmbeddingDecoder : public Decoder {
 
   absl::Status CheckOutputs(const std::vector<OutputTensor>& out, int batch) const override {
     if (out.size() != 1) return CountError(c_, out.size(), "1 output (embedding [B,D])");
-    if (out[0].dim(0) != batch || FlatWidth(out[0]) <= 0) {
+    // Any [B, ...] is read flat per item (face_iris gives [B,1,1,228]).
+    int64_t width = out[0].shape.size() >= 2 ? 1 : 0;
+    for (size_t i = 1; i < out[0].shape.size(); ++i) width *= out[0].shape[i];
+    if (out[0].dim(0) != batch || width <= 0) {
       return ShapeError(c_, "embedding", &out[0], absl::StrCat("[", batch, ",D]"));
     }
     return absl::OkStatus();
