@@ -148,6 +148,9 @@ class FacePipeline {
                                                          const AnalyzeOptions& options,
                                                          FaceStageTimes* times = nullptr) const;
 
+  // Whether the eye_direction stage has its model.
+  bool has_eye_direction() const { return iris_ != nullptr; }
+
  private:
   FacePipeline() = default;
   const Model* detector_ = nullptr;

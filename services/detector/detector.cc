@@ -319,6 +319,7 @@ absl::StatusOr<FaceAnalysisOutput> Detector::AnalyzeFaces(const cv::Mat& rgb,
   o.age_gender = params.attributes;
   o.expressions = params.attributes;
   o.quality = true;
+  o.eye_direction = params.eye_direction && pipeline_->has_eye_direction();
   const auto start = Clock::now();
   auto result = pipeline_->Analyze({rgb}, o);
   if (!result.ok()) {
@@ -347,6 +348,7 @@ absl::StatusOr<FaceAnalysisOutput> Detector::AnalyzeFaces(const cv::Mat& rgb,
     out.model_versions["age_gender"] = version("face_age_gender");
     out.model_versions["expressions"] = version("face_expression");
   }
+  if (o.eye_direction) out.model_versions["eye_direction"] = version("face_iris");
   return out;
 }
 

@@ -94,6 +94,7 @@ struct FaceAnalysisParams {
   int max_faces = 100;          // 1..100, the largest boxes
   bool descriptors = false;
   bool attributes = false;  // age, gender, expressions
+  bool eye_direction = false;  // the eyes' gaze, when the face_iris model is loaded
 };
 
 struct FaceAnalysisOutput {

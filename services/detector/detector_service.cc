@@ -348,6 +348,7 @@ grpc::Status DetectorServiceImpl::AnalyzeFaces(grpc::ServerContext* context,
     params.max_faces = request->max_faces() == 0 ? 100 : request->max_faces();
     params.descriptors = request->descriptors();
     params.attributes = request->attributes();
+    params.eye_direction = request->eye_direction();
     STRATUS_ASSIGN_OR_RETURN(
         DecodedImage image, DecodeRequestImage(request->image(), options_.file_root, &image_budget_));
     // A call without a deadline waits at most a minute for its turn.
@@ -384,6 +385,10 @@ grpc::Status DetectorServiceImpl::AnalyzeFaces(grpc::ServerContext* context,
         fa->set_gender(f.gender);
         fa->set_gender_confidence(f.gender_probability);
         for (const auto& [name, p] : f.expressions) (*fa->mutable_expressions())[name] = p;
+      }
+      if (f.eye_direction) {
+        fa->mutable_eye_gaze()->set_yaw(f.eye_direction->yaw);
+        fa->mutable_eye_gaze()->set_pitch(f.eye_direction->pitch);
       }
       const runtime::PixelRect& aligned =
           params.descriptors && f.descriptor_rect.width > 0 ? f.descriptor_rect : f.aligned_rect;

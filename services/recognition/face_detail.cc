@@ -95,6 +95,7 @@ AttributeSet ParseAttributes(const google::protobuf::RepeatedField<int>& attribu
     switch (a) {
       case v1::FaceAttribute::ALL:
         s.age_range = s.gender = s.emotions = s.smile = s.eyes_open = s.mouth_open = true;
+        s.eye_direction = true;
         break;
       case v1::FaceAttribute::AGE_RANGE: s.age_range = true; break;
       case v1::FaceAttribute::GENDER: s.gender = true; break;
@@ -102,6 +103,7 @@ AttributeSet ParseAttributes(const google::protobuf::RepeatedField<int>& attribu
       case v1::FaceAttribute::SMILE: s.smile = true; break;
       case v1::FaceAttribute::EYES_OPEN: s.eyes_open = true; break;
       case v1::FaceAttribute::MOUTH_OPEN: s.mouth_open = true; break;
+      case v1::FaceAttribute::EYE_DIRECTION: s.eye_direction = true; break;
       default: break;  // DEFAULT, and attributes Stratus has no model for
     }
   }
@@ -172,6 +174,11 @@ v1::FaceDetail ToFaceDetail(const v1::FaceAnalysis& face, const AttributeSet& at
   for (auto& l : RekognitionLandmarks(face)) *d.add_landmarks() = std::move(l);
   *d.mutable_pose() = face.pose();
   *d.mutable_quality() = face.quality();
+  if (attributes.eye_direction && face.has_eye_gaze()) {
+    d.mutable_eye_direction()->set_yaw(face.eye_gaze().yaw());
+    d.mutable_eye_direction()->set_pitch(face.eye_gaze().pitch());
+    d.mutable_eye_direction()->set_confidence(face.confidence() * 100.0f);
+  }
   if (attributes.age_range && face.age() > 0) {
     const double a = face.age();
     d.mutable_age_range()->set_low(std::clamp(static_cast<int>(std::floor(a * 0.8)), 0, 100));

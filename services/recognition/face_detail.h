@@ -20,7 +20,7 @@ float MaxDistanceForSimilarity(float threshold);
 // Which optional attributes a request asked for (Rekognition's Attributes list).
 struct AttributeSet {
   bool age_range = false, gender = false, emotions = false, smile = false, eyes_open = false,
-       mouth_open = false;
+       mouth_open = false, eye_direction = false;
   bool NeedsModelAttributes() const { return age_range || gender || emotions || smile; }
 };
 AttributeSet ParseAttributes(const google::protobuf::RepeatedField<int>& attributes);
@@ -38,7 +38,9 @@ std::vector<stratus::v1::Landmark> RekognitionLandmarks(const stratus::v1::FaceA
 //   Smile     the "happy" expression when the attribute models ran (probability > 0.5), else
 //             mouth width over the distance between the eye centres (> 0.87);
 //   EyesOpen  eye aspect ratio (|37-41| + |38-40|) / 2|36-39|, both eyes averaged, > 0.2;
-//   MouthOpen inner-lip gap |62-66| over mouth width |48-54| > 0.12.
+//   MouthOpen inner-lip gap |62-66| over mouth width |48-54| > 0.12;
+//   EyeDirection the detector's eye gaze (face_iris), confidence the face's; absent without
+//             that model.
 // Landmark-derived confidences grow with the distance from the threshold (50 at it, 99 far).
 stratus::v1::FaceDetail ToFaceDetail(const stratus::v1::FaceAnalysis& face,
                                      const AttributeSet& attributes,

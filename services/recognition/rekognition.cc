@@ -169,12 +169,14 @@ absl::StatusOr<v1::Image> Recognizer::CheckImage(const v1::Image& image,
 }
 
 absl::StatusOr<v1::AnalyzeFacesResponse> Recognizer::Analyze(const v1::Image& image, int max_faces,
-                                                             bool descriptors, bool attributes) {
+                                                             bool descriptors, bool attributes,
+                                                             bool eye_direction) {
   v1::AnalyzeFacesRequest request;
   *request.mutable_image() = image;
   request.set_max_faces(max_faces);
   request.set_descriptors(descriptors);
   request.set_attributes(attributes);
+  request.set_eye_direction(eye_direction);
   auto response = options_.faces->AnalyzeFaces(request);
   if (!response.ok()) return BackendError(response.status(), "the face detector");
   return response;
@@ -185,7 +187,8 @@ absl::StatusOr<v1::DetectFacesResponse> Recognizer::DetectFaces(
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
   const AttributeSet attributes = ParseAttributes(request.attributes());
   STRATUS_ASSIGN_OR_RETURN(
-      auto analysis, Analyze(image, kMaxFacesPerImage, false, attributes.NeedsModelAttributes()));
+      auto analysis, Analyze(image, kMaxFacesPerImage, false, attributes.NeedsModelAttributes(),
+                             attributes.eye_direction));
   v1::DetectFacesResponse response;
   for (const auto& f : analysis.faces()) {
     *response.add_face_details() = ToFaceDetail(f, attributes, analysis.image_size());

@@ -105,7 +105,8 @@ class Recognizer {
                                                 const std::string& field) const;
   absl::StatusOr<stratus::v1::AnalyzeFacesResponse> Analyze(const stratus::v1::Image& image,
                                                             int max_faces, bool descriptors,
-                                                            bool attributes);
+                                                            bool attributes,
+                                                            bool eye_direction = false);
   std::string Arn(const std::string& collection_id) const;
 
   Options options_;

@@ -115,7 +115,8 @@ absl::StatusOr<v1::IndexFacesResponse> Recognizer::IndexFaces(
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
   const AttributeSet attributes = ParseAttributes(request.detection_attributes());
   STRATUS_ASSIGN_OR_RETURN(
-      auto analysis, Analyze(image, kMaxFacesPerImage, true, attributes.NeedsModelAttributes()));
+      auto analysis, Analyze(image, kMaxFacesPerImage, true, attributes.NeedsModelAttributes(),
+                                      attributes.eye_direction));
   v1::IndexFacesResponse response;
   response.set_face_model_version(options_.face_model_version);
   std::vector<NewFace> to_add;

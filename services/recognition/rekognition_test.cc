@@ -167,6 +167,34 @@ TEST(FaceDetailTest, LandmarksAndDerivedAttributes) {
   EXPECT_FALSE(d.has_age_range());
   EXPECT_FALSE(d.has_smile());
   EXPECT_TRUE(d.has_pose());
+  EXPECT_FALSE(d.has_eye_direction());
+}
+
+TEST(FaceDetailTest, EyeDirectionWhenAskedAndTheDetectorGaveIt) {
+  google::protobuf::RepeatedField<int> asked;
+  asked.Add(v1::FaceAttribute::EYE_DIRECTION);
+  const AttributeSet eyes = ParseAttributes(asked);
+  EXPECT_TRUE(eyes.eye_direction);
+  EXPECT_FALSE(eyes.NeedsModelAttributes());
+  google::protobuf::RepeatedField<int> all;
+  all.Add(v1::FaceAttribute::ALL);
+  EXPECT_TRUE(ParseAttributes(all).eye_direction);
+
+  v1::FaceAnalysis face;
+  face.set_confidence(0.9f);
+  v1::ImageSize size;
+  size.set_width(100);
+  size.set_height(100);
+  // No gaze from the detector (no face_iris model): absent, not zero.
+  EXPECT_FALSE(ToFaceDetail(face, eyes, size).has_eye_direction());
+  face.mutable_eye_gaze()->set_yaw(12.5f);
+  face.mutable_eye_gaze()->set_pitch(-4.0f);
+  const v1::FaceDetail d = ToFaceDetail(face, eyes, size);
+  ASSERT_TRUE(d.has_eye_direction());
+  EXPECT_FLOAT_EQ(d.eye_direction().yaw(), 12.5f);
+  EXPECT_FLOAT_EQ(d.eye_direction().pitch(), -4.0f);
+  EXPECT_FLOAT_EQ(d.eye_direction().confidence(), 90.0f);
+  EXPECT_FALSE(ToFaceDetail(face, AttributeSet{}, size).has_eye_direction());
 }
 
 TEST_F(RekognitionTest, BadImagesGetRekognitionErrors) {
