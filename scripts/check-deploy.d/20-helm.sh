@@ -44,7 +44,7 @@ trap 'rm -rf "$out"' EXIT
 # Objects the values files refer to but a cluster provides (see the files' comments).
 external=(--external Secret/my-database --external Secret/my-aws-keys
           --external Secret/registry-credentials --external PersistentVolumeClaim/stratus-models
-          --external PersistentVolumeClaim/stratus-data
+          --external PersistentVolumeClaim/stratus-data --external PersistentVolumeClaim/stratus-videos
           --external PersistentVolumeClaim/stratus-ingest-data --external Secret/console-tls
           --external Secret/stratus-tls-existing)
 rendered=()

@@ -180,3 +180,21 @@ newline: trim it before splitting.
 {{ $svc }}.{{ $ns }}.svc.{{ $.root.Values.tls.clusterDomain }}
 {{- end -}}
 {{- end -}}
+
+{{/* recognition.videoBuckets as --bucket's NAME=DIR,NAME=DIR (each mounted under /var/lib/stratus/buckets). */}}
+{{- define "stratus.videoBucketMap" -}}
+{{- $pairs := list -}}
+{{- range . -}}
+{{- $pairs = append $pairs (printf "%s=/var/lib/stratus/buckets/%s" (required "recognition.videoBuckets[].name is required" .name) .name) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
+
+{{/* recognition.notificationTopics as --notification-topic's ARN=URL,ARN=URL (sorted by ARN). */}}
+{{- define "stratus.notificationTopicMap" -}}
+{{- $pairs := list -}}
+{{- range $arn, $url := . -}}
+{{- $pairs = append $pairs (printf "%s=%s" $arn $url) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
