@@ -77,7 +77,9 @@ std::pair<float, float> GazeOfEye(const std::vector<Point>& pts) {
   if (pts.size() < static_cast<size_t>(kIrisPoints)) return {0.0f, 0.0f};
   const Point& c0 = pts[0];
   const Point& c8 = pts[8];
-  const double half = std::max(std::hypot(static_cast<double>(c8.x) - c0.x, static_cast<double>(c8.y) - c0.y) / 2, 1e-6);
+  const double half =
+      std::max(std::hypot(static_cast<double>(c8.x) - c0.x, static_cast<double>(c8.y) - c0.y) / 2,
+               1e-6);
   const double cx = (static_cast<double>(c0.x) + c8.x) / 2;
   const double cy = (static_cast<double>(pts[4].y) + pts[12].y) / 2;  // between the lids
   const Point& iris = pts[kIrisCentre];
@@ -385,15 +387,12 @@ absl::StatusOr<std::vector<std::vector<Face>>> FacePipeline::Analyze(
         const auto [yaw, pitch] = GazeOfEye(pts);
         eye.yaw += yaw / 2;
         eye.pitch += pitch / 2;
-        // The iris centre back in image pixels: invert the patch transform.
+        // The iris centre back in image pixels.
         cv::Mat inv;
         cv::invertAffineTransform(transforms[j], inv);
-        const Point& c = pts[kIrisCentre];
-        const Point img{static_cast<float>(inv.at<double>(0, 0) * c.x +
-                                           inv.at<double>(0, 1) * c.y + inv.at<double>(0, 2)),
-                        static_cast<float>(inv.at<double>(1, 0) * c.x +
-                                           inv.at<double>(1, 1) * c.y + inv.at<double>(1, 2))};
-        (e == 0 ? eye.right_iris : eye.left_iris) = img;
+        std::vector<cv::Point2f> iris{{pts[kIrisCentre].x, pts[kIrisCentre].y}};
+        cv::transform(iris, iris, inv);
+        (e == 0 ? eye.right_iris : eye.left_iris) = Point{iris[0].x, iris[0].y};
       }
       eye.confidence = f.score * 100.0f;
       f.eye_direction = eye;

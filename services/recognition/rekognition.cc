@@ -169,14 +169,14 @@ absl::StatusOr<v1::Image> Recognizer::CheckImage(const v1::Image& image,
 }
 
 absl::StatusOr<v1::AnalyzeFacesResponse> Recognizer::Analyze(const v1::Image& image, int max_faces,
-                                                             bool descriptors, bool attributes,
-                                                             bool eye_direction) {
+                                                             bool descriptors,
+                                                             const AttributeSet& attributes) {
   v1::AnalyzeFacesRequest request;
   *request.mutable_image() = image;
   request.set_max_faces(max_faces);
   request.set_descriptors(descriptors);
-  request.set_attributes(attributes);
-  request.set_eye_direction(eye_direction);
+  request.set_attributes(attributes.NeedsModelAttributes());
+  request.set_eye_direction(attributes.eye_direction);
   auto response = options_.faces->AnalyzeFaces(request);
   if (!response.ok()) return BackendError(response.status(), "the face detector");
   return response;
@@ -187,8 +187,7 @@ absl::StatusOr<v1::DetectFacesResponse> Recognizer::DetectFaces(
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
   const AttributeSet attributes = ParseAttributes(request.attributes());
   STRATUS_ASSIGN_OR_RETURN(
-      auto analysis, Analyze(image, kMaxFacesPerImage, false, attributes.NeedsModelAttributes(),
-                             attributes.eye_direction));
+      auto analysis, Analyze(image, kMaxFacesPerImage, false, attributes));
   v1::DetectFacesResponse response;
   for (const auto& f : analysis.faces()) {
     *response.add_face_details() = ToFaceDetail(f, attributes, analysis.image_size());
@@ -204,12 +203,12 @@ absl::StatusOr<v1::CompareFacesResponse> Recognizer::CompareFaces(
   STRATUS_ASSIGN_OR_RETURN(v1::Image source, CheckImage(request.source_image(), "SourceImage"));
   STRATUS_ASSIGN_OR_RETURN(v1::Image target, CheckImage(request.target_image(), "TargetImage"));
   const auto filter = request.quality_filter();
-  STRATUS_ASSIGN_OR_RETURN(auto src, Analyze(source, 1, true, false));
+  STRATUS_ASSIGN_OR_RETURN(auto src, Analyze(source, 1, true));
   if (src.faces().empty() || !QualityReasons(src.faces(0), filter, src.image_size()).empty()) {
     return Invalid("There are no faces in the source image that pass the quality filter");
   }
   const v1::FaceAnalysis& s = src.faces(0);
-  STRATUS_ASSIGN_OR_RETURN(auto tgt, Analyze(target, kMaxFacesPerImage, true, false));
+  STRATUS_ASSIGN_OR_RETURN(auto tgt, Analyze(target, kMaxFacesPerImage, true));
   v1::CompareFacesResponse response;
   *response.mutable_source_image_face()->mutable_bounding_box() = s.box();
   response.mutable_source_image_face()->set_confidence(s.confidence() * 100.0f);
@@ -295,7 +294,7 @@ absl::StatusOr<v1::DetectProtectiveEquipmentResponse> Recognizer::DetectProtecti
   detect.set_max_results(100);
   auto persons = options_.objects->Detect(detect);
   if (!persons.ok()) return BackendError(persons.status(), "the object detector");
-  STRATUS_ASSIGN_OR_RETURN(auto faces, Analyze(image, kMaxFacesPerImage, false, false));
+  STRATUS_ASSIGN_OR_RETURN(auto faces, Analyze(image, kMaxFacesPerImage, false));
 
   struct Person {
     v1::BoundingBox box;

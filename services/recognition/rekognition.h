@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "common/image.h"
 #include "services/recognition/face_analyzer.h"
+#include "services/recognition/face_detail.h"
 #include "services/recognition/face_store.h"
 #include "runtime/text_reader.h"
 #include "stratus/v1/recognition.pb.h"
@@ -103,10 +104,11 @@ class Recognizer {
   // Checks an Image and returns it as bytes (reading an allowed uri).
   absl::StatusOr<stratus::v1::Image> CheckImage(const stratus::v1::Image& image,
                                                 const std::string& field) const;
+  // The detector's analysis of `image`; `attributes` says which model attributes it computes
+  // (age/gender/expressions, eye direction; none by default).
   absl::StatusOr<stratus::v1::AnalyzeFacesResponse> Analyze(const stratus::v1::Image& image,
                                                             int max_faces, bool descriptors,
-                                                            bool attributes,
-                                                            bool eye_direction = false);
+                                                            const AttributeSet& attributes = {});
   std::string Arn(const std::string& collection_id) const;
 
   Options options_;

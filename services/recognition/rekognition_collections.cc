@@ -115,8 +115,7 @@ absl::StatusOr<v1::IndexFacesResponse> Recognizer::IndexFaces(
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
   const AttributeSet attributes = ParseAttributes(request.detection_attributes());
   STRATUS_ASSIGN_OR_RETURN(
-      auto analysis, Analyze(image, kMaxFacesPerImage, true, attributes.NeedsModelAttributes(),
-                                      attributes.eye_direction));
+      auto analysis, Analyze(image, kMaxFacesPerImage, true, attributes));
   v1::IndexFacesResponse response;
   response.set_face_model_version(options_.face_model_version);
   std::vector<NewFace> to_add;
@@ -247,7 +246,7 @@ absl::StatusOr<v1::SearchFacesByImageResponse> Recognizer::SearchFacesByImage(
       float threshold, Threshold(request.has_face_match_threshold(), request.face_match_threshold(),
                                  "FaceMatchThreshold"));
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
-  STRATUS_ASSIGN_OR_RETURN(auto analysis, Analyze(image, 1, true, false));
+  STRATUS_ASSIGN_OR_RETURN(auto analysis, Analyze(image, 1, true));
   if (analysis.faces().empty() ||
       !QualityReasons(analysis.faces(0), request.quality_filter(), analysis.image_size()).empty()) {
     return Invalid("There are no faces in the image that pass the quality filter");

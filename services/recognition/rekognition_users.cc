@@ -155,7 +155,7 @@ absl::StatusOr<v1::SearchUsersByImageResponse> Recognizer::SearchUsersByImage(
   STRATUS_ASSIGN_OR_RETURN(int max,
                            MaxUsers(request.has_max_users(), request.max_users(), "MaxUsers"));
   STRATUS_ASSIGN_OR_RETURN(v1::Image image, CheckImage(request.image(), "Image"));
-  STRATUS_ASSIGN_OR_RETURN(auto analysis, Analyze(image, kMaxFacesPerImage, true, false));
+  STRATUS_ASSIGN_OR_RETURN(auto analysis, Analyze(image, kMaxFacesPerImage, true));
   v1::SearchUsersByImageResponse response;
   response.set_face_model_version(options_.face_model_version);
   const AttributeSet defaults = ParseAttributes(google::protobuf::RepeatedField<int>());
